@@ -1,0 +1,128 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/sesame-email/sesame/handlers"
+	"github.com/sesame-email/sesame/models"
+	"github.com/sesame-email/sesame/static"
+	"github.com/sesame-email/sesame/web"
+)
+
+// app is one running Sesame: the store and everything built on it.
+type app struct {
+	cfg   Config
+	log   *slog.Logger
+	store *models.Store
+	web   *web.Server
+}
+
+// newApp opens and migrates the database and builds the HTTP server.
+func newApp(ctx context.Context, cfg Config, log *slog.Logger, clock models.Clock) (*app, error) {
+	if err := cfg.ensureSecretKey(); err != nil {
+		return nil, err
+	}
+	st, err := models.Open(ctx, models.StoreConfig{DatabaseURL: cfg.DatabaseURL, DataDir: cfg.DataDir, Logger: log, Clock: clock})
+	if err != nil {
+		return nil, err
+	}
+	if _, err := st.Migrate(ctx); err != nil {
+		st.Close()
+		return nil, err
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	srv := web.New(web.Config{
+		PublicURL: cfg.PublicURL,
+		HashKey:   cfg.deriveKey("session cookies", 64),
+		Version:   version,
+		Logger:    log,
+		Clock:     clock,
+		Metrics:   reg,
+		Static:    static.Files,
+	}, st)
+	handlers.Mount(srv, st)
+	return &app{cfg: cfg, log: log, store: st, web: srv}, nil
+}
+
+// ensureAdmin creates the first admin on an empty database and prints its
+// login once.
+func (a *app) ensureAdmin(ctx context.Context, out io.Writer) error {
+	u, password, err := a.store.EnsureAdmin(ctx, a.cfg.AdminEmail, a.cfg.AdminPassword)
+	if err != nil || u == nil {
+		return err
+	}
+	shown := password
+	if a.cfg.AdminPassword != "" {
+		shown = "(the value of SESAME_ADMIN_PASSWORD)"
+	}
+	fmt.Fprintf(out, "\n"+
+		"  ┌──────────────────────────────────────────────────────────────┐\n"+
+		"    Sesame created the first admin account. Shown only this once:\n\n"+
+		"      email:     %s\n"+
+		"      password:  %s\n\n"+
+		"    Sign in at %s/login\n"+
+		"  └──────────────────────────────────────────────────────────────┘\n\n",
+		u.Email, shown, a.cfg.PublicURL)
+	return nil
+}
+
+// serveHTTP serves on ln until ctx ends, then drains open requests.
+func (a *app) serveHTTP(ctx context.Context, ln net.Listener) error {
+	hs := &http.Server{
+		Handler:           a.web,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := hs.Shutdown(shutdownCtx); err != nil {
+		return err
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+func (a *app) close() { a.store.Close() }
+
+func serve(ctx context.Context, cfg Config, stdout io.Writer) error {
+	log := newLogger(cfg.LogFormat, os.Stderr)
+	a, err := newApp(ctx, cfg, log, models.SystemClock{})
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	log.Info("starting sesame", "version", version, "config", a.cfg)
+	ln, err := net.Listen("tcp", cfg.HTTPAddr)
+	if err != nil {
+		return &configError{"SESAME_HTTP_ADDR", "cannot listen: " + err.Error()}
+	}
+	log.Info("console listening", "addr", ln.Addr().String(), "url", cfg.PublicURL.String())
+	if err := a.ensureAdmin(ctx, stdout); err != nil {
+		return err
+	}
+	err = a.serveHTTP(ctx, ln)
+	log.Info("stopped")
+	return err
+}

@@ -1,0 +1,181 @@
+package main
+
+import (
+	"crypto/hkdf"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/sesame-email/sesame/models"
+	"github.com/sesame-email/sesame/web"
+)
+
+// Config is Sesame's configuration, read from the environment only.
+type Config struct {
+	DataDir       string
+	DatabaseURL   string
+	HTTPAddr      string
+	PublicURL     *url.URL
+	SecretKey     string
+	SecretKeyFrom string // "environment" or the file it was read from
+	AdminEmail    string
+	AdminPassword string
+	LogFormat     string
+}
+
+// configError names the variable at fault, so a bad value fails fast with a
+// message that says what to fix.
+type configError struct{ name, msg string }
+
+func (e *configError) Error() string { return e.name + ": " + e.msg }
+
+// loadConfig reads the environment through getenv. It does not touch the
+// disk; ensureSecretKey does that once the data directory is known to be
+// wanted.
+func loadConfig(getenv func(string) string) (Config, error) {
+	get := func(name, def string) string {
+		if v := strings.TrimSpace(getenv(name)); v != "" {
+			return v
+		}
+		return def
+	}
+	cfg := Config{
+		DataDir:       get("SESAME_DATA_DIR", "./data"),
+		DatabaseURL:   get("DATABASE_URL", ""),
+		HTTPAddr:      get("SESAME_HTTP_ADDR", "127.0.0.1:8080"),
+		SecretKey:     getenv("SESAME_SECRET_KEY"),
+		AdminEmail:    get("SESAME_ADMIN_EMAIL", "admin@localhost"),
+		AdminPassword: getenv("SESAME_ADMIN_PASSWORD"),
+		LogFormat:     get("SESAME_LOG_FORMAT", "text"),
+	}
+	if cfg.DatabaseURL != "" && !models.IsPostgresURL(cfg.DatabaseURL) {
+		return cfg, &configError{"DATABASE_URL", "must be empty (SQLite) or a postgres:// URL"}
+	}
+	if cfg.DatabaseURL != "" {
+		if _, err := url.Parse(cfg.DatabaseURL); err != nil {
+			return cfg, &configError{"DATABASE_URL", "is not a valid URL"}
+		}
+	}
+	if _, port, err := net.SplitHostPort(cfg.HTTPAddr); err != nil || port == "" {
+		return cfg, &configError{"SESAME_HTTP_ADDR", fmt.Sprintf("must be host:port such as 127.0.0.1:8080, got %q", cfg.HTTPAddr)}
+	}
+	pub, err := url.Parse(get("SESAME_PUBLIC_URL", "http://localhost:8080"))
+	if err != nil || (pub.Scheme != "http" && pub.Scheme != "https") || pub.Host == "" || pub.RawQuery != "" || pub.Fragment != "" {
+		return cfg, &configError{"SESAME_PUBLIC_URL", "must be an absolute http:// or https:// URL without query, such as https://mail.example.com"}
+	}
+	pub.Path = strings.TrimSuffix(pub.Path, "/")
+	cfg.PublicURL = pub
+	if cfg.SecretKey != "" {
+		if len(cfg.SecretKey) < 32 {
+			return cfg, &configError{"SESAME_SECRET_KEY", "must be at least 32 characters (e.g. the output of `openssl rand -hex 32`)"}
+		}
+		cfg.SecretKeyFrom = "environment"
+	}
+	if _, err := models.NormalizeEmail(cfg.AdminEmail); err != nil {
+		return cfg, &configError{"SESAME_ADMIN_EMAIL", "is not a valid email address"}
+	}
+	if cfg.AdminPassword != "" && (len(cfg.AdminPassword) < models.MinPasswordLength || len(cfg.AdminPassword) > models.MaxPasswordBytes) {
+		return cfg, &configError{"SESAME_ADMIN_PASSWORD", "must be 10 to 72 characters"}
+	}
+	if cfg.LogFormat != "text" && cfg.LogFormat != "json" {
+		return cfg, &configError{"SESAME_LOG_FORMAT", "must be text or json"}
+	}
+	return cfg, nil
+}
+
+// ensureSecretKey loads the secret key from the data directory, generating
+// it on first start, unless SESAME_SECRET_KEY supplied one.
+func (cfg *Config) ensureSecretKey() error {
+	if cfg.SecretKey != "" {
+		return nil
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return &configError{"SESAME_DATA_DIR", "cannot be created: " + err.Error()}
+	}
+	path := filepath.Join(cfg.DataDir, "secret.key")
+	b, err := os.ReadFile(path)
+	switch {
+	case err == nil:
+		cfg.SecretKey = strings.TrimSpace(string(b))
+		if len(cfg.SecretKey) < 32 {
+			return fmt.Errorf("%s holds a key shorter than 32 characters; remove it to generate a new one", path)
+		}
+	case errors.Is(err, os.ErrNotExist):
+		raw := make([]byte, 32)
+		_, _ = rand.Read(raw)
+		cfg.SecretKey = hex.EncodeToString(raw)
+		if err := os.WriteFile(path, []byte(cfg.SecretKey+"\n"), 0o600); err != nil {
+			return &configError{"SESAME_DATA_DIR", "is not writable: " + err.Error()}
+		}
+	default:
+		return err
+	}
+	cfg.SecretKeyFrom = path
+	return nil
+}
+
+// deriveKey derives an independent key for one purpose from the secret key,
+// so cookie signing, link signing and encryption never share key material.
+func (cfg *Config) deriveKey(purpose string, length int) []byte {
+	k, err := hkdf.Key(sha256.New, []byte(cfg.SecretKey), nil, "sesame "+purpose, length)
+	if err != nil {
+		panic(err) // only for lengths hkdf cannot produce, a programming error
+	}
+	return k
+}
+
+// LogValue prints the effective configuration with secrets masked.
+func (cfg Config) LogValue() slog.Value {
+	db := "sqlite:" + filepath.Join(cfg.DataDir, "sesame.db")
+	if cfg.DatabaseURL != "" {
+		db = maskURL(cfg.DatabaseURL)
+	}
+	adminPassword := "(random, printed once)"
+	if cfg.AdminPassword != "" {
+		adminPassword = "********"
+	}
+	return slog.GroupValue(
+		slog.String("SESAME_DATA_DIR", cfg.DataDir),
+		slog.String("DATABASE_URL", db),
+		slog.String("SESAME_HTTP_ADDR", cfg.HTTPAddr),
+		slog.String("SESAME_PUBLIC_URL", cfg.PublicURL.String()),
+		slog.String("SESAME_SECRET_KEY", "******** (from "+cfg.SecretKeyFrom+")"),
+		slog.String("SESAME_ADMIN_EMAIL", cfg.AdminEmail),
+		slog.String("SESAME_ADMIN_PASSWORD", adminPassword),
+		slog.String("SESAME_LOG_FORMAT", cfg.LogFormat),
+	)
+}
+
+func maskURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unparseable)"
+	}
+	if _, has := u.User.Password(); has {
+		u.User = url.UserPassword(u.User.Username(), "********")
+	}
+	q := u.Query()
+	if q.Has("password") {
+		q.Set("password", "********")
+		u.RawQuery = q.Encode()
+	}
+	return u.String()
+}
+
+func newLogger(format string, out *os.File) *slog.Logger {
+	var h slog.Handler
+	if format == "json" {
+		h = slog.NewJSONHandler(out, nil)
+	} else {
+		h = slog.NewTextHandler(out, nil)
+	}
+	return slog.New(web.NewLogHandler(h))
+}

@@ -1,0 +1,155 @@
+package handlers_test
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sesame-email/sesame/models"
+)
+
+func TestSignInAndOut(t *testing.T) {
+	c := newConsole(t)
+	c.user("ann@example.com", models.RoleMarketer)
+	b := c.browser()
+
+	p := b.get("/")
+	if p.Status != http.StatusSeeOther || p.Header.Get("Location") != "/login?next=%2F" {
+		t.Fatalf("signed out dashboard: %d %s", p.Status, p.Header.Get("Location"))
+	}
+	wantStatus(t, b.get("/login"), http.StatusOK, "Sign in", `name="password"`)
+
+	p = b.post("/login", "/login", url.Values{"email": {"ann@example.com"}, "password": {testPassword}, "next": {"/templates"}})
+	if p.Status != http.StatusSeeOther || p.Header.Get("Location") != "/templates" {
+		t.Fatalf("login: %d %s", p.Status, p.Header.Get("Location"))
+	}
+	cookie := b.cookie("sesame_session")
+	if cookie == nil {
+		t.Fatal("no session cookie")
+	}
+	wantStatus(t, b.get("/"), http.StatusOK, "Dashboard", "ann@example.com")
+
+	p = b.post("/", "/logout", nil)
+	if p.Status != http.StatusSeeOther || p.Header.Get("Location") != "/login?signed_out=1" {
+		t.Fatalf("logout: %d %s", p.Status, p.Header.Get("Location"))
+	}
+	// The old cookie, replayed, opens nothing: the session is gone server-side.
+	replay := c.browser()
+	u, _ := url.Parse(c.URL)
+	replay.client.Jar.SetCookies(u, []*http.Cookie{cookie})
+	if p := replay.get("/"); p.Status != http.StatusSeeOther {
+		t.Errorf("replayed cookie after logout: status %d", p.Status)
+	}
+}
+
+func TestSessionCookieAttributesAndRotation(t *testing.T) {
+	c := newConsole(t)
+	c.user("ann@example.com", models.RoleMarketer)
+	b := c.browser()
+	token := b.csrf("/login")
+	p := b.postRaw("/login", url.Values{"_csrf": {token}, "email": {"ann@example.com"}, "password": {testPassword}}.Encode(), nil)
+	setCookie := strings.Join(p.Header.Values("Set-Cookie"), "\n")
+	for _, want := range []string{"sesame_session=", "HttpOnly", "SameSite=Lax", "Path=/"} {
+		if !strings.Contains(setCookie, want) {
+			t.Errorf("Set-Cookie lacks %s:\n%s", want, setCookie)
+		}
+	}
+	first := b.cookie("sesame_session").Value
+	wantStatus(t, b.post("/", "/login", url.Values{"email": {"ann@example.com"}, "password": {testPassword}}), http.StatusSeeOther)
+	if b.cookie("sesame_session").Value == first {
+		t.Error("signing in again kept the session id")
+	}
+}
+
+func TestSignInErrors(t *testing.T) {
+	c := newConsole(t)
+	c.user("ann@example.com", models.RoleMarketer)
+	b := c.browser()
+	for _, tc := range []struct {
+		name   string
+		form   url.Values
+		status int
+		want   string
+	}{
+		{"wrong password", url.Values{"email": {"ann@example.com"}, "password": {"nope nope nope"}}, http.StatusUnauthorized, "The email or password is incorrect."},
+		{"unknown user", url.Values{"email": {"who@example.com"}, "password": {"nope nope nope"}}, http.StatusUnauthorized, "The email or password is incorrect."},
+		{"empty", url.Values{}, http.StatusUnprocessableEntity, "Enter your email address."},
+		{"over-long", url.Values{"email": {strings.Repeat("a", 400)}, "password": {"x"}}, http.StatusUnprocessableEntity, "at most 254 characters"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			wantStatus(t, b.post("/login", "/login", tc.form), tc.status, tc.want)
+		})
+	}
+}
+
+func TestSignInThrottle(t *testing.T) {
+	c := newConsole(t)
+	c.user("ann@example.com", models.RoleMarketer)
+	b := c.browser()
+	for i := 0; i < models.LoginMaxFailures; i++ {
+		wantStatus(t, b.post("/login", "/login", url.Values{"email": {"ann@example.com"}, "password": {"wrong password"}}), http.StatusUnauthorized)
+	}
+	p := b.post("/login", "/login", url.Values{"email": {"ann@example.com"}, "password": {testPassword}})
+	wantStatus(t, p, http.StatusTooManyRequests, "Too many failed sign-in attempts. Try again after 09:15 UTC.")
+	if p.Header.Get("Retry-After") != "901" {
+		t.Errorf("Retry-After %q", p.Header.Get("Retry-After"))
+	}
+	c.Clock.Advance(16 * time.Minute)
+	b.login("ann@example.com")
+}
+
+func TestUnsafeNextIsIgnored(t *testing.T) {
+	c := newConsole(t)
+	c.user("ann@example.com", models.RoleMarketer)
+	for _, next := range []string{"//evil.example/", "https://evil.example/", "/\\evil.example"} {
+		b := c.browser()
+		p := b.post("/login", "/login", url.Values{"email": {"ann@example.com"}, "password": {testPassword}, "next": {next}})
+		if loc := p.Header.Get("Location"); loc != "/" {
+			t.Errorf("next=%q redirected to %q", next, loc)
+		}
+	}
+}
+
+func TestTamperedAndExpiredCookies(t *testing.T) {
+	c := newConsole(t)
+	c.user("ann@example.com", models.RoleMarketer)
+	b := c.browser()
+	b.login("ann@example.com")
+	good := b.cookie("sesame_session")
+
+	u, _ := url.Parse(c.URL)
+	tampered := c.browser()
+	tampered.client.Jar.SetCookies(u, []*http.Cookie{{Name: "sesame_session", Value: good.Value[:len(good.Value)-4] + "AAAA", Path: "/"}})
+	if p := tampered.get("/"); p.Status != http.StatusSeeOther {
+		t.Errorf("tampered cookie: status %d", p.Status)
+	}
+	garbage := c.browser()
+	garbage.client.Jar.SetCookies(u, []*http.Cookie{{Name: "sesame_session", Value: "%%%not-base64", Path: "/"}})
+	wantStatus(t, garbage.get("/login"), http.StatusOK, "Sign in")
+
+	c.Clock.Advance(7 * time.Hour)
+	wantStatus(t, b.get("/"), http.StatusOK) // still within the idle timeout, and touched
+	c.Clock.Advance(8*time.Hour + time.Minute)
+	if p := b.get("/"); p.Status != http.StatusSeeOther {
+		t.Errorf("idle session: status %d", p.Status)
+	}
+}
+
+func TestAbsoluteSessionTimeout(t *testing.T) {
+	c := newConsole(t)
+	c.user("ann@example.com", models.RoleMarketer)
+	b := c.browser()
+	b.login("ann@example.com")
+	for i := 0; i < 7*4; i++ { // active every 6 hours for a week
+		c.Clock.Advance(6 * time.Hour)
+		if i < 27 {
+			wantStatus(t, b.get("/"), http.StatusOK)
+		}
+	}
+	c.Clock.Advance(time.Minute)
+	if p := b.get("/"); p.Status != http.StatusSeeOther {
+		t.Errorf("a week-old session is still open: status %d", p.Status)
+	}
+}

@@ -1,0 +1,173 @@
+package handlers_test
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/sesame-email/sesame/handlers"
+	"github.com/sesame-email/sesame/internal/clocktest"
+	"github.com/sesame-email/sesame/internal/testdb"
+	"github.com/sesame-email/sesame/models"
+	"github.com/sesame-email/sesame/static"
+	"github.com/sesame-email/sesame/web"
+)
+
+var ctx = context.Background()
+
+const testPassword = "correct horse 1"
+
+// console is a running Sesame console over a fresh database.
+type console struct {
+	t     *testing.T
+	URL   string
+	Store *models.Store
+	Clock *clocktest.Clock
+	Web   *web.Server
+}
+
+func newConsole(t *testing.T) *console {
+	t.Helper()
+	clock := clocktest.New(time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC))
+	st := testdb.Open(t, clock)
+	pub, _ := url.Parse("http://localhost:8080")
+	srv := web.New(web.Config{
+		PublicURL: pub,
+		HashKey:   []byte(strings.Repeat("k", 64)),
+		Version:   "test",
+		Clock:     clock,
+		Metrics:   prometheus.NewRegistry(),
+		Static:    static.Files,
+	}, st)
+	handlers.Mount(srv, st)
+	ts := httptest.NewServer(srv)
+	t.Cleanup(ts.Close)
+	return &console{t: t, URL: ts.URL, Store: st, Clock: clock, Web: srv}
+}
+
+func (c *console) user(email string, role models.Role) *models.User {
+	c.t.Helper()
+	u, err := c.Store.CreateUser(ctx, models.NewUser{Email: email, Password: testPassword, Role: role})
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	return u
+}
+
+// browser is a cookie-keeping client that does not follow redirects, so
+// tests see each response.
+type browser struct {
+	t      *testing.T
+	c      *console
+	client *http.Client
+}
+
+func (c *console) browser() *browser {
+	jar, _ := cookiejar.New(nil)
+	return &browser{t: c.t, c: c, client: &http.Client{
+		Jar:           jar,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}}
+}
+
+type page struct {
+	Status int
+	Body   string
+	Header http.Header
+}
+
+func (b *browser) do(req *http.Request) page {
+	b.t.Helper()
+	resp, err := b.client.Do(req)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return page{Status: resp.StatusCode, Body: string(body), Header: resp.Header}
+}
+
+func (b *browser) get(path string) page {
+	b.t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, b.c.URL+path, nil)
+	return b.do(req)
+}
+
+var csrfInput = regexp.MustCompile(`name="_csrf" value="([^"]+)"`)
+
+// csrf fetches a page and returns the token of its forms.
+func (b *browser) csrf(path string) string {
+	b.t.Helper()
+	p := b.get(path)
+	m := csrfInput.FindStringSubmatch(p.Body)
+	if m == nil {
+		b.t.Fatalf("no CSRF token on %s (status %d)", path, p.Status)
+	}
+	return m[1]
+}
+
+// post submits a form the way a browser does from the page at from,
+// including that page's CSRF token.
+func (b *browser) post(from, path string, form url.Values) page {
+	b.t.Helper()
+	form = cloneValues(form)
+	form.Set("_csrf", b.csrf(from))
+	return b.postRaw(path, form.Encode(), nil)
+}
+
+func (b *browser) postRaw(path, body string, header http.Header) page {
+	b.t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, b.c.URL+path, strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	for k, v := range header {
+		req.Header[k] = v
+	}
+	return b.do(req)
+}
+
+func (b *browser) login(email string) {
+	b.t.Helper()
+	p := b.post("/login", "/login", url.Values{"email": {email}, "password": {testPassword}})
+	if p.Status != http.StatusSeeOther {
+		b.t.Fatalf("login %s: status %d\n%s", email, p.Status, p.Body)
+	}
+}
+
+func cloneValues(v url.Values) url.Values {
+	out := url.Values{}
+	for k, vs := range v {
+		out[k] = append([]string(nil), vs...)
+	}
+	return out
+}
+
+func (b *browser) cookie(name string) *http.Cookie {
+	u, _ := url.Parse(b.c.URL)
+	for _, c := range b.client.Jar.Cookies(u) {
+		if c.Name == name {
+			return c
+		}
+	}
+	return nil
+}
+
+func wantStatus(t *testing.T, p page, status int, contains ...string) {
+	t.Helper()
+	if p.Status != status {
+		t.Fatalf("status %d, want %d\n%s", p.Status, status, p.Body)
+	}
+	for _, s := range contains {
+		if !strings.Contains(p.Body, s) {
+			t.Errorf("page lacks %q\n%s", s, p.Body)
+		}
+	}
+}

@@ -1,0 +1,18 @@
+package handlers
+
+import (
+	"strconv"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/sesame-email/sesame/models"
+)
+
+// idParam reads a numeric path parameter; anything else is a missing page.
+func idParam(c echo.Context, name string) (uint64, error) {
+	id, err := strconv.ParseUint(c.Param(name), 10, 64)
+	if err != nil || id == 0 {
+		return 0, models.ErrNotFound
+	}
+	return id, nil
+}

@@ -1,0 +1,154 @@
+package handlers_test
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/sesame-email/sesame/models"
+	"github.com/sesame-email/sesame/web"
+)
+
+// Every route must be registered with an access rule. A route added behind
+// the policy's back is refused at run time, and this test names it.
+func TestEveryRouteHasAnAccessRule(t *testing.T) {
+	c := newConsole(t)
+	if missing := c.Web.RoutesWithoutAccessRule(); len(missing) > 0 {
+		t.Fatalf("routes without an access rule: %v", missing)
+	}
+	c.Web.Echo.GET("/sneaky", func(echo.Context) error { return nil })
+	if missing := c.Web.RoutesWithoutAccessRule(); len(missing) != 1 || missing[0] != "GET /sneaky" {
+		t.Errorf("an unguarded route went unnoticed: %v", missing)
+	}
+}
+
+func TestAdminPagesAreForAdmins(t *testing.T) {
+	c := newConsole(t)
+	c.user("boss@example.com", models.RoleAdmin)
+	c.user("ann@example.com", models.RoleMarketer)
+	marketer := c.browser()
+	marketer.login("ann@example.com")
+	admin := c.browser()
+	admin.login("boss@example.com")
+
+	var adminRoutes int
+	for _, r := range c.Web.Echo.Routes() {
+		if c.Web.AccessOf(r.Method, r.Path) != web.AdminOnly {
+			continue
+		}
+		adminRoutes++
+		path := strings.ReplaceAll(r.Path, ":id", "1")
+		var p page
+		if r.Method == http.MethodGet {
+			p = marketer.get(path)
+		} else {
+			p = marketer.post("/", path, url.Values{"role": {"admin"}})
+		}
+		if p.Status != http.StatusForbidden || !strings.Contains(p.Body, `data-testid="error-page"`) {
+			t.Errorf("marketer %s %s: status %d", r.Method, path, p.Status)
+		}
+	}
+	if adminRoutes < 5 {
+		t.Errorf("only %d admin routes found", adminRoutes)
+	}
+	// Nor did the marketer's posts change anything.
+	u, _ := c.Store.GetUserByEmail(ctx, "boss@example.com")
+	if u.Role != models.RoleAdmin {
+		t.Error("a marketer changed a role")
+	}
+	wantStatus(t, admin.get("/admin/users"), http.StatusOK, "ann@example.com")
+	// Marketers do not even see the admin entries in the navigation.
+	if p := marketer.get("/"); strings.Contains(p.Body, `href="/admin/users"`) {
+		t.Error("marketer navigation shows Users")
+	}
+}
+
+func TestFormsNeedTheCSRFToken(t *testing.T) {
+	c := newConsole(t)
+	c.user("ann@example.com", models.RoleMarketer)
+	b := c.browser()
+	b.login("ann@example.com")
+	form := url.Values{"time_zone": {"Asia/Tokyo"}}
+
+	wantStatus(t, b.postRaw("/account/timezone", form.Encode(), nil), http.StatusForbidden, "This form has expired")
+	form.Set("_csrf", "forged-token-forged-token-forged1")
+	wantStatus(t, b.postRaw("/account/timezone", form.Encode(), nil), http.StatusForbidden)
+	// A same-origin browser request still needs the token.
+	wantStatus(t, b.postRaw("/account/timezone", form.Encode(), http.Header{"Sec-Fetch-Site": {"same-origin"}}), http.StatusForbidden)
+	// A cross-site request is refused even with a valid token.
+	form.Set("_csrf", b.csrf("/account"))
+	wantStatus(t, b.postRaw("/account/timezone", form.Encode(), http.Header{"Sec-Fetch-Site": {"cross-site"}, "Origin": {"https://evil.example"}}), http.StatusForbidden)
+	if u, _ := c.Store.GetUserByEmail(ctx, "ann@example.com"); u.TimeZone != "UTC" {
+		t.Fatalf("a refused form changed the time zone to %s", u.TimeZone)
+	}
+	// The real form works.
+	wantStatus(t, b.postRaw("/account/timezone", form.Encode(), http.Header{"Sec-Fetch-Site": {"same-origin"}}), http.StatusSeeOther)
+	if u, _ := c.Store.GetUserByEmail(ctx, "ann@example.com"); u.TimeZone != "Asia/Tokyo" {
+		t.Errorf("time zone is %s", u.TimeZone)
+	}
+	// The login form is protected too.
+	wantStatus(t, c.browser().postRaw("/login", "email=ann%40example.com&password=x", nil), http.StatusForbidden)
+}
+
+func TestErrorPages(t *testing.T) {
+	c := newConsole(t)
+	c.user("ann@example.com", models.RoleMarketer)
+	b := c.browser()
+	wantStatus(t, b.get("/no/such/page"), http.StatusNotFound, `data-testid="error-page"`, "There is nothing at this address")
+	b.login("ann@example.com")
+	p := b.get("/no/such/page")
+	wantStatus(t, p, http.StatusNotFound, "There is nothing at this address", `data-testid="nav-/"`)
+	wantStatus(t, b.get("/admin/users/not-a-number"), http.StatusForbidden)
+	wantStatus(t, b.postRaw("/account/timezone", "_csrf=%zz&time_zone=%", nil), http.StatusBadRequest, "The form could not be read")
+	big := "time_zone=" + strings.Repeat("x", web.DefaultBodyLimit+10)
+	wantStatus(t, b.postRaw("/account/timezone", big, nil), http.StatusRequestEntityTooLarge, "larger than the 2 MB")
+	wantStatus(t, b.do(mustRequest(t, http.MethodPut, c.URL+"/account")), http.StatusMethodNotAllowed)
+}
+
+func TestSecurityHeaders(t *testing.T) {
+	c := newConsole(t)
+	p := c.browser().get("/login")
+	for header, want := range map[string]string{
+		"Content-Security-Policy": "script-src 'self'",
+		"X-Content-Type-Options":  "nosniff",
+		"Referrer-Policy":         "same-origin",
+		"X-Frame-Options":         "DENY",
+	} {
+		if !strings.Contains(p.Header.Get(header), want) {
+			t.Errorf("%s: %q", header, p.Header.Get(header))
+		}
+	}
+	if csp := p.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "frame-ancestors 'none'") || strings.Contains(csp, "unsafe-inline") {
+		t.Errorf("CSP: %s", csp)
+	}
+	if p.Header.Get("X-Request-Id") == "" {
+		t.Error("no request id")
+	}
+	if strings.Contains(p.Body, "<script>") || strings.Contains(p.Body, " style=") {
+		t.Error("inline script or style on the login page")
+	}
+}
+
+func TestOperationsEndpoints(t *testing.T) {
+	c := newConsole(t)
+	b := c.browser()
+	wantStatus(t, b.get("/healthz"), http.StatusOK, "ok")
+	wantStatus(t, b.get("/readyz"), http.StatusOK, "ready")
+	b.get("/login")
+	wantStatus(t, b.get("/metrics"), http.StatusOK, `sesame_http_requests_total{code="200",method="GET",route="/login"}`)
+	wantStatus(t, b.get("/static/css/app.css"), http.StatusOK, "--primary")
+	c.Store.Close()
+	wantStatus(t, b.get("/readyz"), http.StatusServiceUnavailable)
+}
+
+func mustRequest(t *testing.T, method, url string) *http.Request {
+	t.Helper()
+	req, err := http.NewRequest(method, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return req
+}

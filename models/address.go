@@ -1,0 +1,78 @@
+package models
+
+import (
+	"errors"
+	"net/mail"
+	"strings"
+
+	"golang.org/x/net/idna"
+)
+
+// MaxEmailLength is RFC 5321's limit on a forward path.
+const MaxEmailLength = 254
+
+var (
+	errEmailEmpty   = errors.New("enter an email address")
+	errEmailTooLong = errors.New("is longer than 254 characters")
+	errEmailSyntax  = errors.New("is not a valid email address")
+	errEmailDomain  = errors.New("has an invalid domain")
+)
+
+// NormalizeEmail checks the syntax of a bare address (net/mail, no display
+// name) and returns it with the domain lowercased and converted to punycode.
+// The local part keeps its case: RFC 5321 leaves its meaning to the receiver.
+func NormalizeEmail(raw string) (string, error) {
+	s := strings.TrimSpace(raw)
+	if s == "" {
+		return "", errEmailEmpty
+	}
+	if len(s) > MaxEmailLength {
+		return "", errEmailTooLong
+	}
+	addr, err := mail.ParseAddress(s)
+	if err != nil || addr.Name != "" || addr.Address != s {
+		return "", errEmailSyntax
+	}
+	at := strings.LastIndexByte(s, '@')
+	local, domain := s[:at], s[at+1:]
+	if local == "" || len(local) > 64 || strings.ContainsAny(local, " \t\r\n") {
+		return "", errEmailSyntax
+	}
+	ascii, err := NormalizeDomain(domain)
+	if err != nil {
+		return "", errEmailDomain
+	}
+	out := local + "@" + ascii
+	if len(out) > MaxEmailLength {
+		return "", errEmailTooLong
+	}
+	return out, nil
+}
+
+// NormalizeDomain converts a host name to lowercase punycode and checks each
+// label (letters, digits and hyphens, 1 to 63 bytes, 253 in all).
+func NormalizeDomain(raw string) (string, error) {
+	d := strings.TrimSuffix(strings.TrimSpace(raw), ".")
+	if d == "" {
+		return "", errors.New("enter a domain name")
+	}
+	ascii, err := idna.Lookup.ToASCII(d)
+	if err != nil {
+		return "", errors.New("is not a valid domain name")
+	}
+	ascii = strings.ToLower(ascii)
+	if len(ascii) > 253 {
+		return "", errors.New("is longer than 253 characters")
+	}
+	for _, label := range strings.Split(ascii, ".") {
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return "", errors.New("is not a valid domain name")
+		}
+		for _, r := range label {
+			if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-') {
+				return "", errors.New("is not a valid domain name")
+			}
+		}
+	}
+	return ascii, nil
+}

@@ -1,0 +1,87 @@
+package models
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+)
+
+// Domain errors. The web layer maps them to HTTP statuses and the API layer to
+// Tencent error codes, each in exactly one place.
+var (
+	ErrNotFound           = errors.New("not found")
+	ErrConflict           = errors.New("conflict")
+	ErrInvalidCredentials = errors.New("email or password is incorrect")
+)
+
+// ValidationError carries one message per invalid field, keyed by the field's
+// form name, so a form can be re-rendered with each message beside its input.
+type ValidationError struct {
+	Fields map[string]string
+}
+
+// Invalid starts a ValidationError with one field message.
+func Invalid(field, message string) *ValidationError {
+	return &ValidationError{Fields: map[string]string{field: message}}
+}
+
+// Add records a message for field; the first message for a field wins.
+func (v *ValidationError) Add(field, message string) {
+	if v.Fields == nil {
+		v.Fields = map[string]string{}
+	}
+	if _, exists := v.Fields[field]; !exists {
+		v.Fields[field] = message
+	}
+}
+
+// Field returns the message for one field, or "". It is safe on a nil receiver
+// so views can ask without checking.
+func (v *ValidationError) Field(field string) string {
+	if v == nil {
+		return ""
+	}
+	return v.Fields[field]
+}
+
+// OrNil returns nil when no field is invalid, so a validator can end with
+// `return verr.OrNil()`.
+func (v *ValidationError) OrNil() error {
+	if v == nil || len(v.Fields) == 0 {
+		return nil
+	}
+	return v
+}
+
+func (v *ValidationError) Error() string {
+	keys := make([]string, 0, len(v.Fields))
+	for k := range v.Fields {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, 0, len(keys))
+	for _, k := range keys {
+		parts = append(parts, k+": "+v.Fields[k])
+	}
+	return "invalid input: " + strings.Join(parts, "; ")
+}
+
+// ConflictError is an ErrConflict with a message meant for the user.
+type ConflictError struct{ Message string }
+
+func (e *ConflictError) Error() string        { return e.Message }
+func (e *ConflictError) Is(target error) bool { return target == ErrConflict }
+
+// Conflictf builds a ConflictError.
+func Conflictf(format string, args ...any) error {
+	return &ConflictError{Message: fmt.Sprintf(format, args...)}
+}
+
+// ThrottledError says the caller must wait until RetryAt before trying again.
+type ThrottledError struct{ RetryAt time.Time }
+
+func (e *ThrottledError) Error() string {
+	return "too many attempts; retry after " + e.RetryAt.UTC().Format(time.RFC3339)
+}

@@ -1,0 +1,166 @@
+// Package models holds Sesame's domain types, their rules and validation, and
+// the store that persists them with gorm on SQLite or PostgreSQL. Nothing here
+// knows about HTTP, templ or SMTP.
+package models
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/glebarez/sqlite"
+	"gorm.io/driver/postgres"
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
+)
+
+// Dialect names the database behind a Store.
+type Dialect string
+
+const (
+	SQLite   Dialect = "sqlite"
+	Postgres Dialect = "postgres"
+)
+
+// StoreConfig says where the data lives.
+type StoreConfig struct {
+	// DatabaseURL selects PostgreSQL when it starts with postgres:// or
+	// postgresql://; empty means SQLite in DataDir.
+	DatabaseURL string
+	DataDir     string
+	Logger      *slog.Logger
+	Clock       Clock
+}
+
+// Store is the one gateway to the database. Methods that write more than one
+// row open their own transaction.
+type Store struct {
+	db      *gorm.DB
+	dialect Dialect
+	clock   Clock
+	log     *slog.Logger
+}
+
+// IsPostgresURL reports whether a DATABASE_URL selects PostgreSQL.
+func IsPostgresURL(u string) bool {
+	return strings.HasPrefix(u, "postgres://") || strings.HasPrefix(u, "postgresql://")
+}
+
+// Open connects to the configured database. It does not migrate; call Migrate.
+func Open(ctx context.Context, cfg StoreConfig) (*Store, error) {
+	if cfg.Clock == nil {
+		cfg.Clock = SystemClock{}
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	gcfg := &gorm.Config{
+		Logger:                 logger.New(slogPrinter{cfg.Logger}, logger.Config{SlowThreshold: time.Second, LogLevel: logger.Warn, IgnoreRecordNotFoundError: true}),
+		NowFunc:                func() time.Time { return cfg.Clock.Now().UTC() },
+		SkipDefaultTransaction: true,
+		TranslateError:         true,
+	}
+	var (
+		db      *gorm.DB
+		dialect Dialect
+		err     error
+	)
+	switch {
+	case cfg.DatabaseURL == "":
+		if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+			return nil, fmt.Errorf("create data dir: %w", err)
+		}
+		db, err = gorm.Open(sqlite.Open(SQLiteDSN(filepath.Join(cfg.DataDir, "sesame.db"))), gcfg)
+		dialect = SQLite
+	case IsPostgresURL(cfg.DatabaseURL):
+		db, err = gorm.Open(postgres.Open(cfg.DatabaseURL), gcfg)
+		dialect = Postgres
+	default:
+		return nil, errors.New("DATABASE_URL must start with postgres:// or postgresql://")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open %s database: %w", dialect, err)
+	}
+	sqlDB, err := db.DB()
+	if err != nil {
+		return nil, err
+	}
+	if dialect == SQLite {
+		// WAL lets readers run beside the one writer; more connections than
+		// that only queue on the write lock.
+		sqlDB.SetMaxOpenConns(8)
+	} else {
+		sqlDB.SetMaxOpenConns(32)
+		sqlDB.SetMaxIdleConns(16)
+	}
+	sqlDB.SetConnMaxIdleTime(5 * time.Minute)
+	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := sqlDB.PingContext(pingCtx); err != nil {
+		_ = sqlDB.Close()
+		return nil, fmt.Errorf("connect to %s database: %w", dialect, err)
+	}
+	return &Store{db: db, dialect: dialect, clock: cfg.Clock, log: cfg.Logger.With("component", "store")}, nil
+}
+
+// SQLiteDSN is the connection string for the SQLite file at path: WAL so
+// readers never block the writer, synchronous=FULL so an acknowledged write
+// survives power loss, foreign keys on, and IMMEDIATE transactions so two
+// writers queue on busy_timeout instead of failing on lock upgrade.
+func SQLiteDSN(path string) string {
+	return "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=foreign_keys(1)&_pragma=busy_timeout(15000)&_txlock=immediate"
+}
+
+// Dialect says which database this store talks to.
+func (s *Store) Dialect() Dialect { return s.dialect }
+
+// Clock is the store's time source.
+func (s *Store) Clock() Clock { return s.clock }
+
+// Ping checks the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	sqlDB, err := s.db.DB()
+	if err != nil {
+		return err
+	}
+	return sqlDB.PingContext(ctx)
+}
+
+// Close releases the connections.
+func (s *Store) Close() error {
+	sqlDB, err := s.db.DB()
+	if err != nil {
+		return err
+	}
+	return sqlDB.Close()
+}
+
+func (s *Store) now() time.Time { return s.clock.Now().UTC() }
+
+// notFound turns gorm's not-found into the domain error.
+func notFound(err error) error {
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return ErrNotFound
+	}
+	return err
+}
+
+// isUniqueViolation reports a duplicate key on either database.
+func isUniqueViolation(err error) bool {
+	if errors.Is(err, gorm.ErrDuplicatedKey) {
+		return true
+	}
+	// The SQLite driver's errors are not translated by gorm.
+	return err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed")
+}
+
+type slogPrinter struct{ log *slog.Logger }
+
+func (p slogPrinter) Printf(format string, args ...any) {
+	p.log.Warn(strings.TrimSpace(fmt.Sprintf(format, args...)), "component", "gorm")
+}

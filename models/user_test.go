@@ -1,0 +1,247 @@
+package models_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sesame-email/sesame/internal/clocktest"
+	"github.com/sesame-email/sesame/internal/testdb"
+	"github.com/sesame-email/sesame/models"
+)
+
+var ctx = context.Background()
+
+func newStore(t *testing.T) (*models.Store, *clocktest.Clock) {
+	t.Helper()
+	clock := clocktest.New(time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC))
+	return testdb.Open(t, clock), clock
+}
+
+func mustUser(t *testing.T, st *models.Store, email string, role models.Role) *models.User {
+	t.Helper()
+	u, err := st.CreateUser(ctx, models.NewUser{Email: email, Password: "correct horse 1", Role: role})
+	if err != nil {
+		t.Fatalf("create %s: %v", email, err)
+	}
+	return u
+}
+
+func fieldErrors(t *testing.T, err error) map[string]string {
+	t.Helper()
+	var verr *models.ValidationError
+	if !errors.As(err, &verr) {
+		t.Fatalf("want a ValidationError, got %v", err)
+	}
+	return verr.Fields
+}
+
+func TestCreateUserValidates(t *testing.T) {
+	st, _ := newStore(t)
+	cases := []struct {
+		name  string
+		in    models.NewUser
+		field string
+		want  string
+	}{
+		{"empty email", models.NewUser{Password: "0123456789", Role: models.RoleAdmin}, "email", "Enter an email address."},
+		{"bad email", models.NewUser{Email: "not-an-address", Password: "0123456789", Role: models.RoleAdmin}, "email", "The email address is not a valid email address."},
+		{"display name", models.NewUser{Email: "Ann <ann@example.com>", Password: "0123456789", Role: models.RoleAdmin}, "email", "The email address is not a valid email address."},
+		{"too long email", models.NewUser{Email: strings.Repeat("a", 250) + "@example.com", Password: "0123456789", Role: models.RoleAdmin}, "email", "The email address is longer than 254 characters."},
+		{"short password", models.NewUser{Email: "a@example.com", Password: "short", Role: models.RoleAdmin}, "password", "Use at least 10 characters."},
+		{"empty password", models.NewUser{Email: "a@example.com", Role: models.RoleAdmin}, "password", "Enter a password."},
+		{"long password", models.NewUser{Email: "a@example.com", Password: strings.Repeat("x", 73), Role: models.RoleAdmin}, "password", "Use at most 72 bytes (about 72 letters)."},
+		{"bad role", models.NewUser{Email: "a@example.com", Password: "0123456789", Role: "root"}, "role", "Choose admin or marketer."},
+		{"bad zone", models.NewUser{Email: "a@example.com", Password: "0123456789", Role: models.RoleAdmin, TimeZone: "Mars/Olympus"}, "time_zone", "Unknown time zone; use a name such as Europe/Berlin or UTC."},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := st.CreateUser(ctx, tc.in)
+			if got := fieldErrors(t, err)[tc.field]; got != tc.want {
+				t.Errorf("%s: got %q, want %q", tc.field, got, tc.want)
+			}
+		})
+	}
+	if n, _ := st.CountUsers(ctx); n != 0 {
+		t.Errorf("invalid input stored %d users", n)
+	}
+}
+
+func TestCreateUserNormalisesAndRejectsDuplicates(t *testing.T) {
+	st, _ := newStore(t)
+	u := mustUser(t, st, "  Ann@Bücher.Example ", models.RoleMarketer)
+	if u.Email != "ann@xn--bcher-kva.example" {
+		t.Errorf("email stored as %q", u.Email)
+	}
+	_, err := st.CreateUser(ctx, models.NewUser{Email: "ANN@xn--bcher-kva.example", Password: "0123456789", Role: models.RoleAdmin})
+	if got := fieldErrors(t, err)["email"]; got != "A user with this email address already exists." {
+		t.Errorf("duplicate: %q", got)
+	}
+}
+
+func TestAuthenticate(t *testing.T) {
+	st, _ := newStore(t)
+	u := mustUser(t, st, "ann@example.com", models.RoleMarketer)
+	if got, err := st.Authenticate(ctx, "ANN@example.com", "correct horse 1"); err != nil || got.ID != u.ID {
+		t.Fatalf("right password: %v %v", got, err)
+	}
+	for _, tc := range []struct{ email, password string }{
+		{"ann@example.com", "wrong password"},
+		{"nobody@example.com", "correct horse 1"},
+	} {
+		if _, err := st.Authenticate(ctx, tc.email, tc.password); !errors.Is(err, models.ErrInvalidCredentials) {
+			t.Errorf("%s/%s: got %v", tc.email, tc.password, err)
+		}
+	}
+	other := mustUser(t, st, "boss@example.com", models.RoleAdmin)
+	_ = other
+	if _, err := st.UpdateUser(ctx, u.ID, models.UserChange{Role: models.RoleMarketer, Disabled: true}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Authenticate(ctx, "ann@example.com", "correct horse 1"); !errors.Is(err, models.ErrInvalidCredentials) {
+		t.Errorf("disabled user signed in: %v", err)
+	}
+}
+
+func TestLastAdminCannotBeRemoved(t *testing.T) {
+	st, _ := newStore(t)
+	admin := mustUser(t, st, "admin@example.com", models.RoleAdmin)
+	for _, ch := range []models.UserChange{{Role: models.RoleMarketer}, {Role: models.RoleAdmin, Disabled: true}} {
+		_, err := st.UpdateUser(ctx, admin.ID, ch)
+		if !errors.Is(err, models.ErrConflict) || !strings.Contains(err.Error(), "last active admin") {
+			t.Errorf("%+v: got %v", ch, err)
+		}
+	}
+	mustUser(t, st, "second@example.com", models.RoleAdmin)
+	if _, err := st.UpdateUser(ctx, admin.ID, models.UserChange{Role: models.RoleMarketer}); err != nil {
+		t.Errorf("with a second admin: %v", err)
+	}
+	got, _ := st.GetUser(ctx, admin.ID)
+	if got.Role != models.RoleMarketer {
+		t.Errorf("role is %s", got.Role)
+	}
+}
+
+func TestDisablingAndPasswordChangesEndSessions(t *testing.T) {
+	st, clock := newStore(t)
+	u := mustUser(t, st, "ann@example.com", models.RoleAdmin)
+	mustUser(t, st, "boss@example.com", models.RoleAdmin)
+	newSession := func(id string) {
+		now := clock.Now()
+		if err := st.CreateSession(ctx, &models.Session{ID: id, UserID: u.ID, CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(time.Hour)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	exists := func(id string) bool {
+		_, err := st.GetSession(ctx, id)
+		return err == nil
+	}
+
+	newSession("a")
+	newSession("b")
+	if err := st.ChangePassword(ctx, u.ID, "correct horse 1", "new password 22", "new password 22", "a"); err != nil {
+		t.Fatal(err)
+	}
+	if !exists("a") || exists("b") {
+		t.Errorf("after a password change: current kept=%v, other kept=%v", exists("a"), exists("b"))
+	}
+	if _, err := st.Authenticate(ctx, u.Email, "new password 22"); err != nil {
+		t.Errorf("new password refused: %v", err)
+	}
+
+	err := st.ChangePassword(ctx, u.ID, "wrong", "x", "y", "a")
+	f := fieldErrors(t, err)
+	if f["current_password"] == "" || f["new_password"] == "" || f["confirm_password"] == "" {
+		t.Errorf("field errors: %v", f)
+	}
+
+	if err := st.ResetPassword(ctx, u.ID, "reset password 3"); err != nil {
+		t.Fatal(err)
+	}
+	if exists("a") {
+		t.Error("an admin's reset kept the user's session")
+	}
+
+	newSession("c")
+	if _, err := st.UpdateUser(ctx, u.ID, models.UserChange{Role: models.RoleAdmin, Disabled: true}); err != nil {
+		t.Fatal(err)
+	}
+	if exists("c") {
+		t.Error("disabling kept the user's session")
+	}
+}
+
+func TestLoginThrottle(t *testing.T) {
+	st, clock := newStore(t)
+	mustUser(t, st, "ann@example.com", models.RoleMarketer)
+	login := func(email, password, ip string) error {
+		_, err := st.Login(ctx, models.LoginInput{Email: email, Password: password, ClientIP: ip})
+		return err
+	}
+	for i := 0; i < models.LoginMaxFailures; i++ {
+		clock.Advance(time.Minute)
+		if err := login("ann@example.com", "wrong password", "10.0.0.1"); !errors.Is(err, models.ErrInvalidCredentials) {
+			t.Fatalf("attempt %d: %v", i+1, err)
+		}
+	}
+	// The account is throttled from any address, even with the right password.
+	var throttled *models.ThrottledError
+	if err := login("ann@example.com", "correct horse 1", "10.0.0.9"); !errors.As(err, &throttled) {
+		t.Fatalf("sixth attempt: %v", err)
+	}
+	// The first failure was at 09:01; it leaves the window at 09:16.
+	if want := time.Date(2026, 3, 1, 9, 16, 0, 0, time.UTC); !throttled.RetryAt.Equal(want) {
+		t.Errorf("retry at %v, want %v", throttled.RetryAt, want)
+	}
+	// The address is throttled for other accounts too.
+	if err := login("someone@example.com", "whatever12", "10.0.0.1"); !errors.As(err, &throttled) {
+		t.Errorf("same address, other account: %v", err)
+	}
+	clock.Set(time.Date(2026, 3, 1, 9, 16, 1, 0, time.UTC))
+	if err := login("ann@example.com", "correct horse 1", "10.0.0.9"); err != nil {
+		t.Errorf("after the window: %v", err)
+	}
+}
+
+func TestLoginValidatesInput(t *testing.T) {
+	st, _ := newStore(t)
+	_, err := st.Login(ctx, models.LoginInput{Email: strings.Repeat("a", 300), Password: strings.Repeat("p", 2000)})
+	f := fieldErrors(t, err)
+	if f["email"] == "" || f["password"] == "" {
+		t.Errorf("over-long input: %v", f)
+	}
+	_, err = st.Login(ctx, models.LoginInput{})
+	f = fieldErrors(t, err)
+	if f["email"] != "Enter your email address." || f["password"] != "Enter your password." {
+		t.Errorf("empty input: %v", f)
+	}
+}
+
+func TestEnsureAdminOnlyOnEmptyDatabase(t *testing.T) {
+	st, _ := newStore(t)
+	u, pw, err := st.EnsureAdmin(ctx, "admin@localhost", "")
+	if err != nil || u == nil || len(pw) != 16 {
+		t.Fatalf("first start: %v %q %v", u, pw, err)
+	}
+	if _, err := st.Authenticate(ctx, "admin@localhost", pw); err != nil {
+		t.Errorf("printed password does not work: %v", err)
+	}
+	u, pw, err = st.EnsureAdmin(ctx, "admin@localhost", "")
+	if err != nil || u != nil || pw != "" {
+		t.Errorf("second start created again: %v %q %v", u, pw, err)
+	}
+}
+
+func TestMigrateIsIdempotent(t *testing.T) {
+	st, _ := newStore(t)
+	n, err := st.Migrate(ctx)
+	if err != nil || n != 0 {
+		t.Fatalf("second migrate applied %d: %v", n, err)
+	}
+	v, err := st.SchemaVersion(ctx)
+	if err != nil || v != models.LatestSchemaVersion() || v == 0 {
+		t.Errorf("schema version %d (latest %d): %v", v, models.LatestSchemaVersion(), err)
+	}
+}

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs what the tests need beyond Go, from Debian's packages, when it is
+# missing and we may: Chromium for browser tests, PostgreSQL for the second
+# pass, swaks for SMTP client tests.
+set -euo pipefail
+
+need=()
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
+if ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+  need+=(postgresql)
+fi
+command -v swaks >/dev/null 2>&1 || need+=(swaks)
+[ ${#need[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "missing ${need[*]}: install them (apt-get install ${need[*]}) or run make test as root" >&2
+  exit 1
+fi
+echo "installing ${need[*]} ..."
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null

@@ -1,0 +1,71 @@
+// Package components holds the pieces every page shares: the request's shell
+// (who is signed in, the CSRF token, flashes), form fields, tables, formatting.
+package components
+
+import (
+	"context"
+	"time"
+
+	"github.com/sesame-email/sesame/models"
+)
+
+// FlashKind colours a flash message.
+type FlashKind string
+
+const (
+	FlashSuccess FlashKind = "success"
+	FlashError   FlashKind = "error"
+	FlashInfo    FlashKind = "info"
+)
+
+// Flash is a one-time message shown on the next page.
+type Flash struct {
+	Kind    FlashKind
+	Message string
+}
+
+// Shell is what the layout needs from the request. The web layer puts it in
+// the context before rendering; components read it with ShellFrom.
+type Shell struct {
+	User     *models.User // nil when signed out
+	CSRF     string
+	Flashes  []Flash
+	Path     string // the request path, to mark the current navigation entry
+	Fragment bool   // an htmx request: render the page body only
+	Version  string
+}
+
+type shellKey struct{}
+
+// WithShell stores the shell in ctx.
+func WithShell(ctx context.Context, s Shell) context.Context {
+	return context.WithValue(ctx, shellKey{}, s)
+}
+
+// ShellFrom returns the shell stored in ctx (zero when none).
+func ShellFrom(ctx context.Context) Shell {
+	s, _ := ctx.Value(shellKey{}).(Shell)
+	return s
+}
+
+// Location is the signed-in user's time zone, UTC otherwise.
+func Location(ctx context.Context) *time.Location {
+	if u := ShellFrom(ctx).User; u != nil {
+		return u.Location()
+	}
+	return time.UTC
+}
+
+// FormatTime shows t in the user's time zone, e.g. "2026-11-23 14:05 CET".
+func FormatTime(ctx context.Context, t time.Time) string {
+	if t.IsZero() {
+		return "—"
+	}
+	return t.In(Location(ctx)).Format("2006-01-02 15:04 MST")
+}
+
+// IsAdmin reports whether the signed-in user is an admin.
+func IsAdmin(ctx context.Context) bool {
+	u := ShellFrom(ctx).User
+	return u != nil && u.IsAdmin()
+}
