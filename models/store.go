@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/glebarez/sqlite"
+	"golang.org/x/crypto/bcrypt"
 	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
@@ -35,15 +36,22 @@ type StoreConfig struct {
 	DataDir     string
 	Logger      *slog.Logger
 	Clock       Clock
+	// PasswordCost is the bcrypt cost of new password hashes: DefaultPasswordCost
+	// when zero. Tests lower it to keep the race-detector suite fast.
+	PasswordCost int
 }
 
 // Store is the one gateway to the database. Methods that write more than one
 // row open their own transaction.
 type Store struct {
-	db      *gorm.DB
-	dialect Dialect
-	clock   Clock
-	log     *slog.Logger
+	db           *gorm.DB
+	dialect      Dialect
+	clock        Clock
+	log          *slog.Logger
+	passwordCost int
+	// dummyHash keeps a login for an unknown address as slow as a wrong
+	// password, so response times do not reveal which addresses have accounts.
+	dummyHash []byte
 }
 
 // IsPostgresURL reports whether a DATABASE_URL selects PostgreSQL.
@@ -105,7 +113,15 @@ func Open(ctx context.Context, cfg StoreConfig) (*Store, error) {
 		_ = sqlDB.Close()
 		return nil, fmt.Errorf("connect to %s database: %w", dialect, err)
 	}
-	return &Store{db: db, dialect: dialect, clock: cfg.Clock, log: cfg.Logger.With("component", "store")}, nil
+	if cfg.PasswordCost == 0 {
+		cfg.PasswordCost = DefaultPasswordCost
+	}
+	dummy, err := bcrypt.GenerateFromPassword([]byte("sesame-timing-equaliser"), cfg.PasswordCost)
+	if err != nil {
+		return nil, err
+	}
+	return &Store{db: db, dialect: dialect, clock: cfg.Clock, log: cfg.Logger.With("component", "store"),
+		passwordCost: cfg.PasswordCost, dummyHash: dummy}, nil
 }
 
 // SQLiteDSN is the connection string for the SQLite file at path: WAL so

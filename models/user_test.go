@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/crypto/bcrypt"
+
 	"github.com/sesame-email/sesame/internal/clocktest"
 	"github.com/sesame-email/sesame/internal/testdb"
 	"github.com/sesame-email/sesame/models"
@@ -243,5 +245,19 @@ func TestMigrateIsIdempotent(t *testing.T) {
 	v, err := st.SchemaVersion(ctx)
 	if err != nil || v != models.LatestSchemaVersion() || v == 0 {
 		t.Errorf("schema version %d (latest %d): %v", v, models.LatestSchemaVersion(), err)
+	}
+}
+
+func TestPasswordsAreHashedWithBcryptCostOfAtLeast10(t *testing.T) {
+	cfg := testdb.Config(t)
+	cfg.PasswordCost = 0 // the production default
+	st := testdb.OpenConfig(t, cfg)
+	u := mustUser(t, st, "ann@example.com", models.RoleAdmin)
+	cost, err := bcrypt.Cost([]byte(u.PasswordHash))
+	if err != nil || cost < 10 {
+		t.Errorf("bcrypt cost %d: %v", cost, err)
+	}
+	if strings.Contains(u.PasswordHash, "correct horse") {
+		t.Error("password stored in clear")
 	}
 }

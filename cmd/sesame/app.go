@@ -33,7 +33,9 @@ func newApp(ctx context.Context, cfg Config, log *slog.Logger, clock models.Cloc
 	if err := cfg.ensureSecretKey(); err != nil {
 		return nil, err
 	}
-	st, err := models.Open(ctx, models.StoreConfig{DatabaseURL: cfg.DatabaseURL, DataDir: cfg.DataDir, Logger: log, Clock: clock})
+	st, err := models.Open(ctx, models.StoreConfig{
+		DatabaseURL: cfg.DatabaseURL, DataDir: cfg.DataDir, Logger: log, Clock: clock, PasswordCost: cfg.passwordCost,
+	})
 	if err != nil {
 		return nil, err
 	}

@@ -29,6 +29,8 @@ type Config struct {
 	AdminEmail    string
 	AdminPassword string
 	LogFormat     string
+
+	passwordCost int // bcrypt cost; zero means the models default
 }
 
 // configError names the variable at fault, so a bad value fails fast with a

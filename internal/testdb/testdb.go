@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"golang.org/x/crypto/bcrypt"
 	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
@@ -22,12 +23,13 @@ import (
 const EnvURL = "SESAME_TEST_DATABASE_URL"
 
 // Config returns a StoreConfig for a fresh, empty database that is dropped
-// when the test ends.
+// when the test ends. Password hashing uses bcrypt's minimum cost: the tests
+// check behaviour, not the work factor.
 func Config(t testing.TB) models.StoreConfig {
 	t.Helper()
 	admin := os.Getenv(EnvURL)
 	if admin == "" {
-		return models.StoreConfig{DataDir: t.TempDir()}
+		return models.StoreConfig{DataDir: t.TempDir(), PasswordCost: bcrypt.MinCost}
 	}
 	name := "sesame_t_" + strings.ToLower(rand.Text()[:12])
 	db, err := gorm.Open(postgres.Open(admin), &gorm.Config{Logger: logger.Discard})
@@ -47,7 +49,7 @@ func Config(t testing.TB) models.StoreConfig {
 		t.Fatalf("%s: %v", EnvURL, err)
 	}
 	u.Path = "/" + name
-	return models.StoreConfig{DatabaseURL: u.String(), DataDir: t.TempDir()}
+	return models.StoreConfig{DatabaseURL: u.String(), DataDir: t.TempDir(), PasswordCost: bcrypt.MinCost}
 }
 
 // Open returns a migrated store on a fresh database, closed when the test ends.

@@ -1,0 +1,113 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"strings"
+	"testing"
+)
+
+func env(vars map[string]string) func(string) string {
+	return func(k string) string { return vars[k] }
+}
+
+func TestConfigDefaults(t *testing.T) {
+	cfg, err := loadConfig(env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.DataDir != "./data" || cfg.HTTPAddr != "127.0.0.1:8080" || cfg.PublicURL.String() != "http://localhost:8080" ||
+		cfg.AdminEmail != "admin@localhost" || cfg.LogFormat != "text" || cfg.DatabaseURL != "" {
+		t.Errorf("defaults: %+v", cfg)
+	}
+}
+
+func TestConfigRejectsBadValuesNamingTheVariable(t *testing.T) {
+	for name, value := range map[string]string{
+		"DATABASE_URL":          "mysql://localhost/x",
+		"SESAME_HTTP_ADDR":      "8080",
+		"SESAME_PUBLIC_URL":     "localhost:8080",
+		"SESAME_SECRET_KEY":     "too-short",
+		"SESAME_ADMIN_EMAIL":    "not an address",
+		"SESAME_ADMIN_PASSWORD": "short",
+		"SESAME_LOG_FORMAT":     "xml",
+	} {
+		_, err := loadConfig(env(map[string]string{name: value}))
+		if err == nil || !strings.HasPrefix(err.Error(), name+": ") {
+			t.Errorf("%s=%q: got %v", name, value, err)
+		}
+		// And the binary exits non-zero with that message.
+		var stderr bytes.Buffer
+		err = run(context.Background(), []string{"serve"}, env(map[string]string{name: value}), io.Discard, &stderr)
+		if err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("run with %s=%q: %v", name, value, err)
+		}
+	}
+}
+
+func TestConfigLogMasksSecrets(t *testing.T) {
+	cfg, err := loadConfig(env(map[string]string{
+		"DATABASE_URL":          "postgres://sesame:hunter2hunter2@db:5432/sesame",
+		"SESAME_SECRET_KEY":     strings.Repeat("s3cr3t", 8),
+		"SESAME_ADMIN_PASSWORD": "admin-password-1",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	slog.New(slog.NewTextHandler(&buf, nil)).Info("configuration", "config", cfg)
+	out := buf.String()
+	for _, secret := range []string{"hunter2hunter2", "s3cr3t", "admin-password-1"} {
+		if strings.Contains(out, secret) {
+			t.Errorf("log shows %q: %s", secret, out)
+		}
+	}
+	if !strings.Contains(out, "postgres://sesame:%2A%2A%2A%2A%2A%2A%2A%2A@db:5432/sesame") && !strings.Contains(out, "postgres://sesame:********@db:5432/sesame") {
+		t.Errorf("database URL not shown masked: %s", out)
+	}
+}
+
+func TestSecretKeyIsGeneratedOnceAndKept(t *testing.T) {
+	dir := t.TempDir()
+	cfg, _ := loadConfig(env(map[string]string{"SESAME_DATA_DIR": dir}))
+	if err := cfg.ensureSecretKey(); err != nil {
+		t.Fatal(err)
+	}
+	again, _ := loadConfig(env(map[string]string{"SESAME_DATA_DIR": dir}))
+	if err := again.ensureSecretKey(); err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg.SecretKey) != 64 || cfg.SecretKey != again.SecretKey {
+		t.Errorf("generated %q, then read %q", cfg.SecretKey, again.SecretKey)
+	}
+	if a, b := cfg.deriveKey("x", 32), cfg.deriveKey("y", 32); bytes.Equal(a, b) {
+		t.Error("two purposes share a key")
+	}
+}
+
+func TestCommands(t *testing.T) {
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"version"}, env(nil), &out, io.Discard); err != nil || !strings.HasPrefix(out.String(), "sesame ") {
+		t.Errorf("version: %q %v", out.String(), err)
+	}
+	if err := run(context.Background(), []string{"frobnicate"}, env(nil), io.Discard, io.Discard); err == nil {
+		t.Error("unknown command accepted")
+	}
+	dir := t.TempDir()
+	vars := env(map[string]string{"SESAME_DATA_DIR": dir})
+	out.Reset()
+	if err := run(context.Background(), []string{"migrate"}, vars, &out, io.Discard); err != nil || !strings.Contains(out.String(), "schema version") {
+		t.Errorf("migrate: %q %v", out.String(), err)
+	}
+	out.Reset()
+	err := run(context.Background(), []string{"user", "create", "--email", "Ann@Example.com", "--password", "marketer pass 1", "--role", "marketer"}, vars, &out, io.Discard)
+	if err != nil || out.String() != "created marketer user ann@example.com\n" {
+		t.Errorf("user create: %q %v", out.String(), err)
+	}
+	err = run(context.Background(), []string{"user", "create", "--email", "ann@example.com", "--password", "x", "--role", "boss"}, vars, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "password: Use at least 10 characters.") || !strings.Contains(err.Error(), "role: Choose admin or marketer.") {
+		t.Errorf("bad user create: %v", err)
+	}
+}

@@ -1,0 +1,62 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"net"
+	"net/url"
+	"testing"
+
+	"github.com/sesame-email/sesame/internal/testdb"
+	"github.com/sesame-email/sesame/models"
+)
+
+// testApp is a whole Sesame serving on a loopback port, as `sesame serve`
+// would, over a fresh database.
+type testApp struct {
+	*app
+	URL string
+}
+
+func startApp(t *testing.T) *testApp {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := "http://" + ln.Addr().String()
+	dbcfg := testdb.Config(t)
+	pub, _ := url.Parse(base)
+	cfg := Config{
+		DataDir:     dbcfg.DataDir,
+		DatabaseURL: dbcfg.DatabaseURL,
+		HTTPAddr:    ln.Addr().String(),
+		PublicURL:   pub,
+		AdminEmail:  "admin@localhost",
+		LogFormat:   "text",
+
+		passwordCost: dbcfg.PasswordCost,
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	a, err := newApp(ctx, cfg, slog.New(slog.DiscardHandler), models.SystemClock{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- a.serveHTTP(ctx, ln) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("serve: %v", err)
+		}
+		a.close()
+	})
+	return &testApp{app: a, URL: base}
+}
+
+func (a *testApp) user(t *testing.T, email, password string, role models.Role) {
+	t.Helper()
+	if _, err := a.store.CreateUser(context.Background(), models.NewUser{Email: email, Password: password, Role: role}); err != nil {
+		t.Fatal(err)
+	}
+}
