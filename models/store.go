@@ -36,6 +36,11 @@ type StoreConfig struct {
 	DataDir     string
 	Logger      *slog.Logger
 	Clock       Clock
+	// EncryptionKey (32 bytes) seals secrets at rest; derived from
+	// SESAME_SECRET_KEY.
+	EncryptionKey []byte
+	// Identity is how sending domains must point at this installation.
+	Identity IdentityConfig
 	// PasswordCost is the bcrypt cost of new password hashes: DefaultPasswordCost
 	// when zero. Tests lower it to keep the race-detector suite fast.
 	PasswordCost int
@@ -49,6 +54,8 @@ type Store struct {
 	clock        Clock
 	log          *slog.Logger
 	passwordCost int
+	sealer       *Sealer
+	identity     IdentityConfig
 	// dummyHash keeps a login for an unknown address as slow as a wrong
 	// password, so response times do not reveal which addresses have accounts.
 	dummyHash []byte
@@ -67,6 +74,10 @@ func Open(ctx context.Context, cfg StoreConfig) (*Store, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
+	sealer, err := NewSealer(cfg.EncryptionKey)
+	if err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
 	gcfg := &gorm.Config{
 		Logger:                 logger.New(slogPrinter{cfg.Logger}, logger.Config{SlowThreshold: time.Second, LogLevel: logger.Warn, IgnoreRecordNotFoundError: true}),
 		NowFunc:                func() time.Time { return cfg.Clock.Now().UTC() },
@@ -76,7 +87,6 @@ func Open(ctx context.Context, cfg StoreConfig) (*Store, error) {
 	var (
 		db      *gorm.DB
 		dialect Dialect
-		err     error
 	)
 	switch {
 	case cfg.DatabaseURL == "":
@@ -121,7 +131,7 @@ func Open(ctx context.Context, cfg StoreConfig) (*Store, error) {
 		return nil, err
 	}
 	return &Store{db: db, dialect: dialect, clock: cfg.Clock, log: cfg.Logger.With("component", "store"),
-		passwordCost: cfg.PasswordCost, dummyHash: dummy}, nil
+		passwordCost: cfg.PasswordCost, dummyHash: dummy, sealer: sealer, identity: cfg.Identity}, nil
 }
 
 // SQLiteDSN is the connection string for the SQLite file at path: WAL so

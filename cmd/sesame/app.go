@@ -33,9 +33,7 @@ func newApp(ctx context.Context, cfg Config, log *slog.Logger, clock models.Cloc
 	if err := cfg.ensureSecretKey(); err != nil {
 		return nil, err
 	}
-	st, err := models.Open(ctx, models.StoreConfig{
-		DatabaseURL: cfg.DatabaseURL, DataDir: cfg.DataDir, Logger: log, Clock: clock, PasswordCost: cfg.passwordCost,
-	})
+	st, err := models.Open(ctx, cfg.storeConfig(log, clock))
 	if err != nil {
 		return nil, err
 	}

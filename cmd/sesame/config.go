@@ -29,6 +29,9 @@ type Config struct {
 	AdminEmail    string
 	AdminPassword string
 	LogFormat     string
+	DNSResolver   string // host:port; empty: the system's resolvers
+	SPFInclude    string
+	BounceHost    string
 
 	passwordCost int // bcrypt cost; zero means the models default
 }
@@ -57,6 +60,9 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		AdminEmail:    get("SESAME_ADMIN_EMAIL", "admin@localhost"),
 		AdminPassword: getenv("SESAME_ADMIN_PASSWORD"),
 		LogFormat:     get("SESAME_LOG_FORMAT", "text"),
+		DNSResolver:   get("SESAME_DNS_RESOLVER", ""),
+		SPFInclude:    get("SESAME_SPF_INCLUDE", ""),
+		BounceHost:    get("SESAME_BOUNCE_HOST", ""),
 	}
 	if cfg.DatabaseURL != "" && !models.IsPostgresURL(cfg.DatabaseURL) {
 		return cfg, &configError{"DATABASE_URL", "must be empty (SQLite) or a postgres:// URL"}
@@ -75,6 +81,24 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	}
 	pub.Path = strings.TrimSuffix(pub.Path, "/")
 	cfg.PublicURL = pub
+	if cfg.DNSResolver != "" {
+		if _, port, err := net.SplitHostPort(cfg.DNSResolver); err != nil || port == "" {
+			return cfg, &configError{"SESAME_DNS_RESOLVER", fmt.Sprintf("must be host:port such as 127.0.0.1:53, got %q", cfg.DNSResolver)}
+		}
+	}
+	if cfg.SPFInclude != "" {
+		if _, err := models.NormalizeDomain(cfg.SPFInclude); err != nil || !strings.Contains(cfg.SPFInclude, ".") {
+			return cfg, &configError{"SESAME_SPF_INCLUDE", "must be a domain name such as _spf.mail.example.com"}
+		}
+	}
+	if cfg.BounceHost == "" {
+		cfg.BounceHost = pub.Hostname()
+	}
+	if host, err := models.NormalizeDomain(cfg.BounceHost); err != nil {
+		return cfg, &configError{"SESAME_BOUNCE_HOST", "must be a host name such as mail.example.com"}
+	} else {
+		cfg.BounceHost = host
+	}
 	if cfg.SecretKey != "" {
 		if len(cfg.SecretKey) < 32 {
 			return cfg, &configError{"SESAME_SECRET_KEY", "must be at least 32 characters (e.g. the output of `openssl rand -hex 32`)"}
@@ -153,6 +177,9 @@ func (cfg Config) LogValue() slog.Value {
 		slog.String("SESAME_ADMIN_EMAIL", cfg.AdminEmail),
 		slog.String("SESAME_ADMIN_PASSWORD", adminPassword),
 		slog.String("SESAME_LOG_FORMAT", cfg.LogFormat),
+		slog.String("SESAME_DNS_RESOLVER", orDefault(cfg.DNSResolver, "(system resolvers)")),
+		slog.String("SESAME_SPF_INCLUDE", orDefault(cfg.SPFInclude, "(none: SPF lists the sending IPs)")),
+		slog.String("SESAME_BOUNCE_HOST", cfg.BounceHost),
 	)
 }
 
@@ -180,4 +207,24 @@ func newLogger(format string, out *os.File) *slog.Logger {
 		h = slog.NewTextHandler(out, nil)
 	}
 	return slog.New(web.NewLogHandler(h))
+}
+
+func orDefault(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}
+
+// storeConfig is how the store is opened with this configuration.
+func (cfg *Config) storeConfig(log *slog.Logger, clock models.Clock) models.StoreConfig {
+	return models.StoreConfig{
+		DatabaseURL:   cfg.DatabaseURL,
+		DataDir:       cfg.DataDir,
+		Logger:        log,
+		Clock:         clock,
+		PasswordCost:  cfg.passwordCost,
+		EncryptionKey: cfg.deriveKey("secrets at rest", 32),
+		Identity:      models.IdentityConfig{BounceHost: cfg.BounceHost, SPFInclude: cfg.SPFInclude},
+	}
 }

@@ -29,7 +29,7 @@ func Config(t testing.TB) models.StoreConfig {
 	t.Helper()
 	admin := os.Getenv(EnvURL)
 	if admin == "" {
-		return models.StoreConfig{DataDir: t.TempDir(), PasswordCost: bcrypt.MinCost}
+		return base(t, "")
 	}
 	name := "sesame_t_" + strings.ToLower(rand.Text()[:12])
 	db, err := gorm.Open(postgres.Open(admin), &gorm.Config{Logger: logger.Discard})
@@ -49,7 +49,20 @@ func Config(t testing.TB) models.StoreConfig {
 		t.Fatalf("%s: %v", EnvURL, err)
 	}
 	u.Path = "/" + name
-	return models.StoreConfig{DatabaseURL: u.String(), DataDir: t.TempDir(), PasswordCost: bcrypt.MinCost}
+	return base(t, u.String())
+}
+
+// BounceHost is the host name test stores tell domains to point bounces at.
+const BounceHost = "mail.sesame.test"
+
+func base(t testing.TB, databaseURL string) models.StoreConfig {
+	return models.StoreConfig{
+		DatabaseURL:   databaseURL,
+		DataDir:       t.TempDir(),
+		PasswordCost:  bcrypt.MinCost,
+		EncryptionKey: []byte("0123456789abcdef0123456789abcdef"),
+		Identity:      models.IdentityConfig{BounceHost: BounceHost},
+	}
 }
 
 // Open returns a migrated store on a fresh database, closed when the test ends.

@@ -1,0 +1,183 @@
+package models
+
+import (
+	"context"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/crypto/bcrypt"
+)
+
+// SenderAddress is an address mail is sent from, under a verified domain.
+// Its SMTP password (for the SMTP interface) is stored as a bcrypt hash.
+type SenderAddress struct {
+	ID                uint64
+	DomainID          uint64
+	Email             string
+	DisplayName       string
+	SMTPPasswordHash  string `json:"-"`
+	SMTPPasswordSetAt *time.Time
+	CreatedAt         time.Time
+
+	Domain *Domain `gorm:"foreignKey:DomainID"`
+}
+
+// HasSMTPPassword reports whether the address can authenticate over SMTP.
+func (a *SenderAddress) HasSMTPPassword() bool { return a.SMTPPasswordHash != "" }
+
+// validateDisplayName keeps display names safe in a From header: no colon
+// (it would end the header name in naive parsers), no control characters
+// (header injection), no angle brackets, at most 100 characters.
+func validateDisplayName(name string, verr *ValidationError) string {
+	name = strings.TrimSpace(name)
+	switch {
+	case !utf8.ValidString(name):
+		verr.Add("display_name", "The display name is not valid text.")
+	case utf8.RuneCountInString(name) > 100:
+		verr.Add("display_name", "Use at most 100 characters.")
+	case strings.ContainsAny(name, ":<>"):
+		verr.Add("display_name", "A display name cannot contain :, < or >.")
+	case strings.IndexFunc(name, unicode.IsControl) >= 0:
+		verr.Add("display_name", "A display name cannot contain line breaks or control characters.")
+	}
+	return name
+}
+
+// CreateSender adds a sender address under a verified domain.
+func (s *Store) CreateSender(ctx context.Context, rawEmail, displayName string) (*SenderAddress, error) {
+	verr := &ValidationError{}
+	email, err := NormalizeEmail(rawEmail)
+	if err != nil {
+		verr.Add("email", "The address "+err.Error()+".")
+	}
+	name := validateDisplayName(displayName, verr)
+	if err := verr.OrNil(); err != nil {
+		return nil, err
+	}
+	domainName := email[strings.LastIndexByte(email, '@')+1:]
+	d, err := s.GetDomainByName(ctx, domainName)
+	if err == ErrNotFound {
+		return nil, Invalid("email", domainName+" is not a sending domain here. An admin must add and verify it first.")
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !d.Verified() {
+		return nil, Invalid("email", domainName+" is not verified yet: publish its DNS records and check again.")
+	}
+	a := &SenderAddress{DomainID: d.ID, Email: email, DisplayName: name, CreatedAt: s.now()}
+	if err := s.db.WithContext(ctx).Omit("Domain").Create(a).Error; err != nil {
+		if isUniqueViolation(err) {
+			return nil, Invalid("email", email+" is already a sender address.")
+		}
+		return nil, err
+	}
+	a.Domain = d
+	return a, nil
+}
+
+// ListSenders returns every sender address with its domain.
+func (s *Store) ListSenders(ctx context.Context) ([]SenderAddress, error) {
+	var out []SenderAddress
+	err := s.db.WithContext(ctx).Preload("Domain").Order("email").Find(&out).Error
+	return out, err
+}
+
+// GetSender loads a sender address by id.
+func (s *Store) GetSender(ctx context.Context, id uint64) (*SenderAddress, error) {
+	var a SenderAddress
+	if err := s.db.WithContext(ctx).Preload("Domain").Take(&a, id).Error; err != nil {
+		return nil, notFound(err)
+	}
+	return &a, nil
+}
+
+// GetSenderByEmail loads a sender address by its address.
+func (s *Store) GetSenderByEmail(ctx context.Context, raw string) (*SenderAddress, error) {
+	email, err := NormalizeEmail(raw)
+	if err != nil {
+		return nil, ErrNotFound
+	}
+	var a SenderAddress
+	if err := s.db.WithContext(ctx).Preload("Domain").Where("email = ?", email).Take(&a).Error; err != nil {
+		return nil, notFound(err)
+	}
+	return &a, nil
+}
+
+// DeleteSender removes a sender address.
+func (s *Store) DeleteSender(ctx context.Context, id uint64) error {
+	res := s.db.WithContext(ctx).Delete(&SenderAddress{}, id)
+	if res.Error == nil && res.RowsAffected == 0 {
+		return ErrNotFound
+	}
+	return res.Error
+}
+
+// ErrSamePassword is a new SMTP password equal to the previous one, which
+// Tencent's UpdateEmailSmtpPassWord refuses (OperationDenied.RepeatPassWord).
+var ErrSamePassword = Invalid("smtp_password", "Choose a password different from the current one.")
+
+// validateSMTPPassword applies Tencent's rule: 10 to 20 characters with
+// both letters and digits, printable ASCII without spaces.
+func validateSMTPPassword(pw string) error {
+	if len(pw) < 10 || len(pw) > 20 {
+		return Invalid("smtp_password", "Use 10 to 20 characters.")
+	}
+	var letter, digit bool
+	for _, r := range pw {
+		switch {
+		case r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z':
+			letter = true
+		case r >= '0' && r <= '9':
+			digit = true
+		case r > ' ' && r < 0x7f:
+		default:
+			return Invalid("smtp_password", "Use letters, digits and punctuation only, without spaces.")
+		}
+	}
+	if !letter || !digit {
+		return Invalid("smtp_password", "Use both letters and digits.")
+	}
+	return nil
+}
+
+// SetSMTPPassword sets the password the address authenticates with over
+// SMTP; it must differ from the previous one.
+func (s *Store) SetSMTPPassword(ctx context.Context, id uint64, password string) error {
+	if err := validateSMTPPassword(password); err != nil {
+		return err
+	}
+	a, err := s.GetSender(ctx, id)
+	if err != nil {
+		return err
+	}
+	if a.HasSMTPPassword() && bcrypt.CompareHashAndPassword([]byte(a.SMTPPasswordHash), []byte(password)) == nil {
+		return ErrSamePassword
+	}
+	hash, err := s.hashPassword(password)
+	if err != nil {
+		return err
+	}
+	now := s.now()
+	return s.db.WithContext(ctx).Model(&SenderAddress{ID: id}).
+		Updates(map[string]any{"smtp_password_hash": hash, "smtp_password_set_at": now}).Error
+}
+
+// AuthenticateSMTP returns the sender address whose SMTP password matches.
+func (s *Store) AuthenticateSMTP(ctx context.Context, email, password string) (*SenderAddress, error) {
+	a, err := s.GetSenderByEmail(ctx, email)
+	if err == ErrNotFound || (err == nil && !a.HasSMTPPassword()) {
+		_ = bcrypt.CompareHashAndPassword(s.dummyHash, []byte(password))
+		return nil, ErrInvalidCredentials
+	}
+	if err != nil {
+		return nil, err
+	}
+	if bcrypt.CompareHashAndPassword([]byte(a.SMTPPasswordHash), []byte(password)) != nil {
+		return nil, ErrInvalidCredentials
+	}
+	return a, nil
+}
