@@ -16,7 +16,9 @@ import (
 
 	"github.com/sesame-email/sesame/handlers"
 	"github.com/sesame-email/sesame/internal/clocktest"
+	"github.com/sesame-email/sesame/internal/dnstest"
 	"github.com/sesame-email/sesame/internal/testdb"
+	"github.com/sesame-email/sesame/mailer"
 	"github.com/sesame-email/sesame/models"
 	"github.com/sesame-email/sesame/static"
 	"github.com/sesame-email/sesame/web"
@@ -33,6 +35,7 @@ type console struct {
 	Store *models.Store
 	Clock *clocktest.Clock
 	Web   *web.Server
+	DNS   *dnstest.Server
 }
 
 func newConsole(t *testing.T) *console {
@@ -48,10 +51,15 @@ func newConsole(t *testing.T) *console {
 		Metrics:   prometheus.NewRegistry(),
 		Static:    static.Files,
 	}, st)
-	handlers.Mount(srv, st)
+	dns := dnstest.Start(t)
+	resolver, err := mailer.NewResolver(dns.Addr, 500*time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	handlers.Mount(srv, handlers.Deps{Store: st, DNS: resolver})
 	ts := httptest.NewServer(srv)
 	t.Cleanup(ts.Close)
-	return &console{t: t, URL: ts.URL, Store: st, Clock: clock, Web: srv}
+	return &console{t: t, URL: ts.URL, Store: st, Clock: clock, Web: srv, DNS: dns}
 }
 
 func (c *console) user(email string, role models.Role) *models.User {

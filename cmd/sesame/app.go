@@ -9,23 +9,29 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/sesame-email/sesame/handlers"
+	"github.com/sesame-email/sesame/mailer"
 	"github.com/sesame-email/sesame/models"
+	"github.com/sesame-email/sesame/scheduler"
 	"github.com/sesame-email/sesame/static"
 	"github.com/sesame-email/sesame/web"
 )
 
 // app is one running Sesame: the store and everything built on it.
 type app struct {
-	cfg   Config
-	log   *slog.Logger
-	store *models.Store
-	web   *web.Server
+	cfg     Config
+	log     *slog.Logger
+	clock   models.Clock
+	store   *models.Store
+	dns     *mailer.Resolver
+	web     *web.Server
+	workers sync.WaitGroup
 }
 
 // newApp opens and migrates the database and builds the HTTP server.
@@ -52,8 +58,20 @@ func newApp(ctx context.Context, cfg Config, log *slog.Logger, clock models.Cloc
 		Metrics:   reg,
 		Static:    static.Files,
 	}, st)
-	handlers.Mount(srv, st)
-	return &app{cfg: cfg, log: log, store: st, web: srv}, nil
+	resolver, err := mailer.NewResolver(cfg.DNSResolver, 5*time.Second)
+	if err != nil {
+		st.Close()
+		return nil, &configError{"SESAME_DNS_RESOLVER", err.Error()}
+	}
+	handlers.Mount(srv, handlers.Deps{Store: st, DNS: resolver})
+	return &app{cfg: cfg, log: log, clock: clock, store: st, dns: resolver, web: srv}, nil
+}
+
+// startBackground starts the loops that run beside the web server; they
+// stop when ctx ends, and close waits for them.
+func (a *app) startBackground(ctx context.Context) {
+	checker := scheduler.NewDomainChecker(a.store, a.dns, a.clock, a.log)
+	a.workers.Go(func() { _ = checker.Run(ctx) })
 }
 
 // ensureAdmin creates the first admin on an empty database and prints its
@@ -104,7 +122,12 @@ func (a *app) serveHTTP(ctx context.Context, ln net.Listener) error {
 	return nil
 }
 
-func (a *app) close() { a.store.Close() }
+// close waits for the background loops (their context must have ended) and
+// closes the database.
+func (a *app) close() {
+	a.workers.Wait()
+	a.store.Close()
+}
 
 func serve(ctx context.Context, cfg Config, stdout io.Writer) error {
 	log := newLogger(cfg.LogFormat, os.Stderr)
@@ -119,6 +142,7 @@ func serve(ctx context.Context, cfg Config, stdout io.Writer) error {
 		return &configError{"SESAME_HTTP_ADDR", "cannot listen: " + err.Error()}
 	}
 	log.Info("console listening", "addr", ln.Addr().String(), "url", cfg.PublicURL.String())
+	a.startBackground(ctx)
 	if err := a.ensureAdmin(ctx, stdout); err != nil {
 		return err
 	}

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"testing"
 
+	"github.com/sesame-email/sesame/internal/dnstest"
 	"github.com/sesame-email/sesame/internal/testdb"
 	"github.com/sesame-email/sesame/models"
 )
@@ -16,6 +17,7 @@ import (
 type testApp struct {
 	*app
 	URL string
+	DNS *dnstest.Server
 }
 
 func startApp(t *testing.T) *testApp {
@@ -26,6 +28,7 @@ func startApp(t *testing.T) *testApp {
 	}
 	base := "http://" + ln.Addr().String()
 	dbcfg := testdb.Config(t)
+	dns := dnstest.Start(t)
 	pub, _ := url.Parse(base)
 	cfg := Config{
 		DataDir:     dbcfg.DataDir,
@@ -34,6 +37,8 @@ func startApp(t *testing.T) *testApp {
 		PublicURL:   pub,
 		AdminEmail:  "admin@localhost",
 		LogFormat:   "text",
+		DNSResolver: dns.Addr,
+		BounceHost:  testdb.BounceHost,
 
 		passwordCost: dbcfg.PasswordCost,
 	}
@@ -51,7 +56,8 @@ func startApp(t *testing.T) *testApp {
 		}
 		a.close()
 	})
-	return &testApp{app: a, URL: base}
+	a.startBackground(ctx)
+	return &testApp{app: a, URL: base, DNS: dns}
 }
 
 func (a *testApp) user(t *testing.T, email, password string, role models.Role) {

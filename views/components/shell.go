@@ -4,6 +4,8 @@ package components
 
 import (
 	"context"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/sesame-email/sesame/models"
@@ -68,4 +70,18 @@ func FormatTime(ctx context.Context, t time.Time) string {
 func IsAdmin(ctx context.Context) bool {
 	u := ShellFrom(ctx).User
 	return u != nil && u.IsAdmin()
+}
+
+// FormatCount writes 1000000 as 1,000,000.
+func FormatCount[N ~int | ~int64 | ~uint64](n N) string {
+	s := strconv.FormatInt(int64(n), 10)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	if neg {
+		return "-" + s
+	}
+	return s
 }

@@ -1,0 +1,177 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strconv"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/sesame-email/sesame/models"
+	"github.com/sesame-email/sesame/views"
+	"github.com/sesame-email/sesame/views/components"
+	"github.com/sesame-email/sesame/web"
+)
+
+// DomainService is what the domain pages need.
+type DomainService interface {
+	ListDomains(ctx context.Context) ([]models.Domain, error)
+	GetDomainByName(ctx context.Context, name string) (*models.Domain, error)
+	AddDomain(ctx context.Context, name string, rsaBits int) (*models.Domain, error)
+	DeleteDomain(ctx context.Context, id uint64) error
+	DomainRecords(ctx context.Context, d *models.Domain) ([]models.DNSRecord, error)
+	DKIMKeys(ctx context.Context, domainID uint64) ([]models.DKIMKey, error)
+	AddDKIMKey(ctx context.Context, domainID uint64, alg models.DKIMAlgorithm) (*models.DKIMKey, error)
+	VerifyDomain(ctx context.Context, dns models.DNSLookup, id uint64) (*models.Domain, []models.DNSRecord, error)
+	SendingIPsForDomain(ctx context.Context, domainID uint64) ([]models.SendingIP, error)
+	ListSenders(ctx context.Context) ([]models.SenderAddress, error)
+}
+
+// Domains serves sending domains: list and records for everyone, changes
+// for admins.
+type Domains struct {
+	svc DomainService
+	dns models.DNSLookup
+}
+
+// NewDomains builds the domain handlers; dns answers "Check now".
+func NewDomains(svc DomainService, dns models.DNSLookup) *Domains {
+	return &Domains{svc: svc, dns: dns}
+}
+
+func (h *Domains) List(c echo.Context) error {
+	ctx := c.Request().Context()
+	domains, err := h.svc.ListDomains(ctx)
+	if err != nil {
+		return err
+	}
+	rows := make([]views.DomainRow, 0, len(domains))
+	for _, d := range domains {
+		ips, err := h.svc.SendingIPsForDomain(ctx, d.ID)
+		if err != nil {
+			return err
+		}
+		rows = append(rows, views.DomainRow{Domain: d, Sending: ips})
+	}
+	return web.Render(c, http.StatusOK, views.DomainList(rows))
+}
+
+func (h *Domains) New(c echo.Context) error {
+	return web.Render(c, http.StatusOK, views.DomainNew(views.DomainForm{KeySize: "2048"}))
+}
+
+func (h *Domains) Create(c echo.Context) error {
+	form := views.DomainForm{Name: c.FormValue("name"), KeySize: c.FormValue("key_size")}
+	bits, err := strconv.Atoi(form.KeySize)
+	if err != nil {
+		bits = 2048
+	}
+	d, err := h.svc.AddDomain(c.Request().Context(), form.Name, bits)
+	if errors.As(err, &form.Errors) {
+		return web.Render(c, http.StatusUnprocessableEntity, views.DomainNew(form))
+	}
+	if err != nil {
+		return err
+	}
+	return web.RedirectWithFlash(c, "/domains/"+d.Name, "Domain added: publish the records below, then check.")
+}
+
+func (h *Domains) Show(c echo.Context) error {
+	ctx := c.Request().Context()
+	d, err := h.svc.GetDomainByName(ctx, c.Param("name"))
+	if err != nil {
+		return err
+	}
+	page := views.DomainPage{Domain: d}
+	if page.Records, err = h.svc.DomainRecords(ctx, d); err != nil {
+		return err
+	}
+	if page.Keys, err = h.svc.DKIMKeys(ctx, d.ID); err != nil {
+		return err
+	}
+	if page.Sending, err = h.svc.SendingIPsForDomain(ctx, d.ID); err != nil {
+		return err
+	}
+	senders, err := h.svc.ListSenders(ctx)
+	if err != nil {
+		return err
+	}
+	for _, s := range senders {
+		if s.DomainID == d.ID {
+			page.Senders = append(page.Senders, s)
+		}
+	}
+	return web.Render(c, http.StatusOK, views.DomainShow(page))
+}
+
+// Verify is "Check now": look every record up and report.
+func (h *Domains) Verify(c echo.Context) error {
+	ctx := c.Request().Context()
+	d, err := h.svc.GetDomainByName(ctx, c.Param("name"))
+	if err != nil {
+		return err
+	}
+	wasVerified := d.Verified()
+	d, recs, err := h.svc.VerifyDomain(ctx, h.dns, d.ID)
+	if err != nil {
+		return err
+	}
+	path := "/domains/" + d.Name
+	switch {
+	case d.Verified() && !wasVerified:
+		return web.RedirectWithFlash(c, path, d.Name+" is verified: it can send now.")
+	case d.Drift:
+		return flashAndRedirect(c, components.FlashError, path, d.DriftReason)
+	case d.Verified():
+		return web.RedirectWithFlash(c, path, "All required records are still in place.")
+	}
+	waiting := 0
+	for _, r := range recs {
+		if r.Required && !r.Passed() {
+			waiting++
+		}
+	}
+	return flashAndRedirect(c, components.FlashInfo, path, strconv.Itoa(waiting)+" required record(s) not verified yet; see each record below.")
+}
+
+func (h *Domains) AddKey(c echo.Context) error {
+	ctx := c.Request().Context()
+	d, err := h.svc.GetDomainByName(ctx, c.Param("name"))
+	if err != nil {
+		return err
+	}
+	k, err := h.svc.AddDKIMKey(ctx, d.ID, models.DKIMAlgorithm(c.FormValue("algorithm")))
+	var conflict *models.ConflictError
+	if errors.As(err, &conflict) {
+		return flashAndRedirect(c, components.FlashError, "/domains/"+d.Name, conflict.Message)
+	}
+	if err != nil {
+		return err
+	}
+	return web.RedirectWithFlash(c, "/domains/"+d.Name, "New "+k.Label()+" key "+k.Selector+": publish its record below.")
+}
+
+func (h *Domains) Delete(c echo.Context) error {
+	ctx := c.Request().Context()
+	d, err := h.svc.GetDomainByName(ctx, c.Param("name"))
+	if err != nil {
+		return err
+	}
+	err = h.svc.DeleteDomain(ctx, d.ID)
+	var conflict *models.ConflictError
+	if errors.As(err, &conflict) {
+		return flashAndRedirect(c, components.FlashError, "/domains/"+d.Name, conflict.Message)
+	}
+	if err != nil {
+		return err
+	}
+	return web.RedirectWithFlash(c, "/domains", d.Name+" deleted.")
+}
+
+func flashAndRedirect(c echo.Context, kind components.FlashKind, path, message string) error {
+	if err := web.Flash(c, kind, message); err != nil {
+		return err
+	}
+	return web.Redirect(c, path)
+}

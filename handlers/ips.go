@@ -1,0 +1,154 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strconv"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/sesame-email/sesame/models"
+	"github.com/sesame-email/sesame/views"
+	"github.com/sesame-email/sesame/views/components"
+	"github.com/sesame-email/sesame/web"
+)
+
+// IPService is what the admin's IP pages need.
+type IPService interface {
+	ListSendingIPs(ctx context.Context) ([]models.SendingIP, error)
+	GetSendingIP(ctx context.Context, id uint64) (*models.SendingIP, error)
+	AddSendingIP(ctx context.Context, in models.NewSendingIP) (*models.SendingIP, error)
+	UpdateSendingIP(ctx context.Context, id uint64, ch models.SendingIPChange) (*models.SendingIP, error)
+	DeleteSendingIP(ctx context.Context, id uint64) error
+	ListDomains(ctx context.Context) ([]models.Domain, error)
+}
+
+// IPs serves the sending addresses.
+type IPs struct{ svc IPService }
+
+// NewIPs builds the IP handlers.
+func NewIPs(svc IPService) *IPs { return &IPs{svc: svc} }
+
+func (h *IPs) page(ctx context.Context, form views.IPsPage) (views.IPsPage, error) {
+	ips, err := h.svc.ListSendingIPs(ctx)
+	if err != nil {
+		return form, err
+	}
+	for _, ip := range ips {
+		row := views.IPRow{IP: ip, Configured: ip.IsDefaultRoute() || models.IPConfiguredHere(ip.Address)}
+		if ip.WarmupPlan == models.WarmupStandard {
+			row.Quota = models.StandardQuota(ip.WarmupDay)
+		}
+		form.Rows = append(form.Rows, row)
+	}
+	return form, nil
+}
+
+func (h *IPs) List(c echo.Context) error {
+	p, err := h.page(c.Request().Context(), views.IPsPage{Pool: string(models.PoolShared)})
+	if err != nil {
+		return err
+	}
+	return web.Render(c, http.StatusOK, views.IPs(p))
+}
+
+func (h *IPs) Create(c echo.Context) error {
+	ctx := c.Request().Context()
+	in := models.NewSendingIP{Address: c.FormValue("address"), HeloHost: c.FormValue("helo_host"), Pool: models.IPPool(c.FormValue("pool"))}
+	ip, err := h.svc.AddSendingIP(ctx, in)
+	var verr *models.ValidationError
+	if errors.As(err, &verr) {
+		p, perr := h.page(ctx, views.IPsPage{Address: in.Address, HeloHost: in.HeloHost, Pool: string(in.Pool), Errors: verr})
+		if perr != nil {
+			return perr
+		}
+		return web.Render(c, http.StatusUnprocessableEntity, views.IPs(p))
+	}
+	if err != nil {
+		return err
+	}
+	if !models.IPConfiguredHere(ip.Address) {
+		return flashAndRedirect(c, components.FlashInfo, "/admin/ips",
+			ip.Address+" is registered, but this host has no interface with that address: connections from it will fail until it is configured.")
+	}
+	return web.RedirectWithFlash(c, "/admin/ips", ip.Address+" registered.")
+}
+
+func (h *IPs) form(ctx context.Context, ip *models.SendingIP) (views.IPEditForm, error) {
+	f := views.IPEditForm{IP: *ip, HeloHost: ip.HeloHost, Pool: string(ip.Pool), Assigned: map[uint64]bool{}}
+	for _, d := range ip.Domains {
+		f.Assigned[d.ID] = true
+	}
+	var err error
+	f.Domains, err = h.svc.ListDomains(ctx)
+	return f, err
+}
+
+func (h *IPs) Edit(c echo.Context) error {
+	ctx := c.Request().Context()
+	id, err := idParam(c, "id")
+	if err != nil {
+		return err
+	}
+	ip, err := h.svc.GetSendingIP(ctx, id)
+	if err != nil {
+		return err
+	}
+	f, err := h.form(ctx, ip)
+	if err != nil {
+		return err
+	}
+	return web.Render(c, http.StatusOK, views.IPEdit(f))
+}
+
+func (h *IPs) Update(c echo.Context) error {
+	ctx := c.Request().Context()
+	id, err := idParam(c, "id")
+	if err != nil {
+		return err
+	}
+	ch := models.SendingIPChange{HeloHost: c.FormValue("helo_host"), Pool: models.IPPool(c.FormValue("pool"))}
+	params, _ := c.FormParams()
+	for _, raw := range params["domain"] {
+		did, err := strconv.ParseUint(raw, 10, 64)
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, "The domain list could not be read. Reload the page and try again.")
+		}
+		ch.DomainIDs = append(ch.DomainIDs, did)
+	}
+	ip, err := h.svc.UpdateSendingIP(ctx, id, ch)
+	var verr *models.ValidationError
+	if errors.As(err, &verr) {
+		current, gerr := h.svc.GetSendingIP(ctx, id)
+		if gerr != nil {
+			return gerr
+		}
+		f, ferr := h.form(ctx, current)
+		if ferr != nil {
+			return ferr
+		}
+		f.HeloHost, f.Pool, f.Errors = ch.HeloHost, string(ch.Pool), verr
+		return web.Render(c, http.StatusUnprocessableEntity, views.IPEdit(f))
+	}
+	if err != nil {
+		return err
+	}
+	return web.RedirectWithFlash(c, "/admin/ips", ip.Label()+" saved. Domains whose addresses changed are re-checked for SPF.")
+}
+
+func (h *IPs) Delete(c echo.Context) error {
+	ctx := c.Request().Context()
+	id, err := idParam(c, "id")
+	if err != nil {
+		return err
+	}
+	ip, err := h.svc.GetSendingIP(ctx, id)
+	if err != nil {
+		return err
+	}
+	if err := h.svc.DeleteSendingIP(ctx, id); err != nil {
+		return err
+	}
+	return web.RedirectWithFlash(c, "/admin/ips", ip.Address+" removed.")
+}

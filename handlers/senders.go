@@ -1,0 +1,112 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/sesame-email/sesame/models"
+	"github.com/sesame-email/sesame/views"
+	"github.com/sesame-email/sesame/web"
+)
+
+// SenderService is what the sender address page needs.
+type SenderService interface {
+	ListSenders(ctx context.Context) ([]models.SenderAddress, error)
+	ListDomains(ctx context.Context) ([]models.Domain, error)
+	GetSender(ctx context.Context, id uint64) (*models.SenderAddress, error)
+	CreateSender(ctx context.Context, email, displayName string) (*models.SenderAddress, error)
+	DeleteSender(ctx context.Context, id uint64) error
+	SetSMTPPassword(ctx context.Context, id uint64, password string) error
+}
+
+// Senders serves sender addresses.
+type Senders struct{ svc SenderService }
+
+// NewSenders builds the sender address handlers.
+func NewSenders(svc SenderService) *Senders { return &Senders{svc: svc} }
+
+func (h *Senders) page(ctx context.Context) (views.SendersPage, error) {
+	var p views.SendersPage
+	var err error
+	if p.Senders, err = h.svc.ListSenders(ctx); err != nil {
+		return p, err
+	}
+	domains, err := h.svc.ListDomains(ctx)
+	for _, d := range domains {
+		if d.Verified() {
+			p.Verified = append(p.Verified, d)
+		}
+	}
+	return p, err
+}
+
+func (h *Senders) List(c echo.Context) error {
+	p, err := h.page(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	return web.Render(c, http.StatusOK, views.Senders(p))
+}
+
+func (h *Senders) Create(c echo.Context) error {
+	ctx := c.Request().Context()
+	a, err := h.svc.CreateSender(ctx, c.FormValue("email"), c.FormValue("display_name"))
+	var verr *models.ValidationError
+	if errors.As(err, &verr) {
+		p, perr := h.page(ctx)
+		if perr != nil {
+			return perr
+		}
+		p.Email, p.Name, p.Errors = c.FormValue("email"), c.FormValue("display_name"), verr
+		return web.Render(c, http.StatusUnprocessableEntity, views.Senders(p))
+	}
+	if err != nil {
+		return err
+	}
+	return web.RedirectWithFlash(c, "/senders", a.Email+" can send now.")
+}
+
+func (h *Senders) SetPassword(c echo.Context) error {
+	ctx := c.Request().Context()
+	id, err := idParam(c, "id")
+	if err != nil {
+		return err
+	}
+	a, err := h.svc.GetSender(ctx, id)
+	if err != nil {
+		return err
+	}
+	err = h.svc.SetSMTPPassword(ctx, id, c.FormValue("smtp_password"))
+	var verr *models.ValidationError
+	if errors.As(err, &verr) {
+		p, perr := h.page(ctx)
+		if perr != nil {
+			return perr
+		}
+		p.PasswordFor, p.PasswordErrors = id, verr
+		return web.Render(c, http.StatusUnprocessableEntity, views.Senders(p))
+	}
+	if err != nil {
+		return err
+	}
+	return web.RedirectWithFlash(c, "/senders", "SMTP password set for "+a.Email+".")
+}
+
+func (h *Senders) Delete(c echo.Context) error {
+	ctx := c.Request().Context()
+	id, err := idParam(c, "id")
+	if err != nil {
+		return err
+	}
+	a, err := h.svc.GetSender(ctx, id)
+	if err != nil {
+		return err
+	}
+	if err := h.svc.DeleteSender(ctx, id); err != nil {
+		return err
+	}
+	return web.RedirectWithFlash(c, "/senders", a.Email+" deleted.")
+}
