@@ -62,6 +62,16 @@ func newConsole(t *testing.T) *console {
 	return &console{t: t, URL: ts.URL, Store: st, Clock: clock, Web: srv, DNS: dns}
 }
 
+// resolver asks the console's test DNS server.
+func (c *console) resolver() *mailer.Resolver {
+	c.t.Helper()
+	r, err := mailer.NewResolver(c.DNS.Addr, 500*time.Millisecond)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	return r
+}
+
 func (c *console) user(email string, role models.Role) *models.User {
 	c.t.Helper()
 	u, err := c.Store.CreateUser(ctx, models.NewUser{Email: email, Password: testPassword, Role: role})
@@ -171,11 +181,23 @@ func (b *browser) cookie(name string) *http.Cookie {
 func wantStatus(t *testing.T, p page, status int, contains ...string) {
 	t.Helper()
 	if p.Status != status {
-		t.Fatalf("status %d, want %d\n%s", p.Status, status, p.Body)
+		t.Fatalf("status %d, want %d\n%s", p.Status, status, mainContent(p.Body))
 	}
 	for _, s := range contains {
 		if !strings.Contains(p.Body, s) {
-			t.Errorf("page lacks %q\n%s", s, p.Body)
+			t.Errorf("page lacks %q\n%s", s, mainContent(p.Body))
 		}
 	}
+}
+
+// mainContent is the part of a page worth printing in a failure: the main
+// element without the navigation, cut to 3,000 bytes.
+func mainContent(body string) string {
+	if i := strings.Index(body, "<main"); i >= 0 {
+		body = body[i:]
+	}
+	if len(body) > 3000 {
+		body = body[:3000] + "…"
+	}
+	return body
 }

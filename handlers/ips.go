@@ -22,6 +22,7 @@ type IPService interface {
 	UpdateSendingIP(ctx context.Context, id uint64, ch models.SendingIPChange) (*models.SendingIP, error)
 	DeleteSendingIP(ctx context.Context, id uint64) error
 	ListDomains(ctx context.Context) ([]models.Domain, error)
+	Identity() models.IdentityConfig
 }
 
 // IPs serves the sending addresses.
@@ -35,6 +36,7 @@ func (h *IPs) page(ctx context.Context, form views.IPsPage) (views.IPsPage, erro
 	if err != nil {
 		return form, err
 	}
+	form.BounceHost = h.svc.Identity().BounceHost
 	for _, ip := range ips {
 		row := views.IPRow{IP: ip, Configured: ip.IsDefaultRoute() || models.IPConfiguredHere(ip.Address)}
 		if ip.WarmupPlan == models.WarmupStandard {

@@ -25,7 +25,7 @@ func Mount(srv *web.Server, d Deps) {
 	srv.Add(post, "/login", auth.Login, web.Public)
 	srv.Add(post, "/logout", auth.Logout, web.Member)
 
-	srv.Add(get, "/", Dashboard{}.Show, web.Member)
+	srv.Add(get, "/", NewDashboard(store).Show, web.Member)
 
 	account := NewAccount(store)
 	srv.Add(get, "/account", account.Show, web.Member)

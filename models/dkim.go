@@ -93,7 +93,7 @@ func (s *Store) newDKIMKey(alg DKIMAlgorithm, bits int) (*DKIMKey, error) {
 			bits = 256
 		}
 	default:
-		return nil, fmt.Errorf("unknown DKIM algorithm %q", alg)
+		return nil, Invalid("algorithm", "Choose an RSA or an Ed25519 key.")
 	}
 	if err != nil {
 		return nil, err

@@ -67,13 +67,7 @@ func verifiedDomain(t *testing.T, st *models.Store, name string) *models.Domain 
 		t.Fatal(err)
 	}
 	recs, _ := st.DomainRecords(ctx, d)
-	byName := map[string][]string{}
-	for _, r := range recs {
-		byName[r.Name] = append(byName[r.Name], zoneLine(r))
-	}
-	for _, lines := range byName {
-		srv.Set(t, lines...)
-	}
+	srv.Publish(t, recs)
 	srv.Set(t, testdb.BounceHost+". 300 IN A 127.0.0.1")
 	d, _, err = st.VerifyDomain(ctx, res, d.ID)
 	if err != nil || !d.Verified() {

@@ -145,6 +145,9 @@ func SQLiteDSN(path string) string {
 // Dialect says which database this store talks to.
 func (s *Store) Dialect() Dialect { return s.dialect }
 
+// Identity is how domains must point at this installation.
+func (s *Store) Identity() IdentityConfig { return s.identity }
+
 // Clock is the store's time source.
 func (s *Store) Clock() Clock { return s.clock }
 

@@ -48,22 +48,10 @@ func (f *identityFixture) records() []models.DNSRecord {
 	return recs
 }
 
-// zoneLine renders a record as the test DNS server takes it, TXT values in
-// 255-byte strings as a zone file would hold them.
-func zoneLine(r models.DNSRecord) string {
-	return r.Name + ". 300 IN " + r.Type + " " + r.ZoneValue()
-}
-
 // publishAll publishes every record exactly as Sesame asks.
 func (f *identityFixture) publishAll() {
 	f.t.Helper()
-	byName := map[string][]string{}
-	for _, r := range f.records() {
-		byName[r.Name] = append(byName[r.Name], zoneLine(r))
-	}
-	for _, lines := range byName {
-		f.dns.Set(f.t, lines...)
-	}
+	f.dns.Publish(f.t, f.records())
 }
 
 func (f *identityFixture) verify() (*models.Domain, map[models.RecordKind]models.DNSRecord) {

@@ -52,13 +52,7 @@ func TestBrowserDomainVerification(t *testing.T) {
 		t.Fatal(err)
 	}
 	recs, _ := a.store.DomainRecords(context.Background(), d)
-	byName := map[string][]string{}
-	for _, r := range recs {
-		byName[r.Name] = append(byName[r.Name], r.Name+". 300 IN "+r.Type+" "+r.ZoneValue())
-	}
-	for _, lines := range byName {
-		a.DNS.Set(t, lines...)
-	}
+	a.DNS.Publish(t, recs)
 
 	if err := chromedp.Run(ctx,
 		chromedp.Click(`[data-testid="check-now"]`),

@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/miekg/dns"
+
+	"github.com/sesame-email/sesame/models"
 )
 
 // Server serves the records a test sets.
@@ -166,4 +168,21 @@ func dnsUDPSize(req *dns.Msg) int {
 		return int(opt.UDPSize())
 	}
 	return dns.MinMsgSize
+}
+
+// Publish serves records exactly as Sesame asks a domain to publish them,
+// TXT values in their zone-file form (several strings when long).
+func (s *Server) Publish(t testing.TB, recs []models.DNSRecord) {
+	t.Helper()
+	byName := map[string][]string{}
+	var names []string
+	for _, r := range recs {
+		if _, seen := byName[r.Name]; !seen {
+			names = append(names, r.Name)
+		}
+		byName[r.Name] = append(byName[r.Name], r.Name+". 300 IN "+r.Type+" "+r.ZoneValue())
+	}
+	for _, name := range names {
+		s.Set(t, byName[name]...)
+	}
 }
