@@ -65,6 +65,10 @@ var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
 
 // NewCSVRowReader reads the header of r and prepares to read its records.
 func NewCSVRowReader(r io.Reader) (*CSVRowReader, error) {
+	return newCSVRowReader(r, MaxCSVRecordBytes)
+}
+
+func newCSVRowReader(r io.Reader, recordLimit int) (*CSVRowReader, error) {
 	br := bufio.NewReaderSize(r, maxCSVHeaderBytes)
 	if bom, _ := br.Peek(3); bytes.Equal(bom, utf8BOM) {
 		_, _ = br.Discard(3)
@@ -77,7 +81,7 @@ func NewCSVRowReader(r io.Reader) (*CSVRowReader, error) {
 		return nil, &HeaderError{"The file is empty."}
 	}
 	delim := detectDelimiter(head)
-	guard := newRecordGuard(br, byte(delim), MaxCSVRecordBytes)
+	guard := newRecordGuard(br, byte(delim), recordLimit)
 	cr := csv.NewReader(guard)
 	cr.Comma = delim
 	cr.FieldsPerRecord = -1
@@ -255,7 +259,7 @@ func (g *recordGuard) Read(p []byte) (int, error) {
 		inRecord := g.step(c)
 		if g.skipping {
 			if !inRecord {
-				g.skipping = false
+				g.skipping, g.size = false, 0
 			}
 			continue
 		}

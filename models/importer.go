@@ -232,7 +232,7 @@ func readRecipientRows(ctx context.Context, rr *CSVRowReader, jobID uint64, emai
 		if problem != ProblemNone {
 			raw := ""
 			if emailIndex < len(row.Fields) {
-				raw = truncateRunes(strings.ToValidUTF8(row.Fields[emailIndex], "?"), MaxEmailLength)
+				raw = clipRunes(strings.ToValidUTF8(row.Fields[emailIndex], "?"), MaxEmailLength)
 			}
 			batch.invalid++
 			batch.problems = append(batch.problems, ImportError{JobID: jobID, Line: int64(row.Line), Email: raw, Reason: problem})

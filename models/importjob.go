@@ -83,27 +83,16 @@ type ImportError struct {
 // the index of the email column and the variable names of the others.
 func RecipientColumns(header []string) (emailIndex int, variables []string, err error) {
 	emailIndex = -1
-	seen := map[string]bool{}
 	looksLikeData := false
 	for i, name := range header {
-		if strings.EqualFold(name, "email") {
-			if emailIndex >= 0 {
-				return 0, nil, &HeaderError{"The header row names the email column twice."}
-			}
+		switch {
+		case !strings.EqualFold(name, "email"):
+			looksLikeData = looksLikeData || strings.Contains(name, "@")
+		case emailIndex >= 0:
+			return 0, nil, &HeaderError{"The header row names the email column twice."}
+		default:
 			emailIndex = i
-			continue
 		}
-		if strings.Contains(name, "@") {
-			looksLikeData = true
-		}
-		if !ValidVariableName(name) {
-			return 0, nil, &HeaderError{fmt.Sprintf("Column %q cannot be a template variable: use letters, digits, _, - and . (for example first_name).", truncateRunes(name, 40))}
-		}
-		if seen[name] {
-			return 0, nil, &HeaderError{fmt.Sprintf("The header row names column %q twice.", name)}
-		}
-		seen[name] = true
-		variables = append(variables, name)
 	}
 	switch {
 	case emailIndex < 0 && looksLikeData:
@@ -112,6 +101,19 @@ func RecipientColumns(header []string) (emailIndex int, variables []string, err 
 		return 0, nil, &HeaderError{"The header row has no email column. The first line must name the columns, for example email,first_name."}
 	case len(header) > maxImportColumns:
 		return 0, nil, &HeaderError{fmt.Sprintf("The file has %d columns; at most %d are allowed.", len(header), maxImportColumns)}
+	}
+	seen := map[string]bool{}
+	for i, name := range header {
+		switch {
+		case i == emailIndex:
+			continue
+		case !ValidVariableName(name):
+			return 0, nil, &HeaderError{fmt.Sprintf("Column %q cannot be a template variable: use letters, digits, _, - and . (for example first_name).", truncateRunes(name, 40))}
+		case seen[name]:
+			return 0, nil, &HeaderError{fmt.Sprintf("The header row names column %q twice.", name)}
+		}
+		seen[name] = true
+		variables = append(variables, name)
 	}
 	return emailIndex, variables, nil
 }

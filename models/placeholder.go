@@ -111,6 +111,15 @@ func syntaxErrorAt(text string, offset int, msg string) *TemplateSyntaxError {
 	return &TemplateSyntaxError{Line: line, Column: col, Message: msg}
 }
 
+// clipRunes cuts s to at most n characters, for storing a sample of a
+// value; truncateRunes marks the cut with an ellipsis, for messages.
+func clipRunes(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	return string([]rune(s)[:n])
+}
+
 func truncateRunes(s string, n int) string {
 	if utf8.RuneCountInString(s) <= n {
 		return s
