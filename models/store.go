@@ -33,9 +33,10 @@ type StoreConfig struct {
 	// DatabaseURL selects PostgreSQL when it starts with postgres:// or
 	// postgresql://; empty means SQLite in DataDir.
 	DatabaseURL string
-	DataDir     string
-	Logger      *slog.Logger
-	Clock       Clock
+	// DataDir holds the SQLite database and uploads waiting for import.
+	DataDir string
+	Logger  *slog.Logger
+	Clock   Clock
 	// EncryptionKey (32 bytes) seals secrets at rest; derived from
 	// SESAME_SECRET_KEY.
 	EncryptionKey []byte
@@ -59,6 +60,10 @@ type Store struct {
 	// dummyHash keeps a login for an unknown address as slow as a wrong
 	// password, so response times do not reveal which addresses have accounts.
 	dummyHash []byte
+	// dataDir holds uploaded files waiting for import.
+	dataDir string
+	// importQueued wakes this process's importer when a job is queued.
+	importQueued chan struct{}
 }
 
 // IsPostgresURL reports whether a DATABASE_URL selects PostgreSQL.
@@ -131,7 +136,8 @@ func Open(ctx context.Context, cfg StoreConfig) (*Store, error) {
 		return nil, err
 	}
 	return &Store{db: db, dialect: dialect, clock: cfg.Clock, log: cfg.Logger.With("component", "store"),
-		passwordCost: cfg.PasswordCost, dummyHash: dummy, sealer: sealer, identity: cfg.Identity}, nil
+		passwordCost: cfg.PasswordCost, dummyHash: dummy, sealer: sealer, identity: cfg.Identity,
+		dataDir: cfg.DataDir, importQueued: make(chan struct{}, 1)}, nil
 }
 
 // SQLiteDSN is the connection string for the SQLite file at path: WAL so
