@@ -42,6 +42,9 @@ type StoreConfig struct {
 	EncryptionKey []byte
 	// Identity is how sending domains must point at this installation.
 	Identity IdentityConfig
+	// Location is the time zone of calendar days (warm-up days, API dates);
+	// UTC when nil.
+	Location *time.Location
 	// PasswordCost is the bcrypt cost of new password hashes: DefaultPasswordCost
 	// when zero. Tests lower it to keep the race-detector suite fast.
 	PasswordCost int
@@ -57,6 +60,7 @@ type Store struct {
 	passwordCost int
 	sealer       *Sealer
 	identity     IdentityConfig
+	location     *time.Location
 	// dummyHash keeps a login for an unknown address as slow as a wrong
 	// password, so response times do not reveal which addresses have accounts.
 	dummyHash []byte
@@ -128,6 +132,9 @@ func Open(ctx context.Context, cfg StoreConfig) (*Store, error) {
 		_ = sqlDB.Close()
 		return nil, fmt.Errorf("connect to %s database: %w", dialect, err)
 	}
+	if cfg.Location == nil {
+		cfg.Location = time.UTC
+	}
 	if cfg.PasswordCost == 0 {
 		cfg.PasswordCost = DefaultPasswordCost
 	}
@@ -137,7 +144,7 @@ func Open(ctx context.Context, cfg StoreConfig) (*Store, error) {
 	}
 	return &Store{db: db, dialect: dialect, clock: cfg.Clock, log: cfg.Logger.With("component", "store"),
 		passwordCost: cfg.PasswordCost, dummyHash: dummy, sealer: sealer, identity: cfg.Identity,
-		dataDir: cfg.DataDir, importQueued: make(chan struct{}, 1)}, nil
+		dataDir: cfg.DataDir, importQueued: make(chan struct{}, 1), location: cfg.Location}, nil
 }
 
 // SQLiteDSN is the connection string for the SQLite file at path: WAL so
@@ -176,6 +183,12 @@ func (s *Store) Close() error {
 }
 
 func (s *Store) now() time.Time { return s.clock.Now().UTC() }
+
+// Location is the time zone of calendar days.
+func (s *Store) Location() *time.Location { return s.location }
+
+// day is the calendar day of t in the configured zone, as YYYY-MM-DD.
+func (s *Store) day(t time.Time) string { return t.In(s.location).Format(time.DateOnly) }
 
 // notFound turns gorm's not-found into the domain error.
 func notFound(err error) error {

@@ -5,6 +5,7 @@ import (
 	"net"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"gorm.io/gorm"
 )
@@ -203,9 +204,15 @@ func (s *Store) ClaimDomainsDue(ctx context.Context, limit int) ([]uint64, error
 	return claimed, nil
 }
 
+// truncate makes s valid UTF-8 (replies from remote servers may not be)
+// and cuts it to at most n bytes on a character boundary.
 func truncate(s string, n int) string {
+	s = strings.ToValidUTF8(s, "?")
 	if len(s) <= n {
 		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
 	}
 	return s[:n]
 }

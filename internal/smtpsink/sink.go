@@ -1,0 +1,182 @@
+// Package smtpsink is a real SMTP server for tests: it records what it
+// receives (envelope, client address, data) and can be told to answer
+// 421, 451 or 550, or to drop the connection after the final dot.
+package smtpsink
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"net"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/emersion/go-smtp"
+)
+
+// Mail is one message the sink accepted.
+type Mail struct {
+	From     string
+	To       []string
+	Data     []byte
+	ClientIP string
+	Helo     string
+}
+
+// Behaviour is how the sink answers a transaction.
+type Behaviour int
+
+const (
+	Accept Behaviour = iota
+	Reply421
+	Reply451
+	Reply550
+	DropAfterData // read the message, then hang up without answering
+)
+
+// Sink is a running SMTP server.
+type Sink struct {
+	Addr string
+	// Discard keeps only counts, for benchmarks.
+	Discard bool
+
+	mu       sync.Mutex
+	mails    []Mail
+	rules    []rule
+	accepted atomic.Int64
+	conns    atomic.Int64
+	server   *smtp.Server
+}
+
+type rule struct {
+	rcptContains string
+	behaviour    Behaviour
+	times        int // 0: always
+}
+
+// Start serves on a free loopback port until the test ends.
+func Start(t testing.TB) *Sink {
+	t.Helper()
+	s := &Sink{}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Addr = ln.Addr().String()
+	srv := smtp.NewServer(s)
+	srv.Domain = "sink.test"
+	srv.AllowInsecureAuth = true
+	srv.MaxMessageBytes = 30 << 20
+	s.server = srv
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	return s
+}
+
+// Port is the port the sink listens on.
+func (s *Sink) Port() int {
+	_, port, _ := net.SplitHostPort(s.Addr)
+	n, _ := strconv.Atoi(port)
+	return n
+}
+
+// When makes transactions to recipients containing rcpt behave so, for the
+// next times transactions (0: from now on).
+func (s *Sink) When(rcpt string, b Behaviour, times int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.rules = append([]rule{{rcptContains: rcpt, behaviour: b, times: times}}, s.rules...)
+}
+
+func (s *Sink) behaviour(rcpts []string) Behaviour {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i, r := range s.rules {
+		for _, to := range rcpts {
+			if strings.Contains(to, r.rcptContains) {
+				if r.times > 0 {
+					s.rules[i].times--
+					if s.rules[i].times == 0 {
+						s.rules = append(s.rules[:i], s.rules[i+1:]...)
+					}
+				}
+				return r.behaviour
+			}
+		}
+	}
+	return Accept
+}
+
+// Mails returns what was accepted so far.
+func (s *Sink) Mails() []Mail {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Mail(nil), s.mails...)
+}
+
+// Accepted counts accepted messages (also in Discard mode).
+func (s *Sink) Accepted() int64 { return s.accepted.Load() }
+
+// Connections counts the SMTP connections opened to the sink.
+func (s *Sink) Connections() int64 { return s.conns.Load() }
+
+// NewSession implements smtp.Backend.
+func (s *Sink) NewSession(c *smtp.Conn) (smtp.Session, error) {
+	s.conns.Add(1)
+	host, _, _ := net.SplitHostPort(c.Conn().RemoteAddr().String())
+	return &session{sink: s, conn: c, ip: host}, nil
+}
+
+type session struct {
+	sink *Sink
+	conn *smtp.Conn
+	ip   string
+	from string
+	to   []string
+}
+
+func (ss *session) Mail(from string, _ *smtp.MailOptions) error {
+	ss.from = from
+	return nil
+}
+
+func (ss *session) Rcpt(to string, _ *smtp.RcptOptions) error {
+	ss.to = append(ss.to, to)
+	return nil
+}
+
+var errDropped = errors.New("dropped")
+
+func (ss *session) Data(r io.Reader) error {
+	var buf bytes.Buffer
+	if _, err := io.Copy(&buf, r); err != nil {
+		return err
+	}
+	switch ss.sink.behaviour(ss.to) {
+	case Reply421:
+		return &smtp.SMTPError{Code: 421, EnhancedCode: smtp.EnhancedCode{4, 7, 0}, Message: "Too many messages, slow down and try again later"}
+	case Reply451:
+		return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "Temporary local problem, try again in 120 seconds"}
+	case Reply550:
+		return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "No such user here"}
+	case DropAfterData:
+		ss.conn.Conn().Close()
+		return errDropped
+	}
+	ss.sink.accepted.Add(1)
+	if !ss.sink.Discard {
+		ss.sink.mu.Lock()
+		ss.sink.mails = append(ss.sink.mails, Mail{From: ss.from, To: append([]string(nil), ss.to...), Data: buf.Bytes(), ClientIP: ss.ip, Helo: ss.conn.Hostname()})
+		ss.sink.mu.Unlock()
+	}
+	return nil
+}
+
+func (ss *session) Reset() {
+	ss.from, ss.to = "", nil
+}
+
+func (ss *session) Logout() error { return nil }

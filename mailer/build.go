@@ -1,0 +1,334 @@
+package mailer
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"strings"
+
+	"github.com/emersion/go-message"
+	"github.com/emersion/go-message/mail"
+	"github.com/emersion/go-msgauth/dkim"
+
+	"github.com/sesame-email/sesame/models"
+)
+
+// Attachment is a file sent with a message (API sends only).
+type Attachment struct {
+	FileName    string `json:"name"`
+	ContentType string `json:"type"`
+	Data        []byte `json:"data"`
+}
+
+// EncodeAttachments stores attachments in a message content row.
+func EncodeAttachments(atts []Attachment) string {
+	if len(atts) == 0 {
+		return ""
+	}
+	b, _ := json.Marshal(atts)
+	return string(b)
+}
+
+// ErrHeaderInjection is a header value with a line break: refused, never
+// passed through, since it would let the value add headers of its own.
+var ErrHeaderInjection = errors.New("a header value contains a line break")
+
+// dkimHeaders are the fields every signature covers. Absent ones are signed
+// as absent, so nobody can add them in transit.
+var dkimHeaders = []string{"From", "To", "Cc", "Subject", "Date", "Message-ID", "Reply-To", "MIME-Version",
+	"Content-Type", "Content-Transfer-Encoding", "List-Unsubscribe", "List-Unsubscribe-Post"}
+
+// Outgoing is everything needed to build one recipient's message.
+type Outgoing struct {
+	Message  *models.Message
+	Content  *models.MessageContent
+	Template *Template // the content compiled; nil for raw submissions
+	Domain   string    // the sender's domain, signing domain and Message-ID host
+	Keys     []models.SigningKey
+}
+
+// EnvelopeFrom is the VERP return path of a message, bounce+<uid>@bounce.<domain>,
+// so an asynchronous bounce names the message it is about.
+func EnvelopeFrom(uid, domain string) string { return "bounce+" + uid + "@bounce." + domain }
+
+// Built is a message ready for the wire.
+type Built struct {
+	Data    []byte
+	Subject string
+}
+
+// Builder turns queued messages into signed MIME.
+type Builder struct {
+	links *Links
+}
+
+// NewBuilder builds messages whose links point at links' public URL.
+func NewBuilder(links *Links) *Builder { return &Builder{links: links} }
+
+func checkHeaderValue(v string) error {
+	if strings.ContainsAny(v, "\r\n") {
+		return ErrHeaderInjection
+	}
+	return nil
+}
+
+// Build renders, assembles and signs one message.
+func (b *Builder) Build(o *Outgoing) (*Built, error) {
+	var (
+		body    bytes.Buffer
+		subject string
+		err     error
+	)
+	if o.Content.Raw != nil {
+		subject, err = b.writeRaw(&body, o)
+	} else {
+		subject, err = b.writeMIME(&body, o)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if body.Len() > models.MaxMessageBytes {
+		return nil, ErrMessageTooLarge
+	}
+	data, err := sign(body.Bytes(), o.Domain, o.Keys)
+	if err != nil {
+		return nil, err
+	}
+	return &Built{Data: data, Subject: subject}, nil
+}
+
+func (b *Builder) writeMIME(w io.Writer, o *Outgoing) (string, error) {
+	m, c := o.Message, o.Content
+	vars, err := models.ParseVariables(m.Variables)
+	if err != nil {
+		return "", fmt.Errorf("stored variables: %w", err)
+	}
+	unsubscribe := b.links.UnsubscribeURL(m.UID)
+	vars["unsubscribe_url"] = unsubscribe
+	rendered, err := o.Template.Render(vars)
+	if err != nil {
+		return "", err
+	}
+	if footer := unsubscribeFooter(c.Unsubscribe); footer != nil {
+		rendered.Text += "\r\n\r\n" + footer.text + ": " + unsubscribe + "\r\n"
+		if rendered.HTML != "" {
+			rendered.HTML = appendBeforeBodyEnd(rendered.HTML, `<p style="font-size:12px;color:#666">`+
+				`<a href="`+unsubscribe+`">`+footer.text+`</a></p>`)
+		}
+	}
+	for _, v := range []string{m.FromName, c.ReplyTo, c.HeaderTo, c.HeaderCc} {
+		if err := checkHeaderValue(v); err != nil {
+			return "", err
+		}
+	}
+
+	var h mail.Header
+	h.SetAddressList("From", []*mail.Address{{Name: m.FromName, Address: m.FromEmail}})
+	if c.HeaderTo != "" {
+		h.Set("To", c.HeaderTo)
+	} else {
+		h.SetAddressList("To", []*mail.Address{{Address: m.Recipient}})
+	}
+	if c.HeaderCc != "" {
+		h.Set("Cc", c.HeaderCc)
+	}
+	if c.ReplyTo != "" {
+		h.Set("Reply-To", c.ReplyTo)
+	}
+	h.SetSubject(rendered.Subject)
+	h.SetDate(m.CreatedAt) // the same on every retry, like the Message-ID
+	h.SetMessageID(m.UID + "@" + o.Domain)
+	h.Set("MIME-Version", "1.0")
+	h.Set("List-Unsubscribe", "<"+unsubscribe+">")
+	h.Set("List-Unsubscribe-Post", "List-Unsubscribe=One-Click")
+	if c.ExtraHeaders != "" {
+		var extra map[string]string
+		if err := json.Unmarshal([]byte(c.ExtraHeaders), &extra); err != nil {
+			return "", fmt.Errorf("stored headers: %w", err)
+		}
+		for k, v := range extra {
+			if err := checkHeaderValue(k + v); err != nil {
+				return "", err
+			}
+			h.Set(k, v)
+		}
+	}
+
+	var atts []Attachment
+	if c.Attachments != "" {
+		if err := json.Unmarshal([]byte(c.Attachments), &atts); err != nil {
+			return "", fmt.Errorf("stored attachments: %w", err)
+		}
+	}
+	if len(atts) == 0 {
+		return rendered.Subject, writeAlternative(w, h, rendered)
+	}
+	mw, err := mail.CreateWriter(w, h)
+	if err != nil {
+		return "", err
+	}
+	iw, err := mw.CreateInline()
+	if err != nil {
+		return "", err
+	}
+	if err := writeParts(iw, rendered); err != nil {
+		return "", err
+	}
+	for _, a := range atts {
+		var ah mail.AttachmentHeader
+		ct := a.ContentType
+		if ct == "" {
+			ct = mime.TypeByExtension(fileExt(a.FileName))
+		}
+		if ct == "" {
+			ct = "application/octet-stream"
+		}
+		ah.Set("Content-Type", ct)
+		ah.SetFilename(a.FileName)
+		ah.Set("Content-Transfer-Encoding", "base64")
+		aw, err := mw.CreateAttachment(ah)
+		if err != nil {
+			return "", err
+		}
+		if _, err := aw.Write(a.Data); err != nil {
+			return "", err
+		}
+		if err := aw.Close(); err != nil {
+			return "", err
+		}
+	}
+	return rendered.Subject, mw.Close()
+}
+
+func fileExt(name string) string {
+	if i := strings.LastIndexByte(name, '.'); i >= 0 {
+		return name[i:]
+	}
+	return ""
+}
+
+// writeAlternative writes a message without attachments: text and HTML as
+// multipart/alternative, or a single text part.
+func writeAlternative(w io.Writer, h mail.Header, r *Message) error {
+	if r.HTML == "" {
+		h.Set("Content-Type", "text/plain; charset=utf-8")
+		h.Set("Content-Transfer-Encoding", "quoted-printable")
+		pw, err := mail.CreateSingleInlineWriter(w, h)
+		if err != nil {
+			return err
+		}
+		if _, err := io.WriteString(pw, r.Text); err != nil {
+			return err
+		}
+		return pw.Close()
+	}
+	iw, err := mail.CreateInlineWriter(w, h)
+	if err != nil {
+		return err
+	}
+	return writeParts(iw, r)
+}
+
+func writeParts(iw *mail.InlineWriter, r *Message) error {
+	parts := []struct{ ct, body string }{{"text/plain; charset=utf-8", r.Text}}
+	if r.HTML != "" {
+		parts = append(parts, struct{ ct, body string }{"text/html; charset=utf-8", r.HTML})
+	}
+	for _, p := range parts {
+		var ph mail.InlineHeader
+		ph.Set("Content-Type", p.ct)
+		ph.Set("Content-Transfer-Encoding", "quoted-printable")
+		pw, err := iw.CreatePart(ph)
+		if err != nil {
+			return err
+		}
+		if _, err := io.WriteString(pw, p.body); err != nil {
+			return err
+		}
+		if err := pw.Close(); err != nil {
+			return err
+		}
+	}
+	return iw.Close()
+}
+
+// writeRaw passes an SMTP submission through, adding the Message-ID and Date
+// it lacks.
+func (b *Builder) writeRaw(w io.Writer, o *Outgoing) (string, error) {
+	ent, err := message.Read(bytes.NewReader(o.Content.Raw))
+	if err != nil && !message.IsUnknownCharset(err) && !message.IsUnknownEncoding(err) {
+		return "", fmt.Errorf("stored submission: %w", err)
+	}
+	h := mail.Header{Header: ent.Header}
+	if id, _ := h.MessageID(); id == "" {
+		h.SetMessageID(o.Message.UID + "@" + o.Domain)
+	}
+	if !h.Has("Date") {
+		h.SetDate(o.Message.CreatedAt)
+	}
+	subject, _ := h.Subject()
+	if err := writeHeader(w, h); err != nil {
+		return "", err
+	}
+	// The body as submitted, byte for byte.
+	raw := o.Content.Raw
+	if i := bytes.Index(raw, []byte("\r\n\r\n")); i >= 0 {
+		_, err = w.Write(raw[i+4:])
+	}
+	return subject, err
+}
+
+func writeHeader(w io.Writer, h mail.Header) error {
+	var buf bytes.Buffer
+	fields := h.Fields()
+	for fields.Next() {
+		raw, err := fields.Raw()
+		if err != nil {
+			return err
+		}
+		buf.Write(raw)
+	}
+	buf.WriteString("\r\n")
+	_, err := w.Write(buf.Bytes())
+	return err
+}
+
+// sign prepends a DKIM-Signature for each key (RSA and, when the domain has
+// one, Ed25519: dual signing), relaxed/relaxed.
+func sign(msg []byte, domain string, keys []models.SigningKey) ([]byte, error) {
+	if len(keys) == 0 {
+		return msg, nil
+	}
+	var sigs []string
+	for _, k := range keys {
+		s, err := dkim.NewSigner(&dkim.SignOptions{
+			Domain: domain, Selector: k.Selector, Signer: k.Signer,
+			HeaderCanonicalization: dkim.CanonicalizationRelaxed, BodyCanonicalization: dkim.CanonicalizationRelaxed,
+			HeaderKeys: dkimHeaders,
+		})
+		if err != nil {
+			return nil, err
+		}
+		if _, err := s.Write(msg); err != nil {
+			s.Close()
+			return nil, err
+		}
+		if err := s.Close(); err != nil {
+			return nil, err
+		}
+		sigs = append(sigs, s.Signature())
+	}
+	n := len(msg)
+	for _, s := range sigs {
+		n += len(s)
+	}
+	out := make([]byte, 0, n)
+	for _, s := range sigs {
+		out = append(out, s...)
+	}
+	return append(out, msg...), nil
+}
+

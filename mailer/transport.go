@@ -1,0 +1,423 @@
+package mailer
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/emersion/go-sasl"
+	"github.com/emersion/go-smtp"
+
+	"github.com/sesame-email/sesame/models"
+)
+
+// Delivery is one message on its way to one recipient.
+type Delivery struct {
+	Message  *models.Message
+	From     string // the envelope sender (VERP)
+	Data     []byte
+	SourceIP string // "" for the host's default route
+	Helo     string
+}
+
+// Outcome is what became of a delivery attempt.
+type Outcome struct {
+	Status models.MessageStatus // delivered, deferred or bounced
+	Reply  string
+	// Throttle: the destination asked to slow down.
+	Throttle bool
+	// KeepCopy: the sandbox transport keeps the message instead of sending it.
+	KeepCopy bool
+	// Broken: the connection must not be reused.
+	Broken bool
+}
+
+// Transport moves messages to their destination. Messages for one
+// destination share connections, at most a few at a time.
+type Transport interface {
+	// Destination names where a delivery goes: the recipient's domain for
+	// direct delivery, the smarthost for a relay.
+	Destination(d *Delivery) string
+	// Open connects to the destination, from the delivery's source IP.
+	Open(ctx context.Context, dest string, d *Delivery) (Session, error)
+}
+
+// Session is one connection to a destination.
+type Session interface {
+	Send(ctx context.Context, d *Delivery) Outcome
+	Close() error
+}
+
+// OpenError is a failure to reach a destination. Permanent ones (a domain
+// that does not exist or accepts no mail) bounce; the rest are retried.
+type OpenError struct {
+	Permanent bool
+	Reply     string
+}
+
+func (e *OpenError) Error() string { return e.Reply }
+
+// ParseDelivery reads SESAME_DELIVERY: sandbox, mx, or
+// relay://host:port?user=&pass=&tls=starttls|implicit|none.
+func ParseDelivery(spec string, dns models.DNSLookup) (Transport, error) {
+	switch {
+	case spec == "" || spec == "sandbox":
+		return Sandbox{}, nil
+	case spec == "mx":
+		return &MX{DNS: dns, Port: 25}, nil
+	case strings.HasPrefix(spec, "relay://"):
+		u, err := url.Parse(spec)
+		if err != nil || u.Host == "" || u.Port() == "" {
+			return nil, errors.New("want relay://host:port")
+		}
+		r := &Relay{Addr: u.Host, User: u.Query().Get("user"), Pass: u.Query().Get("pass"), TLS: u.Query().Get("tls")}
+		if r.TLS == "" {
+			r.TLS = "starttls"
+		}
+		if r.TLS != "starttls" && r.TLS != "implicit" && r.TLS != "none" {
+			return nil, errors.New("tls= must be starttls, implicit or none")
+		}
+		return r, nil
+	}
+	return nil, errors.New("must be sandbox, mx, or relay://host:port")
+}
+
+// Sandbox keeps every message in the console's Sandbox mailbox instead of
+// sending it: the default, so a new installation never mails the world.
+type Sandbox struct{}
+
+func (Sandbox) Destination(*Delivery) string { return "sandbox" }
+func (Sandbox) Open(context.Context, string, *Delivery) (Session, error) {
+	return sandboxSession{}, nil
+}
+
+type sandboxSession struct{}
+
+func (sandboxSession) Send(context.Context, *Delivery) Outcome {
+	return Outcome{Status: models.StatusDelivered, Reply: "250 kept in the sandbox mailbox", KeepCopy: true}
+}
+func (sandboxSession) Close() error { return nil }
+
+// Relay hands every message to one smarthost.
+type Relay struct {
+	Addr string
+	User string
+	Pass string
+	TLS  string // starttls, implicit or none
+}
+
+func (r *Relay) Destination(*Delivery) string { return r.Addr }
+
+func (r *Relay) Open(ctx context.Context, dest string, d *Delivery) (Session, error) {
+	host, _, _ := net.SplitHostPort(r.Addr)
+	conn, err := dialFrom(ctx, d.SourceIP, r.Addr)
+	if err != nil {
+		return nil, &OpenError{Reply: "cannot connect to the relay " + r.Addr + ": " + err.Error()}
+	}
+	tlsConf := &tls.Config{ServerName: host}
+	var c *smtp.Client
+	switch r.TLS {
+	case "implicit":
+		tc := tls.Client(conn, tlsConf)
+		if err := tc.HandshakeContext(ctx); err != nil {
+			conn.Close()
+			return nil, &OpenError{Reply: "TLS with the relay failed: " + err.Error()}
+		}
+		c = smtp.NewClient(tc)
+	case "starttls":
+		if c, err = smtp.NewClientStartTLS(conn, tlsConf); err != nil {
+			return nil, &OpenError{Reply: "STARTTLS with the relay failed: " + err.Error()}
+		}
+	default:
+		c = smtp.NewClient(conn)
+	}
+	c.CommandTimeout = 2 * time.Minute
+	if err := c.Hello(d.Helo); err != nil {
+		c.Close()
+		return nil, openReplyError(err)
+	}
+	if r.User != "" {
+		if err := c.Auth(sasl.NewPlainClient("", r.User, r.Pass)); err != nil {
+			c.Close()
+			return nil, openReplyError(err)
+		}
+	}
+	return &smtpSession{c: c}, nil
+}
+
+// MX delivers straight to each recipient domain's mail servers.
+type MX struct {
+	DNS  models.DNSLookup
+	Port int // 25; tests use another
+
+	mu    sync.Mutex
+	cache map[string]mxEntry
+	tls   map[string]tlsEntry
+}
+
+type mxEntry struct {
+	hosts   []string
+	err     error
+	expires time.Time
+}
+
+func (m *MX) Destination(d *Delivery) string { return d.Message.RecipientDomain }
+
+// hosts are the servers to try for domain: its MX hosts in preference
+// order, or the domain itself when it has no MX (RFC 5321 section 5.1).
+// A null MX (RFC 7505) means the domain accepts no mail.
+func (m *MX) hosts(ctx context.Context, domain string) ([]string, error) {
+	m.mu.Lock()
+	if e, ok := m.cache[domain]; ok && time.Now().Before(e.expires) {
+		m.mu.Unlock()
+		return e.hosts, e.err
+	}
+	m.mu.Unlock()
+	var hosts []string
+	mxs, err := m.DNS.LookupMX(ctx, domain)
+	switch {
+	case err == nil:
+		for _, mx := range mxs {
+			h := strings.TrimSuffix(mx.Host, ".")
+			if h == "" && len(mxs) == 1 {
+				err = &OpenError{Permanent: true, Reply: "550 5.1.10 " + domain + " accepts no mail (null MX)"}
+				break
+			}
+			hosts = append(hosts, h)
+		}
+	case errors.Is(err, models.ErrNoRecords):
+		if _, aerr := m.DNS.LookupIP(ctx, domain); aerr == nil {
+			hosts, err = []string{domain}, nil
+		} else if errors.Is(aerr, models.ErrNoRecords) {
+			err = &OpenError{Permanent: true, Reply: "550 5.1.2 " + domain + " has no mail server (no MX or address record)"}
+		} else {
+			err = &OpenError{Reply: "DNS lookup of " + domain + " failed: " + aerr.Error()}
+		}
+	default:
+		err = &OpenError{Reply: "MX lookup of " + domain + " failed: " + err.Error()}
+	}
+	ttl := 5 * time.Minute
+	if err != nil {
+		ttl = time.Minute
+	}
+	m.mu.Lock()
+	if m.cache == nil {
+		m.cache = map[string]mxEntry{}
+	}
+	m.cache[domain] = mxEntry{hosts: hosts, err: err, expires: time.Now().Add(ttl)}
+	m.mu.Unlock()
+	return hosts, err
+}
+
+func (m *MX) Open(ctx context.Context, dest string, d *Delivery) (Session, error) {
+	hosts, err := m.hosts(ctx, dest)
+	if err != nil {
+		return nil, err
+	}
+	var last error = &OpenError{Reply: "no mail server of " + dest + " answered"}
+	for _, host := range hosts {
+		s, err := m.openHost(ctx, host, d)
+		if err == nil {
+			return s, nil
+		}
+		last = err
+	}
+	return nil, last
+}
+
+// openHost connects to one mail server, trying its addresses in turn. TLS
+// is opportunistic: a server that
+// offers STARTTLS gets it (unverified, as between MTAs), one that does not,
+// or whose TLS fails, gets the message in clear rather than not at all.
+// go-smtp upgrades only through NewClientStartTLS, whose first EHLO names
+// "localhost"; the EHLO after the handshake, the one that counts (RFC 3207
+// 4.2), carries the HELO name. Whether a host offers TLS is remembered for an
+// hour so each connection is opened once.
+func (m *MX) openHost(ctx context.Context, host string, d *Delivery) (Session, error) {
+	ips, err := m.DNS.LookupIP(ctx, host)
+	if err != nil {
+		return nil, &OpenError{Reply: "cannot resolve the mail server " + host + ": " + err.Error()}
+	}
+	var last error
+	for _, ip := range ips {
+		if (ip.To4() == nil) != (net.ParseIP(d.SourceIP).To4() == nil) && d.SourceIP != "" {
+			continue // a socket bound to an IPv4 address cannot reach IPv6, and back
+		}
+		s, err := m.openAddr(ctx, host, net.JoinHostPort(ip.String(), strconv.Itoa(m.Port)), d)
+		if err == nil {
+			return s, nil
+		}
+		last = err
+	}
+	if last == nil {
+		last = &OpenError{Reply: "no address of " + host + " is reachable from " + d.SourceIP}
+	}
+	return nil, last
+}
+
+func (m *MX) openAddr(ctx context.Context, host, addr string, d *Delivery) (Session, error) {
+	offersTLS, known := m.tlsKnown(host)
+	if known && offersTLS {
+		conn, err := dialFrom(ctx, d.SourceIP, addr)
+		if err != nil {
+			return nil, &OpenError{Reply: "cannot connect to " + addr + ": " + err.Error()}
+		}
+		c, err := smtp.NewClientStartTLS(conn, &tls.Config{ServerName: host, InsecureSkipVerify: true}) // #nosec G402: opportunistic TLS between MTAs
+		if err == nil {
+			c.CommandTimeout = 5 * time.Minute
+			if err := c.Hello(d.Helo); err != nil {
+				c.Close()
+				return nil, openReplyError(err)
+			}
+			return &smtpSession{c: c}, nil
+		}
+		m.rememberTLS(host, false) // TLS failed: fall back to clear text
+	}
+	conn, err := dialFrom(ctx, d.SourceIP, addr)
+	if err != nil {
+		return nil, &OpenError{Reply: "cannot connect to " + addr + ": " + err.Error()}
+	}
+	c := smtp.NewClient(conn)
+	c.CommandTimeout = 5 * time.Minute
+	if err := c.Hello(d.Helo); err != nil {
+		c.Close()
+		return nil, openReplyError(err)
+	}
+	if ok, _ := c.Extension("STARTTLS"); ok && !known {
+		m.rememberTLS(host, true)
+		c.Close()
+		return m.openAddr(ctx, host, addr, d)
+	}
+	if !known {
+		m.rememberTLS(host, false)
+	}
+	return &smtpSession{c: c}, nil
+}
+
+func (m *MX) tlsKnown(host string) (offers, known bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	e, ok := m.tls[host]
+	if !ok || time.Now().After(e.expires) {
+		return false, false
+	}
+	return e.offers, true
+}
+
+func (m *MX) rememberTLS(host string, offers bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.tls == nil {
+		m.tls = map[string]tlsEntry{}
+	}
+	m.tls[host] = tlsEntry{offers: offers, expires: time.Now().Add(time.Hour)}
+}
+
+type tlsEntry struct {
+	offers  bool
+	expires time.Time
+}
+
+// dialFrom connects to addr from source (an IP, or "" for the default route).
+func dialFrom(ctx context.Context, source, addr string) (net.Conn, error) {
+	dialer := net.Dialer{Timeout: 30 * time.Second}
+	if source != "" {
+		ip := net.ParseIP(source)
+		if ip == nil {
+			return nil, fmt.Errorf("bad source address %q", source)
+		}
+		dialer.LocalAddr = &net.TCPAddr{IP: ip}
+	}
+	return dialer.DialContext(ctx, "tcp", addr)
+}
+
+func openReplyError(err error) error {
+	var se *smtp.SMTPError
+	if errors.As(err, &se) {
+		return &OpenError{Permanent: se.Code >= 500, Reply: replyText(se)}
+	}
+	return &OpenError{Reply: err.Error()}
+}
+
+func replyText(se *smtp.SMTPError) string {
+	text := strconv.Itoa(se.Code)
+	if se.EnhancedCode != (smtp.EnhancedCode{}) && se.EnhancedCode != smtp.NoEnhancedCode {
+		text += fmt.Sprintf(" %d.%d.%d", se.EnhancedCode[0], se.EnhancedCode[1], se.EnhancedCode[2])
+	}
+	return text + " " + se.Message
+}
+
+// smtpSession sends over one SMTP connection, one transaction after another.
+type smtpSession struct {
+	c    *smtp.Client
+	used bool
+}
+
+func (s *smtpSession) Send(ctx context.Context, d *Delivery) Outcome {
+	if s.used {
+		if err := s.c.Reset(); err != nil {
+			return classify(err)
+		}
+	}
+	s.used = true
+	if err := s.c.Mail(d.From, &smtp.MailOptions{Size: int64(len(d.Data))}); err != nil {
+		return classify(err)
+	}
+	if err := s.c.Rcpt(d.Message.Recipient, nil); err != nil {
+		return classify(err)
+	}
+	w, err := s.c.Data()
+	if err != nil {
+		return classify(err)
+	}
+	if _, err := w.Write(d.Data); err != nil {
+		w.Close()
+		return classify(err)
+	}
+	resp, err := w.CloseWithResponse()
+	if err != nil {
+		return classify(err)
+	}
+	return Outcome{Status: models.StatusDelivered, Reply: "250 " + resp.StatusText}
+}
+
+func (s *smtpSession) Close() error {
+	_ = s.c.Quit()
+	return s.c.Close()
+}
+
+// classify turns an SMTP error into an outcome: 5xx bounces, 4xx is
+// deferred (421/451 "slow down" replies throttle the destination), and a
+// broken connection is deferred and discarded.
+func classify(err error) Outcome {
+	var se *smtp.SMTPError
+	if !errors.As(err, &se) {
+		return Outcome{Status: models.StatusDeferred, Reply: "connection failed: " + err.Error(), Broken: true}
+	}
+	reply := replyText(se)
+	switch {
+	case se.Code >= 500:
+		return Outcome{Status: models.StatusBounced, Reply: reply}
+	case se.Code == 421 || se.Code == 451 && slowDown(se.Message):
+		return Outcome{Status: models.StatusDeferred, Reply: reply, Throttle: true, Broken: se.Code == 421}
+	default:
+		return Outcome{Status: models.StatusDeferred, Reply: reply}
+	}
+}
+
+func slowDown(msg string) bool {
+	m := strings.ToLower(msg)
+	for _, w := range []string{"rate", "too many", "slow", "throttl", "try again later", "limit"} {
+		if strings.Contains(m, w) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,294 @@
+package models
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+)
+
+// QuotaWaitDelay is how long a message over the day's warm-up quota waits:
+// it is released 24 hours later, into the next day's quota.
+const QuotaWaitDelay = 24 * time.Hour
+
+var dueStatuses = []MessageStatus{StatusQueued, StatusDeferred, StatusQuotaWait}
+
+// skipLocked lets claimers on PostgreSQL pass over each other's rows; on
+// SQLite the claiming transaction holds the write lock instead.
+func (s *Store) skipLocked(q *gorm.DB) *gorm.DB {
+	if s.dialect == Postgres {
+		return q.Clauses(clause.Locking{Strength: "UPDATE", Options: "SKIP LOCKED"})
+	}
+	return q
+}
+
+// ClaimMessages leases up to limit due messages to owner and returns them,
+// in one transaction: messages whose lease ran out (their process died),
+// then transactional ones, then bulk in order of due time. Each gets its
+// source IP (dedicated to its domain, or from the shared pool); bulk ones
+// also take their domain's and IP's warm-up quota, and those over today's
+// quota go to quota_wait instead and are not returned.
+func (s *Store) ClaimMessages(ctx context.Context, owner string, limit int, lease time.Duration) ([]Message, error) {
+	now := s.now()
+	var out []Message
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var ids []uint64
+		var expired []uint64
+		if err := s.skipLocked(tx.Model(&Message{}).Select("id").
+			Where("status = ? AND lease_until < ?", StatusSending, now).Order("lease_until").Limit(limit)).
+			Pluck("id", &expired).Error; err != nil {
+			return err
+		}
+		ids = append(ids, expired...)
+		for _, transactional := range []bool{true, false} {
+			if len(ids) >= limit {
+				break
+			}
+			var due []uint64
+			if err := s.skipLocked(tx.Model(&Message{}).Select("id").
+				Where("status IN ? AND transactional = ? AND next_attempt_at <= ?", dueStatuses, transactional, now).
+				Order("next_attempt_at").Limit(limit-len(ids))).Pluck("id", &due).Error; err != nil {
+				return err
+			}
+			ids = append(ids, due...)
+		}
+		if len(ids) == 0 {
+			return nil
+		}
+		if err := tx.Model(&Message{}).Where("id IN ?", ids).Updates(map[string]any{
+			"status": StatusSending, "lease_owner": owner, "lease_until": now.Add(lease),
+			"attempts": gorm.Expr("attempts + 1"), "updated_at": now,
+		}).Error; err != nil {
+			return err
+		}
+		var msgs []Message
+		if err := tx.Where("id IN ?", ids).Order("id").Find(&msgs).Error; err != nil {
+			return err
+		}
+		var err error
+		out, err = s.assignSources(tx, msgs, now)
+		return err
+	})
+	return out, err
+}
+
+// warmupSubject is a domain or IP with its warm-up state, as read in a claim.
+type warmupSubject struct {
+	kind      string // "domain" or "ip"
+	id        uint64
+	plan      string
+	day       int
+	lastSent  string
+	quota     int
+	unlimited bool
+	remaining int
+}
+
+func (w *warmupSubject) table() string {
+	if w.kind == "domain" {
+		return "domains"
+	}
+	return "sending_ips"
+}
+
+// prepareToday advances the subject's plan day on its first send of a new
+// calendar day (held while yesterday's bounce or complaint rate was too
+// high), then reads today's quota and what is left of it, locking the usage
+// row so concurrent claims cannot both spend the last of it.
+func (s *Store) prepareToday(tx *gorm.DB, w *warmupSubject, today string) error {
+	if w.unlimited {
+		return nil
+	}
+	if w.lastSent < today {
+		day, hold := w.day, ""
+		if w.lastSent != "" {
+			var prev warmupUsage
+			err := tx.Where("subject = ? AND subject_id = ? AND day = ?", w.kind, w.id, w.lastSent).Take(&prev).Error
+			if err != nil && notFound(err) != ErrNotFound {
+				return err
+			}
+			if hold = warmupHold(prev, w.day); hold == "" {
+				day++
+			}
+		}
+		res := tx.Table(w.table()).Where("id = ? AND warmup_last_sent_on = ?", w.id, w.lastSent).
+			Updates(map[string]any{"warmup_day": day, "warmup_last_sent_on": today, "warmup_hold_reason": hold})
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected == 1 {
+			w.day, w.lastSent = day, today
+		} else if err := tx.Table(w.table()).Select("warmup_day").Where("id = ?", w.id).Scan(&w.day).Error; err != nil {
+			return err // another claimer advanced it first
+		}
+	}
+	quota, unlimited, err := planQuota(tx, w.plan, w.day)
+	if err != nil {
+		return err
+	}
+	w.quota, w.unlimited = quota, unlimited
+	if unlimited {
+		return nil
+	}
+	if err := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&warmupUsage{Subject: w.kind, SubjectID: w.id, Day: today, Quota: quota}).Error; err != nil {
+		return err
+	}
+	var u warmupUsage
+	q := tx.Where("subject = ? AND subject_id = ? AND day = ?", w.kind, w.id, today)
+	if s.dialect == Postgres {
+		q = q.Clauses(clause.Locking{Strength: "UPDATE"})
+	}
+	if err := q.Take(&u).Error; err != nil {
+		return err
+	}
+	w.remaining = max(0, quota-u.Sent)
+	return nil
+}
+
+// assignSources gives each claimed message its source IP and spends warm-up
+// quota for bulk ones; it returns the messages that may go out now.
+func (s *Store) assignSources(tx *gorm.DB, msgs []Message, now time.Time) ([]Message, error) {
+	today := s.day(now)
+	domainIDs := map[uint64]bool{}
+	for _, m := range msgs {
+		domainIDs[m.DomainID] = true
+	}
+	ids := make([]uint64, 0, len(domainIDs))
+	for id := range domainIDs {
+		ids = append(ids, id)
+	}
+	var domains []Domain
+	if err := tx.Where("id IN ?", ids).Find(&domains).Error; err != nil {
+		return nil, err
+	}
+	var assigned []struct {
+		DomainID uint64
+		IPID     uint64
+	}
+	if err := tx.Table("domain_ips").Select("domain_id, ip_id").Where("domain_id IN ?", ids).Scan(&assigned).Error; err != nil {
+		return nil, err
+	}
+	var allIPs []SendingIP
+	if err := tx.Order("address").Find(&allIPs).Error; err != nil {
+		return nil, err
+	}
+	ipByID := map[uint64]*SendingIP{}
+	var shared []*SendingIP
+	for i := range allIPs {
+		ipByID[allIPs[i].ID] = &allIPs[i]
+		if allIPs[i].Pool == PoolShared {
+			shared = append(shared, &allIPs[i])
+		}
+	}
+	candidates := map[uint64][]*SendingIP{}
+	for _, a := range assigned {
+		if ip := ipByID[a.IPID]; ip != nil {
+			candidates[a.DomainID] = append(candidates[a.DomainID], ip)
+		}
+	}
+	domainSubj := map[uint64]*warmupSubject{}
+	for _, d := range domains {
+		domainSubj[d.ID] = &warmupSubject{kind: "domain", id: d.ID, plan: d.WarmupPlan, day: d.WarmupDay, lastSent: d.WarmupLastSentOn, unlimited: d.WarmupPlan == WarmupNone}
+		if len(candidates[d.ID]) == 0 {
+			candidates[d.ID] = shared
+		}
+	}
+	ipSubj := map[uint64]*warmupSubject{}
+	for _, ip := range allIPs {
+		ipSubj[ip.ID] = &warmupSubject{kind: "ip", id: ip.ID, plan: ip.WarmupPlan, day: ip.WarmupDay, lastSent: ip.WarmupLastSentOn, unlimited: ip.WarmupPlan == WarmupNone}
+	}
+	prepared := map[*warmupSubject]bool{}
+	prepare := func(w *warmupSubject) error {
+		if prepared[w] {
+			return nil
+		}
+		prepared[w] = true
+		return s.prepareToday(tx, w, today)
+	}
+
+	var ready, waiting []Message
+	bySource := map[string][]uint64{}
+	spent := map[*warmupSubject]int{}
+	for i, m := range msgs {
+		pool := candidates[m.DomainID]
+		if len(pool) == 0 {
+			return nil, fmt.Errorf("no sending IP at all: the default route entry is missing")
+		}
+		start := int(m.ID % uint64(len(pool)))
+		var chosen *SendingIP
+		if m.Transactional {
+			chosen = pool[start]
+		} else {
+			dom := domainSubj[m.DomainID]
+			if err := prepare(dom); err != nil {
+				return nil, err
+			}
+			if dom.unlimited || dom.remaining > 0 {
+				for k := range pool {
+					ip := pool[(start+k)%len(pool)]
+					w := ipSubj[ip.ID]
+					if err := prepare(w); err != nil {
+						return nil, err
+					}
+					if w.unlimited || w.remaining > 0 {
+						chosen = ip
+						if !w.unlimited {
+							w.remaining--
+							spent[w]++
+						}
+						break
+					}
+				}
+				if chosen != nil && !dom.unlimited {
+					dom.remaining--
+					spent[dom]++
+				}
+			}
+		}
+		if chosen == nil {
+			waiting = append(waiting, m)
+			continue
+		}
+		msgs[i].SourceIP = chosen.Address
+		if !m.Transactional {
+			msgs[i].SentOn = today
+		}
+		ready = append(ready, msgs[i])
+		key := chosen.Address + "|" + msgs[i].SentOn
+		bySource[key] = append(bySource[key], m.ID)
+	}
+	for w, n := range spent {
+		if err := tx.Model(&warmupUsage{}).Where("subject = ? AND subject_id = ? AND day = ?", w.kind, w.id, today).
+			Updates(map[string]any{"sent": gorm.Expr("sent + ?", n), "quota": w.quota}).Error; err != nil {
+			return nil, err
+		}
+	}
+	for key, ids := range bySource {
+		addr, sentOn, _ := strings.Cut(key, "|")
+		if err := tx.Model(&Message{}).Where("id IN ?", ids).Updates(map[string]any{"source_ip": addr, "sent_on": sentOn}).Error; err != nil {
+			return nil, err
+		}
+	}
+	if len(waiting) > 0 {
+		wait := make([]uint64, len(waiting))
+		for i, m := range waiting {
+			wait[i] = m.ID
+		}
+		if err := tx.Model(&Message{}).Where("id IN ?", wait).Updates(map[string]any{
+			"status": StatusQuotaWait, "next_attempt_at": now.Add(QuotaWaitDelay), "lease_owner": "", "lease_until": nil,
+			"last_reply": "Today's warm-up quota is used up; released in 24 hours.",
+		}).Error; err != nil {
+			return nil, err
+		}
+	}
+	return ready, nil
+}
+
+// ExtendLeases keeps the messages owner is still working on leased.
+func (s *Store) ExtendLeases(ctx context.Context, owner string, lease time.Duration) error {
+	return s.db.WithContext(ctx).Model(&Message{}).Where("status = ? AND lease_owner = ?", StatusSending, owner).
+		Update("lease_until", s.now().Add(lease)).Error
+}

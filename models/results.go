@@ -1,0 +1,145 @@
+package models
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+)
+
+// DeliveryResult is the outcome of one delivery attempt.
+type DeliveryResult struct {
+	Message       *Message // as claimed
+	Status        MessageStatus
+	Reply         string    // the receiver's reply, or why it failed
+	NextAttemptAt time.Time // when Status is deferred
+	// HardBounce marks a permanent failure that suppresses the recipient.
+	HardBounce bool
+	// Sandbox is the message the sandbox transport kept, with its subject.
+	Sandbox        []byte
+	SandboxSubject string
+	EnvelopeFrom   string
+}
+
+// recordChunk bounds the rows of one multi-row UPDATE.
+const recordChunk = 400
+
+// RecordResults writes a batch of outcomes in one transaction: the status
+// of each message (only while owner still holds its lease, so a late result
+// never overwrites a message another process has reclaimed), an event per
+// attempt, the sandbox copies, and the hard-bounce counts warm-up watches.
+// Hard-bounced recipients then join the suppression list.
+func (s *Store) RecordResults(ctx context.Context, owner string, results []DeliveryResult) error {
+	if len(results) == 0 {
+		return nil
+	}
+	now := s.now()
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		for start := 0; start < len(results); start += recordChunk {
+			if err := s.updateStatuses(tx, owner, results[start:min(start+recordChunk, len(results))], now); err != nil {
+				return err
+			}
+		}
+		events := make([]MessageEvent, 0, len(results))
+		var sandbox []SandboxMessage
+		for _, r := range results {
+			events = append(events, MessageEvent{MessageID: r.Message.ID, Type: string(r.Status), At: now, Detail: truncate(r.Reply, 1000), SourceIP: r.Message.SourceIP})
+			if r.Sandbox != nil {
+				id := r.Message.ID
+				sandbox = append(sandbox, SandboxMessage{MessageID: &id, EnvelopeFrom: r.EnvelopeFrom, Recipient: r.Message.Recipient,
+					Subject: truncate(r.SandboxSubject, 1000), Raw: r.Sandbox, ReceivedAt: now})
+			}
+		}
+		if err := tx.CreateInBatches(&events, 500).Error; err != nil {
+			return err
+		}
+		if len(sandbox) > 0 {
+			if err := tx.CreateInBatches(&sandbox, 100).Error; err != nil {
+				return err
+			}
+		}
+		for _, r := range results {
+			if r.HardBounce && r.Message.SentOn != "" {
+				if err := countWarmupOutcome(tx, r.Message, "hard_bounced"); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, r := range results {
+		if r.HardBounce {
+			if _, _, err := s.AddSuppression(ctx, SuppressionInput{Value: r.Message.Recipient, Reason: ReasonHardBounce,
+				Source: "bounce: " + truncate(r.Reply, 200)}); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// countWarmupOutcome adds a hard bounce or complaint to the usage of the
+// day and the domain and IP a bulk message was sent from.
+func countWarmupOutcome(tx *gorm.DB, m *Message, column string) error {
+	if err := tx.Model(&warmupUsage{}).Where("subject = ? AND subject_id = ? AND day = ?", "domain", m.DomainID, m.SentOn).
+		Update(column, gorm.Expr(column+" + 1")).Error; err != nil {
+		return err
+	}
+	var ipID uint64
+	if err := tx.Model(&SendingIP{}).Select("id").Where("address = ?", m.SourceIP).Scan(&ipID).Error; err != nil || ipID == 0 {
+		return err
+	}
+	return tx.Model(&warmupUsage{}).Where("subject = ? AND subject_id = ? AND day = ?", "ip", ipID, m.SentOn).
+		Update(column, gorm.Expr(column+" + 1")).Error
+}
+
+// updateStatuses writes many rows' outcomes with one statement.
+func (s *Store) updateStatuses(tx *gorm.DB, owner string, results []DeliveryResult, now time.Time) error {
+	var (
+		sql  strings.Builder
+		args []any
+	)
+	if s.dialect == Postgres {
+		sql.WriteString("UPDATE messages AS m SET status = v.status, last_reply = v.reply, next_attempt_at = v.next, delivered_at = v.delivered, " +
+			"lease_owner = '', lease_until = NULL, updated_at = ? FROM (VALUES ")
+		args = append(args, now)
+		for i, r := range results {
+			if i > 0 {
+				sql.WriteString(", ")
+			}
+			sql.WriteString("(?::bigint, ?::varchar, ?::varchar, ?::timestamptz, ?::timestamptz)")
+			args = append(args, resultRow(r, now)...)
+		}
+		sql.WriteString(") AS v(id, status, reply, next, delivered) WHERE m.id = v.id AND m.status = 'sending' AND m.lease_owner = ?")
+	} else {
+		sql.WriteString("WITH v(id, status, reply, next, delivered) AS (VALUES ")
+		for i, r := range results {
+			if i > 0 {
+				sql.WriteString(", ")
+			}
+			sql.WriteString("(?, ?, ?, ?, ?)")
+			args = append(args, resultRow(r, now)...)
+		}
+		sql.WriteString(") UPDATE messages SET status = v.status, last_reply = v.reply, next_attempt_at = v.next, delivered_at = v.delivered, " +
+			"lease_owner = '', lease_until = NULL, updated_at = ? FROM v WHERE messages.id = v.id AND messages.status = 'sending' AND messages.lease_owner = ?")
+		args = append(args, now)
+	}
+	args = append(args, owner)
+	return tx.Exec(sql.String(), args...).Error
+}
+
+func resultRow(r DeliveryResult, now time.Time) []any {
+	next := r.NextAttemptAt
+	if r.Status != StatusDeferred || next.IsZero() {
+		next = r.Message.NextAttemptAt
+	}
+	var delivered any
+	if r.Status == StatusDelivered {
+		delivered = now
+	}
+	return []any{r.Message.ID, string(r.Status), truncate(r.Reply, 1000), next.UTC(), delivered}
+}
