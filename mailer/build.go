@@ -331,4 +331,3 @@ func sign(msg []byte, domain string, keys []models.SigningKey) ([]byte, error) {
 	}
 	return append(out, msg...), nil
 }
-

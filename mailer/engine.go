@@ -36,7 +36,7 @@ type EngineConfig struct {
 	Idle           time.Duration // wait between empty claims (1 second)
 	ConnIdle       time.Duration // an unused connection closes after (5 seconds)
 	Retry          RetryPolicy
-	BounceHost     string // HELO name of the default route
+	BounceHost     string        // HELO name of the default route
 	RecordInterval time.Duration // longest a result waits to be written (100 ms)
 }
 

@@ -434,4 +434,3 @@ func TestWarmupQuota(t *testing.T) {
 		t.Errorf("warm-up day %d", d.WarmupDay)
 	}
 }
-
