@@ -60,7 +60,10 @@ func (c *EngineConfig) defaults() {
 		}
 	}
 	if len(c.Retry.Schedule) == 0 {
-		c.Retry = DefaultRetryPolicy
+		c.Retry.Schedule = DefaultRetryPolicy.Schedule
+	}
+	if c.Retry.MaxAge <= 0 {
+		c.Retry.MaxAge = DefaultRetryPolicy.MaxAge
 	}
 }
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
@@ -9,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -30,6 +32,8 @@ type app struct {
 	clock   models.Clock
 	store   *models.Store
 	dns     *mailer.Resolver
+	links   *mailer.Links
+	engine  *mailer.Engine
 	web     *web.Server
 	workers sync.WaitGroup
 }
@@ -63,8 +67,26 @@ func newApp(ctx context.Context, cfg Config, log *slog.Logger, clock models.Cloc
 		st.Close()
 		return nil, &configError{"SESAME_DNS_RESOLVER", err.Error()}
 	}
+	transport, err := mailer.ParseDelivery(cfg.Delivery, resolver)
+	if err != nil {
+		st.Close()
+		return nil, &configError{"SESAME_DELIVERY", err.Error()}
+	}
+	links := mailer.NewLinks(cfg.PublicURL.String(), cfg.deriveKey("links", 32))
+	engine := mailer.NewEngine(st, transport, mailer.NewBuilder(links), clock, log, mailer.EngineConfig{
+		Owner:      leaseOwner(),
+		Lease:      cfg.QueueLease,
+		BounceHost: cfg.BounceHost,
+		Retry:      mailer.RetryPolicy{Schedule: mailer.DefaultRetryPolicy.Schedule, MaxAge: cfg.MaxRetryAge},
+	})
 	handlers.Mount(srv, handlers.Deps{Store: st, DNS: resolver})
-	return &app{cfg: cfg, log: log, clock: clock, store: st, dns: resolver, web: srv}, nil
+	return &app{cfg: cfg, log: log, clock: clock, store: st, dns: resolver, links: links, engine: engine, web: srv}, nil
+}
+
+// leaseOwner names this process in the leases it takes on messages.
+func leaseOwner() string {
+	host, _ := os.Hostname()
+	return fmt.Sprintf("%s-%d-%s", host, os.Getpid(), strings.ToLower(rand.Text()[:6]))
 }
 
 // startBackground starts the loops that run beside the web server; they
@@ -72,6 +94,11 @@ func newApp(ctx context.Context, cfg Config, log *slog.Logger, clock models.Cloc
 func (a *app) startBackground(ctx context.Context) {
 	checker := scheduler.NewDomainChecker(a.store, a.dns, a.clock, a.log)
 	a.workers.Go(func() { _ = checker.Run(ctx) })
+	a.workers.Go(func() {
+		if err := a.engine.Run(ctx); err != nil {
+			a.log.Error("delivery stopped", "err", err)
+		}
+	})
 }
 
 // ensureAdmin creates the first admin on an empty database and prints its

@@ -12,8 +12,11 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"time"
 
+	"github.com/sesame-email/sesame/mailer"
 	"github.com/sesame-email/sesame/models"
 	"github.com/sesame-email/sesame/web"
 )
@@ -32,6 +35,11 @@ type Config struct {
 	DNSResolver   string // host:port; empty: the system's resolvers
 	SPFInclude    string
 	BounceHost    string
+	Delivery      string // sandbox, mx or relay://…
+	MaxRetryAge   time.Duration
+	Location      *time.Location // SESAME_TIMEZONE
+	SMTPAddr      string
+	QueueLease    time.Duration
 
 	passwordCost int // bcrypt cost; zero means the models default
 }
@@ -63,6 +71,24 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		DNSResolver:   get("SESAME_DNS_RESOLVER", ""),
 		SPFInclude:    get("SESAME_SPF_INCLUDE", ""),
 		BounceHost:    get("SESAME_BOUNCE_HOST", ""),
+		Delivery:      get("SESAME_DELIVERY", "sandbox"),
+		SMTPAddr:      get("SESAME_SMTP_ADDR", "127.0.0.1:2587"),
+	}
+	var err error
+	if cfg.MaxRetryAge, err = parseDuration(get("SESAME_MAX_RETRY_AGE", "120h")); err != nil || cfg.MaxRetryAge < time.Minute {
+		return cfg, &configError{"SESAME_MAX_RETRY_AGE", "must be a duration of at least a minute, such as 120h or 5d"}
+	}
+	if cfg.QueueLease, err = parseDuration(get("SESAME_QUEUE_LEASE", "60s")); err != nil || cfg.QueueLease < time.Second {
+		return cfg, &configError{"SESAME_QUEUE_LEASE", "must be a duration of at least a second, such as 60s"}
+	}
+	if cfg.Location, err = time.LoadLocation(get("SESAME_TIMEZONE", "UTC")); err != nil {
+		return cfg, &configError{"SESAME_TIMEZONE", "must be an IANA time zone such as UTC or Asia/Shanghai"}
+	}
+	if _, err := mailer.ParseDelivery(cfg.Delivery, nil); err != nil {
+		return cfg, &configError{"SESAME_DELIVERY", err.Error()}
+	}
+	if _, port, err := net.SplitHostPort(cfg.SMTPAddr); err != nil || port == "" {
+		return cfg, &configError{"SESAME_SMTP_ADDR", fmt.Sprintf("must be host:port such as 127.0.0.1:2587, got %q", cfg.SMTPAddr)}
 	}
 	if cfg.DatabaseURL != "" && !models.IsPostgresURL(cfg.DatabaseURL) {
 		return cfg, &configError{"DATABASE_URL", "must be empty (SQLite) or a postgres:// URL"}
@@ -180,6 +206,10 @@ func (cfg Config) LogValue() slog.Value {
 		slog.String("SESAME_DNS_RESOLVER", orDefault(cfg.DNSResolver, "(system resolvers)")),
 		slog.String("SESAME_SPF_INCLUDE", orDefault(cfg.SPFInclude, "(none: SPF lists the sending IPs)")),
 		slog.String("SESAME_BOUNCE_HOST", cfg.BounceHost),
+		slog.String("SESAME_DELIVERY", maskURL(cfg.Delivery)),
+		slog.String("SESAME_MAX_RETRY_AGE", cfg.MaxRetryAge.String()),
+		slog.String("SESAME_TIMEZONE", cfg.Location.String()),
+		slog.String("SESAME_SMTP_ADDR", cfg.SMTPAddr),
 	)
 }
 
@@ -192,9 +222,11 @@ func maskURL(raw string) string {
 		u.User = url.UserPassword(u.User.Username(), "********")
 	}
 	q := u.Query()
-	if q.Has("password") {
-		q.Set("password", "********")
-		u.RawQuery = q.Encode()
+	for _, k := range []string{"password", "pass"} {
+		if q.Has(k) {
+			q.Set(k, "********")
+			u.RawQuery = q.Encode()
+		}
 	}
 	return u.String()
 }
@@ -226,5 +258,18 @@ func (cfg *Config) storeConfig(log *slog.Logger, clock models.Clock) models.Stor
 		PasswordCost:  cfg.passwordCost,
 		EncryptionKey: cfg.deriveKey("secrets at rest", 32),
 		Identity:      models.IdentityConfig{BounceHost: cfg.BounceHost, SPFInclude: cfg.SPFInclude},
+		Location:      cfg.Location,
 	}
+}
+
+// parseDuration reads Go durations (90m, 120h) and also whole days (5d).
+func parseDuration(s string) (time.Duration, error) {
+	if days, ok := strings.CutSuffix(s, "d"); ok {
+		n, err := strconv.Atoi(days)
+		if err != nil || n < 0 {
+			return 0, errors.New("bad number of days")
+		}
+		return time.Duration(n) * 24 * time.Hour, nil
+	}
+	return time.ParseDuration(s)
 }
