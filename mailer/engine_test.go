@@ -3,6 +3,7 @@ package mailer_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"log/slog"
 	"strconv"
 	"strings"
@@ -432,5 +433,19 @@ func TestWarmupQuota(t *testing.T) {
 	d, _ := p.st.GetDomainByName(ctx, "example.test")
 	if d.WarmupDay != 2 {
 		t.Errorf("warm-up day %d", d.WarmupDay)
+	}
+}
+
+func TestDomainWithQueuedMailCannotBeDeleted(t *testing.T) {
+	p := newPipeline(t)
+	p.enqueue(false, "ann@dest.test")
+	d, _ := p.st.GetDomainByName(ctx, "example.test")
+	err := p.st.DeleteDomain(ctx, d.ID)
+	if !errors.Is(err, models.ErrConflict) || err.Error() != "1 message is still queued for example.test. Wait until they are sent, or cancel them, before deleting the domain." {
+		t.Fatalf("delete with queued mail: %v", err)
+	}
+	p.deliver()
+	if err := p.st.DeleteDomain(ctx, d.ID); err != nil {
+		t.Fatalf("delete after delivery: %v", err)
 	}
 }

@@ -154,17 +154,24 @@ func (s *Store) GetDomainByName(ctx context.Context, raw string) (*Domain, error
 	return &d, nil
 }
 
-// DeleteDomain removes a domain with its keys, records, sender addresses and
-// IP assignments.
+// DeleteDomain removes a domain with its keys, records, sender addresses, IP
+// assignments and message history. It is refused while mail from the domain
+// is still queued: deleting it would strand that mail.
 func (s *Store) DeleteDomain(ctx context.Context, id uint64) error {
-	res := s.db.WithContext(ctx).Delete(&Domain{}, id)
-	if res.Error != nil {
-		return res.Error
-	}
-	if res.RowsAffected == 0 {
-		return ErrNotFound
-	}
-	return nil
+	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var d Domain
+		if err := tx.Take(&d, id).Error; err != nil {
+			return notFound(err)
+		}
+		var pending int64
+		if err := tx.Model(&Message{}).Where("domain_id = ? AND status IN ?", id, pendingStatuses).Count(&pending).Error; err != nil {
+			return err
+		}
+		if pending > 0 {
+			return Conflictf("%s still queued for %s. Wait until they are sent, or cancel them, before deleting the domain.", Plural(pending, "message is", "messages are"), d.Name)
+		}
+		return tx.Delete(&Domain{}, id).Error
+	})
 }
 
 // DriftingDomains lists verified domains whose DNS no longer matches, for

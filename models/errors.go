@@ -85,3 +85,12 @@ type ThrottledError struct{ RetryAt time.Time }
 func (e *ThrottledError) Error() string {
 	return "too many attempts; retry after " + e.RetryAt.UTC().Format(time.RFC3339)
 }
+
+// Plural writes a count with the singular or plural words after it:
+// Plural(1, "message is", "messages are") is "1 message is".
+func Plural[N ~int | ~int64](n N, one, many string) string {
+	if n == 1 {
+		return fmt.Sprintf("%d %s", n, one)
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}

@@ -16,6 +16,9 @@ const QuotaWaitDelay = 24 * time.Hour
 
 var dueStatuses = []MessageStatus{StatusQueued, StatusDeferred, StatusQuotaWait}
 
+// pendingStatuses are the messages the pipeline still owes an attempt.
+var pendingStatuses = []MessageStatus{StatusQueued, StatusSending, StatusDeferred, StatusQuotaWait}
+
 // skipLocked lets claimers on PostgreSQL pass over each other's rows; on
 // SQLite the claiming transaction holds the write lock instead.
 func (s *Store) skipLocked(q *gorm.DB) *gorm.DB {

@@ -26,7 +26,7 @@ CREATE TABLE messages (
     uid VARCHAR(32) NOT NULL UNIQUE,
     content_id BIGINT NOT NULL REFERENCES message_contents (id),
     variables TEXT NOT NULL DEFAULT '{}',
-    domain_id BIGINT NOT NULL REFERENCES domains (id),
+    domain_id BIGINT NOT NULL REFERENCES domains (id) ON DELETE CASCADE,
     from_email VARCHAR(254) NOT NULL,
     from_name VARCHAR(100) NOT NULL DEFAULT '',
     recipient VARCHAR(254) NOT NULL,
