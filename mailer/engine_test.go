@@ -36,8 +36,14 @@ type pipeline struct {
 
 func newPipeline(t *testing.T) *pipeline {
 	t.Helper()
+	return newPipelineWith(t, testdb.Config(t))
+}
+
+func newPipelineWith(t *testing.T, cfg models.StoreConfig) *pipeline {
+	t.Helper()
 	clock := clocktest.New(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
-	st := testdb.Open(t, clock)
+	cfg.Clock = clock
+	st := testdb.OpenConfig(t, cfg)
 	dns := dnstest.Start(t)
 	p := &pipeline{t: t, st: st, clock: clock, dns: dns, sink: smtpsink.Start(t)}
 	p.sender = fixtures.Sender(t, st, dns, "news@example.test", "Example News")
@@ -46,7 +52,7 @@ func newPipeline(t *testing.T) *pipeline {
 
 func (p *pipeline) engine(transport mailer.Transport, owner string) *mailer.Engine {
 	links := mailer.NewLinks("https://sesame.example", []byte("link key"))
-	return mailer.NewEngine(p.st, transport, mailer.NewBuilder(links), p.clock, slog.New(slog.DiscardHandler),
+	return mailer.NewEngine(p.st, transport, mailer.NewBuilder(links), p.clock, discard(),
 		mailer.EngineConfig{Owner: owner, BounceHost: testdb.BounceHost, ConnIdle: 200 * time.Millisecond, RecordInterval: 10 * time.Millisecond})
 }
 
@@ -449,3 +455,5 @@ func TestDomainWithQueuedMailCannotBeDeleted(t *testing.T) {
 		t.Fatalf("delete after delivery: %v", err)
 	}
 }
+
+func discard() *slog.Logger { return slog.New(slog.DiscardHandler) }

@@ -27,8 +27,8 @@ type EnqueueRequest struct {
 // ErrDomainNotVerified is a send from a domain that may not send yet.
 var ErrDomainNotVerified = errors.New("the sender's domain is not verified")
 
-// enqueueBatch is how many message rows one INSERT writes.
-const enqueueBatch = 500
+// messageColumns is how many values an inserted message row binds.
+const messageColumns = 23
 
 // Enqueue stores a send request durably: its content and one queued message
 // per recipient, in one transaction, before anyone is told it was accepted.
@@ -71,7 +71,7 @@ func (s *Store) Enqueue(ctx context.Context, req EnqueueRequest) ([]Message, err
 		for i := range msgs {
 			msgs[i].ContentID = content.ID
 		}
-		return tx.CreateInBatches(&msgs, enqueueBatch).Error
+		return tx.CreateInBatches(&msgs, s.rowsPerStatement(messageColumns)).Error
 	})
 	if err != nil {
 		return nil, err

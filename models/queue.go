@@ -16,6 +16,19 @@ const QuotaWaitDelay = 24 * time.Hour
 
 var dueStatuses = []MessageStatus{StatusQueued, StatusDeferred, StatusQuotaWait}
 
+// dueCondition is written out with literal statuses (constants of this
+// package, never input), because a planner can only use the partial index
+// messages_due when the query's condition visibly implies the index's.
+var dueCondition = "status IN " + sqlStatusList(dueStatuses)
+
+func sqlStatusList(statuses []MessageStatus) string {
+	parts := make([]string, len(statuses))
+	for i, st := range statuses {
+		parts[i] = "'" + string(st) + "'"
+	}
+	return "(" + strings.Join(parts, ", ") + ")"
+}
+
 // pendingStatuses are the messages the pipeline still owes an attempt.
 var pendingStatuses = []MessageStatus{StatusQueued, StatusSending, StatusDeferred, StatusQuotaWait}
 
@@ -41,7 +54,7 @@ func (s *Store) ClaimMessages(ctx context.Context, owner string, limit int, leas
 		var ids []uint64
 		var expired []uint64
 		if err := s.skipLocked(tx.Model(&Message{}).Select("id").
-			Where("status = ? AND lease_until < ?", StatusSending, now).Order("lease_until").Limit(limit)).
+			Where("status = 'sending' AND lease_until < ?", now).Order("lease_until").Limit(limit)).
 			Pluck("id", &expired).Error; err != nil {
 			return err
 		}
@@ -52,7 +65,7 @@ func (s *Store) ClaimMessages(ctx context.Context, owner string, limit int, leas
 			}
 			var due []uint64
 			if err := s.skipLocked(tx.Model(&Message{}).Select("id").
-				Where("status IN ? AND transactional = ? AND next_attempt_at <= ?", dueStatuses, transactional, now).
+				Where(dueCondition+" AND transactional = ? AND next_attempt_at <= ?", transactional, now).
 				Order("next_attempt_at").Limit(limit-len(ids))).Pluck("id", &due).Error; err != nil {
 				return err
 			}

@@ -22,9 +22,6 @@ type DeliveryResult struct {
 	EnvelopeFrom   string
 }
 
-// recordChunk bounds the rows of one multi-row UPDATE.
-const recordChunk = 400
-
 // RecordResults writes a batch of outcomes in one transaction: the status
 // of each message (only while owner still holds its lease, so a late result
 // never overwrites a message another process has reclaimed), an event per
@@ -36,8 +33,9 @@ func (s *Store) RecordResults(ctx context.Context, owner string, results []Deliv
 	}
 	now := s.now()
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		for start := 0; start < len(results); start += recordChunk {
-			if err := s.updateStatuses(tx, owner, results[start:min(start+recordChunk, len(results))], now); err != nil {
+		chunk := s.rowsPerStatement(5)
+		for start := 0; start < len(results); start += chunk {
+			if err := s.updateStatuses(tx, owner, results[start:min(start+chunk, len(results))], now); err != nil {
 				return err
 			}
 		}
@@ -51,11 +49,11 @@ func (s *Store) RecordResults(ctx context.Context, owner string, results []Deliv
 					Subject: truncate(r.SandboxSubject, 1000), Raw: r.Sandbox, ReceivedAt: now})
 			}
 		}
-		if err := tx.CreateInBatches(&events, 500).Error; err != nil {
+		if err := tx.CreateInBatches(&events, s.rowsPerStatement(5)).Error; err != nil {
 			return err
 		}
 		if len(sandbox) > 0 {
-			if err := tx.CreateInBatches(&sandbox, 100).Error; err != nil {
+			if err := tx.CreateInBatches(&sandbox, s.rowsPerStatement(6)).Error; err != nil {
 				return err
 			}
 		}

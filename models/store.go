@@ -155,6 +155,18 @@ func SQLiteDSN(path string) string {
 	return "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=foreign_keys(1)&_pragma=busy_timeout(15000)&_txlock=immediate"
 }
 
+// rowsPerStatement is how many rows of columns values one multi-row
+// statement should carry. The SQLite driver matches each bound parameter
+// against the whole argument list (quadratic in the count), so SQLite
+// statements stay near 400 parameters; PostgreSQL takes far more.
+func (s *Store) rowsPerStatement(columns int) int {
+	limit := 8000
+	if s.dialect == SQLite {
+		limit = 400
+	}
+	return max(1, limit/max(1, columns))
+}
+
 // Dialect says which database this store talks to.
 func (s *Store) Dialect() Dialect { return s.dialect }
 
