@@ -70,6 +70,7 @@ func Start(t testing.TB) *Sink {
 	srv.Domain = "sink.test"
 	srv.AllowInsecureAuth = true
 	srv.MaxMessageBytes = 30 << 20
+	srv.ErrorLog = quietLog{} // clients hanging up mid-session is what some tests do
 	s.server = srv
 	go srv.Serve(ln)
 	t.Cleanup(func() { srv.Close() })
@@ -180,3 +181,8 @@ func (ss *session) Reset() {
 }
 
 func (ss *session) Logout() error { return nil }
+
+type quietLog struct{}
+
+func (quietLog) Printf(string, ...interface{}) {}
+func (quietLog) Println(...interface{})        {}
