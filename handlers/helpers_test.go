@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -171,3 +172,5 @@ func wantStatus(t *testing.T, p page, status int, contains ...string) {
 		}
 	}
 }
+
+func itoa(n uint64) string { return strconv.FormatUint(n, 10) }

@@ -80,6 +80,21 @@ func (a *app) ensureAdmin(ctx context.Context, out io.Writer) error {
 	return nil
 }
 
+// run serves HTTP on ln and runs the background workers (the CSV
+// importer) until ctx ends, then waits for all of them to stop.
+func (a *app) run(ctx context.Context, ln net.Listener) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	importer := make(chan error, 1)
+	go func() { importer <- models.NewImporter(a.store, a.log).Run(ctx) }()
+	err := a.serveHTTP(ctx, ln)
+	cancel()
+	if ierr := <-importer; err == nil {
+		err = ierr
+	}
+	return err
+}
+
 // serveHTTP serves on ln until ctx ends, then drains open requests.
 func (a *app) serveHTTP(ctx context.Context, ln net.Listener) error {
 	hs := &http.Server{
@@ -124,7 +139,7 @@ func serve(ctx context.Context, cfg Config, stdout io.Writer) error {
 	if err := a.ensureAdmin(ctx, stdout); err != nil {
 		return err
 	}
-	err = a.serveHTTP(ctx, ln)
+	err = a.run(ctx, ln)
 	log.Info("stopped")
 	return err
 }
