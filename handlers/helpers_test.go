@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -201,3 +202,5 @@ func mainContent(body string) string {
 	}
 	return body
 }
+
+func itoa(n uint64) string { return strconv.FormatUint(n, 10) }

@@ -16,3 +16,13 @@ func idParam(c echo.Context, name string) (uint64, error) {
 	}
 	return id, nil
 }
+
+// queryInt reads a non-negative number from the query string, 0 when
+// absent or malformed.
+func queryInt(c echo.Context, name string) int {
+	n, err := strconv.Atoi(c.QueryParam(name))
+	if err != nil || n < 0 {
+		return 0
+	}
+	return n
+}

@@ -62,14 +62,46 @@ func Mount(srv *web.Server, d Deps) {
 	srv.Add(post, "/admin/ips/:id", ips.Update, web.AdminOnly)
 	srv.Add(post, "/admin/ips/:id/delete", ips.Delete, web.AdminOnly)
 
+	templates := NewTemplates(store)
+	srv.Add(get, "/templates", templates.List, web.Member)
+	srv.Add(get, "/templates/new", templates.New, web.Member)
+	srv.AddWithBodyLimit(post, "/templates", templates.Create, web.Member, templateBodyLimit)
+	srv.AddWithBodyLimit(post, "/templates/check", templates.Check, web.Member, templateBodyLimit)
+	srv.AddWithBodyLimit(post, "/templates/preview", templates.Preview, web.Member, templateBodyLimit)
+	srv.Add(post, "/templates/review", templates.SetReview, web.AdminOnly)
+	srv.Add(get, "/templates/:id", templates.Edit, web.Member)
+	srv.AddWithBodyLimit(post, "/templates/:id", templates.Update, web.Member, templateBodyLimit)
+	srv.Add(get, "/templates/:id/preview", templates.ShowPreview, web.Member)
+	srv.Add(post, "/templates/:id/duplicate", templates.Duplicate, web.Member)
+	srv.Add(post, "/templates/:id/delete", templates.Delete, web.Member)
+	srv.Add(post, "/templates/:id/review", templates.Review, web.AdminOnly)
+
+	groups := NewGroups(store)
+	srv.Add(get, "/groups", groups.List, web.Member)
+	srv.Add(post, "/groups", groups.Create, web.Member)
+	srv.Add(get, "/groups/:id", groups.Show, web.Member)
+	srv.Add(post, "/groups/:id", groups.Update, web.Member)
+	srv.Add(post, "/groups/:id/delete", groups.Delete, web.Member)
+	srv.Add(post, "/groups/:id/recipients", groups.AddRecipient, web.Member)
+	srv.Add(post, "/groups/:id/paste", groups.Paste, web.Member)
+	srv.Add(post, "/groups/:id/recipients/delete", groups.DeleteRecipient, web.Member)
+	srv.Add(get, "/groups/:id/export.csv", groups.Export, web.Member)
+	srv.AddWithBodyLimit(post, "/groups/:id/imports", groups.Upload, web.Member, UploadBodyLimit)
+	srv.Add(get, "/groups/:id/imports/:job", groups.ImportStatus, web.Member)
+	srv.Add(get, "/groups/:id/imports/:job/invalid.csv", groups.ImportReport, web.Member)
+
+	suppressions := NewSuppressions(store)
+	srv.Add(get, "/suppressions", suppressions.List, web.Member)
+	srv.Add(post, "/suppressions", suppressions.Add, web.Member)
+	srv.Add(post, "/suppressions/:id/delete", suppressions.Remove, web.Member)
+	srv.AddWithBodyLimit(post, "/suppressions/import", suppressions.Import, web.Member, UploadBodyLimit)
+	srv.Add(get, "/suppressions/export.csv", suppressions.Export, web.Member)
+
 	for _, p := range []struct {
 		path, title, text string
 		access            web.Access
 	}{
 		{"/tasks", "Tasks", "Batch, scheduled and recurring sending tasks will be listed here.", web.Member},
-		{"/templates", "Templates", "Email templates with {{variables}} will be listed here.", web.Member},
-		{"/groups", "Recipient groups", "Recipient groups imported from CSV will be listed here.", web.Member},
-		{"/suppressions", "Suppression list", "Addresses and domains that are never sent to will be listed here.", web.Member},
 		{"/sandbox", "Sandbox mailbox", "Mail delivered by the sandbox transport will appear here.", web.Member},
 		{"/api-keys", "API keys", "API keys for the Tencent-compatible API will be listed here.", web.Member},
 	} {

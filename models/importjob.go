@@ -143,10 +143,12 @@ func (s *Store) removeUpload(path string) {
 	}
 }
 
-// ErrUploadTooLarge is returned by CreateImportJob for a file over
-// MaxImportBytes; callers whose reader stops early (a request body limit)
-// may return it themselves.
-var ErrUploadTooLarge = Invalid("file", "The file is larger than 200 MB. Split it into smaller files and upload them one by one.")
+// UploadTooLarge is the error for a file over MaxImportBytes, from
+// CreateImportJob or from a caller whose reader stops early (a request
+// body limit).
+func UploadTooLarge() error {
+	return Invalid("file", "The file is larger than 200 MB. Split it into smaller files and upload them one by one.")
+}
 
 // CreateImportJob streams an uploaded CSV file into the data dir (never
 // whole into memory), checks its header, and queues it for this process's
@@ -178,7 +180,7 @@ func (s *Store) CreateImportJob(ctx context.Context, groupID uint64, fileName st
 	case err != nil:
 		return nil, err
 	case size > MaxImportBytes:
-		return nil, ErrUploadTooLarge
+		return nil, UploadTooLarge()
 	case size == 0:
 		return nil, Invalid("file", "The file is empty.")
 	}

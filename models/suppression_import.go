@@ -174,7 +174,7 @@ func ParseTimeInput(raw string, loc *time.Location) (time.Time, bool) {
 func (r *SuppressionImportReport) String() string {
 	msg := fmt.Sprintf("%d added, %d already listed", r.Added, r.Existing)
 	if r.Invalid > 0 {
-		msg += fmt.Sprintf(", %d rows refused", r.Invalid)
+		msg += fmt.Sprintf(", %d refused", r.Invalid)
 	}
 	return msg + "."
 }

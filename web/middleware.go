@@ -180,7 +180,9 @@ func (s *Server) csrf() echo.MiddlewareFunc {
 	secure := s.sessions.secure
 	check := echomw.CSRFWithConfig(echomw.CSRFConfig{
 		Skipper:        s.skipsBrowserChecks,
-		TokenLookup:    "form:_csrf,header:X-CSRF-Token",
+		// The header first: htmx sends it, and a streamed upload must not
+		// have its multipart body parsed just to find the token.
+		TokenLookup:    "header:X-CSRF-Token,form:_csrf",
 		ContextKey:     ctxCSRF,
 		CookieName:     s.csrfCookie,
 		CookiePath:     "/",

@@ -94,6 +94,12 @@ func leaseOwner() string {
 func (a *app) startBackground(ctx context.Context) {
 	checker := scheduler.NewDomainChecker(a.store, a.dns, a.clock, a.log)
 	a.workers.Go(func() { _ = checker.Run(ctx) })
+	importer := models.NewImporter(a.store, a.log)
+	a.workers.Go(func() {
+		if err := importer.Run(ctx); err != nil {
+			a.log.Error("importer stopped", "err", err)
+		}
+	})
 	a.workers.Go(func() {
 		if err := a.engine.Run(ctx); err != nil {
 			a.log.Error("delivery stopped", "err", err)
@@ -121,6 +127,15 @@ func (a *app) ensureAdmin(ctx context.Context, out io.Writer) error {
 		"  └──────────────────────────────────────────────────────────────┘\n\n",
 		u.Email, shown, a.cfg.PublicURL)
 	return nil
+}
+
+// run serves HTTP on ln and runs the background loops until ctx ends,
+// then waits for all of them to stop.
+func (a *app) run(ctx context.Context, ln net.Listener) error {
+	a.startBackground(ctx)
+	err := a.serveHTTP(ctx, ln)
+	a.workers.Wait()
+	return err
 }
 
 // serveHTTP serves on ln until ctx ends, then drains open requests.
@@ -169,11 +184,10 @@ func serve(ctx context.Context, cfg Config, stdout io.Writer) error {
 		return &configError{"SESAME_HTTP_ADDR", "cannot listen: " + err.Error()}
 	}
 	log.Info("console listening", "addr", ln.Addr().String(), "url", cfg.PublicURL.String())
-	a.startBackground(ctx)
 	if err := a.ensureAdmin(ctx, stdout); err != nil {
 		return err
 	}
-	err = a.serveHTTP(ctx, ln)
+	err = a.run(ctx, ln)
 	log.Info("stopped")
 	return err
 }

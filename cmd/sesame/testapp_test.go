@@ -48,7 +48,7 @@ func startApp(t *testing.T) *testApp {
 		t.Fatal(err)
 	}
 	done := make(chan error, 1)
-	go func() { done <- a.serveHTTP(ctx, ln) }()
+	go func() { done <- a.run(ctx, ln) }()
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {
@@ -56,7 +56,6 @@ func startApp(t *testing.T) *testApp {
 		}
 		a.close()
 	})
-	a.startBackground(ctx)
 	return &testApp{app: a, URL: base, DNS: dns}
 }
 

@@ -43,6 +43,17 @@
     }
   });
 
+  // File inputs with a size limit say so before a long upload is refused:
+  // <input type="file" data-max-bytes="…" data-too-large="message">.
+  document.addEventListener("change", function (ev) {
+    var input = ev.target;
+    if (!input.matches || !input.matches("input[type=file][data-max-bytes]")) return;
+    var limit = Number(input.getAttribute("data-max-bytes"));
+    var file = input.files && input.files[0];
+    input.setCustomValidity(file && file.size > limit ? input.getAttribute("data-too-large") : "");
+    input.reportValidity();
+  });
+
   // Forms that ask first: <form data-confirm="Delete this?">.
   document.addEventListener("submit", function (ev) {
     var msg = ev.target.getAttribute && ev.target.getAttribute("data-confirm");
