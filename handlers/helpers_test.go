@@ -57,7 +57,8 @@ func newConsole(t *testing.T) *console {
 	if err != nil {
 		t.Fatal(err)
 	}
-	handlers.Mount(srv, handlers.Deps{Store: st, DNS: resolver})
+	handlers.Mount(srv, handlers.Deps{Store: st, DNS: resolver, Delivery: "sandbox",
+		Builder: mailer.NewBuilder(mailer.NewLinks("http://localhost:8080", []byte("test link key")))})
 	ts := httptest.NewServer(srv)
 	t.Cleanup(ts.Close)
 	return &console{t: t, URL: ts.URL, Store: st, Clock: clock, Web: srv, DNS: dns}

@@ -3,14 +3,17 @@ package handlers
 import (
 	"net/http"
 
+	"github.com/sesame-email/sesame/mailer"
 	"github.com/sesame-email/sesame/models"
 	"github.com/sesame-email/sesame/web"
 )
 
 // Deps is what the console's handlers are built from.
 type Deps struct {
-	Store *models.Store
-	DNS   models.DNSLookup
+	Store    *models.Store
+	DNS      models.DNSLookup
+	Builder  *mailer.Builder // rebuilds queued messages for display
+	Delivery string          // SESAME_DELIVERY, for the sandbox page
 }
 
 // Mount registers every console route on srv, each with its access rule.
@@ -97,12 +100,25 @@ func Mount(srv *web.Server, d Deps) {
 	srv.AddWithBodyLimit(post, "/suppressions/import", suppressions.Import, web.Member, UploadBodyLimit)
 	srv.Add(get, "/suppressions/export.csv", suppressions.Export, web.Member)
 
+	sandbox := NewSandbox(store, d.Delivery)
+	srv.Add(get, "/sandbox", sandbox.List, web.Member)
+	srv.Add(post, "/sandbox/clear", sandbox.Clear, web.Member)
+	srv.Add(get, "/sandbox/:id", sandbox.Show, web.Member)
+	srv.Add(get, "/sandbox/:id/html", sandbox.HTML, web.Member)
+	srv.Add(get, "/sandbox/:id/raw", sandbox.Raw, web.Member)
+
+	messages := NewMessages(store, d.Builder)
+	srv.Add(get, "/messages/:uid", messages.Show, web.Member)
+	srv.Add(get, "/messages/:uid/summary", messages.Summary, web.Member)
+	srv.Add(get, "/messages/:uid/html", messages.HTML, web.Member)
+	srv.Add(get, "/send-test", messages.TestForm, web.Member)
+	srv.Add(post, "/send-test", messages.SendTest, web.Member)
+
 	for _, p := range []struct {
 		path, title, text string
 		access            web.Access
 	}{
 		{"/tasks", "Tasks", "Batch, scheduled and recurring sending tasks will be listed here.", web.Member},
-		{"/sandbox", "Sandbox mailbox", "Mail delivered by the sandbox transport will appear here.", web.Member},
 		{"/api-keys", "API keys", "API keys for the Tencent-compatible API will be listed here.", web.Member},
 	} {
 		srv.Add(get, p.path, placeholder(p.title, p.text), p.access)

@@ -242,12 +242,18 @@ func (h *Templates) ShowPreview(c echo.Context) error {
 }
 
 func writePreview(c echo.Context, in models.TemplateInput) error {
+	body, status := previewDocument(in)
+	return writeConfinedHTML(c, status, body)
+}
+
+// writeConfinedHTML serves an email's HTML under previewPolicy, for a
+// sandboxed frame of the console.
+func writeConfinedHTML(c echo.Context, status int, html string) error {
 	hdr := c.Response().Header()
 	hdr.Set("Content-Security-Policy", previewPolicy)
 	hdr.Set("X-Frame-Options", "SAMEORIGIN")
 	hdr.Set("Cache-Control", "no-store")
-	body, status := previewDocument(in)
-	return c.HTMLBlob(status, []byte(body))
+	return c.HTMLBlob(status, []byte(html))
 }
 
 // previewDocument is the rendered HTML part (or the text part, escaped, for

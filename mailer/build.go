@@ -75,6 +75,20 @@ func checkHeaderValue(v string) error {
 	return nil
 }
 
+// Unsigned rebuilds a queued message as it is sent, without its DKIM
+// signatures, for the console to show.
+func (b *Builder) Unsigned(m *models.Message, c *models.MessageContent, domain string) (*Built, error) {
+	o := &Outgoing{Message: m, Content: c, Domain: domain}
+	if c.Raw == nil {
+		t, err := Compile(c.Subject, c.HTML, c.Text)
+		if err != nil {
+			return nil, err
+		}
+		o.Template = t
+	}
+	return b.Build(o)
+}
+
 // Build renders, assembles and signs one message.
 func (b *Builder) Build(o *Outgoing) (*Built, error) {
 	var (

@@ -212,9 +212,17 @@ func TestSandboxKeepsMessages(t *testing.T) {
 	if got := p.status(msgs[0].UID); got.Status != models.StatusDelivered || got.LastReply != "250 kept in the sandbox mailbox" {
 		t.Fatalf("%+v", got)
 	}
-	box, err := p.st.ListSandbox(ctx, 10)
-	if err != nil || len(box) != 1 || box[0].Subject != "Hello ann" || !bytes.Contains(box[0].Raw, []byte("DKIM-Signature")) {
+	box, err := p.st.SandboxPage(ctx, 0, 10)
+	if err != nil || len(box) != 1 || box[0].Subject != "Hello ann" {
 		t.Fatalf("sandbox: %+v %v", box, err)
+	}
+	kept, err := p.st.GetSandboxMessage(ctx, box[0].ID)
+	if err != nil || !bytes.Contains(kept.Raw, []byte("DKIM-Signature")) || *kept.MessageID != msgs[0].ID {
+		t.Fatalf("sandbox message: %v", err)
+	}
+	parsed, err := mailer.ParseMessage(kept.Raw)
+	if err != nil || parsed.Subject != "Hello ann" || !strings.Contains(parsed.HTML, "Hi ann") || !strings.Contains(parsed.Text, "Hi ann") {
+		t.Fatalf("parsed: %+v %v", parsed, err)
 	}
 	if len(p.sink.Mails()) != 0 {
 		t.Error("the sandbox sent mail out")

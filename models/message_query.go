@@ -36,9 +36,45 @@ func (s *Store) CountMessagesByStatus(ctx context.Context) (map[MessageStatus]in
 	return out, nil
 }
 
-// ListSandbox returns the newest messages of the sandbox mailbox.
-func (s *Store) ListSandbox(ctx context.Context, limit int) ([]SandboxMessage, error) {
+// SandboxPage lists sandbox messages newest first, before id (0: from the
+// newest), for keyset pagination.
+func (s *Store) SandboxPage(ctx context.Context, before uint64, limit int) ([]SandboxMessage, error) {
 	var out []SandboxMessage
-	err := s.db.WithContext(ctx).Order("id DESC").Limit(limit).Find(&out).Error
+	q := s.db.WithContext(ctx).Omit("raw").Order("id DESC").Limit(limit)
+	if before > 0 {
+		q = q.Where("id < ?", before)
+	}
+	err := q.Find(&out).Error
 	return out, err
+}
+
+// GetSandboxMessage loads one sandbox message with its raw data.
+func (s *Store) GetSandboxMessage(ctx context.Context, id uint64) (*SandboxMessage, error) {
+	var m SandboxMessage
+	if err := s.db.WithContext(ctx).Take(&m, id).Error; err != nil {
+		return nil, notFound(err)
+	}
+	return &m, nil
+}
+
+// ClearSandbox empties the sandbox mailbox.
+func (s *Store) ClearSandbox(ctx context.Context) (int64, error) {
+	res := s.db.WithContext(ctx).Where("1 = 1").Delete(&SandboxMessage{})
+	return res.RowsAffected, res.Error
+}
+
+// ContentFromTemplate snapshots a template for a send request, so later
+// edits of the template do not change mail already queued.
+func ContentFromTemplate(t *Template, unsubscribe string) MessageContent {
+	id := t.ID
+	return MessageContent{Subject: t.Subject, HTML: t.HTML, Text: t.Text, Unsubscribe: unsubscribe, TemplateID: &id}
+}
+
+// GetMessage loads a message by id.
+func (s *Store) GetMessage(ctx context.Context, id uint64) (*Message, error) {
+	var m Message
+	if err := s.db.WithContext(ctx).Take(&m, id).Error; err != nil {
+		return nil, notFound(err)
+	}
+	return &m, nil
 }

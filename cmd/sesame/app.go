@@ -73,13 +73,14 @@ func newApp(ctx context.Context, cfg Config, log *slog.Logger, clock models.Cloc
 		return nil, &configError{"SESAME_DELIVERY", err.Error()}
 	}
 	links := mailer.NewLinks(cfg.PublicURL.String(), cfg.deriveKey("links", 32))
-	engine := mailer.NewEngine(st, transport, mailer.NewBuilder(links), clock, log, mailer.EngineConfig{
+	builder := mailer.NewBuilder(links)
+	engine := mailer.NewEngine(st, transport, builder, clock, log, mailer.EngineConfig{
 		Owner:      leaseOwner(),
 		Lease:      cfg.QueueLease,
 		BounceHost: cfg.BounceHost,
 		Retry:      mailer.RetryPolicy{Schedule: mailer.DefaultRetryPolicy.Schedule, MaxAge: cfg.MaxRetryAge},
 	})
-	handlers.Mount(srv, handlers.Deps{Store: st, DNS: resolver})
+	handlers.Mount(srv, handlers.Deps{Store: st, DNS: resolver, Builder: builder, Delivery: cfg.Delivery})
 	return &app{cfg: cfg, log: log, clock: clock, store: st, dns: resolver, links: links, engine: engine, web: srv}, nil
 }
 

@@ -1,0 +1,189 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/sesame-email/sesame/mailer"
+	"github.com/sesame-email/sesame/models"
+	"github.com/sesame-email/sesame/views"
+	"github.com/sesame-email/sesame/web"
+)
+
+// MessageService is what the message pages need.
+type MessageService interface {
+	GetMessageByUID(ctx context.Context, uid string) (*models.Message, error)
+	MessageEvents(ctx context.Context, messageID uint64) ([]models.MessageEvent, error)
+	GetMessageContent(ctx context.Context, id uint64) (*models.MessageContent, error)
+	GetDomain(ctx context.Context, id uint64) (*models.Domain, error)
+	ListSenders(ctx context.Context) ([]models.SenderAddress, error)
+	GetSender(ctx context.Context, id uint64) (*models.SenderAddress, error)
+	ListTemplates(ctx context.Context, offset, limit int) (*models.TemplatePage, error)
+	UsableTemplate(ctx context.Context, id uint64) (*models.Template, error)
+	Enqueue(ctx context.Context, req models.EnqueueRequest) ([]models.Message, error)
+}
+
+// Messages serves one message's page and the test send.
+type Messages struct {
+	svc     MessageService
+	builder *mailer.Builder
+}
+
+// NewMessages builds the message handlers; builder rebuilds a message for
+// display.
+func NewMessages(svc MessageService, builder *mailer.Builder) *Messages {
+	return &Messages{svc: svc, builder: builder}
+}
+
+func (h *Messages) page(c echo.Context, withBody bool) (views.MessagePage, error) {
+	ctx := c.Request().Context()
+	m, err := h.svc.GetMessageByUID(ctx, c.Param("uid"))
+	if err != nil {
+		return views.MessagePage{}, err
+	}
+	p := views.MessagePage{Message: *m}
+	if p.Events, err = h.svc.MessageEvents(ctx, m.ID); err != nil {
+		return p, err
+	}
+	content, err := h.svc.GetMessageContent(ctx, m.ContentID)
+	if err != nil {
+		return p, err
+	}
+	p.Subject = content.Subject
+	if !withBody {
+		return p, nil
+	}
+	d, err := h.svc.GetDomain(ctx, m.DomainID)
+	if err != nil {
+		return p, err
+	}
+	if built, err := h.builder.Unsigned(m, content, d.Name); err == nil {
+		p.Raw = built.Data
+		p.Subject = built.Subject
+		p.Parsed, _ = mailer.ParseMessage(built.Data)
+	}
+	return p, nil
+}
+
+func (h *Messages) Show(c echo.Context) error {
+	p, err := h.page(c, true)
+	if err != nil {
+		return err
+	}
+	return web.Render(c, http.StatusOK, views.Message(p))
+}
+
+// Summary is the self-refreshing status part of the page.
+func (h *Messages) Summary(c echo.Context) error {
+	p, err := h.page(c, false)
+	if err != nil {
+		return err
+	}
+	return web.Render(c, http.StatusOK, views.MessageSummary(p))
+}
+
+// HTML serves the rebuilt HTML part for the sandboxed frame.
+func (h *Messages) HTML(c echo.Context) error {
+	p, err := h.page(c, true)
+	if err != nil {
+		return err
+	}
+	if p.Parsed == nil {
+		return models.ErrNotFound
+	}
+	return writeConfinedHTML(c, http.StatusOK, p.Parsed.HTML)
+}
+
+func (h *Messages) testForm(ctx context.Context, f views.SendTestForm) (views.SendTestForm, error) {
+	senders, err := h.svc.ListSenders(ctx)
+	if err != nil {
+		return f, err
+	}
+	for _, s := range senders {
+		if s.Domain != nil && s.Domain.Verified() {
+			f.Senders = append(f.Senders, s)
+		}
+	}
+	page, err := h.svc.ListTemplates(ctx, 0, 500)
+	if err != nil {
+		return f, err
+	}
+	for _, t := range page.Templates {
+		if t.Status == models.TemplateApproved {
+			f.Templates = append(f.Templates, t)
+		}
+	}
+	return f, nil
+}
+
+func (h *Messages) TestForm(c echo.Context) error {
+	f, err := h.testForm(c.Request().Context(), views.SendTestForm{To: web.CurrentUser(c).Email})
+	if err != nil {
+		return err
+	}
+	return web.Render(c, http.StatusOK, views.SendTest(f))
+}
+
+// SendTest queues one transactional message and shows its page.
+func (h *Messages) SendTest(c echo.Context) error {
+	ctx := c.Request().Context()
+	f := views.SendTestForm{SenderID: c.FormValue("sender_id"), TemplateID: c.FormValue("template_id"), To: c.FormValue("to"), Variables: c.FormValue("variables")}
+	msgs, err := h.sendTest(ctx, f)
+	var verr *models.ValidationError
+	if errors.As(err, &verr) {
+		f, ferr := h.testForm(ctx, f)
+		if ferr != nil {
+			return ferr
+		}
+		f.Errors = verr
+		return web.Render(c, http.StatusUnprocessableEntity, views.SendTest(f))
+	}
+	if err != nil {
+		return err
+	}
+	return web.RedirectWithFlash(c, "/messages/"+msgs[0].UID, "Test email queued for "+msgs[0].Recipient+".")
+}
+
+func (h *Messages) sendTest(ctx context.Context, f views.SendTestForm) ([]models.Message, error) {
+	senderID, _ := strconv.ParseUint(f.SenderID, 10, 64)
+	sender, err := h.svc.GetSender(ctx, senderID)
+	if errors.Is(err, models.ErrNotFound) {
+		return nil, models.Invalid("sender_id", "Choose a sender address.")
+	}
+	if err != nil {
+		return nil, err
+	}
+	templateID, _ := strconv.ParseUint(f.TemplateID, 10, 64)
+	tpl, err := h.svc.UsableTemplate(ctx, templateID)
+	if errors.Is(err, models.ErrNotFound) {
+		return nil, models.Invalid("template_id", "Choose a template.")
+	}
+	var notApproved *models.TemplateNotApprovedError
+	if errors.As(err, &notApproved) {
+		return nil, models.Invalid("template_id", notApproved.Error())
+	}
+	if err != nil {
+		return nil, err
+	}
+	raw := f.Variables
+	if strings.TrimSpace(raw) == "" {
+		raw = tpl.SampleData
+	}
+	vars, err := models.ParseVariables(raw)
+	if err != nil {
+		return nil, models.Invalid("variables", "The variables are "+err.Error()+".")
+	}
+	msgs, err := h.svc.Enqueue(ctx, models.EnqueueRequest{
+		Sender: sender, Content: models.ContentFromTemplate(tpl, "2"), Transactional: true,
+		To: []models.Addressee{{Email: f.To, Variables: vars}},
+	})
+	if errors.Is(err, models.ErrDomainNotVerified) {
+		return nil, models.Invalid("sender_id", "This sender's domain is not verified.")
+	}
+	return msgs, err
+}
