@@ -120,6 +120,17 @@ func (b *Builder) writeMIME(w io.Writer, o *Outgoing) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("stored variables: %w", err)
 	}
+	if c.VariableDefaults != "" {
+		defaults, err := models.ParseVariables(c.VariableDefaults)
+		if err != nil {
+			return "", fmt.Errorf("stored defaults: %w", err)
+		}
+		for k, v := range defaults {
+			if _, ok := vars[k]; !ok {
+				vars[k] = v
+			}
+		}
+	}
 	unsubscribe := b.links.UnsubscribeURL(m.UID)
 	vars["unsubscribe_url"] = unsubscribe
 	rendered, err := o.Template.Render(vars)

@@ -81,8 +81,10 @@ type MessageContent struct {
 	ExtraHeaders string // JSON object of additional headers
 	Attachments  string // JSON array of attachments
 	Unsubscribe  string // "" or "0": no footer link; else Tencent's language code
-	TemplateID   *uint64
-	CreatedAt    time.Time
+	// VariableDefaults (JSON) fill in template variables a recipient lacks.
+	VariableDefaults string
+	TemplateID       *uint64
+	CreatedAt        time.Time
 }
 
 // Message is one recipient's copy of a send request: the queue row.

@@ -32,6 +32,8 @@ func sqlStatusList(statuses []MessageStatus) string {
 // pendingStatuses are the messages the pipeline still owes an attempt.
 var pendingStatuses = []MessageStatus{StatusQueued, StatusSending, StatusDeferred, StatusQuotaWait}
 
+var pendingCondition = "status IN " + sqlStatusList(pendingStatuses)
+
 // skipLocked lets claimers on PostgreSQL pass over each other's rows; on
 // SQLite the claiming transaction holds the write lock instead.
 func (s *Store) skipLocked(q *gorm.DB) *gorm.DB {

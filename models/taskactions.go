@@ -1,0 +1,184 @@
+package models
+
+import (
+	"context"
+	"time"
+
+	"gorm.io/gorm"
+)
+
+// farFuture parks a paused run's queued messages out of the claims' reach.
+var farFuture = time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// waitingCondition matches messages not yet attempted or waiting to be.
+var waitingCondition = "status IN " + sqlStatusList([]MessageStatus{StatusQueued, StatusDeferred, StatusQuotaWait})
+
+// PauseTask stops a task: no new runs fire, and the unsent messages of its
+// runs wait (messages already handed to a connection finish). Resume picks
+// up exactly where it stopped.
+func (s *Store) PauseTask(ctx context.Context, id uint64) error {
+	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var t Task
+		if err := tx.Take(&t, id).Error; err != nil {
+			return notFound(err)
+		}
+		if t.Status.Finished() || t.Status == TaskPaused {
+			return taskStateError("the task is %s", t.Status)
+		}
+		runIDs, err := activeRuns(tx, id)
+		if err != nil {
+			return err
+		}
+		if len(runIDs) > 0 {
+			if err := tx.Model(&Message{}).Where("run_id IN ? AND "+waitingCondition, runIDs).Update("next_attempt_at", farFuture).Error; err != nil {
+				return err
+			}
+			if err := tx.Model(&TaskRun{}).Where("id IN ? AND status = ?", runIDs, RunSending).Update("status", RunPaused).Error; err != nil {
+				return err
+			}
+		}
+		return s.taskUpdate(tx, id, map[string]any{"status": TaskPaused, "status_reason": ""})
+	})
+}
+
+// ResumeTask undoes PauseTask: paused messages are due again, and a next
+// run missed during the pause follows the usual grace rule.
+func (s *Store) ResumeTask(ctx context.Context, id uint64) error {
+	now := s.now()
+	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var t Task
+		if err := tx.Take(&t, id).Error; err != nil {
+			return notFound(err)
+		}
+		if t.Status != TaskPaused {
+			return taskStateError("the task is not paused")
+		}
+		var runIDs []uint64
+		if err := tx.Model(&TaskRun{}).Where("task_id = ? AND status = ?", id, RunPaused).Pluck("id", &runIDs).Error; err != nil {
+			return err
+		}
+		if len(runIDs) > 0 {
+			if err := tx.Model(&Message{}).Where("run_id IN ? AND "+waitingCondition+" AND next_attempt_at = ?", runIDs, farFuture).
+				Update("next_attempt_at", now).Error; err != nil {
+				return err
+			}
+			if err := tx.Model(&TaskRun{}).Where("id IN ?", runIDs).Update("status", RunSending).Error; err != nil {
+				return err
+			}
+		}
+		if err := s.taskUpdate(tx, id, map[string]any{"status": TaskWaiting}); err != nil {
+			return err
+		}
+		return settleTask(tx, id, now)
+	})
+}
+
+// CancelTask ends a task for good: no more runs, and its unsent messages
+// are cancelled.
+func (s *Store) CancelTask(ctx context.Context, id uint64) error {
+	now := s.now()
+	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var t Task
+		if err := tx.Take(&t, id).Error; err != nil {
+			return notFound(err)
+		}
+		if t.Status.Finished() {
+			return taskStateError("the task is already %s", t.Status)
+		}
+		runIDs, err := activeRuns(tx, id)
+		if err != nil {
+			return err
+		}
+		if len(runIDs) > 0 {
+			if err := tx.Model(&Message{}).Where("run_id IN ? AND "+waitingCondition, runIDs).
+				Updates(map[string]any{"status": StatusCancelled, "last_reply": "cancelled with the task", "updated_at": now}).Error; err != nil {
+				return err
+			}
+			if err := tx.Model(&TaskRun{}).Where("id IN ?", runIDs).Updates(map[string]any{"status": RunCancelled, "finished_at": now}).Error; err != nil {
+				return err
+			}
+		}
+		return s.taskUpdate(tx, id, map[string]any{"status": TaskCancelled, "next_run_at": nil})
+	})
+}
+
+// activeRuns are a task's runs still materialising, sending or paused.
+func activeRuns(tx *gorm.DB, taskID uint64) ([]uint64, error) {
+	var ids []uint64
+	err := tx.Model(&TaskRun{}).Where("task_id = ? AND status IN ?", taskID, []RunStatus{RunMaterialising, RunSending, RunPaused}).Pluck("id", &ids).Error
+	return ids, err
+}
+
+// ResendFailed queues a run's failed messages once more (not its bounced or
+// suppressed ones: those recipients must not be mailed again). It returns
+// how many were queued.
+func (s *Store) ResendFailed(ctx context.Context, runID uint64) (int64, error) {
+	now := s.now()
+	var n int64
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var run TaskRun
+		if err := tx.Take(&run, runID).Error; err != nil {
+			return notFound(err)
+		}
+		res := tx.Model(&Message{}).Where("run_id = ? AND status = ?", runID, StatusFailed).
+			Updates(map[string]any{"status": StatusQueued, "next_attempt_at": now, "attempts": 0, "last_reply": "", "updated_at": now})
+		if res.Error != nil {
+			return res.Error
+		}
+		n = res.RowsAffected
+		if n == 0 {
+			return nil
+		}
+		if err := tx.Model(&TaskRun{ID: runID}).Updates(map[string]any{"status": RunSending, "finished_at": nil}).Error; err != nil {
+			return err
+		}
+		var t Task
+		if err := tx.Take(&t, run.TaskID).Error; err != nil {
+			return err
+		}
+		if t.Status == TaskCompleted || t.Status == TaskWaiting {
+			return s.taskUpdate(tx, t.ID, map[string]any{"status": TaskRunning})
+		}
+		return nil
+	})
+	return n, err
+}
+
+// EndRecurrence stops a recurring task from firing again; runs in progress
+// finish.
+func (s *Store) EndRecurrence(ctx context.Context, id uint64) error {
+	now := s.now()
+	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var t Task
+		if err := tx.Take(&t, id).Error; err != nil {
+			return notFound(err)
+		}
+		if t.Kind != TaskRecurring || t.Status.Finished() {
+			return taskStateError("only a recurring task that has not ended can be ended")
+		}
+		if err := s.taskUpdate(tx, id, map[string]any{"next_run_at": nil, "end_at": now}); err != nil {
+			return err
+		}
+		if t.Status == TaskPaused {
+			return nil
+		}
+		return settleTask(tx, id, now)
+	})
+}
+
+// AcquireLease takes or renews the named lease for holder until ttl from
+// now, unless another holder's lease is still running. Of several
+// processes, the one holding "scheduler" fires the tasks.
+func (s *Store) AcquireLease(ctx context.Context, name, holder string, ttl time.Duration) (bool, error) {
+	now := s.now()
+	db := s.db.WithContext(ctx)
+	res := db.Exec("UPDATE leases SET holder = ?, until = ? WHERE name = ? AND (holder = ? OR until < ?)", holder, now.Add(ttl), name, holder, now)
+	if res.Error != nil {
+		return false, res.Error
+	}
+	if res.RowsAffected == 1 {
+		return true, nil
+	}
+	res = db.Exec("INSERT INTO leases (name, holder, until) VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING", name, holder, now.Add(ttl))
+	return res.RowsAffected == 1, res.Error
+}

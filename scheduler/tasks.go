@@ -1,0 +1,192 @@
+package scheduler
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/robfig/cron/v3"
+
+	"github.com/sesame-email/sesame/models"
+)
+
+// TaskStore is what task scheduling needs from the store.
+type TaskStore interface {
+	CreateTask(ctx context.Context, in models.TaskInput, firstRun time.Time) (*models.Task, error)
+	AcquireLease(ctx context.Context, name, holder string, ttl time.Duration) (bool, error)
+	TasksDue(ctx context.Context) ([]models.Task, error)
+	FireRun(ctx context.Context, task *models.Task, scheduledFor time.Time, next *time.Time) (*models.TaskRun, bool, error)
+	SkipRun(ctx context.Context, task *models.Task, scheduledFor time.Time, reason string, next *time.Time) error
+	RunsToMaterialise(ctx context.Context) ([]models.TaskRun, error)
+	MaterialiseRun(ctx context.Context, runID uint64, batch int) (bool, error)
+	FinishRuns(ctx context.Context) (int, error)
+}
+
+// CreateTask checks a task's schedule (cron syntax, at most one run an
+// hour), computes its first run and stores it.
+func CreateTask(ctx context.Context, store TaskStore, in models.TaskInput) (*models.Task, error) {
+	draft := &models.Task{Kind: in.Kind, StartAt: in.StartAt, CronExpr: in.CronExpr, IntervalUnit: in.IntervalUnit,
+		IntervalCount: in.IntervalCount, TimeZone: in.TimeZone, EndAt: in.EndAt, MaxRuns: in.MaxRuns}
+	var first time.Time // zero: the task's start
+	if in.Kind == models.TaskRecurring && in.CronExpr != "" {
+		s, err := scheduleOf(draft)
+		if err != nil {
+			return nil, models.Invalid("cron_expr", "This is not a valid cron expression (minute hour day-of-month month day-of-week, e.g. 0 9 * * 1).")
+		}
+		first = firstRun(draft, s)
+		if gap := minimumGap(s, first); gap < models.MinRecurrence {
+			return nil, models.Invalid("cron_expr", fmt.Sprintf("This runs every %v; a recurring task may run at most once an hour.", gap))
+		}
+	}
+	return store.CreateTask(ctx, in, first)
+}
+
+// minimumGap is the shortest time between the next few occurrences.
+func minimumGap(s cron.Schedule, from time.Time) time.Duration {
+	gap := time.Duration(1<<63 - 1)
+	prev := from
+	for i := 0; i < 48; i++ {
+		n := s.Next(prev)
+		if n.IsZero() {
+			break
+		}
+		gap = min(gap, n.Sub(prev))
+		prev = n
+	}
+	return gap
+}
+
+// TaskRunner fires due runs, queues their messages and closes finished
+// runs. Of several processes, only the holder of the scheduler lease acts,
+// and each occurrence has at most one run whoever fires it.
+type TaskRunner struct {
+	store  TaskStore
+	clock  models.Clock
+	log    *slog.Logger
+	holder string
+	// Grace is how late a run may start: a run missed while Sesame was down
+	// fires once at start when it is late by less, and is recorded as
+	// skipped otherwise. Never is a backlog fired.
+	Grace time.Duration
+	// Batch is how many recipients one materialising statement queues.
+	Batch int
+	// Lease is how long the scheduler lease lasts without renewal.
+	Lease time.Duration
+}
+
+// NewTaskRunner builds the runner; holder names this process.
+func NewTaskRunner(store TaskStore, clock models.Clock, log *slog.Logger, holder string, grace time.Duration) *TaskRunner {
+	if grace <= 0 {
+		grace = time.Hour
+	}
+	return &TaskRunner{store: store, clock: clock, log: log.With("component", "tasks"), holder: holder, Grace: grace, Batch: 10_000, Lease: 30 * time.Second}
+}
+
+// Tick does one round: fire, materialise, finish. It is what the cron
+// runner calls every few seconds, and what tests call with a manual clock.
+func (r *TaskRunner) Tick(ctx context.Context) error {
+	leader, err := r.store.AcquireLease(ctx, "scheduler", r.holder, r.Lease)
+	if err != nil || !leader {
+		return err
+	}
+	if err := r.fireDue(ctx); err != nil {
+		return err
+	}
+	if err := r.materialise(ctx); err != nil {
+		return err
+	}
+	_, err = r.store.FinishRuns(ctx)
+	return err
+}
+
+// maxSkippedRecorded bounds the runs recorded as skipped for one task at
+// once: an hourly task down for a month gets the last ones, not 720 rows.
+const maxSkippedRecorded = 24
+
+func (r *TaskRunner) fireDue(ctx context.Context) error {
+	tasks, err := r.store.TasksDue(ctx)
+	if err != nil {
+		return err
+	}
+	now := r.clock.Now()
+	for i := range tasks {
+		t := &tasks[i]
+		s, err := scheduleOf(t)
+		if err != nil {
+			r.log.ErrorContext(ctx, "task schedule", "task", t.ID, "err", err)
+			continue
+		}
+		// The latest occurrence that has come; the earlier ones were missed.
+		latest, runs := *t.NextRunAt, t.RunsStarted
+		var missed []time.Time
+		for {
+			n := nextAfter(t, s, latest, runs)
+			if n == nil || n.After(now) {
+				break
+			}
+			missed = append(missed, latest)
+			latest = *n
+		}
+		next := nextAfter(t, s, latest, runs)
+		if len(missed) > maxSkippedRecorded {
+			missed = missed[len(missed)-maxSkippedRecorded:]
+		}
+		for _, m := range missed {
+			if err := r.store.SkipRun(ctx, t, m, "Skipped: Sesame was not running at "+m.Format(time.RFC3339)+".", &latest); err != nil {
+				return err
+			}
+		}
+		if late := now.Sub(latest); late > r.Grace {
+			reason := fmt.Sprintf("Skipped: Sesame was not running; this run was %v late, over the %v grace period.", late.Round(time.Minute), r.Grace)
+			if err := r.store.SkipRun(ctx, t, latest, reason, next); err != nil {
+				return err
+			}
+			continue
+		}
+		run, created, err := r.store.FireRun(ctx, t, latest, next)
+		if err != nil {
+			return err
+		}
+		if created {
+			r.log.InfoContext(ctx, "task run fired", "task", t.ID, "run", run.ID, "scheduled_for", latest)
+		}
+	}
+	return nil
+}
+
+func (r *TaskRunner) materialise(ctx context.Context) error {
+	runs, err := r.store.RunsToMaterialise(ctx)
+	if err != nil {
+		return err
+	}
+	for _, run := range runs {
+		for {
+			done, err := r.store.MaterialiseRun(ctx, run.ID, r.Batch)
+			if err != nil {
+				return err
+			}
+			if done || ctx.Err() != nil {
+				break
+			}
+		}
+	}
+	return ctx.Err()
+}
+
+// Run ticks every few seconds until ctx ends, driven by robfig/cron with
+// panics recovered and a tick skipped while the previous one still runs
+// (materialising a large group can take a while).
+func (r *TaskRunner) Run(ctx context.Context, every time.Duration) error {
+	logger := cron.VerbosePrintfLogger(slog.NewLogLogger(r.log.Handler(), slog.LevelWarn))
+	c := cron.New(cron.WithLocation(time.UTC), cron.WithChain(cron.Recover(logger), cron.SkipIfStillRunning(logger)))
+	c.Schedule(cron.ConstantDelaySchedule{Delay: every}, cron.FuncJob(func() {
+		if err := r.Tick(ctx); err != nil && ctx.Err() == nil {
+			r.log.ErrorContext(ctx, "task scheduler", "err", err)
+		}
+	}))
+	c.Start()
+	<-ctx.Done()
+	<-c.Stop().Done()
+	return nil
+}

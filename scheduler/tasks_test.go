@@ -1,0 +1,345 @@
+package scheduler_test
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sesame-email/sesame/internal/clocktest"
+	"github.com/sesame-email/sesame/internal/dnstest"
+	"github.com/sesame-email/sesame/internal/fixtures"
+	"github.com/sesame-email/sesame/internal/testdb"
+	"github.com/sesame-email/sesame/mailer"
+	"github.com/sesame-email/sesame/models"
+	"github.com/sesame-email/sesame/scheduler"
+)
+
+var ctx = context.Background()
+
+type taskFixture struct {
+	t      *testing.T
+	st     *models.Store
+	clock  *clocktest.Clock
+	runner *scheduler.TaskRunner
+	base   models.TaskInput
+}
+
+func newTaskFixture(t *testing.T, start time.Time, recipients int) *taskFixture {
+	t.Helper()
+	cfg := testdb.Config(t)
+	return newTaskFixtureWith(t, cfg, clocktest.New(start), recipients)
+}
+
+func newTaskFixtureWith(t *testing.T, cfg models.StoreConfig, clock *clocktest.Clock, recipients int) *taskFixture {
+	t.Helper()
+	cfg.Clock = clock
+	st := testdb.OpenConfig(t, cfg)
+	dns := dnstest.Start(t)
+	sender := fixtures.Sender(t, st, dns, "news@example.test", "News")
+	tpl := fixtures.Template(t, st, "Weekly")
+	g := fixtures.Group(t, st, "Readers", recipients)
+	f := &taskFixture{t: t, st: st, clock: clock,
+		runner: scheduler.NewTaskRunner(st, clock, slog.New(slog.DiscardHandler), "test-holder", time.Hour),
+		base:   models.TaskInput{Name: "Newsletter", SenderID: sender.ID, TemplateID: tpl.ID, GroupID: g.ID, TimeZone: "UTC"}}
+	return f
+}
+
+func (f *taskFixture) create(mod func(*models.TaskInput)) *models.Task {
+	f.t.Helper()
+	in := f.base
+	mod(&in)
+	task, err := scheduler.CreateTask(ctx, f.st, in)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return task
+}
+
+func (f *taskFixture) tick() {
+	f.t.Helper()
+	if err := f.runner.Tick(ctx); err != nil {
+		f.t.Fatal(err)
+	}
+}
+
+// deliver sends every due message through the sandbox transport.
+func (f *taskFixture) deliver() {
+	f.t.Helper()
+	e := mailer.NewEngine(f.st, mailer.Sandbox{}, mailer.NewBuilder(mailer.NewLinks("https://s.test", []byte("k"))), f.clock,
+		slog.New(slog.DiscardHandler), mailer.EngineConfig{Owner: "test"})
+	if err := e.RunUntilIdle(ctx); err != nil {
+		f.t.Fatal(err)
+	}
+}
+
+func (f *taskFixture) runs(task *models.Task) []models.TaskRun {
+	f.t.Helper()
+	runs, err := f.st.TaskRuns(ctx, task.ID, 100)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return runs
+}
+
+func (f *taskFixture) task(id uint64) *models.Task {
+	f.t.Helper()
+	task, err := f.st.GetTask(ctx, id)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return task
+}
+
+func TestScheduledTaskFiresOnceAtItsTime(t *testing.T) {
+	start := time.Date(2026, 6, 1, 8, 0, 0, 0, time.UTC)
+	f := newTaskFixture(t, start, 30)
+	task := f.create(func(in *models.TaskInput) { in.Kind = models.TaskScheduled; in.StartAt = start.Add(time.Hour) })
+	f.tick()
+	if len(f.runs(task)) != 0 {
+		t.Fatal("fired early")
+	}
+	f.clock.Advance(time.Hour)
+	f.tick()
+	f.tick()
+	runs := f.runs(task)
+	if len(runs) != 1 || runs[0].Status != models.RunSending || runs[0].Requested != 30 {
+		t.Fatalf("runs: %+v", runs)
+	}
+	if got := f.task(task.ID); got.Status != models.TaskRunning || got.NextRunAt != nil {
+		t.Fatalf("task while sending: %s next %v", got.Status, got.NextRunAt)
+	}
+	f.deliver()
+	f.tick()
+	if got := f.task(task.ID); got.Status != models.TaskCompleted {
+		t.Errorf("task after delivery: %s", got.Status)
+	}
+	counts, _ := f.st.CountRun(ctx, runs[0].ID)
+	if counts[models.StatusDelivered] != 30 || counts.Total() != 30 {
+		t.Errorf("counts %v", counts)
+	}
+	if runs := f.runs(task); runs[0].Status != models.RunCompleted {
+		t.Errorf("run %s", runs[0].Status)
+	}
+}
+
+func TestBatchTaskFiresAtOnceWithSuppressedSkipped(t *testing.T) {
+	f := newTaskFixture(t, time.Date(2026, 6, 1, 8, 0, 0, 0, time.UTC), 10)
+	if _, _, err := f.st.AddSuppression(ctx, models.SuppressionInput{Value: "r3@dest.test", Reason: models.ReasonManual}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := f.st.AddSuppression(ctx, models.SuppressionInput{Value: "r4@dest.test", Reason: models.ReasonUnsubscribe, ScopeDomain: "other.test"}); err != nil {
+		t.Fatal(err)
+	}
+	task := f.create(func(in *models.TaskInput) { in.Kind = models.TaskBatch; in.AdLocation = models.AdBefore; in.Subject = "Big news" })
+	f.tick()
+	f.deliver()
+	runs := f.runs(task)
+	counts, _ := f.st.CountRun(ctx, runs[0].ID)
+	if counts[models.StatusDelivered] != 9 || counts[models.StatusSuppressed] != 1 {
+		t.Fatalf("counts %v", counts)
+	}
+	box, _ := f.st.SandboxPage(ctx, 0, 1)
+	if box[0].Subject != "(AD) Big news" {
+		t.Errorf("subject %q", box[0].Subject)
+	}
+}
+
+// A daily 09:00 task in Berlin runs at 09:00 local on both sides of the
+// March change to summer time (08:00 UTC, then 07:00 UTC), written as an
+// interval and as a cron expression.
+func TestDailyTaskAcrossDaylightSaving(t *testing.T) {
+	berlin, _ := time.LoadLocation("Europe/Berlin")
+	start := time.Date(2026, 3, 27, 9, 0, 0, 0, berlin)
+	for name, mod := range map[string]func(*models.TaskInput){
+		"interval": func(in *models.TaskInput) { in.IntervalUnit, in.IntervalCount = "days", 1 },
+		"cron":     func(in *models.TaskInput) { in.CronExpr = "0 9 * * *" },
+	} {
+		t.Run(name, func(t *testing.T) {
+			f := newTaskFixture(t, start.Add(-time.Hour), 3)
+			task := f.create(func(in *models.TaskInput) {
+				in.Kind, in.StartAt, in.TimeZone = models.TaskRecurring, start, "Europe/Berlin"
+				mod(in)
+			})
+			var fired []string
+			for day := 0; day < 4; day++ {
+				next := *f.task(task.ID).NextRunAt
+				f.clock.Set(next)
+				f.tick()
+				f.deliver()
+				f.tick()
+				fired = append(fired, next.In(berlin).Format("Jan 2 15:04 MST"))
+			}
+			want := "Mar 27 09:00 CET,Mar 28 09:00 CET,Mar 29 09:00 CEST,Mar 30 09:00 CEST"
+			if strings.Join(fired, ",") != want {
+				t.Errorf("fired at %v", fired)
+			}
+			if runs := f.runs(task); len(runs) != 4 {
+				t.Errorf("%d runs", len(runs))
+			}
+			if got := f.task(task.ID); got.Status != models.TaskWaiting {
+				t.Errorf("status %s", got.Status)
+			}
+		})
+	}
+}
+
+func TestMissedRunsFireOnceWithinGrace(t *testing.T) {
+	start := time.Date(2026, 6, 1, 9, 0, 0, 0, time.UTC)
+	f := newTaskFixture(t, start.Add(-time.Minute), 2)
+	task := f.create(func(in *models.TaskInput) {
+		in.Kind, in.StartAt, in.IntervalUnit, in.IntervalCount = models.TaskRecurring, start, "hours", 6
+	})
+	// Down from 08:59 until 21:30: the 09:00 and 15:00 runs are missed, and
+	// 21:00 is 30 minutes late, within the hour of grace.
+	f.clock.Set(start.Add(12*time.Hour + 30*time.Minute))
+	f.tick()
+	runs := f.runs(task)
+	if len(runs) != 3 || runs[0].Status != models.RunSending || runs[1].Status != models.RunSkipped || runs[2].Status != models.RunSkipped {
+		t.Fatalf("runs %+v", runs)
+	}
+	if !strings.HasPrefix(runs[1].Reason, "Skipped: Sesame was not running at 2026-06-01T15:00:00Z") {
+		t.Errorf("reason %q", runs[1].Reason)
+	}
+	// Down again past 03:00 by 90 minutes: beyond grace, skipped, and the
+	// next one is 09:00.
+	f.deliver()
+	f.clock.Set(start.Add(19*time.Hour + 30*time.Minute))
+	f.tick()
+	runs = f.runs(task)
+	if runs[0].Status != models.RunSkipped || !strings.Contains(runs[0].Reason, "over the 1h0m0s grace period") {
+		t.Fatalf("late run %+v", runs[0])
+	}
+	if next := f.task(task.ID).NextRunAt; !next.Equal(start.Add(24 * time.Hour)) {
+		t.Errorf("next run %v", next)
+	}
+}
+
+func TestPauseAndResumeSendEveryoneOnce(t *testing.T) {
+	f := newTaskFixture(t, time.Date(2026, 6, 1, 8, 0, 0, 0, time.UTC), 40)
+	task := f.create(func(in *models.TaskInput) { in.Kind = models.TaskBatch })
+	f.tick()
+	if err := f.st.PauseTask(ctx, task.ID); err != nil {
+		t.Fatal(err)
+	}
+	f.deliver()
+	run := f.runs(task)[0]
+	if c, _ := f.st.CountRun(ctx, run.ID); c[models.StatusDelivered] != 0 || c[models.StatusQueued] != 40 {
+		t.Fatalf("delivered while paused: %v", c)
+	}
+	if err := f.st.PauseTask(ctx, task.ID); !errors.Is(err, models.ErrTaskState) {
+		t.Errorf("pausing twice: %v", err)
+	}
+	if err := f.st.ResumeTask(ctx, task.ID); err != nil {
+		t.Fatal(err)
+	}
+	f.deliver()
+	f.tick()
+	if c, _ := f.st.CountRun(ctx, run.ID); c[models.StatusDelivered] != 40 || c.Total() != 40 {
+		t.Fatalf("after resume: %v", c)
+	}
+	box, _ := f.st.SandboxPage(ctx, 0, 100)
+	seen := map[string]bool{}
+	for _, m := range box {
+		if seen[m.Recipient] {
+			t.Errorf("%s got two messages", m.Recipient)
+		}
+		seen[m.Recipient] = true
+	}
+	if len(seen) != 40 {
+		t.Errorf("%d recipients mailed", len(seen))
+	}
+	if got := f.task(task.ID); got.Status != models.TaskCompleted {
+		t.Errorf("status %s", got.Status)
+	}
+}
+
+func TestCancelAndResendFailed(t *testing.T) {
+	f := newTaskFixture(t, time.Date(2026, 6, 1, 8, 0, 0, 0, time.UTC), 5)
+	task := f.create(func(in *models.TaskInput) { in.Kind = models.TaskBatch })
+	f.tick()
+	if err := f.st.CancelTask(ctx, task.ID); err != nil {
+		t.Fatal(err)
+	}
+	f.deliver()
+	run := f.runs(task)[0]
+	if c, _ := f.st.CountRun(ctx, run.ID); c[models.StatusCancelled] != 5 {
+		t.Fatalf("after cancel: %v", c)
+	}
+	if got := f.task(task.ID); got.Status != models.TaskCancelled {
+		t.Errorf("status %s", got.Status)
+	}
+	if n, err := f.st.ResendFailed(ctx, run.ID); err != nil || n != 0 {
+		t.Errorf("resend with nothing failed: %d %v", n, err)
+	}
+}
+
+func TestTwoSchedulersFireEachRunOnce(t *testing.T) {
+	cfg := testdb.Config(t)
+	clock := clocktest.New(time.Date(2026, 6, 1, 8, 0, 0, 0, time.UTC))
+	f := newTaskFixtureWith(t, cfg, clock, 20)
+	other := testdb.OpenConfig(t, func() models.StoreConfig { c := cfg; c.Clock = clock; return c }())
+	second := scheduler.NewTaskRunner(other, clock, slog.New(slog.DiscardHandler), "other-holder", time.Hour)
+	task := f.create(func(in *models.TaskInput) { in.Kind = models.TaskBatch })
+	var wg sync.WaitGroup
+	for _, r := range []*scheduler.TaskRunner{f.runner, second} {
+		wg.Go(func() {
+			for i := 0; i < 5; i++ {
+				if err := r.Tick(ctx); err != nil {
+					t.Error(err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	runs := f.runs(task)
+	if len(runs) != 1 {
+		t.Fatalf("%d runs", len(runs))
+	}
+	if c, _ := f.st.CountRun(ctx, runs[0].ID); c.Total() != 20 {
+		t.Errorf("%d messages", c.Total())
+	}
+	// The lease passes to the other process when the first stops renewing it.
+	clock.Advance(time.Minute)
+	if ok, _ := other.AcquireLease(ctx, "scheduler", "other-holder", 30*time.Second); !ok {
+		t.Error("lease not taken over after it ran out")
+	}
+	if ok, _ := f.st.AcquireLease(ctx, "scheduler", "test-holder", 30*time.Second); ok {
+		t.Error("two holders of one lease")
+	}
+}
+
+func TestTaskValidation(t *testing.T) {
+	now := time.Date(2026, 6, 1, 8, 0, 0, 0, time.UTC)
+	f := newTaskFixture(t, now, 1)
+	empty, _ := f.st.CreateGroup(ctx, models.GroupInput{Name: "Empty"})
+	pending, _ := f.st.AddDomain(ctx, "pending.test", 1024)
+	_ = pending
+	for _, tc := range []struct {
+		name  string
+		mod   func(*models.TaskInput)
+		field string
+		want  string
+	}{
+		{"past start", func(in *models.TaskInput) { in.Kind = models.TaskScheduled; in.StartAt = now.Add(-time.Hour) }, "start_at", "The start time is in the past."},
+		{"empty group", func(in *models.TaskInput) { in.Kind = models.TaskBatch; in.GroupID = empty.ID }, "group_id", "This group has no recipients."},
+		{"no template", func(in *models.TaskInput) { in.Kind = models.TaskBatch; in.TemplateID = 999 }, "template_id", "Choose a template."},
+		{"bad cron", func(in *models.TaskInput) { in.Kind = models.TaskRecurring; in.StartAt = now; in.CronExpr = "every day" }, "cron_expr", "This is not a valid cron expression (minute hour day-of-month month day-of-week, e.g. 0 9 * * 1)."},
+		{"too often", func(in *models.TaskInput) { in.Kind = models.TaskRecurring; in.StartAt = now; in.CronExpr = "*/10 * * * *" }, "cron_expr", "This runs every 10m0s; a recurring task may run at most once an hour."},
+		{"no interval", func(in *models.TaskInput) { in.Kind = models.TaskRecurring; in.StartAt = now }, "interval_unit", "Repeat every so many hours or days, or give a cron expression."},
+		{"no kind", func(in *models.TaskInput) {}, "kind", "Choose batch, scheduled or recurring."},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			in := f.base
+			tc.mod(&in)
+			_, err := scheduler.CreateTask(ctx, f.st, in)
+			var verr *models.ValidationError
+			if !errors.As(err, &verr) || verr.Fields[tc.field] != tc.want {
+				t.Errorf("got %v", err)
+			}
+		})
+	}
+}
