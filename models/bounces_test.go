@@ -4,44 +4,16 @@ import (
 	"errors"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/sesame-email/sesame/internal/dnstest"
 	"github.com/sesame-email/sesame/internal/fixtures"
 	"github.com/sesame-email/sesame/models"
 )
 
-// sentMessages enqueues one message per recipient from news@example.test,
-// claims them (bulk ones take warm-up quota, so they have a sent day) and
-// records each with the status the caller gives.
+// sentMessages sends from news@example.test with the outcomes given.
 func sentMessages(t *testing.T, st *models.Store, transactional bool, outcome map[string]models.MessageStatus) map[string]*models.Message {
 	t.Helper()
-	sender := fixtures.Sender(t, st, dnstest.Start(t), "news@example.test", "News")
-	req := models.EnqueueRequest{Sender: sender, Content: models.MessageContent{Subject: "Hi", Text: "Hello"}, Transactional: transactional}
-	for rcpt := range outcome {
-		req.To = append(req.To, models.Addressee{Email: rcpt})
-	}
-	if _, err := st.Enqueue(ctx, req); err != nil {
-		t.Fatal(err)
-	}
-	claimed, err := st.ClaimMessages(ctx, "test", len(outcome), time.Minute)
-	if err != nil || len(claimed) != len(outcome) {
-		t.Fatalf("claimed %d of %d: %v", len(claimed), len(outcome), err)
-	}
-	var results []models.DeliveryResult
-	for i := range claimed {
-		status := outcome[claimed[i].Recipient]
-		results = append(results, models.DeliveryResult{Message: &claimed[i], Status: status, Reply: "250 2.0.0 Ok",
-			HardBounce: status == models.StatusBounced, NextAttemptAt: claimed[i].NextAttemptAt.Add(time.Minute)})
-	}
-	if err := st.RecordResults(ctx, "test", results); err != nil {
-		t.Fatal(err)
-	}
-	out := map[string]*models.Message{}
-	for _, m := range claimed {
-		out[m.Recipient] = reload(t, st, m.UID)
-	}
-	return out
+	return fixtures.Sent(t, st, fixtures.Sender(t, st, dnstest.Start(t), "news@example.test", "News"), transactional, outcome)
 }
 
 func reload(t *testing.T, st *models.Store, uid string) *models.Message {
