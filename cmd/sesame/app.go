@@ -19,6 +19,7 @@ import (
 
 	"github.com/sesame-email/sesame/handlers"
 	"github.com/sesame-email/sesame/mailer"
+	"github.com/sesame-email/sesame/mailer/smtpd"
 	"github.com/sesame-email/sesame/models"
 	"github.com/sesame-email/sesame/scheduler"
 	"github.com/sesame-email/sesame/static"
@@ -34,6 +35,7 @@ type app struct {
 	dns     *mailer.Resolver
 	links   *mailer.Links
 	engine  *mailer.Engine
+	smtp    *smtpd.Server
 	web     *web.Server
 	workers sync.WaitGroup
 }
@@ -80,7 +82,8 @@ func newApp(ctx context.Context, cfg Config, log *slog.Logger, clock models.Cloc
 		Retry:      mailer.RetryPolicy{Schedule: mailer.DefaultRetryPolicy.Schedule, MaxAge: cfg.MaxRetryAge},
 	})
 	handlers.Mount(srv, handlers.Deps{Store: st, DNS: resolver})
-	return &app{cfg: cfg, log: log, clock: clock, store: st, dns: resolver, links: links, engine: engine, web: srv}, nil
+	smtpServer := smtpd.New(st, log, smtpd.Config{Hostname: cfg.BounceHost})
+	return &app{cfg: cfg, log: log, clock: clock, store: st, dns: resolver, links: links, engine: engine, smtp: smtpServer, web: srv}, nil
 }
 
 // leaseOwner names this process in the leases it takes on messages.
@@ -89,14 +92,19 @@ func leaseOwner() string {
 	return fmt.Sprintf("%s-%d-%s", host, os.Getpid(), strings.ToLower(rand.Text()[:6]))
 }
 
-// startBackground starts the loops that run beside the web server; they
-// stop when ctx ends, and close waits for them.
-func (a *app) startBackground(ctx context.Context) {
+// startBackground starts the loops that run beside the web server, and the
+// SMTP server on smtpLn; they stop when ctx ends, and close waits for them.
+func (a *app) startBackground(ctx context.Context, smtpLn net.Listener) {
 	checker := scheduler.NewDomainChecker(a.store, a.dns, a.clock, a.log)
 	a.workers.Go(func() { _ = checker.Run(ctx) })
 	a.workers.Go(func() {
 		if err := a.engine.Run(ctx); err != nil {
 			a.log.Error("delivery stopped", "err", err)
+		}
+	})
+	a.workers.Go(func() {
+		if err := a.smtp.Serve(ctx, smtpLn); err != nil {
+			a.log.Error("SMTP server stopped", "err", err)
 		}
 	})
 }
@@ -169,7 +177,13 @@ func serve(ctx context.Context, cfg Config, stdout io.Writer) error {
 		return &configError{"SESAME_HTTP_ADDR", "cannot listen: " + err.Error()}
 	}
 	log.Info("console listening", "addr", ln.Addr().String(), "url", cfg.PublicURL.String())
-	a.startBackground(ctx)
+	smtpLn, err := net.Listen("tcp", cfg.SMTPAddr)
+	if err != nil {
+		ln.Close()
+		return &configError{"SESAME_SMTP_ADDR", "cannot listen: " + err.Error()}
+	}
+	log.Info("SMTP listening for bounces and complaints", "addr", smtpLn.Addr().String(), "bounce_host", cfg.BounceHost)
+	a.startBackground(ctx, smtpLn)
 	if err := a.ensureAdmin(ctx, stdout); err != nil {
 		return err
 	}

@@ -16,8 +16,9 @@ import (
 // would, over a fresh database.
 type testApp struct {
 	*app
-	URL string
-	DNS *dnstest.Server
+	URL      string
+	SMTPAddr string
+	DNS      *dnstest.Server
 }
 
 func startApp(t *testing.T) *testApp {
@@ -56,8 +57,12 @@ func startApp(t *testing.T) *testApp {
 		}
 		a.close()
 	})
-	a.startBackground(ctx)
-	return &testApp{app: a, URL: base, DNS: dns}
+	smtpLn, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.startBackground(ctx, smtpLn)
+	return &testApp{app: a, URL: base, SMTPAddr: smtpLn.Addr().String(), DNS: dns}
 }
 
 func (a *testApp) user(t *testing.T, email, password string, role models.Role) {
