@@ -80,8 +80,8 @@ func New(store Store, log *slog.Logger, cfg Config) *Server {
 	return &Server{store: store, log: log.With("component", "smtpd"), cfg: cfg}
 }
 
-// reportTimeout bounds the store's work on one message.
-const reportTimeout = 30 * time.Second
+// storeTimeout bounds each piece of store work a session asks for.
+const storeTimeout = 30 * time.Second
 
 // Serve accepts connections on ln until ctx ends, then stops accepting and
 // gives open sessions ShutdownGrace to finish before closing them. A report
@@ -133,7 +133,7 @@ func (ss *session) Mail(from string, _ *smtp.MailOptions) error {
 }
 
 func (ss *session) Rcpt(to string, _ *smtp.RcptOptions) error {
-	ctx, cancel := context.WithTimeout(ss.ctx, reportTimeout)
+	ctx, cancel := context.WithTimeout(ss.ctx, storeTimeout)
 	defer cancel()
 	addr, err := ss.srv.bounceRecipient(ctx, to)
 	if err != nil {
@@ -150,7 +150,7 @@ func (ss *session) Data(r io.Reader) error {
 	if _, err := io.Copy(io.Discard, r); err != nil {
 		return err
 	}
-	ctx, cancel := context.WithTimeout(ss.ctx, reportTimeout)
+	ctx, cancel := context.WithTimeout(ss.ctx, storeTimeout)
 	defer cancel()
 	return ss.srv.deliverReport(ctx, ss.log(), ss.to, rep, parseErr)
 }
