@@ -50,10 +50,6 @@ type Outgoing struct {
 	Keys     []models.SigningKey
 }
 
-// EnvelopeFrom is the VERP return path of a message, bounce+<uid>@bounce.<domain>,
-// so an asynchronous bounce names the message it is about.
-func EnvelopeFrom(uid, domain string) string { return "bounce+" + uid + "@bounce." + domain }
-
 // Built is a message ready for the wire.
 type Built struct {
 	Data    []byte
@@ -165,7 +161,7 @@ func (b *Builder) writeMIME(w io.Writer, o *Outgoing) (string, error) {
 	}
 	h.SetSubject(rendered.Subject)
 	h.SetDate(m.CreatedAt) // the same on every retry, like the Message-ID
-	h.SetMessageID(m.UID + "@" + o.Domain)
+	h.SetMessageID(MessageID(m.UID, o.Domain))
 	h.Set("MIME-Version", "1.0")
 	h.Set("List-Unsubscribe", "<"+unsubscribe+">")
 	h.Set("List-Unsubscribe-Post", "List-Unsubscribe=One-Click")
@@ -289,7 +285,7 @@ func (b *Builder) writeRaw(w io.Writer, o *Outgoing) (string, error) {
 	}
 	h := mail.Header{Header: ent.Header}
 	if id, _ := h.MessageID(); id == "" {
-		h.SetMessageID(o.Message.UID + "@" + o.Domain)
+		h.SetMessageID(MessageID(o.Message.UID, o.Domain))
 	}
 	if !h.Has("Date") {
 		h.SetDate(o.Message.CreatedAt)

@@ -17,3 +17,10 @@ func (im *Importer) Drain(ctx context.Context) error {
 		im.run(ctx, job)
 	}
 }
+
+// WarmupCounts reads what one domain's or IP's warm-up day counted.
+func (s *Store) WarmupCounts(ctx context.Context, subject string, id uint64, day string) (sent, hardBounced, complained int, err error) {
+	var u warmupUsage
+	err = s.db.WithContext(ctx).Where("subject = ? AND subject_id = ? AND day = ?", subject, id, day).Take(&u).Error
+	return u.Sent, u.HardBounced, u.Complained, err
+}

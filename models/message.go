@@ -25,7 +25,7 @@ const (
 // messageTransitions is the one table of allowed status changes.
 var messageTransitions = map[MessageStatus][]MessageStatus{
 	StatusQueued:     {StatusSending, StatusSuppressed, StatusCancelled},
-	StatusDeferred:   {StatusSending, StatusFailed, StatusCancelled},
+	StatusDeferred:   {StatusSending, StatusBounced, StatusFailed, StatusCancelled}, // an accepted attempt whose reply was lost bounces later
 	StatusQuotaWait:  {StatusSending, StatusCancelled},
 	StatusSending:    {StatusDelivered, StatusDeferred, StatusQuotaWait, StatusBounced, StatusFailed, StatusSuppressed, StatusQueued},
 	StatusDelivered:  {StatusBounced}, // an asynchronous bounce after acceptance
@@ -138,10 +138,23 @@ type SandboxMessage struct {
 
 var uidEncoding = base32.NewEncoding("0123456789abcdefghjkmnpqrstvwxyz").WithPadding(base32.NoPadding)
 
+// messageUIDLength is the length of every uid NewMessageUID makes.
+const messageUIDLength = 26
+
 // NewMessageUID is a message's public id: 128 random bits in 26 lowercase
 // characters, safe as the local part of a Message-ID and a VERP address.
 func NewMessageUID() string {
 	var b [16]byte
 	_, _ = rand.Read(b[:])
 	return uidEncoding.EncodeToString(b[:])
+}
+
+// ValidMessageUID reports whether s has the form of a uid NewMessageUID
+// makes, so text from a bounce or a header is checked before it is looked up.
+func ValidMessageUID(s string) bool {
+	if len(s) != messageUIDLength {
+		return false
+	}
+	_, err := uidEncoding.DecodeString(s)
+	return err == nil
 }

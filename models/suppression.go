@@ -138,40 +138,49 @@ func (in *SuppressionInput) normalize(now time.Time) (SuppressionKind, error) {
 // entry unchanged, so replayed bounce reports change nothing. Only an entry
 // that has expired is revived, with the new expiry.
 func (s *Store) AddSuppression(ctx context.Context, in SuppressionInput) (*Suppression, bool, error) {
-	now := s.now()
+	var (
+		entry   *Suppression
+		created bool
+	)
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var err error
+		entry, created, err = addSuppression(tx, in, s.now())
+		return err
+	})
+	if err != nil {
+		return nil, false, err
+	}
+	return entry, created, nil
+}
+
+// addSuppression is AddSuppression inside a caller's transaction, so a
+// report's suppression commits or rolls back with the rest of its effects.
+func addSuppression(tx *gorm.DB, in SuppressionInput, now time.Time) (*Suppression, bool, error) {
 	kind, err := in.normalize(now)
 	if err != nil {
 		return nil, false, err
 	}
 	entry := &Suppression{Kind: kind, Value: in.Value, Reason: in.Reason, ScopeDomain: in.ScopeDomain, Source: in.Source,
 		CreatedAt: now, ExpiresAt: in.ExpiresAt}
-	created := false
-	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		res := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(entry)
-		if res.Error != nil {
-			return res.Error
-		}
-		if res.RowsAffected == 1 {
-			created = true
-			return nil
-		}
-		var existing Suppression
-		if err := tx.Where("value = ? AND scope_domain = ? AND reason = ?", in.Value, in.ScopeDomain, in.Reason).Take(&existing).Error; err != nil {
-			return err
-		}
-		if existing.ActiveAt(now) {
-			*entry = existing
-			return nil
-		}
-		existing.Source, existing.CreatedAt, existing.ExpiresAt = in.Source, now, in.ExpiresAt
-		*entry = existing
-		created = true
-		return tx.Model(&Suppression{ID: existing.ID}).Select("source", "created_at", "expires_at").Updates(&existing).Error
-	})
-	if err != nil {
+	res := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(entry)
+	if res.Error != nil {
+		return nil, false, res.Error
+	}
+	if res.RowsAffected == 1 {
+		return entry, true, nil
+	}
+	var existing Suppression
+	if err := tx.Where("value = ? AND scope_domain = ? AND reason = ?", in.Value, in.ScopeDomain, in.Reason).Take(&existing).Error; err != nil {
 		return nil, false, err
 	}
-	return entry, created, nil
+	if existing.ActiveAt(now) {
+		return &existing, false, nil
+	}
+	existing.Source, existing.CreatedAt, existing.ExpiresAt = in.Source, now, in.ExpiresAt
+	if err := tx.Model(&Suppression{ID: existing.ID}).Select("source", "created_at", "expires_at").Updates(&existing).Error; err != nil {
+		return nil, false, err
+	}
+	return &existing, true, nil
 }
 
 // RemoveSuppression deletes one entry.

@@ -19,6 +19,7 @@ import (
 
 	"github.com/sesame-email/sesame/handlers"
 	"github.com/sesame-email/sesame/mailer"
+	"github.com/sesame-email/sesame/mailer/smtpd"
 	"github.com/sesame-email/sesame/models"
 	"github.com/sesame-email/sesame/scheduler"
 	"github.com/sesame-email/sesame/static"
@@ -34,6 +35,8 @@ type app struct {
 	dns     *mailer.Resolver
 	links   *mailer.Links
 	engine  *mailer.Engine
+	tasks   *scheduler.TaskRunner
+	smtp    *smtpd.Server
 	web     *web.Server
 	workers sync.WaitGroup
 }
@@ -74,14 +77,17 @@ func newApp(ctx context.Context, cfg Config, log *slog.Logger, clock models.Cloc
 	}
 	links := mailer.NewLinks(cfg.PublicURL.String(), cfg.deriveKey("links", 32))
 	builder := mailer.NewBuilder(links)
+	owner := leaseOwner()
 	engine := mailer.NewEngine(st, transport, builder, clock, log, mailer.EngineConfig{
-		Owner:      leaseOwner(),
+		Owner:      owner,
 		Lease:      cfg.QueueLease,
 		BounceHost: cfg.BounceHost,
 		Retry:      mailer.RetryPolicy{Schedule: mailer.DefaultRetryPolicy.Schedule, MaxAge: cfg.MaxRetryAge},
 	})
 	handlers.Mount(srv, handlers.Deps{Store: st, DNS: resolver, Builder: builder, Delivery: cfg.Delivery})
-	return &app{cfg: cfg, log: log, clock: clock, store: st, dns: resolver, links: links, engine: engine, web: srv}, nil
+	smtpServer := smtpd.New(st, log, smtpd.Config{Hostname: cfg.BounceHost})
+	tasks := scheduler.NewTaskRunner(st, clock, log, owner, cfg.TaskGrace)
+	return &app{cfg: cfg, log: log, clock: clock, store: st, dns: resolver, links: links, engine: engine, smtp: smtpServer, tasks: tasks, web: srv}, nil
 }
 
 // leaseOwner names this process in the leases it takes on messages.
@@ -90,9 +96,9 @@ func leaseOwner() string {
 	return fmt.Sprintf("%s-%d-%s", host, os.Getpid(), strings.ToLower(rand.Text()[:6]))
 }
 
-// startBackground starts the loops that run beside the web server; they
-// stop when ctx ends, and close waits for them.
-func (a *app) startBackground(ctx context.Context) {
+// startBackground starts the loops that run beside the web server, and the
+// SMTP server on smtpLn; they stop when ctx ends, and close waits for them.
+func (a *app) startBackground(ctx context.Context, smtpLn net.Listener) {
 	checker := scheduler.NewDomainChecker(a.store, a.dns, a.clock, a.log)
 	a.workers.Go(func() { _ = checker.Run(ctx) })
 	importer := models.NewImporter(a.store, a.log)
@@ -104,6 +110,12 @@ func (a *app) startBackground(ctx context.Context) {
 	a.workers.Go(func() {
 		if err := a.engine.Run(ctx); err != nil {
 			a.log.Error("delivery stopped", "err", err)
+		}
+	})
+	a.workers.Go(func() { _ = a.tasks.Run(ctx, 2*time.Second) })
+	a.workers.Go(func() {
+		if err := a.smtp.Serve(ctx, smtpLn); err != nil {
+			a.log.Error("SMTP server stopped", "err", err)
 		}
 	})
 }
@@ -130,10 +142,10 @@ func (a *app) ensureAdmin(ctx context.Context, out io.Writer) error {
 	return nil
 }
 
-// run serves HTTP on ln and runs the background loops until ctx ends,
-// then waits for all of them to stop.
-func (a *app) run(ctx context.Context, ln net.Listener) error {
-	a.startBackground(ctx)
+// run serves HTTP on ln, SMTP on smtpLn and runs the background loops
+// until ctx ends, then waits for all of them to stop.
+func (a *app) run(ctx context.Context, ln, smtpLn net.Listener) error {
+	a.startBackground(ctx, smtpLn)
 	err := a.serveHTTP(ctx, ln)
 	a.workers.Wait()
 	return err
@@ -185,10 +197,16 @@ func serve(ctx context.Context, cfg Config, stdout io.Writer) error {
 		return &configError{"SESAME_HTTP_ADDR", "cannot listen: " + err.Error()}
 	}
 	log.Info("console listening", "addr", ln.Addr().String(), "url", cfg.PublicURL.String())
+	smtpLn, err := net.Listen("tcp", cfg.SMTPAddr)
+	if err != nil {
+		ln.Close()
+		return &configError{"SESAME_SMTP_ADDR", "cannot listen: " + err.Error()}
+	}
+	log.Info("SMTP listening for bounces and complaints", "addr", smtpLn.Addr().String(), "bounce_host", cfg.BounceHost)
 	if err := a.ensureAdmin(ctx, stdout); err != nil {
 		return err
 	}
-	err = a.run(ctx, ln)
+	err = a.run(ctx, ln, smtpLn)
 	log.Info("stopped")
 	return err
 }

@@ -40,6 +40,7 @@ type Config struct {
 	Location      *time.Location // SESAME_TIMEZONE
 	SMTPAddr      string
 	QueueLease    time.Duration
+	TaskGrace     time.Duration // how late a missed task run may still fire
 
 	passwordCost int // bcrypt cost; zero means the models default
 }
@@ -80,6 +81,9 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	}
 	if cfg.QueueLease, err = parseDuration(get("SESAME_QUEUE_LEASE", "60s")); err != nil || cfg.QueueLease < time.Second {
 		return cfg, &configError{"SESAME_QUEUE_LEASE", "must be a duration of at least a second, such as 60s"}
+	}
+	if cfg.TaskGrace, err = parseDuration(get("SESAME_TASK_GRACE", "1h")); err != nil || cfg.TaskGrace < 0 {
+		return cfg, &configError{"SESAME_TASK_GRACE", "must be a duration such as 1h or 30m"}
 	}
 	if cfg.Location, err = time.LoadLocation(get("SESAME_TIMEZONE", "UTC")); err != nil {
 		return cfg, &configError{"SESAME_TIMEZONE", "must be an IANA time zone such as UTC or Asia/Shanghai"}
@@ -210,6 +214,7 @@ func (cfg Config) LogValue() slog.Value {
 		slog.String("SESAME_MAX_RETRY_AGE", cfg.MaxRetryAge.String()),
 		slog.String("SESAME_TIMEZONE", cfg.Location.String()),
 		slog.String("SESAME_SMTP_ADDR", cfg.SMTPAddr),
+		slog.String("SESAME_TASK_GRACE", cfg.TaskGrace.String()),
 	)
 }
 

@@ -16,8 +16,9 @@ import (
 // would, over a fresh database.
 type testApp struct {
 	*app
-	URL string
-	DNS *dnstest.Server
+	URL      string
+	SMTPAddr string
+	DNS      *dnstest.Server
 }
 
 func startApp(t *testing.T) *testApp {
@@ -47,8 +48,13 @@ func startApp(t *testing.T) *testApp {
 	if err != nil {
 		t.Fatal(err)
 	}
+	smtpLn, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	smtpAddr := smtpLn.Addr().String()
 	done := make(chan error, 1)
-	go func() { done <- a.run(ctx, ln) }()
+	go func() { done <- a.run(ctx, ln, smtpLn) }()
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {
@@ -56,7 +62,7 @@ func startApp(t *testing.T) *testApp {
 		}
 		a.close()
 	})
-	return &testApp{app: a, URL: base, DNS: dns}
+	return &testApp{app: a, URL: base, SMTPAddr: smtpAddr, DNS: dns}
 }
 
 func (a *testApp) user(t *testing.T, email, password string, role models.Role) {
