@@ -134,7 +134,11 @@ func TestBatchTaskFiresAtOnceWithSuppressedSkipped(t *testing.T) {
 	if _, _, err := f.st.AddSuppression(ctx, models.SuppressionInput{Value: "r4@dest.test", Reason: models.ReasonUnsubscribe, ScopeDomain: "other.test"}); err != nil {
 		t.Fatal(err)
 	}
-	task := f.create(func(in *models.TaskInput) { in.Kind = models.TaskBatch; in.AdLocation = models.AdBefore; in.Subject = "Big news" })
+	task := f.create(func(in *models.TaskInput) {
+		in.Kind = models.TaskBatch
+		in.AdLocation = models.AdBefore
+		in.Subject = "Big news"
+	})
 	f.tick()
 	f.deliver()
 	runs := f.runs(task)
@@ -327,8 +331,16 @@ func TestTaskValidation(t *testing.T) {
 		{"past start", func(in *models.TaskInput) { in.Kind = models.TaskScheduled; in.StartAt = now.Add(-time.Hour) }, "start_at", "The start time is in the past."},
 		{"empty group", func(in *models.TaskInput) { in.Kind = models.TaskBatch; in.GroupID = empty.ID }, "group_id", "This group has no recipients."},
 		{"no template", func(in *models.TaskInput) { in.Kind = models.TaskBatch; in.TemplateID = 999 }, "template_id", "Choose a template."},
-		{"bad cron", func(in *models.TaskInput) { in.Kind = models.TaskRecurring; in.StartAt = now; in.CronExpr = "every day" }, "cron_expr", "This is not a valid cron expression (minute hour day-of-month month day-of-week, e.g. 0 9 * * 1)."},
-		{"too often", func(in *models.TaskInput) { in.Kind = models.TaskRecurring; in.StartAt = now; in.CronExpr = "*/10 * * * *" }, "cron_expr", "This runs every 10m0s; a recurring task may run at most once an hour."},
+		{"bad cron", func(in *models.TaskInput) {
+			in.Kind = models.TaskRecurring
+			in.StartAt = now
+			in.CronExpr = "every day"
+		}, "cron_expr", "This is not a valid cron expression (minute hour day-of-month month day-of-week, e.g. 0 9 * * 1)."},
+		{"too often", func(in *models.TaskInput) {
+			in.Kind = models.TaskRecurring
+			in.StartAt = now
+			in.CronExpr = "*/10 * * * *"
+		}, "cron_expr", "This runs every 10m0s; a recurring task may run at most once an hour."},
 		{"no interval", func(in *models.TaskInput) { in.Kind = models.TaskRecurring; in.StartAt = now }, "interval_unit", "Repeat every so many hours or days, or give a cron expression."},
 		{"no kind", func(in *models.TaskInput) {}, "kind", "Choose batch, scheduled or recurring."},
 	} {
