@@ -21,6 +21,7 @@ import (
 	"github.com/sesame-email/sesame/internal/testdb"
 	"github.com/sesame-email/sesame/mailer"
 	"github.com/sesame-email/sesame/models"
+	"github.com/sesame-email/sesame/scheduler"
 	"github.com/sesame-email/sesame/static"
 	"github.com/sesame-email/sesame/web"
 )
@@ -57,7 +58,7 @@ func newConsole(t *testing.T) *console {
 	if err != nil {
 		t.Fatal(err)
 	}
-	handlers.Mount(srv, handlers.Deps{Store: st, DNS: resolver, Delivery: "sandbox",
+	handlers.Mount(srv, handlers.Deps{Store: st, Tasks: scheduler.Tasks{Store: st}, DNS: resolver, Delivery: "sandbox",
 		Builder: mailer.NewBuilder(mailer.NewLinks("http://localhost:8080", []byte("test link key")))})
 	ts := httptest.NewServer(srv)
 	t.Cleanup(ts.Close)

@@ -11,6 +11,7 @@ import (
 // Deps is what the console's handlers are built from.
 type Deps struct {
 	Store    *models.Store
+	Tasks    TaskCreator
 	DNS      models.DNSLookup
 	Builder  *mailer.Builder // rebuilds queued messages for display
 	Delivery string          // SESAME_DELIVERY, for the sandbox page
@@ -100,6 +101,20 @@ func Mount(srv *web.Server, d Deps) {
 	srv.AddWithBodyLimit(post, "/suppressions/import", suppressions.Import, web.Member, UploadBodyLimit)
 	srv.Add(get, "/suppressions/export.csv", suppressions.Export, web.Member)
 
+	tasks := NewTasks(store, d.Tasks)
+	srv.Add(get, "/tasks", tasks.List, web.Member)
+	srv.Add(get, "/tasks/new", tasks.New, web.Member)
+	srv.Add(post, "/tasks/new", tasks.Back, web.Member)
+	srv.Add(post, "/tasks/preflight", tasks.Preflight, web.Member)
+	srv.Add(post, "/tasks", tasks.Create, web.Member)
+	srv.Add(get, "/tasks/:id", tasks.Show, web.Member)
+	srv.Add(get, "/tasks/:id/live", tasks.Live, web.Member)
+	srv.Add(post, "/tasks/:id/pause", tasks.Pause(), web.Member)
+	srv.Add(post, "/tasks/:id/resume", tasks.Resume(), web.Member)
+	srv.Add(post, "/tasks/:id/cancel", tasks.Cancel(), web.Member)
+	srv.Add(post, "/tasks/:id/end", tasks.End(), web.Member)
+	srv.Add(post, "/tasks/:id/runs/:run/resend", tasks.ResendFailed, web.Member)
+
 	sandbox := NewSandbox(store, d.Delivery)
 	srv.Add(get, "/sandbox", sandbox.List, web.Member)
 	srv.Add(post, "/sandbox/clear", sandbox.Clear, web.Member)
@@ -118,7 +133,6 @@ func Mount(srv *web.Server, d Deps) {
 		path, title, text string
 		access            web.Access
 	}{
-		{"/tasks", "Tasks", "Batch, scheduled and recurring sending tasks will be listed here.", web.Member},
 		{"/api-keys", "API keys", "API keys for the Tencent-compatible API will be listed here.", web.Member},
 	} {
 		srv.Add(get, p.path, placeholder(p.title, p.text), p.access)

@@ -192,12 +192,11 @@ func failRun(tx *gorm.DB, run *TaskRun, task *Task, reason string, now time.Time
 // this sender's domain) gets a suppressed message, so the run's counts say
 // who was skipped.
 func (s *Store) materialiseSQL() string {
-	uid, domain := "lower(hex(randomblob(16)))", "substr(r.email, instr(r.email, '@') + 1)"
+	uid, domain := "lower(hex(randomblob(16)))", s.recipientDomainSQL()
 	if s.dialect == Postgres {
-		uid, domain = "replace(gen_random_uuid()::text, '-', '')", "substr(r.email, strpos(r.email, '@') + 1)"
+		uid = "replace(gen_random_uuid()::text, '-', '')"
 	}
-	suppressed := `EXISTS (SELECT 1 FROM suppressions x WHERE (x.expires_at IS NULL OR x.expires_at > ?) AND (x.scope_domain = '' OR x.scope_domain = ?)
-		AND ((x.kind = 'address' AND x.value = r.email) OR (x.kind = 'domain' AND x.value = ` + domain + `)))`
+	suppressed := s.suppressedRecipientSQL()
 	return `INSERT INTO messages (uid, content_id, variables, domain_id, from_email, from_name, recipient, recipient_domain, task_id, run_id,
 		transactional, status, attempts, next_attempt_at, lease_owner, last_reply, source_ip, sent_on, created_at, updated_at)
 	SELECT ` + uid + `, ?, r.variables, ?, ?, ?, r.email, ` + domain + `, ?, ?, FALSE,
@@ -205,6 +204,22 @@ func (s *Store) materialiseSQL() string {
 		CASE WHEN ` + suppressed + ` THEN 'not sent: on the suppression list' ELSE '' END, '', '', ?, ?
 	FROM recipients r WHERE r.group_id = ? AND r.id > ? AND r.id <= ?
 	ON CONFLICT (run_id, recipient) WHERE run_id IS NOT NULL DO NOTHING`
+}
+
+// recipientDomainSQL is the domain of recipient r's address.
+func (s *Store) recipientDomainSQL() string {
+	if s.dialect == Postgres {
+		return "substr(r.email, strpos(r.email, '@') + 1)"
+	}
+	return "substr(r.email, instr(r.email, '@') + 1)"
+}
+
+// suppressedRecipientSQL is true when recipient r is on the suppression
+// list for a sender domain: by address or domain, unexpired, for every
+// sender or that one. It takes two arguments: now and the sender domain.
+func (s *Store) suppressedRecipientSQL() string {
+	return `EXISTS (SELECT 1 FROM suppressions x WHERE (x.expires_at IS NULL OR x.expires_at > ?) AND (x.scope_domain = '' OR x.scope_domain = ?)
+		AND ((x.kind = 'address' AND x.value = r.email) OR (x.kind = 'domain' AND x.value = ` + s.recipientDomainSQL() + `)))`
 }
 
 func (s *Store) materialiseArgs(run *TaskRun, task *Task, sender *SenderAddress, upTo uint64, now time.Time) []any {

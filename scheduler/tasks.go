@@ -14,6 +14,7 @@ import (
 // TaskStore is what task scheduling needs from the store.
 type TaskStore interface {
 	CreateTask(ctx context.Context, in models.TaskInput, firstRun time.Time) (*models.Task, error)
+	ValidateTask(ctx context.Context, in models.TaskInput) error
 	AcquireLease(ctx context.Context, name, holder string, ttl time.Duration) (bool, error)
 	TasksDue(ctx context.Context) ([]models.Task, error)
 	FireRun(ctx context.Context, task *models.Task, scheduledFor time.Time, next *time.Time) (*models.TaskRun, bool, error)
@@ -23,23 +24,45 @@ type TaskStore interface {
 	FinishRuns(ctx context.Context) (int, error)
 }
 
-// CreateTask checks a task's schedule (cron syntax, at most one run an
-// hour), computes its first run and stores it.
-func CreateTask(ctx context.Context, store TaskStore, in models.TaskInput) (*models.Task, error) {
-	draft := &models.Task{Kind: in.Kind, StartAt: in.StartAt, CronExpr: in.CronExpr, IntervalUnit: in.IntervalUnit,
-		IntervalCount: in.IntervalCount, TimeZone: in.TimeZone, EndAt: in.EndAt, MaxRuns: in.MaxRuns}
-	var first time.Time // zero: the task's start
-	if in.Kind == models.TaskRecurring && in.CronExpr != "" {
-		s, err := scheduleOf(draft)
-		if err != nil {
-			return nil, models.Invalid("cron_expr", "This is not a valid cron expression (minute hour day-of-month month day-of-week, e.g. 0 9 * * 1).")
-		}
-		first = firstRun(draft, s)
-		if gap := minimumGap(s, first); gap < models.MinRecurrence {
-			return nil, models.Invalid("cron_expr", fmt.Sprintf("This runs every %v; a recurring task may run at most once an hour.", gap))
-		}
+// Tasks creates tasks: the store checks what a task sends, the scheduler
+// its schedule. The console and the API create tasks through it.
+type Tasks struct{ Store TaskStore }
+
+// Create checks a task's schedule, computes its first run and stores it.
+func (t Tasks) Create(ctx context.Context, in models.TaskInput) (*models.Task, error) {
+	first, err := checkSchedule(in)
+	if err != nil {
+		return nil, err
 	}
-	return store.CreateTask(ctx, in, first)
+	return t.Store.CreateTask(ctx, in, first)
+}
+
+// Check validates a task as Create would, without storing it: for the
+// pre-flight step.
+func (t Tasks) Check(ctx context.Context, in models.TaskInput) error {
+	if _, err := checkSchedule(in); err != nil {
+		return err
+	}
+	return t.Store.ValidateTask(ctx, in)
+}
+
+// checkSchedule checks what only the scheduler knows: a cron expression's
+// syntax and that it runs at most once an hour. It returns the first run
+// of a cron schedule (zero for the others: their start).
+func checkSchedule(in models.TaskInput) (time.Time, error) {
+	if in.Kind != models.TaskRecurring || in.CronExpr == "" {
+		return time.Time{}, nil
+	}
+	draft := &models.Task{Kind: in.Kind, StartAt: in.StartAt, CronExpr: in.CronExpr, TimeZone: in.TimeZone}
+	s, err := scheduleOf(draft)
+	if err != nil {
+		return time.Time{}, models.Invalid("cron_expr", "This is not a valid cron expression (minute hour day-of-month month day-of-week, e.g. 0 9 * * 1).")
+	}
+	first := firstRun(draft, s)
+	if gap := minimumGap(s, first); gap < models.MinRecurrence {
+		return time.Time{}, models.Invalid("cron_expr", fmt.Sprintf("This runs every %v; a recurring task may run at most once an hour.", gap))
+	}
+	return first, nil
 }
 
 // minimumGap is the shortest time between the next few occurrences.

@@ -52,7 +52,7 @@ func (f *taskFixture) create(mod func(*models.TaskInput)) *models.Task {
 	f.t.Helper()
 	in := f.base
 	mod(&in)
-	task, err := scheduler.CreateTask(ctx, f.st, in)
+	task, err := scheduler.Tasks{Store: f.st}.Create(ctx, in)
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -347,7 +347,7 @@ func TestTaskValidation(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			in := f.base
 			tc.mod(&in)
-			_, err := scheduler.CreateTask(ctx, f.st, in)
+			_, err := scheduler.Tasks{Store: f.st}.Create(ctx, in)
 			var verr *models.ValidationError
 			if !errors.As(err, &verr) || verr.Fields[tc.field] != tc.want {
 				t.Errorf("got %v", err)

@@ -84,7 +84,7 @@ func newApp(ctx context.Context, cfg Config, log *slog.Logger, clock models.Cloc
 		BounceHost: cfg.BounceHost,
 		Retry:      mailer.RetryPolicy{Schedule: mailer.DefaultRetryPolicy.Schedule, MaxAge: cfg.MaxRetryAge},
 	})
-	handlers.Mount(srv, handlers.Deps{Store: st, DNS: resolver, Builder: builder, Delivery: cfg.Delivery})
+	handlers.Mount(srv, handlers.Deps{Store: st, Tasks: scheduler.Tasks{Store: st}, DNS: resolver, Builder: builder, Delivery: cfg.Delivery})
 	smtpServer := smtpd.New(st, log, smtpd.Config{Hostname: cfg.BounceHost})
 	tasks := scheduler.NewTaskRunner(st, clock, log, owner, cfg.TaskGrace)
 	return &app{cfg: cfg, log: log, clock: clock, store: st, dns: resolver, links: links, engine: engine, smtp: smtpServer, tasks: tasks, web: srv}, nil

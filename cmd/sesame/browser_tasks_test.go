@@ -1,0 +1,79 @@
+package main
+
+import (
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/sesame-email/sesame/internal/browsertest"
+	"github.com/sesame-email/sesame/internal/fixtures"
+	"github.com/sesame-email/sesame/models"
+)
+
+// Each kind of task, created in the browser, runs to completion on the
+// sandbox transport while its page shows the progress.
+func TestBrowserTasks(t *testing.T) {
+	a := startApp(t)
+	a.user(t, "ann@example.com", "marketer pass 1", models.RoleMarketer)
+	fixtures.Sender(t, a.store, a.DNS, "news@example.test", "Example News")
+	fixtures.Template(t, a.store, "Weekly")
+	fixtures.Group(t, a.store, "Readers", 120)
+	ctx := browsertest.New(t)
+	if err := chromedp.Run(ctx, signIn(ctx, a.URL, "ann@example.com", "marketer pass 1")); err != nil {
+		t.Fatal(err)
+	}
+	for _, kind := range []string{"batch", "scheduled", "recurring"} {
+		start := time.Now().Add(4 * time.Second).Format("2006-01-02T15:04:05")
+		steps := chromedp.Tasks{
+			chromedp.Navigate(a.URL + "/tasks/new"),
+			chromedp.WaitVisible(`[data-testid="task-form"]`),
+			chromedp.SendKeys(`[data-testid="field-name"]`, "News "+kind),
+			chromedp.Click(`[data-testid="kind-` + kind + `"]`),
+		}
+		if kind != "batch" {
+			steps = append(steps, chromedp.SetAttributeValue(`[data-testid="field-start_at"]`, "step", "1"),
+				chromedp.SetValue(`[data-testid="field-start_at"]`, start))
+		}
+		if kind == "recurring" {
+			steps = append(steps, chromedp.SetValue(`[data-testid="field-interval_count"]`, "1"),
+				chromedp.SetValue(`[data-testid="field-interval_unit"]`, "hours"))
+		}
+		steps = append(steps,
+			chromedp.Click(`[data-testid="task-preflight"]`),
+			chromedp.WaitVisible(`[data-testid="preflight"]`),
+		)
+		if err := chromedp.Run(ctx, steps); err != nil {
+			t.Fatalf("%s: %v", kind, err)
+		}
+		if got := textOf(t, ctx, `[data-testid="preflight-will-send"]`); got != "120" {
+			t.Errorf("%s: pre-flight says %s will be sent", kind, got)
+		}
+		if kind == "batch" {
+			browsertest.Screenshot(t, ctx, "task-preflight")
+		}
+		if err := chromedp.Run(ctx,
+			chromedp.Click(`[data-testid="task-launch"]`),
+			chromedp.WaitVisible(`[data-testid="task-counts"]`),
+			// The page refreshes itself until the run has delivered everyone.
+			chromedp.WaitVisible(`[data-testid="count-delivered"]`),
+			waitText(`[data-testid="count-delivered"]`, "120"),
+		); err != nil {
+			t.Fatalf("%s: %v", kind, err)
+		}
+		if kind == "recurring" {
+			browsertest.Screenshot(t, ctx, "task-detail")
+		}
+	}
+	if err := chromedp.Run(ctx, chromedp.Navigate(a.URL+"/tasks"), chromedp.WaitVisible(`[data-testid="tasks-table"]`)); err != nil {
+		t.Fatal(err)
+	}
+	browsertest.Screenshot(t, ctx, "tasks")
+}
+
+// waitText polls until the element's text is want (the page updates itself
+// through htmx).
+func waitText(sel, want string) chromedp.Action {
+	return chromedp.Poll(`(() => { const e = document.querySelector('`+sel+`'); return e && e.textContent.trim() === '`+want+`'; })()`, nil,
+		chromedp.WithPollingTimeout(60*time.Second), chromedp.WithPollingInterval(200*time.Millisecond))
+}

@@ -1,0 +1,395 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/sesame-email/sesame/models"
+	"github.com/sesame-email/sesame/views"
+	"github.com/sesame-email/sesame/web"
+)
+
+// TaskCreator checks and creates tasks (the scheduler: it knows schedules).
+type TaskCreator interface {
+	Create(ctx context.Context, in models.TaskInput) (*models.Task, error)
+	Check(ctx context.Context, in models.TaskInput) error
+}
+
+// TaskService is what the task pages need from the store.
+type TaskService interface {
+	ListSenders(ctx context.Context) ([]models.SenderAddress, error)
+	ListTemplates(ctx context.Context, offset, limit int) (*models.TemplatePage, error)
+	ListGroups(ctx context.Context, f models.GroupFilter) ([]models.RecipientGroup, int64, error)
+	GetSender(ctx context.Context, id uint64) (*models.SenderAddress, error)
+	GetTemplate(ctx context.Context, id uint64) (*models.Template, error)
+	GetGroup(ctx context.Context, id uint64) (*models.RecipientGroup, error)
+	GetTask(ctx context.Context, id uint64) (*models.Task, error)
+	PreflightTask(ctx context.Context, in models.TaskInput) (*models.Preflight, error)
+	ListTaskProgress(ctx context.Context, offset, limit int) ([]models.TaskProgress, int64, error)
+	GetTaskProgress(ctx context.Context, id uint64) (*models.TaskProgress, error)
+	TaskRuns(ctx context.Context, taskID uint64, limit int) ([]models.TaskRun, error)
+	CountRun(ctx context.Context, runID uint64) (models.RunCounts, error)
+	PauseTask(ctx context.Context, id uint64) error
+	ResumeTask(ctx context.Context, id uint64) error
+	CancelTask(ctx context.Context, id uint64) error
+	EndRecurrence(ctx context.Context, id uint64) error
+	ResendFailed(ctx context.Context, runID uint64) (int64, error)
+	GetTaskRun(ctx context.Context, id uint64) (*models.TaskRun, error)
+}
+
+// Tasks serves sending tasks.
+type Tasks struct {
+	svc     TaskService
+	creator TaskCreator
+}
+
+// NewTasks builds the task handlers.
+func NewTasks(svc TaskService, creator TaskCreator) *Tasks { return &Tasks{svc: svc, creator: creator} }
+
+func (h *Tasks) List(c echo.Context) error {
+	tasks, _, err := h.svc.ListTaskProgress(c.Request().Context(), 0, 200)
+	if err != nil {
+		return err
+	}
+	return web.Render(c, http.StatusOK, views.TaskList(tasks))
+}
+
+// withChoices fills the form's drop-downs: senders of verified domains,
+// approved templates, groups.
+func (h *Tasks) withChoices(ctx context.Context, f views.TaskForm) (views.TaskForm, error) {
+	senders, err := h.svc.ListSenders(ctx)
+	if err != nil {
+		return f, err
+	}
+	for _, s := range senders {
+		if s.Domain != nil && s.Domain.Verified() {
+			f.Senders = append(f.Senders, s)
+		}
+	}
+	page, err := h.svc.ListTemplates(ctx, 0, 500)
+	if err != nil {
+		return f, err
+	}
+	for _, t := range page.Templates {
+		if t.Status == models.TemplateApproved {
+			f.Templates = append(f.Templates, t)
+		}
+	}
+	f.Groups, _, err = h.svc.ListGroups(ctx, models.GroupFilter{Limit: 500})
+	return f, err
+}
+
+const datetimeLocal = "2006-01-02T15:04"
+
+// New shows the form, blank or copied from the task named by ?from=.
+func (h *Tasks) New(c echo.Context) error {
+	ctx := c.Request().Context()
+	f := views.TaskForm{Kind: string(models.TaskBatch), Unsubscribe: "2", AdLocation: "0", TrackOpens: true, TrackClicks: true, IntervalUnit: "days"}
+	if from, err := strconv.ParseUint(c.QueryParam("from"), 10, 64); err == nil {
+		t, err := h.svc.GetTask(ctx, from)
+		if err != nil {
+			return err
+		}
+		f = copyTask(t, web.CurrentUser(c).Location())
+	}
+	f, err := h.withChoices(ctx, f)
+	if err != nil {
+		return err
+	}
+	return web.Render(c, http.StatusOK, views.TaskNew(f))
+}
+
+// Back re-shows the form with what the pre-flight page carried.
+func (h *Tasks) Back(c echo.Context) error {
+	f, err := h.withChoices(c.Request().Context(), readTaskForm(c))
+	if err != nil {
+		return err
+	}
+	return web.Render(c, http.StatusOK, views.TaskNew(f))
+}
+
+func copyTask(t *models.Task, loc *time.Location) views.TaskForm {
+	id := func(p *uint64) string {
+		if p == nil {
+			return ""
+		}
+		return strconv.FormatUint(*p, 10)
+	}
+	f := views.TaskForm{Name: t.Name + " (copy)", SenderID: id(t.SenderID), TemplateID: id(t.TemplateID), GroupID: id(t.GroupID),
+		Subject: t.Subject, Unsubscribe: t.Unsubscribe, AdLocation: strconv.Itoa(t.AdLocation), TrackOpens: t.TrackOpens, TrackClicks: t.TrackClicks,
+		Kind: string(t.Kind), IntervalUnit: t.IntervalUnit, CronExpr: t.CronExpr}
+	if t.Kind != models.TaskBatch {
+		f.StartAt = t.StartAt.In(loc).Format(datetimeLocal)
+	}
+	if t.IntervalCount > 0 {
+		f.IntervalCount = strconv.Itoa(t.IntervalCount)
+	}
+	if t.MaxRuns > 1 {
+		f.MaxRuns = strconv.Itoa(t.MaxRuns)
+	}
+	f.Defaults, _ = models.ParseVariables(t.VariableDefaults)
+	return f
+}
+
+func readTaskForm(c echo.Context) views.TaskForm {
+	f := views.TaskForm{
+		Name: c.FormValue("name"), SenderID: c.FormValue("sender_id"), TemplateID: c.FormValue("template_id"), GroupID: c.FormValue("group_id"),
+		Subject: c.FormValue("subject"), Unsubscribe: c.FormValue("unsubscribe"), AdLocation: c.FormValue("ad_location"),
+		TrackOpens: c.FormValue("track_opens") == "1", TrackClicks: c.FormValue("track_clicks") == "1",
+		Kind: c.FormValue("kind"), StartAt: c.FormValue("start_at"), IntervalCount: c.FormValue("interval_count"),
+		IntervalUnit: c.FormValue("interval_unit"), CronExpr: c.FormValue("cron_expr"), EndAt: c.FormValue("end_at"),
+		MaxRuns: c.FormValue("max_runs"), AllowEmpty: c.FormValue("allow_empty") == "1", Defaults: map[string]string{},
+	}
+	params, _ := c.FormParams()
+	for k, v := range params {
+		if name, ok := strings.CutPrefix(k, "default."); ok && len(v) > 0 {
+			f.Defaults[name] = v[0]
+		}
+	}
+	return f
+}
+
+// taskInput turns the form into the models' input; values that do not
+// parse become field errors.
+func taskInput(f views.TaskForm, u *models.User) (models.TaskInput, *models.ValidationError) {
+	verr := &models.ValidationError{}
+	num := func(field, raw string) uint64 {
+		n, err := strconv.ParseUint(raw, 10, 64)
+		if err != nil && raw != "" {
+			verr.Add(field, "Choose one.")
+		}
+		return n
+	}
+	loc := u.Location()
+	when := func(field, raw string) *time.Time {
+		if strings.TrimSpace(raw) == "" {
+			return nil
+		}
+		t, err := time.ParseInLocation(datetimeLocal, raw, loc)
+		if err != nil { // browsers send seconds when the input's step asks for them
+			t, err = time.ParseInLocation(datetimeLocal+":05", raw, loc)
+		}
+		if err != nil {
+			verr.Add(field, "Enter a date and time.")
+			return nil
+		}
+		return &t
+	}
+	in := models.TaskInput{
+		Name: f.Name, SenderID: num("sender_id", f.SenderID), TemplateID: num("template_id", f.TemplateID), GroupID: num("group_id", f.GroupID),
+		Subject: f.Subject, Unsubscribe: f.Unsubscribe, TrackOpens: f.TrackOpens, TrackClicks: f.TrackClicks,
+		Kind: models.TaskKind(f.Kind), IntervalUnit: f.IntervalUnit, CronExpr: f.CronExpr, TimeZone: loc.String(),
+		VariableDefaults: f.Defaults, EndAt: when("end_at", f.EndAt), CreatedBy: &u.ID,
+	}
+	in.AdLocation, _ = strconv.Atoi(f.AdLocation)
+	if start := when("start_at", f.StartAt); start != nil {
+		in.StartAt = *start
+	}
+	if f.IntervalCount != "" {
+		n, err := strconv.Atoi(f.IntervalCount)
+		if err != nil {
+			verr.Add("interval_count", "Enter a whole number.")
+		}
+		in.IntervalCount = n
+	}
+	if f.MaxRuns != "" {
+		n, err := strconv.Atoi(f.MaxRuns)
+		if err != nil {
+			verr.Add("max_runs", "Enter a whole number.")
+		}
+		in.MaxRuns = n
+	}
+	return in, verr
+}
+
+// check validates the form, rendering it with errors when it is wrong.
+func (h *Tasks) check(c echo.Context, f views.TaskForm) (models.TaskInput, bool, error) {
+	ctx := c.Request().Context()
+	in, verr := taskInput(f, web.CurrentUser(c))
+	err := verr.OrNil()
+	if err == nil {
+		err = h.creator.Check(ctx, in)
+	}
+	if errors.As(err, &f.Errors) {
+		f, ferr := h.withChoices(ctx, f)
+		if ferr != nil {
+			return in, false, ferr
+		}
+		return in, false, web.Render(c, http.StatusUnprocessableEntity, views.TaskNew(f))
+	}
+	return in, err == nil, err
+}
+
+// Preflight shows the confirmation step.
+func (h *Tasks) Preflight(c echo.Context) error {
+	f := readTaskForm(c)
+	in, ok, err := h.check(c, f)
+	if !ok {
+		return err
+	}
+	return h.renderPreflight(c, f, in, http.StatusOK)
+}
+
+func (h *Tasks) renderPreflight(c echo.Context, f views.TaskForm, in models.TaskInput, status int) error {
+	check, err := h.svc.PreflightTask(c.Request().Context(), in)
+	if err != nil {
+		return err
+	}
+	first := in.StartAt
+	if in.Kind == models.TaskBatch {
+		first = time.Now()
+	}
+	return web.Render(c, status, views.TaskPreflight(views.PreflightPage{Form: f, Check: check, FirstRun: first}))
+}
+
+// Create stores the confirmed task.
+func (h *Tasks) Create(c echo.Context) error {
+	ctx := c.Request().Context()
+	f := readTaskForm(c)
+	in, ok, err := h.check(c, f)
+	if !ok {
+		return err
+	}
+	check, err := h.svc.PreflightTask(ctx, in)
+	if err != nil {
+		return err
+	}
+	var undecided []string
+	for _, v := range check.Missing {
+		if _, given := f.Defaults[v]; (!given || f.Defaults[v] == "") && !f.AllowEmpty {
+			undecided = append(undecided, "{{"+v+"}}")
+		}
+	}
+	if len(undecided) > 0 {
+		sort.Strings(undecided)
+		f.Errors = models.Invalid("defaults", "Give a default for "+strings.Join(undecided, ", ")+", or allow empty values.")
+		return h.renderPreflight(c, f, in, http.StatusUnprocessableEntity)
+	}
+	task, err := h.creator.Create(ctx, in)
+	if errors.As(err, &f.Errors) {
+		return h.renderPreflight(c, f, in, http.StatusUnprocessableEntity)
+	}
+	if err != nil {
+		return err
+	}
+	msg := "Task created: it starts within a few seconds."
+	if task.Kind != models.TaskBatch {
+		msg = "Task scheduled."
+	}
+	return web.RedirectWithFlash(c, "/tasks/"+strconv.FormatUint(task.ID, 10), msg)
+}
+
+func (h *Tasks) page(c echo.Context) (views.TaskPage, error) {
+	ctx := c.Request().Context()
+	id, err := idParam(c, "id")
+	if err != nil {
+		return views.TaskPage{}, err
+	}
+	pr, err := h.svc.GetTaskProgress(ctx, id)
+	if err != nil {
+		return views.TaskPage{}, err
+	}
+	p := views.TaskPage{Progress: *pr, Sender: "(deleted sender)", Template: "(deleted template)", Group: "(deleted group)"}
+	if pr.Task.SenderID != nil {
+		if s, err := h.svc.GetSender(ctx, *pr.Task.SenderID); err == nil {
+			p.Sender = s.Email
+		}
+	}
+	if pr.Task.TemplateID != nil {
+		if t, err := h.svc.GetTemplate(ctx, *pr.Task.TemplateID); err == nil {
+			p.Template = t.Name
+		}
+	}
+	if pr.Task.GroupID != nil {
+		if g, err := h.svc.GetGroup(ctx, *pr.Task.GroupID); err == nil {
+			p.Group = g.Name
+		}
+	}
+	runs, err := h.svc.TaskRuns(ctx, id, 50)
+	if err != nil {
+		return p, err
+	}
+	for _, r := range runs {
+		counts, err := h.svc.CountRun(ctx, r.ID)
+		if err != nil {
+			return p, err
+		}
+		p.Runs = append(p.Runs, views.RunRow{Run: r, Counts: counts})
+	}
+	return p, nil
+}
+
+func (h *Tasks) Show(c echo.Context) error {
+	p, err := h.page(c)
+	if err != nil {
+		return err
+	}
+	return web.Render(c, http.StatusOK, views.TaskShow(p))
+}
+
+// Live is the self-refreshing part of the task page.
+func (h *Tasks) Live(c echo.Context) error {
+	p, err := h.page(c)
+	if err != nil {
+		return err
+	}
+	return web.Render(c, http.StatusOK, views.TaskLive(p))
+}
+
+// action runs a task action and reports it.
+func (h *Tasks) action(do func(ctx context.Context, id uint64) error, done string) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		id, err := idParam(c, "id")
+		if err != nil {
+			return err
+		}
+		path := "/tasks/" + strconv.FormatUint(id, 10)
+		err = do(c.Request().Context(), id)
+		if errors.Is(err, models.ErrTaskState) {
+			return flashAndRedirect(c, "error", path, "Not possible now: "+strings.TrimPrefix(err.Error(), models.ErrTaskState.Error()+": ")+".")
+		}
+		if err != nil {
+			return err
+		}
+		return web.RedirectWithFlash(c, path, done)
+	}
+}
+
+func (h *Tasks) Pause() echo.HandlerFunc { return h.action(h.svc.PauseTask, "Task paused.") }
+func (h *Tasks) Resume() echo.HandlerFunc {
+	return h.action(h.svc.ResumeTask, "Task resumed: nothing already sent is sent again.")
+}
+func (h *Tasks) Cancel() echo.HandlerFunc {
+	return h.action(h.svc.CancelTask, "Task cancelled; unsent messages were cancelled.")
+}
+func (h *Tasks) End() echo.HandlerFunc {
+	return h.action(h.svc.EndRecurrence, "The task will not run again.")
+}
+
+func (h *Tasks) ResendFailed(c echo.Context) error {
+	ctx := c.Request().Context()
+	id, err := idParam(c, "id")
+	if err != nil {
+		return err
+	}
+	runID, err := idParam(c, "run")
+	if err != nil {
+		return err
+	}
+	run, err := h.svc.GetTaskRun(ctx, runID)
+	if err != nil || run.TaskID != id {
+		return models.ErrNotFound
+	}
+	n, err := h.svc.ResendFailed(ctx, runID)
+	if err != nil {
+		return err
+	}
+	return web.RedirectWithFlash(c, "/tasks/"+strconv.FormatUint(id, 10), models.Plural(n, "failed message", "failed messages")+" queued again.")
+}
