@@ -1,0 +1,93 @@
+package handlers_test
+
+import (
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/sesame-email/sesame/internal/fixtures"
+	"github.com/sesame-email/sesame/models"
+)
+
+func TestTaskFormPreflightAndActions(t *testing.T) {
+	c := newConsole(t)
+	c.user("ann@example.com", models.RoleMarketer)
+	b := c.browser()
+	b.login("ann@example.com")
+	wantStatus(t, b.get("/tasks/new"), http.StatusOK, "Not ready for a task yet")
+
+	sender := fixtures.Sender(t, c.Store, c.DNS, "news@example.test", "News")
+	tpl, err := c.Store.CreateTemplate(ctx, models.TemplateInput{Name: "City news", Subject: "News for {{city}}", HTML: "<p>Hi {{name}} in {{city}}</p>"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := fixtures.Group(t, c.Store, "Readers", 12)
+	form := url.Values{"name": {"March"}, "sender_id": {itoa(sender.ID)}, "template_id": {itoa(tpl.ID)}, "group_id": {itoa(g.ID)},
+		"unsubscribe": {"2"}, "ad_location": {"0"}, "kind": {"batch"}}
+
+	bad := cloneValues(form)
+	bad.Set("kind", "scheduled")
+	bad.Set("start_at", "2020-01-01T09:00")
+	wantStatus(t, b.post("/tasks/new", "/tasks/preflight", bad), http.StatusUnprocessableEntity, "The start time is in the past.")
+	bad.Set("kind", "recurring")
+	bad.Set("start_at", "2026-03-02T09:00")
+	bad.Set("cron_expr", "*/5 * * * *")
+	wantStatus(t, b.post("/tasks/new", "/tasks/preflight", bad), http.StatusUnprocessableEntity, "a recurring task may run at most once an hour")
+	bad = cloneValues(form)
+	bad.Set("group_id", "abc")
+	wantStatus(t, b.post("/tasks/new", "/tasks/preflight", bad), http.StatusUnprocessableEntity)
+
+	// The pre-flight page: numbers and the variable the group lacks.
+	if _, _, err := c.Store.AddSuppression(ctx, models.SuppressionInput{Value: "dest.test", Reason: models.ReasonManual}); err != nil {
+		t.Fatal(err)
+	}
+	pf := b.post("/tasks/new", "/tasks/preflight", form)
+	wantStatus(t, pf, http.StatusOK, `data-testid="preflight-recipients">12<`, `data-testid="preflight-suppressed">12 on`, "Every recipient is on the suppression list",
+		`data-testid="preflight-will-send">0<`, "{{city}}", `name="default.city"`)
+	if strings.Contains(pf.Body, `name="default.name"`) {
+		t.Error("asked for a default of a variable the group has")
+	}
+	wantStatus(t, b.post("/tasks/new", "/tasks", form), http.StatusUnprocessableEntity, "Give a default for {{city}}, or allow empty values.")
+	withDefault := cloneValues(form)
+	withDefault.Set("default.city", "Lisbon")
+	p := b.post("/tasks/new", "/tasks", withDefault)
+	if p.Status != http.StatusSeeOther {
+		t.Fatalf("create: %d\n%s", p.Status, mainContent(p.Body))
+	}
+	taskPath := p.Header.Get("Location")
+	wantStatus(t, b.get(taskPath), http.StatusOK, "Task created", `data-state="pending"`, `hx-get="`+taskPath+`/live"`)
+	wantStatus(t, b.get(taskPath+"/live"), http.StatusOK, `id="task-live"`)
+	wantStatus(t, b.get("/tasks"), http.StatusOK, "March")
+
+	// Actions and their state rules.
+	wantStatus(t, b.post(taskPath, taskPath+"/end", nil), http.StatusSeeOther)
+	wantStatus(t, b.get(taskPath), http.StatusOK, "Not possible now: only a recurring task that has not ended can be ended.")
+	wantStatus(t, b.post(taskPath, taskPath+"/pause", nil), http.StatusSeeOther)
+	wantStatus(t, b.get(taskPath), http.StatusOK, "Task paused.", `data-state="paused"`, `data-testid="task-resume"`)
+	wantStatus(t, b.post(taskPath, taskPath+"/resume", nil), http.StatusSeeOther)
+	wantStatus(t, b.post(taskPath, taskPath+"/cancel", nil), http.StatusSeeOther)
+	wantStatus(t, b.get(taskPath), http.StatusOK, "Task cancelled", `data-state="cancelled"`)
+	if strings.Contains(b.get(taskPath).Body, `data-testid="task-pause"`) {
+		t.Error("a cancelled task offers pause")
+	}
+	task, _ := c.Store.GetTask(ctx, mustID(t, taskPath))
+	if task.VariableDefaults != `{"city":"Lisbon"}` {
+		t.Errorf("defaults stored as %s", task.VariableDefaults)
+	}
+
+	// Duplicate copies the form.
+	wantStatus(t, b.get("/tasks/new?from="+itoa(task.ID)), http.StatusOK, `value="March (copy)"`)
+	wantStatus(t, b.post(taskPath, taskPath+"/runs/999/resend", nil), http.StatusNotFound)
+	wantStatus(t, b.get("/tasks/999"), http.StatusNotFound)
+}
+
+func mustID(t *testing.T, path string) uint64 {
+	t.Helper()
+	id, err := strconv.ParseUint(path[strings.LastIndexByte(path, '/')+1:], 10, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
