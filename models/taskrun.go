@@ -173,6 +173,9 @@ func (s *Store) MaterialiseRun(ctx context.Context, runID uint64, batch int) (bo
 		cols := map[string]any{"materialised_through": through, "requested": gorm.Expr("requested + ?", res.RowsAffected)}
 		if done {
 			cols["status"] = RunSending
+			if err := markSuppressed(tx, run.ID, now, sender.Domain.Name); err != nil {
+				return err
+			}
 		}
 		return tx.Model(&TaskRun{ID: run.ID}).Updates(cols).Error
 	})
@@ -187,23 +190,35 @@ func failRun(tx *gorm.DB, run *TaskRun, task *Task, reason string, now time.Time
 }
 
 // materialiseSQL copies a slice of the group into the queue in one
-// statement, so a million recipients never pass through Go. A recipient on
-// the suppression list (address or domain, unexpired, for every sender or
-// this sender's domain) gets a suppressed message, so the run's counts say
-// who was skipped.
+// statement, so a million recipients never pass through Go.
 func (s *Store) materialiseSQL() string {
-	uid, domain := "lower(hex(randomblob(16)))", s.recipientDomainSQL()
+	uid := "lower(hex(randomblob(16)))"
 	if s.dialect == Postgres {
 		uid = "replace(gen_random_uuid()::text, '-', '')"
 	}
-	suppressed := s.suppressedRecipientSQL()
 	return `INSERT INTO messages (uid, content_id, variables, domain_id, from_email, from_name, recipient, recipient_domain, task_id, run_id,
 		transactional, status, attempts, next_attempt_at, lease_owner, last_reply, source_ip, sent_on, created_at, updated_at)
-	SELECT ` + uid + `, ?, r.variables, ?, ?, ?, r.email, ` + domain + `, ?, ?, FALSE,
-		CASE WHEN ` + suppressed + ` THEN 'suppressed' ELSE 'queued' END, 0, ?, '',
-		CASE WHEN ` + suppressed + ` THEN 'not sent: on the suppression list' ELSE '' END, '', '', ?, ?
+	SELECT ` + uid + `, ?, r.variables, ?, ?, ?, r.email, ` + s.recipientDomainSQL() + `, ?, ?, FALSE, 'queued', 0, ?, '', '', '', '', ?, ?
 	FROM recipients r WHERE r.group_id = ? AND r.id > ? AND r.id <= ?
 	ON CONFLICT (run_id, recipient) WHERE run_id IS NOT NULL DO NOTHING`
+}
+
+// markSuppressed marks the queued messages of a run whose recipients are on
+// the suppression list, so the run's counts say who was skipped (the engine
+// would skip them anyway). Each statement is driven from the suppression
+// list, which is small next to a group; the domain one runs only when some
+// whole domain is suppressed.
+func markSuppressed(tx *gorm.DB, runID uint64, now time.Time, senderDomain string) error {
+	const active = `(expires_at IS NULL OR expires_at > ?) AND (scope_domain = '' OR scope_domain = ?)`
+	const set = `UPDATE messages SET status = 'suppressed', last_reply = 'not sent: on the suppression list' WHERE run_id = ? AND status = 'queued' AND `
+	if err := tx.Exec(set+`recipient IN (SELECT value FROM suppressions WHERE kind = 'address' AND `+active+`)`, runID, now, senderDomain).Error; err != nil {
+		return err
+	}
+	var domains int64
+	if err := tx.Model(&Suppression{}).Where("kind = 'domain' AND "+active, now, senderDomain).Limit(1).Count(&domains).Error; err != nil || domains == 0 {
+		return err
+	}
+	return tx.Exec(set+`recipient_domain IN (SELECT value FROM suppressions WHERE kind = 'domain' AND `+active+`)`, runID, now, senderDomain).Error
 }
 
 // recipientDomainSQL is the domain of recipient r's address.
@@ -223,11 +238,8 @@ func (s *Store) suppressedRecipientSQL() string {
 }
 
 func (s *Store) materialiseArgs(run *TaskRun, task *Task, sender *SenderAddress, upTo uint64, now time.Time) []any {
-	scope := sender.Domain.Name
 	return []any{*run.ContentID, sender.DomainID, sender.Email, sender.DisplayName, task.ID, run.ID,
-		now, scope, // the status's suppression check
-		now,        // next_attempt_at
-		now, scope, // the reply's suppression check
+		now,      // next_attempt_at
 		now, now, // created_at, updated_at
 		*task.GroupID, run.MaterialisedThrough, upTo}
 }

@@ -21,7 +21,7 @@ import (
 var ctx = context.Background()
 
 type taskFixture struct {
-	t      *testing.T
+	t      testing.TB
 	st     *models.Store
 	clock  *clocktest.Clock
 	runner *scheduler.TaskRunner
@@ -34,7 +34,7 @@ func newTaskFixture(t *testing.T, start time.Time, recipients int) *taskFixture 
 	return newTaskFixtureWith(t, cfg, clocktest.New(start), recipients)
 }
 
-func newTaskFixtureWith(t *testing.T, cfg models.StoreConfig, clock *clocktest.Clock, recipients int) *taskFixture {
+func newTaskFixtureWith(t testing.TB, cfg models.StoreConfig, clock *clocktest.Clock, recipients int) *taskFixture {
 	t.Helper()
 	cfg.Clock = clock
 	st := testdb.OpenConfig(t, cfg)

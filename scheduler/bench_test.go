@@ -1,0 +1,86 @@
+package scheduler_test
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sesame-email/sesame/internal/clocktest"
+	"github.com/sesame-email/sesame/internal/testdb"
+	"github.com/sesame-email/sesame/models"
+)
+
+// BenchmarkMaterialise1M queues one run for a group of 1,000,000 recipients
+// (SESAME_BENCH_RECIPIENTS to change), each with 3 variables, and reports
+// messages/s and the process's peak RSS.
+func BenchmarkMaterialise1M(b *testing.B) {
+	n := 1_000_000
+	if v, err := strconv.Atoi(os.Getenv("SESAME_BENCH_RECIPIENTS")); err == nil && v > 0 {
+		n = v
+	}
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		f := newTaskFixtureWith(b, testdb.Config(b), clocktest.New(time.Now()), 0)
+		g, err := f.st.CreateGroup(ctx, models.GroupInput{Name: "Million"})
+		if err != nil {
+			b.Fatal(err)
+		}
+		for start := 0; start < n; start += 5000 {
+			rows := make([]models.RecipientInput, 0, 5000)
+			for j := start; j < min(start+5000, n); j++ {
+				rows = append(rows, models.RecipientInput{Email: "user" + strconv.Itoa(j) + "@dest.test",
+					Variables: map[string]string{"name": "User " + strconv.Itoa(j), "city": "Lisbon", "plan": "gold"}})
+			}
+			if _, err := f.st.AddRecipients(ctx, g.ID, rows); err != nil {
+				b.Fatal(err)
+			}
+		}
+		task, err := f.st.CreateTask(ctx, models.TaskInput{Name: "Big", SenderID: f.base.SenderID, TemplateID: f.base.TemplateID,
+			GroupID: g.ID, Kind: models.TaskBatch, TimeZone: "UTC"}, time.Time{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		run, _, err := f.st.FireRun(ctx, task, task.StartAt, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		start := time.Now()
+		b.StartTimer()
+		for {
+			done, err := f.st.MaterialiseRun(ctx, run.ID, f.runner.Batch)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if done {
+				break
+			}
+		}
+		b.StopTimer()
+		elapsed := time.Since(start)
+		counts, _ := f.st.CountRun(ctx, run.ID)
+		if counts.Total() != int64(n) {
+			b.Fatalf("%d messages for %d recipients", counts.Total(), n)
+		}
+		b.ReportMetric(float64(n)/elapsed.Seconds(), "msgs/s")
+		b.ReportMetric(peakRSSMB(), "peak-RSS-MB")
+	}
+}
+
+// peakRSSMB is VmHWM, the process's resident-set high-water mark.
+func peakRSSMB() float64 {
+	status, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(status), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			var kb float64
+			fmt.Sscanf(strings.TrimSpace(rest), "%f", &kb)
+			return kb / 1024
+		}
+	}
+	return 0
+}
