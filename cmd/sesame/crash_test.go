@@ -157,3 +157,74 @@ func waitFor(t *testing.T, limit time.Duration, cond func() bool) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// A `sesame serve` killed with SIGKILL while it queues a large run resumes
+// where it stopped when restarted: every recipient gets exactly one message.
+func TestCrashDuringMaterialisation(t *testing.T) {
+	bin := buildSesame(t)
+	dbcfg := testdb.Config(t)
+	dns := dnstest.Start(t)
+	cfg := Config{DataDir: dbcfg.DataDir, DatabaseURL: dbcfg.DatabaseURL, SecretKey: strings.Repeat("crash-test-key-", 4), BounceHost: testdb.BounceHost}
+	st, err := models.Open(context.Background(), cfg.storeConfig(slog.New(slog.DiscardHandler), models.SystemClock{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if _, err := st.Migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	sender := fixtures.Sender(t, st, dns, "news@crash.test", "Crash Test")
+	tpl := fixtures.Template(t, st, "Crash")
+	const total = 30_000
+	g := fixtures.Group(t, st, "Many", total)
+	task, err := st.CreateTask(context.Background(), models.TaskInput{Name: "Big", SenderID: sender.ID, TemplateID: tpl.ID, GroupID: g.ID,
+		Kind: models.TaskBatch, TimeZone: "UTC"}, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := append(os.Environ(),
+		"SESAME_DATA_DIR="+dbcfg.DataDir, "DATABASE_URL="+dbcfg.DatabaseURL, "SESAME_SECRET_KEY="+cfg.SecretKey,
+		"SESAME_HTTP_ADDR=127.0.0.1:0", "SESAME_SMTP_ADDR=127.0.0.1:0", "SESAME_DNS_RESOLVER="+dns.Addr,
+		"SESAME_BOUNCE_HOST="+testdb.BounceHost, "SESAME_DELIVERY=sandbox")
+	start := func() *exec.Cmd {
+		cmd := exec.Command(bin, "serve")
+		cmd.Env = env
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
+			if cmd.ProcessState == nil {
+				cmd.Process.Kill()
+				cmd.Wait()
+			}
+		})
+		return cmd
+	}
+	runOf := func() *models.TaskRun {
+		runs, err := st.TaskRuns(context.Background(), task.ID, 1)
+		if err != nil || len(runs) == 0 {
+			return nil
+		}
+		return &runs[0]
+	}
+
+	child := start()
+	waitFor(t, 60*time.Second, func() bool { r := runOf(); return r != nil && r.MaterialisedThrough > 0 })
+	child.Process.Signal(syscall.SIGKILL)
+	child.Wait()
+	if r := runOf(); r.Status != models.RunMaterialising {
+		t.Fatalf("the kill came too late: run is %s", r.Status)
+	}
+
+	child = start()
+	waitFor(t, 120*time.Second, func() bool { r := runOf(); return r != nil && r.Status != models.RunMaterialising })
+	child.Process.Signal(syscall.SIGTERM)
+	if err := child.Wait(); err != nil {
+		t.Errorf("graceful shutdown: %v", err)
+	}
+	r := runOf()
+	counts, err := st.CountRun(context.Background(), r.ID)
+	if err != nil || counts.Total() != total || r.Requested != total {
+		t.Fatalf("after the restart: %d messages, requested %d, for %d recipients (%v)", counts.Total(), r.Requested, total, err)
+	}
+}
