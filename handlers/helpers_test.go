@@ -3,6 +3,7 @@ package handlers_test
 import (
 	"context"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -38,6 +39,7 @@ type console struct {
 	Clock *clocktest.Clock
 	Web   *web.Server
 	DNS   *dnstest.Server
+	Links *mailer.Links
 }
 
 func newConsole(t *testing.T) *console {
@@ -58,11 +60,17 @@ func newConsole(t *testing.T) *console {
 	if err != nil {
 		t.Fatal(err)
 	}
+	links := mailer.NewLinks("http://localhost:8080", []byte("test link key"))
+	tracker := mailer.NewTracker(st, slog.New(slog.DiscardHandler), 10*time.Millisecond)
+	trackCtx, stopTracker := context.WithCancel(context.Background())
+	tracked := make(chan struct{})
+	go func() { tracker.Run(trackCtx); close(tracked) }()
+	t.Cleanup(func() { stopTracker(); <-tracked })
 	handlers.Mount(srv, handlers.Deps{Store: st, Tasks: scheduler.Tasks{Store: st}, DNS: resolver, Delivery: "sandbox",
-		Builder: mailer.NewBuilder(mailer.NewLinks("http://localhost:8080", []byte("test link key")))})
+		Builder: mailer.NewBuilder(links), Links: links, Tracker: tracker})
 	ts := httptest.NewServer(srv)
 	t.Cleanup(ts.Close)
-	return &console{t: t, URL: ts.URL, Store: st, Clock: clock, Web: srv, DNS: dns}
+	return &console{t: t, URL: ts.URL, Store: st, Clock: clock, Web: srv, DNS: dns, Links: links}
 }
 
 // resolver asks the console's test DNS server.

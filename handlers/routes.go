@@ -15,6 +15,8 @@ type Deps struct {
 	DNS      models.DNSLookup
 	Builder  *mailer.Builder // rebuilds queued messages for display
 	Delivery string          // SESAME_DELIVERY, for the sandbox page
+	Links    *mailer.Links   // checks the tokens of tracking and unsubscribe links
+	Tracker  EngagementRecorder
 }
 
 // Mount registers every console route on srv, each with its access rule.
@@ -24,6 +26,14 @@ func Mount(srv *web.Server, d Deps) {
 		get  = http.MethodGet
 		post = http.MethodPost
 	)
+	tracking := NewTracking(d.Links, d.Tracker, store, store.Clock())
+	for _, m := range []string{http.MethodGet, http.MethodHead} {
+		srv.Add(m, "/t/o/:token", tracking.Open, web.Signed)
+		srv.Add(m, "/t/c/:token", tracking.Click, web.Signed)
+	}
+	srv.Add(get, "/u/:token", tracking.UnsubscribeForm, web.Signed)
+	srv.Add(post, "/u/:token", tracking.Unsubscribe, web.Signed)
+
 	auth := NewAuth(store, srv)
 	srv.Add(get, "/login", auth.Form, web.Public)
 	srv.Add(post, "/login", auth.Login, web.Public)

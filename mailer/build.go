@@ -133,6 +133,12 @@ func (b *Builder) writeMIME(w io.Writer, o *Outgoing) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	if rendered.HTML != "" && c.TrackClicks {
+		rendered.HTML = rewriteLinks(rendered.HTML, func(target string) string { return b.links.ClickURL(m.UID, target) }, unsubscribe)
+	}
+	if rendered.HTML != "" && c.TrackOpens {
+		rendered.HTML = appendBeforeBodyEnd(rendered.HTML, pixelTag(b.links.OpenURL(m.UID)))
+	}
 	if footer := unsubscribeFooter(c.Unsubscribe); footer != nil {
 		rendered.Text += "\r\n\r\n" + footer.text + ": " + unsubscribe + "\r\n"
 		if rendered.HTML != "" {

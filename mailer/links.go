@@ -24,6 +24,8 @@ func NewLinks(publicURL string, key []byte) *Links {
 // purpose is worthless for another.
 const (
 	linkUnsubscribe = 'u'
+	linkOpen        = 'o'
+	linkClick       = 'c'
 )
 
 var tokenEncoding = base64.RawURLEncoding
@@ -62,4 +64,31 @@ func (l *Links) UnsubscribeURL(messageUID string) string {
 // ParseUnsubscribe returns the message an unsubscribe token was made for.
 func (l *Links) ParseUnsubscribe(token string) (string, bool) {
 	return l.verify(linkUnsubscribe, token)
+}
+
+// OpenURL is the tracking pixel of a message.
+func (l *Links) OpenURL(messageUID string) string {
+	return l.base + "/t/o/" + l.token(linkOpen, messageUID) + ".gif"
+}
+
+// ParseOpen returns the message an open token was made for.
+func (l *Links) ParseOpen(token string) (string, bool) {
+	return l.verify(linkOpen, strings.TrimSuffix(token, ".gif"))
+}
+
+// ClickURL wraps a link of a message. The token carries the original URL
+// and is signed with the message, so the redirect can only lead where the
+// message's own link led.
+func (l *Links) ClickURL(messageUID, target string) string {
+	return l.base + "/t/c/" + l.token(linkClick, messageUID+" "+target)
+}
+
+// ParseClick returns the message and original URL of a click token.
+func (l *Links) ParseClick(token string) (uid, target string, ok bool) {
+	payload, ok := l.verify(linkClick, token)
+	if !ok {
+		return "", "", false
+	}
+	uid, target, ok = strings.Cut(payload, " ")
+	return uid, target, ok
 }

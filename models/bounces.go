@@ -157,6 +157,15 @@ func (s *Store) recordReport(ctx context.Context, ref MessageRef, kind reportKin
 // countAndSuppress adds a hard bounce or complaint to the warm-up count of
 // a bulk message's day and suppresses its recipient.
 func countAndSuppress(tx *gorm.DB, m *Message, column string, in SuppressionInput, now time.Time) error {
+	stats := statsBatch{}
+	if column == "complained" {
+		stats.add(now, m, statComplained)
+	} else {
+		stats.add(now, m, statBounced)
+	}
+	if err := stats.write(tx); err != nil {
+		return err
+	}
 	if m.SentOn != "" {
 		if err := countWarmupOutcome(tx, m, column); err != nil {
 			return err

@@ -28,7 +28,7 @@ type EnqueueRequest struct {
 var ErrDomainNotVerified = errors.New("the sender's domain is not verified")
 
 // messageColumns is how many values an inserted message row binds.
-const messageColumns = 23
+const messageColumns = 27
 
 // Enqueue stores a send request durably: its content and one queued message
 // per recipient, in one transaction, before anyone is told it was accepted.
@@ -51,10 +51,11 @@ func (s *Store) Enqueue(ctx context.Context, req EnqueueRequest) ([]Message, err
 			verr.Add("to", to.Email+" "+err.Error()+".")
 			continue
 		}
+		domain := email[strings.LastIndexByte(email, '@')+1:]
 		msgs = append(msgs, Message{
 			UID: NewMessageUID(), Variables: EncodeVariables(to.Variables), DomainID: req.Sender.DomainID,
 			FromEmail: req.Sender.Email, FromName: req.Sender.DisplayName,
-			Recipient: email, RecipientDomain: email[strings.LastIndexByte(email, '@')+1:],
+			Recipient: email, RecipientDomain: domain, Provider: Provider(domain),
 			TaskID: req.TaskID, RunID: req.RunID, Transactional: req.Transactional,
 			Status: StatusQueued, NextAttemptAt: now, CreatedAt: now, UpdatedAt: now,
 		})
@@ -68,10 +69,15 @@ func (s *Store) Enqueue(ctx context.Context, req EnqueueRequest) ([]Message, err
 		if err := tx.Create(&content).Error; err != nil {
 			return err
 		}
+		stats := statsBatch{}
 		for i := range msgs {
 			msgs[i].ContentID = content.ID
+			stats.add(now, &msgs[i], statRequested)
 		}
-		return tx.CreateInBatches(&msgs, s.rowsPerStatement(messageColumns)).Error
+		if err := tx.CreateInBatches(&msgs, s.rowsPerStatement(messageColumns)).Error; err != nil {
+			return err
+		}
+		return stats.write(tx)
 	})
 	if err != nil {
 		return nil, err

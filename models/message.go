@@ -81,6 +81,8 @@ type MessageContent struct {
 	ExtraHeaders string // JSON object of additional headers
 	Attachments  string // JSON array of attachments
 	Unsubscribe  string // "" or "0": no footer link; else Tencent's language code
+	TrackOpens   bool
+	TrackClicks  bool
 	// VariableDefaults (JSON) fill in template variables a recipient lacks.
 	VariableDefaults string
 	TemplateID       *uint64
@@ -98,6 +100,7 @@ type Message struct {
 	FromName        string
 	Recipient       string
 	RecipientDomain string
+	Provider        string // the recipient's mailbox provider, for statistics
 	TaskID          *uint64
 	RunID           *uint64
 	Transactional   bool
@@ -112,6 +115,10 @@ type Message struct {
 	CreatedAt       time.Time
 	UpdatedAt       time.Time
 	DeliveredAt     *time.Time
+	// The first human open and click, and the unsubscribe, if any.
+	OpenedAt       *time.Time
+	ClickedAt      *time.Time
+	UnsubscribedAt *time.Time
 }
 
 // MessageEvent is one step of a message's life: queued, attempt outcomes,
@@ -123,6 +130,11 @@ type MessageEvent struct {
 	At        time.Time
 	Detail    string
 	SourceIP  string `gorm:"column:source_ip"`
+	// Engagement events: the link, and who asked.
+	URL       string `gorm:"column:url"`
+	UserAgent string
+	ClientIP  string `gorm:"column:client_ip"`
+	Machine   bool   // a privacy proxy or link scanner, not a person
 }
 
 // SandboxMessage is a message the sandbox transport kept instead of sending.

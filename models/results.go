@@ -41,7 +41,9 @@ func (s *Store) RecordResults(ctx context.Context, owner string, results []Deliv
 		}
 		events := make([]MessageEvent, 0, len(results))
 		var sandbox []SandboxMessage
+		stats := statsBatch{}
 		for _, r := range results {
+			countResult(stats, now, r)
 			events = append(events, MessageEvent{MessageID: r.Message.ID, Type: string(r.Status), At: now, Detail: truncate(r.Reply, 1000), SourceIP: r.Message.SourceIP})
 			if r.Sandbox != nil {
 				id := r.Message.ID
@@ -64,7 +66,7 @@ func (s *Store) RecordResults(ctx context.Context, owner string, results []Deliv
 				}
 			}
 		}
-		return nil
+		return stats.write(tx)
 	})
 	if err != nil {
 		return err
@@ -78,6 +80,26 @@ func (s *Store) RecordResults(ctx context.Context, owner string, results []Deliv
 		}
 	}
 	return nil
+}
+
+// countResult adds an attempt's outcome to the rollup: a message is
+// accepted at its first attempt that reached a receiver or failed there.
+func countResult(stats statsBatch, now time.Time, r DeliveryResult) {
+	m := r.Message
+	switch r.Status {
+	case StatusDelivered, StatusDeferred, StatusBounced:
+		if m.Attempts == 1 {
+			stats.add(now, m, statAccepted)
+		}
+	}
+	switch r.Status {
+	case StatusDelivered:
+		stats.add(now, m, statDelivered)
+	case StatusDeferred:
+		stats.add(now, m, statDeferred)
+	case StatusBounced:
+		stats.add(now, m, statBounced)
+	}
 }
 
 // countWarmupOutcome adds a hard bounce or complaint to the usage of the

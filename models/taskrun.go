@@ -159,9 +159,21 @@ func (s *Store) MaterialiseRun(ctx context.Context, runID uint64, batch int) (bo
 			done = true
 			upTo = ^uint64(0) >> 1
 		}
+		var before uint64
+		if err := tx.Model(&Message{}).Select("COALESCE(MAX(id), 0)").Scan(&before).Error; err != nil {
+			return err
+		}
 		res := tx.Exec(s.materialiseSQL(), s.materialiseArgs(&run, &task, &sender, upTo, now)...)
 		if res.Error != nil {
 			return res.Error
+		}
+		// The batch's rows are this run's messages after before: count them
+		// as requested in the rollup, per provider.
+		if err := tx.Exec(`INSERT INTO stats_hourly (hour, domain_id, provider, task_id, requested)
+			SELECT ?, ?, provider, ?, COUNT(*) FROM messages WHERE id > ? AND run_id = ? GROUP BY provider
+			ON CONFLICT (hour, domain_id, provider, task_id) DO UPDATE SET requested = stats_hourly.requested + excluded.requested`,
+			now.Truncate(time.Hour), sender.DomainID, task.ID, before, run.ID).Error; err != nil {
+			return err
 		}
 		through := upTo
 		if done {
@@ -196,9 +208,9 @@ func (s *Store) materialiseSQL() string {
 	if s.dialect == Postgres {
 		uid = "replace(gen_random_uuid()::text, '-', '')"
 	}
-	return `INSERT INTO messages (uid, content_id, variables, domain_id, from_email, from_name, recipient, recipient_domain, task_id, run_id,
+	return `INSERT INTO messages (uid, content_id, variables, domain_id, from_email, from_name, recipient, recipient_domain, provider, task_id, run_id,
 		transactional, status, attempts, next_attempt_at, lease_owner, last_reply, source_ip, sent_on, created_at, updated_at)
-	SELECT ` + uid + `, ?, r.variables, ?, ?, ?, r.email, ` + s.recipientDomainSQL() + `, ?, ?, FALSE, 'queued', 0, ?, '', '', '', '', ?, ?
+	SELECT ` + uid + `, ?, r.variables, ?, ?, ?, r.email, ` + s.recipientDomainSQL() + `, ` + providerSQL(s.recipientDomainSQL()) + `, ?, ?, FALSE, 'queued', 0, ?, '', '', '', '', ?, ?
 	FROM recipients r WHERE r.group_id = ? AND r.id > ? AND r.id <= ?
 	ON CONFLICT (run_id, recipient) WHERE run_id IS NOT NULL DO NOTHING`
 }

@@ -36,6 +36,7 @@ type app struct {
 	links   *mailer.Links
 	engine  *mailer.Engine
 	tasks   *scheduler.TaskRunner
+	tracker *mailer.Tracker
 	smtp    *smtpd.Server
 	web     *web.Server
 	workers sync.WaitGroup
@@ -84,10 +85,12 @@ func newApp(ctx context.Context, cfg Config, log *slog.Logger, clock models.Cloc
 		BounceHost: cfg.BounceHost,
 		Retry:      mailer.RetryPolicy{Schedule: mailer.DefaultRetryPolicy.Schedule, MaxAge: cfg.MaxRetryAge},
 	})
-	handlers.Mount(srv, handlers.Deps{Store: st, Tasks: scheduler.Tasks{Store: st}, DNS: resolver, Builder: builder, Delivery: cfg.Delivery})
+	tracker := mailer.NewTracker(st, log, time.Second)
+	handlers.Mount(srv, handlers.Deps{Store: st, Tasks: scheduler.Tasks{Store: st}, DNS: resolver, Builder: builder, Delivery: cfg.Delivery,
+		Links: links, Tracker: tracker})
 	smtpServer := smtpd.New(st, log, smtpd.Config{Hostname: cfg.BounceHost})
 	tasks := scheduler.NewTaskRunner(st, clock, log, owner, cfg.TaskGrace)
-	return &app{cfg: cfg, log: log, clock: clock, store: st, dns: resolver, links: links, engine: engine, smtp: smtpServer, tasks: tasks, web: srv}, nil
+	return &app{cfg: cfg, log: log, clock: clock, store: st, dns: resolver, links: links, engine: engine, smtp: smtpServer, tasks: tasks, tracker: tracker, web: srv}, nil
 }
 
 // leaseOwner names this process in the leases it takes on messages.
@@ -113,6 +116,7 @@ func (a *app) startBackground(ctx context.Context, smtpLn net.Listener) {
 		}
 	})
 	a.workers.Go(func() { _ = a.tasks.Run(ctx, 2*time.Second) })
+	a.workers.Go(func() { _ = a.tracker.Run(ctx) })
 	a.workers.Go(func() {
 		if err := a.smtp.Serve(ctx, smtpLn); err != nil {
 			a.log.Error("SMTP server stopped", "err", err)

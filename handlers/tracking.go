@@ -1,0 +1,115 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/sesame-email/sesame/mailer"
+	"github.com/sesame-email/sesame/models"
+	"github.com/sesame-email/sesame/views"
+	"github.com/sesame-email/sesame/web"
+)
+
+// EngagementRecorder takes opens and clicks (buffered, written in batches).
+type EngagementRecorder interface {
+	Record(e models.Engagement)
+}
+
+// UnsubscribeService applies unsubscribes.
+type UnsubscribeService interface {
+	GetMessageByUID(ctx context.Context, uid string) (*models.Message, error)
+	Unsubscribe(ctx context.Context, uid, via string) (bool, error)
+}
+
+// Tracking serves the links Sesame puts into mail: the open pixel, click
+// redirects and unsubscribe pages. They are public, and trust nothing but
+// the signed token in their path.
+type Tracking struct {
+	links   *mailer.Links
+	tracker EngagementRecorder
+	svc     UnsubscribeService
+	clock   models.Clock
+}
+
+// NewTracking builds the tracking handlers.
+func NewTracking(links *mailer.Links, tracker EngagementRecorder, svc UnsubscribeService, clock models.Clock) *Tracking {
+	return &Tracking{links: links, tracker: tracker, svc: svc, clock: clock}
+}
+
+// pixel is a transparent 1×1 GIF.
+var pixel = []byte("GIF89a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\x00\x00\x00!\xf9\x04\x01\x00\x00\x00\x00,\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;")
+
+func (h *Tracking) engagement(c echo.Context, uid string, kind models.EngagementKind, url string) models.Engagement {
+	r := c.Request()
+	return models.Engagement{UID: uid, Kind: kind, URL: url, At: h.clock.Now(), UserAgent: r.UserAgent(), ClientIP: c.RealIP(),
+		Prefetch: r.Method == http.MethodHead}
+}
+
+// Open answers every request with the pixel, and counts the valid ones.
+func (h *Tracking) Open(c echo.Context) error {
+	if uid, ok := h.links.ParseOpen(c.Param("token")); ok {
+		h.tracker.Record(h.engagement(c, uid, models.EngagementOpen, ""))
+	}
+	hdr := c.Response().Header()
+	hdr.Set("Cache-Control", "no-store, max-age=0")
+	return c.Blob(http.StatusOK, "image/gif", pixel)
+}
+
+// Click counts a click and sends the browser to the link's original URL.
+// A token that does not verify gets the 404 page: never an open redirect.
+func (h *Tracking) Click(c echo.Context) error {
+	uid, target, ok := h.links.ParseClick(c.Param("token"))
+	if !ok || !(strings.HasPrefix(target, "https://") || strings.HasPrefix(target, "http://")) {
+		return models.ErrNotFound
+	}
+	h.tracker.Record(h.engagement(c, uid, models.EngagementClick, target))
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return c.Redirect(http.StatusFound, target)
+}
+
+// UnsubscribeForm asks before unsubscribing: link scanners follow GET
+// links, so a GET never unsubscribes.
+func (h *Tracking) UnsubscribeForm(c echo.Context) error {
+	m, err := h.message(c)
+	if err != nil {
+		return err
+	}
+	return web.Render(c, http.StatusOK, views.UnsubscribePage(views.UnsubscribeForm{Token: c.Param("token"), Email: m.Recipient, Done: m.UnsubscribedAt != nil}))
+}
+
+// Unsubscribe is both the page's button and RFC 8058's one-click POST,
+// which comes without cookies or CSRF token and wants a plain 200.
+func (h *Tracking) Unsubscribe(c echo.Context) error {
+	m, err := h.message(c)
+	if err != nil {
+		return err
+	}
+	oneClick := c.FormValue("List-Unsubscribe") == "One-Click"
+	via := "unsubscribe page"
+	if oneClick {
+		via = "one-click (RFC 8058)"
+	}
+	if _, err := h.svc.Unsubscribe(c.Request().Context(), m.UID, via); err != nil {
+		return err
+	}
+	if oneClick {
+		return c.String(http.StatusOK, "unsubscribed\n")
+	}
+	return web.Render(c, http.StatusOK, views.UnsubscribePage(views.UnsubscribeForm{Email: m.Recipient, Done: true}))
+}
+
+func (h *Tracking) message(c echo.Context) (*models.Message, error) {
+	uid, ok := h.links.ParseUnsubscribe(c.Param("token"))
+	if !ok {
+		return nil, models.ErrNotFound
+	}
+	m, err := h.svc.GetMessageByUID(c.Request().Context(), uid)
+	if errors.Is(err, models.ErrNotFound) {
+		return nil, models.ErrNotFound
+	}
+	return m, err
+}

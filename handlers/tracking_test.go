@@ -1,0 +1,196 @@
+package handlers_test
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sesame-email/sesame/internal/fixtures"
+	"github.com/sesame-email/sesame/mailer"
+	"github.com/sesame-email/sesame/models"
+)
+
+// trackedMessage sends one tracked message through the sandbox and returns
+// it with the HTML as delivered.
+func trackedMessage(t *testing.T, c *console, sender *models.SenderAddress, to string) (*models.Message, string) {
+	t.Helper()
+	msgs, err := c.Store.Enqueue(ctx, models.EnqueueRequest{Sender: sender, Content: models.MessageContent{
+		Subject: "Hi", HTML: `<html><body><p>Hi</p><a href="https://shop.test/sale?x=1&amp;y=2">Sale</a> <a href="mailto:a@b.test">mail</a></body></html>`,
+		Unsubscribe: "2", TrackOpens: true, TrackClicks: true}, To: []models.Addressee{{Email: to}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := mailer.NewEngine(c.Store, mailer.Sandbox{}, mailer.NewBuilder(c.Links), c.Clock, slog.New(slog.DiscardHandler), mailer.EngineConfig{Owner: "t"})
+	if err := e.RunUntilIdle(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	box, _ := c.Store.SandboxPage(ctx, 0, 1)
+	kept, _ := c.Store.GetSandboxMessage(ctx, box[0].ID)
+	parsed, err := mailer.ParseMessage(kept.Raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, _ := c.Store.GetMessageByUID(ctx, msgs[0].UID)
+	return m, parsed.HTML
+}
+
+var (
+	pixelURL = regexp.MustCompile(`<img src="http://localhost:8080(/t/o/[^"]+)"`)
+	clickURL = regexp.MustCompile(`href="http://localhost:8080(/t/c/[^"]+)">Sale`)
+	unsubURL = regexp.MustCompile(`href="http://localhost:8080(/u/[^"]+)"`)
+)
+
+func (b *browser) fetch(method, path, ua string) page {
+	b.t.Helper()
+	req, _ := http.NewRequest(method, b.c.URL+path, nil)
+	req.Header.Set("User-Agent", ua)
+	return b.do(req)
+}
+
+const person = "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Safari/605.1.15"
+
+func waitForEvents(t *testing.T, c *console, m *models.Message, n int) []models.MessageEvent {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		evs, _ := c.Store.MessageEvents(ctx, m.ID)
+		var eng []models.MessageEvent
+		for _, e := range evs {
+			if e.Type == "opened" || e.Type == "clicked" {
+				eng = append(eng, e)
+			}
+		}
+		if len(eng) >= n || time.Now().After(deadline) {
+			return eng
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func TestOpenAndClickTracking(t *testing.T) {
+	c := newConsole(t)
+	sender := fixtures.Sender(t, c.Store, c.DNS, "news@example.test", "News")
+	m, html := trackedMessage(t, c, sender, "ann@dest.test")
+	pixel, click := pixelURL.FindStringSubmatch(html), clickURL.FindStringSubmatch(html)
+	if pixel == nil || click == nil || !strings.Contains(html, `href="mailto:a@b.test"`) {
+		t.Fatalf("tracking not in the message:\n%s", html)
+	}
+	if strings.Contains(html, "/t/c/") && unsubURL.FindStringSubmatch(html) == nil {
+		t.Errorf("the unsubscribe link was wrapped:\n%s", html)
+	}
+	b := c.browser()
+
+	// A scanner fetches everything the moment it arrives: stored, not counted.
+	p := b.fetch(http.MethodGet, pixel[1], "Mozilla/5.0 (compatible; Barracuda Sentinel)")
+	if p.Status != http.StatusOK || p.Header.Get("Content-Type") != "image/gif" {
+		t.Fatalf("pixel: %d %s", p.Status, p.Header.Get("Content-Type"))
+	}
+	c.Clock.Advance(time.Minute)
+	p = b.fetch(http.MethodGet, click[1], person)
+	if p.Status != http.StatusFound || p.Header.Get("Location") != "https://shop.test/sale?x=1&y=2" {
+		t.Fatalf("click: %d %s", p.Status, p.Header.Get("Location"))
+	}
+	b.fetch(http.MethodGet, pixel[1], person)
+	b.fetch(http.MethodGet, pixel[1], person) // a second open: one unique
+	evs := waitForEvents(t, c, m, 4)
+	machines := 0
+	for _, e := range evs {
+		if e.Machine {
+			machines++
+		}
+	}
+	if len(evs) != 4 || machines != 1 {
+		t.Fatalf("%d events, %d machine: %+v", len(evs), machines, evs)
+	}
+	got, _ := c.Store.GetMessageByUID(ctx, m.UID)
+	if got.OpenedAt == nil || got.ClickedAt == nil {
+		t.Errorf("first open and click not marked: %+v", got)
+	}
+	days, _ := c.Store.DailyVolumes(ctx, c.Clock.Now(), c.Clock.Now(), time.UTC, models.StatsFilter{})
+	total := models.Totals(days)
+	if total.Opened != 1 || total.Clicked != 1 || total.Delivered != 1 || total.Requested != 1 || total.Accepted != 1 {
+		t.Errorf("rollup %+v", total)
+	}
+
+	// Tampered tokens: the pixel still answers, the click is a 404 page.
+	tampered := pixel[1][:len(pixel[1])-8] + "AAAA.gif"
+	if p := b.fetch(http.MethodGet, tampered, person); p.Status != http.StatusOK || p.Header.Get("Content-Type") != "image/gif" {
+		t.Errorf("tampered pixel: %d", p.Status)
+	}
+	for _, bad := range []string{click[1][:len(click[1])-4] + "AAAA", "/t/c/" + url.PathEscape("aHR0cHM6Ly9ldmlsLnRlc3Q.AAAA"), "/t/c/nonsense"} {
+		p := b.fetch(http.MethodGet, bad, person)
+		if p.Status != http.StatusNotFound || p.Header.Get("Location") != "" || !strings.Contains(p.Body, `data-testid="error-page"`) {
+			t.Errorf("%s: %d %s", bad, p.Status, p.Header.Get("Location"))
+		}
+	}
+}
+
+func TestUnsubscribe(t *testing.T) {
+	c := newConsole(t)
+	sender := fixtures.Sender(t, c.Store, c.DNS, "news@example.test", "News")
+	other := fixtures.Sender(t, c.Store, c.DNS, "hello@other.test", "Other")
+	m, html := trackedMessage(t, c, sender, "ann@dest.test")
+	link := unsubURL.FindStringSubmatch(html)
+	if link == nil {
+		t.Fatalf("no unsubscribe link:\n%s", html)
+	}
+	b := c.browser()
+	// GET asks, and changes nothing.
+	wantStatus(t, b.get(link[1]), http.StatusOK, "Unsubscribe?", "ann@dest.test")
+	if got, _ := c.Store.GetMessageByUID(ctx, m.UID); got.UnsubscribedAt != nil {
+		t.Fatal("a GET unsubscribed")
+	}
+	// RFC 8058 one-click: no cookies, no CSRF token, a plain 200.
+	oneClick := func() page {
+		req, _ := http.NewRequest(http.MethodPost, c.URL+link[1], strings.NewReader("List-Unsubscribe=One-Click"))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		return page{Status: resp.StatusCode, Header: resp.Header}
+	}
+	for i := 0; i < 2; i++ {
+		if p := oneClick(); p.Status != http.StatusOK || p.Header.Get("Location") != "" {
+			t.Fatalf("one-click %d: %d", i, p.Status)
+		}
+	}
+	evs, _ := c.Store.MessageEvents(ctx, m.ID)
+	unsubs := 0
+	for _, e := range evs {
+		if e.Type == "unsubscribed" {
+			unsubs++
+		}
+	}
+	if unsubs != 1 {
+		t.Errorf("%d unsubscribe events after a replay", unsubs)
+	}
+	list, _, _ := c.Store.ListSuppressions(ctx, models.SuppressionQuery{})
+	if len(list) != 1 || list[0].Reason != models.ReasonUnsubscribe || list[0].ScopeDomain != "example.test" {
+		t.Fatalf("suppressions %+v", list)
+	}
+	wantStatus(t, b.get(link[1]), http.StatusOK, "You are unsubscribed")
+	// The confirmation form works too (again harmlessly).
+	wantStatus(t, b.postRaw(link[1], "", nil), http.StatusOK, "will get no more mail from this sender")
+
+	// The unsubscribe holds for this sender's domain only.
+	next, _ := trackedMessage(t, c, sender, "ann@dest.test")
+	if next.Status != models.StatusSuppressed {
+		t.Errorf("same domain after unsubscribe: %s", next.Status)
+	}
+	elsewhere, _ := trackedMessage(t, c, other, "ann@dest.test")
+	if elsewhere.Status != models.StatusDelivered {
+		t.Errorf("other domain after unsubscribe: %s", elsewhere.Status)
+	}
+	days, _ := c.Store.DailyVolumes(ctx, c.Clock.Now(), c.Clock.Now(), time.UTC, models.StatsFilter{})
+	if total := models.Totals(days); total.Unsubscribed != 1 {
+		t.Errorf("rollup unsubscribed %d", total.Unsubscribed)
+	}
+	wantStatus(t, b.get("/u/forged.token"), http.StatusNotFound)
+}

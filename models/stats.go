@@ -1,0 +1,212 @@
+package models
+
+import (
+	"context"
+	"sort"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+)
+
+// Mailbox providers the statistics break down by.
+var Providers = []string{"gmail.com", "outlook.com", "yahoo.com", "qq.com", "163.com", "icloud.com", "other"}
+
+// providerDomains maps a recipient's domain to its mailbox provider; yahoo.*
+// country domains are matched by prefix.
+var providerDomains = map[string]string{
+	"gmail.com": "gmail.com", "googlemail.com": "gmail.com",
+	"outlook.com": "outlook.com", "hotmail.com": "outlook.com", "live.com": "outlook.com", "msn.com": "outlook.com",
+	"yahoo.com": "yahoo.com", "ymail.com": "yahoo.com", "rocketmail.com": "yahoo.com",
+	"qq.com": "qq.com", "foxmail.com": "qq.com",
+	"163.com": "163.com", "126.com": "163.com", "yeah.net": "163.com",
+	"icloud.com": "icloud.com", "me.com": "icloud.com", "mac.com": "icloud.com",
+}
+
+// Provider is the mailbox provider of a recipient domain.
+func Provider(domain string) string {
+	if p, ok := providerDomains[domain]; ok {
+		return p
+	}
+	if strings.HasPrefix(domain, "yahoo.") {
+		return "yahoo.com"
+	}
+	return "other"
+}
+
+// providerSQL classifies column like Provider does, for statements that
+// insert messages in bulk.
+func providerSQL(column string) string {
+	domains := make([]string, 0, len(providerDomains))
+	for d := range providerDomains {
+		domains = append(domains, d)
+	}
+	sort.Strings(domains)
+	var b strings.Builder
+	b.WriteString("CASE")
+	for _, d := range domains {
+		b.WriteString(" WHEN " + column + " = '" + d + "' THEN '" + providerDomains[d] + "'")
+	}
+	b.WriteString(" WHEN " + column + " LIKE 'yahoo.%' THEN 'yahoo.com' ELSE 'other' END")
+	return b.String()
+}
+
+// StatsRow is one row of the hourly rollup.
+type StatsRow struct {
+	Hour         time.Time
+	DomainID     uint64
+	Provider     string
+	TaskID       uint64
+	Requested    int64
+	Accepted     int64
+	Delivered    int64
+	Deferred     int64
+	Bounced      int64
+	Opened       int64
+	Clicked      int64
+	Unsubscribed int64
+	Complained   int64
+}
+
+func (StatsRow) TableName() string { return "stats_hourly" }
+
+// statsKey names a rollup row.
+type statsKey struct {
+	hour     time.Time
+	domainID uint64
+	provider string
+	taskID   uint64
+}
+
+// statsBatch gathers counts to add to the rollup in one statement.
+type statsBatch map[statsKey]*StatsRow
+
+// add counts one message's event at t in column (a StatsRow field name).
+func (b statsBatch) add(t time.Time, m *Message, field func(*StatsRow) *int64) {
+	var task uint64
+	if m.TaskID != nil {
+		task = *m.TaskID
+	}
+	provider := m.Provider
+	if provider == "" {
+		provider = "other"
+	}
+	k := statsKey{hour: t.UTC().Truncate(time.Hour), domainID: m.DomainID, provider: provider, taskID: task}
+	row := b[k]
+	if row == nil {
+		row = &StatsRow{Hour: k.hour, DomainID: k.domainID, Provider: k.provider, TaskID: k.taskID}
+		b[k] = row
+	}
+	*field(row)++
+}
+
+var statsColumns = []string{"requested", "accepted", "delivered", "deferred", "bounced", "opened", "clicked", "unsubscribed", "complained"}
+
+// write adds the batch to the rollup: one upsert that sums into the rows.
+func (b statsBatch) write(tx *gorm.DB) error {
+	if len(b) == 0 {
+		return nil
+	}
+	rows := make([]StatsRow, 0, len(b))
+	for _, r := range b {
+		rows = append(rows, *r)
+	}
+	set := map[string]any{}
+	for _, c := range statsColumns {
+		set[c] = gorm.Expr("stats_hourly." + c + " + excluded." + c)
+	}
+	return tx.Clauses(clause.OnConflict{
+		Columns:   []clause.Column{{Name: "hour"}, {Name: "domain_id"}, {Name: "provider"}, {Name: "task_id"}},
+		DoUpdates: clause.Assignments(set),
+	}).Create(&rows).Error
+}
+
+// Field selectors for statsBatch.add.
+func statRequested(r *StatsRow) *int64    { return &r.Requested }
+func statAccepted(r *StatsRow) *int64     { return &r.Accepted }
+func statDelivered(r *StatsRow) *int64    { return &r.Delivered }
+func statDeferred(r *StatsRow) *int64     { return &r.Deferred }
+func statBounced(r *StatsRow) *int64      { return &r.Bounced }
+func statOpened(r *StatsRow) *int64       { return &r.Opened }
+func statClicked(r *StatsRow) *int64      { return &r.Clicked }
+func statUnsubscribed(r *StatsRow) *int64 { return &r.Unsubscribed }
+func statComplained(r *StatsRow) *int64   { return &r.Complained }
+
+// StatsFilter narrows statistics.
+type StatsFilter struct {
+	DomainID uint64 // 0: every domain
+	Provider string // "": every provider
+	TaskID   uint64 // 0: every task and none
+}
+
+// DayVolume is one day's totals.
+type DayVolume struct {
+	Day string // YYYY-MM-DD in the requested zone
+	StatsRow
+}
+
+// DailyVolumes sums the rollup per calendar day in loc, from the day of
+// from to the day of to, every day present even when empty.
+func (s *Store) DailyVolumes(ctx context.Context, from, to time.Time, loc *time.Location, f StatsFilter) ([]DayVolume, error) {
+	startDay := time.Date(from.In(loc).Year(), from.In(loc).Month(), from.In(loc).Day(), 0, 0, 0, 0, loc)
+	endDay := time.Date(to.In(loc).Year(), to.In(loc).Month(), to.In(loc).Day(), 0, 0, 0, 0, loc).AddDate(0, 0, 1)
+	q := s.db.WithContext(ctx).Model(&StatsRow{}).Where("hour >= ? AND hour < ?", startDay.UTC(), endDay.UTC())
+	if f.DomainID != 0 {
+		q = q.Where("domain_id = ?", f.DomainID)
+	}
+	if f.Provider != "" {
+		q = q.Where("provider = ?", f.Provider)
+	}
+	if f.TaskID != 0 {
+		q = q.Where("task_id = ?", f.TaskID)
+	}
+	sums := "hour"
+	for _, c := range statsColumns {
+		sums += ", SUM(" + c + ") AS " + c
+	}
+	var hours []StatsRow
+	if err := q.Select(sums).Group("hour").Order("hour").Scan(&hours).Error; err != nil {
+		return nil, err
+	}
+	var out []DayVolume
+	index := map[string]int{}
+	for d := startDay; d.Before(endDay); d = d.AddDate(0, 0, 1) {
+		index[d.Format(time.DateOnly)] = len(out)
+		out = append(out, DayVolume{Day: d.Format(time.DateOnly)})
+	}
+	for _, h := range hours {
+		i, ok := index[h.Hour.In(loc).Format(time.DateOnly)]
+		if !ok {
+			continue
+		}
+		v := &out[i]
+		v.Requested += h.Requested
+		v.Accepted += h.Accepted
+		v.Delivered += h.Delivered
+		v.Deferred += h.Deferred
+		v.Bounced += h.Bounced
+		v.Opened += h.Opened
+		v.Clicked += h.Clicked
+		v.Unsubscribed += h.Unsubscribed
+		v.Complained += h.Complained
+	}
+	return out, nil
+}
+
+// Totals sums days.
+func Totals(days []DayVolume) StatsRow {
+	var t StatsRow
+	for _, d := range days {
+		t.Requested += d.Requested
+		t.Accepted += d.Accepted
+		t.Delivered += d.Delivered
+		t.Deferred += d.Deferred
+		t.Bounced += d.Bounced
+		t.Opened += d.Opened
+		t.Clicked += d.Clicked
+		t.Unsubscribed += d.Unsubscribed
+		t.Complained += d.Complained
+	}
+	return t
+}
