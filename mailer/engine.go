@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -64,6 +65,12 @@ func (c *EngineConfig) defaults() {
 	}
 	if c.Retry.MaxAge <= 0 {
 		c.Retry.MaxAge = DefaultRetryPolicy.MaxAge
+	}
+	if c.BounceHost == "" { // an empty HELO is a syntax error to every server
+		c.BounceHost, _ = os.Hostname()
+		if c.BounceHost == "" {
+			c.BounceHost = "localhost"
+		}
 	}
 }
 

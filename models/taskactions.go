@@ -182,3 +182,39 @@ func (s *Store) AcquireLease(ctx context.Context, name, holder string, ttl time.
 	res = db.Exec("INSERT INTO leases (name, holder, until) VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING", name, holder, now.Add(ttl))
 	return res.RowsAffected == 1, res.Error
 }
+
+// RunReputation is what the reputation guard weighs for a run.
+type RunReputation struct {
+	Sent       int64 // delivered or bounced
+	Bounced    int64
+	Complained int64
+}
+
+// ReputationOfRun counts a run's sent, bounced and complained messages.
+func (s *Store) ReputationOfRun(ctx context.Context, runID uint64) (RunReputation, error) {
+	var r RunReputation
+	counts, err := s.CountRun(ctx, runID)
+	if err != nil {
+		return r, err
+	}
+	r.Sent, r.Bounced = counts.Sent(), counts[StatusBounced]
+	err = s.db.WithContext(ctx).Model(&MessageEvent{}).Joins("JOIN messages ON messages.id = message_events.message_id").
+		Where("messages.run_id = ? AND message_events.type = ?", runID, EventComplained).Count(&r.Complained).Error
+	return r, err
+}
+
+// RunsSending lists runs that are sending, for the reputation guard.
+func (s *Store) RunsSending(ctx context.Context) ([]TaskRun, error) {
+	var out []TaskRun
+	err := s.db.WithContext(ctx).Where("status = ?", RunSending).Find(&out).Error
+	return out, err
+}
+
+// GuardPause pauses a task because its run hurts the sender's reputation,
+// saying why on the task.
+func (s *Store) GuardPause(ctx context.Context, taskID uint64, reason string) error {
+	if err := s.PauseTask(ctx, taskID); err != nil {
+		return err
+	}
+	return s.db.WithContext(ctx).Model(&Task{ID: taskID}).Updates(map[string]any{"status_reason": reason, "updated_at": s.now()}).Error
+}

@@ -92,6 +92,7 @@ func (s *Store) runContent(tx *gorm.DB, task *Task) (*MessageContent, string, er
 		return nil, "The template " + t.Name + " is not approved.", nil
 	}
 	c := ContentFromTemplate(&t, task.Unsubscribe)
+	c.TrackOpens, c.TrackClicks = task.TrackOpens, task.TrackClicks
 	if task.Subject != "" {
 		c.Subject = task.Subject
 	}

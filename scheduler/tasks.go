@@ -2,6 +2,7 @@ package scheduler
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -22,6 +23,36 @@ type TaskStore interface {
 	RunsToMaterialise(ctx context.Context) ([]models.TaskRun, error)
 	MaterialiseRun(ctx context.Context, runID uint64, batch int) (bool, error)
 	FinishRuns(ctx context.Context) (int, error)
+	RunsSending(ctx context.Context) ([]models.TaskRun, error)
+	ReputationOfRun(ctx context.Context, runID uint64) (models.RunReputation, error)
+	GuardPause(ctx context.Context, taskID uint64, reason string) error
+}
+
+// Guard is the reputation guard: a task pauses itself when its run's
+// hard-bounce rate exceeds BounceRate (once MinSent messages went out) or
+// its complaint rate exceeds ComplaintRate.
+type Guard struct {
+	BounceRate    float64
+	ComplaintRate float64
+	MinSent       int64
+}
+
+// DefaultGuard pauses at 10% hard bounces after 200 sends, or 0.5% complaints.
+var DefaultGuard = Guard{BounceRate: 0.10, ComplaintRate: 0.005, MinSent: 200}
+
+// verdict explains why a run must pause, or is "".
+func (g Guard) verdict(r models.RunReputation) string {
+	if r.Sent == 0 {
+		return ""
+	}
+	bounce, complaint := float64(r.Bounced)/float64(r.Sent), float64(r.Complained)/float64(r.Sent)
+	switch {
+	case r.Sent >= g.MinSent && bounce > g.BounceRate:
+		return fmt.Sprintf("Paused by the reputation guard: %.1f%% of %d sent messages hard-bounced (limit %.1f%%). Clean the group before resuming.", 100*bounce, r.Sent, 100*g.BounceRate)
+	case complaint > g.ComplaintRate:
+		return fmt.Sprintf("Paused by the reputation guard: %.2f%% of %d sent messages drew spam complaints (limit %.2f%%).", 100*complaint, r.Sent, 100*g.ComplaintRate)
+	}
+	return ""
 }
 
 // Tasks creates tasks: the store checks what a task sends, the scheduler
@@ -96,6 +127,7 @@ type TaskRunner struct {
 	Batch int
 	// Lease is how long the scheduler lease lasts without renewal.
 	Lease time.Duration
+	Guard Guard
 }
 
 // NewTaskRunner builds the runner; holder names this process.
@@ -103,7 +135,7 @@ func NewTaskRunner(store TaskStore, clock models.Clock, log *slog.Logger, holder
 	if grace <= 0 {
 		grace = time.Hour
 	}
-	return &TaskRunner{store: store, clock: clock, log: log.With("component", "tasks"), holder: holder, Grace: grace, Batch: 10_000, Lease: 30 * time.Second}
+	return &TaskRunner{store: store, clock: clock, log: log.With("component", "tasks"), holder: holder, Grace: grace, Batch: 10_000, Lease: 30 * time.Second, Guard: DefaultGuard}
 }
 
 // Tick does one round: fire, materialise, finish. It is what the cron
@@ -119,8 +151,33 @@ func (r *TaskRunner) Tick(ctx context.Context) error {
 	if err := r.materialise(ctx); err != nil {
 		return err
 	}
+	if err := r.guard(ctx); err != nil {
+		return err
+	}
 	_, err = r.store.FinishRuns(ctx)
 	return err
+}
+
+// guard pauses the tasks whose sending runs bounce or draw complaints too
+// much.
+func (r *TaskRunner) guard(ctx context.Context) error {
+	runs, err := r.store.RunsSending(ctx)
+	if err != nil {
+		return err
+	}
+	for _, run := range runs {
+		rep, err := r.store.ReputationOfRun(ctx, run.ID)
+		if err != nil {
+			return err
+		}
+		if reason := r.Guard.verdict(rep); reason != "" {
+			if err := r.store.GuardPause(ctx, run.TaskID, reason); err != nil && !errors.Is(err, models.ErrTaskState) {
+				return err
+			}
+			r.log.WarnContext(ctx, "task paused by the reputation guard", "task", run.TaskID, "reason", reason)
+		}
+	}
+	return nil
 }
 
 // maxSkippedRecorded bounds the runs recorded as skipped for one task at

@@ -12,6 +12,7 @@ import (
 	"github.com/sesame-email/sesame/internal/clocktest"
 	"github.com/sesame-email/sesame/internal/dnstest"
 	"github.com/sesame-email/sesame/internal/fixtures"
+	"github.com/sesame-email/sesame/internal/smtpsink"
 	"github.com/sesame-email/sesame/internal/testdb"
 	"github.com/sesame-email/sesame/mailer"
 	"github.com/sesame-email/sesame/models"
@@ -353,5 +354,37 @@ func TestTaskValidation(t *testing.T) {
 				t.Errorf("got %v", err)
 			}
 		})
+	}
+}
+
+func TestReputationGuardPausesABouncingTask(t *testing.T) {
+	f := newTaskFixture(t, time.Date(2026, 6, 1, 8, 0, 0, 0, time.UTC), 400)
+	task := f.create(func(in *models.TaskInput) { in.Kind = models.TaskBatch })
+	f.tick()
+	sink := smtpsink.Start(t)
+	sink.When("r1", smtpsink.Reply550, 0) // r1, r10–r19, r100–r199: 111 bounce
+	sink.When("r3", smtpsink.Reply451, 0) // r3, r30–r39, r300–r399: 111 wait for a retry
+	e := mailer.NewEngine(f.st, &mailer.Relay{Addr: sink.Addr, TLS: "none"}, mailer.NewBuilder(mailer.NewLinks("https://s.test", []byte("k"))), f.clock,
+		slog.New(slog.DiscardHandler), mailer.EngineConfig{Owner: "test"})
+	if err := e.RunUntilIdle(ctx); err != nil {
+		t.Fatal(err)
+	}
+	run := f.runs(task)[0]
+	rep, _ := f.st.ReputationOfRun(ctx, run.ID)
+	if rep.Sent != 289 || rep.Bounced != 111 {
+		t.Fatalf("reputation %+v", rep)
+	}
+	f.tick()
+	got := f.task(task.ID)
+	if got.Status != models.TaskPaused || !strings.Contains(got.StatusReason, "38.4% of 289 sent messages hard-bounced (limit 10.0%)") {
+		t.Fatalf("after the guard: %s %q", got.Status, got.StatusReason)
+	}
+	// The deferred ones wait while paused.
+	f.clock.Advance(time.Hour)
+	if err := e.RunUntilIdle(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if c, _ := f.st.CountRun(ctx, run.ID); c[models.StatusDeferred] != 111 {
+		t.Errorf("deferred messages went out while paused: %v", c)
 	}
 }
