@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -26,6 +27,7 @@ type MessageService interface {
 	ListTemplates(ctx context.Context, offset, limit int) (*models.TemplatePage, error)
 	UsableTemplate(ctx context.Context, id uint64) (*models.Template, error)
 	Enqueue(ctx context.Context, req models.EnqueueRequest) ([]models.Message, error)
+	FindMessages(ctx context.Context, q models.MessageQuery) ([]models.MessageRow, bool, error)
 }
 
 // Messages serves one message's page and the test send.
@@ -68,6 +70,32 @@ func (h *Messages) page(c echo.Context, withBody bool) (views.MessagePage, error
 		p.Parsed, _ = mailer.ParseMessage(built.Data)
 	}
 	return p, nil
+}
+
+// Lookup finds messages by day and message id or recipient.
+func (h *Messages) Lookup(c echo.Context) error {
+	loc := web.CurrentUser(c).Location()
+	p := views.LookupPage{Day: c.QueryParam("day"), Query: strings.TrimSpace(c.QueryParam("q"))}
+	if p.Day == "" {
+		p.Day = time.Now().In(loc).Format(time.DateOnly)
+		return web.Render(c, http.StatusOK, views.Lookup(p))
+	}
+	day, err := time.ParseInLocation(time.DateOnly, p.Day, loc)
+	if err != nil {
+		p.Errors = models.Invalid("day", "Choose a day.")
+		return web.Render(c, http.StatusUnprocessableEntity, views.Lookup(p))
+	}
+	q := models.MessageQuery{Day: day}
+	if strings.Contains(p.Query, "@") {
+		q.Recipient = p.Query
+	} else {
+		q.UID = p.Query
+	}
+	p.Searched = true
+	if p.Rows, p.More, err = h.svc.FindMessages(c.Request().Context(), q); err != nil {
+		return err
+	}
+	return web.Render(c, http.StatusOK, views.Lookup(p))
 }
 
 func (h *Messages) Show(c echo.Context) error {

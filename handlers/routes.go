@@ -133,6 +133,7 @@ func Mount(srv *web.Server, d Deps) {
 	srv.Add(get, "/sandbox/:id/raw", sandbox.Raw, web.Member)
 
 	messages := NewMessages(store, d.Builder)
+	srv.Add(get, "/messages", messages.Lookup, web.Member)
 	srv.Add(get, "/messages/:uid", messages.Show, web.Member)
 	srv.Add(get, "/messages/:uid/summary", messages.Summary, web.Member)
 	srv.Add(get, "/messages/:uid/html", messages.HTML, web.Member)

@@ -194,3 +194,26 @@ func TestUnsubscribe(t *testing.T) {
 	}
 	wantStatus(t, b.get("/u/forged.token"), http.StatusNotFound)
 }
+
+func TestMessageLookup(t *testing.T) {
+	c := newConsole(t)
+	c.user("ann@example.com", models.RoleMarketer)
+	sender := fixtures.Sender(t, c.Store, c.DNS, "news@example.test", "News")
+	m, html := trackedMessage(t, c, sender, "bob@dest.test")
+	c.Clock.Advance(time.Minute)
+	b := c.browser()
+	b.fetch(http.MethodGet, pixelURL.FindStringSubmatch(html)[1], person)
+	waitForEvents(t, c, m, 1)
+	b.login("ann@example.com")
+	day := c.Clock.Now().Format(time.DateOnly)
+	wantStatus(t, b.get("/messages"), http.StatusOK, `data-testid="lookup-form"`)
+	p := b.get("/messages?day=" + day + "&q=BOB@dest.test")
+	wantStatus(t, p, http.StatusOK, `data-testid="lookup-row"`, "bob@dest.test", `data-status="delivered"`, `data-testid="flag-opened"`)
+	if strings.Contains(p.Body, `data-testid="flag-clicked"`) {
+		t.Error("clicked without a click")
+	}
+	wantStatus(t, b.get("/messages?day="+day+"&q="+m.UID), http.StatusOK, "bob@dest.test")
+	wantStatus(t, b.get("/messages?day=2020-01-01&q="+m.UID), http.StatusOK, "No messages")
+	wantStatus(t, b.get("/messages?day=yesterday"), http.StatusUnprocessableEntity, "Choose a day.")
+	wantStatus(t, b.get("/messages/"+m.UID), http.StatusOK, "Opened")
+}

@@ -2,6 +2,8 @@ package models
 
 import (
 	"context"
+	"strings"
+	"time"
 )
 
 // GetMessageByUID loads a message by its public id.
@@ -77,4 +79,65 @@ func (s *Store) GetMessage(ctx context.Context, id uint64) (*Message, error) {
 		return nil, notFound(err)
 	}
 	return &m, nil
+}
+
+// MessageQuery finds messages the way Tencent's GetSendEmailStatus does: one
+// calendar day, optionally one message id or one recipient.
+type MessageQuery struct {
+	Day       time.Time // any time on the day, in the zone of the day
+	UID       string
+	Recipient string
+	Offset    int
+	Limit     int
+}
+
+// MessageRow is a found message with its engagement flags.
+type MessageRow struct {
+	Message
+	Complained bool
+}
+
+// FindMessages returns the messages of q's day (newest first) and whether
+// there are more.
+func (s *Store) FindMessages(ctx context.Context, q MessageQuery) ([]MessageRow, bool, error) {
+	y, m, d := q.Day.Date()
+	start := time.Date(y, m, d, 0, 0, 0, 0, q.Day.Location())
+	db := s.db.WithContext(ctx).Model(&Message{}).Where("created_at >= ? AND created_at < ?", start.UTC(), start.AddDate(0, 0, 1).UTC())
+	if q.UID != "" {
+		db = db.Where("uid = ?", strings.TrimSpace(q.UID))
+	}
+	if q.Recipient != "" {
+		db = db.Where("recipient = ?", strings.ToLower(strings.TrimSpace(q.Recipient)))
+	}
+	if q.Limit <= 0 || q.Limit > 100 {
+		q.Limit = 100
+	}
+	var msgs []Message
+	if err := db.Order("created_at DESC, id DESC").Offset(q.Offset).Limit(q.Limit + 1).Find(&msgs).Error; err != nil {
+		return nil, false, err
+	}
+	more := len(msgs) > q.Limit
+	if more {
+		msgs = msgs[:q.Limit]
+	}
+	ids := make([]uint64, len(msgs))
+	for i, m := range msgs {
+		ids[i] = m.ID
+	}
+	var complained []uint64
+	if len(ids) > 0 {
+		if err := s.db.WithContext(ctx).Model(&MessageEvent{}).Where("message_id IN ? AND type = ?", ids, EventComplained).
+			Distinct().Pluck("message_id", &complained).Error; err != nil {
+			return nil, false, err
+		}
+	}
+	got := map[uint64]bool{}
+	for _, id := range complained {
+		got[id] = true
+	}
+	out := make([]MessageRow, len(msgs))
+	for i, m := range msgs {
+		out[i] = MessageRow{Message: m, Complained: got[m.ID]}
+	}
+	return out, more, nil
 }

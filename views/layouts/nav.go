@@ -23,6 +23,7 @@ type NavSection struct {
 var Navigation = []NavSection{
 	{Entries: []NavEntry{
 		{Label: "Dashboard", Href: "/", Icon: "chart"},
+		{Label: "Message look-up", Href: "/messages", Icon: "search"},
 		{Label: "Tasks", Href: "/tasks", Icon: "send"},
 		{Label: "Templates", Href: "/templates", Icon: "template"},
 		{Label: "Recipient groups", Href: "/groups", Icon: "users"},
