@@ -2,7 +2,6 @@ package models
 
 import (
 	"context"
-	"regexp"
 	"strings"
 	"time"
 
@@ -30,10 +29,28 @@ type Engagement struct {
 	Prefetch bool
 }
 
-// machineAgents are user agents of privacy proxies, security scanners and
-// link checkers that open or click every message they see.
-var machineAgents = regexp.MustCompile(`(?i)bot|crawl|spider|preview|scanner|proofpoint|mimecast|barracuda|symantec|messagelabs|` +
-	`forcepoint|trendmicro|fireeye|safelinks|urldefense|linkchecker|curl|wget|python-requests|go-http-client|java/|okhttp|headless`)
+// machineAgents are parts of the user agents of privacy proxies, security
+// scanners and link checkers that open or click every message they see.
+var machineAgents = []string{"bot", "crawl", "spider", "preview", "scanner", "proofpoint", "mimecast", "barracuda", "symantec",
+	"messagelabs", "forcepoint", "trendmicro", "fireeye", "safelinks", "urldefense", "linkchecker", "curl", "wget",
+	"python-requests", "go-http-client", "java/", "okhttp", "headless"}
+
+// machineAgent reports a user agent of a machine, remembering answers in
+// seen: a batch holds few distinct agents.
+func machineAgent(ua string, seen map[string]bool) bool {
+	if v, ok := seen[ua]; ok {
+		return v
+	}
+	lower := strings.ToLower(ua)
+	v := strings.TrimSpace(ua) == ""
+	for _, part := range machineAgents {
+		if v = v || strings.Contains(lower, part); v {
+			break
+		}
+	}
+	seen[ua] = v
+	return v
+}
 
 // Machine delay: opens and clicks within these times of delivery come from
 // scanners that fetch every message as it arrives, not from people.
@@ -43,8 +60,8 @@ const (
 )
 
 // isMachine tells a privacy proxy or link scanner from a person.
-func isMachine(e Engagement, deliveredAt *time.Time) bool {
-	if e.Prefetch || strings.TrimSpace(e.UserAgent) == "" || machineAgents.MatchString(e.UserAgent) {
+func isMachine(e Engagement, deliveredAt *time.Time, agents map[string]bool) bool {
+	if e.Prefetch || machineAgent(e.UserAgent, agents) {
 		return true
 	}
 	if deliveredAt == nil {
@@ -93,12 +110,13 @@ func (s *Store) RecordEngagement(ctx context.Context, events []Engagement) error
 		stats := statsBatch{}
 		links := map[linkKey]int64{}
 		var firstOpens, firstClicks []uint64
+		agents := map[string]bool{}
 		for _, e := range events {
 			m := byUID[e.UID]
 			if m == nil {
 				continue
 			}
-			machine := isMachine(e, m.DeliveredAt)
+			machine := isMachine(e, m.DeliveredAt, agents)
 			rows = append(rows, MessageEvent{MessageID: m.ID, Type: string(e.Kind), At: e.At, URL: truncate(e.URL, 2000),
 				UserAgent: truncate(e.UserAgent, 500), ClientIP: truncate(e.ClientIP, 45), Machine: machine})
 			if machine {
@@ -125,7 +143,7 @@ func (s *Store) RecordEngagement(ctx context.Context, events []Engagement) error
 				links[linkKey{day: s.day(at), domainID: m.DomainID, taskID: task, url: truncate(e.URL, 2000)}]++
 			}
 		}
-		if err := tx.CreateInBatches(&rows, s.rowsPerStatement(10)).Error; err != nil {
+		if err := s.insertEvents(tx, rows); err != nil {
 			return err
 		}
 		now := s.now()

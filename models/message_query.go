@@ -22,6 +22,13 @@ func (s *Store) MessageEvents(ctx context.Context, messageID uint64) ([]MessageE
 	return out, err
 }
 
+// CountMessageEvents counts a message's events.
+func (s *Store) CountMessageEvents(ctx context.Context, messageID uint64) (int64, error) {
+	var n int64
+	err := s.db.WithContext(ctx).Model(&MessageEvent{}).Where("message_id = ?", messageID).Count(&n).Error
+	return n, err
+}
+
 // CountMessagesByStatus counts every message by status.
 func (s *Store) CountMessagesByStatus(ctx context.Context) (map[MessageStatus]int, error) {
 	var rows []struct {

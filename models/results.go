@@ -51,7 +51,7 @@ func (s *Store) RecordResults(ctx context.Context, owner string, results []Deliv
 					Subject: truncate(r.SandboxSubject, 1000), Raw: r.Sandbox, ReceivedAt: now})
 			}
 		}
-		if err := tx.CreateInBatches(&events, s.rowsPerStatement(5)).Error; err != nil {
+		if err := s.insertEvents(tx, events); err != nil {
 			return err
 		}
 		if len(sandbox) > 0 {

@@ -3,6 +3,7 @@ package web
 import (
 	"crypto/rand"
 	"errors"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -43,7 +44,13 @@ func (s *Server) requestContext(next echo.HandlerFunc) echo.HandlerFunc {
 		if err != nil {
 			c.Error(err)
 		}
-		s.log.InfoContext(ctx, "request", "method", req.Method, "path", req.URL.Path, "route", c.Path(),
+		// Tracking pixels and redirects come by the thousand a second: they
+		// are logged only when debugging.
+		level := slog.LevelInfo
+		if s.policy[routeKey(req.Method, c.Path())] == Signed && strings.HasPrefix(c.Path(), "/t/") {
+			level = slog.LevelDebug
+		}
+		s.log.Log(ctx, level, "request", "method", req.Method, "path", req.URL.Path, "route", c.Path(),
 			"status", c.Response().Status, "bytes", c.Response().Size, "duration_ms", time.Since(start).Milliseconds(), "ip", c.RealIP())
 		return nil
 	}

@@ -73,8 +73,8 @@ type Server struct {
 	sessions   *SessionStore
 	log        *slog.Logger
 	cfg        Config
-	policy     map[string]Access
-	bodyLimit  map[string]int64
+	policy     map[route]Access
+	bodyLimit  map[route]int64
 	csrfCookie string
 }
 
@@ -105,8 +105,8 @@ func New(cfg Config, store Store) *Server {
 		}),
 		log:       cfg.Logger.With("component", "web"),
 		cfg:       cfg,
-		policy:    map[string]Access{},
-		bodyLimit: map[string]int64{},
+		policy:    map[route]Access{},
+		bodyLimit: map[route]int64{},
 	}
 	s.csrfCookie = "sesame_csrf"
 	if secure {
@@ -150,7 +150,11 @@ func New(cfg Config, store Store) *Server {
 	return s
 }
 
-func routeKey(method, path string) string { return method + " " + path }
+// route keys the policy: a struct of two strings, so looking a request up
+// allocates nothing.
+type route struct{ method, path string }
+
+func routeKey(method, path string) route { return route{method, path} }
 
 // Add registers a route with its access rule.
 func (s *Server) Add(method, path string, h echo.HandlerFunc, access Access) {
@@ -173,7 +177,7 @@ func (s *Server) RoutesWithoutAccessRule() []string {
 			continue // echo's own not-found and method-not-allowed handlers
 		}
 		if _, ok := s.policy[routeKey(r.Method, r.Path)]; !ok {
-			missing = append(missing, routeKey(r.Method, r.Path))
+			missing = append(missing, r.Method+" "+r.Path)
 		}
 	}
 	return missing

@@ -21,7 +21,7 @@ type testApp struct {
 	DNS      *dnstest.Server
 }
 
-func startApp(t *testing.T) *testApp {
+func startApp(t testing.TB) *testApp {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -65,7 +65,7 @@ func startApp(t *testing.T) *testApp {
 	return &testApp{app: a, URL: base, SMTPAddr: smtpAddr, DNS: dns}
 }
 
-func (a *testApp) user(t *testing.T, email, password string, role models.Role) {
+func (a *testApp) user(t testing.TB, email, password string, role models.Role) {
 	t.Helper()
 	if _, err := a.store.CreateUser(context.Background(), models.NewUser{Email: email, Password: password, Role: role}); err != nil {
 		t.Fatal(err)
