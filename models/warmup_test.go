@@ -51,7 +51,6 @@ func TestCustomWarmupPlans(t *testing.T) {
 	}
 }
 
-
 // warmupWorld is a store on a manual clock (Sunday 1 March 2026, 09:00 UTC)
 // with a verified domain to send bulk mail from.
 type warmupWorld struct {
