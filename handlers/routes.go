@@ -61,6 +61,9 @@ func Mount(srv *web.Server, d Deps) {
 	srv.Add(get, "/admin/ips/:id", ips.Edit, web.AdminOnly)
 	srv.Add(post, "/admin/ips/:id", ips.Update, web.AdminOnly)
 	srv.Add(post, "/admin/ips/:id/delete", ips.Delete, web.AdminOnly)
+	srv.Add(get, "/admin/ips/warmup/:kind/:id", ips.EditWarmup, web.AdminOnly)
+	srv.Add(post, "/admin/ips/warmup/:kind/:id", ips.SetWarmup, web.AdminOnly)
+	srv.Add(post, "/admin/ips/plans", ips.CreatePlan, web.AdminOnly)
 
 	for _, p := range []struct {
 		path, title, text string

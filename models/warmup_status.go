@@ -3,6 +3,7 @@ package models
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -77,9 +78,7 @@ type warmupReads struct {
 
 // WarmupOverview returns every domain (by name) and then every IP (by
 // address) with today's plan day, quota, use, waiting messages, hold
-// reason, the last 30 days of usage and a forecast for what waits. Domains
-// are forecast against their own plan and the IPs they send from; IPs
-// against their own plan.
+// reason, the last 30 days of usage and a forecast for what waits.
 func (s *Store) WarmupOverview(ctx context.Context) ([]WarmupStatus, error) {
 	db := s.db.WithContext(ctx)
 	now := s.now().In(s.location)
@@ -154,6 +153,10 @@ func (s *Store) WarmupOverview(ctx context.Context) ([]WarmupStatus, error) {
 	for _, w := range waiting {
 		waitingOf[w.DomainID] = w.N
 	}
+	// A domain's mail is held back by its own quota and by its IPs'
+	// together; an IP's by its own and by its domains' together.
+	ipDomains := map[uint64]PooledOutlook{}
+	ipPools := make([]PooledOutlook, len(domains))
 	for i := range domains {
 		st := &out[i]
 		route := dedicated[st.ID]
@@ -161,15 +164,17 @@ func (s *Store) WarmupOverview(ctx context.Context) ([]WarmupStatus, error) {
 			route = shared
 		}
 		st.Waiting = waitingOf[st.ID]
-		pool := make(PooledOutlook, 0, len(route))
 		for _, id := range route {
 			ipStatus[id].Waiting += st.Waiting
-			pool = append(pool, r.outlook(ipStatus[id]))
+			ipDomains[id] = append(ipDomains[id], r.outlook(st))
+			ipPools[i] = append(ipPools[i], r.outlook(ipStatus[id]))
 		}
-		st.Forecast = ForecastSending(st.Waiting, r.today, r.outlook(st), pool)
 	}
-	for _, st := range ipStatus {
-		st.Forecast = ForecastSending(st.Waiting, r.today, r.outlook(st))
+	for i := range domains {
+		out[i].Forecast = ForecastSending(out[i].Waiting, r.today, r.outlook(&out[i]), ipPools[i])
+	}
+	for id, st := range ipStatus {
+		st.Forecast = ForecastSending(st.Waiting, r.today, r.outlook(st), ipDomains[id])
 	}
 	return out, nil
 }
@@ -207,10 +212,10 @@ func (r *warmupReads) outlook(st *WarmupStatus) QuotaOutlook {
 	return QuotaOutlook{Unlimited: st.Unlimited, LeftToday: st.Quota - st.Used, Day: st.Day, Plan: planSchedule(st.Plan, r.schedules)}
 }
 
-// WarmupChange is an admin's choice of plan and, optionally, day.
+// WarmupChange is an admin's choice of plan and, optionally, day, as typed.
 type WarmupChange struct {
 	Plan string // standard, none, or a custom plan's name
-	Day  int    // today's plan day; 0 keeps the current one
+	Day  string // today's plan day; empty keeps the current one
 }
 
 // SetWarmup puts a domain or IP on a plan. With a day, today becomes that
@@ -233,15 +238,15 @@ func (s *Store) SetWarmup(ctx context.Context, kind WarmupSubjectKind, id uint64
 		if err := tx.Table(table).Select("warmup_day").Where("id = ?", id).Take(&current).Error; err != nil {
 			return notFound(err)
 		}
-		schedule, err := validateWarmupChange(tx, plan, ch.Day)
+		schedule, day, err := validateWarmupChange(tx, plan, ch.Day)
 		if err != nil {
 			return err
 		}
 		changes := map[string]any{"warmup_plan": plan, "updated_at": s.now()}
-		day := current.WarmupDay
-		if ch.Day > 0 {
-			day = ch.Day
+		if day > 0 {
 			changes["warmup_day"], changes["warmup_last_sent_on"], changes["warmup_hold_reason"] = day, today, ""
+		} else {
+			day = current.WarmupDay
 		}
 		if err := tx.Table(table).Where("id = ?", id).Updates(changes).Error; err != nil {
 			return err
@@ -256,18 +261,20 @@ func (s *Store) SetWarmup(ctx context.Context, kind WarmupSubjectKind, id uint64
 	})
 }
 
-// validateWarmupChange checks a plan name and day and returns the plan's
-// daily quotas (nil for none).
-func validateWarmupChange(tx *gorm.DB, plan string, day int) ([]int, error) {
-	if plan == "" {
-		return nil, Invalid("plan", "Choose a plan: standard, none, or a custom plan.")
-	}
+// validateWarmupChange checks a plan name and a typed day, and returns the
+// plan's daily quotas (nil for none) and the day (0: keep the current one).
+func validateWarmupChange(tx *gorm.DB, plan, rawDay string) ([]int, int, error) {
 	var plans []WarmupPlan
 	if err := tx.Order("name").Find(&plans).Error; err != nil {
-		return nil, err
+		return nil, 0, err
 	}
+	verr := &ValidationError{}
 	custom := customSchedules(plans)
-	if _, ok := custom[plan]; !ok && plan != WarmupStandard && plan != WarmupNone {
+	_, isCustom := custom[plan]
+	switch {
+	case plan == "":
+		verr.Add("plan", "Choose a plan: standard, none, or a custom plan.")
+	case !isCustom && plan != WarmupStandard && plan != WarmupNone:
 		known := "there are no custom plans yet"
 		if len(plans) > 0 {
 			names := make([]string, len(plans))
@@ -276,16 +283,21 @@ func validateWarmupChange(tx *gorm.DB, plan string, day int) ([]int, error) {
 			}
 			known = "custom plans: " + strings.Join(names, ", ")
 		}
-		return nil, Invalid("plan", fmt.Sprintf("There is no plan named %q. Choose standard, none, or a custom plan (%s).", plan, known))
+		verr.Add("plan", fmt.Sprintf("There is no plan named %q. Choose standard, none, or a custom plan (%s).", plan, known))
 	}
 	schedule := planSchedule(plan, custom)
-	switch {
-	case day < 0:
-		return nil, Invalid("day", "Enter a day of 1 or more, or leave it empty to keep the current day.")
-	case day > 0 && schedule == nil:
-		return nil, Invalid("day", "Without warm-up there is no plan day: leave the day empty.")
-	case day > len(schedule):
-		return nil, Invalid("day", fmt.Sprintf("The %s plan has %d days: choose a day from 1 to %d.", plan, len(schedule), len(schedule)))
+	day := 0
+	if rawDay = strings.TrimSpace(rawDay); rawDay != "" {
+		n, err := strconv.Atoi(rawDay)
+		switch {
+		case err != nil || n < 1:
+			verr.Add("day", "Enter the day as a whole number from 1, or leave it empty to keep the current day.")
+		case plan == WarmupNone:
+			verr.Add("day", "Without warm-up there is no plan day: leave the day empty.")
+		case verr.Field("plan") == "" && n > len(schedule):
+			verr.Add("day", fmt.Sprintf("The %s plan has %d days: choose a day from 1 to %d.", plan, len(schedule), len(schedule)))
+		}
+		day = n
 	}
-	return schedule, nil
+	return schedule, day, verr.OrNil()
 }

@@ -211,10 +211,16 @@ func TestSetWarmupValidates(t *testing.T) {
 		t.Fatal(err)
 	}
 	invalid(models.WarmupChange{Plan: "gentle"}, "plan", `There is no plan named "gentle". Choose standard, none, or a custom plan (custom plans: ramp).`)
-	invalid(models.WarmupChange{Plan: "ramp", Day: 5}, "day", "The ramp plan has 4 days: choose a day from 1 to 4.")
-	invalid(models.WarmupChange{Plan: "standard", Day: 21}, "day", "The standard plan has 20 days: choose a day from 1 to 20.")
-	invalid(models.WarmupChange{Plan: "standard", Day: -1}, "day", "Enter a day of 1 or more, or leave it empty to keep the current day.")
-	invalid(models.WarmupChange{Plan: "none", Day: 2}, "day", "Without warm-up there is no plan day: leave the day empty.")
+	invalid(models.WarmupChange{Plan: "ramp", Day: "5"}, "day", "The ramp plan has 4 days: choose a day from 1 to 4.")
+	invalid(models.WarmupChange{Plan: "standard", Day: "21"}, "day", "The standard plan has 20 days: choose a day from 1 to 20.")
+	for _, day := range []string{"-1", "0", "three", "2.5"} {
+		invalid(models.WarmupChange{Plan: "standard", Day: day}, "day", "Enter the day as a whole number from 1, or leave it empty to keep the current day.")
+	}
+	// Both fields are checked at once.
+	if errs := fieldErrors(t, w.set(models.WarmupDomain, "example.test", models.WarmupChange{Plan: "", Day: "x"})); len(errs) != 2 {
+		t.Errorf("empty plan and bad day: %v", errs)
+	}
+	invalid(models.WarmupChange{Plan: "none", Day: "2"}, "day", "Without warm-up there is no plan day: leave the day empty.")
 	if err := w.st.SetWarmup(ctx, models.WarmupDomain, 9999, models.WarmupChange{Plan: "none"}); !errors.Is(err, models.ErrNotFound) {
 		t.Errorf("unknown domain: %v", err)
 	}
@@ -238,7 +244,7 @@ func TestSetWarmupPlanAndDay(t *testing.T) {
 	w.send(0)
 
 	// Day 3 of ramp: today's quota is 400 at once, 500 are spent already.
-	if err := w.set(models.WarmupDomain, "example.test", models.WarmupChange{Plan: "ramp", Day: 3}); err != nil {
+	if err := w.set(models.WarmupDomain, "example.test", models.WarmupChange{Plan: "ramp", Day: "3"}); err != nil {
 		t.Fatal(err)
 	}
 	d := w.status(models.WarmupDomain, "example.test")
@@ -255,7 +261,7 @@ func TestSetWarmupPlanAndDay(t *testing.T) {
 		t.Errorf("%d sent over the new quota", n)
 	}
 	// A day set on a domain that then sends nothing stays that day.
-	if err := w.set(models.WarmupDomain, "quiet.test", models.WarmupChange{Plan: "standard", Day: 5}); err != nil {
+	if err := w.set(models.WarmupDomain, "quiet.test", models.WarmupChange{Plan: "standard", Day: "5"}); err != nil {
 		t.Fatal(err)
 	}
 	w.clock.Advance(24 * time.Hour)

@@ -22,6 +22,13 @@ type testApp struct {
 
 func startApp(t *testing.T) *testApp {
 	t.Helper()
+	return launchApp(t, models.SystemClock{}, true)
+}
+
+// launchApp starts Sesame on clock; without background loops the test
+// drives delivery itself.
+func launchApp(t *testing.T, clock models.Clock, background bool) *testApp {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -43,7 +50,7 @@ func startApp(t *testing.T) *testApp {
 		passwordCost: dbcfg.PasswordCost,
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	a, err := newApp(ctx, cfg, slog.New(slog.DiscardHandler), models.SystemClock{})
+	a, err := newApp(ctx, cfg, slog.New(slog.DiscardHandler), clock)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,7 +63,9 @@ func startApp(t *testing.T) *testApp {
 		}
 		a.close()
 	})
-	a.startBackground(ctx)
+	if background {
+		a.startBackground(ctx)
+	}
 	return &testApp{app: a, URL: base, DNS: dns}
 }
 
