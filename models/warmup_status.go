@@ -54,6 +54,18 @@ type WarmupStatus struct {
 	Forecast   Forecast         // when the waiting messages go out
 }
 
+// DayLabel is the plan day with the plan's length, "3 of 20"; "22, plan
+// complete" once the plan's last quota holds; "—" without warm-up.
+func (w *WarmupStatus) DayLabel() string {
+	switch {
+	case w.Unlimited:
+		return "—"
+	case w.Day > w.PlanDays:
+		return strconv.Itoa(w.Day) + ", plan complete"
+	}
+	return strconv.Itoa(w.Day) + " of " + strconv.Itoa(w.PlanDays)
+}
+
 func customSchedules(plans []WarmupPlan) map[string][]int {
 	out := make(map[string][]int, len(plans))
 	for _, p := range plans {

@@ -159,9 +159,10 @@ func TestWarmupOverviewFollowsTheDays(t *testing.T) {
 	if got := days(d.Forecast); got != "03-02:100" || d.Forecast.Waiting != 100 {
 		t.Errorf("day 1 forecast: %q", got)
 	}
-	// The default route sends for every domain without a dedicated IP.
-	if ip := w.status(models.WarmupIP, ""); !ip.Unlimited || ip.Waiting != 100 || ip.Label != "Default route" {
-		t.Errorf("default route: %+v", ip)
+	// The default route sends for every domain without a dedicated IP; it
+	// has no limit, but what waits for it waits for the domain's quota.
+	if ip := w.status(models.WarmupIP, ""); !ip.Unlimited || ip.Waiting != 100 || ip.Label != "Default route" || days(ip.Forecast) != "03-02:100" {
+		t.Errorf("default route: %s, forecast %q", today(ip), days(ip.Forecast))
 	}
 
 	// Day 2: the day moves on with the first send; 6% hard bounces.
@@ -309,8 +310,8 @@ func TestWarmupOverviewOfADedicatedIP(t *testing.T) {
 	if n := w.send(0); n != 500 {
 		t.Fatalf("the IP's first day sent %d", n)
 	}
-	if got := today(w.status(models.WarmupIP, "127.0.0.2")); got != `standard day 1: 500/500, waiting 100, hold ""` {
-		t.Errorf("dedicated IP: %s", got)
+	if ip := w.status(models.WarmupIP, "127.0.0.2"); today(ip) != `standard day 1: 500/500, waiting 100, hold ""` || days(ip.Forecast) != "03-02:100" {
+		t.Errorf("dedicated IP: %s, forecast %q", today(ip), days(ip.Forecast))
 	}
 	// The domain has no limit of its own, but its IP has.
 	if d := w.status(models.WarmupDomain, "example.test"); !d.Unlimited || d.Waiting != 100 || days(d.Forecast) != "03-02:100" {
