@@ -31,8 +31,15 @@ func TestWarmupPages(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A small plan keeps the queue short: 6 queued, 5 sent, 1 waits.
+	if _, err := c.Store.CreateWarmupPlan(ctx, models.NewWarmupPlan{Name: "tiny", Quotas: "5, 10, 20, 40"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Store.SetWarmup(ctx, models.WarmupDomain, d.ID, models.WarmupChange{Plan: "tiny"}); err != nil {
+		t.Fatal(err)
+	}
 	req := models.EnqueueRequest{Sender: sender, Content: models.MessageContent{Subject: "Hi", Text: "Hello"}}
-	for i := range 600 {
+	for i := range 6 {
 		req.To = append(req.To, models.Addressee{Email: "r" + strconv.Itoa(i) + "@dest.test"})
 	}
 	if _, err := c.Store.Enqueue(ctx, req); err != nil {
@@ -49,9 +56,8 @@ func TestWarmupPages(t *testing.T) {
 	wantStatus(t, marketer.post("/account", edit, url.Values{"plan": {"none"}}), http.StatusForbidden)
 	wantStatus(t, marketer.post("/account", "/admin/ips/plans", url.Values{"name": {"x"}, "quotas": {"1"}}), http.StatusForbidden)
 
-	// Day 1 of the standard plan: 500 sent, 100 wait for tomorrow.
 	wantStatus(t, admin.get("/admin/ips"), http.StatusOK,
-		`data-testid="warmup-row-domain-example.test"`, "1 of 20", "100 waiting: 100 tomorrow.", `data-testid="chart-chart-domain-`+strconv.FormatUint(d.ID, 10)+`"`,
+		`data-testid="warmup-row-domain-example.test"`, "1 of 4", "1 waiting: 1 tomorrow.", `data-testid="chart-chart-domain-`+strconv.FormatUint(d.ID, 10)+`"`,
 		`data-testid="warmup-row-ip-Default route"`, "no limit")
 
 	// Custom plans.
@@ -64,7 +70,7 @@ func TestWarmupPages(t *testing.T) {
 	wantStatus(t, admin.get("/admin/ips"), http.StatusOK, "Plan gentle created", `data-testid="plan-gentle"`, "100 → 200 → 400 → 800")
 
 	// Changing the domain's plan and day.
-	wantStatus(t, admin.get(edit), http.StatusOK, "Standard plan, day 1 of 20.", "gentle: 4 days, 100 to 800 a day", `placeholder="keep day 1"`)
+	wantStatus(t, admin.get(edit), http.StatusOK, "tiny plan, day 1 of 4.", "gentle: 4 days, 100 to 800 a day", `placeholder="keep day 1"`)
 	wantStatus(t, admin.post(edit, edit, url.Values{"plan": {"gentle"}, "day": {"9"}}), http.StatusUnprocessableEntity,
 		"The gentle plan has 4 days: choose a day from 1 to 4.", `<option value="gentle" selected>`, `value="9"`)
 	wantStatus(t, admin.post(edit, edit, url.Values{"plan": {"turbo"}}), http.StatusUnprocessableEntity, "There is no plan named &#34;turbo&#34;.")

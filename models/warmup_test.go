@@ -52,7 +52,8 @@ func TestCustomWarmupPlans(t *testing.T) {
 }
 
 // warmupWorld is a store on a manual clock (Sunday 1 March 2026, 09:00 UTC)
-// with a verified domain to send bulk mail from.
+// with a verified domain to send bulk mail from and a plan "tiny" of 5, 10,
+// 20 and 40 messages a day, small enough to keep the tests quick.
 type warmupWorld struct {
 	t      *testing.T
 	st     *models.Store
@@ -67,6 +68,9 @@ func newWarmupWorld(t *testing.T) *warmupWorld {
 	verifiedDomain(t, st, "example.test")
 	sender, err := st.CreateSender(ctx, "news@example.test", "News")
 	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.CreateWarmupPlan(ctx, models.NewWarmupPlan{Name: "tiny", Quotas: "5, 10, 20, 40"}); err != nil {
 		t.Fatal(err)
 	}
 	return &warmupWorld{t: t, st: st, clock: clock, sender: sender}
@@ -89,7 +93,7 @@ func (w *warmupWorld) enqueue(n int) {
 // them delivered except the first bounced ones, which hard-bounce.
 func (w *warmupWorld) send(bounced int) int {
 	w.t.Helper()
-	msgs, err := w.st.ClaimMessages(ctx, "test", 100_000, time.Minute)
+	msgs, err := w.st.ClaimMessages(ctx, "test", 1_000, time.Minute)
 	if err != nil {
 		w.t.Fatal(err)
 	}
@@ -136,64 +140,67 @@ func today(s models.WarmupStatus) string {
 func TestWarmupOverviewFollowsTheDays(t *testing.T) {
 	w := newWarmupWorld(t)
 	d := w.status(models.WarmupDomain, "example.test")
-	if got := today(d); got != `standard day 1: 0/500, waiting 0, hold ""` {
+	if got := today(d); got != `standard day 1: 0/500, waiting 0, hold ""` || d.PlanDays != 20 {
 		t.Errorf("fresh domain: %s", got)
 	}
 	if len(d.History) != models.WarmupHistoryDays || d.History[0].Date.Format(time.DateOnly) != "2026-01-31" ||
 		d.History[29].Date.Format(time.DateOnly) != "2026-03-01" || d.History[29].Recorded {
 		t.Errorf("history of a fresh domain: %+v … %+v", d.History[0], d.History[29])
 	}
+	if err := w.set(models.WarmupDomain, "example.test", models.WarmupChange{Plan: "tiny"}); err != nil {
+		t.Fatal(err)
+	}
 
-	// Day 1: 600 queued, 500 go out, 100 wait for tomorrow.
-	w.enqueue(600)
-	if n := w.send(0); n != 500 {
+	// Day 1: 6 queued, 5 go out, 1 waits for tomorrow.
+	w.enqueue(6)
+	if n := w.send(0); n != 5 {
 		t.Fatalf("day 1 sent %d", n)
 	}
 	d = w.status(models.WarmupDomain, "example.test")
-	if got := today(d); got != `standard day 1: 500/500, waiting 100, hold ""` {
+	if got := today(d); got != `tiny day 1: 5/5, waiting 1, hold ""` {
 		t.Errorf("day 1: %s", got)
 	}
-	if last := d.History[29]; !last.Recorded || last.Quota != 500 || last.Sent != 500 {
+	if last := d.History[29]; !last.Recorded || last.Quota != 5 || last.Sent != 5 {
 		t.Errorf("day 1 history: %+v", last)
 	}
-	if got := days(d.Forecast); got != "03-02:100" || d.Forecast.Waiting != 100 {
+	if got := days(d.Forecast); got != "03-02:1" || d.Forecast.Waiting != 1 {
 		t.Errorf("day 1 forecast: %q", got)
 	}
 	// The default route sends for every domain without a dedicated IP; it
 	// has no limit, but what waits for it waits for the domain's quota.
-	if ip := w.status(models.WarmupIP, ""); !ip.Unlimited || ip.Waiting != 100 || ip.Label != "Default route" || days(ip.Forecast) != "03-02:100" {
+	if ip := w.status(models.WarmupIP, ""); !ip.Unlimited || ip.Waiting != 1 || ip.Label != "Default route" || days(ip.Forecast) != "03-02:1" {
 		t.Errorf("default route: %s, forecast %q", today(ip), days(ip.Forecast))
 	}
 
-	// Day 2: the day moves on with the first send; 6% hard bounces.
+	// Day 2: the day moves on with the first send; 1 of 10 hard-bounces.
 	w.clock.Advance(24 * time.Hour)
-	if got := today(w.status(models.WarmupDomain, "example.test")); got != `standard day 2: 0/1000, waiting 100, hold ""` {
+	if got := today(w.status(models.WarmupDomain, "example.test")); got != `tiny day 2: 0/10, waiting 1, hold ""` {
 		t.Errorf("day 2 before sending: %s", got)
 	}
-	w.enqueue(1_000)
-	if n := w.send(60); n != 1_000 {
+	w.enqueue(10)
+	if n := w.send(1); n != 10 {
 		t.Fatalf("day 2 sent %d", n)
 	}
-	if got := today(w.status(models.WarmupDomain, "example.test")); got != `standard day 2: 1000/1000, waiting 100, hold ""` {
+	if got := today(w.status(models.WarmupDomain, "example.test")); got != `tiny day 2: 10/10, waiting 1, hold ""` {
 		t.Errorf("day 2: %s", got)
 	}
 
 	// Day 3 holds day 2, and says why before and after its first send.
 	w.clock.Advance(24 * time.Hour)
-	hold := `hold "Holding day 2: 2026-03-02 had a hard-bounce rate of 6.0% (limit 5%)."`
-	if got := today(w.status(models.WarmupDomain, "example.test")); got != `standard day 2: 0/1000, waiting 100, `+hold {
+	hold := `hold "Holding day 2: 2026-03-02 had a hard-bounce rate of 10.0% (limit 5%)."`
+	if got := today(w.status(models.WarmupDomain, "example.test")); got != `tiny day 2: 0/10, waiting 1, `+hold {
 		t.Errorf("day 3 before sending: %s", got)
 	}
 	w.send(0)
 	d = w.status(models.WarmupDomain, "example.test")
-	if got := today(d); got != `standard day 2: 100/1000, waiting 0, `+hold {
+	if got := today(d); got != `tiny day 2: 1/10, waiting 0, `+hold {
 		t.Errorf("day 3: %s", got)
 	}
 	var sent []int
 	for _, h := range d.History[27:] {
 		sent = append(sent, h.Sent)
 	}
-	if !slices.Equal(sent, []int{500, 1000, 100}) {
+	if !slices.Equal(sent, []int{5, 10, 1}) {
 		t.Errorf("sent per day: %v", sent)
 	}
 }
@@ -207,11 +214,11 @@ func TestSetWarmupValidates(t *testing.T) {
 		}
 	}
 	invalid(models.WarmupChange{Plan: " "}, "plan", "Choose a plan: standard, none, or a custom plan.")
-	invalid(models.WarmupChange{Plan: "gentle"}, "plan", `There is no plan named "gentle". Choose standard, none, or a custom plan (there are no custom plans yet).`)
+	invalid(models.WarmupChange{Plan: "gentle"}, "plan", `There is no plan named "gentle". Choose standard, none, or a custom plan (custom plans: tiny).`)
 	if _, err := w.st.CreateWarmupPlan(ctx, models.NewWarmupPlan{Name: "ramp", Quotas: "100, 200, 400, 800"}); err != nil {
 		t.Fatal(err)
 	}
-	invalid(models.WarmupChange{Plan: "gentle"}, "plan", `There is no plan named "gentle". Choose standard, none, or a custom plan (custom plans: ramp).`)
+	invalid(models.WarmupChange{Plan: "gentle"}, "plan", `There is no plan named "gentle". Choose standard, none, or a custom plan (custom plans: ramp, tiny).`)
 	invalid(models.WarmupChange{Plan: "ramp", Day: "5"}, "day", "The ramp plan has 4 days: choose a day from 1 to 4.")
 	invalid(models.WarmupChange{Plan: "standard", Day: "21"}, "day", "The standard plan has 20 days: choose a day from 1 to 20.")
 	for _, day := range []string{"-1", "0", "three", "2.5"} {
@@ -235,59 +242,64 @@ func TestSetWarmupValidates(t *testing.T) {
 
 func TestSetWarmupPlanAndDay(t *testing.T) {
 	w := newWarmupWorld(t)
-	if _, err := w.st.CreateWarmupPlan(ctx, models.NewWarmupPlan{Name: "ramp", Quotas: "100, 200, 400, 800"}); err != nil {
+	if _, err := w.st.CreateWarmupPlan(ctx, models.NewWarmupPlan{Name: "slow", Quotas: "2, 3"}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := w.st.AddDomain(ctx, "quiet.test", 1024); err != nil {
 		t.Fatal(err)
 	}
-	w.enqueue(600)
+	if err := w.set(models.WarmupDomain, "example.test", models.WarmupChange{Plan: "tiny"}); err != nil {
+		t.Fatal(err)
+	}
+	w.enqueue(6)
 	w.send(0)
 
-	// Day 3 of ramp: today's quota is 400 at once, 500 are spent already.
-	if err := w.set(models.WarmupDomain, "example.test", models.WarmupChange{Plan: "ramp", Day: "3"}); err != nil {
+	// Day 2 of slow: today's quota is 3 at once, and 5 are spent already.
+	if err := w.set(models.WarmupDomain, "example.test", models.WarmupChange{Plan: "slow", Day: "2"}); err != nil {
 		t.Fatal(err)
 	}
 	d := w.status(models.WarmupDomain, "example.test")
-	if got := today(d); got != `ramp day 3: 500/400, waiting 100, hold ""` || d.PlanDays != 4 {
-		t.Errorf("after setting ramp day 3: %s (%d days)", got, d.PlanDays)
+	if got := today(d); got != `slow day 2: 5/3, waiting 1, hold ""` || d.PlanDays != 2 || d.DayLabel() != "2 of 2" {
+		t.Errorf("after setting slow day 2: %s (%s)", got, d.DayLabel())
 	}
-	if h := d.History[29]; h.Quota != 400 {
+	if h := d.History[29]; h.Quota != 3 {
 		t.Errorf("today's usage keeps quota %d", h.Quota)
 	}
-	if got := days(d.Forecast); got != "03-02:100" {
-		t.Errorf("forecast %q", got)
-	}
+	w.enqueue(1)
 	if n := w.send(0); n != 0 {
 		t.Errorf("%d sent over the new quota", n)
+	}
+	if got := days(w.status(models.WarmupDomain, "example.test").Forecast); got != "03-02:2" {
+		t.Errorf("forecast %q", got)
 	}
 	// A day set on a domain that then sends nothing stays that day.
 	if err := w.set(models.WarmupDomain, "quiet.test", models.WarmupChange{Plan: "standard", Day: "5"}); err != nil {
 		t.Fatal(err)
 	}
 	w.clock.Advance(24 * time.Hour)
-	if got := today(w.status(models.WarmupDomain, "example.test")); got != `ramp day 4: 0/800, waiting 100, hold ""` {
-		t.Errorf("the day after: %s", got)
+	d = w.status(models.WarmupDomain, "example.test")
+	if got := today(d); got != `slow day 3: 0/3, waiting 2, hold ""` || d.DayLabel() != "3, plan complete" {
+		t.Errorf("the day after: %s (%s)", got, d.DayLabel())
 	}
 	if got := today(w.status(models.WarmupDomain, "quiet.test")); got != `standard day 5: 0/10000, waiting 0, hold ""` {
 		t.Errorf("a quiet domain: %s", got)
 	}
 	// Keeping the day while changing the plan; then no warm-up at all.
-	if err := w.set(models.WarmupDomain, "quiet.test", models.WarmupChange{Plan: "ramp"}); err != nil {
+	if err := w.set(models.WarmupDomain, "quiet.test", models.WarmupChange{Plan: "tiny"}); err != nil {
 		t.Fatal(err)
 	}
-	if got := today(w.status(models.WarmupDomain, "quiet.test")); got != `ramp day 5: 0/800, waiting 0, hold ""` {
+	if got := today(w.status(models.WarmupDomain, "quiet.test")); got != `tiny day 5: 0/40, waiting 0, hold ""` {
 		t.Errorf("plan changed, day kept: %s", got)
 	}
 	if err := w.set(models.WarmupDomain, "example.test", models.WarmupChange{Plan: "none"}); err != nil {
 		t.Fatal(err)
 	}
 	d = w.status(models.WarmupDomain, "example.test")
-	if !d.Unlimited || d.Day != 0 || d.Quota != 0 || days(d.Forecast) != "03-02:100" {
+	if !d.Unlimited || d.Day != 0 || d.Quota != 0 || d.DayLabel() != "—" || days(d.Forecast) != "03-02:2" {
 		t.Errorf("without warm-up: %+v", d)
 	}
-	if n := w.send(0); n != 100 {
-		t.Errorf("without warm-up %d of 100 went out", n)
+	if n := w.send(0); n != 2 {
+		t.Errorf("without warm-up %d of 2 went out", n)
 	}
 }
 
@@ -303,18 +315,21 @@ func TestWarmupOverviewOfADedicatedIP(t *testing.T) {
 	if _, err := w.st.AddDomain(ctx, "other.test", 1024); err != nil {
 		t.Fatal(err)
 	}
+	if err := w.set(models.WarmupIP, "127.0.0.2", models.WarmupChange{Plan: "tiny"}); err != nil {
+		t.Fatal(err)
+	}
 	if err := w.set(models.WarmupDomain, "example.test", models.WarmupChange{Plan: "none"}); err != nil {
 		t.Fatal(err)
 	}
-	w.enqueue(600)
-	if n := w.send(0); n != 500 {
+	w.enqueue(6)
+	if n := w.send(0); n != 5 {
 		t.Fatalf("the IP's first day sent %d", n)
 	}
-	if ip := w.status(models.WarmupIP, "127.0.0.2"); today(ip) != `standard day 1: 500/500, waiting 100, hold ""` || days(ip.Forecast) != "03-02:100" {
+	if ip := w.status(models.WarmupIP, "127.0.0.2"); today(ip) != `tiny day 1: 5/5, waiting 1, hold ""` || days(ip.Forecast) != "03-02:1" {
 		t.Errorf("dedicated IP: %s, forecast %q", today(ip), days(ip.Forecast))
 	}
 	// The domain has no limit of its own, but its IP has.
-	if d := w.status(models.WarmupDomain, "example.test"); !d.Unlimited || d.Waiting != 100 || days(d.Forecast) != "03-02:100" {
+	if d := w.status(models.WarmupDomain, "example.test"); !d.Unlimited || d.Waiting != 1 || days(d.Forecast) != "03-02:1" {
 		t.Errorf("domain on a warming IP: %s, forecast %q", today(d), days(d.Forecast))
 	}
 	if r := w.status(models.WarmupIP, ""); r.Waiting != 0 {

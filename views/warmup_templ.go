@@ -757,9 +757,9 @@ func WarmupEdit(f WarmupForm) templ.Component {
 			}
 			if !f.Status.Unlimited {
 				var templ_7745c5c3_Var37 string
-				templ_7745c5c3_Var37, templ_7745c5c3_Err = templ.JoinStringErrs(" Today's quota is " + components.FormatCount(f.Status.Quota) + ", " + components.FormatCount(f.Status.Used) + " sent.")
+				templ_7745c5c3_Var37, templ_7745c5c3_Err = templ.JoinStringErrs(" Today's quota is " + components.FormatCount(f.Status.Quota) + "; " + components.FormatCount(f.Status.Used) + " sent so far.")
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `warmup.templ`, Line: 231, Col: 126}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `warmup.templ`, Line: 231, Col: 133}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var37))
 				if templ_7745c5c3_Err != nil {

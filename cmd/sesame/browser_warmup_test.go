@@ -31,7 +31,7 @@ func warmupHistory(t *testing.T) *testApp {
 	a := launchApp(t, clock, false)
 	st := a.store
 	sender := fixtures.Sender(t, st, a.DNS, "news@example.test", "Example News")
-	if _, err := st.CreateWarmupPlan(ctx, models.NewWarmupPlan{Name: "gentle", Quotas: "20, 30, 45, 60, 80, 100, 120, 150, 180, 210"}); err != nil {
+	if _, err := st.CreateWarmupPlan(ctx, models.NewWarmupPlan{Name: "gentle", Quotas: "4, 6, 9, 12, 16, 20, 24, 30, 36, 42"}); err != nil {
 		t.Fatal(err)
 	}
 	if err := st.SetWarmup(ctx, models.WarmupDomain, sender.DomainID, models.WarmupChange{Plan: "gentle"}); err != nil {
@@ -51,9 +51,9 @@ func warmupHistory(t *testing.T) *testApp {
 	n := 0
 	for day := range days {
 		req := models.EnqueueRequest{Sender: sender, Content: models.MessageContent{Subject: "Day {{day}}", Text: "Hello"}}
-		queued := 60 + 15*day
+		queued := 12 + 3*day
 		if day == days-1 {
-			queued = 900 // a large send today: most of it waits
+			queued = 180 // a large send today: most of it waits
 		}
 		for range queued {
 			n++
@@ -63,7 +63,7 @@ func warmupHistory(t *testing.T) *testApp {
 			t.Fatal(err)
 		}
 		if day == 4 || day == days-2 {
-			sink.When("@dest.test", smtpsink.Reply550, 12) // over 5% of the day's quota
+			sink.When("@dest.test", smtpsink.Reply550, 3) // over 5% of the day's quota
 		}
 		if err := engine.RunUntilIdle(ctx); err != nil {
 			t.Fatal(err)
@@ -83,6 +83,9 @@ func TestBrowserWarmupPage(t *testing.T) {
 		signIn(ctx, a.URL, "boss@example.com", "admin password 1"),
 		chromedp.Navigate(a.URL+"/admin/ips"),
 		chromedp.WaitVisible(`[data-testid="warmup-table"]`),
+		chromedp.Click(`[data-testid="warmup-card-domain-example.test"] details.chart-data summary`),
+		chromedp.WaitVisible(`[data-testid^="chart-table-chart-domain-"]`),
+		chromedp.Evaluate(`window.scrollTo(0, 0)`, nil), // the sticky top bar stays on top of the picture
 	); err != nil {
 		t.Fatal(err)
 	}
@@ -116,6 +119,11 @@ func TestBrowserWarmupPage(t *testing.T) {
 	if err := chromedp.Run(ctx,
 		chromedp.Click(`[data-testid="warmup-row-domain-example.test"] [data-testid="warmup-change"]`),
 		chromedp.WaitVisible(`[data-testid="warmup-form"]`),
+	); err != nil {
+		t.Fatal(err)
+	}
+	browsertest.Screenshot(t, ctx, "warmup-edit")
+	if err := chromedp.Run(ctx,
 		chromedp.SetValue(`[data-testid="field-plan"]`, "standard"),
 		chromedp.SendKeys(`[data-testid="field-day"]`, "3"),
 		chromedp.Click(`[data-testid="warmup-save"]`),

@@ -1,6 +1,7 @@
 package components
 
 import (
+	"iter"
 	"math"
 	"strconv"
 	"strings"
@@ -150,6 +151,17 @@ func (s ChartSeries) TableValue(i int) string {
 		return FormatCount(v)
 	}
 	return "—"
+}
+
+// newestFirst yields the column indexes from the last to the first.
+func (c Chart) newestFirst() iter.Seq[int] {
+	return func(yield func(int) bool) {
+		for i := len(c.Labels) - 1; i >= 0; i-- {
+			if !yield(i) {
+				return
+			}
+		}
+	}
 }
 
 func (c Chart) series() []ChartSeries { return append(append([]ChartSeries{}, c.Bars...), c.Lines...) }
