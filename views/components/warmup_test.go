@@ -13,7 +13,7 @@ func TestForecastWording(t *testing.T) {
 		return models.ForecastDay{Date: wednesday.AddDate(0, 0, offset), Count: n}
 	}
 	for _, c := range []struct {
-		f          models.Forecast
+		f         models.Forecast
 		say, done string
 	}{
 		{models.Forecast{Start: wednesday}, "Nothing waiting.", "—"},
