@@ -27,9 +27,6 @@ const (
 	WarmupNone     = "none"
 )
 
-// StandardQuota is the standard plan's volume on a (1-based) day.
-func StandardQuota(day int) int { return quotaOnDay(StandardWarmupPlan, day) }
-
 // quotaOnDay is a plan's volume on a (1-based) day: before day 1 the first
 // day's, after the plan ends its last day's.
 func quotaOnDay(plan []int, day int) int {
@@ -135,8 +132,8 @@ func planSchedule(plan string, custom map[string][]int) []int {
 	return StandardWarmupPlan
 }
 
-// loadSchedule reads one plan's daily quotas (nil: no limit).
-func loadSchedule(tx *gorm.DB, plan string) ([]int, error) {
+// planQuota is a plan's volume on a day; unlimited for "none".
+func planQuota(tx *gorm.DB, plan string, day int) (quota int, unlimited bool, err error) {
 	custom := map[string][]int{}
 	if plan != WarmupNone && plan != WarmupStandard {
 		var p WarmupPlan
@@ -145,19 +142,11 @@ func loadSchedule(tx *gorm.DB, plan string) ([]int, error) {
 		case err == nil:
 			custom[plan] = p.Days()
 		case notFound(err) != ErrNotFound:
-			return nil, err
+			return 0, false, err
 		}
 	}
-	return planSchedule(plan, custom), nil
-}
-
-// planQuota is a plan's volume on a day; unlimited for "none".
-func planQuota(tx *gorm.DB, plan string, day int) (quota int, unlimited bool, err error) {
-	schedule, err := loadSchedule(tx, plan)
-	switch {
-	case err != nil:
-		return 0, false, err
-	case schedule == nil:
+	schedule := planSchedule(plan, custom)
+	if schedule == nil {
 		return 0, true, nil
 	}
 	return quotaOnDay(schedule, day), false, nil

@@ -48,7 +48,9 @@ type WarmupStatus struct {
 	// Waiting counts messages in quota_wait: a domain's own, or for an IP
 	// those of the domains that send through it (quota_wait messages have
 	// no source IP yet: they wait for the quota before one is chosen).
-	Waiting    int
+	Waiting int
+	// HoldReason says why the plan stays on its day, after a day whose
+	// bounce or complaint rate was too high; empty while it moves on.
 	HoldReason string
 	History    []WarmupDayUsage // the last WarmupHistoryDays days, oldest first
 	Forecast   Forecast         // when the waiting messages go out
@@ -66,6 +68,7 @@ func (w *WarmupStatus) DayLabel() string {
 	return strconv.Itoa(w.Day) + " of " + strconv.Itoa(w.PlanDays)
 }
 
+// customSchedules maps each custom plan's name to its daily quotas.
 func customSchedules(plans []WarmupPlan) map[string][]int {
 	out := make(map[string][]int, len(plans))
 	for _, p := range plans {

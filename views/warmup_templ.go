@@ -21,8 +21,8 @@ func warmupKey(st models.WarmupStatus) string {
 	return string(st.Kind) + "-" + strconv.FormatUint(st.ID, 10)
 }
 
-// WarmupPath is the page that changes a domain's or IP's plan.
-func WarmupPath(st models.WarmupStatus) string {
+// warmupPath is the page that changes a domain's or IP's plan.
+func warmupPath(st models.WarmupStatus) string {
 	return "/admin/ips/warmup/" + string(st.Kind) + "/" + strconv.FormatUint(st.ID, 10)
 }
 
@@ -337,7 +337,7 @@ func warmupOverview(statuses []models.WarmupStatus) templ.Component {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var16 templ.SafeURL
-			templ_7745c5c3_Var16, templ_7745c5c3_Err = templ.JoinURLErrs(templ.SafeURL(WarmupPath(st)))
+			templ_7745c5c3_Var16, templ_7745c5c3_Err = templ.JoinURLErrs(templ.SafeURL(warmupPath(st)))
 			if templ_7745c5c3_Err != nil {
 				return templ.Error{Err: templ_7745c5c3_Err, FileName: `warmup.templ`, Line: 128, Col: 88}
 			}
@@ -451,7 +451,7 @@ func warmupCard(st models.WarmupStatus) templ.Component {
 			return templ_7745c5c3_Err
 		}
 		var templ_7745c5c3_Var23 templ.SafeURL
-		templ_7745c5c3_Var23, templ_7745c5c3_Err = templ.JoinURLErrs(templ.SafeURL(WarmupPath(st)))
+		templ_7745c5c3_Var23, templ_7745c5c3_Err = templ.JoinURLErrs(templ.SafeURL(warmupPath(st)))
 		if templ_7745c5c3_Err != nil {
 			return templ.Error{Err: templ_7745c5c3_Err, FileName: `warmup.templ`, Line: 146, Col: 64}
 		}
@@ -798,7 +798,7 @@ func WarmupEdit(f WarmupForm) templ.Component {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var39 templ.SafeURL
-			templ_7745c5c3_Var39, templ_7745c5c3_Err = templ.JoinURLErrs(templ.SafeURL(WarmupPath(f.Status)))
+			templ_7745c5c3_Var39, templ_7745c5c3_Err = templ.JoinURLErrs(templ.SafeURL(warmupPath(f.Status)))
 			if templ_7745c5c3_Err != nil {
 				return templ.Error{Err: templ_7745c5c3_Err, FileName: `warmup.templ`, Line: 238, Col: 67}
 			}

@@ -43,8 +43,6 @@ type ChartTone string
 const (
 	TonePrimary ChartTone = "primary" // teal: the main measure
 	ToneAccent  ChartTone = "accent"  // amber: a limit or target
-	ToneBad     ChartTone = "bad"     // red: failures
-	ToneMuted   ChartTone = "muted"   // grey: context
 )
 
 // The drawing's coordinate system (the SVG viewBox); text sizes in app.css
@@ -118,8 +116,8 @@ func niceScale(most int) (top, step int) {
 	return step * int(math.Ceil(float64(most)/float64(step))), step
 }
 
-// CompactCount writes a count for an axis: 950, 2.5k, 40k, 1.2M.
-func CompactCount(n int) string {
+// compactCount writes a count for an axis: 950, 2.5k, 40k, 1.2M.
+func compactCount(n int) string {
 	switch {
 	case n >= 1_000_000:
 		return strconv.FormatFloat(float64(n)/1e6, 'f', -1, 64) + "M"
@@ -145,8 +143,8 @@ func (s ChartSeries) valueAt(i int) int {
 	return NoValue
 }
 
-// TableValue is a series' value in a column as the table writes it.
-func (s ChartSeries) TableValue(i int) string {
+// tableValue is a series' value in a column as the table writes it.
+func (s ChartSeries) tableValue(i int) string {
 	if v := s.valueAt(i); v != NoValue {
 		return FormatCount(v)
 	}
@@ -193,7 +191,7 @@ func (c Chart) layout() chartLayout {
 		CenterX: coord((left + right) / 2), CenterY: coord((top + bottom) / 2),
 	}
 	for v := 0; v <= yTop; v += step {
-		l.YTicks = append(l.YTicks, chartTick{Pos: coord(y(v)), Label: CompactCount(v)})
+		l.YTicks = append(l.YTicks, chartTick{Pos: coord(y(v)), Label: compactCount(v)})
 	}
 	if n == 0 {
 		return l

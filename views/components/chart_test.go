@@ -23,7 +23,7 @@ func TestNiceScale(t *testing.T) {
 
 func TestCompactCount(t *testing.T) {
 	for n, want := range map[int]string{0: "0", 950: "950", 1_000: "1k", 2_500: "2.5k", 40_000: "40k", 1_250_000: "1.25M"} {
-		if got := CompactCount(n); got != want {
+		if got := compactCount(n); got != want {
 			t.Errorf("%d: %q, want %q", n, got, want)
 		}
 	}
@@ -74,6 +74,25 @@ func TestChartLayout(t *testing.T) {
 	}
 	if l.Columns[28].Title != "d28: Sent: 200" || l.Columns[29].Title != "d29: Sent: 50, Quota: 400" || l.Empty {
 		t.Errorf("titles %q, %q", l.Columns[28].Title, l.Columns[29].Title)
+	}
+}
+
+func TestChartStacksBars(t *testing.T) {
+	c := Chart{ID: "s", Labels: []string{"a", "b"}, Bars: []ChartSeries{
+		{Name: "Delivered", Tone: TonePrimary, Values: []int{30, 0}},
+		{Name: "Bounced", Tone: ToneAccent, Values: []int{10, NoValue}},
+	}}
+	l := c.layout()
+	// The scale reaches the stack's 40; the second bar sits on the first.
+	if top := l.YTicks[len(l.YTicks)-1].Label; top != "40" {
+		t.Errorf("scale top %s", top)
+	}
+	bars := l.Columns[0].Bars
+	if len(bars) != 2 || bars[0].H != "120" || bars[1].H != "40" || bars[1].Y != "14" || bars[0].Y != "54" {
+		t.Errorf("stack %+v", bars)
+	}
+	if len(l.Columns[1].Bars) != 0 || l.Columns[1].Title != "b: Delivered: 0" {
+		t.Errorf("a column with nothing to stack: %+v", l.Columns[1])
 	}
 }
 
