@@ -14,7 +14,7 @@ import (
 	"github.com/sesame-email/sesame/web"
 )
 
-// IPService is what the admin's IP pages need.
+// IPService is what the admin's IPs & warm-up pages need.
 type IPService interface {
 	ListSendingIPs(ctx context.Context) ([]models.SendingIP, error)
 	GetSendingIP(ctx context.Context, id uint64) (*models.SendingIP, error)
@@ -23,26 +23,30 @@ type IPService interface {
 	DeleteSendingIP(ctx context.Context, id uint64) error
 	ListDomains(ctx context.Context) ([]models.Domain, error)
 	Identity() models.IdentityConfig
+	WarmupService
 }
 
-// IPs serves the sending addresses.
+// IPs serves the sending addresses and the warm-up of domains and IPs.
 type IPs struct{ svc IPService }
 
 // NewIPs builds the IP handlers.
 func NewIPs(svc IPService) *IPs { return &IPs{svc: svc} }
 
+// page fills the IPs & warm-up page around the state of its forms.
 func (h *IPs) page(ctx context.Context, form views.IPsPage) (views.IPsPage, error) {
 	ips, err := h.svc.ListSendingIPs(ctx)
 	if err != nil {
 		return form, err
 	}
+	if form.Warmup, err = h.svc.WarmupOverview(ctx); err != nil {
+		return form, err
+	}
+	if form.Plans, err = h.svc.ListWarmupPlans(ctx); err != nil {
+		return form, err
+	}
 	form.BounceHost = h.svc.Identity().BounceHost
 	for _, ip := range ips {
-		row := views.IPRow{IP: ip, Configured: ip.IsDefaultRoute() || models.IPConfiguredHere(ip.Address)}
-		if ip.WarmupPlan == models.WarmupStandard {
-			row.Quota = models.StandardQuota(ip.WarmupDay)
-		}
-		form.Rows = append(form.Rows, row)
+		form.Rows = append(form.Rows, views.IPRow{IP: ip, Configured: ip.IsDefaultRoute() || models.IPConfiguredHere(ip.Address)})
 	}
 	return form, nil
 }

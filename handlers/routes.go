@@ -75,6 +75,9 @@ func Mount(srv *web.Server, d Deps) {
 	srv.Add(get, "/admin/ips/:id", ips.Edit, web.AdminOnly)
 	srv.Add(post, "/admin/ips/:id", ips.Update, web.AdminOnly)
 	srv.Add(post, "/admin/ips/:id/delete", ips.Delete, web.AdminOnly)
+	srv.Add(get, "/admin/ips/warmup/:kind/:id", ips.EditWarmup, web.AdminOnly)
+	srv.Add(post, "/admin/ips/warmup/:kind/:id", ips.SetWarmup, web.AdminOnly)
+	srv.Add(post, "/admin/ips/plans", ips.CreatePlan, web.AdminOnly)
 
 	templates := NewTemplates(store)
 	srv.Add(get, "/templates", templates.List, web.Member)

@@ -133,6 +133,20 @@ func (s *Store) GetSendingIP(ctx context.Context, id uint64) (*SendingIP, error)
 	return &ip, nil
 }
 
+// GetSendingIPByAddress loads a registered address, written in any form
+// net.ParseIP reads.
+func (s *Store) GetSendingIPByAddress(ctx context.Context, raw string) (*SendingIP, error) {
+	ip := net.ParseIP(strings.TrimSpace(raw))
+	if ip == nil {
+		return nil, ErrNotFound
+	}
+	var out SendingIP
+	if err := s.db.WithContext(ctx).Where("address = ?", ip.String()).Take(&out).Error; err != nil {
+		return nil, notFound(err)
+	}
+	return &out, nil
+}
+
 // SendingIPChange is an admin's edit of an address.
 type SendingIPChange struct {
 	HeloHost  string

@@ -113,7 +113,7 @@ func (w *warmupSubject) table() string {
 }
 
 // prepareToday advances the subject's plan day on its first send of a new
-// calendar day (held while yesterday's bounce or complaint rate was too
+// calendar day (held while the last day's bounce or complaint rate was too
 // high), then reads today's quota and what is left of it, locking the usage
 // row so concurrent claims cannot both spend the last of it.
 func (s *Store) prepareToday(tx *gorm.DB, w *warmupSubject, today string) error {
@@ -121,17 +121,12 @@ func (s *Store) prepareToday(tx *gorm.DB, w *warmupSubject, today string) error 
 		return nil
 	}
 	if w.lastSent < today {
-		day, hold := w.day, ""
-		if w.lastSent != "" {
-			var prev warmupUsage
-			err := tx.Where("subject = ? AND subject_id = ? AND day = ?", w.kind, w.id, w.lastSent).Take(&prev).Error
-			if err != nil && notFound(err) != ErrNotFound {
-				return err
-			}
-			if hold = warmupHold(prev, w.day); hold == "" {
-				day++
-			}
+		var prev warmupUsage
+		err := tx.Where("subject = ? AND subject_id = ? AND day = ?", w.kind, w.id, w.lastSent).Take(&prev).Error
+		if err != nil && notFound(err) != ErrNotFound {
+			return err
 		}
+		day, hold := nextSendingDay(w.day, prev)
 		res := tx.Table(w.table()).Where("id = ? AND warmup_last_sent_on = ?", w.id, w.lastSent).
 			Updates(map[string]any{"warmup_day": day, "warmup_last_sent_on": today, "warmup_hold_reason": hold})
 		if res.Error != nil {

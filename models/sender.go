@@ -170,7 +170,7 @@ func (s *Store) SetSMTPPassword(ctx context.Context, id uint64, password string)
 func (s *Store) AuthenticateSMTP(ctx context.Context, email, password string) (*SenderAddress, error) {
 	a, err := s.GetSenderByEmail(ctx, email)
 	if err == ErrNotFound || (err == nil && !a.HasSMTPPassword()) {
-		_ = bcrypt.CompareHashAndPassword(s.dummyHash, []byte(password))
+		_ = bcrypt.CompareHashAndPassword(s.dummyHash(), []byte(password))
 		return nil, ErrInvalidCredentials
 	}
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/glebarez/sqlite"
@@ -63,7 +64,9 @@ type Store struct {
 	location     *time.Location
 	// dummyHash keeps a login for an unknown address as slow as a wrong
 	// password, so response times do not reveal which addresses have accounts.
-	dummyHash []byte
+	// It is made on first use: commands that check no password (sesame
+	// migrate, sesame warmup) do not pay for a bcrypt hash.
+	dummyHash func() []byte
 	// dataDir holds uploaded files waiting for import.
 	dataDir string
 	// importQueued wakes this process's importer when a job is queued.
@@ -86,6 +89,12 @@ func Open(ctx context.Context, cfg StoreConfig) (*Store, error) {
 	sealer, err := NewSealer(cfg.EncryptionKey)
 	if err != nil {
 		return nil, fmt.Errorf("store: %w", err)
+	}
+	if cfg.PasswordCost == 0 {
+		cfg.PasswordCost = DefaultPasswordCost
+	}
+	if cfg.PasswordCost < bcrypt.MinCost || cfg.PasswordCost > bcrypt.MaxCost {
+		return nil, fmt.Errorf("store: password cost %d is outside bcrypt's %d to %d", cfg.PasswordCost, bcrypt.MinCost, bcrypt.MaxCost)
 	}
 	gcfg := &gorm.Config{
 		Logger:                 logger.New(slogPrinter{cfg.Logger}, logger.Config{SlowThreshold: time.Second, LogLevel: logger.Warn, IgnoreRecordNotFoundError: true}),
@@ -135,15 +144,13 @@ func Open(ctx context.Context, cfg StoreConfig) (*Store, error) {
 	if cfg.Location == nil {
 		cfg.Location = time.UTC
 	}
-	if cfg.PasswordCost == 0 {
-		cfg.PasswordCost = DefaultPasswordCost
-	}
-	dummy, err := bcrypt.GenerateFromPassword([]byte("sesame-timing-equaliser"), cfg.PasswordCost)
-	if err != nil {
-		return nil, err
-	}
+	cost := cfg.PasswordCost
+	dummy := sync.OnceValue(func() []byte {
+		h, _ := bcrypt.GenerateFromPassword([]byte("sesame-timing-equaliser"), cost)
+		return h
+	})
 	return &Store{db: db, dialect: dialect, clock: cfg.Clock, log: cfg.Logger.With("component", "store"),
-		passwordCost: cfg.PasswordCost, dummyHash: dummy, sealer: sealer, identity: cfg.Identity,
+		passwordCost: cost, dummyHash: dummy, sealer: sealer, identity: cfg.Identity,
 		dataDir: cfg.DataDir, importQueued: make(chan struct{}, 1), location: cfg.Location}, nil
 }
 

@@ -152,7 +152,7 @@ func (s *Store) Authenticate(ctx context.Context, email, password string) (*User
 	err := s.db.WithContext(ctx).Where("email = ?", strings.ToLower(strings.TrimSpace(email))).Take(&u).Error
 	if err != nil {
 		if err = notFound(err); err == ErrNotFound {
-			_ = bcrypt.CompareHashAndPassword(s.dummyHash, []byte(password))
+			_ = bcrypt.CompareHashAndPassword(s.dummyHash(), []byte(password))
 			return nil, ErrInvalidCredentials
 		}
 		return nil, err

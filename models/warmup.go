@@ -4,8 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"gorm.io/gorm"
 )
@@ -24,16 +27,10 @@ const (
 	WarmupNone     = "none"
 )
 
-// StandardQuota is the standard plan's volume on a (1-based) day.
-func StandardQuota(day int) int {
-	switch {
-	case day < 1:
-		return StandardWarmupPlan[0]
-	case day > len(StandardWarmupPlan):
-		return StandardWarmupPlan[len(StandardWarmupPlan)-1]
-	default:
-		return StandardWarmupPlan[day-1]
-	}
+// quotaOnDay is a plan's volume on a (1-based) day: before day 1 the first
+// day's, after the plan ends its last day's.
+func quotaOnDay(plan []int, day int) int {
+	return plan[min(max(day, 1), len(plan))-1]
 }
 
 // WarmupPlan is an admin's own plan: a list of daily quotas.
@@ -51,25 +48,53 @@ func (p *WarmupPlan) Days() []int {
 	return q
 }
 
+// NewWarmupPlan is an admin's definition of a custom plan.
+type NewWarmupPlan struct {
+	Name string
+	// Quotas lists the daily quotas as people write them: "100, 200, 400, 800".
+	Quotas string
+}
+
+// Limits of a custom plan.
+const (
+	maxPlanDays  = 365
+	maxPlanQuota = 100_000_000
+)
+
+// parseQuotas reads a list of daily quotas separated by commas, semicolons
+// or white space. Thousands separators cannot be told from list commas, so
+// "1,000" reads as two days; the message suggests writing 1000 or 1_000.
+func parseQuotas(list string, verr *ValidationError) []int {
+	fields := strings.FieldsFunc(list, func(r rune) bool { return r == ',' || r == ';' || unicode.IsSpace(r) })
+	if len(fields) == 0 || len(fields) > maxPlanDays {
+		verr.Add("quotas", fmt.Sprintf("Give between 1 and %d daily quotas, such as 100, 200, 400, 800.", maxPlanDays))
+		return nil
+	}
+	quotas := make([]int, 0, len(fields))
+	for _, f := range fields {
+		q, err := strconv.Atoi(strings.ReplaceAll(f, "_", ""))
+		if err != nil || q < 1 || q > maxPlanQuota {
+			verr.Add("quotas", fmt.Sprintf("%q is not a daily quota: each is a whole number from 1 to 100000000 (write 1000 or 1_000, not 1,000), separated by commas.", f))
+			return nil
+		}
+		quotas = append(quotas, q)
+	}
+	return quotas
+}
+
 // CreateWarmupPlan stores a custom plan.
-func (s *Store) CreateWarmupPlan(ctx context.Context, name string, quotas []int) (*WarmupPlan, error) {
-	name = strings.TrimSpace(name)
+func (s *Store) CreateWarmupPlan(ctx context.Context, in NewWarmupPlan) (*WarmupPlan, error) {
+	name := strings.TrimSpace(in.Name)
 	verr := &ValidationError{}
 	switch {
-	case name == "" || len(name) > 64:
+	case name == "" || utf8.RuneCountInString(name) > 64:
 		verr.Add("name", "Enter a name of at most 64 characters.")
-	case name == WarmupStandard || name == WarmupNone:
+	case strings.EqualFold(name, WarmupStandard) || strings.EqualFold(name, WarmupNone):
 		verr.Add("name", `"standard" and "none" are built in; choose another name.`)
+	case strings.IndexFunc(name, func(r rune) bool { return !unicode.IsPrint(r) }) >= 0 || !utf8.ValidString(name):
+		verr.Add("name", "Use letters, digits, spaces and punctuation only.")
 	}
-	if len(quotas) == 0 || len(quotas) > 365 {
-		verr.Add("quotas", "Give between 1 and 365 daily quotas.")
-	}
-	for _, q := range quotas {
-		if q < 1 || q > 100_000_000 {
-			verr.Add("quotas", "Each daily quota is a whole number from 1 to 100,000,000.")
-			break
-		}
-	}
+	quotas := parseQuotas(in.Quotas, verr)
 	if err := verr.OrNil(); err != nil {
 		return nil, err
 	}
@@ -91,27 +116,40 @@ func (s *Store) ListWarmupPlans(ctx context.Context) ([]WarmupPlan, error) {
 	return out, err
 }
 
-// planQuota is a plan's volume on a day; unlimited for "none". An unknown
-// plan name falls back to the standard plan: never send more than that.
-func planQuota(tx *gorm.DB, plan string, day int) (quota int, unlimited bool, err error) {
+// planSchedule is the daily quotas of a plan given the custom plans by name;
+// nil means no limit ("none"). An unknown name falls back to the standard
+// plan: never send more than that.
+func planSchedule(plan string, custom map[string][]int) []int {
 	switch plan {
 	case WarmupNone:
-		return 0, true, nil
+		return nil
 	case WarmupStandard:
-		return StandardQuota(day), false, nil
+		return StandardWarmupPlan
 	}
-	var p WarmupPlan
-	if err := tx.Where("name = ?", plan).Take(&p).Error; err != nil {
-		if notFound(err) == ErrNotFound {
-			return StandardQuota(day), false, nil
+	if days := custom[plan]; len(days) > 0 {
+		return days
+	}
+	return StandardWarmupPlan
+}
+
+// planQuota is a plan's volume on a day; unlimited for "none".
+func planQuota(tx *gorm.DB, plan string, day int) (quota int, unlimited bool, err error) {
+	custom := map[string][]int{}
+	if plan != WarmupNone && plan != WarmupStandard {
+		var p WarmupPlan
+		err := tx.Where("name = ?", plan).Take(&p).Error
+		switch {
+		case err == nil:
+			custom[plan] = p.Days()
+		case notFound(err) != ErrNotFound:
+			return 0, false, err
 		}
-		return 0, false, err
 	}
-	days := p.Days()
-	if len(days) == 0 {
-		return StandardQuota(day), false, nil
+	schedule := planSchedule(plan, custom)
+	if schedule == nil {
+		return 0, true, nil
 	}
-	return days[min(max(day, 1), len(days))-1], false, nil
+	return quotaOnDay(schedule, day), false, nil
 }
 
 // Warm-up gates: the day advances only while the previous sending day's
@@ -145,4 +183,18 @@ func warmupHold(u warmupUsage, dayNumber int) string {
 		return fmt.Sprintf("Holding day %d: %s had a complaint rate of %.2f%% (limit 0.1%%).", dayNumber, u.Day, 100*float64(u.Complained)/float64(u.Sent))
 	}
 	return ""
+}
+
+// nextSendingDay is the plan day of a first send on a new calendar day,
+// given the usage of the last day the subject was on: one day on, unless that
+// day sent nothing (the plan moves only on days that send) or its bounce or
+// complaint rate holds the day, which the returned reason explains.
+func nextSendingDay(day int, last warmupUsage) (int, string) {
+	if last.Sent == 0 {
+		return day, ""
+	}
+	if hold := warmupHold(last, day); hold != "" {
+		return day, hold
+	}
+	return day + 1, ""
 }

@@ -118,7 +118,7 @@ func TaskShow(p TaskPage) templ.Component {
 				}
 				return nil
 			})
-			templ_7745c5c3_Err = layouts.PageHeader(p.Progress.Task.Name, kindLabel(p.Progress.Task.Kind)+" · "+p.Sender+" → "+p.Group).Render(templ.WithChildren(ctx, templ_7745c5c3_Var3), templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = layouts.PageHeader(p.Progress.Task.Name, taskKindLabel(p.Progress.Task.Kind)+" · "+p.Sender+" → "+p.Group).Render(templ.WithChildren(ctx, templ_7745c5c3_Var3), templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

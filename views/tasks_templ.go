@@ -20,7 +20,7 @@ import (
 
 func taskPath(t models.Task) string { return "/tasks/" + strconv.FormatUint(t.ID, 10) }
 
-func kindLabel(k models.TaskKind) string {
+func taskKindLabel(k models.TaskKind) string {
 	switch k {
 	case models.TaskBatch:
 		return "Batch"
@@ -323,9 +323,9 @@ func TaskList(tasks []models.TaskProgress) templ.Component {
 						return templ_7745c5c3_Err
 					}
 					var templ_7745c5c3_Var17 string
-					templ_7745c5c3_Var17, templ_7745c5c3_Err = templ.JoinStringErrs(kindLabel(p.Task.Kind))
+					templ_7745c5c3_Var17, templ_7745c5c3_Err = templ.JoinStringErrs(taskKindLabel(p.Task.Kind))
 					if templ_7745c5c3_Err != nil {
-						return templ.Error{Err: templ_7745c5c3_Err, FileName: `tasks.templ`, Line: 73, Col: 36}
+						return templ.Error{Err: templ_7745c5c3_Err, FileName: `tasks.templ`, Line: 73, Col: 40}
 					}
 					_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var17))
 					if templ_7745c5c3_Err != nil {

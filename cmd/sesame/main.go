@@ -26,6 +26,9 @@ Usage:
   sesame serve                 run the console, API, SMTP and delivery
   sesame migrate               apply database migrations and exit
   sesame user create --email E --password P --role admin|marketer
+  sesame warmup show           every domain's and IP's plan, day, quota, use, waiting, hold
+  sesame warmup set (--domain D | --ip IP) --plan standard|none|<custom plan> [--day N]
+  sesame warmup plan create --name N --quotas 100,200,400,...
   sesame version               print the version
 
 Configuration comes from the environment; see README.md.
@@ -73,6 +76,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return migrate(ctx, cfg, stdout)
 	case "user":
 		return userCommand(ctx, cfg, rest, stdout)
+	case "warmup":
+		return warmupCommand(ctx, cfg, rest, stdout)
 	default:
 		fmt.Fprint(stderr, usage)
 		return usageError("unknown command " + cmd)

@@ -23,6 +23,13 @@ type testApp struct {
 
 func startApp(t testing.TB) *testApp {
 	t.Helper()
+	return launchApp(t, models.SystemClock{}, true)
+}
+
+// launchApp starts Sesame on clock; without background loops the test
+// drives delivery itself.
+func launchApp(t testing.TB, clock models.Clock, background bool) *testApp {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -44,7 +51,7 @@ func startApp(t testing.TB) *testApp {
 		passwordCost: dbcfg.PasswordCost,
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	a, err := newApp(ctx, cfg, slog.New(slog.DiscardHandler), models.SystemClock{})
+	a, err := newApp(ctx, cfg, slog.New(slog.DiscardHandler), clock)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,7 +61,12 @@ func startApp(t testing.TB) *testApp {
 	}
 	smtpAddr := smtpLn.Addr().String()
 	done := make(chan error, 1)
-	go func() { done <- a.run(ctx, ln, smtpLn) }()
+	if background {
+		go func() { done <- a.run(ctx, ln, smtpLn) }()
+	} else {
+		smtpLn.Close()
+		go func() { done <- a.serveHTTP(ctx, ln) }()
+	}
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {

@@ -1,0 +1,219 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"sort"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/sesame-email/sesame/models"
+	"github.com/sesame-email/sesame/views/components"
+)
+
+const warmupUsage = `usage:
+  sesame warmup show
+  sesame warmup set (--domain D | --ip IP) --plan standard|none|<custom plan> [--day N]
+  sesame warmup plan create --name N --quotas 100,200,400,...`
+
+// warmupCommand shows and changes warm-up plans, for automation.
+func warmupCommand(ctx context.Context, cfg Config, args []string, stdout io.Writer) error {
+	if len(args) == 0 {
+		return usageError(warmupUsage)
+	}
+	var run func(*models.Store) error
+	switch {
+	case args[0] == "show" && len(args) == 1:
+		run = func(st *models.Store) error { return warmupShow(ctx, st, stdout) }
+	case args[0] == "set":
+		ref, ch, err := parseWarmupSet(args[1:])
+		if err != nil {
+			return err
+		}
+		run = func(st *models.Store) error { return warmupSet(ctx, st, ref, ch, stdout) }
+	case args[0] == "plan" && len(args) > 1 && args[1] == "create":
+		in, err := parseWarmupPlan(args[2:])
+		if err != nil {
+			return err
+		}
+		run = func(st *models.Store) error { return warmupPlanCreate(ctx, st, in, stdout) }
+	default:
+		return usageError(warmupUsage)
+	}
+	st, err := openStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	return run(st)
+}
+
+// parseFlags parses a subcommand's flags, turning every mistake, stray
+// arguments included, into a usage error.
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	fs.SetOutput(io.Discard)
+	if err := fs.Parse(args); err != nil {
+		return usageError(err.Error() + "\n" + warmupUsage)
+	}
+	if fs.NArg() > 0 {
+		return usageError("unexpected " + strconv.Quote(fs.Arg(0)) + "\n" + warmupUsage)
+	}
+	return nil
+}
+
+// warmupRef names the domain or IP a command changes.
+type warmupRef struct {
+	kind models.WarmupSubjectKind
+	name string
+}
+
+func parseWarmupSet(args []string) (warmupRef, models.WarmupChange, error) {
+	fs := flag.NewFlagSet("warmup set", flag.ContinueOnError)
+	domain := fs.String("domain", "", "sending domain")
+	ip := fs.String("ip", "", "sending IP address")
+	plan := fs.String("plan", "", "standard, none, or a custom plan's name")
+	day := fs.String("day", "", "today's day of the plan; keeps the current day when left out")
+	if err := parseFlags(fs, args); err != nil {
+		return warmupRef{}, models.WarmupChange{}, err
+	}
+	var ref warmupRef
+	switch {
+	case (*domain == "") == (*ip == ""):
+		return ref, models.WarmupChange{}, usageError("give either --domain or --ip\n" + warmupUsage)
+	case strings.TrimSpace(*plan) == "":
+		return ref, models.WarmupChange{}, usageError("--plan is required: standard, none, or a custom plan's name\n" + warmupUsage)
+	case *domain != "":
+		ref = warmupRef{models.WarmupDomain, *domain}
+	default:
+		ref = warmupRef{models.WarmupIP, *ip}
+	}
+	return ref, models.WarmupChange{Plan: *plan, Day: *day}, nil
+}
+
+func parseWarmupPlan(args []string) (models.NewWarmupPlan, error) {
+	fs := flag.NewFlagSet("warmup plan create", flag.ContinueOnError)
+	name := fs.String("name", "", "the plan's name")
+	quotas := fs.String("quotas", "", "daily quotas, day 1 first, separated by commas")
+	if err := parseFlags(fs, args); err != nil {
+		return models.NewWarmupPlan{}, err
+	}
+	return models.NewWarmupPlan{Name: *name, Quotas: *quotas}, nil
+}
+
+// flagError says what is wrong with each flag of a command.
+func flagError(err error) error {
+	var verr *models.ValidationError
+	if !errors.As(err, &verr) {
+		return err
+	}
+	fields := make([]string, 0, len(verr.Fields))
+	for f := range verr.Fields {
+		fields = append(fields, f)
+	}
+	sort.Strings(fields)
+	lines := make([]string, len(fields))
+	for i, f := range fields {
+		lines[i] = "--" + f + ": " + verr.Fields[f]
+	}
+	return errors.New(strings.Join(lines, "\n"))
+}
+
+func warmupSet(ctx context.Context, st *models.Store, ref warmupRef, ch models.WarmupChange, stdout io.Writer) error {
+	var id uint64
+	if ref.kind == models.WarmupDomain {
+		d, err := st.GetDomainByName(ctx, ref.name)
+		if errors.Is(err, models.ErrNotFound) {
+			return fmt.Errorf("no sending domain %s: add it first", ref.name)
+		} else if err != nil {
+			return err
+		}
+		id = d.ID
+	} else {
+		ip, err := st.GetSendingIPByAddress(ctx, ref.name)
+		if errors.Is(err, models.ErrNotFound) {
+			return fmt.Errorf("no sending IP %s: register it first", ref.name)
+		} else if err != nil {
+			return err
+		}
+		id = ip.ID
+	}
+	if err := st.SetWarmup(ctx, ref.kind, id, ch); err != nil {
+		return flagError(err)
+	}
+	all, err := st.WarmupOverview(ctx)
+	if err != nil {
+		return err
+	}
+	for _, s := range all {
+		if s.Kind == ref.kind && s.ID == id {
+			if s.Unlimited {
+				fmt.Fprintf(stdout, "%s: no warm-up, no daily limit\n", subjectName(s))
+			} else {
+				fmt.Fprintf(stdout, "%s: plan %s, day %s, today's quota %s\n", subjectName(s), s.Plan, s.DayLabel(), components.FormatCount(s.Quota))
+			}
+		}
+	}
+	return nil
+}
+
+func subjectName(s models.WarmupStatus) string {
+	if s.Name == "" {
+		return string(s.Kind) + " (default route)"
+	}
+	return string(s.Kind) + " " + s.Name
+}
+
+func warmupShow(ctx context.Context, st *models.Store, stdout io.Writer) error {
+	all, err := st.WarmupOverview(ctx)
+	if err != nil {
+		return err
+	}
+	plans, err := st.ListWarmupPlans(ctx)
+	if err != nil {
+		return err
+	}
+	var table bytes.Buffer
+	tw := tabwriter.NewWriter(&table, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "SUBJECT\tPLAN\tDAY\tTODAY'S QUOTA\tUSED\tWAITING\tHOLD")
+	for _, s := range all {
+		quota := "no limit"
+		if !s.Unlimited {
+			quota = components.FormatCount(s.Quota)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", subjectName(s), s.Plan, s.DayLabel(), quota,
+			components.FormatCount(s.Used), components.FormatCount(s.Waiting), s.HoldReason)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	for line := range strings.Lines(table.String()) {
+		fmt.Fprintln(stdout, strings.TrimRight(line, " \n")) // no padding after an empty last column
+	}
+	if len(plans) > 0 {
+		fmt.Fprintln(stdout, "\ncustom plans:")
+	}
+	for _, p := range plans {
+		quotas := make([]string, 0, len(p.Days()))
+		for _, q := range p.Days() {
+			quotas = append(quotas, strconv.Itoa(q))
+		}
+		fmt.Fprintf(stdout, "  %s: %s\n", p.Name, strings.Join(quotas, ","))
+	}
+	return nil
+}
+
+func warmupPlanCreate(ctx context.Context, st *models.Store, in models.NewWarmupPlan, stdout io.Writer) error {
+	p, err := st.CreateWarmupPlan(ctx, in)
+	if err != nil {
+		return flagError(err)
+	}
+	days := p.Days()
+	fmt.Fprintf(stdout, "created plan %s: %d days, %s to %s a day\n", p.Name, len(days),
+		components.FormatCount(days[0]), components.FormatCount(days[len(days)-1]))
+	return nil
+}

@@ -1,0 +1,93 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/sesame-email/sesame/models"
+	"github.com/sesame-email/sesame/views"
+	"github.com/sesame-email/sesame/web"
+)
+
+// WarmupService is what the warm-up parts of the IPs & warm-up page need.
+type WarmupService interface {
+	WarmupOverview(ctx context.Context) ([]models.WarmupStatus, error)
+	ListWarmupPlans(ctx context.Context) ([]models.WarmupPlan, error)
+	SetWarmup(ctx context.Context, kind models.WarmupSubjectKind, id uint64, ch models.WarmupChange) error
+	CreateWarmupPlan(ctx context.Context, in models.NewWarmupPlan) (*models.WarmupPlan, error)
+}
+
+// warmupSubject finds the domain or IP a warm-up URL names, as the
+// overview shows it.
+func (h *IPs) warmupSubject(c echo.Context) (models.WarmupStatus, error) {
+	kind := models.WarmupSubjectKind(c.Param("kind"))
+	id, err := idParam(c, "id")
+	if err != nil {
+		return models.WarmupStatus{}, err
+	}
+	all, err := h.svc.WarmupOverview(c.Request().Context())
+	if err != nil {
+		return models.WarmupStatus{}, err
+	}
+	for _, st := range all {
+		if st.Kind == kind && st.ID == id {
+			return st, nil
+		}
+	}
+	return models.WarmupStatus{}, models.ErrNotFound
+}
+
+func (h *IPs) renderWarmupForm(c echo.Context, status int, f views.WarmupForm) error {
+	plans, err := h.svc.ListWarmupPlans(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	f.Plans = plans
+	return web.Render(c, status, views.WarmupEdit(f))
+}
+
+func (h *IPs) EditWarmup(c echo.Context) error {
+	st, err := h.warmupSubject(c)
+	if err != nil {
+		return err
+	}
+	return h.renderWarmupForm(c, http.StatusOK, views.WarmupForm{Status: st, Plan: st.Plan})
+}
+
+func (h *IPs) SetWarmup(c echo.Context) error {
+	st, err := h.warmupSubject(c)
+	if err != nil {
+		return err
+	}
+	ch := models.WarmupChange{Plan: c.FormValue("plan"), Day: c.FormValue("day")}
+	err = h.svc.SetWarmup(c.Request().Context(), st.Kind, st.ID, ch)
+	var verr *models.ValidationError
+	if errors.As(err, &verr) {
+		return h.renderWarmupForm(c, http.StatusUnprocessableEntity, views.WarmupForm{Status: st, Plan: ch.Plan, Day: ch.Day, Errors: verr})
+	}
+	if err != nil {
+		return err
+	}
+	return web.RedirectWithFlash(c, "/admin/ips", st.Label+": warm-up plan saved.")
+}
+
+func (h *IPs) CreatePlan(c echo.Context) error {
+	ctx := c.Request().Context()
+	in := models.NewWarmupPlan{Name: c.FormValue("name"), Quotas: c.FormValue("quotas")}
+	p, err := h.svc.CreateWarmupPlan(ctx, in)
+	var verr *models.ValidationError
+	if errors.As(err, &verr) {
+		page, perr := h.page(ctx, views.IPsPage{Pool: string(models.PoolShared), Plan: views.PlanForm{Name: in.Name, Quotas: in.Quotas, Errors: verr}})
+		if perr != nil {
+			return perr
+		}
+		return web.Render(c, http.StatusUnprocessableEntity, views.IPs(page))
+	}
+	if err != nil {
+		return err
+	}
+	return web.RedirectWithFlash(c, "/admin/ips#plans", "Plan "+p.Name+" created: choose it for a domain or IP with Change.")
+}

@@ -1,0 +1,318 @@
+package models
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+)
+
+// WarmupSubjectKind says what follows a warm-up plan: a sending domain or a
+// sending IP. The values are those of warmup_usage.subject.
+type WarmupSubjectKind string
+
+const (
+	WarmupDomain WarmupSubjectKind = "domain"
+	WarmupIP     WarmupSubjectKind = "ip"
+)
+
+// WarmupHistoryDays is how many days of usage the console charts.
+const WarmupHistoryDays = 30
+
+// WarmupDayUsage is one calendar day of a subject's bulk sending.
+type WarmupDayUsage struct {
+	Date     time.Time // midnight in the configured zone
+	Recorded bool      // false: nothing was sent that day, so no quota was set
+	Quota    int
+	Sent     int
+}
+
+// WarmupStatus is where a domain or IP stands in its warm-up today.
+type WarmupStatus struct {
+	Kind  WarmupSubjectKind
+	ID    uint64
+	Name  string // the domain's name (punycode) or the IP's address; "" for the default route
+	Label string // the same for people: the domain in Unicode, "Default route"
+	Plan  string
+	// Unlimited is the plan "none": no quota, no day.
+	Unlimited bool
+	PlanDays  int // how many days the plan has
+	// Day is today's plan day: the stored one, or, before the first send of
+	// a new day, the one that send will move to.
+	Day   int
+	Quota int // today's quota
+	Used  int // bulk messages sent today
+	// Waiting counts messages in quota_wait: a domain's own, or for an IP
+	// those of the domains that send through it (quota_wait messages have
+	// no source IP yet: they wait for the quota before one is chosen).
+	Waiting int
+	// HoldReason says why the plan stays on its day, after a day whose
+	// bounce or complaint rate was too high; empty while it moves on.
+	HoldReason string
+	History    []WarmupDayUsage // the last WarmupHistoryDays days, oldest first
+	Forecast   Forecast         // when the waiting messages go out
+}
+
+// DayLabel is the plan day with the plan's length, "3 of 20"; "22, plan
+// complete" once the plan's last quota holds; "—" without warm-up.
+func (w *WarmupStatus) DayLabel() string {
+	switch {
+	case w.Unlimited:
+		return "—"
+	case w.Day > w.PlanDays:
+		return strconv.Itoa(w.Day) + ", plan complete"
+	}
+	return strconv.Itoa(w.Day) + " of " + strconv.Itoa(w.PlanDays)
+}
+
+// customSchedules maps each custom plan's name to its daily quotas.
+func customSchedules(plans []WarmupPlan) map[string][]int {
+	out := make(map[string][]int, len(plans))
+	for _, p := range plans {
+		out[p.Name] = p.Days()
+	}
+	return out
+}
+
+type usageKey struct {
+	kind WarmupSubjectKind
+	id   uint64
+	day  string
+}
+
+// warmupReads is what the overview reads once and then looks up.
+type warmupReads struct {
+	today     time.Time
+	todayKey  string
+	schedules map[string][]int
+	usage     map[usageKey]warmupUsage
+}
+
+// WarmupOverview returns every domain (by name) and then every IP (by
+// address) with today's plan day, quota, use, waiting messages, hold
+// reason, the last 30 days of usage and a forecast for what waits.
+func (s *Store) WarmupOverview(ctx context.Context) ([]WarmupStatus, error) {
+	db := s.db.WithContext(ctx)
+	now := s.now().In(s.location)
+	y, m, d := now.Date()
+	r := warmupReads{today: time.Date(y, m, d, 0, 0, 0, 0, s.location), todayKey: s.day(now), usage: map[usageKey]warmupUsage{}}
+	from := r.today.AddDate(0, 0, 1-WarmupHistoryDays).Format(time.DateOnly)
+
+	var (
+		domains []Domain
+		ips     []SendingIP
+		plans   []WarmupPlan
+		usage   []warmupUsage
+		routes  []struct{ DomainID, IPID uint64 }
+		waiting []struct {
+			DomainID uint64
+			N        int
+		}
+	)
+	for _, q := range []*gorm.DB{
+		db.Order("name").Find(&domains),
+		db.Order("address").Find(&ips),
+		db.Order("name").Find(&plans),
+		db.Where("day >= ?", from).Find(&usage),
+		db.Table("domain_ips").Select("domain_id, ip_id").Scan(&routes),
+		db.Model(&Message{}).Select("domain_id, COUNT(*) AS n").Where("status = ?", StatusQuotaWait).Group("domain_id").Scan(&waiting),
+	} {
+		if q.Error != nil {
+			return nil, q.Error
+		}
+	}
+	r.schedules = customSchedules(plans)
+	for _, u := range usage {
+		r.usage[usageKey{WarmupSubjectKind(u.Subject), u.SubjectID, u.Day}] = u
+	}
+
+	out := make([]WarmupStatus, 0, len(domains)+len(ips))
+	for _, d := range domains {
+		st, err := s.warmupStatus(db, &r, WarmupDomain, d.ID, d.WarmupPlan, d.WarmupDay, d.WarmupLastSentOn, d.WarmupHoldReason)
+		if err != nil {
+			return nil, err
+		}
+		st.Name, st.Label = d.Name, d.DisplayName()
+		out = append(out, st)
+	}
+	for _, ip := range ips {
+		st, err := s.warmupStatus(db, &r, WarmupIP, ip.ID, ip.WarmupPlan, ip.WarmupDay, ip.WarmupLastSentOn, ip.WarmupHoldReason)
+		if err != nil {
+			return nil, err
+		}
+		st.Name, st.Label = ip.Address, ip.Label()
+		out = append(out, st)
+	}
+	ipStatus := map[uint64]*WarmupStatus{}
+	for i := len(domains); i < len(out); i++ {
+		ipStatus[out[i].ID] = &out[i]
+	}
+
+	// Which IPs each domain sends from: its dedicated ones, or the shared pool.
+	dedicated := map[uint64][]uint64{}
+	for _, rt := range routes {
+		if ipStatus[rt.IPID] != nil {
+			dedicated[rt.DomainID] = append(dedicated[rt.DomainID], rt.IPID)
+		}
+	}
+	var shared []uint64
+	for _, ip := range ips {
+		if ip.Pool == PoolShared {
+			shared = append(shared, ip.ID)
+		}
+	}
+	waitingOf := map[uint64]int{}
+	for _, w := range waiting {
+		waitingOf[w.DomainID] = w.N
+	}
+	// A domain's mail is held back by its own quota and by its IPs'
+	// together; an IP's by its own and by its domains' together.
+	ipDomains := map[uint64]PooledOutlook{}
+	ipPools := make([]PooledOutlook, len(domains))
+	for i := range domains {
+		st := &out[i]
+		route := dedicated[st.ID]
+		if len(route) == 0 {
+			route = shared
+		}
+		st.Waiting = waitingOf[st.ID]
+		for _, id := range route {
+			ipStatus[id].Waiting += st.Waiting
+			ipDomains[id] = append(ipDomains[id], r.outlook(st))
+			ipPools[i] = append(ipPools[i], r.outlook(ipStatus[id]))
+		}
+	}
+	for i := range domains {
+		out[i].Forecast = ForecastSending(out[i].Waiting, r.today, r.outlook(&out[i]), ipPools[i])
+	}
+	for id, st := range ipStatus {
+		st.Forecast = ForecastSending(st.Waiting, r.today, r.outlook(st), ipDomains[id])
+	}
+	return out, nil
+}
+
+// warmupStatus works out one subject's day today and its usage history.
+func (s *Store) warmupStatus(db *gorm.DB, r *warmupReads, kind WarmupSubjectKind, id uint64, plan string, day int, lastSent, hold string) (WarmupStatus, error) {
+	st := WarmupStatus{Kind: kind, ID: id, Plan: plan, Day: day, HoldReason: hold}
+	schedule := planSchedule(plan, r.schedules)
+	if schedule == nil {
+		st.Unlimited, st.Day, st.HoldReason = true, 0, ""
+		return st, nil
+	}
+	if lastSent < r.todayKey {
+		last, ok := r.usage[usageKey{kind, id, lastSent}]
+		if !ok && lastSent != "" { // last sent before the charted days
+			if err := db.Where("subject = ? AND subject_id = ? AND day = ?", kind, id, lastSent).Take(&last).Error; err != nil && notFound(err) != ErrNotFound {
+				return st, err
+			}
+		}
+		st.Day, st.HoldReason = nextSendingDay(day, last)
+	}
+	st.PlanDays = len(schedule)
+	st.Quota = quotaOnDay(schedule, st.Day)
+	st.Used = r.usage[usageKey{kind, id, r.todayKey}].Sent
+	for i := range WarmupHistoryDays {
+		date := r.today.AddDate(0, 0, i+1-WarmupHistoryDays)
+		u, ok := r.usage[usageKey{kind, id, date.Format(time.DateOnly)}]
+		st.History = append(st.History, WarmupDayUsage{Date: date, Recorded: ok, Quota: u.Quota, Sent: u.Sent})
+	}
+	return st, nil
+}
+
+// outlook is a subject's capacity from today on.
+func (r *warmupReads) outlook(st *WarmupStatus) QuotaOutlook {
+	return QuotaOutlook{Unlimited: st.Unlimited, LeftToday: st.Quota - st.Used, Day: st.Day, Plan: planSchedule(st.Plan, r.schedules)}
+}
+
+// WarmupChange is an admin's choice of plan and, optionally, day, as typed.
+type WarmupChange struct {
+	Plan string // standard, none, or a custom plan's name
+	Day  string // today's plan day; empty keeps the current one
+}
+
+// SetWarmup puts a domain or IP on a plan. With a day, today becomes that
+// day of the plan: its quota applies at once, a held day is released, and
+// the plan moves on from the next day the subject sends.
+func (s *Store) SetWarmup(ctx context.Context, kind WarmupSubjectKind, id uint64, ch WarmupChange) error {
+	var table string
+	switch kind {
+	case WarmupDomain:
+		table = "domains"
+	case WarmupIP:
+		table = "sending_ips"
+	default:
+		return ErrNotFound
+	}
+	plan := strings.TrimSpace(ch.Plan)
+	today := s.day(s.now())
+	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var current struct{ WarmupDay int }
+		if err := tx.Table(table).Select("warmup_day").Where("id = ?", id).Take(&current).Error; err != nil {
+			return notFound(err)
+		}
+		schedule, day, err := validateWarmupChange(tx, plan, ch.Day)
+		if err != nil {
+			return err
+		}
+		changes := map[string]any{"warmup_plan": plan, "updated_at": s.now()}
+		if day > 0 {
+			changes["warmup_day"], changes["warmup_last_sent_on"], changes["warmup_hold_reason"] = day, today, ""
+		} else {
+			day = current.WarmupDay
+		}
+		if err := tx.Table(table).Where("id = ?", id).Updates(changes).Error; err != nil {
+			return err
+		}
+		if schedule == nil {
+			return nil
+		}
+		// Today's usage row, when there is one, takes the new quota at once,
+		// so the chart and the next claim agree with the console.
+		return tx.Model(&warmupUsage{}).Where("subject = ? AND subject_id = ? AND day = ?", kind, id, today).
+			Update("quota", quotaOnDay(schedule, day)).Error
+	})
+}
+
+// validateWarmupChange checks a plan name and a typed day, and returns the
+// plan's daily quotas (nil for none) and the day (0: keep the current one).
+func validateWarmupChange(tx *gorm.DB, plan, rawDay string) ([]int, int, error) {
+	var plans []WarmupPlan
+	if err := tx.Order("name").Find(&plans).Error; err != nil {
+		return nil, 0, err
+	}
+	verr := &ValidationError{}
+	custom := customSchedules(plans)
+	_, isCustom := custom[plan]
+	switch {
+	case plan == "":
+		verr.Add("plan", "Choose a plan: standard, none, or a custom plan.")
+	case !isCustom && plan != WarmupStandard && plan != WarmupNone:
+		known := "there are no custom plans yet"
+		if len(plans) > 0 {
+			names := make([]string, len(plans))
+			for i, p := range plans {
+				names[i] = p.Name
+			}
+			known = "custom plans: " + strings.Join(names, ", ")
+		}
+		verr.Add("plan", fmt.Sprintf("There is no plan named %q. Choose standard, none, or a custom plan (%s).", plan, known))
+	}
+	schedule := planSchedule(plan, custom)
+	day := 0
+	if rawDay = strings.TrimSpace(rawDay); rawDay != "" {
+		n, err := strconv.Atoi(rawDay)
+		switch {
+		case err != nil || n < 1:
+			verr.Add("day", "Enter the day as a whole number from 1, or leave it empty to keep the current day.")
+		case plan == WarmupNone:
+			verr.Add("day", "Without warm-up there is no plan day: leave the day empty.")
+		case verr.Field("plan") == "" && n > len(schedule):
+			verr.Add("day", fmt.Sprintf("The %s plan has %d days: choose a day from 1 to %d.", plan, len(schedule), len(schedule)))
+		}
+		day = n
+	}
+	return schedule, day, verr.OrNil()
+}
