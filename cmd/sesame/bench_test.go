@@ -62,4 +62,3 @@ func BenchmarkOpenPixel(b *testing.B) {
 		b.ReportMetric(float64(stored), "opens-stored")
 	}
 }
-
