@@ -40,7 +40,8 @@ func TestTaskFormPreflightAndActions(t *testing.T) {
 	wantStatus(t, b.post("/tasks/new", "/tasks/preflight", bad), http.StatusUnprocessableEntity)
 
 	// The pre-flight page: numbers and the variable the group lacks.
-	if _, _, err := c.Store.AddSuppression(ctx, models.SuppressionInput{Value: "dest.test", Reason: models.ReasonManual}); err != nil {
+	blocked, _, err := c.Store.AddSuppression(ctx, models.SuppressionInput{Value: "dest.test", Reason: models.ReasonManual})
+	if err != nil {
 		t.Fatal(err)
 	}
 	pf := b.post("/tasks/new", "/tasks/preflight", form)
@@ -76,6 +77,19 @@ func TestTaskFormPreflightAndActions(t *testing.T) {
 	if task.VariableDefaults != `{"city":"Lisbon"}` {
 		t.Errorf("defaults stored as %s", task.VariableDefaults)
 	}
+
+	// Over the warm-up quota: the pre-flight check says which days the mail goes.
+	if _, err := c.Store.CreateWarmupPlan(ctx, models.NewWarmupPlan{Name: "tiny", Quotas: "5, 10"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Store.SetWarmup(ctx, models.WarmupDomain, sender.DomainID, models.WarmupChange{Plan: "tiny", Day: "1"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Store.RemoveSuppression(ctx, blocked.ID); err != nil {
+		t.Fatal(err)
+	}
+	wantStatus(t, b.post("/tasks/new", "/tasks/preflight", form), http.StatusOK,
+		`data-testid="preflight-forecast">12 waiting: 5 today, 7 tomorrow.`)
 
 	// Duplicate copies the form.
 	wantStatus(t, b.get("/tasks/new?from="+itoa(task.ID)), http.StatusOK, `value="March (copy)"`)

@@ -19,6 +19,10 @@ type Preflight struct {
 	SenderProblem string
 	// MessageBytes estimates one rendered message with the sample data.
 	MessageBytes int
+	// Warmup says over which days the run's mail would go out, with what
+	// already waits, were it queued now; nil when warm-up lets it all go
+	// today.
+	Warmup *Forecast
 }
 
 // WillSend is how many messages the first run will send.
@@ -67,5 +71,28 @@ func (s *Store) PreflightTask(ctx context.Context, in TaskInput) (*Preflight, er
 	}
 	sample, _ := ParseVariables(p.Template.SampleData)
 	p.MessageBytes = RenderedSize(sample, p.Template.Subject, p.Template.HTML, p.Template.Text)
+	if p.Warmup, err = s.warmupForecast(ctx, p.Sender.DomainID, int(p.WillSend())); err != nil {
+		return nil, err
+	}
 	return p, nil
+}
+
+// warmupForecast is when a domain's waiting mail and extra new messages go
+// out under the warm-up quotas of the domain and its IPs; nil when they all
+// go today.
+func (s *Store) warmupForecast(ctx context.Context, domainID uint64, extra int) (*Forecast, error) {
+	overview, err := s.WarmupOverview(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for i := range overview {
+		if st := &overview[i]; st.Kind == WarmupDomain && st.ID == domainID {
+			f := st.ForecastWith(extra)
+			if len(f.Days) > 1 || f.Later > 0 {
+				return &f, nil
+			}
+			return nil, nil
+		}
+	}
+	return nil, nil
 }

@@ -54,6 +54,14 @@ type WarmupStatus struct {
 	HoldReason string
 	History    []WarmupDayUsage // the last WarmupHistoryDays days, oldest first
 	Forecast   Forecast         // when the waiting messages go out
+
+	capacity []SendingCapacity // the limits the forecast walks
+}
+
+// ForecastWith is the forecast had extra bulk messages joined those
+// waiting, as a task's pre-flight check asks before it queues them.
+func (w *WarmupStatus) ForecastWith(extra int) Forecast {
+	return ForecastSending(w.Waiting+extra, w.Forecast.Start, w.capacity...)
 }
 
 // DayLabel is the plan day with the plan's length, "3 of 20"; "22, plan
@@ -186,10 +194,13 @@ func (s *Store) WarmupOverview(ctx context.Context) ([]WarmupStatus, error) {
 		}
 	}
 	for i := range domains {
-		out[i].Forecast = ForecastSending(out[i].Waiting, r.today, r.outlook(&out[i]), ipPools[i])
+		out[i].capacity = []SendingCapacity{r.outlook(&out[i]), ipPools[i]}
 	}
 	for id, st := range ipStatus {
-		st.Forecast = ForecastSending(st.Waiting, r.today, r.outlook(st), ipDomains[id])
+		st.capacity = []SendingCapacity{r.outlook(st), ipDomains[id]}
+	}
+	for i := range out {
+		out[i].Forecast = ForecastSending(out[i].Waiting, r.today, out[i].capacity...)
 	}
 	return out, nil
 }
