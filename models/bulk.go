@@ -6,12 +6,16 @@ import (
 	"gorm.io/gorm"
 )
 
-// insertRows writes rows into table with multi-row INSERTs. Unlike gorm's
-// Create it asks nothing back (no RETURNING of ids), which is what makes it
-// cheap for the event tables written on hot paths.
+// insertRows writes rows into table: on PostgreSQL with multi-row INSERTs,
+// on SQLite with one prepared single-row INSERT (see execEach). Unlike
+// gorm's Create it asks nothing back (no RETURNING of ids), which is what
+// makes it cheap for the event tables written on hot paths.
 func (s *Store) insertRows(tx *gorm.DB, table string, columns []string, rows [][]any) error {
 	one := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(columns)), ", ") + ")"
 	head := "INSERT INTO " + table + " (" + strings.Join(columns, ", ") + ") VALUES "
+	if s.dialect == SQLite {
+		return execEach(tx, head+one, rows)
+	}
 	chunk := s.rowsPerStatement(len(columns))
 	for start := 0; start < len(rows); start += chunk {
 		part := rows[start:min(start+chunk, len(rows))]
@@ -27,6 +31,25 @@ func (s *Store) insertRows(tx *gorm.DB, table string, columns []string, rows [][
 			args = append(args, r...)
 		}
 		if err := tx.Exec(sql.String(), args...).Error; err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// execEach runs one statement once per row of arguments, prepared once.
+// SQLite runs in this process, so a prepared statement's steps cost no round
+// trips; parsing a long multi-row statement instead costs more than all of
+// them (and large allocations the driver maps and unmaps each time).
+func execEach(tx *gorm.DB, query string, rows [][]any) error {
+	ctx := tx.Statement.Context
+	stmt, err := tx.Statement.ConnPool.PrepareContext(ctx, query)
+	if err != nil {
+		return err
+	}
+	defer stmt.Close()
+	for _, r := range rows {
+		if _, err := stmt.ExecContext(ctx, r...); err != nil {
 			return err
 		}
 	}

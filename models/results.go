@@ -33,11 +33,8 @@ func (s *Store) RecordResults(ctx context.Context, owner string, results []Deliv
 	}
 	now := s.now()
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		chunk := s.rowsPerStatement(5)
-		for start := 0; start < len(results); start += chunk {
-			if err := s.updateStatuses(tx, owner, results[start:min(start+chunk, len(results))], now); err != nil {
-				return err
-			}
+		if err := s.updateStatuses(tx, owner, results, now); err != nil {
+			return err
 		}
 		events := make([]MessageEvent, 0, len(results))
 		var sandbox []SandboxMessage
@@ -117,41 +114,49 @@ func countWarmupOutcome(tx *gorm.DB, m *Message, column string) error {
 		Update(column, gorm.Expr(column+" + 1")).Error
 }
 
-// updateStatuses writes many rows' outcomes with one statement.
+// updateStatuses writes many rows' outcomes: with multi-row statements on
+// PostgreSQL, with one prepared statement per row on SQLite (see execEach).
 func (s *Store) updateStatuses(tx *gorm.DB, owner string, results []DeliveryResult, now time.Time) error {
+	if s.dialect == SQLite {
+		rows := make([][]any, len(results))
+		for i, r := range results {
+			row := resultRow(r, now)
+			rows[i] = append(row[1:], now, row[0], owner)
+		}
+		return execEach(tx, "UPDATE messages SET status = ?, last_reply = ?, next_attempt_at = ?, delivered_at = ?, "+
+			"lease_owner = '', lease_until = NULL, updated_at = ? WHERE id = ? AND status = 'sending' AND lease_owner = ?", rows)
+	}
+	chunk := s.rowsPerStatement(5)
+	for start := 0; start < len(results); start += chunk {
+		if err := s.updateStatusesOnce(tx, owner, results[start:min(start+chunk, len(results))], now); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// updateStatusesOnce writes rows' outcomes with one PostgreSQL statement.
+func (s *Store) updateStatusesOnce(tx *gorm.DB, owner string, results []DeliveryResult, now time.Time) error {
 	var (
 		sql  strings.Builder
 		args []any
 	)
-	if s.dialect == Postgres {
-		sql.WriteString("UPDATE messages AS m SET status = v.status, last_reply = v.reply, next_attempt_at = v.next, delivered_at = v.delivered, " +
-			"lease_owner = '', lease_until = NULL, updated_at = ? FROM (VALUES ")
-		args = append(args, now)
-		for i, r := range results {
-			if i > 0 {
-				sql.WriteString(", ")
-			}
-			sql.WriteString("(?::bigint, ?::varchar, ?::varchar, ?::timestamptz, ?::timestamptz)")
-			args = append(args, resultRow(r, now)...)
+	sql.WriteString("UPDATE messages AS m SET status = v.status, last_reply = v.reply, next_attempt_at = v.next, delivered_at = v.delivered, " +
+		"lease_owner = '', lease_until = NULL, updated_at = ? FROM (VALUES ")
+	args = append(args, now)
+	for i, r := range results {
+		if i > 0 {
+			sql.WriteString(", ")
 		}
-		sql.WriteString(") AS v(id, status, reply, next, delivered) WHERE m.id = v.id AND m.status = 'sending' AND m.lease_owner = ?")
-	} else {
-		sql.WriteString("WITH v(id, status, reply, next, delivered) AS (VALUES ")
-		for i, r := range results {
-			if i > 0 {
-				sql.WriteString(", ")
-			}
-			sql.WriteString("(?, ?, ?, ?, ?)")
-			args = append(args, resultRow(r, now)...)
-		}
-		sql.WriteString(") UPDATE messages SET status = v.status, last_reply = v.reply, next_attempt_at = v.next, delivered_at = v.delivered, " +
-			"lease_owner = '', lease_until = NULL, updated_at = ? FROM v WHERE messages.id = v.id AND messages.status = 'sending' AND messages.lease_owner = ?")
-		args = append(args, now)
+		sql.WriteString("(?::bigint, ?::varchar, ?::varchar, ?::timestamptz, ?::timestamptz)")
+		args = append(args, resultRow(r, now)...)
 	}
+	sql.WriteString(") AS v(id, status, reply, next, delivered) WHERE m.id = v.id AND m.status = 'sending' AND m.lease_owner = ?")
 	args = append(args, owner)
 	return tx.Exec(sql.String(), args...).Error
 }
 
+// resultRow is a result's id, status, reply, next attempt and delivery time.
 func resultRow(r DeliveryResult, now time.Time) []any {
 	next := r.NextAttemptAt
 	if r.Status != StatusDeferred || next.IsZero() {

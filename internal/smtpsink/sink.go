@@ -4,10 +4,14 @@
 package smtpsink
 
 import (
+	"bufio"
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"net"
+	"os"
+	"os/exec"
 	"strconv"
 	"strings"
 	"sync"
@@ -186,3 +190,83 @@ type quietLog struct{}
 
 func (quietLog) Printf(string, ...interface{}) {}
 func (quietLog) Println(...interface{})        {}
+
+// childEnv marks a test binary started by StartProcess.
+const childEnv = "SESAME_SMTPSINK_CHILD"
+
+// Process is a discarding sink running in a child process.
+type Process struct {
+	Addr string
+	in   io.WriteCloser
+	out  *bufio.Reader
+}
+
+// StartProcess runs a discarding sink in a child process (the test binary
+// again, whose TestMain calls ServeIfChild), so that a benchmark measures
+// the CPU time and memory of Sesame alone, as it would against a real
+// receiving server.
+func StartProcess(t testing.TB) *Process {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), childEnv+"=1")
+	cmd.Stderr = os.Stderr
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		in.Close()
+		_ = cmd.Wait()
+	})
+	p := &Process{in: in, out: bufio.NewReader(stdout)}
+	line, err := p.out.ReadString('\n')
+	if err != nil {
+		t.Fatalf("sink process: %v", err)
+	}
+	p.Addr = strings.TrimSpace(line)
+	return p
+}
+
+// Accepted asks the child how many messages it accepted.
+func (p *Process) Accepted() (int64, error) {
+	if _, err := io.WriteString(p.in, "count\n"); err != nil {
+		return 0, err
+	}
+	line, err := p.out.ReadString('\n')
+	if err != nil {
+		return 0, err
+	}
+	return strconv.ParseInt(strings.TrimSpace(line), 10, 64)
+}
+
+// ServeIfChild turns a test binary started by StartProcess into the sink:
+// it prints the address, answers each line on stdin with the count of
+// accepted messages, and exits when stdin closes. Otherwise it returns.
+func ServeIfChild() {
+	if os.Getenv(childEnv) == "" {
+		return
+	}
+	s := Start(childTB{})
+	s.Discard = true
+	fmt.Println(s.Addr)
+	lines := bufio.NewScanner(os.Stdin)
+	for lines.Scan() {
+		fmt.Println(s.Accepted())
+	}
+	os.Exit(0)
+}
+
+// childTB is the little of testing.TB that Start uses, for a process that
+// is not running a test.
+type childTB struct{ testing.TB }
+
+func (childTB) Helper()           {}
+func (childTB) Cleanup(func())    {}
+func (childTB) Fatal(args ...any) { fmt.Fprintln(os.Stderr, args...); os.Exit(1) }
