@@ -2,7 +2,7 @@
 # Benchmarks named by the issues, on SQLite and on PostgreSQL.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-./scripts/ensure-tools.sh
+./scripts/ensure-tools.sh bench
 echo "== benchmarks on SQLite =="
 go test -run '^$' -bench . -benchtime 1x -timeout 60m ./...
 echo "== benchmarks on PostgreSQL =="

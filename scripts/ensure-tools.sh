@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
 # Installs what the tests need beyond Go, from Debian's packages, when it is
 # missing and we may: Chromium for browser tests, PostgreSQL for the second
-# pass, swaks for SMTP client tests.
+# pass, swaks for SMTP client tests; with "bench", also wrk for the HTTP
+# load benchmarks.
 set -euo pipefail
 
 need=()
+if [ "${1:-}" = bench ]; then
+  command -v wrk >/dev/null 2>&1 || need+=(wrk)
+fi
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 if ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
   need+=(postgresql)
