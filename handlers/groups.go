@@ -339,4 +339,3 @@ func (h *Groups) load(c echo.Context) (*models.RecipientGroup, error) {
 	}
 	return h.svc.GetGroup(c.Request().Context(), id)
 }
-

@@ -128,4 +128,3 @@ func (h *Suppressions) Export(c echo.Context) error {
 	w.Flush()
 	return err
 }
-

@@ -28,12 +28,12 @@ func TestNormalizeRecipientEmail(t *testing.T) {
 		}
 	}
 	for raw, want := range map[string]models.RowProblem{
-		"":                                       models.ProblemEmpty,
-		"   ":                                    models.ProblemEmpty,
-		"ann":                                    models.ProblemBadAddress,
-		"ann@localhost":                          models.ProblemBadAddress,
-		"Ann <ann@example.com>":                  models.ProblemBadAddress,
-		"ann@exa mple.com":                       models.ProblemBadAddress,
+		"":                      models.ProblemEmpty,
+		"   ":                   models.ProblemEmpty,
+		"ann":                   models.ProblemBadAddress,
+		"ann@localhost":         models.ProblemBadAddress,
+		"Ann <ann@example.com>": models.ProblemBadAddress,
+		"ann@exa mple.com":      models.ProblemBadAddress,
 		strings.Repeat("a", 250) + "@example.com": models.ProblemTooLong,
 	} {
 		if _, p := models.NormalizeRecipientEmail(raw); p != want {

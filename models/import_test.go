@@ -59,16 +59,16 @@ func TestImportRefusesBadHeaders(t *testing.T) {
 	st, _ := newStore(t)
 	g := mustGroup(t, st, "G")
 	for body, want := range map[string]string{
-		"":                                "The file is empty.",
-		"\n\n":                            "The file is empty.",
-		"name,city\nAnn,Oslo\n":           "The header row has no email column. The first line must name the columns, for example email,first_name.",
-		"ann@example.com,Ann\n":           "The first line looks like data, not a header: add a header row such as email,first_name.",
-		"email,first name\n":              `Column "first name" cannot be a template variable: use letters, digits, _, - and . (for example first_name).`,
-		"email,name,name\n":               `The header row names column "name" twice.`,
-		"email,,city\n":                   "Column 2 of the header row has no name.",
-		"email,\"na\"me\n":                "The header row is not valid CSV: extraneous or missing \" in quoted-field.",
-		"Email,EMAIL\n":                   "The header row names the email column twice.",
-		"email,n\xe4me\n":                 "The file is not UTF-8 text. Save it as “CSV UTF-8” and upload it again.",
+		"":                                 "The file is empty.",
+		"\n\n":                             "The file is empty.",
+		"name,city\nAnn,Oslo\n":            "The header row has no email column. The first line must name the columns, for example email,first_name.",
+		"ann@example.com,Ann\n":            "The first line looks like data, not a header: add a header row such as email,first_name.",
+		"email,first name\n":               `Column "first name" cannot be a template variable: use letters, digits, _, - and . (for example first_name).`,
+		"email,name,name\n":                `The header row names column "name" twice.`,
+		"email,,city\n":                    "Column 2 of the header row has no name.",
+		"email,\"na\"me\n":                 "The header row is not valid CSV: extraneous or missing \" in quoted-field.",
+		"Email,EMAIL\n":                    "The header row names the email column twice.",
+		"email,n\xe4me\n":                  "The file is not UTF-8 text. Save it as “CSV UTF-8” and upload it again.",
 		strings.Repeat("x", 70<<10) + "\n": "The first line is too long to be a header row.",
 	} {
 		_, err := st.CreateImportJob(ctx, g.ID, "x.csv", strings.NewReader(body), nil)

@@ -179,7 +179,7 @@ var errCSRF = echo.NewHTTPError(http.StatusForbidden,
 func (s *Server) csrf() echo.MiddlewareFunc {
 	secure := s.sessions.secure
 	check := echomw.CSRFWithConfig(echomw.CSRFConfig{
-		Skipper:        s.skipsBrowserChecks,
+		Skipper: s.skipsBrowserChecks,
 		// The header first: htmx sends it, and a streamed upload must not
 		// have its multipart body parsed just to find the token.
 		TokenLookup:    "header:X-CSRF-Token,form:_csrf",
