@@ -332,22 +332,11 @@ func (s *Store) RecipientsAfterID(ctx context.Context, groupID, afterID uint64, 
 // EachRecipient calls fn for every recipient of a group in address order,
 // reading in pages so memory stays flat at any size.
 func (s *Store) EachRecipient(ctx context.Context, groupID uint64, fn func(*Recipient) error) error {
-	after := ""
-	for {
-		page, err := s.ListRecipients(ctx, groupID, RecipientQuery{After: after, Limit: 1000})
-		if err != nil {
-			return err
-		}
-		for i := range page.Recipients {
-			if err := fn(&page.Recipients[i]); err != nil {
-				return err
-			}
-		}
-		if page.Next == "" {
-			return nil
-		}
-		after = page.Next
-	}
+	return eachInPages(func(after string) ([]Recipient, error) {
+		var rows []Recipient
+		err := s.db.WithContext(ctx).Where("group_id = ? AND email > ?", groupID, after).Order("email").Limit(pageOfRows).Find(&rows).Error
+		return rows, err
+	}, func(r *Recipient) string { return r.Email }, fn)
 }
 
 // GetRecipient loads one recipient of a group by address.

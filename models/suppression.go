@@ -254,22 +254,11 @@ func (s *Store) ListSuppressions(ctx context.Context, q SuppressionQuery) ([]Sup
 
 // EachSuppression calls fn for every entry, oldest first, in pages.
 func (s *Store) EachSuppression(ctx context.Context, fn func(*Suppression) error) error {
-	var after uint64
-	for {
+	return eachInPages(func(after uint64) ([]Suppression, error) {
 		var rows []Suppression
-		if err := s.db.WithContext(ctx).Where("id > ?", after).Order("id").Limit(1000).Find(&rows).Error; err != nil {
-			return err
-		}
-		for i := range rows {
-			if err := fn(&rows[i]); err != nil {
-				return err
-			}
-		}
-		if len(rows) < 1000 {
-			return nil
-		}
-		after = rows[len(rows)-1].ID
-	}
+		err := s.db.WithContext(ctx).Where("id > ?", after).Order("id").Limit(pageOfRows).Find(&rows).Error
+		return rows, err
+	}, func(e *Suppression) uint64 { return e.ID }, fn)
 }
 
 // suppressionLookupChunk keeps IN lists well under parameter limits.
