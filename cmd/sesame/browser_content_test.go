@@ -204,3 +204,50 @@ func waitFor(t *testing.T, ctx context.Context, cond string) {
 	}
 	t.Fatalf("timed out waiting for %s", cond)
 }
+
+// An admin sees the review switch on the templates page, and the
+// suppression list with entries of every kind.
+func TestBrowserTemplateListAndSuppressions(t *testing.T) {
+	a := startApp(t)
+	a.user(t, "boss@example.com", "admin password 1", models.RoleAdmin)
+	bg := context.Background()
+	for _, name := range []string{"Welcome", "Invoice"} {
+		if _, err := a.store.CreateTemplate(bg, models.TemplateInput{Name: name, Subject: name + " for {{name}}", Text: "Hi {{name}}"}, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	expiry := time.Now().Add(30 * 24 * time.Hour)
+	for _, in := range []models.SuppressionInput{
+		{Value: "gone@example.com", Reason: models.ReasonHardBounce, Source: "DSN 5.1.1"},
+		{Value: "angry@example.org", Reason: models.ReasonComplaint, Source: "ARF report"},
+		{Value: "left@example.com", Reason: models.ReasonUnsubscribe, ScopeDomain: "news.example.com", Source: "one-click unsubscribe"},
+		{Value: "spam-trap.example", Reason: models.ReasonManual, Source: "console", ExpiresAt: &expiry},
+	} {
+		if _, _, err := a.store.AddSuppression(bg, in); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx := browsertest.New(t)
+	if err := chromedp.Run(ctx,
+		signIn(ctx, a.URL, "boss@example.com", "admin password 1"),
+		chromedp.Navigate(a.URL+"/templates"),
+		chromedp.Click(`[data-testid="review-toggle"]`),
+		chromedp.WaitVisible(`[data-testid="flash"]`),
+	); err != nil {
+		t.Fatal(err)
+	}
+	if got := textOf(t, ctx, `[data-testid="review-toggle"]`); got != "Turn review off" {
+		t.Errorf("review switch reads %q", got)
+	}
+	browsertest.Screenshot(t, ctx, "templates")
+	if err := chromedp.Run(ctx,
+		chromedp.Navigate(a.URL+"/suppressions"),
+		chromedp.WaitVisible(`[data-testid="suppressions-table"]`),
+	); err != nil {
+		t.Fatal(err)
+	}
+	if got := textOf(t, ctx, `[data-testid="suppression-left@example.com"]`); !strings.Contains(got, "Mail from news.example.com") {
+		t.Errorf("scoped unsubscribe row %q", got)
+	}
+	browsertest.Screenshot(t, ctx, "suppressions")
+}
