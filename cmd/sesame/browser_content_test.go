@@ -47,7 +47,7 @@ func TestBrowserTemplateAndGroupImport(t *testing.T) {
 	if err := chromedp.Run(ctx, chromedp.Evaluate(`document.querySelector('[data-testid="template-preview"]').click()`, nil)); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, ctx, `document.querySelector('[data-testid="check-subject"]').textContent === "Spring news for Ann"`)
+	waitFor(t, ctx, `document.querySelector('[data-testid="check-subject"]').textContent === "Spring news for Ann"`, 20*time.Second)
 	if got := textOf(t, ctx, `[data-testid="check-variables"]`); got != "first_nameplan" {
 		t.Errorf("variables %q", got)
 	}
@@ -83,7 +83,7 @@ func TestBrowserTemplateAndGroupImport(t *testing.T) {
 
 	// A group and a CSV upload with some bad rows, big enough that the
 	// import takes a moment and its progress bar can be seen.
-	const rows = 60_000
+	const rows = 30_000
 	var csv strings.Builder
 	csv.WriteString("email,first_name,plan\n")
 	for i := range rows {
@@ -116,16 +116,19 @@ func TestBrowserTemplateAndGroupImport(t *testing.T) {
 	if !sawProgress {
 		t.Fatal("the import ended before its progress bar was shown")
 	}
-	waitFor(t, ctx, `!document.querySelector('[data-testid="import-progress"]') || Number(document.querySelector('[data-testid="import-progress"] progress').value) > 0`)
+	// Wait for the bar to move (or the import to end) before the picture;
+	// under the race detector the first batch can take a while.
+	waitFor(t, ctx, `!document.querySelector('[data-testid="import-progress"]') || Number(document.querySelector('[data-testid="import-progress"] progress').value) > 0`, 90*time.Second)
 	browsertest.Screenshot(t, ctx, "group-import-progress")
+	waitFor(t, ctx, `!!document.querySelector('[data-testid="report-invalid"]')`, 150*time.Second)
 	if err := chromedp.Run(ctx, chromedp.WaitVisible(`[data-testid="report-invalid"]`)); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, ctx, `!!document.querySelector('[data-testid="recipients-table"]')`)
-	if got := textOf(t, ctx, `[data-testid="report-imported"]`); got != "59,160" {
+	waitFor(t, ctx, `!!document.querySelector('[data-testid="recipients-table"]')`, 20*time.Second)
+	if got := textOf(t, ctx, `[data-testid="report-imported"]`); got != "29,580" {
 		t.Errorf("imported %q", got)
 	}
-	if got := textOf(t, ctx, `[data-testid="report-invalid"]`); got != "600" {
+	if got := textOf(t, ctx, `[data-testid="report-invalid"]`); got != "300" {
 		t.Errorf("invalid %q", got)
 	}
 	if got := textOf(t, ctx, `[data-testid="report-problems"] tbody tr:first-child`); !strings.Contains(got, "9") || !strings.Contains(got, "bad address") {
@@ -134,9 +137,9 @@ func TestBrowserTemplateAndGroupImport(t *testing.T) {
 	browsertest.Screenshot(t, ctx, "group-import-report")
 
 	if err := chromedp.Run(ctx,
-		chromedp.SendKeys(`[data-testid="recipient-search"]`, "USER59999@"),
+		chromedp.SendKeys(`[data-testid="recipient-search"]`, "USER29999@"),
 		chromedp.Submit(`[data-testid="recipient-search"]`),
-		chromedp.WaitVisible(`[data-testid="recipient-user59999@example.com"]`),
+		chromedp.WaitVisible(`[data-testid="recipient-user29999@example.com"]`),
 	); err != nil {
 		t.Fatal(err)
 	}
@@ -192,9 +195,9 @@ func viewportScreenshot(t *testing.T, ctx context.Context, name string) {
 }
 
 // waitFor polls a JavaScript condition until it holds.
-func waitFor(t *testing.T, ctx context.Context, cond string) {
+func waitFor(t *testing.T, ctx context.Context, cond string, timeout time.Duration) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(timeout)
 	for time.Now().Before(deadline) {
 		var ok bool
 		if err := chromedp.Run(ctx, chromedp.Evaluate(cond, &ok)); err == nil && ok {
