@@ -17,3 +17,12 @@ func (im *Importer) Drain(ctx context.Context) error {
 		im.run(ctx, job)
 	}
 }
+
+// ClaimWithoutRunning takes the next job as a process that then dies would.
+func (im *Importer) ClaimWithoutRunning(ctx context.Context) (*ImportJob, error) {
+	node, err := im.store.nodeID()
+	if err != nil {
+		return nil, err
+	}
+	return im.store.claimImportJob(ctx, node)
+}
