@@ -253,4 +253,18 @@ func TestBrowserTemplateListAndSuppressions(t *testing.T) {
 		t.Errorf("scoped unsubscribe row %q", got)
 	}
 	browsertest.Screenshot(t, ctx, "suppressions")
+
+	for _, name := range []string{"Newsletter", "Customers"} {
+		g, err := a.store.CreateGroup(bg, models.GroupInput{Name: name, Description: name + " from the shop"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := a.store.AddRecipients(bg, g.ID, []models.RecipientInput{{Email: "ann@example.com", Variables: map[string]string{"first_name": "Ann", "city": "Oslo"}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := chromedp.Run(ctx, chromedp.Navigate(a.URL+"/groups"), chromedp.WaitVisible(`[data-testid="groups-table"]`)); err != nil {
+		t.Fatal(err)
+	}
+	browsertest.Screenshot(t, ctx, "groups")
 }
