@@ -261,24 +261,16 @@ func (h *Groups) Upload(c echo.Context) error {
 
 // ImportStatus is the import card, polled by htmx while the job runs.
 func (h *Groups) ImportStatus(c echo.Context) error {
-	g, err := h.load(c)
-	if err != nil {
-		return err
-	}
-	jobID, err := idParam(c, "job")
-	if err != nil {
-		return err
-	}
-	job, err := h.svc.GetImportJob(c.Request().Context(), g.ID, jobID)
-	if err != nil {
-		return err
-	}
-	v, err := h.importView(c.Request().Context(), g, job)
+	g, job, err := h.loadJob(c)
 	if err != nil {
 		return err
 	}
 	if !web.IsHTMX(c) {
 		return web.Redirect(c, groupPath(g.ID))
+	}
+	v, err := h.importView(c.Request().Context(), g, job)
+	if err != nil {
+		return err
 	}
 	if job.Finished() {
 		// The counts and the list below changed: reload the whole page.
@@ -289,15 +281,7 @@ func (h *Groups) ImportStatus(c echo.Context) error {
 
 // ImportReport downloads an import's invalid rows as CSV.
 func (h *Groups) ImportReport(c echo.Context) error {
-	g, err := h.load(c)
-	if err != nil {
-		return err
-	}
-	jobID, err := idParam(c, "job")
-	if err != nil {
-		return err
-	}
-	job, err := h.svc.GetImportJob(c.Request().Context(), g.ID, jobID)
+	_, job, err := h.loadJob(c)
 	if err != nil {
 		return err
 	}
@@ -330,6 +314,19 @@ func (h *Groups) Export(c echo.Context) error {
 	})
 	w.Flush()
 	return err
+}
+
+func (h *Groups) loadJob(c echo.Context) (*models.RecipientGroup, *models.ImportJob, error) {
+	g, err := h.load(c)
+	if err != nil {
+		return nil, nil, err
+	}
+	jobID, err := idParam(c, "job")
+	if err != nil {
+		return nil, nil, err
+	}
+	job, err := h.svc.GetImportJob(c.Request().Context(), g.ID, jobID)
+	return g, job, err
 }
 
 func (h *Groups) load(c echo.Context) (*models.RecipientGroup, error) {

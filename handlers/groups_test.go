@@ -7,6 +7,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -96,9 +97,15 @@ func TestGroupImportFlow(t *testing.T) {
 	if p.Header.Get("HX-Redirect") != g {
 		t.Fatalf("upload answered %v", p.Header)
 	}
-	page := b.get(g)
-	wantStatus(t, page, http.StatusOK, "Importing people.csv")
-	jobPath := between(page.Body, `hx-get="`, `"`)
+	groupID, _ := strconv.ParseUint(strings.TrimPrefix(g, "/groups/"), 10, 64)
+	jobs, err := c.Store.ListImportJobs(ctx, groupID, 1)
+	if err != nil || len(jobs) != 1 {
+		t.Fatalf("jobs %v %v", jobs, err)
+	}
+	jobPath := g + "/imports/" + itoa(jobs[0].ID)
+	if page := b.get(g); !strings.Contains(page.Body, "import-progress") && !strings.Contains(page.Body, "import-report") {
+		t.Errorf("the group page shows no import:\n%s", page.Body)
+	}
 	report := b.waitForImport(jobPath)
 	wantStatus(t, report, http.StatusOK, `data-testid="report-imported">3<`, `data-testid="report-duplicates">1<`, `data-testid="report-invalid">1<`, "-oops@", "bad address")
 

@@ -20,7 +20,7 @@ func TestSuppressionPage(t *testing.T) {
 	wantStatus(t, b.post("/suppressions", "/suppressions", url.Values{"value": {"a@example.com"}, "reason": {"manual"}, "expires_at": {"soon"}}), http.StatusUnprocessableEntity, "Enter a date and time")
 	wantStatus(t, b.post("/suppressions", "/suppressions", url.Values{"value": {"Ann@Example.com"}, "reason": {"manual"}, "expires_at": {"2030-01-02T10:00"}}), http.StatusSeeOther)
 	wantStatus(t, b.post("/suppressions", "/suppressions", url.Values{"value": {"ann@example.com"}, "reason": {"manual"}}), http.StatusSeeOther)
-	wantStatus(t, b.get("/suppressions"), http.StatusOK, "ann@example.com was already on the suppression list", "console: ann@example.com", "2030-01-02 10:00 UTC")
+	wantStatus(t, b.get("/suppressions"), http.StatusOK, "ann@example.com was already on the suppression list", "console: ann@example.com", `2030-01-02</span> <span class="nowrap">10:00 UTC`)
 	wantStatus(t, b.post("/suppressions", "/suppressions", url.Values{"value": {"spam.example"}, "reason": {"manual"}}), http.StatusSeeOther)
 
 	p := b.upload("/suppressions", "/suppressions/import", "list.csv", "email,reason\n=cmd@example.com,complaint\nz@example.com,unsubscribe\nbad,\n")

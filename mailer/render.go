@@ -7,7 +7,6 @@ package mailer
 import (
 	"bytes"
 	"errors"
-	"fmt"
 	"io"
 	"strings"
 	"sync"
@@ -234,9 +233,5 @@ func Preview(subject, html, text string, vars map[string]string) (*Message, erro
 	if err != nil {
 		return nil, err
 	}
-	m, err := t.Render(vars)
-	if err != nil {
-		return nil, fmt.Errorf("preview: %w", err)
-	}
-	return m, nil
+	return t.Render(vars)
 }

@@ -22,6 +22,12 @@ var (
 // name) and returns it with the domain lowercased and converted to punycode.
 // The local part keeps its case: RFC 5321 leaves its meaning to the receiver.
 func NormalizeEmail(raw string) (string, error) {
+	return normalizeEmail(raw, NormalizeDomain)
+}
+
+// normalizeEmail is NormalizeEmail with the domain step supplied, so a bulk
+// import can remember the domains it has already converted.
+func normalizeEmail(raw string, normalizeDomain func(string) (string, error)) (string, error) {
 	s := strings.TrimSpace(raw)
 	if s == "" {
 		return "", errEmailEmpty
@@ -38,7 +44,7 @@ func NormalizeEmail(raw string) (string, error) {
 	if local == "" || len(local) > 64 || strings.ContainsAny(local, " \t\r\n") {
 		return "", errEmailSyntax
 	}
-	ascii, err := NormalizeDomain(domain)
+	ascii, err := normalizeDomain(domain)
 	if err != nil {
 		return "", errEmailDomain
 	}

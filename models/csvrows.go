@@ -248,13 +248,33 @@ func (g *recordGuard) Read(p []byte) (int, error) {
 	}
 	n := 0
 	for n < len(p) {
-		c, err := g.src.ReadByte()
-		if err != nil {
+		if g.src.Buffered() == 0 {
 			if n > 0 {
-				return n, nil
+				return n, nil // do not block for more while holding data
 			}
-			return 0, err
+			if _, err := g.src.Peek(1); err != nil {
+				return 0, err
+			}
 		}
+		buf, _ := g.src.Peek(g.src.Buffered())
+		if run := g.plainRun(buf); run > 0 {
+			// Bytes inside a field that change nothing but the size: take
+			// them in one go, up to the limit.
+			if !g.skipping {
+				run = min(run, len(p)-n, max(g.limit-g.size, 1))
+				copy(p[n:], buf[:run])
+				n += run
+				g.size += run
+			}
+			_, _ = g.src.Discard(run)
+			g.consumed += int64(run)
+			if !g.skipping && g.size > g.limit {
+				return g.cut(n)
+			}
+			continue
+		}
+		c := buf[0]
+		_, _ = g.src.Discard(1)
 		g.consumed++
 		inRecord := g.step(c)
 		if g.skipping {
@@ -263,28 +283,54 @@ func (g *recordGuard) Read(p []byte) (int, error) {
 			}
 			continue
 		}
-		if inRecord {
-			g.size++
-			if g.size > g.limit {
-				// Cut the record here: the CSV reader sees the error where
-				// the data stops, and the rest of the record is dropped.
-				g.skipping = true
-				if n > 0 {
-					g.pending = &recordTooLongError{}
-					return n, nil
-				}
-				return 0, &recordTooLongError{}
-			}
-		} else {
+		if !inRecord {
 			g.size = 0
+		} else if g.size++; g.size > g.limit {
+			return g.cut(n)
 		}
 		p[n] = c
 		n++
-		if g.src.Buffered() == 0 && n > 0 {
-			return n, nil // do not block for more while holding data
-		}
 	}
 	return n, nil
+}
+
+// cut ends an over-long record where the data handed on stops: the CSV
+// reader sees the error there, and the rest of the record is dropped.
+func (g *recordGuard) cut(n int) (int, error) {
+	g.skipping = true
+	if n > 0 {
+		g.pending = &recordTooLongError{}
+		return n, nil
+	}
+	return 0, &recordTooLongError{}
+}
+
+// plainRun counts the leading bytes of buf that leave the state as it is:
+// field content other than quotes, delimiters and line ends.
+func (g *recordGuard) plainRun(buf []byte) int {
+	switch g.state {
+	case gUnquoted:
+		for i, c := range buf {
+			if c == g.delim || c == '\n' || c == '"' {
+				return i
+			}
+		}
+	case gQuoted:
+		for i, c := range buf {
+			if c == '"' || c == '\n' {
+				return i
+			}
+		}
+	case gBroken:
+		for i, c := range buf {
+			if c == '\n' {
+				return i
+			}
+		}
+	default:
+		return 0
+	}
+	return len(buf)
 }
 
 // step advances the state machine by one byte and reports whether the

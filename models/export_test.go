@@ -24,3 +24,12 @@ func (s *Store) WarmupCounts(ctx context.Context, subject string, id uint64, day
 	err = s.db.WithContext(ctx).Where("subject = ? AND subject_id = ? AND day = ?", subject, id, day).Take(&u).Error
 	return u.Sent, u.HardBounced, u.Complained, err
 }
+
+// ClaimWithoutRunning takes the next job as a process that then dies would.
+func (im *Importer) ClaimWithoutRunning(ctx context.Context) (*ImportJob, error) {
+	node, err := im.store.nodeID()
+	if err != nil {
+		return nil, err
+	}
+	return im.store.claimImportJob(ctx, node)
+}

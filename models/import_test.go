@@ -2,11 +2,13 @@ package models_test
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sesame-email/sesame/models"
 )
@@ -260,4 +262,33 @@ func TestImportOfADeletedGroupStops(t *testing.T) {
 	if n, _ := st.ListImportJobs(ctx, g.ID, 10); len(n) != 0 {
 		t.Errorf("jobs outlived their group")
 	}
+}
+
+// A job left running by a process that died is run again, from the start,
+// when the importer next starts; the re-run counts as a fresh import.
+func TestImporterResumesInterruptedJobs(t *testing.T) {
+	st, _ := newStore(t)
+	g := mustGroup(t, st, "G")
+	job, err := st.CreateImportJob(ctx, g.ID, "a.csv", strings.NewReader("email\na@example.com\nb@example.com\nbad\n"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if claimed, err := models.NewImporter(st, nil).ClaimWithoutRunning(ctx); err != nil || claimed.ID != job.ID {
+		t.Fatalf("claim: %v %v", claimed, err)
+	}
+	runCtx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- models.NewImporter(st, nil).Run(runCtx) }()
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		if job, _ = st.GetImportJob(ctx, g.ID, job.ID); job.Finished() {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	wantCounts(t, job, counts{rows: 3, imported: 2, invalid: 1})
 }

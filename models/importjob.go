@@ -236,10 +236,23 @@ func (s *Store) ListImportJobs(ctx context.Context, groupID uint64, limit int) (
 
 // EachImportError calls fn for the job's invalid rows in line order.
 func (s *Store) EachImportError(ctx context.Context, jobID uint64, fn func(*ImportError) error) error {
-	var after int64
-	for {
+	return eachInPages(func(after int64) ([]ImportError, error) {
 		var rows []ImportError
-		err := s.db.WithContext(ctx).Where("job_id = ? AND line > ?", jobID, after).Order("line").Limit(1000).Find(&rows).Error
+		err := s.db.WithContext(ctx).Where("job_id = ? AND line > ?", jobID, after).Order("line").Limit(pageOfRows).Find(&rows).Error
+		return rows, err
+	}, func(e *ImportError) int64 { return e.Line }, fn)
+}
+
+// pageOfRows is how many rows the Each… iterators read at a time.
+const pageOfRows = 1000
+
+// eachInPages calls fn for every row fetch returns, fetching pages of
+// pageOfRows rows, each after the key of the previous page's last row,
+// until a short page: memory stays flat however many rows there are.
+func eachInPages[T any, K any](fetch func(after K) ([]T, error), key func(*T) K, fn func(*T) error) error {
+	var after K
+	for {
+		rows, err := fetch(after)
 		if err != nil {
 			return err
 		}
@@ -248,10 +261,10 @@ func (s *Store) EachImportError(ctx context.Context, jobID uint64, fn func(*Impo
 				return err
 			}
 		}
-		if len(rows) < 1000 {
+		if len(rows) < pageOfRows {
 			return nil
 		}
-		after = rows[len(rows)-1].Line
+		after = key(&rows[len(rows)-1])
 	}
 }
 

@@ -29,6 +29,10 @@ func (r *Recipient) Vars() map[string]string {
 // it lowercased (lists deduplicate and match suppressions without regard to
 // case, as every large mailbox provider does), or the row problem.
 func NormalizeRecipientEmail(raw string) (string, RowProblem) {
+	return normalizeRecipientEmail(raw, NormalizeDomain)
+}
+
+func normalizeRecipientEmail(raw string, normalizeDomain func(string) (string, error)) (string, RowProblem) {
 	s := strings.TrimSpace(raw)
 	switch {
 	case s == "":
@@ -36,7 +40,7 @@ func NormalizeRecipientEmail(raw string) (string, RowProblem) {
 	case len(s) > MaxEmailLength:
 		return "", ProblemTooLong
 	}
-	email, err := NormalizeEmail(s)
+	email, err := normalizeEmail(s, normalizeDomain)
 	switch {
 	case err == errEmailTooLong:
 		return "", ProblemTooLong
@@ -153,6 +157,30 @@ func (s *Store) AddRecipients(ctx context.Context, groupID uint64, in []Recipien
 		return nil, err
 	}
 	return rep, nil
+}
+
+// domainCache remembers converted domains during an import, where a few
+// mail providers' domains make up most rows and IDNA conversion is the
+// costliest step of checking an address. It forgets everything when full.
+type domainCache map[string]domainResult
+
+type domainResult struct {
+	ascii string
+	err   error
+}
+
+const domainCacheSize = 10_000
+
+func (c domainCache) normalize(d string) (string, error) {
+	if r, ok := c[d]; ok {
+		return r.ascii, r.err
+	}
+	if len(c) >= domainCacheSize {
+		clear(c)
+	}
+	ascii, err := NormalizeDomain(d)
+	c[d] = domainResult{ascii, err}
+	return ascii, err
 }
 
 // recipientRow is a validated recipient ready to be written.
@@ -304,22 +332,11 @@ func (s *Store) RecipientsAfterID(ctx context.Context, groupID, afterID uint64, 
 // EachRecipient calls fn for every recipient of a group in address order,
 // reading in pages so memory stays flat at any size.
 func (s *Store) EachRecipient(ctx context.Context, groupID uint64, fn func(*Recipient) error) error {
-	after := ""
-	for {
-		page, err := s.ListRecipients(ctx, groupID, RecipientQuery{After: after, Limit: 1000})
-		if err != nil {
-			return err
-		}
-		for i := range page.Recipients {
-			if err := fn(&page.Recipients[i]); err != nil {
-				return err
-			}
-		}
-		if page.Next == "" {
-			return nil
-		}
-		after = page.Next
-	}
+	return eachInPages(func(after string) ([]Recipient, error) {
+		var rows []Recipient
+		err := s.db.WithContext(ctx).Where("group_id = ? AND email > ?", groupID, after).Order("email").Limit(pageOfRows).Find(&rows).Error
+		return rows, err
+	}, func(r *Recipient) string { return r.Email }, fn)
 }
 
 // GetRecipient loads one recipient of a group by address.

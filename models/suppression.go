@@ -192,28 +192,6 @@ func (s *Store) RemoveSuppression(ctx context.Context, id uint64) error {
 	return res.Error
 }
 
-// GetSuppression loads one entry.
-func (s *Store) GetSuppression(ctx context.Context, id uint64) (*Suppression, error) {
-	var e Suppression
-	if err := s.db.WithContext(ctx).Take(&e, id).Error; err != nil {
-		return nil, notFound(err)
-	}
-	return &e, nil
-}
-
-// SetSuppressionExpiry changes when an entry stops applying (nil: never).
-func (s *Store) SetSuppressionExpiry(ctx context.Context, id uint64, expiresAt *time.Time) error {
-	if expiresAt != nil {
-		t := expiresAt.UTC()
-		expiresAt = &t
-	}
-	res := s.db.WithContext(ctx).Model(&Suppression{ID: id}).Update("expires_at", expiresAt)
-	if res.Error == nil && res.RowsAffected == 0 {
-		return ErrNotFound
-	}
-	return res.Error
-}
-
 // SuppressionQuery selects a page of the list, newest first.
 type SuppressionQuery struct {
 	Prefix  string              // value starts with this
@@ -263,22 +241,11 @@ func (s *Store) ListSuppressions(ctx context.Context, q SuppressionQuery) ([]Sup
 
 // EachSuppression calls fn for every entry, oldest first, in pages.
 func (s *Store) EachSuppression(ctx context.Context, fn func(*Suppression) error) error {
-	var after uint64
-	for {
+	return eachInPages(func(after uint64) ([]Suppression, error) {
 		var rows []Suppression
-		if err := s.db.WithContext(ctx).Where("id > ?", after).Order("id").Limit(1000).Find(&rows).Error; err != nil {
-			return err
-		}
-		for i := range rows {
-			if err := fn(&rows[i]); err != nil {
-				return err
-			}
-		}
-		if len(rows) < 1000 {
-			return nil
-		}
-		after = rows[len(rows)-1].ID
-	}
+		err := s.db.WithContext(ctx).Where("id > ?", after).Order("id").Limit(pageOfRows).Find(&rows).Error
+		return rows, err
+	}, func(e *Suppression) uint64 { return e.ID }, fn)
 }
 
 // suppressionLookupChunk keeps IN lists well under parameter limits.
