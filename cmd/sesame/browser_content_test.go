@@ -47,7 +47,7 @@ func TestBrowserTemplateAndGroupImport(t *testing.T) {
 	if err := chromedp.Run(ctx, chromedp.Evaluate(`document.querySelector('[data-testid="template-preview"]').click()`, nil)); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, ctx, `document.querySelector('[data-testid="check-subject"]').textContent === "Spring news for Ann"`, 20*time.Second)
+	waitForJS(t, ctx, `document.querySelector('[data-testid="check-subject"]').textContent === "Spring news for Ann"`, 20*time.Second)
 	if got := textOf(t, ctx, `[data-testid="check-variables"]`); got != "first_nameplan" {
 		t.Errorf("variables %q", got)
 	}
@@ -118,13 +118,13 @@ func TestBrowserTemplateAndGroupImport(t *testing.T) {
 	}
 	// Wait for the bar to move (or the import to end) before the picture;
 	// under the race detector the first batch can take a while.
-	waitFor(t, ctx, `!document.querySelector('[data-testid="import-progress"]') || Number(document.querySelector('[data-testid="import-progress"] progress').value) > 0`, 90*time.Second)
+	waitForJS(t, ctx, `!document.querySelector('[data-testid="import-progress"]') || Number(document.querySelector('[data-testid="import-progress"] progress').value) > 0`, 90*time.Second)
 	browsertest.Screenshot(t, ctx, "group-import-progress")
-	waitFor(t, ctx, `!!document.querySelector('[data-testid="report-invalid"]')`, 150*time.Second)
+	waitForJS(t, ctx, `!!document.querySelector('[data-testid="report-invalid"]')`, 150*time.Second)
 	if err := chromedp.Run(ctx, chromedp.WaitVisible(`[data-testid="report-invalid"]`)); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, ctx, `!!document.querySelector('[data-testid="recipients-table"]')`, 20*time.Second)
+	waitForJS(t, ctx, `!!document.querySelector('[data-testid="recipients-table"]')`, 20*time.Second)
 	if got := textOf(t, ctx, `[data-testid="report-imported"]`); got != "29,580" {
 		t.Errorf("imported %q", got)
 	}
@@ -194,8 +194,8 @@ func viewportScreenshot(t *testing.T, ctx context.Context, name string) {
 	}
 }
 
-// waitFor polls a JavaScript condition until it holds.
-func waitFor(t *testing.T, ctx context.Context, cond string, timeout time.Duration) {
+// waitForJS polls a JavaScript condition until it holds.
+func waitForJS(t *testing.T, ctx context.Context, cond string, timeout time.Duration) {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for time.Now().Before(deadline) {
