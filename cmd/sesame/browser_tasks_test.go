@@ -1,6 +1,7 @@
 package main
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -16,7 +17,7 @@ import (
 func TestBrowserTasks(t *testing.T) {
 	a := startApp(t)
 	a.user(t, "ann@example.com", "marketer pass 1", models.RoleMarketer)
-	fixtures.Sender(t, a.store, a.DNS, "news@example.test", "Example News")
+	sender := fixtures.Sender(t, a.store, a.DNS, "news@example.test", "Example News")
 	fixtures.Template(t, a.store, "Weekly")
 	fixtures.Group(t, a.store, "Readers", 120)
 	ctx := browsertest.New(t)
@@ -69,6 +70,28 @@ func TestBrowserTasks(t *testing.T) {
 		t.Fatal(err)
 	}
 	browsertest.Screenshot(t, ctx, "tasks")
+
+	// On a young warm-up plan the pre-flight check says over which days the
+	// mail will go: today's 360 sent already exceed day 1's quota of 50.
+	if _, err := a.store.CreateWarmupPlan(ctx, models.NewWarmupPlan{Name: "gentle", Quotas: "50, 100"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.store.SetWarmup(ctx, models.WarmupDomain, sender.DomainID, models.WarmupChange{Plan: "gentle", Day: "1"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Run(ctx,
+		chromedp.Navigate(a.URL+"/tasks/new"),
+		chromedp.WaitVisible(`[data-testid="task-form"]`),
+		chromedp.SendKeys(`[data-testid="field-name"]`, "Warm-up"),
+		chromedp.Click(`[data-testid="task-preflight"]`),
+		chromedp.WaitVisible(`[data-testid="preflight-forecast"]`),
+	); err != nil {
+		t.Fatal(err)
+	}
+	if got := textOf(t, ctx, `[data-testid="preflight-forecast"]`); !strings.HasPrefix(got, "120 waiting: 100 tomorrow, 20 on ") {
+		t.Errorf("forecast: %q", got)
+	}
+	browsertest.Screenshot(t, ctx, "task-preflight-warmup")
 }
 
 // waitText polls until the element's text is want (the page updates itself

@@ -84,8 +84,16 @@ func ArtifactsDir(t *testing.T) string {
 func Screenshot(t *testing.T, ctx context.Context, name string) string {
 	t.Helper()
 	var png []byte
-	if err := chromedp.Run(ctx, chromedp.FullScreenshot(&png, 100)); err != nil {
-		t.Fatalf("screenshot %s: %v", name, err)
+	// A page that htmx is swapping can measure 0 wide for a moment: try again.
+	for attempt := 1; ; attempt++ {
+		err := chromedp.Run(ctx, chromedp.FullScreenshot(&png, 100))
+		if err == nil {
+			break
+		}
+		if attempt == 3 {
+			t.Fatalf("screenshot %s: %v", name, err)
+		}
+		time.Sleep(300 * time.Millisecond)
 	}
 	path := filepath.Join(ArtifactsDir(t), name+".png")
 	if err := os.WriteFile(path, png, 0o644); err != nil {
