@@ -92,4 +92,3 @@ func oneAddress(h mail.Header, key string, required bool) (*mail.Address, error)
 	}
 	return list[0], nil
 }
-
