@@ -16,17 +16,15 @@ import (
 // would, over a fresh database.
 type testApp struct {
 	*app
-	URL      string
-	SMTPAddr string
-	DNS      *dnstest.Server
+	URL       string
+	SMTPAddr  string // STARTTLS
+	SMTPSAddr string // implicit TLS
+	DNS       *dnstest.Server
 }
 
 func startApp(t *testing.T) *testApp {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	ln := loopback(t)
 	base := "http://" + ln.Addr().String()
 	dbcfg := testdb.Config(t)
 	dns := dnstest.Start(t)
@@ -48,13 +46,9 @@ func startApp(t *testing.T) *testApp {
 	if err != nil {
 		t.Fatal(err)
 	}
-	smtpLn, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	smtpAddr := smtpLn.Addr().String()
+	ls := listeners{HTTP: ln, SMTP: loopback(t), SMTPS: loopback(t)}
 	done := make(chan error, 1)
-	go func() { done <- a.run(ctx, ln, smtpLn) }()
+	go func() { done <- a.run(ctx, ls) }()
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {
@@ -62,7 +56,16 @@ func startApp(t *testing.T) *testApp {
 		}
 		a.close()
 	})
-	return &testApp{app: a, URL: base, SMTPAddr: smtpAddr, DNS: dns}
+	return &testApp{app: a, URL: base, SMTPAddr: ls.SMTP.Addr().String(), SMTPSAddr: ls.SMTPS.Addr().String(), DNS: dns}
+}
+
+func loopback(t *testing.T) net.Listener {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ln
 }
 
 func (a *testApp) user(t *testing.T, email, password string, role models.Role) {
