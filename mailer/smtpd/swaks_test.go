@@ -2,43 +2,22 @@ package smtpd_test
 
 import (
 	"bytes"
-	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
-	"time"
 
+	"github.com/sesame-email/sesame/internal/swaks"
 	"github.com/sesame-email/sesame/mailer/smtpd"
 	"github.com/sesame-email/sesame/models"
 )
 
-// swaks runs Debian's swaks, the Swiss Army Knife for SMTP, against addr
-// and returns its transcript and whether it reported success.
-func swaks(t *testing.T, addr string, args ...string) (string, bool) {
-	t.Helper()
-	path, err := exec.LookPath("swaks")
-	if err != nil {
-		t.Fatal("swaks not found: install Debian's swaks package (make test does so when run as root)")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second) // swaks prompts for what it lacks, forever
-	defer cancel()
-	var out bytes.Buffer
-	cmd := exec.CommandContext(ctx, path, append([]string{"--server", addr, "--ehlo", "client.test", "--timeout", "20"}, args...)...)
-	cmd.Stdout, cmd.Stderr = &out, &out
-	err = cmd.Run()
-	if _, failed := err.(*exec.ExitError); err != nil && !failed {
-		t.Fatalf("swaks: %v", err)
-	}
-	return out.String(), err == nil
-}
-
-var swaksQueued = regexp.MustCompile(`<~ +250 2\.0\.0 Ok: queued as ([0-9a-z]{26})`)
-
 func TestSwaksSubmits(t *testing.T) {
 	h := startSubmission(t, smtpd.Config{})
+	csv := filepath.Join(t.TempDir(), "report.csv")
+	if err := os.WriteFile(csv, []byte("day,sent\n2026-03-01,500\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	for name, tc := range map[string]struct {
 		addr string
 		args []string
@@ -48,16 +27,16 @@ func TestSwaksSubmits(t *testing.T) {
 		"implicit TLS, AUTH any":    {h.tlsAddr, []string{"--tls-on-connect", "--auth", "--to", "ann@dest.test"}},
 		"pipelined":                 {h.addr, []string{"--tls", "--auth", "PLAIN", "--pipeline", "--to", "ann@dest.test"}},
 		"two recipients":            {h.addr, []string{"--tls", "--auth", "PLAIN", "--to", "ann@dest.test,bob@dest.test", "--body", "For both."}},
-		"one recipient, attachment": {h.addr, []string{"--tls", "--auth", "PLAIN", "--to", "ann@dest.test", "--attach-type", "text/csv", "--attach", "@/etc/hostname"}},
+		"one recipient, attachment": {h.addr, []string{"--tls", "--auth", "PLAIN", "--to", "ann@dest.test", "--attach-type", "text/csv", "--attach", "@" + csv}},
 	} {
 		args := append(tc.args, "--auth-user", h.sender.Email, "--auth-password", smtpPassword, "--from", h.sender.Email, "--header", "Subject: "+name)
-		out, ok := swaks(t, tc.addr, args...)
-		queued := swaksQueued.FindStringSubmatch(out)
-		if !ok || queued == nil {
+		out, ok := swaks.Run(t, tc.addr, args...)
+		uid := swaks.QueuedAs(out)
+		if !ok || uid == "" {
 			t.Errorf("%s:\n%s", name, out)
 			continue
 		}
-		m := h.message(queued[1])
+		m := h.message(uid)
 		content, err := h.st.GetMessageContent(ctx, m.ContentID)
 		if err != nil || m.Status != models.StatusQueued || content.Subject != name || !bytes.Contains(content.Raw, []byte("X-Mailer: swaks")) {
 			t.Errorf("%s: %+v %q %v", name, m, content.Subject, err)
@@ -89,7 +68,7 @@ func TestSwaksRefusals(t *testing.T) {
 		if !strings.Contains(strings.Join(args, " "), "--from") {
 			args = append(args, "--from", h.sender.Email)
 		}
-		out, ok := swaks(t, h.addr, append(args, "--to", "ann@dest.test")...)
+		out, ok := swaks.Run(t, h.addr, append(args, "--to", "ann@dest.test")...)
 		if ok || !strings.Contains(out, tc.want) {
 			t.Errorf("%s: success %v, want %q in:\n%s", name, ok, tc.want, out)
 		}
