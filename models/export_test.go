@@ -24,3 +24,27 @@ func (s *Store) WarmupCounts(ctx context.Context, subject string, id uint64, day
 	err = s.db.WithContext(ctx).Where("subject = ? AND subject_id = ? AND day = ?", subject, id, day).Take(&u).Error
 	return u.Sent, u.HardBounced, u.Complained, err
 }
+
+// EnqueueTogether commits reqs as one group, as Enqueue calls that arrive
+// during another commit are, and returns each one's messages and error.
+func (s *Store) EnqueueTogether(ctx context.Context, reqs []EnqueueRequest) ([][]Message, []error) {
+	msgs, errs := make([][]Message, len(reqs)), make([]error, len(reqs))
+	rows := make([]*enqueueRows, len(reqs))
+	g := &s.enqueues
+	g.mu.Lock()
+	for i, req := range reqs {
+		if rows[i], errs[i] = s.prepareEnqueue(req); errs[i] == nil {
+			g.waiting = append(g.waiting, rows[i])
+		}
+	}
+	g.busy = true
+	g.mu.Unlock()
+	g.commit(ctx, s)
+	for i, r := range rows {
+		if r != nil {
+			<-r.done
+			msgs[i], errs[i] = r.msgs, r.err
+		}
+	}
+	return msgs, errs
+}

@@ -75,7 +75,7 @@ func (ss *session) login(username, password string) error {
 		ss.log().Error("SMTP authentication", "err", err)
 		return errAuthTryLater
 	}
-	ss.sender = sender
+	ss.sender, ss.senderRead = sender, ss.srv.cfg.Clock.Now()
 	ss.log().Info("SMTP client authenticated", "user", sender.Email)
 	return nil
 }

@@ -51,6 +51,13 @@ type Config struct {
 	// InsecureAuth offers and accepts AUTH without TLS: passwords in clear
 	// text, for local tests only.
 	InsecureAuth bool
+	// SenderRecheck is how long an authenticated session trusts what it
+	// read about its sender address before reading it again (10 seconds):
+	// a deleted address or a domain that failed its re-check stops
+	// sending within that time, also on connections that stay open.
+	SenderRecheck time.Duration
+	// Clock times the sender re-checks (the system clock).
+	Clock models.Clock
 }
 
 func (c *Config) defaults() {
@@ -68,6 +75,12 @@ func (c *Config) defaults() {
 	}
 	if c.ShutdownGrace <= 0 {
 		c.ShutdownGrace = 10 * time.Second
+	}
+	if c.SenderRecheck <= 0 {
+		c.SenderRecheck = 10 * time.Second
+	}
+	if c.Clock == nil {
+		c.Clock = models.SystemClock{}
 	}
 }
 
@@ -161,8 +174,9 @@ type session struct {
 	tls    bool   // the connection is encrypted: AUTH may be offered
 
 	// sender is the sender address the client authenticated as; nil: the
-	// bounce mailbox.
-	sender *models.SenderAddress
+	// bounce mailbox. It was read at senderRead.
+	sender     *models.SenderAddress
+	senderRead time.Time
 
 	// The transaction.
 	from     string

@@ -31,7 +31,7 @@ var ctx = context.Background()
 // harness is a store with a verified sender and the SMTP server on a
 // loopback port in front of it.
 type harness struct {
-	t       *testing.T
+	t       testing.TB
 	st      *models.Store
 	clock   *clocktest.Clock
 	dns     *dnstest.Server
@@ -64,10 +64,17 @@ func (b *lockedBuffer) String() string {
 	return b.buf.String()
 }
 
-func start(t *testing.T, cfg smtpd.Config) *harness {
+func start(t testing.TB, cfg smtpd.Config) *harness {
+	t.Helper()
+	return startWith(t, cfg, testdb.Config(t))
+}
+
+// startWith is start on the database dbcfg names.
+func startWith(t testing.TB, cfg smtpd.Config, dbcfg models.StoreConfig) *harness {
 	t.Helper()
 	clock := clocktest.New(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
-	st := testdb.Open(t, clock)
+	dbcfg.Clock = clock
+	st := testdb.OpenConfig(t, dbcfg)
 	h := &harness{t: t, st: st, clock: clock, dns: dnstest.Start(t), done: make(chan error, 1), logs: &lockedBuffer{}}
 	h.sender = fixtures.Sender(t, st, h.dns, "news@example.test", "Example News")
 	ln := listen(t)
@@ -78,6 +85,7 @@ func start(t *testing.T, cfg smtpd.Config) *harness {
 		h.tlsAddr = tlsLn.Addr().String()
 	}
 	cfg.Hostname = testdb.BounceHost
+	cfg.Clock = clock
 	log := slog.New(slog.NewTextHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	serveCtx, stop := context.WithCancel(ctx)
 	h.stop = stop
@@ -91,7 +99,7 @@ func start(t *testing.T, cfg smtpd.Config) *harness {
 	return h
 }
 
-func listen(t *testing.T) net.Listener {
+func listen(t testing.TB) net.Listener {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -23,27 +23,31 @@ var (
 )
 
 // submissionFrom checks MAIL FROM: an address of the authenticated sender's
-// domain, and that domain still verified. The sender is read again, so an
-// address deleted or a domain that failed its re-check stops sending at
-// once, also on a connection that stays open.
+// domain, and that domain still verified. What the session knows about the
+// sender is read again once it is SenderRecheck old, so an address deleted
+// or a domain that failed its re-check stops sending, also on a connection
+// that stays open; reading it for every message would cost more than the
+// rest of the submission.
 func (ss *session) submissionFrom(from string) error {
-	ctx, cancel := context.WithTimeout(ss.ctx, storeTimeout)
-	defer cancel()
-	sender, err := ss.srv.store.GetSenderByEmail(ctx, ss.sender.Email)
-	if errors.Is(err, models.ErrNotFound) {
-		return errSenderGone
+	if now := ss.srv.cfg.Clock.Now(); now.Sub(ss.senderRead) >= ss.srv.cfg.SenderRecheck {
+		ctx, cancel := context.WithTimeout(ss.ctx, storeTimeout)
+		defer cancel()
+		sender, err := ss.srv.store.GetSenderByEmail(ctx, ss.sender.Email)
+		if errors.Is(err, models.ErrNotFound) {
+			return errSenderGone
+		}
+		if err != nil {
+			ss.log().Error("reading the authenticated sender", "err", err)
+			return errTryLater
+		}
+		ss.sender, ss.senderRead = sender, now
 	}
-	if err != nil {
-		ss.log().Error("reading the authenticated sender", "err", err)
-		return errTryLater
-	}
-	if !sender.Domain.Verified() {
+	if !ss.sender.Domain.Verified() {
 		return errNotVerified
 	}
-	if _, err := sender.SendingAs(from, ""); err != nil {
+	if _, err := ss.sender.SendingAs(from, ""); err != nil {
 		return notAllowed(553, "Sender address", err)
 	}
-	ss.sender = sender
 	return nil
 }
 

@@ -31,14 +31,19 @@ const smtpPassword = "Secret2026x"
 
 // startSubmission is the server with its self-signed certificate, and the
 // sender address with an SMTP password.
-func startSubmission(t *testing.T, cfg smtpd.Config) *harness {
+func startSubmission(t testing.TB, cfg smtpd.Config) *harness {
+	t.Helper()
+	return startSubmissionWith(t, cfg, testdb.Config(t))
+}
+
+func startSubmissionWith(t testing.TB, cfg smtpd.Config, dbcfg models.StoreConfig) *harness {
 	t.Helper()
 	cert, err := smtpd.Certificate("", "", t.TempDir(), testdb.BounceHost, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
 	cfg.TLS = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
-	h := start(t, cfg)
+	h := startWith(t, cfg, dbcfg)
 	pool := x509.NewCertPool()
 	pool.AddCert(cert.Leaf)
 	h.clientTLS = &tls.Config{RootCAs: pool, ServerName: testdb.BounceHost}
@@ -89,7 +94,7 @@ func submit(c *smtp.Client, from string, to []string, data string) (string, erro
 var queuedAs = regexp.MustCompile(`<([^>]+)> queued as ([0-9a-z]{26})$|^(?:2\.0\.0 )?Ok: queued as ([0-9a-z]{26})`)
 
 // queuedUIDs reads a 250 reply: the uid of each recipient's message.
-func queuedUIDs(t *testing.T, reply string) map[string]string {
+func queuedUIDs(t testing.TB, reply string) map[string]string {
 	t.Helper()
 	out := map[string]string{}
 	for _, line := range strings.Split(reply, "\n") {
@@ -421,8 +426,13 @@ func TestDeletedSenderStopsSending(t *testing.T) {
 	if err := h.st.DeleteSender(ctx, h.sender.ID); err != nil {
 		t.Fatal(err)
 	}
+	// The session knows the address for a few seconds, then reads it again.
+	if _, err := submit(c, h.sender.Email, []string{"ann@dest.test"}, letter); err != nil {
+		t.Errorf("right after the deletion: %v", err)
+	}
+	h.clock.Advance(10 * time.Second)
 	var se *smtp.SMTPError
-	if err := c.Mail(h.sender.Email, nil); !errors.As(err, &se) || se.Code != 550 {
+	if err := c.Mail(h.sender.Email, nil); !errors.As(err, &se) || se.Code != 550 || se.Message != "The sender address you authenticated as no longer exists" {
 		t.Errorf("MAIL after the address was deleted: %v", err)
 	}
 }
@@ -524,7 +534,7 @@ func b64(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) 
 
 // rawClient speaks SMTP byte by byte, for what real clients never send.
 type rawClient struct {
-	t    *testing.T
+	t    testing.TB
 	h    *harness
 	conn net.Conn
 	r    *bufio.Reader
