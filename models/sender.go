@@ -199,6 +199,6 @@ func (a *SenderAddress) SendingAs(rawEmail, name string) (*SenderAddress, error)
 	}
 	as := *a
 	as.Email = email
-	as.DisplayName = truncate(strings.TrimSpace(name), 100)
+	as.DisplayName = truncate(strings.TrimSpace(PlainText(name)), 100)
 	return &as, nil
 }

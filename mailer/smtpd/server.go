@@ -117,6 +117,8 @@ const storeTimeout = 30 * time.Second
 // still done: its client is owed an answer.
 func (s *Server) Serve(ctx context.Context, ln, implicitTLS net.Listener) error {
 	if implicitTLS != nil && s.cfg.TLS == nil {
+		ln.Close()
+		implicitTLS.Close()
 		return errors.New("smtpd: an implicit-TLS listener needs a TLS certificate")
 	}
 	work := context.WithoutCancel(ctx)

@@ -112,7 +112,7 @@ func (ss *session) submit(r io.Reader) error {
 	defer cancel()
 	msgs, err := ss.srv.store.Enqueue(ctx, models.EnqueueRequest{
 		Sender:  as,
-		Content: models.MessageContent{Raw: raw, Subject: sub.Subject},
+		Content: models.MessageContent{Raw: raw, Subject: models.PlainText(sub.Subject)},
 		To:      ss.rcpts,
 	})
 	switch {

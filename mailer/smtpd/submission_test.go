@@ -201,6 +201,28 @@ func TestSubmissionRepliesWithTheMessageIDs(t *testing.T) {
 		t.Errorf("stored %q (subject %q)", content.Raw, content.Subject)
 	}
 
+	// Headers are what the client made them: control characters, NUL
+	// among them, and bytes that are no UTF-8 are kept as text both
+	// databases store.
+	reply, err = submit(c, h.sender.Email, []string{"ann@dest.test"},
+		strings.Replace(letter, `"Example News"`, "=?utf-8?q?Caf=C3=A9=00=0ANews?=", 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m = h.message(queuedUIDs(t, reply)[""])
+	if m.FromName != "Café  News" {
+		t.Errorf("display name %q", m.FromName)
+	}
+	reply, err = submit(c, h.sender.Email, []string{"ann@dest.test"},
+		strings.Replace(letter, "Subject: Hello from SMTP", "Subject: caf\xe9\x00 au lait", 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m = h.message(queuedUIDs(t, reply)[""])
+	if c, _ := h.st.GetMessageContent(ctx, m.ContentID); c.Subject != "caf\uFFFD  au lait" {
+		t.Errorf("subject %q", c.Subject)
+	}
+
 	// Several recipients: a line for each, the last naming the first.
 	reply, err = submit(c, "alerts@example.test", []string{"ann@dest.test", "Bob@Dest.TEST"}, letter)
 	if err != nil {
