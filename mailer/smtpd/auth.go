@@ -39,7 +39,7 @@ func (ss *session) Auth(mech string) (sasl.Server, error) {
 	if !ss.authAllowed() {
 		return nil, errStartTLSFirst
 	}
-	if ss.from != "" {
+	if ss.inTx {
 		return nil, errAuthInTx // RFC 4954, section 4
 	}
 	switch mech {

@@ -181,6 +181,7 @@ type session struct {
 	senderRead time.Time
 
 	// The transaction.
+	inTx     bool // MAIL was accepted
 	from     string
 	bounceTo []mailer.BounceAddress // to the bounce mailbox
 	rcpts    []models.Addressee     // submitted
@@ -204,7 +205,7 @@ func (ss *session) Mail(from string, _ *smtp.MailOptions) error {
 			return err
 		}
 	}
-	ss.from = from // reports come from <> or from a feedback loop: anyone
+	ss.from, ss.inTx = from, true // reports come from <> or from a feedback loop: anyone
 	return nil
 }
 
@@ -242,7 +243,7 @@ func (ss *session) log() *slog.Logger {
 }
 
 func (ss *session) Reset() {
-	ss.from, ss.bounceTo, ss.rcpts = "", nil, nil
+	ss.inTx, ss.from, ss.bounceTo, ss.rcpts = false, "", nil, nil
 }
 
 func (ss *session) Logout() error { return nil }

@@ -399,6 +399,17 @@ func TestAuthLoginWithTheUserNameUpFront(t *testing.T) {
 	if got := c.cmd("AUTH LOGIN"); !strings.HasPrefix(got, "503 ") {
 		t.Errorf("AUTH twice: %q", got)
 	}
+	// Nor may AUTH come in the middle of a transaction, even one from <>.
+	other := h.raw(h.addr, false)
+	other.starttls()
+	other.cmd("MAIL FROM:<>")
+	if got := other.cmd("AUTH PLAIN " + plain("", h.sender.Email, smtpPassword)); !strings.HasPrefix(got, "503 5.5.1 ") {
+		t.Errorf("AUTH during a transaction: %q", got)
+	}
+	other.cmd("RSET")
+	if got := other.cmd("AUTH PLAIN " + plain("", h.sender.Email, smtpPassword)); !strings.HasPrefix(got, "235 ") {
+		t.Errorf("AUTH after RSET: %q", got)
+	}
 }
 
 func TestSenderAddressesOutsideTheDomainAreRefused(t *testing.T) {
