@@ -53,6 +53,17 @@ func (s *Store) Enqueue(ctx context.Context, req EnqueueRequest) ([]Message, err
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	if len(rows.msgs) > maxGroupedRecipients {
+		// A big request would hold up the small ones grouped with it, so
+		// it commits alone, beside the groups.
+		err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+			return s.insertEnqueued(tx, []*enqueueRows{rows})
+		})
+		if err != nil {
+			return nil, err
+		}
+		return rows.msgs, nil
+	}
 	return s.enqueues.add(ctx, s, rows)
 }
 
@@ -138,11 +149,13 @@ func (s *Store) insertEnqueued(tx *gorm.DB, group []*enqueueRows) error {
 	return nil
 }
 
-// Group commit limits: requests and content bytes in one transaction.
+// Group commit limits: requests and content bytes in one transaction, and
+// the recipients of a request that may join a group.
 const (
-	maxGroupRequests   = 64
-	maxGroupBytes      = 32 << 20
-	groupCommitTimeout = time.Minute
+	maxGroupedRecipients = 100
+	maxGroupRequests     = 64
+	maxGroupBytes        = 32 << 20
+	groupCommitTimeout   = time.Minute
 )
 
 // groupCommit is the queue of requests waiting to be committed. One caller

@@ -53,8 +53,22 @@ func TestConcurrentEnqueuesEachGetTheirOwnRows(t *testing.T) {
 			checkQueued(t, st, req, msgs)
 		})
 	}
+	// A big request commits on its own, beside the groups.
+	var big []string
+	for i := range 150 {
+		big = append(big, fmt.Sprintf("c%d@dest.test", i))
+	}
+	wg.Go(func() {
+		req := rawRequest(sender, 40, big...)
+		msgs, err := st.Enqueue(ctx, req)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		checkQueued(t, st, req, msgs)
+	})
 	wg.Wait()
-	if c, _ := st.CountMessagesByStatus(ctx); c[models.StatusQueued] != 80 {
+	if c, _ := st.CountMessagesByStatus(ctx); c[models.StatusQueued] != 80+150 {
 		t.Errorf("queued %v", c)
 	}
 }
