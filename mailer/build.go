@@ -286,13 +286,15 @@ func writeParts(iw *mail.InlineWriter, r *Message) error {
 }
 
 // writeRaw passes an SMTP submission through, adding the Message-ID and Date
-// it lacks.
+// it lacks and removing a Bcc header, as Postfix's cleanup does: every
+// recipient gets the same header, and blind copies must stay blind.
 func (b *Builder) writeRaw(w io.Writer, o *Outgoing) (string, error) {
 	ent, err := message.Read(bytes.NewReader(o.Content.Raw))
 	if err != nil && !message.IsUnknownCharset(err) && !message.IsUnknownEncoding(err) {
 		return "", fmt.Errorf("stored submission: %w", err)
 	}
 	h := mail.Header{Header: ent.Header}
+	h.Del("Bcc")
 	if id, _ := h.MessageID(); id == "" {
 		h.SetMessageID(MessageID(o.Message.UID, o.Domain))
 	}

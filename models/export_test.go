@@ -33,3 +33,27 @@ func (im *Importer) ClaimWithoutRunning(ctx context.Context) (*ImportJob, error)
 	}
 	return im.store.claimImportJob(ctx, node)
 }
+
+// EnqueueTogether commits reqs as one group, as Enqueue calls that arrive
+// during another commit are, and returns each one's messages and error.
+func (s *Store) EnqueueTogether(ctx context.Context, reqs []EnqueueRequest) ([][]Message, []error) {
+	msgs, errs := make([][]Message, len(reqs)), make([]error, len(reqs))
+	rows := make([]*enqueueRows, len(reqs))
+	g := &s.enqueues
+	g.mu.Lock()
+	for i, req := range reqs {
+		if rows[i], errs[i] = s.prepareEnqueue(req); errs[i] == nil {
+			g.waiting = append(g.waiting, rows[i])
+		}
+	}
+	g.busy = true
+	g.mu.Unlock()
+	g.commit(ctx, s)
+	for i, r := range rows {
+		if r != nil {
+			<-r.done
+			msgs[i], errs[i] = r.msgs, r.err
+		}
+	}
+	return msgs, errs
+}

@@ -5,6 +5,7 @@ import (
 	"encoding/base32"
 	"strings"
 	"time"
+	"unicode"
 )
 
 // MessageStatus is where one recipient's message is in the pipeline.
@@ -87,6 +88,19 @@ type MessageContent struct {
 	VariableDefaults string
 	TemplateID       *uint64
 	CreatedAt        time.Time
+}
+
+// PlainText is s as a text column keeps it on both databases: valid UTF-8,
+// which PostgreSQL insists on, with control characters (NUL, which its text
+// cannot hold, among them) as spaces. For text from outside, such as the
+// headers of a message an SMTP client submitted.
+func PlainText(s string) string {
+	return strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, strings.ToValidUTF8(s, "\uFFFD"))
 }
 
 // Message is one recipient's copy of a send request: the queue row.

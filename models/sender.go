@@ -181,3 +181,24 @@ func (s *Store) AuthenticateSMTP(ctx context.Context, email, password string) (*
 	}
 	return a, nil
 }
+
+// SendingAs is a, writing as another address of its own domain: what an
+// SMTP client authenticated as a may put in MAIL FROM or the From header.
+// Any address of the domain is allowed, since DKIM signs for the domain and
+// the domain is what receivers judge; another domain's address is refused,
+// so one customer's password never sends in another's name. name is the
+// display name the message shows, kept for the record.
+func (a *SenderAddress) SendingAs(rawEmail, name string) (*SenderAddress, error) {
+	email, err := NormalizeEmail(rawEmail)
+	if err != nil {
+		return nil, Invalid("from", "This is not a valid email address.")
+	}
+	domain := a.Email[strings.LastIndexByte(a.Email, '@')+1:]
+	if email[strings.LastIndexByte(email, '@')+1:] != domain {
+		return nil, Invalid("from", a.Email+" may only send from addresses @"+domain+".")
+	}
+	as := *a
+	as.Email = email
+	as.DisplayName = truncate(strings.TrimSpace(PlainText(name)), 100)
+	return &as, nil
+}

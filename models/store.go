@@ -71,6 +71,8 @@ type Store struct {
 	dataDir string
 	// importQueued wakes this process's importer when a job is queued.
 	importQueued chan struct{}
+	// enqueues gathers concurrent Enqueue calls into shared commits.
+	enqueues groupCommit
 }
 
 // IsPostgresURL reports whether a DATABASE_URL selects PostgreSQL.

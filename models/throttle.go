@@ -101,19 +101,58 @@ func (s *Store) Login(ctx context.Context, in LoginInput) (*User, error) {
 	if err := verr.OrNil(); err != nil {
 		return nil, err
 	}
-	keys := []string{"account:" + email, "ip:" + in.ClientIP}
-	if err := s.CheckLoginThrottle(ctx, keys...); err != nil {
-		return nil, err
-	}
-	u, err := s.Authenticate(ctx, email, in.Password)
-	if errors.Is(err, ErrInvalidCredentials) {
-		if rerr := s.RecordLoginFailure(ctx, keys...); rerr != nil {
-			return nil, rerr
-		}
-		return nil, err
-	}
+	var u *User
+	err := s.throttledLogin(ctx, []string{"account:" + email, "ip:" + in.ClientIP}, func() (err error) {
+		u, err = s.Authenticate(ctx, email, in.Password)
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
-	return u, s.ClearLoginFailures(ctx, keys[0])
+	return u, nil
+}
+
+// LoginSMTP checks an SMTP AUTH attempt as Login checks a sign-in: refused
+// while the sender address or the client address is throttled, then the
+// address's SMTP password. Failures count against both; the client's
+// count is the one sign-ins use, so guessing cannot switch between the
+// console and SMTP to get more attempts.
+func (s *Store) LoginSMTP(ctx context.Context, in LoginInput) (*SenderAddress, error) {
+	email := strings.TrimSpace(in.Email)
+	// The key ignores case, so guesses at News@ and news@ count together,
+	// though the local part of a sender address is case-sensitive.
+	keys := []string{"smtp:" + strings.ToLower(email), "ip:" + in.ClientIP}
+	if len(email) > MaxEmailLength {
+		keys = keys[1:] // no address that long exists, nor fits a throttle key
+	}
+	var a *SenderAddress
+	err := s.throttledLogin(ctx, keys, func() (err error) {
+		a, err = s.AuthenticateSMTP(ctx, email, in.Password)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// throttledLogin runs authenticate unless one of keys is throttled. An
+// ErrInvalidCredentials counts against every key; a success clears the
+// failures of the first key, the account's, so a client address keeps the
+// count of the other accounts it guessed at.
+func (s *Store) throttledLogin(ctx context.Context, keys []string, authenticate func() error) error {
+	if err := s.CheckLoginThrottle(ctx, keys...); err != nil {
+		return err
+	}
+	err := authenticate()
+	if errors.Is(err, ErrInvalidCredentials) {
+		if rerr := s.RecordLoginFailure(ctx, keys...); rerr != nil {
+			return rerr
+		}
+		return err
+	}
+	if err != nil {
+		return err
+	}
+	return s.ClearLoginFailures(ctx, keys[0])
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -88,7 +89,16 @@ func newApp(ctx context.Context, cfg Config, log *slog.Logger, clock models.Cloc
 	tracker := mailer.NewTracker(st, log, time.Second)
 	handlers.Mount(srv, handlers.Deps{Store: st, Tasks: scheduler.Tasks{Store: st}, DNS: resolver, Builder: builder, Delivery: cfg.Delivery,
 		Links: links, Tracker: tracker})
-	smtpServer := smtpd.New(st, log, smtpd.Config{Hostname: cfg.BounceHost})
+	cert, err := smtpd.Certificate(cfg.TLSCert, cfg.TLSKey, cfg.DataDir, cfg.BounceHost, clock.Now())
+	if err != nil {
+		st.Close()
+		return nil, &configError{"SESAME_TLS_CERT", "cannot load the SMTP server's certificate: " + err.Error()}
+	}
+	smtpServer := smtpd.New(st, log, smtpd.Config{
+		Hostname:     cfg.BounceHost,
+		TLS:          &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12},
+		InsecureAuth: cfg.SMTPInsecure,
+	})
 	tasks := scheduler.NewTaskRunner(st, clock, log, owner, cfg.TaskGrace)
 	return &app{cfg: cfg, log: log, clock: clock, store: st, dns: resolver, links: links, engine: engine, smtp: smtpServer, tasks: tasks, tracker: tracker, web: srv}, nil
 }
@@ -99,9 +109,17 @@ func leaseOwner() string {
 	return fmt.Sprintf("%s-%d-%s", host, os.Getpid(), strings.ToLower(rand.Text()[:6]))
 }
 
+// listeners are where `sesame serve` takes connections.
+type listeners struct {
+	HTTP  net.Listener
+	SMTP  net.Listener // STARTTLS
+	SMTPS net.Listener // implicit TLS; nil: none
+}
+
 // startBackground starts the loops that run beside the web server, and the
-// SMTP server on smtpLn; they stop when ctx ends, and close waits for them.
-func (a *app) startBackground(ctx context.Context, smtpLn net.Listener) {
+// SMTP server on its listeners; they stop when ctx ends, and close waits
+// for them.
+func (a *app) startBackground(ctx context.Context, ls listeners) {
 	checker := scheduler.NewDomainChecker(a.store, a.dns, a.clock, a.log)
 	a.workers.Go(func() { _ = checker.Run(ctx) })
 	importer := models.NewImporter(a.store, a.log)
@@ -118,7 +136,7 @@ func (a *app) startBackground(ctx context.Context, smtpLn net.Listener) {
 	a.workers.Go(func() { _ = a.tasks.Run(ctx, 2*time.Second) })
 	a.workers.Go(func() { _ = a.tracker.Run(ctx) })
 	a.workers.Go(func() {
-		if err := a.smtp.Serve(ctx, smtpLn); err != nil {
+		if err := a.smtp.Serve(ctx, ls.SMTP, ls.SMTPS); err != nil {
 			a.log.Error("SMTP server stopped", "err", err)
 		}
 	})
@@ -146,11 +164,11 @@ func (a *app) ensureAdmin(ctx context.Context, out io.Writer) error {
 	return nil
 }
 
-// run serves HTTP on ln, SMTP on smtpLn and runs the background loops
-// until ctx ends, then waits for all of them to stop.
-func (a *app) run(ctx context.Context, ln, smtpLn net.Listener) error {
-	a.startBackground(ctx, smtpLn)
-	err := a.serveHTTP(ctx, ln)
+// run serves HTTP and SMTP on ls and runs the background loops until ctx
+// ends, then waits for all of them to stop.
+func (a *app) run(ctx context.Context, ls listeners) error {
+	a.startBackground(ctx, ls)
+	err := a.serveHTTP(ctx, ls.HTTP)
 	a.workers.Wait()
 	return err
 }
@@ -196,21 +214,49 @@ func serve(ctx context.Context, cfg Config, stdout io.Writer) error {
 	}
 	defer a.close()
 	log.Info("starting sesame", "version", version, "config", a.cfg)
-	ln, err := net.Listen("tcp", cfg.HTTPAddr)
+	ls, err := listen(cfg)
 	if err != nil {
-		return &configError{"SESAME_HTTP_ADDR", "cannot listen: " + err.Error()}
-	}
-	log.Info("console listening", "addr", ln.Addr().String(), "url", cfg.PublicURL.String())
-	smtpLn, err := net.Listen("tcp", cfg.SMTPAddr)
-	if err != nil {
-		ln.Close()
-		return &configError{"SESAME_SMTP_ADDR", "cannot listen: " + err.Error()}
-	}
-	log.Info("SMTP listening for bounces and complaints", "addr", smtpLn.Addr().String(), "bounce_host", cfg.BounceHost)
-	if err := a.ensureAdmin(ctx, stdout); err != nil {
 		return err
 	}
-	err = a.run(ctx, ln, smtpLn)
+	log.Info("console listening", "addr", ls.HTTP.Addr().String(), "url", cfg.PublicURL.String())
+	log.Info("SMTP listening: submission with STARTTLS and AUTH, bounces and complaints", "addr", ls.SMTP.Addr().String(), "bounce_host", cfg.BounceHost)
+	if ls.SMTPS != nil {
+		log.Info("SMTP listening with implicit TLS", "addr", ls.SMTPS.Addr().String())
+	}
+	if err := a.ensureAdmin(ctx, stdout); err != nil {
+		ls.close()
+		return err
+	}
+	err = a.run(ctx, ls)
 	log.Info("stopped")
 	return err
+}
+
+// listen opens every address serve listens on, or none: an address it
+// cannot listen on is named.
+func listen(cfg Config) (listeners, error) {
+	var ls listeners
+	var err error
+	if ls.HTTP, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
+		return ls, &configError{"SESAME_HTTP_ADDR", "cannot listen: " + err.Error()}
+	}
+	if ls.SMTP, err = net.Listen("tcp", cfg.SMTPAddr); err != nil {
+		ls.close()
+		return ls, &configError{"SESAME_SMTP_ADDR", "cannot listen: " + err.Error()}
+	}
+	if cfg.SMTPSAddr != "" {
+		if ls.SMTPS, err = net.Listen("tcp", cfg.SMTPSAddr); err != nil {
+			ls.close()
+			return ls, &configError{"SESAME_SMTPS_ADDR", "cannot listen: " + err.Error()}
+		}
+	}
+	return ls, nil
+}
+
+func (ls listeners) close() {
+	for _, l := range []net.Listener{ls.HTTP, ls.SMTP, ls.SMTPS} {
+		if l != nil {
+			l.Close()
+		}
+	}
 }

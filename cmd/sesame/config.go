@@ -39,6 +39,10 @@ type Config struct {
 	MaxRetryAge   time.Duration
 	Location      *time.Location // SESAME_TIMEZONE
 	SMTPAddr      string
+	SMTPSAddr     string // implicit TLS; empty: none
+	TLSCert       string // empty: a self-signed certificate in DataDir
+	TLSKey        string
+	SMTPInsecure  bool // SESAME_SMTP_INSECURE_AUTH
 	QueueLease    time.Duration
 	TaskGrace     time.Duration // how late a missed task run may still fire
 
@@ -74,6 +78,9 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		BounceHost:    get("SESAME_BOUNCE_HOST", ""),
 		Delivery:      get("SESAME_DELIVERY", "sandbox"),
 		SMTPAddr:      get("SESAME_SMTP_ADDR", "127.0.0.1:2587"),
+		SMTPSAddr:     get("SESAME_SMTPS_ADDR", ""),
+		TLSCert:       get("SESAME_TLS_CERT", ""),
+		TLSKey:        get("SESAME_TLS_KEY", ""),
 	}
 	var err error
 	if cfg.MaxRetryAge, err = parseDuration(get("SESAME_MAX_RETRY_AGE", "120h")); err != nil || cfg.MaxRetryAge < time.Minute {
@@ -93,6 +100,17 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	}
 	if _, port, err := net.SplitHostPort(cfg.SMTPAddr); err != nil || port == "" {
 		return cfg, &configError{"SESAME_SMTP_ADDR", fmt.Sprintf("must be host:port such as 127.0.0.1:2587, got %q", cfg.SMTPAddr)}
+	}
+	if cfg.SMTPSAddr != "" {
+		if _, port, err := net.SplitHostPort(cfg.SMTPSAddr); err != nil || port == "" {
+			return cfg, &configError{"SESAME_SMTPS_ADDR", fmt.Sprintf("must be empty or host:port such as 127.0.0.1:2465, got %q", cfg.SMTPSAddr)}
+		}
+	}
+	if (cfg.TLSCert == "") != (cfg.TLSKey == "") {
+		return cfg, &configError{"SESAME_TLS_CERT", "and SESAME_TLS_KEY must be set together (PEM files), or both left empty for a self-signed certificate"}
+	}
+	if cfg.SMTPInsecure, err = strconv.ParseBool(get("SESAME_SMTP_INSECURE_AUTH", "false")); err != nil {
+		return cfg, &configError{"SESAME_SMTP_INSECURE_AUTH", "must be true or false"}
 	}
 	if cfg.DatabaseURL != "" && !models.IsPostgresURL(cfg.DatabaseURL) {
 		return cfg, &configError{"DATABASE_URL", "must be empty (SQLite) or a postgres:// URL"}
@@ -214,6 +232,10 @@ func (cfg Config) LogValue() slog.Value {
 		slog.String("SESAME_MAX_RETRY_AGE", cfg.MaxRetryAge.String()),
 		slog.String("SESAME_TIMEZONE", cfg.Location.String()),
 		slog.String("SESAME_SMTP_ADDR", cfg.SMTPAddr),
+		slog.String("SESAME_SMTPS_ADDR", orDefault(cfg.SMTPSAddr, "(none)")),
+		slog.String("SESAME_TLS_CERT", orDefault(cfg.TLSCert, "(self-signed, in the data dir)")),
+		slog.String("SESAME_TLS_KEY", orDefault(cfg.TLSKey, "(self-signed, in the data dir)")),
+		slog.Bool("SESAME_SMTP_INSECURE_AUTH", cfg.SMTPInsecure),
 		slog.String("SESAME_TASK_GRACE", cfg.TaskGrace.String()),
 	)
 }

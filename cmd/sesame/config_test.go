@@ -26,13 +26,16 @@ func TestConfigDefaults(t *testing.T) {
 
 func TestConfigRejectsBadValuesNamingTheVariable(t *testing.T) {
 	for name, value := range map[string]string{
-		"DATABASE_URL":          "mysql://localhost/x",
-		"SESAME_HTTP_ADDR":      "8080",
-		"SESAME_PUBLIC_URL":     "localhost:8080",
-		"SESAME_SECRET_KEY":     "too-short",
-		"SESAME_ADMIN_EMAIL":    "not an address",
-		"SESAME_ADMIN_PASSWORD": "short",
-		"SESAME_LOG_FORMAT":     "xml",
+		"DATABASE_URL":              "mysql://localhost/x",
+		"SESAME_HTTP_ADDR":          "8080",
+		"SESAME_PUBLIC_URL":         "localhost:8080",
+		"SESAME_SECRET_KEY":         "too-short",
+		"SESAME_ADMIN_EMAIL":        "not an address",
+		"SESAME_ADMIN_PASSWORD":     "short",
+		"SESAME_LOG_FORMAT":         "xml",
+		"SESAME_SMTPS_ADDR":         "2465",
+		"SESAME_TLS_CERT":           "/etc/ssl/sesame.pem", // without SESAME_TLS_KEY
+		"SESAME_SMTP_INSECURE_AUTH": "maybe",
 	} {
 		_, err := loadConfig(env(map[string]string{name: value}))
 		if err == nil || !strings.HasPrefix(err.Error(), name+": ") {

@@ -16,9 +16,10 @@ import (
 // would, over a fresh database.
 type testApp struct {
 	*app
-	URL      string
-	SMTPAddr string
-	DNS      *dnstest.Server
+	URL       string
+	SMTPAddr  string // STARTTLS
+	SMTPSAddr string // implicit TLS
+	DNS       *dnstest.Server
 }
 
 func startApp(t testing.TB) *testApp {
@@ -30,10 +31,7 @@ func startApp(t testing.TB) *testApp {
 // drives delivery itself.
 func launchApp(t testing.TB, clock models.Clock, background bool) *testApp {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	ln := loopback(t)
 	base := "http://" + ln.Addr().String()
 	dbcfg := testdb.Config(t)
 	dns := dnstest.Start(t)
@@ -55,16 +53,13 @@ func launchApp(t testing.TB, clock models.Clock, background bool) *testApp {
 	if err != nil {
 		t.Fatal(err)
 	}
-	smtpLn, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	smtpAddr := smtpLn.Addr().String()
+	ls := listeners{HTTP: ln, SMTP: loopback(t), SMTPS: loopback(t)}
 	done := make(chan error, 1)
 	if background {
-		go func() { done <- a.run(ctx, ln, smtpLn) }()
+		go func() { done <- a.run(ctx, ls) }()
 	} else {
-		smtpLn.Close()
+		ls.SMTP.Close()
+		ls.SMTPS.Close()
 		go func() { done <- a.serveHTTP(ctx, ln) }()
 	}
 	t.Cleanup(func() {
@@ -74,7 +69,16 @@ func launchApp(t testing.TB, clock models.Clock, background bool) *testApp {
 		}
 		a.close()
 	})
-	return &testApp{app: a, URL: base, SMTPAddr: smtpAddr, DNS: dns}
+	return &testApp{app: a, URL: base, SMTPAddr: ls.SMTP.Addr().String(), SMTPSAddr: ls.SMTPS.Addr().String(), DNS: dns}
+}
+
+func loopback(t testing.TB) net.Listener {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ln
 }
 
 func (a *testApp) user(t testing.TB, email, password string, role models.Role) {

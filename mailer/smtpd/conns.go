@@ -5,27 +5,38 @@ import (
 	"sync"
 )
 
-// connTracker is a listener that keeps count of the connections it handed
-// out. go-smtp's Shutdown waits for idle clients indefinitely, and its
-// Close does nothing once Shutdown has begun, so hanging up on sessions
-// that outstay the grace, and waiting until their handlers are done, is
-// done here.
+// connTracker keeps count of the connections its listeners handed out.
+// go-smtp's Shutdown waits for idle clients indefinitely, and its Close
+// does nothing once Shutdown has begun, so hanging up on sessions that
+// outstay the grace, and waiting until their handlers are done, is done
+// here.
 type connTracker struct {
-	net.Listener
 	mu      sync.Mutex
 	open    map[*trackedConn]struct{}
 	handled sync.WaitGroup
 }
 
-func trackConns(ln net.Listener) *connTracker {
-	return &connTracker{Listener: ln, open: map[*trackedConn]struct{}{}}
+func newConnTracker() *connTracker {
+	return &connTracker{open: map[*trackedConn]struct{}{}}
 }
 
-func (t *connTracker) Accept() (net.Conn, error) {
-	c, err := t.Listener.Accept()
+// track wraps ln so the connections it accepts are tracked. Under TLS the
+// tracked connection is the one beneath, so hanging up closes the socket.
+func (t *connTracker) track(ln net.Listener) net.Listener {
+	return &trackingListener{Listener: ln, tracker: t}
+}
+
+type trackingListener struct {
+	net.Listener
+	tracker *connTracker
+}
+
+func (l *trackingListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
 	if err != nil {
 		return nil, err
 	}
+	t := l.tracker
 	tc := &trackedConn{Conn: c, tracker: t}
 	t.mu.Lock()
 	t.open[tc] = struct{}{}

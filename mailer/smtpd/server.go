@@ -1,13 +1,18 @@
-// Package smtpd is Sesame's SMTP server on SESAME_SMTP_ADDR. A client that
-// has not authenticated reaches the bounce mailbox only: mail systems return
-// delivery status notifications and feedback reports to the bounce.<domain>
-// addresses of the sending domains, and nothing else is accepted from it, so
-// the server never relays. Sessions route by authentication, so submission
-// by authenticated sender addresses can join on the same server.
+// Package smtpd is Sesame's SMTP server on SESAME_SMTP_ADDR (STARTTLS) and,
+// when configured, SESAME_SMTPS_ADDR (implicit TLS). Sessions route by
+// authentication. A client that has authenticated with a sender address
+// and its SMTP password submits mail: each message is queued for the
+// delivery pipeline before the server says so. A client that has not
+// reaches the bounce mailbox only: mail systems return delivery status
+// notifications and feedback reports to the bounce.<domain> addresses of
+// the sending domains, and nothing else is accepted from them, so the
+// server never relays for strangers.
 package smtpd
 
 import (
 	"context"
+	"crypto/tls"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -40,6 +45,19 @@ type Config struct {
 	// ShutdownGrace is how long open sessions may finish once the server is
 	// told to stop (10 seconds).
 	ShutdownGrace time.Duration
+	// TLS is offered with STARTTLS and serves the implicit-TLS listener;
+	// nil offers no TLS, and so no AUTH unless InsecureAuth.
+	TLS *tls.Config
+	// InsecureAuth offers and accepts AUTH without TLS: passwords in clear
+	// text, for local tests only.
+	InsecureAuth bool
+	// SenderRecheck is how long an authenticated session trusts what it
+	// read about its sender address before reading it again (10 seconds):
+	// a deleted address or a domain that failed its re-check stops
+	// sending within that time, also on connections that stay open.
+	SenderRecheck time.Duration
+	// Clock times the sender re-checks (the system clock).
+	Clock models.Clock
 }
 
 func (c *Config) defaults() {
@@ -58,6 +76,12 @@ func (c *Config) defaults() {
 	if c.ShutdownGrace <= 0 {
 		c.ShutdownGrace = 10 * time.Second
 	}
+	if c.SenderRecheck <= 0 {
+		c.SenderRecheck = 10 * time.Second
+	}
+	if c.Clock == nil {
+		c.Clock = models.SystemClock{}
+	}
 }
 
 // Store is what the server needs from the store.
@@ -65,6 +89,9 @@ type Store interface {
 	GetDomainByName(ctx context.Context, raw string) (*models.Domain, error)
 	RecordBounce(ctx context.Context, b models.Bounce) (bool, error)
 	RecordComplaint(ctx context.Context, c models.Complaint) (bool, error)
+	LoginSMTP(ctx context.Context, in models.LoginInput) (*models.SenderAddress, error)
+	GetSenderByEmail(ctx context.Context, raw string) (*models.SenderAddress, error)
+	Enqueue(ctx context.Context, req models.EnqueueRequest) ([]models.Message, error)
 }
 
 // Server is the SMTP server.
@@ -83,28 +110,46 @@ func New(store Store, log *slog.Logger, cfg Config) *Server {
 // storeTimeout bounds each piece of store work a session asks for.
 const storeTimeout = 30 * time.Second
 
-// Serve accepts connections on ln until ctx ends, then stops accepting and
-// gives open sessions ShutdownGrace to finish before closing them. A report
-// being recorded when ctx ends is still recorded: its client is owed an
-// answer.
-func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+// Serve accepts connections on ln and, when implicitTLS is not nil, TLS
+// connections on implicitTLS, until ctx ends; then it stops accepting and
+// gives open sessions ShutdownGrace to finish before closing them. Work a
+// session asked for when ctx ends (a report recorded, a message queued) is
+// still done: its client is owed an answer.
+func (s *Server) Serve(ctx context.Context, ln, implicitTLS net.Listener) error {
+	if implicitTLS != nil && s.cfg.TLS == nil {
+		ln.Close()
+		implicitTLS.Close()
+		return errors.New("smtpd: an implicit-TLS listener needs a TLS certificate")
+	}
 	work := context.WithoutCancel(ctx)
 	srv := smtp.NewServer(smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) {
-		return &session{srv: s, ctx: work, remote: c.Conn().RemoteAddr().String()}, nil
+		return s.newSession(work, c), nil
 	}))
 	srv.Domain = s.cfg.Hostname
 	srv.MaxMessageBytes = s.cfg.MaxMessageBytes
 	srv.MaxRecipients = s.cfg.MaxRecipients
 	srv.ReadTimeout = s.cfg.Timeout
 	srv.WriteTimeout = s.cfg.Timeout
+	srv.TLSConfig = s.cfg.TLS
+	// go-smtp would refuse AUTH without TLS with 523 before asking the
+	// session; the session refuses it with the 530 clients expect.
+	srv.AllowInsecureAuth = true
 	srv.ErrorLog = errorLog{s.log}
 
-	conns := trackConns(netutil.LimitListener(ln, s.cfg.MaxConnections))
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(conns) }()
+	conns := newConnTracker()
+	listeners := []net.Listener{conns.track(netutil.LimitListener(ln, s.cfg.MaxConnections))}
+	if implicitTLS != nil {
+		listeners = append(listeners, tls.NewListener(conns.track(netutil.LimitListener(implicitTLS, s.cfg.MaxConnections)), s.cfg.TLS))
+	}
+	errc := make(chan error, len(listeners))
+	for _, l := range listeners {
+		go func() { errc <- srv.Serve(l) }()
+	}
+	pending := len(listeners)
+	var err error
 	select {
-	case err := <-errc:
-		return err
+	case err = <-errc: // a listener failed: stop the other too
+		pending--
 	case <-ctx.Done():
 	}
 	grace, cancel := context.WithTimeout(work, s.cfg.ShutdownGrace)
@@ -114,36 +159,74 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		conns.hangUp()
 	}
 	conns.wait()
-	return <-errc
+	for ; pending > 0; pending-- {
+		err = errors.Join(err, <-errc)
+	}
+	return err
 }
 
 // session is one SMTP connection. Without authentication it is the bounce
 // mailbox: recipients must be bounce addresses, and the message a report.
+// Authenticated, it submits mail for the delivery pipeline.
 type session struct {
 	srv    *Server
 	ctx    context.Context
-	remote string
-	from   string
-	to     []mailer.BounceAddress
+	remote string // host:port, for the logs
+	ip     string // the client's address, for the AUTH throttle
+	tls    bool   // the connection is encrypted: AUTH may be offered
+
+	// sender is the sender address the client authenticated as; nil: the
+	// bounce mailbox. It was read at senderRead.
+	sender     *models.SenderAddress
+	senderRead time.Time
+
+	// The transaction.
+	inTx     bool // MAIL was accepted
+	from     string
+	bounceTo []mailer.BounceAddress // to the bounce mailbox
+	rcpts    []models.Addressee     // submitted
+}
+
+// newSession starts a session. go-smtp makes a new one after STARTTLS, so
+// what it learns about TLS here stays true for its life.
+func (s *Server) newSession(ctx context.Context, c *smtp.Conn) *session {
+	remote := c.Conn().RemoteAddr().String()
+	ip, _, err := net.SplitHostPort(remote)
+	if err != nil {
+		ip = remote
+	}
+	_, isTLS := c.TLSConnectionState()
+	return &session{srv: s, ctx: ctx, remote: remote, ip: ip, tls: isTLS}
 }
 
 func (ss *session) Mail(from string, _ *smtp.MailOptions) error {
-	ss.from = from // reports come from <> or from a feedback loop: anyone
+	if ss.sender != nil {
+		if err := ss.submissionFrom(from); err != nil {
+			return err
+		}
+	}
+	ss.from, ss.inTx = from, true // reports come from <> or from a feedback loop: anyone
 	return nil
 }
 
 func (ss *session) Rcpt(to string, _ *smtp.RcptOptions) error {
+	if ss.sender != nil {
+		return ss.submissionRcpt(to)
+	}
 	ctx, cancel := context.WithTimeout(ss.ctx, storeTimeout)
 	defer cancel()
 	addr, err := ss.srv.bounceRecipient(ctx, to)
 	if err != nil {
 		return err
 	}
-	ss.to = append(ss.to, addr)
+	ss.bounceTo = append(ss.bounceTo, addr)
 	return nil
 }
 
 func (ss *session) Data(r io.Reader) error {
+	if ss.sender != nil {
+		return ss.submit(r)
+	}
 	rep, parseErr := report.Parse(r)
 	// Read what the parser left, so a message over the size limit is
 	// refused (552) rather than acted on.
@@ -152,7 +235,7 @@ func (ss *session) Data(r io.Reader) error {
 	}
 	ctx, cancel := context.WithTimeout(ss.ctx, storeTimeout)
 	defer cancel()
-	return ss.srv.deliverReport(ctx, ss.log(), ss.to, rep, parseErr)
+	return ss.srv.deliverReport(ctx, ss.log(), ss.bounceTo, rep, parseErr)
 }
 
 func (ss *session) log() *slog.Logger {
@@ -160,7 +243,7 @@ func (ss *session) log() *slog.Logger {
 }
 
 func (ss *session) Reset() {
-	ss.from, ss.to = "", nil
+	ss.inTx, ss.from, ss.bounceTo, ss.rcpts = false, "", nil, nil
 }
 
 func (ss *session) Logout() error { return nil }

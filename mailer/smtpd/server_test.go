@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"log/slog"
 	"net"
@@ -30,14 +31,20 @@ var ctx = context.Background()
 // harness is a store with a verified sender and the SMTP server on a
 // loopback port in front of it.
 type harness struct {
-	t       *testing.T
+	t       testing.TB
 	st      *models.Store
+	clock   *clocktest.Clock
+	dns     *dnstest.Server
 	sender  *models.SenderAddress
 	addr    string
-	stop    context.CancelFunc
-	stopped sync.Once
-	done    chan error
-	logs    *lockedBuffer
+	tlsAddr string // implicit TLS, when the server has a certificate
+	// clientTLS trusts the server's certificate, as a client configured
+	// for it would.
+	clientTLS *tls.Config
+	stop      context.CancelFunc
+	stopped   sync.Once
+	done      chan error
+	logs      *lockedBuffer
 }
 
 type lockedBuffer struct {
@@ -57,21 +64,32 @@ func (b *lockedBuffer) String() string {
 	return b.buf.String()
 }
 
-func start(t *testing.T, cfg smtpd.Config) *harness {
+func start(t testing.TB, cfg smtpd.Config) *harness {
 	t.Helper()
-	st := testdb.Open(t, clocktest.New(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)))
-	h := &harness{t: t, st: st, done: make(chan error, 1), logs: &lockedBuffer{}}
-	h.sender = fixtures.Sender(t, st, dnstest.Start(t), "news@example.test", "Example News")
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	return startWith(t, cfg, testdb.Config(t))
+}
+
+// startWith is start on the database dbcfg names.
+func startWith(t testing.TB, cfg smtpd.Config, dbcfg models.StoreConfig) *harness {
+	t.Helper()
+	clock := clocktest.New(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
+	dbcfg.Clock = clock
+	st := testdb.OpenConfig(t, dbcfg)
+	h := &harness{t: t, st: st, clock: clock, dns: dnstest.Start(t), done: make(chan error, 1), logs: &lockedBuffer{}}
+	h.sender = fixtures.Sender(t, st, h.dns, "news@example.test", "Example News")
+	ln := listen(t)
 	h.addr = ln.Addr().String()
+	var tlsLn net.Listener
+	if cfg.TLS != nil {
+		tlsLn = listen(t)
+		h.tlsAddr = tlsLn.Addr().String()
+	}
 	cfg.Hostname = testdb.BounceHost
+	cfg.Clock = clock
 	log := slog.New(slog.NewTextHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	serveCtx, stop := context.WithCancel(ctx)
 	h.stop = stop
-	go func() { h.done <- smtpd.New(st, log, cfg).Serve(serveCtx, ln) }()
+	go func() { h.done <- smtpd.New(st, log, cfg).Serve(serveCtx, ln, tlsLn) }()
 	t.Cleanup(func() {
 		h.shutdown()
 		if strings.Contains(h.logs.String(), "level=ERROR") {
@@ -79,6 +97,15 @@ func start(t *testing.T, cfg smtpd.Config) *harness {
 		}
 	})
 	return h
+}
+
+func listen(t testing.TB) net.Listener {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ln
 }
 
 // shutdown stops the server and waits for it to return.
