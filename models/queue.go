@@ -55,8 +55,11 @@ func (s *Store) ClaimMessages(ctx context.Context, owner string, limit int, leas
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		var ids []uint64
 		var expired []uint64
+		// Leases of other processes that ran out: those processes died. Our
+		// own are renewed while we live, so one that ran out is still being
+		// worked on here (a heartbeat was late): taking it would send twice.
 		if err := s.skipLocked(tx.Model(&Message{}).Select("id").
-			Where("status = 'sending' AND lease_until < ?", now).Order("lease_until").Limit(limit)).
+			Where("status = 'sending' AND lease_until < ? AND lease_owner <> ?", now, owner).Order("lease_until").Limit(limit)).
 			Pluck("id", &expired).Error; err != nil {
 			return err
 		}
