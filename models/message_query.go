@@ -91,8 +91,11 @@ func (s *Store) GetMessage(ctx context.Context, id uint64) (*Message, error) {
 // MessageQuery finds messages the way Tencent's GetSendEmailStatus does: one
 // calendar day, optionally one message id or one recipient.
 type MessageQuery struct {
-	Day       time.Time // any time on the day, in the zone of the day
-	UID       string
+	Day time.Time // any time on the day, in the zone of the day
+	UID string
+	// Request is the uid of any message of a send request made outside a
+	// task (an API or SMTP send): every recipient's message of it.
+	Request   string
 	Recipient string
 	Offset    int
 	Limit     int
@@ -112,6 +115,10 @@ func (s *Store) FindMessages(ctx context.Context, q MessageQuery) ([]MessageRow,
 	db := s.db.WithContext(ctx).Model(&Message{}).Where("created_at >= ? AND created_at < ?", start.UTC(), start.AddDate(0, 0, 1).UTC())
 	if q.UID != "" {
 		db = db.Where("uid = ?", strings.TrimSpace(q.UID))
+	}
+	if q.Request != "" {
+		uid := strings.TrimSpace(q.Request)
+		db = db.Where("(uid = ? OR content_id = (SELECT content_id FROM messages WHERE uid = ? AND run_id IS NULL))", uid, uid)
 	}
 	if q.Recipient != "" {
 		db = db.Where("recipient = ?", strings.ToLower(strings.TrimSpace(q.Recipient)))

@@ -20,6 +20,11 @@ type SenderAddress struct {
 	SMTPPasswordHash  string `json:"-"`
 	SMTPPasswordSetAt *time.Time
 	CreatedAt         time.Time
+	// UnsubscribeConfig is the unsubscribe link (Tencent's language code)
+	// added to mail from this address when a send does not choose one,
+	// while UnsubscribeEnabled; "" when the address has no such setting.
+	UnsubscribeConfig  string
+	UnsubscribeEnabled bool
 
 	Domain *Domain `gorm:"foreignKey:DomainID"`
 }

@@ -71,6 +71,9 @@ type Store struct {
 	dataDir string
 	// importQueued wakes this process's importer when a job is queued.
 	importQueued chan struct{}
+	// apiKeyTouches remembers when this process last wrote each API key's
+	// last use (key id → time.Time).
+	apiKeyTouches sync.Map
 }
 
 // IsPostgresURL reports whether a DATABASE_URL selects PostgreSQL.
