@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/sesame-email/sesame/handlers"
+	"github.com/sesame-email/sesame/handlers/api"
 	"github.com/sesame-email/sesame/mailer"
 	"github.com/sesame-email/sesame/mailer/smtpd"
 	"github.com/sesame-email/sesame/models"
@@ -87,7 +88,12 @@ func newApp(ctx context.Context, cfg Config, log *slog.Logger, clock models.Cloc
 	})
 	tracker := mailer.NewTracker(st, log, time.Second)
 	handlers.Mount(srv, handlers.Deps{Store: st, Tasks: scheduler.Tasks{Store: st}, DNS: resolver, Builder: builder, Delivery: cfg.Delivery,
-		Links: links, Tracker: tracker})
+		Links: links, Tracker: tracker,
+		// SMTPSAddr stays empty until SESAME_SMTPS_ADDR (the SMTP
+		// submission work) is configured; the page then shows its port.
+		Connection: handlers.Connection{PublicURL: cfg.PublicURL, SMTPHost: cfg.BounceHost, SMTPAddr: cfg.SMTPAddr}})
+	api.New(api.Config{Store: st, Tasks: scheduler.Tasks{Store: st}, DNS: resolver, Enqueuer: st.NewEnqueuer(),
+		Clock: clock, Logger: log}).Mount(srv)
 	smtpServer := smtpd.New(st, log, smtpd.Config{Hostname: cfg.BounceHost})
 	tasks := scheduler.NewTaskRunner(st, clock, log, owner, cfg.TaskGrace)
 	return &app{cfg: cfg, log: log, clock: clock, store: st, dns: resolver, links: links, engine: engine, smtp: smtpServer, tasks: tasks, tracker: tracker, web: srv}, nil
