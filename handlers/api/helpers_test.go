@@ -241,3 +241,39 @@ func b64(s string) *string {
 	v := base64.StdEncoding.EncodeToString([]byte(s))
 	return &v
 }
+
+// template creates a template through the API and returns its id.
+func (e *env) template(t *testing.T, name, html string) uint64 {
+	t.Helper()
+	req := ses.NewCreateEmailTemplateRequest()
+	req.TemplateName = common.StringPtr(name)
+	req.TemplateContent = &ses.TemplateContent{Html: b64(html)}
+	resp, err := e.marketer().CreateEmailTemplate(req)
+	must(t, err)
+	return *resp.Response.TemplateID
+}
+
+// sandboxRaw is the raw message the sandbox kept for a recipient.
+func (e *env) sandboxRaw(t *testing.T, recipient string) string {
+	t.Helper()
+	msgs, err := e.Store.SandboxPage(ctx, 0, 1000)
+	must(t, err)
+	for _, m := range msgs {
+		if m.Recipient == recipient {
+			full, err := e.Store.GetSandboxMessage(ctx, m.ID)
+			must(t, err)
+			return string(full.Raw)
+		}
+	}
+	t.Fatalf("nothing for %s in the sandbox", recipient)
+	return ""
+}
+
+func containsAll(s string, parts ...string) bool {
+	for _, p := range parts {
+		if !strings.Contains(s, p) {
+			return false
+		}
+	}
+	return true
+}
