@@ -99,5 +99,5 @@ func TestAPISMTPPage(t *testing.T) {
 	host := strings.TrimPrefix(c.URL, "http://")
 	p := b.get("/api-smtp")
 	wantStatus(t, p, http.StatusOK, "API &amp; SMTP", `data-testid="api-endpoint">`+c.URL+`<`,
-		`prof.HttpProfile.Endpoint = &#34;`+host+`&#34;`, `prof.HttpProfile.Scheme = &#34;http&#34;`, "SESAME_SMTPS_ADDR", "sesame api SendEmail")
+		`prof.HttpProfile.Endpoint, prof.HttpProfile.Scheme = &#34;`+host+`&#34;, &#34;http&#34;`, "SESAME_SMTPS_ADDR", "sesame api SendEmail")
 }

@@ -35,10 +35,9 @@ import (
 )
 
 func main() {
-	cred := common.NewCredential(os.Getenv("SESAME_SECRET_ID"), os.Getenv("SESAME_SECRET_KEY"))
 	prof := profile.NewClientProfile()
-	prof.HttpProfile.Endpoint = "` + endpointHost + `" // Sesame instead of Tencent Cloud
-	prof.HttpProfile.Scheme = "` + scheme + `"
+	prof.HttpProfile.Endpoint, prof.HttpProfile.Scheme = "` + endpointHost + `", "` + scheme + `" // Sesame, not Tencent Cloud
+	cred := common.NewCredential(os.Getenv("SESAME_SECRET_ID"), os.Getenv("SESAME_SECRET_KEY"))
 	client, _ := ses.NewClient(cred, "ap-guangzhou", prof) // any region
 
 	req := ses.NewSendEmailRequest()
@@ -48,8 +47,7 @@ func main() {
 	req.Template = &ses.Template{TemplateID: common.Uint64Ptr(1), TemplateData: common.StringPtr(` + "`" + `{"name":"Ann"}` + "`" + `)}
 	resp, err := client.SendEmail(req)
 	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
+		panic(err)
 	}
 	fmt.Println("queued:", *resp.Response.MessageId)
 }
