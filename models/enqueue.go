@@ -3,6 +3,7 @@ package models
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -107,74 +108,121 @@ var (
 )
 
 // writeEnqueued writes checked requests inside tx: their contents, every
-// message, then the rollup's requested counts. Rows go one by one through
-// single-row INSERTs of the columns that matter: the SQLite driver prepares
-// every statement afresh, and a single-row INSERT is the cheapest to
-// prepare and needs no statement journal, which makes this several times
-// faster per row than multi-row statements there.
+// message, then the rollup's requested counts. Rows go in multi-row INSERTs
+// of the columns that matter, straight to the connection: the SQLite driver
+// prepares every statement afresh, and preparing is what costs, so the
+// fewer statements the better.
 func (s *Store) writeEnqueued(tx *gorm.DB, batch []*preparedEnqueue) error {
-	ctx := tx.Statement.Context
-	pool := tx.Statement.ConnPool
-	contentSQL := s.insertOneSQL("message_contents", contentInsertColumns)
-	messageSQL := s.insertOneSQL("messages", messageInsertColumns)
-	stats := statsBatch{}
-	var err error
-	for _, p := range batch {
+	contents := make([][]any, len(batch))
+	n := 0
+	for i, p := range batch {
 		c := &p.content
-		c.ID, err = s.insertOne(ctx, pool, contentSQL, c.Subject, c.HTML, c.Text, c.Raw, c.HeaderTo, c.HeaderCc, c.ReplyTo, c.ExtraHeaders,
-			c.Attachments, c.Unsubscribe, c.TemplateID, c.VariableDefaults, c.TrackOpens, c.TrackClicks, c.CreatedAt)
-		if err != nil {
-			return err
-		}
-		for i := range p.msgs {
-			m := &p.msgs[i]
-			m.ContentID = c.ID
-			m.ID, err = s.insertOne(ctx, pool, messageSQL, m.UID, m.ContentID, m.Variables, m.DomainID, m.FromEmail, m.FromName, m.Recipient,
-				m.RecipientDomain, m.Provider, m.TaskID, m.RunID, m.Transactional, m.Status, m.NextAttemptAt, m.CreatedAt, m.UpdatedAt)
-			if err != nil {
-				return err
-			}
+		contents[i] = []any{c.Subject, c.HTML, c.Text, c.Raw, c.HeaderTo, c.HeaderCc, c.ReplyTo, c.ExtraHeaders,
+			c.Attachments, c.Unsubscribe, c.TemplateID, c.VariableDefaults, c.TrackOpens, c.TrackClicks, c.CreatedAt}
+		n += len(p.msgs)
+	}
+	ids, err := s.insertRowsReturningIDs(tx, "message_contents", contentInsertColumns, contents)
+	if err != nil {
+		return err
+	}
+	stats := statsBatch{}
+	rows := make([][]any, 0, n)
+	for i, p := range batch {
+		p.content.ID = ids[i]
+		for j := range p.msgs {
+			m := &p.msgs[j]
+			m.ContentID = ids[i]
+			rows = append(rows, []any{m.UID, m.ContentID, m.Variables, m.DomainID, m.FromEmail, m.FromName, m.Recipient,
+				m.RecipientDomain, m.Provider, m.TaskID, m.RunID, m.Transactional, m.Status, m.NextAttemptAt, m.CreatedAt, m.UpdatedAt})
 			stats.add(m.CreatedAt, m, statRequested)
+		}
+	}
+	if ids, err = s.insertRowsReturningIDs(tx, "messages", messageInsertColumns, rows); err != nil {
+		return err
+	}
+	k := 0
+	for _, p := range batch {
+		for j := range p.msgs {
+			p.msgs[j].ID = ids[k]
+			k++
 		}
 	}
 	return stats.write(tx)
 }
 
-// insertOneSQL is a single-row INSERT of columns in the driver's own
-// placeholders, returning the new id on PostgreSQL (SQLite reports it as
-// the last insert id).
-func (s *Store) insertOneSQL(table string, columns []string) string {
+// insertRowsReturningIDs inserts rows with multi-row INSERTs on the
+// transaction's connection, in the driver's own placeholders, and returns
+// their ids in order: from RETURNING on PostgreSQL; on SQLite, where the
+// one writer gives the rows of a statement consecutive ids, counted back
+// from the last.
+func (s *Store) insertRowsReturningIDs(tx *gorm.DB, table string, columns []string, rows [][]any) ([]uint64, error) {
+	ctx, pool := tx.Statement.Context, tx.Statement.ConnPool
+	chunk := s.rowsPerStatement(len(columns))
+	ids := make([]uint64, 0, len(rows))
 	var b strings.Builder
-	b.WriteString("INSERT INTO " + table + " (" + strings.Join(columns, ", ") + ") VALUES (")
-	for i := range columns {
-		if i > 0 {
-			b.WriteString(", ")
+	for start := 0; start < len(rows); start += chunk {
+		part := rows[start:min(start+chunk, len(rows))]
+		b.Reset()
+		b.WriteString("INSERT INTO " + table + " (" + strings.Join(columns, ", ") + ") VALUES ")
+		args := make([]any, 0, len(part)*len(columns))
+		for i, r := range part {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteByte('(')
+			for j := range r {
+				if j > 0 {
+					b.WriteString(", ")
+				}
+				if s.dialect == Postgres {
+					b.WriteString("$" + strconv.Itoa(len(args)+j+1))
+				} else {
+					b.WriteByte('?')
+				}
+			}
+			b.WriteByte(')')
+			args = append(args, r...)
 		}
 		if s.dialect == Postgres {
-			b.WriteString("$" + strconv.Itoa(i+1))
-		} else {
-			b.WriteByte('?')
+			b.WriteString(" RETURNING id")
+			got, err := queryIDs(ctx, pool, b.String(), args)
+			if err != nil {
+				return nil, err
+			}
+			if len(got) != len(part) {
+				return nil, fmt.Errorf("insert into %s: %d ids for %d rows", table, len(got), len(part))
+			}
+			ids = append(ids, got...)
+			continue
+		}
+		res, err := pool.ExecContext(ctx, b.String(), args...)
+		if err != nil {
+			return nil, err
+		}
+		last, err := res.LastInsertId()
+		if err != nil {
+			return nil, err
+		}
+		for i := range part {
+			ids = append(ids, uint64(last)-uint64(len(part)-1-i))
 		}
 	}
-	b.WriteByte(')')
-	if s.dialect == Postgres {
-		b.WriteString(" RETURNING id")
-	}
-	return b.String()
+	return ids, nil
 }
 
-// insertOne runs a single-row INSERT on the transaction's connection and
-// returns the row's id.
-func (s *Store) insertOne(ctx context.Context, pool gorm.ConnPool, query string, args ...any) (uint64, error) {
-	if s.dialect == Postgres {
-		var id uint64
-		err := pool.QueryRowContext(ctx, query, args...).Scan(&id)
-		return id, err
-	}
-	res, err := pool.ExecContext(ctx, query, args...)
+func queryIDs(ctx context.Context, pool gorm.ConnPool, query string, args []any) ([]uint64, error) {
+	rs, err := pool.QueryContext(ctx, query, args...)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
-	id, err := res.LastInsertId()
-	return uint64(id), err
+	defer rs.Close()
+	var ids []uint64
+	for rs.Next() {
+		var id uint64
+		if err := rs.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rs.Err()
 }

@@ -106,7 +106,7 @@ func (s *Store) GetSenderByEmail(ctx context.Context, raw string) (*SenderAddres
 		return nil, ErrNotFound
 	}
 	var a SenderAddress
-	if err := s.db.WithContext(ctx).Preload("Domain").Where("email = ?", email).Take(&a).Error; err != nil {
+	if err := s.db.WithContext(ctx).Joins("Domain").Where("sender_addresses.email = ?", email).Take(&a).Error; err != nil {
 		return nil, notFound(err)
 	}
 	return &a, nil

@@ -248,10 +248,11 @@ func (a *API) authenticate(r *http.Request, body []byte) (*Caller, error) {
 	}
 	// The SDKs sign header values as sent; Tencent's documentation has
 	// them lowercased. Either is accepted.
-	ok := false
-	for _, lower := range []bool{false, true} {
-		want := tc3.Signature(key.SecretKey, auth.Service, ts, tc3.CanonicalOf(r, auth, payloadHash, lower))
-		ok = tc3.Equal(want, strings.ToLower(auth.Signature)) || ok
+	got := strings.ToLower(auth.Signature)
+	canonical := tc3.CanonicalOf(r, auth, payloadHash, false)
+	ok := tc3.Equal(tc3.Signature(key.SecretKey, auth.Service, ts, canonical), got)
+	if lower := tc3.CanonicalOf(r, auth, payloadHash, true); !ok && lower.String() != canonical.String() {
+		ok = tc3.Equal(tc3.Signature(key.SecretKey, auth.Service, ts, lower), got)
 	}
 	if !ok {
 		return nil, errf(CodeSignatureFailure, "The signature does not match: check the SecretKey and that the request is signed as sent.")

@@ -118,6 +118,11 @@ func TestSignaturesByHand(t *testing.T) {
 		signUnsigned(r, key)
 	}), "")
 
+	// Header values signed lowercased, as Tencent's documentation has it.
+	wantRawCode(t, e.raw("ListEmailAddress", body, &key, time.Time{}, func(r *http.Request) {
+		r.Header.Set("Content-Type", "Application/JSON")
+	}), "")
+
 	wrong := tc3.Credential{SecretID: key.SecretID, SecretKey: "not the key at all, but long enough 1234"}
 	wantRawCode(t, e.raw("ListEmailAddress", body, &wrong, time.Time{}, nil), "AuthFailure.SignatureFailure")
 	ghost := tc3.Credential{SecretID: "AKIDghost", SecretKey: key.SecretKey}

@@ -97,7 +97,7 @@ func (a *API) sendingAddress(ctx context.Context, raw string) (*models.SenderAdd
 			return nil, "", errf(CodeIllegalSenderName, "The sender name in FromEmailAddress cannot hold :, < or > or control characters, and has at most 100 characters.")
 		}
 	}
-	s, err := a.store.GetSenderByEmail(ctx, addr)
+	s, err := a.store.SenderForSending(ctx, addr)
 	if errors.Is(err, models.ErrNotFound) {
 		return nil, "", errf(CodeNoSuchSender, "%s is not a sender address here: create it first (CreateEmailAddress).", addr)
 	}

@@ -30,6 +30,7 @@ type Store interface {
 	ListSenders(ctx context.Context) ([]models.SenderAddress, error)
 	GetSender(ctx context.Context, id uint64) (*models.SenderAddress, error)
 	GetSenderByEmail(ctx context.Context, email string) (*models.SenderAddress, error)
+	SenderForSending(ctx context.Context, email string) (*models.SenderAddress, error)
 	DeleteSender(ctx context.Context, id uint64) error
 	SetSMTPPassword(ctx context.Context, id uint64, password string) error
 	SetUnsubscribeConfig(ctx context.Context, senderID uint64, code string, enabled bool, mode models.UnsubscribeConfigWrite) error
