@@ -69,6 +69,7 @@ func Mount(srv *web.Server, d Deps) {
 	srv.Add(get, "/senders", senders.List, web.Member)
 	srv.Add(post, "/senders", senders.Create, web.Member)
 	srv.Add(post, "/senders/:id/password", senders.SetPassword, web.Member)
+	srv.Add(post, "/senders/:id/unsubscribe", senders.SetUnsubscribe, web.Member)
 	srv.Add(post, "/senders/:id/delete", senders.Delete, web.Member)
 
 	ips := NewIPs(store)
