@@ -9,8 +9,10 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -276,4 +278,30 @@ func containsAll(s string, parts ...string) bool {
 		}
 	}
 	return true
+}
+
+// consolePage signs in to the console as email and returns a page's HTML.
+func (e *env) consolePage(t *testing.T, email, path string) string {
+	t.Helper()
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar}
+	resp, err := c.Get(e.URL + "/login")
+	must(t, err)
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	m := regexp.MustCompile(`name="_csrf" value="([^"]+)"`).FindSubmatch(body)
+	if m == nil {
+		t.Fatal("no CSRF token on the sign-in page")
+	}
+	resp, err = c.PostForm(e.URL+"/login", url.Values{"_csrf": {string(m[1])}, "email": {email}, "password": {"correct horse 1"}})
+	must(t, err)
+	resp.Body.Close()
+	resp, err = c.Get(e.URL + path)
+	must(t, err)
+	defer resp.Body.Close()
+	page, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("%s: %d\n%.500s", path, resp.StatusCode, page)
+	}
+	return string(page)
 }

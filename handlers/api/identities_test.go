@@ -158,3 +158,17 @@ func TestDeletingADomainWithQueuedMailIsRefused(t *testing.T) {
 	_, err = e.admin().DeleteEmailIdentity(del)
 	wantCode(t, err, "OperationDenied")
 }
+
+// Tags given through the API show on the domain's console page.
+func TestIdentityTagsShowInTheConsole(t *testing.T) {
+	e := newEnv(t)
+	create := ses.NewCreateEmailIdentityRequest()
+	create.EmailIdentity = common.StringPtr("tagged.example.com")
+	create.TagList = []*ses.TagList{{TagKey: common.StringPtr("team"), TagValue: common.StringPtr("growth")}}
+	_, err := e.admin().CreateEmailIdentity(create)
+	must(t, err)
+	page := e.consolePage(t, "boss@example.com", "/domains/tagged.example.com")
+	if !containsAll(page, `data-testid="domain-tags"`, "team", ": growth") {
+		t.Errorf("no tags on the domain page")
+	}
+}
