@@ -104,9 +104,8 @@ func (a *API) Mount(srv *web.Server) {
 
 // Caller is who a request acts for: the key that signed it and its user.
 type Caller struct {
-	User      *models.User
-	Key       *models.APIKey
-	RequestID string
+	User *models.User
+	Key  *models.APIKey
 }
 
 // action is one API action: whether it needs an admin, and how it runs.
@@ -142,7 +141,7 @@ func (a *API) Handle(c echo.Context) error {
 				out, err = nil, fmt.Errorf("panic: %v", p)
 			}
 		}()
-		out, err = a.serve(r, id)
+		out, err = a.serve(r)
 	}()
 	body, merr := responseBody(out, err, id, func(e error) *Error { return a.toAPIError(r.Context(), r.Header.Get("X-TC-Action"), id, e) })
 	if merr != nil {
@@ -156,7 +155,7 @@ func (a *API) Handle(c echo.Context) error {
 }
 
 // serve authenticates a request and runs its action.
-func (a *API) serve(r *http.Request, requestID string) (any, error) {
+func (a *API) serve(r *http.Request) (any, error) {
 	name := strings.TrimSpace(r.Header.Get("X-TC-Action"))
 	if name == "" {
 		return nil, errf(CodeMissingParameter, "The X-TC-Action header is missing: name the action, such as SendEmail.")
@@ -186,7 +185,6 @@ func (a *API) serve(r *http.Request, requestID string) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	caller.RequestID = requestID
 	if act.adminOnly && !caller.User.IsAdmin() {
 		return nil, errf(CodeUnauthorizedOperation, "%s needs an admin's key; %s is a %s.", name, caller.User.Email, strings.ToLower(caller.User.Role.Label()))
 	}

@@ -338,7 +338,7 @@ func (a *API) taskData(ctx context.Context, p *models.TaskProgress, senders, gro
 		case "days":
 			c.IntervalTime = uint64(t.IntervalCount) * 24
 		}
-		if t.Status.Finished() || t.Status == models.TaskCompleted {
+		if t.Status.Finished() {
 			c.TermCycle = 1
 		}
 		d.CycleParam = c
