@@ -26,6 +26,7 @@ type DomainService interface {
 	VerifyDomain(ctx context.Context, dns models.DNSLookup, id uint64) (*models.Domain, []models.DNSRecord, error)
 	SendingIPsForDomain(ctx context.Context, domainID uint64) ([]models.SendingIP, error)
 	ListSenders(ctx context.Context) ([]models.SenderAddress, error)
+	DomainTags(ctx context.Context) (map[uint64][]models.Tag, error)
 }
 
 // Domains serves sending domains: list and records for everyone, changes
@@ -93,6 +94,11 @@ func (h *Domains) Show(c echo.Context) error {
 	if page.Sending, err = h.svc.SendingIPsForDomain(ctx, d.ID); err != nil {
 		return err
 	}
+	tags, err := h.svc.DomainTags(ctx)
+	if err != nil {
+		return err
+	}
+	page.Tags = tags[d.ID]
 	senders, err := h.svc.ListSenders(ctx)
 	if err != nil {
 		return err

@@ -17,6 +17,8 @@ type Deps struct {
 	Delivery string          // SESAME_DELIVERY, for the sandbox page
 	Links    *mailer.Links   // checks the tokens of tracking and unsubscribe links
 	Tracker  EngagementRecorder
+	// Connection is where API and SMTP clients reach Sesame.
+	Connection Connection
 }
 
 // Mount registers every console route on srv, each with its access rule.
@@ -67,6 +69,7 @@ func Mount(srv *web.Server, d Deps) {
 	srv.Add(get, "/senders", senders.List, web.Member)
 	srv.Add(post, "/senders", senders.Create, web.Member)
 	srv.Add(post, "/senders/:id/password", senders.SetPassword, web.Member)
+	srv.Add(post, "/senders/:id/unsubscribe", senders.SetUnsubscribe, web.Member)
 	srv.Add(post, "/senders/:id/delete", senders.Delete, web.Member)
 
 	ips := NewIPs(store)
@@ -143,12 +146,9 @@ func Mount(srv *web.Server, d Deps) {
 	srv.Add(get, "/send-test", messages.TestForm, web.Member)
 	srv.Add(post, "/send-test", messages.SendTest, web.Member)
 
-	for _, p := range []struct {
-		path, title, text string
-		access            web.Access
-	}{
-		{"/api-keys", "API keys", "API keys for the Tencent-compatible API will be listed here.", web.Member},
-	} {
-		srv.Add(get, p.path, placeholder(p.title, p.text), p.access)
-	}
+	apiKeys := NewAPIKeys(store)
+	srv.Add(get, "/api-keys", apiKeys.List, web.Member)
+	srv.Add(post, "/api-keys", apiKeys.Create, web.Member)
+	srv.Add(post, "/api-keys/:id/revoke", apiKeys.Revoke, web.Member)
+	srv.Add(get, "/api-smtp", NewAPISMTP(d.Connection).Show, web.Member)
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/sesame-email/sesame/models"
 	"github.com/sesame-email/sesame/views"
+	"github.com/sesame-email/sesame/views/components"
 	"github.com/sesame-email/sesame/web"
 )
 
@@ -20,6 +21,7 @@ type SenderService interface {
 	CreateSender(ctx context.Context, email, displayName string) (*models.SenderAddress, error)
 	DeleteSender(ctx context.Context, id uint64) error
 	SetSMTPPassword(ctx context.Context, id uint64, password string) error
+	SetUnsubscribeConfig(ctx context.Context, senderID uint64, code string, enabled bool, mode models.UnsubscribeConfigWrite) error
 }
 
 // Senders serves sender addresses.
@@ -109,4 +111,31 @@ func (h *Senders) Delete(c echo.Context) error {
 		return err
 	}
 	return web.RedirectWithFlash(c, "/senders", a.Email+" deleted.")
+}
+
+// SetUnsubscribe sets the address's default unsubscribe link, the same
+// setting as the API's address unsubscribe configuration.
+func (h *Senders) SetUnsubscribe(c echo.Context) error {
+	ctx := c.Request().Context()
+	id, err := idParam(c, "id")
+	if err != nil {
+		return err
+	}
+	a, err := h.svc.GetSender(ctx, id)
+	if err != nil {
+		return err
+	}
+	code := c.FormValue("unsubscribe_config")
+	err = h.svc.SetUnsubscribeConfig(ctx, id, code, c.FormValue("unsubscribe_enabled") != "", models.UnsubscribeConfigUpsert)
+	var verr *models.ValidationError
+	if errors.As(err, &verr) {
+		return flashAndRedirect(c, components.FlashError, "/senders", verr.Error())
+	}
+	if err != nil {
+		return err
+	}
+	if code == "" {
+		return web.RedirectWithFlash(c, "/senders", "Each send from "+a.Email+" now chooses its unsubscribe link.")
+	}
+	return web.RedirectWithFlash(c, "/senders", "Unsubscribe link of "+a.Email+" saved.")
 }

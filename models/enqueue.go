@@ -3,6 +3,8 @@ package models
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -24,20 +26,18 @@ type EnqueueRequest struct {
 	TaskID        *uint64
 	RunID         *uint64
 	Transactional bool // not counted by warm-up, and sent first
+	// FromName replaces the sender address's display name in From.
+	FromName string
 }
 
 // ErrDomainNotVerified is a send from a domain that may not send yet.
 var ErrDomainNotVerified = errors.New("the sender's domain is not verified")
 
-// messageColumns and contentColumns are how many values an inserted
-// message or content row binds.
-const (
-	messageColumns = 27
-	contentColumns = 16
-)
-
 // Enqueue stores a send request durably: its content and one queued message
 // per recipient, in one transaction, before anyone is told it was accepted.
+// A content without an unsubscribe choice takes the sender address's
+// default.
+//
 // Requests that arrive while another commit is under way are committed
 // together, in one transaction, as soon as it ends (a group commit): every
 // caller still returns only once its own request is durable, but callers
@@ -46,29 +46,30 @@ const (
 // so it does not end with the caller's context; it is bounded by its own
 // timeout.
 func (s *Store) Enqueue(ctx context.Context, req EnqueueRequest) ([]Message, error) {
-	rows, err := s.prepareEnqueue(req)
+	p, err := s.prepareEnqueue(req, s.now())
 	if err != nil {
 		return nil, err
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	if len(rows.msgs) > maxGroupedRecipients {
+	if len(p.msgs) > maxGroupedRecipients {
 		// A big request would hold up the small ones grouped with it, so
 		// it commits alone, beside the groups.
 		err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-			return s.insertEnqueued(tx, []*enqueueRows{rows})
+			return s.writeEnqueued(tx, []*preparedEnqueue{p})
 		})
 		if err != nil {
 			return nil, err
 		}
-		return rows.msgs, nil
+		return p.msgs, nil
 	}
-	return s.enqueues.add(ctx, s, rows)
+	return s.enqueues.add(ctx, s, p)
 }
 
-// enqueueRows is a checked send request: the rows Enqueue inserts for it.
-type enqueueRows struct {
+// preparedEnqueue is a checked send request: the rows Enqueue inserts for
+// it, and the outcome of its group's commit.
+type preparedEnqueue struct {
 	content MessageContent
 	msgs    []Message
 	err     error         // the outcome of its commit
@@ -76,7 +77,8 @@ type enqueueRows struct {
 	lead    chan struct{} // its turn to commit the group
 }
 
-func (s *Store) prepareEnqueue(req EnqueueRequest) (*enqueueRows, error) {
+// prepareEnqueue checks a request and builds its rows.
+func (s *Store) prepareEnqueue(req EnqueueRequest, now time.Time) (*preparedEnqueue, error) {
 	if req.Sender == nil || req.Sender.Domain == nil {
 		return nil, errors.New("enqueue: sender with domain required")
 	}
@@ -86,8 +88,11 @@ func (s *Store) prepareEnqueue(req EnqueueRequest) (*enqueueRows, error) {
 	if len(req.To) == 0 {
 		return nil, Invalid("to", "Give at least one recipient.")
 	}
+	fromName := req.Sender.DisplayName
+	if req.FromName != "" {
+		fromName = req.FromName
+	}
 	verr := &ValidationError{}
-	now := s.now()
 	msgs := make([]Message, 0, len(req.To))
 	for _, to := range req.To {
 		email, err := NormalizeEmail(to.Email)
@@ -98,7 +103,7 @@ func (s *Store) prepareEnqueue(req EnqueueRequest) (*enqueueRows, error) {
 		domain := email[strings.LastIndexByte(email, '@')+1:]
 		msgs = append(msgs, Message{
 			UID: NewMessageUID(), Variables: EncodeVariables(to.Variables), DomainID: req.Sender.DomainID,
-			FromEmail: req.Sender.Email, FromName: req.Sender.DisplayName,
+			FromEmail: req.Sender.Email, FromName: fromName,
 			Recipient: email, RecipientDomain: domain, Provider: Provider(domain),
 			TaskID: req.TaskID, RunID: req.RunID, Transactional: req.Transactional,
 			Status: StatusQueued, NextAttemptAt: now, CreatedAt: now, UpdatedAt: now,
@@ -107,52 +112,146 @@ func (s *Store) prepareEnqueue(req EnqueueRequest) (*enqueueRows, error) {
 	if err := verr.OrNil(); err != nil {
 		return nil, err
 	}
-	rows := &enqueueRows{content: req.Content, msgs: msgs, done: make(chan struct{}), lead: make(chan struct{}, 1)}
-	rows.content.CreatedAt = now
-	return rows, nil
+	p := &preparedEnqueue{content: req.Content, msgs: msgs, done: make(chan struct{}), lead: make(chan struct{}, 1)}
+	p.content.CreatedAt = now
+	if p.content.Unsubscribe == "" && p.content.Raw == nil {
+		p.content.Unsubscribe = req.Sender.DefaultUnsubscribe()
+	}
+	return p, nil
+}
+
+// Columns written for a queued request; the others keep their defaults.
+var (
+	contentInsertColumns = []string{"subject", "html", "text_part", "raw", "header_to", "header_cc", "reply_to", "extra_headers",
+		"attachments", "unsubscribe", "template_id", "variable_defaults", "track_opens", "track_clicks", "created_at"}
+	messageInsertColumns = []string{"uid", "content_id", "variables", "domain_id", "from_email", "from_name", "recipient",
+		"recipient_domain", "provider", "task_id", "run_id", "transactional", "status", "next_attempt_at", "created_at", "updated_at"}
+)
+
+// writeEnqueued writes checked requests inside tx: their contents, every
+// message, then the rollup's requested counts. Rows go in multi-row INSERTs
+// of the columns that matter, straight to the connection: the SQLite driver
+// prepares every statement afresh, and preparing is what costs, so the
+// fewer statements the better.
+func (s *Store) writeEnqueued(tx *gorm.DB, batch []*preparedEnqueue) error {
+	contents := make([][]any, len(batch))
+	n := 0
+	for i, p := range batch {
+		c := &p.content
+		contents[i] = []any{c.Subject, c.HTML, c.Text, c.Raw, c.HeaderTo, c.HeaderCc, c.ReplyTo, c.ExtraHeaders,
+			c.Attachments, c.Unsubscribe, c.TemplateID, c.VariableDefaults, c.TrackOpens, c.TrackClicks, c.CreatedAt}
+		n += len(p.msgs)
+	}
+	ids, err := s.insertRowsReturningIDs(tx, "message_contents", contentInsertColumns, contents)
+	if err != nil {
+		return err
+	}
+	stats := statsBatch{}
+	rows := make([][]any, 0, n)
+	for i, p := range batch {
+		p.content.ID = ids[i]
+		for j := range p.msgs {
+			m := &p.msgs[j]
+			m.ContentID = ids[i]
+			rows = append(rows, []any{m.UID, m.ContentID, m.Variables, m.DomainID, m.FromEmail, m.FromName, m.Recipient,
+				m.RecipientDomain, m.Provider, m.TaskID, m.RunID, m.Transactional, m.Status, m.NextAttemptAt, m.CreatedAt, m.UpdatedAt})
+			stats.add(m.CreatedAt, m, statRequested)
+		}
+	}
+	if ids, err = s.insertRowsReturningIDs(tx, "messages", messageInsertColumns, rows); err != nil {
+		return err
+	}
+	k := 0
+	for _, p := range batch {
+		for j := range p.msgs {
+			p.msgs[j].ID = ids[k]
+			k++
+		}
+	}
+	return stats.write(tx)
+}
+
+// insertRowsReturningIDs inserts rows with multi-row INSERTs on the
+// transaction's connection, in the driver's own placeholders, and returns
+// their ids in order: from RETURNING on PostgreSQL; on SQLite, where the
+// one writer gives the rows of a statement consecutive ids, counted back
+// from the last.
+func (s *Store) insertRowsReturningIDs(tx *gorm.DB, table string, columns []string, rows [][]any) ([]uint64, error) {
+	ctx, pool := tx.Statement.Context, tx.Statement.ConnPool
+	chunk := s.rowsPerStatement(len(columns))
+	ids := make([]uint64, 0, len(rows))
+	var b strings.Builder
+	for start := 0; start < len(rows); start += chunk {
+		part := rows[start:min(start+chunk, len(rows))]
+		b.Reset()
+		b.WriteString("INSERT INTO " + table + " (" + strings.Join(columns, ", ") + ") VALUES ")
+		args := make([]any, 0, len(part)*len(columns))
+		for i, r := range part {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteByte('(')
+			for j := range r {
+				if j > 0 {
+					b.WriteString(", ")
+				}
+				if s.dialect == Postgres {
+					b.WriteString("$" + strconv.Itoa(len(args)+j+1))
+				} else {
+					b.WriteByte('?')
+				}
+			}
+			b.WriteByte(')')
+			args = append(args, r...)
+		}
+		if s.dialect == Postgres {
+			b.WriteString(" RETURNING id")
+			got, err := queryIDs(ctx, pool, b.String(), args)
+			if err != nil {
+				return nil, err
+			}
+			if len(got) != len(part) {
+				return nil, fmt.Errorf("insert into %s: %d ids for %d rows", table, len(got), len(part))
+			}
+			ids = append(ids, got...)
+			continue
+		}
+		res, err := pool.ExecContext(ctx, b.String(), args...)
+		if err != nil {
+			return nil, err
+		}
+		last, err := res.LastInsertId()
+		if err != nil {
+			return nil, err
+		}
+		for i := range part {
+			ids = append(ids, uint64(last)-uint64(len(part)-1-i))
+		}
+	}
+	return ids, nil
+}
+
+func queryIDs(ctx context.Context, pool gorm.ConnPool, query string, args []any) ([]uint64, error) {
+	rs, err := pool.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rs.Close()
+	var ids []uint64
+	for rs.Next() {
+		var id uint64
+		if err := rs.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rs.Err()
 }
 
 // size is roughly what the request's content weighs in a transaction.
-func (r *enqueueRows) size() int {
+func (r *preparedEnqueue) size() int {
 	c := &r.content
 	return len(c.Raw) + len(c.HTML) + len(c.Text) + len(c.Attachments)
-}
-
-// insertEnqueued inserts a group of requests: their contents in
-// multi-row statements, then all their messages.
-func (s *Store) insertEnqueued(tx *gorm.DB, group []*enqueueRows) error {
-	contents := make([]MessageContent, len(group))
-	for i, r := range group {
-		contents[i] = r.content
-		contents[i].ID = 0 // unset, also when a failed group is retried
-	}
-	if err := tx.CreateInBatches(&contents, s.rowsPerStatement(contentColumns)).Error; err != nil {
-		return err
-	}
-	n := 0
-	for _, r := range group {
-		n += len(r.msgs)
-	}
-	msgs := make([]Message, 0, n)
-	stats := statsBatch{}
-	for i, r := range group {
-		for j := range r.msgs {
-			r.msgs[j].ContentID = contents[i].ID
-			stats.add(r.content.CreatedAt, &r.msgs[j], statRequested)
-		}
-		msgs = append(msgs, r.msgs...)
-	}
-	if err := tx.CreateInBatches(&msgs, s.rowsPerStatement(messageColumns)).Error; err != nil {
-		return err
-	}
-	if err := stats.write(tx); err != nil {
-		return err
-	}
-	for _, r := range group {
-		n := copy(r.msgs, msgs) // with their ids
-		msgs = msgs[n:]
-	}
-	return nil
 }
 
 // Group commit limits: requests and content bytes in one transaction, and
@@ -169,11 +268,11 @@ const (
 // waiting when a commit ends commits the next group.
 type groupCommit struct {
 	mu      sync.Mutex
-	waiting []*enqueueRows
+	waiting []*preparedEnqueue
 	busy    bool
 }
 
-func (g *groupCommit) add(ctx context.Context, s *Store, r *enqueueRows) ([]Message, error) {
+func (g *groupCommit) add(ctx context.Context, s *Store, r *preparedEnqueue) ([]Message, error) {
 	g.mu.Lock()
 	g.waiting = append(g.waiting, r)
 	lead := !g.busy
@@ -203,14 +302,14 @@ func (g *groupCommit) commit(ctx context.Context, s *Store) {
 		size += g.waiting[n].size()
 		n++
 	}
-	group := append([]*enqueueRows(nil), g.waiting[:n]...)
+	group := append([]*preparedEnqueue(nil), g.waiting[:n]...)
 	g.waiting = append(g.waiting[:0], g.waiting[n:]...)
 	g.mu.Unlock()
 
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), groupCommitTimeout)
 	defer cancel()
-	insert := func(group []*enqueueRows) error {
-		return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error { return s.insertEnqueued(tx, group) })
+	insert := func(group []*preparedEnqueue) error {
+		return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error { return s.writeEnqueued(tx, group) })
 	}
 	if err := insert(group); err == nil || len(group) == 1 {
 		for _, r := range group {
@@ -220,7 +319,7 @@ func (g *groupCommit) commit(ctx context.Context, s *Store) {
 		// One request may be at fault (its domain deleted meanwhile):
 		// commit each alone, so only that one fails.
 		for _, r := range group {
-			r.err = insert([]*enqueueRows{r})
+			r.err = insert([]*preparedEnqueue{r})
 		}
 	}
 	for _, r := range group {

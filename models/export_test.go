@@ -38,11 +38,11 @@ func (im *Importer) ClaimWithoutRunning(ctx context.Context) (*ImportJob, error)
 // during another commit are, and returns each one's messages and error.
 func (s *Store) EnqueueTogether(ctx context.Context, reqs []EnqueueRequest) ([][]Message, []error) {
 	msgs, errs := make([][]Message, len(reqs)), make([]error, len(reqs))
-	rows := make([]*enqueueRows, len(reqs))
+	rows := make([]*preparedEnqueue, len(reqs))
 	g := &s.enqueues
 	g.mu.Lock()
 	for i, req := range reqs {
-		if rows[i], errs[i] = s.prepareEnqueue(req); errs[i] == nil {
+		if rows[i], errs[i] = s.prepareEnqueue(req, s.now()); errs[i] == nil {
 			g.waiting = append(g.waiting, rows[i])
 		}
 	}

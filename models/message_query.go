@@ -91,8 +91,11 @@ func (s *Store) GetMessage(ctx context.Context, id uint64) (*Message, error) {
 // MessageQuery finds messages the way Tencent's GetSendEmailStatus does: one
 // calendar day, optionally one message id or one recipient.
 type MessageQuery struct {
-	Day       time.Time // any time on the day, in the zone of the day
-	UID       string
+	Day time.Time // any time on the day, in the zone of the day
+	UID string
+	// Request is the uid of any message of a send request made outside a
+	// task (an API or SMTP send): every recipient's message of it.
+	Request   string
 	Recipient string
 	Offset    int
 	Limit     int
@@ -102,6 +105,10 @@ type MessageQuery struct {
 type MessageRow struct {
 	Message
 	Complained bool
+	// RequestUID names the send request of a message sent outside a task:
+	// the uid of its first recipient's message, which the sender was given
+	// (Tencent's MessageId). A task's message names itself.
+	RequestUID string
 }
 
 // FindMessages returns the messages of q's day (newest first) and whether
@@ -112,6 +119,10 @@ func (s *Store) FindMessages(ctx context.Context, q MessageQuery) ([]MessageRow,
 	db := s.db.WithContext(ctx).Model(&Message{}).Where("created_at >= ? AND created_at < ?", start.UTC(), start.AddDate(0, 0, 1).UTC())
 	if q.UID != "" {
 		db = db.Where("uid = ?", strings.TrimSpace(q.UID))
+	}
+	if q.Request != "" {
+		uid := strings.TrimSpace(q.Request)
+		db = db.Where("(uid = ? OR content_id = (SELECT content_id FROM messages WHERE uid = ? AND run_id IS NULL))", uid, uid)
 	}
 	if q.Recipient != "" {
 		db = db.Where("recipient = ?", strings.ToLower(strings.TrimSpace(q.Recipient)))
@@ -142,9 +153,43 @@ func (s *Store) FindMessages(ctx context.Context, q MessageQuery) ([]MessageRow,
 	for _, id := range complained {
 		got[id] = true
 	}
+	requests, err := s.requestUIDs(ctx, msgs)
+	if err != nil {
+		return nil, false, err
+	}
 	out := make([]MessageRow, len(msgs))
 	for i, m := range msgs {
-		out[i] = MessageRow{Message: m, Complained: got[m.ID]}
+		out[i] = MessageRow{Message: m, Complained: got[m.ID], RequestUID: m.UID}
+		if uid, ok := requests[m.ContentID]; ok && m.RunID == nil {
+			out[i].RequestUID = uid
+		}
 	}
 	return out, more, nil
+}
+
+// requestUIDs maps the content of each message sent outside a task to the
+// uid of its first message.
+func (s *Store) requestUIDs(ctx context.Context, msgs []Message) (map[uint64]string, error) {
+	var contents []uint64
+	seen := map[uint64]bool{}
+	for _, m := range msgs {
+		if m.RunID == nil && !seen[m.ContentID] {
+			seen[m.ContentID] = true
+			contents = append(contents, m.ContentID)
+		}
+	}
+	out := map[uint64]string{}
+	if len(contents) == 0 {
+		return out, nil
+	}
+	var rows []struct {
+		ContentID uint64
+		UID       string
+	}
+	first := s.db.Model(&Message{}).Select("MIN(id)").Where("content_id IN ?", contents).Group("content_id")
+	err := s.db.WithContext(ctx).Model(&Message{}).Select("content_id, uid").Where("id IN (?)", first).Scan(&rows).Error
+	for _, r := range rows {
+		out[r.ContentID] = r.UID
+	}
+	return out, err
 }

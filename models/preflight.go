@@ -70,7 +70,7 @@ func (s *Store) PreflightTask(ctx context.Context, in TaskInput) (*Preflight, er
 		p.SenderProblem = p.Sender.Domain.DriftReason
 	}
 	sample, _ := ParseVariables(p.Template.SampleData)
-	p.MessageBytes = renderedSize(sample, p.Template.Subject, p.Template.HTML, p.Template.Text)
+	p.MessageBytes = RenderedSize(sample, p.Template.Subject, p.Template.HTML, p.Template.Text)
 	if p.Warmup, err = s.warmupForecast(ctx, p.Sender.DomainID, int(p.WillSend())); err != nil {
 		return nil, err
 	}

@@ -88,6 +88,22 @@ const maxVariablesBytes = MaxCSVRecordBytes
 // transaction: new addresses are inserted, known ones get the new
 // variables, and a later repeat of an address within the input wins.
 func (s *Store) AddRecipients(ctx context.Context, groupID uint64, in []RecipientInput) (*AddReport, error) {
+	rep, rows, names := prepareRecipients(in)
+	if len(rows) == 0 {
+		return rep, nil
+	}
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		return s.addRecipientRows(tx, groupID, rep, rows, names)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return rep, nil
+}
+
+// prepareRecipients checks input rows: the report so far, the distinct
+// valid rows and the variable names they carry.
+func prepareRecipients(in []RecipientInput) (*AddReport, []recipientRow, []string) {
 	rep := &AddReport{Total: len(in)}
 	rows := make([]recipientRow, 0, len(in))
 	index := map[string]int{}
@@ -134,29 +150,25 @@ func (s *Store) AddRecipients(ctx context.Context, groupID uint64, in []Recipien
 		index[email] = len(rows)
 		rows = append(rows, recipientRow{Email: email, Variables: vars})
 	}
-	if len(rows) == 0 {
-		return rep, nil
+	return rep, rows, names
+}
+
+// addRecipientRows upserts checked rows inside tx and completes rep.
+func (s *Store) addRecipientRows(tx *gorm.DB, groupID uint64, rep *AddReport, rows []recipientRow, names []string) error {
+	if err := tx.Select("id").Take(&RecipientGroup{}, groupID).Error; err != nil {
+		return notFound(err)
 	}
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if err := tx.Select("id").Take(&RecipientGroup{}, groupID).Error; err != nil {
-			return notFound(err)
-		}
-		now := s.now()
-		ins, upd, err := s.upsertRecipients(tx, groupID, rows, now)
-		if err != nil {
-			return err
-		}
-		rep.Inserted, rep.Updated = int(ins), int(upd)
-		rep.Unchanged = len(rows) - rep.Inserted - rep.Updated
-		if err := mergeVariableNames(tx, groupID, names, now); err != nil {
-			return err
-		}
-		return tx.Exec("UPDATE recipient_groups SET recipient_count = recipient_count + ?, updated_at = ? WHERE id = ?", ins, now, groupID).Error
-	})
+	now := s.now()
+	ins, upd, err := s.upsertRecipients(tx, groupID, rows, now)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	return rep, nil
+	rep.Inserted, rep.Updated = int(ins), int(upd)
+	rep.Unchanged = len(rows) - rep.Inserted - rep.Updated
+	if err := mergeVariableNames(tx, groupID, names, now); err != nil {
+		return err
+	}
+	return tx.Exec("UPDATE recipient_groups SET recipient_count = recipient_count + ?, updated_at = ? WHERE id = ?", ins, now, groupID).Error
 }
 
 // domainCache remembers converted domains during an import, where a few

@@ -20,6 +20,11 @@ type SenderAddress struct {
 	SMTPPasswordHash  string `json:"-"`
 	SMTPPasswordSetAt *time.Time
 	CreatedAt         time.Time
+	// UnsubscribeConfig is the unsubscribe link (Tencent's language code)
+	// added to mail from this address when a send does not choose one,
+	// while UnsubscribeEnabled; "" when the address has no such setting.
+	UnsubscribeConfig  string
+	UnsubscribeEnabled bool
 
 	Domain *Domain `gorm:"foreignKey:DomainID"`
 }
@@ -101,7 +106,7 @@ func (s *Store) GetSenderByEmail(ctx context.Context, raw string) (*SenderAddres
 		return nil, ErrNotFound
 	}
 	var a SenderAddress
-	if err := s.db.WithContext(ctx).Preload("Domain").Where("email = ?", email).Take(&a).Error; err != nil {
+	if err := s.db.WithContext(ctx).Joins("Domain").Where("sender_addresses.email = ?", email).Take(&a).Error; err != nil {
 		return nil, notFound(err)
 	}
 	return &a, nil

@@ -73,6 +73,9 @@ type Store struct {
 	importQueued chan struct{}
 	// enqueues gathers concurrent Enqueue calls into shared commits.
 	enqueues groupCommit
+	// apiKeyTouches remembers when this process last wrote each API key's
+	// last use (key id → time.Time).
+	apiKeyTouches sync.Map
 }
 
 // IsPostgresURL reports whether a DATABASE_URL selects PostgreSQL.
@@ -130,8 +133,11 @@ func Open(ctx context.Context, cfg StoreConfig) (*Store, error) {
 	}
 	if dialect == SQLite {
 		// WAL lets readers run beside the one writer; more connections than
-		// that only queue on the write lock.
+		// that only queue on the write lock. All of them stay open: a new
+		// SQLite connection applies its pragmas and reads the schema, which
+		// costs more than the queries it would serve.
 		sqlDB.SetMaxOpenConns(8)
+		sqlDB.SetMaxIdleConns(8)
 	} else {
 		sqlDB.SetMaxOpenConns(32)
 		sqlDB.SetMaxIdleConns(16)

@@ -192,6 +192,30 @@ func (s *Store) RemoveSuppression(ctx context.Context, id uint64) error {
 	return res.Error
 }
 
+// GetSuppression loads one entry.
+func (s *Store) GetSuppression(ctx context.Context, id uint64) (*Suppression, error) {
+	var e Suppression
+	if err := s.db.WithContext(ctx).Take(&e, id).Error; err != nil {
+		return nil, notFound(err)
+	}
+	return &e, nil
+}
+
+// SetSuppressionExpiry changes when an entry stops applying (nil: never),
+// also to a time already past, which UpdateManualSuppression refuses: for
+// operators' scripts and tests that need an expired entry.
+func (s *Store) SetSuppressionExpiry(ctx context.Context, id uint64, expiresAt *time.Time) error {
+	if expiresAt != nil {
+		t := expiresAt.UTC()
+		expiresAt = &t
+	}
+	res := s.db.WithContext(ctx).Model(&Suppression{ID: id}).Update("expires_at", expiresAt)
+	if res.Error == nil && res.RowsAffected == 0 {
+		return ErrNotFound
+	}
+	return res.Error
+}
+
 // SuppressionQuery selects a page of the list, newest first.
 type SuppressionQuery struct {
 	Prefix  string              // value starts with this

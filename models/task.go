@@ -73,6 +73,9 @@ type Task struct {
 	TrackOpens       bool
 	TrackClicks      bool
 	VariableDefaults string // JSON object
+	FromName         string // the From display name; "": the sender address's
+	ReplyTo          string // a Reply-To header
+	Attachments      string // JSON array, as MessageContent.Attachments
 	Kind             TaskKind
 	StartAt          time.Time
 	IntervalUnit     string // "hours" or "days" for a recurring task without cron
@@ -120,11 +123,14 @@ type TaskInput struct {
 	TemplateID       uint64
 	GroupID          uint64
 	Subject          string // empty: the template's
-	Unsubscribe      string // Tencent's language code; "" or "0": none
+	Unsubscribe      string // Tencent's language code; "0": none; "": the sender's default
 	AdLocation       int
 	TrackOpens       bool
 	TrackClicks      bool
 	VariableDefaults map[string]string
+	FromName         string // "": the sender address's display name
+	ReplyTo          string
+	Attachments      string // JSON array, as MessageContent.Attachments
 	Kind             TaskKind
 	StartAt          time.Time // scheduled and recurring
 	IntervalUnit     string
@@ -164,6 +170,12 @@ func (in *TaskInput) validate(now time.Time, verr *ValidationError) {
 	}
 	if !ValidUnsubscribeCode(in.Unsubscribe) {
 		verr.Add("unsubscribe", "Choose a language for the unsubscribe link, or none.")
+	}
+	if in.FromName != "" {
+		in.FromName = validateDisplayName(in.FromName, verr)
+	}
+	if strings.ContainsAny(in.ReplyTo, "\r\n") || utf8.RuneCountInString(in.ReplyTo) > 1000 {
+		verr.Add("reply_to", "Give one line of at most 1000 characters.")
 	}
 	if in.AdLocation < AdNone || in.AdLocation > AdAfter {
 		verr.Add("ad_location", "Choose where the ad marker goes.")
@@ -236,7 +248,8 @@ func (s *Store) CreateTask(ctx context.Context, in TaskInput, firstRun time.Time
 	t := &Task{
 		Name: in.Name, SenderID: &senderID, TemplateID: &templateID, GroupID: &groupID, Subject: in.Subject,
 		Unsubscribe: in.Unsubscribe, AdLocation: in.AdLocation, TrackOpens: in.TrackOpens, TrackClicks: in.TrackClicks,
-		VariableDefaults: EncodeVariables(in.VariableDefaults), Kind: in.Kind, StartAt: in.StartAt.UTC(),
+		VariableDefaults: EncodeVariables(in.VariableDefaults), FromName: in.FromName, ReplyTo: in.ReplyTo, Attachments: in.Attachments,
+		Kind: in.Kind, StartAt: in.StartAt.UTC(),
 		IntervalUnit: in.IntervalUnit, IntervalCount: in.IntervalCount, CronExpr: in.CronExpr, TimeZone: in.TimeZone,
 		EndAt: in.EndAt, MaxRuns: in.MaxRuns, Status: TaskWaiting, NextRunAt: &firstRun, CreatedBy: in.CreatedBy,
 		CreatedAt: now, UpdatedAt: now,

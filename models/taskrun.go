@@ -91,8 +91,17 @@ func (s *Store) runContent(tx *gorm.DB, task *Task) (*MessageContent, string, er
 	if t.Status != TemplateApproved {
 		return nil, "The template " + t.Name + " is not approved.", nil
 	}
-	c := ContentFromTemplate(&t, task.Unsubscribe)
+	unsubscribe := task.Unsubscribe
+	if unsubscribe == "" {
+		var sender SenderAddress
+		if err := tx.Select("unsubscribe_config", "unsubscribe_enabled").Take(&sender, *task.SenderID).Error; err != nil && notFound(err) != ErrNotFound {
+			return nil, "", err
+		}
+		unsubscribe = sender.DefaultUnsubscribe()
+	}
+	c := ContentFromTemplate(&t, unsubscribe)
 	c.TrackOpens, c.TrackClicks = task.TrackOpens, task.TrackClicks
+	c.ReplyTo, c.Attachments = task.ReplyTo, task.Attachments
 	if task.Subject != "" {
 		c.Subject = task.Subject
 	}
@@ -251,7 +260,11 @@ func (s *Store) suppressedRecipientSQL() string {
 }
 
 func (s *Store) materialiseArgs(run *TaskRun, task *Task, sender *SenderAddress, upTo uint64, now time.Time) []any {
-	return []any{*run.ContentID, sender.DomainID, sender.Email, sender.DisplayName, task.ID, run.ID,
+	fromName := sender.DisplayName
+	if task.FromName != "" {
+		fromName = task.FromName
+	}
+	return []any{*run.ContentID, sender.DomainID, sender.Email, fromName, task.ID, run.ID,
 		now,      // next_attempt_at
 		now, now, // created_at, updated_at
 		*task.GroupID, run.MaterialisedThrough, upTo}

@@ -122,16 +122,16 @@ func (in *TemplateInput) Validate() error {
 		verr.Add("sample_data", "Sample data is "+err.Error()+".")
 	}
 	if len(verr.Fields) == 0 {
-		if n := renderedSize(sample, in.Subject, in.HTML, in.Text); n > MaxMessageBytes {
+		if n := RenderedSize(sample, in.Subject, in.HTML, in.Text); n > MaxMessageBytes {
 			verr.Add("html", fmt.Sprintf("The rendered message would be %.1f MB; a message may be at most 10 MB.", float64(n)/(1<<20)))
 		}
 	}
 	return verr.OrNil()
 }
 
-// renderedSize estimates the size of texts once vars are filled in (HTML
+// RenderedSize estimates the size of texts once vars are filled in (HTML
 // escaping aside): what the 10 MB limit is checked against on saving.
-func renderedSize(vars map[string]string, texts ...string) int {
+func RenderedSize(vars map[string]string, texts ...string) int {
 	n := 0
 	for _, t := range texts {
 		n += len(t)

@@ -128,6 +128,9 @@ func (s *Server) limitBody(next echo.HandlerFunc) echo.HandlerFunc {
 		if !ok {
 			limit = DefaultBodyLimit
 		}
+		if limit == NoBodyLimit {
+			return next(c)
+		}
 		if req.ContentLength > limit {
 			return errBodyTooLarge(limit)
 		}

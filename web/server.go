@@ -81,6 +81,10 @@ type Server struct {
 // DefaultBodyLimit caps request bodies of routes that do not say otherwise.
 const DefaultBodyLimit = 2 << 20
 
+// NoBodyLimit registers a route whose handler limits its body itself, to
+// answer an oversized one in its own format (the API's JSON errors).
+const NoBodyLimit = -1
+
 // New builds the server with its middleware and the built-in routes
 // (health, metrics, static files). Handlers add theirs with Add.
 func New(cfg Config, store Store) *Server {

@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/sesame-email/sesame/handlers"
+	"github.com/sesame-email/sesame/handlers/api"
 	"github.com/sesame-email/sesame/mailer"
 	"github.com/sesame-email/sesame/mailer/smtpd"
 	"github.com/sesame-email/sesame/models"
@@ -88,7 +89,9 @@ func newApp(ctx context.Context, cfg Config, log *slog.Logger, clock models.Cloc
 	})
 	tracker := mailer.NewTracker(st, log, time.Second)
 	handlers.Mount(srv, handlers.Deps{Store: st, Tasks: scheduler.Tasks{Store: st}, DNS: resolver, Builder: builder, Delivery: cfg.Delivery,
-		Links: links, Tracker: tracker})
+		Links: links, Tracker: tracker,
+		Connection: handlers.Connection{PublicURL: cfg.PublicURL, SMTPHost: cfg.BounceHost, SMTPAddr: cfg.SMTPAddr, SMTPSAddr: cfg.SMTPSAddr}})
+	api.New(api.Config{Store: st, Tasks: scheduler.Tasks{Store: st}, DNS: resolver, Clock: clock, Logger: log}).Mount(srv)
 	cert, err := smtpd.Certificate(cfg.TLSCert, cfg.TLSKey, cfg.DataDir, cfg.BounceHost, clock.Now())
 	if err != nil {
 		st.Close()

@@ -29,6 +29,12 @@ Usage:
   sesame warmup show           every domain's and IP's plan, day, quota, use, waiting, hold
   sesame warmup set (--domain D | --ip IP) --plan standard|none|<custom plan> [--day N]
   sesame warmup plan create --name N --quotas 100,200,400,...
+  sesame apikey create --user EMAIL [--name NAME]
+                               make an API key; prints SecretId= and SecretKey=
+  sesame apikey list [--user EMAIL]
+  sesame apikey revoke SECRETID
+  sesame api ACTION [--json BODY | --file F]
+                               call the Tencent SES-compatible API of a running Sesame
   sesame version               print the version
 
 Configuration comes from the environment; see README.md.
@@ -64,6 +70,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case "help", "--help", "-h":
 		fmt.Fprint(stdout, usage)
 		return nil
+	case "api":
+		// A client command: it needs the API key in SESAME_SECRET_ID and
+		// SESAME_SECRET_KEY, not the server's configuration.
+		return apiCommand(ctx, rest, getenv, os.Stdin, stdout)
 	}
 	cfg, err := loadConfig(getenv)
 	if err != nil {
@@ -78,6 +88,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return userCommand(ctx, cfg, rest, stdout)
 	case "warmup":
 		return warmupCommand(ctx, cfg, rest, stdout)
+	case "apikey":
+		return apikeyCommand(ctx, cfg, rest, stdout)
 	default:
 		fmt.Fprint(stderr, usage)
 		return usageError("unknown command " + cmd)

@@ -37,6 +37,7 @@ var Navigation = []NavSection{
 	{Title: "Admin", Entries: []NavEntry{
 		{Label: "IPs & warm-up", Href: "/admin/ips", Icon: "server", AdminOnly: true},
 		{Label: "Users", Href: "/admin/users", Icon: "shield", AdminOnly: true},
+		{Label: "API & SMTP", Href: "/api-smtp", Icon: "code"},
 		{Label: "API keys", Href: "/api-keys", Icon: "key"},
 	}},
 }

@@ -1,0 +1,100 @@
+package main
+
+import (
+	"context"
+	"net/url"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common"
+	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common/profile"
+	ses "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/ses/v20201002"
+
+	"github.com/sesame-email/sesame/internal/fixtures"
+	"github.com/sesame-email/sesame/models"
+)
+
+// BenchmarkAPISendEmail sends SendEmail requests through the official SDK
+// from 16 concurrent clients for 10 seconds against a whole Sesame (its
+// delivery loops stopped, so what is measured is taking mail in), then
+// checks that every accepted request's message is in the queue. It reports
+// accepted requests/s, and the process's CPU time per request (server and
+// SDK clients together), which says what the machine can do when other
+// work shares its cores.
+func BenchmarkAPISendEmail(b *testing.B) {
+	const clients = 16
+	duration := 10 * time.Second
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		a := launchApp(b, models.SystemClock{}, false)
+		ctx := context.Background()
+		fixtures.Sender(b, a.store, a.DNS, "news@bench.test", "Bench")
+		tpl := fixtures.Template(b, a.store, "bench")
+		u, err := a.store.CreateUser(ctx, models.NewUser{Email: "bench@example.com", Password: "bench password 1", Role: models.RoleMarketer})
+		if err != nil {
+			b.Fatal(err)
+		}
+		key, secret, err := a.store.CreateAPIKey(ctx, u.ID, "bench")
+		if err != nil {
+			b.Fatal(err)
+		}
+		endpoint, _ := url.Parse(a.URL)
+		var accepted, failed atomic.Int64
+		var firstErr atomic.Value
+		var wg sync.WaitGroup
+		deadline := time.Now().Add(duration)
+		b.StartTimer()
+		start, cpuBefore := time.Now(), processCPU()
+		for c := 0; c < clients; c++ {
+			prof := profile.NewClientProfile()
+			prof.HttpProfile.Endpoint, prof.HttpProfile.Scheme = endpoint.Host, "http"
+			client, err := ses.NewClient(common.NewCredential(key.SecretID, secret), "ap-guangzhou", prof)
+			if err != nil {
+				b.Fatal(err)
+			}
+			wg.Go(func() {
+				for n := 0; time.Now().Before(deadline); n++ {
+					req := ses.NewSendEmailRequest()
+					req.FromEmailAddress = common.StringPtr("news@bench.test")
+					req.Destination = common.StringPtrs([]string{"c" + strconv.Itoa(c) + "-" + strconv.Itoa(n) + "@dest.test"})
+					req.Subject = common.StringPtr("Hello {{name}}")
+					req.Template = &ses.Template{TemplateID: common.Uint64Ptr(tpl.ID), TemplateData: common.StringPtr(`{"name":"Ann"}`)}
+					req.TriggerType = common.Uint64Ptr(1)
+					if _, err := client.SendEmail(req); err != nil {
+						failed.Add(1)
+						firstErr.CompareAndSwap(nil, err)
+						continue
+					}
+					accepted.Add(1)
+				}
+			})
+		}
+		wg.Wait()
+		elapsed, cpu := time.Since(start), processCPU()-cpuBefore
+		b.StopTimer()
+		if err := firstErr.Load(); err != nil {
+			b.Fatalf("%d requests failed; the first: %v", failed.Load(), err)
+		}
+		counts, err := a.store.CountMessagesByStatus(ctx)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if got := int64(counts[models.StatusQueued]); got != accepted.Load() {
+			b.Fatalf("%d requests accepted, %d messages queued", accepted.Load(), got)
+		}
+		b.ReportMetric(float64(accepted.Load())/elapsed.Seconds(), "requests/s")
+		b.ReportMetric(float64(accepted.Load()), "accepted")
+		b.ReportMetric(cpu.Seconds()*1000/float64(max(accepted.Load(), 1)), "cpu-ms/req")
+	}
+}
+
+// processCPU is the user and system CPU time this process used so far.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}

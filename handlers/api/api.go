@@ -1,0 +1,364 @@
+// Package api is Sesame's Tencent Cloud SES–compatible API (version
+// 2020-10-02): `POST /` with an X-TC-Action header and a TC3-HMAC-SHA256
+// signature, JSON in and out, so the official SDKs work unchanged against
+// Sesame. Every answer is HTTP 200 with {"Response": {…, "RequestId"}} or
+// {"Response": {"Error": {"Code", "Message"}, "RequestId"}}, never an HTML
+// page; domain errors become Tencent codes in errors.go, and only there.
+package api
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/sesame-email/sesame/internal/tc3"
+	"github.com/sesame-email/sesame/models"
+	"github.com/sesame-email/sesame/web"
+)
+
+const (
+	// Version is the API version every request must name.
+	Version = "2020-10-02"
+	// Service is the signature's service name.
+	Service = "ses"
+	// MaxBodyBytes is the largest request body, as Tencent's 8 MB.
+	MaxBodyBytes = 8 << 20
+	// MaxClockSkew is how far a request's timestamp may be from now.
+	MaxClockSkew = 5 * time.Minute
+)
+
+// TaskCreator creates sending tasks with their schedule checked (the
+// scheduler's Tasks, which the console uses too).
+type TaskCreator interface {
+	Create(ctx context.Context, in models.TaskInput) (*models.Task, error)
+}
+
+// Config is what the API is built from.
+type Config struct {
+	Store  Store
+	Tasks  TaskCreator
+	DNS    models.DNSLookup
+	Clock  models.Clock
+	Logger *slog.Logger
+}
+
+// API serves the actions.
+type API struct {
+	store   Store
+	tasks   TaskCreator
+	dns     models.DNSLookup
+	clock   models.Clock
+	loc     *time.Location
+	log     *slog.Logger
+	actions map[string]action
+}
+
+// New builds the API.
+func New(cfg Config) *API {
+	a := &API{store: cfg.Store, tasks: cfg.Tasks, dns: cfg.DNS, clock: cfg.Clock, log: cfg.Logger}
+	if a.clock == nil {
+		a.clock = models.SystemClock{}
+	}
+	if a.log == nil {
+		a.log = slog.New(slog.DiscardHandler)
+	}
+	a.log = a.log.With("component", "api")
+	a.loc = cfg.Store.Location()
+	if a.loc == nil {
+		a.loc = time.UTC
+	}
+	a.actions = a.register()
+	return a
+}
+
+// Mount registers the API on srv: `POST /`, signed by each request itself
+// (no session, no CSRF token), with the body limit enforced here so that an
+// oversized body still gets a Tencent error.
+func (a *API) Mount(srv *web.Server) {
+	srv.AddWithBodyLimit(http.MethodPost, "/", a.Handle, web.Signed, web.NoBodyLimit)
+}
+
+// Caller is who a request acts for: the key that signed it and its user.
+type Caller struct {
+	User *models.User
+	Key  *models.APIKey
+}
+
+// action is one API action: whether it needs an admin, and how it runs.
+type action struct {
+	adminOnly bool
+	run       func(ctx context.Context, c *Caller, body []byte) (any, error)
+}
+
+// handle makes an action from a typed function: the body is decoded into a
+// fresh Req, unknown fields refused.
+func handle[Req any, Resp any](adminOnly bool, fn func(ctx context.Context, c *Caller, req *Req) (*Resp, error)) action {
+	return action{adminOnly: adminOnly, run: func(ctx context.Context, c *Caller, body []byte) (any, error) {
+		req := new(Req)
+		if err := decodeBody(body, req); err != nil {
+			return nil, err
+		}
+		return fn(ctx, c, req)
+	}}
+}
+
+// Handle is the one HTTP handler of the API.
+func (a *API) Handle(c echo.Context) error {
+	r := c.Request()
+	id := newRequestID()
+	var (
+		out any
+		err error
+	)
+	func() {
+		defer func() {
+			if p := recover(); p != nil {
+				a.log.ErrorContext(r.Context(), "panic in API action", "action", r.Header.Get("X-TC-Action"), "panic", p, "stack", string(debug.Stack()))
+				out, err = nil, fmt.Errorf("panic: %v", p)
+			}
+		}()
+		out, err = a.serve(r)
+	}()
+	body, merr := responseBody(out, err, id, func(e error) *Error { return a.toAPIError(r.Context(), r.Header.Get("X-TC-Action"), id, e) })
+	if merr != nil {
+		a.log.ErrorContext(r.Context(), "encode API response", "err", merr)
+		body, _ = responseBody(nil, errf(CodeInternalError, "The answer could not be encoded."), id, nil)
+	}
+	h := c.Response().Header()
+	h.Set("X-TC-RequestId", id)
+	h.Set("Cache-Control", "no-store")
+	return c.Blob(http.StatusOK, "application/json", body)
+}
+
+// serve authenticates a request and runs its action.
+func (a *API) serve(r *http.Request) (any, error) {
+	name := strings.TrimSpace(r.Header.Get("X-TC-Action"))
+	if name == "" {
+		return nil, errf(CodeMissingParameter, "The X-TC-Action header is missing: name the action, such as SendEmail.")
+	}
+	act, ok := a.actions[name]
+	if !ok {
+		return nil, errf(CodeInvalidAction, "The action %q does not exist in ses version %s.", truncate(name, 64), Version)
+	}
+	switch v := r.Header.Get("X-TC-Version"); v {
+	case Version:
+	case "":
+		return nil, errf(CodeMissingParameter, "The X-TC-Version header is missing: it must be %s.", Version)
+	default:
+		return nil, errf(CodeInvalidParameterValue, "The version %q is not supported: use %s.", truncate(v, 32), Version)
+	}
+	if r.ContentLength > MaxBodyBytes {
+		return nil, errf(CodeRequestSizeLimitExceeded, "The request body is %d bytes; at most 8 MB (%d bytes) is accepted.", r.ContentLength, MaxBodyBytes)
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, MaxBodyBytes+1))
+	if err != nil {
+		return nil, errf(CodeInvalidParameter, "The request body could not be read.")
+	}
+	if len(body) > MaxBodyBytes {
+		return nil, errf(CodeRequestSizeLimitExceeded, "The request body is larger than 8 MB (%d bytes).", MaxBodyBytes)
+	}
+	caller, err := a.authenticate(r, body)
+	if err != nil {
+		return nil, err
+	}
+	if act.adminOnly && !caller.User.IsAdmin() {
+		return nil, errf(CodeUnauthorizedOperation, "%s needs an admin's key; %s is a %s.", name, caller.User.Email, strings.ToLower(caller.User.Role.Label()))
+	}
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" {
+			return nil, errf(CodeInvalidParameter, "The Content-Type must be application/json.")
+		}
+	}
+	return act.run(r.Context(), caller, body)
+}
+
+// authenticate checks the TC3-HMAC-SHA256 signature and returns the caller.
+func (a *API) authenticate(r *http.Request, body []byte) (*Caller, error) {
+	raw := r.Header.Get("Authorization")
+	if raw == "" {
+		return nil, errf(CodeInvalidAuthorization, "The Authorization header is missing: sign the request with TC3-HMAC-SHA256.")
+	}
+	auth, err := tc3.ParseAuthorization(raw)
+	if err != nil {
+		return nil, errf(CodeInvalidAuthorization, "The Authorization header is not a valid TC3-HMAC-SHA256 signature.")
+	}
+	tsRaw := r.Header.Get("X-TC-Timestamp")
+	if tsRaw == "" {
+		return nil, errf(CodeMissingParameter, "The X-TC-Timestamp header is missing.")
+	}
+	ts, err := strconv.ParseInt(tsRaw, 10, 64)
+	if err != nil || ts <= 0 {
+		return nil, errf(CodeInvalidAuthorization, "X-TC-Timestamp must be a Unix time in seconds.")
+	}
+	now := a.clock.Now()
+	if skew := now.Sub(time.Unix(ts, 0)); skew > MaxClockSkew || skew < -MaxClockSkew {
+		return nil, errf(CodeSignatureExpire, "The request's timestamp is %s away from the server's time; it may be at most 5 minutes off. Check the client's clock.", skew.Abs().Round(time.Second))
+	}
+	if auth.Service != Service {
+		return nil, errf(CodeInvalidAuthorization, "The credential scope names service %q; it must be %s.", truncate(auth.Service, 32), Service)
+	}
+	if auth.Date != tc3.Date(ts) {
+		return nil, errf(CodeInvalidAuthorization, "The credential scope's date %s is not the UTC date of X-TC-Timestamp (%s).", auth.Date, tc3.Date(ts))
+	}
+	signed := map[string]bool{}
+	for _, h := range auth.SignedHeaders {
+		signed[h] = true
+	}
+	if !signed["content-type"] || !signed["host"] {
+		return nil, errf(CodeInvalidAuthorization, "SignedHeaders must include content-type and host.")
+	}
+	key, err := a.store.AuthenticateAPIKey(r.Context(), auth.SecretID)
+	switch {
+	case errors.Is(err, models.ErrNotFound):
+		return nil, errf(CodeSecretIdNotFound, "The SecretId %s does not exist or was revoked.", truncate(auth.SecretID, 64))
+	case errors.Is(err, models.ErrKeyDisabled):
+		return nil, errf(CodeSecretIdNotFound, "The SecretId %s belongs to a disabled user.", truncate(auth.SecretID, 64))
+	case err != nil:
+		return nil, err
+	}
+	payloadHash := tc3.HashHex(body)
+	if strings.EqualFold(r.Header.Get("X-TC-Content-SHA256"), tc3.UnsignedPayload) {
+		payloadHash = tc3.HashHex([]byte(tc3.UnsignedPayload))
+	}
+	// The SDKs sign header values as sent; Tencent's documentation has
+	// them lowercased. Either is accepted.
+	got := strings.ToLower(auth.Signature)
+	canonical := tc3.CanonicalOf(r, auth, payloadHash, false)
+	ok := tc3.Equal(tc3.Signature(key.SecretKey, auth.Service, ts, canonical), got)
+	if lower := tc3.CanonicalOf(r, auth, payloadHash, true); !ok && lower.String() != canonical.String() {
+		ok = tc3.Equal(tc3.Signature(key.SecretKey, auth.Service, ts, lower), got)
+	}
+	if !ok {
+		return nil, errf(CodeSignatureFailure, "The signature does not match: check the SecretKey and that the request is signed as sent.")
+	}
+	return &Caller{User: key.User, Key: key.Key}, nil
+}
+
+// decodeBody reads a JSON object strictly: unknown fields and wrong types
+// are errors the client can act on.
+func decodeBody(body []byte, v any) error {
+	if len(bytes.TrimSpace(body)) == 0 {
+		body = []byte("{}")
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var (
+			syntax *json.SyntaxError
+			typ    *json.UnmarshalTypeError
+		)
+		switch {
+		case errors.As(err, &syntax):
+			return errf(CodeInvalidParameter, "The body is not valid JSON (at byte %d).", syntax.Offset)
+		case errors.As(err, &typ):
+			field := typ.Field
+			if field == "" {
+				return errf(CodeInvalidParameter, "The body must be a JSON object.")
+			}
+			return errf(CodeInvalidParameter, "%s must be %s, not a JSON %s.", field, jsonKind(typ.Type.String()), typ.Value)
+		case strings.HasPrefix(err.Error(), "json: unknown field "):
+			return errf(CodeUnknownParameter, "Unknown parameter %s.", strings.TrimPrefix(err.Error(), "json: unknown field "))
+		default:
+			return errf(CodeInvalidParameter, "The body is not valid JSON.")
+		}
+	}
+	if dec.More() {
+		return errf(CodeInvalidParameter, "The body must hold one JSON object.")
+	}
+	return nil
+}
+
+func jsonKind(goType string) string {
+	t := strings.TrimLeft(goType, "*")
+	switch {
+	case strings.HasPrefix(t, "[]"):
+		return "an array"
+	case strings.HasPrefix(t, "uint"):
+		return "a non-negative integer"
+	case strings.HasPrefix(t, "int"):
+		return "an integer"
+	case t == "string":
+		return "a string"
+	case t == "bool":
+		return "true or false"
+	default:
+		return "an object"
+	}
+}
+
+// responseBody writes {"Response": {...fields, "RequestId"}} or the error
+// form.
+func responseBody(out any, err error, requestID string, mapErr func(error) *Error) ([]byte, error) {
+	var buf bytes.Buffer
+	buf.WriteString(`{"Response":`)
+	if err != nil {
+		var e *Error
+		switch {
+		case mapErr != nil:
+			e = mapErr(err)
+		case !errors.As(err, &e):
+			e = &Error{Code: CodeInternalError, Message: "Internal error."}
+		}
+		inner, merr := json.Marshal(struct {
+			Error     *Error `json:"Error"`
+			RequestId string `json:"RequestId"`
+		}{e, requestID})
+		if merr != nil {
+			return nil, merr
+		}
+		buf.Write(inner)
+		buf.WriteByte('}')
+		return buf.Bytes(), nil
+	}
+	fields, merr := json.Marshal(out)
+	if merr != nil {
+		return nil, merr
+	}
+	fields = bytes.TrimSpace(fields)
+	if len(fields) < 2 || fields[0] != '{' {
+		return nil, fmt.Errorf("response is not an object: %s", truncate(string(fields), 40))
+	}
+	buf.Write(fields[:len(fields)-1])
+	if len(fields) > 2 {
+		buf.WriteByte(',')
+	}
+	buf.WriteString(`"RequestId":`)
+	id, _ := json.Marshal(requestID)
+	buf.Write(id)
+	buf.WriteString("}}")
+	return buf.Bytes(), nil
+}
+
+// newRequestID is a random (version 4) UUID.
+func newRequestID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	h := hex.EncodeToString(b[:])
+	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}
+
+// empty is the answer of actions that return nothing but the RequestId.
+type empty struct{}

@@ -1,0 +1,347 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/sesame-email/sesame/mailer"
+	"github.com/sesame-email/sesame/models"
+)
+
+// BatchSendEmail creates a task, exactly as the console's task form does
+// (through the scheduler), and ListSendTasks lists tasks with Tencent's
+// TaskStatus.
+
+type cycleEmailParam struct {
+	BeginTime    string `json:"BeginTime"`
+	IntervalTime uint64 `json:"IntervalTime"`
+	TermCycle    uint64 `json:"TermCycle"`
+}
+
+type timedEmailParam struct {
+	BeginTime string `json:"BeginTime"`
+}
+
+type batchSendEmailRequest struct {
+	FromEmailAddress string           `json:"FromEmailAddress"`
+	ReceiverId       uint64           `json:"ReceiverId"`
+	Subject          string           `json:"Subject"`
+	TaskType         uint64           `json:"TaskType"`
+	ReplyToAddresses string           `json:"ReplyToAddresses"`
+	Template         *templateParam   `json:"Template"`
+	Simple           *simpleContent   `json:"Simple"`
+	Attachments      []attachment     `json:"Attachments"`
+	CycleParam       *cycleEmailParam `json:"CycleParam"`
+	TimedParam       *timedEmailParam `json:"TimedParam"`
+	Unsubscribe      string           `json:"Unsubscribe"`
+	ADLocation       uint64           `json:"ADLocation"`
+}
+
+type batchSendEmailResponse struct {
+	TaskId uint64 `json:"TaskId"`
+}
+
+// Tencent's TaskType.
+const (
+	taskImmediate = 1
+	taskTimed     = 2
+	taskCycle     = 3
+)
+
+var taskTypes = map[models.TaskKind]uint64{models.TaskBatch: taskImmediate, models.TaskScheduled: taskTimed, models.TaskRecurring: taskCycle}
+
+// maxCycleHours caps IntervalTime (the console's limit of 10,000 hours).
+const maxCycleHours = 10_000
+
+func (a *API) beginTime(field, raw string) (time.Time, error) {
+	if strings.TrimSpace(raw) == "" {
+		return time.Time{}, errf(CodeMissingParameter, "%s is required: YYYY-MM-DD HH:MM:SS in %s.", field, a.loc)
+	}
+	t, ok := a.parseTime(raw)
+	if !ok {
+		return time.Time{}, errf(CodeWrongDate, "%s must be YYYY-MM-DD HH:MM:SS (in %s) or an RFC 3339 time.", field, a.loc)
+	}
+	if t.Before(a.clock.Now().Add(-time.Minute)) {
+		return time.Time{}, errf(CodeBeginTimeBeforeNow, "%s %s is in the past.", field, a.formatTime(t))
+	}
+	return t, nil
+}
+
+func (a *API) batchSendEmail(ctx context.Context, c *Caller, req *batchSendEmailRequest) (*batchSendEmailResponse, error) {
+	if strings.TrimSpace(req.FromEmailAddress) == "" || req.ReceiverId == 0 || req.Template == nil || req.Template.TemplateID == 0 {
+		if req.Simple != nil && req.Template == nil {
+			return nil, errf(CodeWithOutPermission, "A batch sends a template: give Template.TemplateID (Simple content is for SendEmail).")
+		}
+		return nil, errf(CodeSendParamNecessary, "FromEmailAddress, ReceiverId and Template.TemplateID are required.")
+	}
+	if req.Simple != nil {
+		return nil, errf(CodeWithOutPermission, "A batch sends a template: give Template.TemplateID, not Simple content.")
+	}
+	sender, fromName, err := a.sendingAddress(ctx, req.FromEmailAddress)
+	if err != nil {
+		return nil, err
+	}
+	g, err := a.store.GetGroup(ctx, req.ReceiverId)
+	switch {
+	case errors.Is(err, models.ErrNotFound):
+		return nil, errf(CodeReceiverNotExist, "There is no recipient list %d.", req.ReceiverId)
+	case err != nil:
+		return nil, err
+	case g.Importing:
+		return nil, errf(CodeReceiverIsOperating, "Recipient list %d is still importing; try again when it is done.", g.ID)
+	case g.RecipientCount == 0:
+		return nil, errf(CodeReceiverStatusError, "Recipient list %d is empty.", g.ID)
+	}
+	t, err := a.store.UsableTemplate(ctx, req.Template.TemplateID)
+	var notApproved *models.TemplateNotApprovedError
+	switch {
+	case errors.Is(err, models.ErrNotFound):
+		return nil, errf(CodeTemplateNotExist, "There is no template %d.", req.Template.TemplateID)
+	case errors.As(err, &notApproved):
+		return nil, errf(CodeTemplateStatusError, "%s.", upperFirst(notApproved.Error()))
+	case err != nil:
+		return nil, err
+	}
+	// TemplateData of a batch are defaults for variables a recipient lacks.
+	if len(req.Template.TemplateData) > maxTemplateData {
+		return nil, errf(CodeTemplateDataLenLimit, "TemplateData is %d bytes; at most %d are allowed.", len(req.Template.TemplateData), maxTemplateData)
+	}
+	defaults, err := models.ParseVariables(req.Template.TemplateData)
+	if err != nil {
+		return nil, errf(CodeTemplateDataError, "TemplateData is %s.", err.Error())
+	}
+	subject := strings.TrimSpace(req.Subject)
+	if subject == "" && t.Subject == "" {
+		return nil, errf(CodeSubjectLengthError, "Subject is required (the template has none).")
+	}
+	content := &sendContent{subject: subject, html: t.HTML, text: t.Text, vars: defaults}
+	if content.subject == "" {
+		content.subject = t.Subject
+	}
+	if err := content.attachments(req.Attachments); err != nil {
+		return nil, err
+	}
+	unsubscribe, err := unsubscribeCode(req.Unsubscribe)
+	if err != nil {
+		return nil, err
+	}
+	reply, err := replyTo(req.ReplyToAddresses)
+	if err != nil {
+		return nil, err
+	}
+	if req.ADLocation > models.AdAfter {
+		return nil, errf(CodeInvalidParameterValue, "ADLocation is 0 (no ad marker), 1 (before the subject) or 2 (after it).")
+	}
+	uid := c.User.ID
+	in := models.TaskInput{
+		Name:    truncate(t.Name+" · API "+a.formatTime(a.clock.Now()), 190),
+		Subject: subject, SenderID: sender.ID, TemplateID: t.ID, GroupID: g.ID, Unsubscribe: unsubscribe,
+		AdLocation: int(req.ADLocation), TrackOpens: true, TrackClicks: true, VariableDefaults: defaults,
+		FromName: fromName, ReplyTo: reply, Attachments: mailer.EncodeAttachments(content.atts),
+		TimeZone: a.loc.String(), CreatedBy: &uid,
+	}
+	switch req.TaskType {
+	case taskImmediate:
+		in.Kind = models.TaskBatch
+	case taskTimed:
+		if req.TimedParam == nil {
+			return nil, errf(CodeTimedParamNecessary, "A timed task (TaskType 2) needs TimedParam.BeginTime.")
+		}
+		in.Kind = models.TaskScheduled
+		if in.StartAt, err = a.beginTime("TimedParam.BeginTime", req.TimedParam.BeginTime); err != nil {
+			return nil, err
+		}
+	case taskCycle:
+		if req.CycleParam == nil || req.CycleParam.IntervalTime == 0 {
+			return nil, errf(CodeCycleParamNecessary, "A cycle task (TaskType 3) needs CycleParam.BeginTime and CycleParam.IntervalTime (hours).")
+		}
+		if req.CycleParam.IntervalTime > maxCycleHours {
+			return nil, errf(CodeInvalidParameterValue, "CycleParam.IntervalTime is 1 to %d hours.", maxCycleHours)
+		}
+		in.Kind = models.TaskRecurring
+		if in.StartAt, err = a.beginTime("CycleParam.BeginTime", req.CycleParam.BeginTime); err != nil {
+			return nil, err
+		}
+		in.IntervalUnit, in.IntervalCount = "hours", int(req.CycleParam.IntervalTime)
+		if req.CycleParam.TermCycle == 1 {
+			in.MaxRuns = 1 // a cycle stopped at creation runs once
+		}
+	case 0:
+		return nil, errf(CodeMissingParameter, "TaskType is required: 1 immediate, 2 timed, 3 cycle.")
+	default:
+		return nil, errf(CodeInvalidParameterValue, "TaskType is 1 (immediate), 2 (timed) or 3 (cycle).")
+	}
+	task, err := a.tasks.Create(ctx, in)
+	if err != nil {
+		return nil, err
+	}
+	return &batchSendEmailResponse{TaskId: task.ID}, nil
+}
+
+type listSendTasksRequest struct {
+	Offset     uint64  `json:"Offset"`
+	Limit      *uint64 `json:"Limit"`
+	Status     uint64  `json:"Status"`
+	ReceiverId uint64  `json:"ReceiverId"`
+	TaskType   uint64  `json:"TaskType"`
+}
+
+type sendTaskData struct {
+	TaskId           uint64           `json:"TaskId"`
+	FromEmailAddress string           `json:"FromEmailAddress"`
+	ReceiverId       uint64           `json:"ReceiverId"`
+	TaskStatus       uint64           `json:"TaskStatus"`
+	TaskType         uint64           `json:"TaskType"`
+	RequestCount     uint64           `json:"RequestCount"`
+	SendCount        uint64           `json:"SendCount"`
+	CacheCount       uint64           `json:"CacheCount"`
+	CreateTime       string           `json:"CreateTime"`
+	UpdateTime       string           `json:"UpdateTime"`
+	Subject          string           `json:"Subject"`
+	Template         templateParam    `json:"Template"`
+	CycleParam       *cycleEmailParam `json:"CycleParam,omitempty"`
+	TimedParam       *timedEmailParam `json:"TimedParam,omitempty"`
+	ErrMsg           string           `json:"ErrMsg"`
+	ReceiversName    string           `json:"ReceiversName"`
+}
+
+type listSendTasksResponse struct {
+	TotalCount uint64         `json:"TotalCount"`
+	Data       []sendTaskData `json:"Data"`
+}
+
+var tencentTaskStatuses = map[uint64]bool{1: true, 5: true, 6: true, 7: true, 10: true}
+
+func (a *API) listSendTasks(ctx context.Context, _ *Caller, req *listSendTasksRequest) (*listSendTasksResponse, error) {
+	limit, err := pageLimit(req.Limit, 100)
+	if err != nil {
+		return nil, err
+	}
+	f := models.TaskFilter{GroupID: req.ReceiverId}
+	switch req.TaskType {
+	case 0:
+	case taskImmediate:
+		f.Kind = models.TaskBatch
+	case taskTimed:
+		f.Kind = models.TaskScheduled
+	case taskCycle:
+		f.Kind = models.TaskRecurring
+	default:
+		return nil, errf(CodeInvalidParameterValue, "TaskType is 1 (immediate), 2 (timed) or 3 (cycle).")
+	}
+	if req.Status != 0 && !tencentTaskStatuses[req.Status] {
+		return nil, errf(CodeInvalidParameterValue, "Status is 1 (pending), 5 (sending), 6 (paused for today), 7 (error) or 10 (done).")
+	}
+	offset, pageSize := int(min(req.Offset, 1<<31)), int(limit)
+	if req.Status != 0 {
+		// The status is worked out from each task's latest run, so the
+		// filter is applied here over every task the rest selects.
+		offset, pageSize = 0, 0
+	}
+	tasks, total, err := a.store.ListTaskProgressWhere(ctx, f, offset, pageSize)
+	if err != nil {
+		return nil, err
+	}
+	if req.Status != 0 {
+		var kept []models.TaskProgress
+		for _, p := range tasks {
+			if p.State().TencentStatus() == req.Status {
+				kept = append(kept, p)
+			}
+		}
+		total = int64(len(kept))
+		start := min(int(min(req.Offset, 1<<31)), len(kept))
+		tasks = kept[start:min(start+int(limit), len(kept))]
+	}
+	out := &listSendTasksResponse{TotalCount: uint64(total), Data: []sendTaskData{}}
+	senders, groups, templates := map[uint64]string{}, map[uint64]string{}, map[uint64]string{}
+	for _, p := range tasks {
+		d, err := a.taskData(ctx, &p, senders, groups, templates)
+		if err != nil {
+			return nil, err
+		}
+		out.Data = append(out.Data, d)
+	}
+	return out, nil
+}
+
+// taskData describes a task; the maps cache names across one list.
+func (a *API) taskData(ctx context.Context, p *models.TaskProgress, senders, groups, templates map[uint64]string) (sendTaskData, error) {
+	t := &p.Task
+	d := sendTaskData{TaskId: t.ID, TaskStatus: p.State().TencentStatus(), TaskType: taskTypes[t.Kind],
+		CreateTime: a.formatTime(t.CreatedAt), UpdateTime: a.formatTime(t.UpdatedAt), Subject: t.Subject,
+		Template: templateParam{TemplateData: t.VariableDefaults}, ErrMsg: t.StatusReason}
+	if d.Template.TemplateData == "{}" {
+		d.Template.TemplateData = ""
+	}
+	if p.Latest != nil {
+		d.RequestCount = uint64(max(p.Latest.Requested, 0))
+		if p.Latest.Reason != "" && d.ErrMsg == "" {
+			d.ErrMsg = p.Latest.Reason
+		}
+	}
+	d.SendCount = uint64(max(p.Counts.Sent(), 0))
+	d.CacheCount = uint64(max(p.Counts[models.StatusQuotaWait], 0))
+	if t.SenderID != nil {
+		if _, ok := senders[*t.SenderID]; !ok {
+			s, err := a.store.GetSender(ctx, *t.SenderID)
+			if err != nil && !errors.Is(err, models.ErrNotFound) {
+				return d, err
+			}
+			if s != nil {
+				senders[*t.SenderID] = s.Email
+			}
+		}
+		d.FromEmailAddress = senders[*t.SenderID]
+		if t.FromName != "" && d.FromEmailAddress != "" {
+			d.FromEmailAddress = t.FromName + " <" + d.FromEmailAddress + ">"
+		}
+	}
+	if t.GroupID != nil {
+		d.ReceiverId = *t.GroupID
+		if _, ok := groups[*t.GroupID]; !ok {
+			g, err := a.store.GetGroup(ctx, *t.GroupID)
+			if err != nil && !errors.Is(err, models.ErrNotFound) {
+				return d, err
+			}
+			if g != nil {
+				groups[*t.GroupID] = g.Name
+			}
+		}
+		d.ReceiversName = groups[*t.GroupID]
+	}
+	if t.TemplateID != nil {
+		d.Template.TemplateID = *t.TemplateID
+		if d.Subject == "" {
+			if _, ok := templates[*t.TemplateID]; !ok {
+				tpl, err := a.store.GetTemplate(ctx, *t.TemplateID)
+				if err != nil && !errors.Is(err, models.ErrNotFound) {
+					return d, err
+				}
+				if tpl != nil {
+					templates[*t.TemplateID] = tpl.Subject
+				}
+			}
+			d.Subject = templates[*t.TemplateID]
+		}
+	}
+	switch t.Kind {
+	case models.TaskScheduled:
+		d.TimedParam = &timedEmailParam{BeginTime: a.formatTime(t.StartAt)}
+	case models.TaskRecurring:
+		c := &cycleEmailParam{BeginTime: a.formatTime(t.StartAt)}
+		switch t.IntervalUnit {
+		case "hours":
+			c.IntervalTime = uint64(t.IntervalCount)
+		case "days":
+			c.IntervalTime = uint64(t.IntervalCount) * 24
+		}
+		if t.Status.Finished() {
+			c.TermCycle = 1
+		}
+		d.CycleParam = c
+	}
+	return d, nil
+}

@@ -1,0 +1,277 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/sesame-email/sesame/models"
+)
+
+// Blacklists are Sesame's suppression list. Tencent's blacklist (addresses
+// mail systems refused: ListBlackEmailAddress, DeleteBlackList) is its
+// hard-bounce and complaint entries; the custom blacklist
+// (Create/List/Update/DeleteCustomBlacklist) is its entries added by hand,
+// which the console's Suppression list shows as "Added by hand".
+
+var bounceReasons = []models.SuppressionReason{models.ReasonHardBounce, models.ReasonComplaint}
+
+// maxListChange caps the addresses one call adds or removes.
+const maxListChange = 1000
+
+type listBlackEmailAddressRequest struct {
+	StartDate    string  `json:"StartDate"`
+	EndDate      string  `json:"EndDate"`
+	Limit        *uint64 `json:"Limit"`
+	Offset       uint64  `json:"Offset"`
+	EmailAddress string  `json:"EmailAddress"`
+	TaskID       string  `json:"TaskID"` // deprecated by Tencent; accepted and ignored
+}
+
+type blackEmailAddress struct {
+	BounceTime   string `json:"BounceTime"`
+	EmailAddress string `json:"EmailAddress"`
+	IspDesc      string `json:"IspDesc"`
+}
+
+type listBlackEmailAddressResponse struct {
+	BlackList  []blackEmailAddress `json:"BlackList"`
+	TotalCount uint64              `json:"TotalCount"`
+}
+
+func (a *API) listBlackEmailAddress(ctx context.Context, _ *Caller, req *listBlackEmailAddressRequest) (*listBlackEmailAddressResponse, error) {
+	limit, err := pageLimit(req.Limit, 100)
+	if err != nil {
+		return nil, err
+	}
+	q := models.SuppressionQuery{Prefix: req.EmailAddress, Reasons: bounceReasons, Offset: int(min(req.Offset, 1<<31)), Limit: int(limit)}
+	if s := strings.TrimSpace(req.StartDate); s != "" {
+		d, ok := a.parseDate(s)
+		if !ok {
+			return nil, errf(CodeWrongDate, "StartDate must be a date, YYYY-MM-DD.")
+		}
+		q.Since = d
+	}
+	if s := strings.TrimSpace(req.EndDate); s != "" {
+		d, ok := a.parseDate(s)
+		if !ok {
+			return nil, errf(CodeWrongDate, "EndDate must be a date, YYYY-MM-DD.")
+		}
+		q.Until = d.AddDate(0, 0, 1)
+	}
+	if !q.Since.IsZero() && !q.Until.IsZero() && !q.Until.After(q.Since) {
+		return nil, errf(CodeWrongDate, "EndDate is before StartDate.")
+	}
+	entries, total, err := a.store.ListSuppressions(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	out := &listBlackEmailAddressResponse{BlackList: []blackEmailAddress{}, TotalCount: uint64(total)}
+	for _, e := range entries {
+		desc := e.Reason.Label()
+		if e.Source != "" {
+			desc += ": " + e.Source
+		}
+		out.BlackList = append(out.BlackList, blackEmailAddress{BounceTime: a.formatTime(e.CreatedAt), EmailAddress: e.Value, IspDesc: desc})
+	}
+	return out, nil
+}
+
+type deleteBlackListRequest struct {
+	EmailAddressList []string `json:"EmailAddressList"`
+}
+
+func checkedList(field string, in []string) error {
+	switch {
+	case len(in) == 0:
+		return errf(CodeMissingParameter, "%s is required: at least one address.", field)
+	case len(in) > maxListChange:
+		return errf(CodeLimitExceeded, "%s has %d addresses; at most %d are allowed in one call.", field, len(in), maxListChange)
+	}
+	return nil
+}
+
+func (a *API) deleteBlackList(ctx context.Context, _ *Caller, req *deleteBlackListRequest) (*empty, error) {
+	if err := checkedList("EmailAddressList", req.EmailAddressList); err != nil {
+		return nil, err
+	}
+	if _, err := a.store.RemoveSuppressionsOf(ctx, req.EmailAddressList, bounceReasons); err != nil {
+		return nil, err
+	}
+	return &empty{}, nil
+}
+
+type createCustomBlacklistRequest struct {
+	Emails     []string `json:"Emails"`
+	ExpireDate string   `json:"ExpireDate"`
+}
+
+type createCustomBlacklistResponse struct {
+	TotalCount   uint64 `json:"TotalCount"`
+	ValidCount   uint64 `json:"ValidCount"`
+	TooLongCount uint64 `json:"TooLongCount"`
+	RepeatCount  uint64 `json:"RepeatCount"`
+	InvalidCount uint64 `json:"InvalidCount"`
+}
+
+// expiry reads ExpireDate: empty is never; a date is midnight of that day
+// in the configured zone, when the entry stops applying.
+func (a *API) expiry(raw string) (*time.Time, error) {
+	if strings.TrimSpace(raw) == "" {
+		return nil, nil
+	}
+	t, ok := a.parseTime(raw)
+	if !ok {
+		return nil, errf(CodeWrongDate, "ExpireDate must be YYYY-MM-DD (or YYYY-MM-DD HH:MM:SS, or RFC 3339), or empty for never.")
+	}
+	if !t.After(a.clock.Now()) {
+		return nil, errf(CodeWrongDate, "ExpireDate %s is not in the future.", a.formatTime(t))
+	}
+	return &t, nil
+}
+
+func (a *API) formatExpiry(t *time.Time) string {
+	if t == nil {
+		return ""
+	}
+	l := t.In(a.loc)
+	if l.Hour() == 0 && l.Minute() == 0 && l.Second() == 0 {
+		return l.Format(dateLayout)
+	}
+	return l.Format(timeLayout)
+}
+
+func (a *API) createCustomBlacklist(ctx context.Context, c *Caller, req *createCustomBlacklistRequest) (*createCustomBlacklistResponse, error) {
+	if err := checkedList("Emails", req.Emails); err != nil {
+		return nil, err
+	}
+	expires, err := a.expiry(req.ExpireDate)
+	if err != nil {
+		return nil, err
+	}
+	out := &createCustomBlacklistResponse{TotalCount: uint64(len(req.Emails))}
+	seen := map[string]bool{}
+	for _, raw := range req.Emails {
+		email, problem := models.NormalizeRecipientEmail(raw)
+		switch problem {
+		case models.ProblemNone:
+		case models.ProblemTooLong:
+			out.TooLongCount++
+			continue
+		default:
+			out.InvalidCount++
+			continue
+		}
+		if seen[email] {
+			out.RepeatCount++
+			continue
+		}
+		seen[email] = true
+		_, created, err := a.store.AddSuppression(ctx, models.SuppressionInput{Value: email, Reason: models.ReasonManual,
+			Source: "API, key " + c.Key.SecretID, ExpiresAt: expires})
+		if err != nil {
+			return nil, err
+		}
+		if created {
+			out.ValidCount++
+		} else {
+			out.RepeatCount++
+		}
+	}
+	return out, nil
+}
+
+type listCustomBlacklistRequest struct {
+	Offset uint64  `json:"Offset"`
+	Limit  *uint64 `json:"Limit"`
+	Status *uint64 `json:"Status"`
+	Email  string  `json:"Email"`
+}
+
+type blackAddressDetail struct {
+	Id         uint64 `json:"Id"`
+	Email      string `json:"Email"`
+	CreateTime string `json:"CreateTime"`
+	ExpireDate string `json:"ExpireDate"`
+	Status     uint64 `json:"Status"`
+}
+
+type listCustomBlacklistResponse struct {
+	TotalCount uint64               `json:"TotalCount"`
+	Data       []blackAddressDetail `json:"Data"`
+}
+
+func (a *API) listCustomBlacklist(ctx context.Context, _ *Caller, req *listCustomBlacklistRequest) (*listCustomBlacklistResponse, error) {
+	limit, err := pageLimit(req.Limit, 100)
+	if err != nil {
+		return nil, err
+	}
+	q := models.SuppressionQuery{Prefix: req.Email, Reasons: []models.SuppressionReason{models.ReasonManual},
+		Offset: int(min(req.Offset, 1<<31)), Limit: int(limit)}
+	if req.Status != nil {
+		switch *req.Status {
+		case 0, 1:
+			active := *req.Status == 1
+			q.Active = &active
+		case 2:
+		default:
+			return nil, errf(CodeInvalidParameterValue, "Status is 0 (expired), 1 (active) or 2 (all).")
+		}
+	}
+	entries, total, err := a.store.ListSuppressions(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	now := a.clock.Now()
+	out := &listCustomBlacklistResponse{TotalCount: uint64(total), Data: []blackAddressDetail{}}
+	for _, e := range entries {
+		d := blackAddressDetail{Id: e.ID, Email: e.Value, CreateTime: a.formatTime(e.CreatedAt), ExpireDate: a.formatExpiry(e.ExpiresAt)}
+		if e.ActiveAt(now) {
+			d.Status = 1
+		}
+		out.Data = append(out.Data, d)
+	}
+	return out, nil
+}
+
+type updateCustomBlackListRequest struct {
+	Id         uint64 `json:"Id"`
+	Email      string `json:"Email"`
+	ExpireDate string `json:"ExpireDate"`
+}
+
+func (a *API) updateCustomBlackList(ctx context.Context, _ *Caller, req *updateCustomBlackListRequest) (*empty, error) {
+	if req.Id == 0 {
+		return nil, errf(CodeMissingParameter, "Id is required: the entry's Id from ListCustomBlacklist.")
+	}
+	if strings.TrimSpace(req.Email) == "" {
+		return nil, errf(CodeEmailAddressIsNULL, "Email is required.")
+	}
+	expires, err := a.expiry(req.ExpireDate)
+	if err != nil {
+		return nil, err
+	}
+	_, err = a.store.UpdateManualSuppression(ctx, req.Id, req.Email, expires)
+	if errors.Is(err, models.ErrNotFound) {
+		return nil, errf(CodeResourceNotFound, "There is no custom blacklist entry %d.", req.Id)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &empty{}, nil
+}
+
+type deleteCustomBlackListRequest struct {
+	Emails []string `json:"Emails"`
+}
+
+func (a *API) deleteCustomBlackList(ctx context.Context, _ *Caller, req *deleteCustomBlackListRequest) (*empty, error) {
+	if err := checkedList("Emails", req.Emails); err != nil {
+		return nil, err
+	}
+	if _, err := a.store.RemoveSuppressionsOf(ctx, req.Emails, []models.SuppressionReason{models.ReasonManual}); err != nil {
+		return nil, err
+	}
+	return &empty{}, nil
+}

@@ -1,0 +1,254 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"math"
+	"strings"
+
+	"github.com/sesame-email/sesame/models"
+)
+
+// Sending domains: Create/Get/List/Update (re-verify)/DeleteEmailIdentity.
+
+type tagList struct {
+	TagKey   string `json:"TagKey"`
+	TagValue string `json:"TagValue"`
+}
+
+type dnsAttributes struct {
+	Type          string `json:"Type"`
+	SendDomain    string `json:"SendDomain"`
+	ExpectedValue string `json:"ExpectedValue"`
+	CurrentValue  string `json:"CurrentValue"`
+	Status        bool   `json:"Status"`
+}
+
+type identityResponse struct {
+	IdentityType             string          `json:"IdentityType"`
+	VerifiedForSendingStatus bool            `json:"VerifiedForSendingStatus"`
+	Attributes               []dnsAttributes `json:"Attributes"`
+}
+
+type createEmailIdentityRequest struct {
+	EmailIdentity string    `json:"EmailIdentity"`
+	DKIMOption    *uint64   `json:"DKIMOption"`
+	TagList       []tagList `json:"TagList"`
+}
+
+type emailIdentityRequest struct {
+	EmailIdentity string `json:"EmailIdentity"`
+}
+
+const identityTypeDomain = "DOMAIN"
+
+func toTags(in []tagList) []models.Tag {
+	out := make([]models.Tag, len(in))
+	for i, t := range in {
+		out[i] = models.Tag{Key: t.TagKey, Value: t.TagValue}
+	}
+	return out
+}
+
+func (a *API) identity(ctx context.Context, d *models.Domain, recs []models.DNSRecord) (*identityResponse, error) {
+	if recs == nil {
+		var err error
+		if recs, err = a.store.DomainRecords(ctx, d); err != nil {
+			return nil, err
+		}
+	}
+	out := &identityResponse{IdentityType: identityTypeDomain, VerifiedForSendingStatus: d.Verified(), Attributes: []dnsAttributes{}}
+	for _, r := range recs {
+		out.Attributes = append(out.Attributes, dnsAttributes{Type: r.Type, SendDomain: r.Name, ExpectedValue: r.Value,
+			CurrentValue: r.Current, Status: r.Passed()})
+	}
+	return out, nil
+}
+
+func (a *API) domainByName(ctx context.Context, name string) (*models.Domain, error) {
+	if strings.TrimSpace(name) == "" {
+		return nil, errf(CodeMissingParameter, "EmailIdentity is required: the sending domain, such as mail.example.com.")
+	}
+	d, err := a.store.GetDomainByName(ctx, name)
+	if errors.Is(err, models.ErrNotFound) {
+		return nil, errf(CodeNotExistDomain, "%s is not a sending domain here.", truncate(name, 253))
+	}
+	return d, err
+}
+
+func (a *API) createEmailIdentity(ctx context.Context, _ *Caller, req *createEmailIdentityRequest) (*identityResponse, error) {
+	if strings.TrimSpace(req.EmailIdentity) == "" {
+		return nil, errf(CodeMissingParameter, "EmailIdentity is required: the sending domain, such as mail.example.com.")
+	}
+	bits := 2048
+	if req.DKIMOption != nil {
+		switch *req.DKIMOption {
+		case 0:
+			bits = 1024
+		case 1:
+			bits = 2048
+		default:
+			return nil, errf(CodeInvalidParameterValue, "DKIMOption is 0 (1024-bit key) or 1 (2048-bit key).")
+		}
+	}
+	tags := toTags(req.TagList)
+	if err := models.ValidateTags(tags); err != nil {
+		return nil, err
+	}
+	name, err := models.ValidateSendingDomain(req.EmailIdentity)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := a.store.GetDomainByName(ctx, name); err == nil {
+		return nil, errf(CodeRepeatCreation, "%s is already a sending domain.", name)
+	}
+	d, err := a.store.AddDomain(ctx, name, bits)
+	if err != nil {
+		return nil, err
+	}
+	if len(tags) > 0 {
+		if err := a.store.SetDomainTags(ctx, d.ID, tags); err != nil {
+			return nil, err
+		}
+	}
+	return a.identity(ctx, d, nil)
+}
+
+func (a *API) getEmailIdentity(ctx context.Context, _ *Caller, req *emailIdentityRequest) (*identityResponse, error) {
+	d, err := a.domainByName(ctx, req.EmailIdentity)
+	if err != nil {
+		return nil, err
+	}
+	return a.identity(ctx, d, nil)
+}
+
+// updateEmailIdentity looks every record up again, as "Check now".
+func (a *API) updateEmailIdentity(ctx context.Context, _ *Caller, req *emailIdentityRequest) (*identityResponse, error) {
+	d, err := a.domainByName(ctx, req.EmailIdentity)
+	if err != nil {
+		return nil, err
+	}
+	d, recs, err := a.store.VerifyDomain(ctx, a.dns, d.ID)
+	if err != nil {
+		return nil, err
+	}
+	return a.identity(ctx, d, recs)
+}
+
+func (a *API) deleteEmailIdentity(ctx context.Context, _ *Caller, req *emailIdentityRequest) (*empty, error) {
+	d, err := a.domainByName(ctx, req.EmailIdentity)
+	if err != nil {
+		return nil, err
+	}
+	if err := a.store.DeleteDomain(ctx, d.ID); err != nil {
+		return nil, err
+	}
+	return &empty{}, nil
+}
+
+type listEmailIdentitiesRequest struct {
+	TagList []tagList `json:"TagList"`
+	Limit   *uint64   `json:"Limit"`
+	Offset  uint64    `json:"Offset"`
+}
+
+type emailIdentity struct {
+	IdentityName           string    `json:"IdentityName"`
+	IdentityType           string    `json:"IdentityType"`
+	SendingEnabled         bool      `json:"SendingEnabled"`
+	CurrentReputationLevel uint64    `json:"CurrentReputationLevel"`
+	DailyQuota             uint64    `json:"DailyQuota"`
+	SendIp                 []string  `json:"SendIp"`
+	TagList                []tagList `json:"TagList"`
+}
+
+type listEmailIdentitiesResponse struct {
+	EmailIdentities    []emailIdentity `json:"EmailIdentities"`
+	MaxReputationLevel uint64          `json:"MaxReputationLevel"`
+	MaxDailyQuota      uint64          `json:"MaxDailyQuota"`
+	Total              uint64          `json:"Total"`
+}
+
+// Warm-up levels as Tencent reports reputation: 1 to 20, the day of the
+// plan; a domain without warm-up is at the top with no daily limit.
+const (
+	maxReputationLevel = 20
+	unlimitedQuota     = math.MaxInt32
+)
+
+func (a *API) listEmailIdentities(ctx context.Context, _ *Caller, req *listEmailIdentitiesRequest) (*listEmailIdentitiesResponse, error) {
+	limit, err := pageLimit(req.Limit, 100)
+	if err != nil {
+		return nil, err
+	}
+	domains, err := a.store.ListDomains(ctx)
+	if err != nil {
+		return nil, err
+	}
+	tags, err := a.store.DomainTags(ctx)
+	if err != nil {
+		return nil, err
+	}
+	warmup, err := a.store.WarmupOverview(ctx)
+	if err != nil {
+		return nil, err
+	}
+	status := map[uint64]models.WarmupStatus{}
+	for _, w := range warmup {
+		if w.Kind == models.WarmupDomain {
+			status[w.ID] = w
+		}
+	}
+	want := toTags(req.TagList)
+	out := &listEmailIdentitiesResponse{EmailIdentities: []emailIdentity{}}
+	var selected []models.Domain
+	for _, d := range domains {
+		if models.HasTags(tags[d.ID], want) {
+			selected = append(selected, d)
+		}
+	}
+	out.Total = uint64(len(selected))
+	for i, d := range selected {
+		level, quota := reputation(status[d.ID])
+		out.MaxReputationLevel = max(out.MaxReputationLevel, level)
+		out.MaxDailyQuota = max(out.MaxDailyQuota, quota)
+		if uint64(i) < req.Offset || uint64(len(out.EmailIdentities)) >= limit {
+			continue
+		}
+		ips, err := a.store.SendingIPsForDomain(ctx, d.ID)
+		if err != nil {
+			return nil, err
+		}
+		id := emailIdentity{IdentityName: d.Name, IdentityType: identityTypeDomain, SendingEnabled: d.Verified(),
+			CurrentReputationLevel: level, DailyQuota: quota, SendIp: []string{}, TagList: []tagList{}}
+		for _, ip := range ips {
+			if !ip.IsDefaultRoute() {
+				id.SendIp = append(id.SendIp, ip.Address)
+			}
+		}
+		for _, t := range tags[d.ID] {
+			id.TagList = append(id.TagList, tagList{TagKey: t.Key, TagValue: t.Value})
+		}
+		out.EmailIdentities = append(out.EmailIdentities, id)
+	}
+	return out, nil
+}
+
+func reputation(w models.WarmupStatus) (level, quota uint64) {
+	if w.Unlimited || w.Day == 0 {
+		return maxReputationLevel, unlimitedQuota
+	}
+	return uint64(min(max(w.Day, 1), maxReputationLevel)), uint64(max(w.Quota, 0))
+}
+
+// pageLimit reads an optional Limit of at most most (Tencent's cap);
+// absent or 0 is most.
+func pageLimit(limit *uint64, most uint64) (uint64, error) {
+	switch {
+	case limit == nil || *limit == 0:
+		return most, nil
+	case *limit > most:
+		return 0, errf(CodeInvalidLimit, "Limit may be at most %d.", most)
+	}
+	return *limit, nil
+}

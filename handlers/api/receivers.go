@@ -1,0 +1,325 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"strings"
+
+	"github.com/sesame-email/sesame/models"
+)
+
+// Recipient lists ("receivers") are Sesame's recipient groups:
+// CreateReceiver, ListReceivers, DeleteReceiver, CreateReceiverDetail,
+// CreateReceiverDetailWithData, ListReceiverDetails.
+
+type createReceiverRequest struct {
+	ReceiversName string `json:"ReceiversName"`
+	Desc          string `json:"Desc"`
+}
+
+type createReceiverResponse struct {
+	ReceiverId uint64 `json:"ReceiverId"`
+}
+
+func (a *API) createReceiver(ctx context.Context, _ *Caller, req *createReceiverRequest) (*createReceiverResponse, error) {
+	name := strings.TrimSpace(req.ReceiversName)
+	if name == "" {
+		return nil, errf(CodeReceiverNameIllegal, "ReceiversName is required.")
+	}
+	groups, _, err := a.store.ListGroups(ctx, models.GroupFilter{Keyword: name, Limit: 1 << 20})
+	if err != nil {
+		return nil, err
+	}
+	for _, g := range groups {
+		if g.Name == name {
+			return nil, errf(CodeRepeatReceiverName, "A recipient list named %q already exists (ReceiverId %d).", name, g.ID)
+		}
+	}
+	g, err := a.store.CreateGroup(ctx, models.GroupInput{Name: name, Description: req.Desc})
+	if err != nil {
+		return nil, err
+	}
+	return &createReceiverResponse{ReceiverId: g.ID}, nil
+}
+
+type listReceiversRequest struct {
+	Offset  uint64  `json:"Offset"`
+	Limit   *uint64 `json:"Limit"`
+	Status  uint64  `json:"Status"`
+	KeyWord string  `json:"KeyWord"`
+}
+
+type receiverData struct {
+	ReceiverId      uint64 `json:"ReceiverId"`
+	ReceiversName   string `json:"ReceiversName"`
+	Count           uint64 `json:"Count"`
+	Desc            string `json:"Desc"`
+	ReceiversStatus uint64 `json:"ReceiversStatus"`
+	CreateTime      string `json:"CreateTime"`
+	InvalidCount    uint64 `json:"InvalidCount"`
+}
+
+type listReceiversResponse struct {
+	TotalCount uint64         `json:"TotalCount"`
+	Data       []receiverData `json:"Data"`
+}
+
+func (a *API) listReceivers(ctx context.Context, _ *Caller, req *listReceiversRequest) (*listReceiversResponse, error) {
+	limit, err := pageLimit(req.Limit, 100)
+	if err != nil {
+		return nil, err
+	}
+	if req.Status > uint64(models.GroupUploaded) {
+		return nil, errf(CodeInvalidParameterValue, "Status is 1 (waiting for upload), 2 (uploading) or 3 (uploaded).")
+	}
+	f := models.GroupFilter{Keyword: req.KeyWord, Offset: int(min(req.Offset, 1<<31)), Limit: int(limit)}
+	if req.Status != 0 {
+		// The status is derived per group: filter over every group.
+		f.Offset, f.Limit = 0, 1<<30
+	}
+	groups, total, err := a.store.ListGroups(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	if req.Status != 0 {
+		var kept []models.RecipientGroup
+		for _, g := range groups {
+			if uint64(g.Status()) == req.Status {
+				kept = append(kept, g)
+			}
+		}
+		total = int64(len(kept))
+		start := min(int(min(req.Offset, 1<<31)), len(kept))
+		groups = kept[start:min(start+int(limit), len(kept))]
+	}
+	ids := make([]uint64, len(groups))
+	for i, g := range groups {
+		ids[i] = g.ID
+	}
+	invalid, err := a.store.InvalidRecipientCounts(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := &listReceiversResponse{TotalCount: uint64(total), Data: []receiverData{}}
+	for _, g := range groups {
+		out.Data = append(out.Data, receiverData{ReceiverId: g.ID, ReceiversName: g.Name, Count: uint64(max(g.RecipientCount, 0)),
+			Desc: g.Description, ReceiversStatus: uint64(g.Status()), CreateTime: a.formatTime(g.CreatedAt),
+			InvalidCount: uint64(max(invalid[g.ID], 0))})
+	}
+	return out, nil
+}
+
+type receiverIDRequest struct {
+	ReceiverId uint64 `json:"ReceiverId"`
+}
+
+// receiver loads a group for a change: it must exist and not be importing.
+func (a *API) receiver(ctx context.Context, id uint64) (*models.RecipientGroup, error) {
+	if id == 0 {
+		return nil, errf(CodeReceiverIDNecessary, "ReceiverId is required.")
+	}
+	g, err := a.store.GetGroup(ctx, id)
+	if errors.Is(err, models.ErrNotFound) {
+		return nil, errf(CodeReceiverNotExist, "There is no recipient list %d.", id)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return g, nil
+}
+
+func (a *API) deleteReceiver(ctx context.Context, _ *Caller, req *receiverIDRequest) (*empty, error) {
+	g, err := a.receiver(ctx, req.ReceiverId)
+	if err != nil {
+		return nil, err
+	}
+	if err := a.store.DeleteGroup(ctx, g.ID); err != nil {
+		return nil, err
+	}
+	return &empty{}, nil
+}
+
+type createReceiverDetailRequest struct {
+	ReceiverId uint64   `json:"ReceiverId"`
+	Emails     []string `json:"Emails"`
+}
+
+type receiverInputData struct {
+	Email        string `json:"Email"`
+	TemplateData string `json:"TemplateData"`
+}
+
+type createReceiverDetailWithDataRequest struct {
+	ReceiverId uint64              `json:"ReceiverId"`
+	Datas      []receiverInputData `json:"Datas"`
+}
+
+type createReceiverDetailResponse struct {
+	TotalCount      uint64 `json:"TotalCount"`
+	ValidCount      uint64 `json:"ValidCount"`
+	TooLongCount    uint64 `json:"TooLongCount"`
+	EmptyEmailCount uint64 `json:"EmptyEmailCount"`
+	RepeatCount     uint64 `json:"RepeatCount"`
+}
+
+// maxDetailsPerRequest caps the addresses of one call.
+const maxDetailsPerRequest = 50_000
+
+func (a *API) addDetails(ctx context.Context, c *Caller, action string, groupID uint64, in []models.RecipientInput) (*createReceiverDetailResponse, error) {
+	g, err := a.receiver(ctx, groupID)
+	if err != nil {
+		return nil, err
+	}
+	if len(in) == 0 {
+		return nil, errf(CodeEmailsNecessary, "Give at least one address.")
+	}
+	if len(in) > maxDetailsPerRequest {
+		return nil, errf(CodeReceiverDetailRequestMax, "%d addresses in one request; at most %d are allowed.", len(in), maxDetailsPerRequest)
+	}
+	if g.Importing {
+		return nil, errf(CodeReceiverIsOperating, "Recipient list %d is importing a file; try again when it is done.", g.ID)
+	}
+	uid := c.User.ID
+	rep, err := a.store.UploadRecipients(ctx, g.ID, in, "API "+action, &uid)
+	if err != nil {
+		return nil, err
+	}
+	return &createReceiverDetailResponse{
+		TotalCount:      uint64(rep.Total),
+		ValidCount:      uint64(rep.Inserted + rep.Updated),
+		TooLongCount:    uint64(rep.TooLong),
+		EmptyEmailCount: uint64(rep.Empty),
+		RepeatCount:     uint64(rep.Duplicates + rep.Unchanged),
+	}, nil
+}
+
+func (a *API) createReceiverDetail(ctx context.Context, c *Caller, req *createReceiverDetailRequest) (*createReceiverDetailResponse, error) {
+	in := make([]models.RecipientInput, len(req.Emails))
+	for i, e := range req.Emails {
+		in[i] = models.RecipientInput{Email: e}
+	}
+	return a.addDetails(ctx, c, "CreateReceiverDetail", req.ReceiverId, in)
+}
+
+// badDataVariable marks a row whose TemplateData is not a flat JSON
+// object: it is not a valid variable name, so the store refuses the row as
+// bad variables.
+const badDataVariable = "!TemplateData"
+
+func (a *API) createReceiverDetailWithData(ctx context.Context, c *Caller, req *createReceiverDetailWithDataRequest) (*createReceiverDetailResponse, error) {
+	in := make([]models.RecipientInput, len(req.Datas))
+	for i, d := range req.Datas {
+		vars, err := models.ParseVariables(d.TemplateData)
+		if err != nil || len(d.TemplateData) > maxTemplateData {
+			// Counted as neither valid nor a repeat, and listed as invalid.
+			vars = map[string]string{badDataVariable: ""}
+		}
+		in[i] = models.RecipientInput{Email: d.Email, Variables: vars}
+	}
+	return a.addDetails(ctx, c, "CreateReceiverDetailWithData", req.ReceiverId, in)
+}
+
+type listReceiverDetailsRequest struct {
+	ReceiverId      uint64  `json:"ReceiverId"`
+	Offset          uint64  `json:"Offset"`
+	Limit           *uint64 `json:"Limit"`
+	Email           string  `json:"Email"`
+	CreateTimeBegin string  `json:"CreateTimeBegin"`
+	CreateTimeEnd   string  `json:"CreateTimeEnd"`
+	Status          uint64  `json:"Status"`
+}
+
+type receiverDetail struct {
+	Email        string `json:"Email"`
+	CreateTime   string `json:"CreateTime"`
+	TemplateData string `json:"TemplateData"`
+	Reason       string `json:"Reason"`
+	Status       uint64 `json:"Status"`
+	EmailId      uint64 `json:"EmailId"`
+}
+
+type listReceiverDetailsResponse struct {
+	TotalCount   uint64           `json:"TotalCount"`
+	Data         []receiverDetail `json:"Data"`
+	ValidCount   uint64           `json:"ValidCount"`
+	InvalidCount uint64           `json:"InvalidCount"`
+}
+
+// Tencent's ReceiverDetail Status.
+const (
+	detailValid   = 1
+	detailInvalid = 2
+)
+
+func (a *API) listReceiverDetails(ctx context.Context, _ *Caller, req *listReceiverDetailsRequest) (*listReceiverDetailsResponse, error) {
+	g, err := a.receiver(ctx, req.ReceiverId)
+	if err != nil {
+		return nil, err
+	}
+	limit, err := pageLimit(req.Limit, 100)
+	if err != nil {
+		return nil, err
+	}
+	q := models.RecipientDetailQuery{Contains: req.Email, Offset: int(min(req.Offset, 1<<31)), Limit: int(limit)}
+	if len(strings.TrimSpace(req.Email)) > 254 {
+		return nil, errf(CodeInvalidParameterValue, "Email is at most 254 characters.")
+	}
+	if s := strings.TrimSpace(req.CreateTimeBegin); s != "" {
+		t, ok := a.parseTime(s)
+		if !ok {
+			return nil, errf(CodeWrongDate, "CreateTimeBegin must be YYYY-MM-DD HH:MM:SS, YYYY-MM-DD or RFC 3339.")
+		}
+		q.From = t
+	}
+	if s := strings.TrimSpace(req.CreateTimeEnd); s != "" {
+		t, ok := a.parseTime(s)
+		if !ok {
+			return nil, errf(CodeWrongDate, "CreateTimeEnd must be YYYY-MM-DD HH:MM:SS, YYYY-MM-DD or RFC 3339.")
+		}
+		if len(s) == len(dateLayout) {
+			t = t.AddDate(0, 0, 1) // a day given as the end includes that day
+		}
+		q.To = t
+	}
+	switch req.Status {
+	case 0:
+	case detailValid, detailInvalid:
+		valid := req.Status == detailValid
+		q.Valid = &valid
+	default:
+		return nil, errf(CodeInvalidParameterValue, "Status is 1 (valid) or 2 (invalid).")
+	}
+	page, err := a.store.ListRecipientDetails(ctx, g.ID, q)
+	if err != nil {
+		return nil, err
+	}
+	out := &listReceiverDetailsResponse{TotalCount: uint64(page.Valid + page.Invalid), Data: []receiverDetail{},
+		ValidCount: uint64(page.Valid), InvalidCount: uint64(page.Invalid)}
+	for _, d := range page.Details {
+		r := receiverDetail{Email: d.Email, CreateTime: a.formatTime(d.CreatedAt), Status: detailValid, EmailId: d.ID}
+		if d.Valid {
+			if d.Variables != "{}" {
+				r.TemplateData = d.Variables
+			}
+		} else {
+			r.Status, r.Reason = detailInvalid, invalidReason(d.Reason)
+		}
+		out.Data = append(out.Data, r)
+	}
+	return out, nil
+}
+
+func invalidReason(p models.RowProblem) string {
+	switch p {
+	case models.ProblemEmpty:
+		return "The address is empty."
+	case models.ProblemTooLong:
+		return "The address or its data is too long."
+	case models.ProblemBadData:
+		return "TemplateData is not a JSON object of text values with valid variable names."
+	case models.ProblemBadAddress:
+		return "Not a valid email address."
+	default:
+		return string(p)
+	}
+}

@@ -1,0 +1,105 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"strings"
+
+	"github.com/sesame-email/sesame/models"
+)
+
+// GetStatisticsReport: daily volumes from the hourly rollup, by calendar
+// day in the configured zone, for one sending domain and one mailbox
+// provider or all.
+
+type getStatisticsReportRequest struct {
+	StartDate            string `json:"StartDate"`
+	EndDate              string `json:"EndDate"`
+	Domain               string `json:"Domain"`
+	ReceivingMailboxType string `json:"ReceivingMailboxType"`
+}
+
+type volume struct {
+	SendDate         string `json:"SendDate"`
+	RequestCount     uint64 `json:"RequestCount"`
+	AcceptedCount    uint64 `json:"AcceptedCount"`
+	DeliveredCount   uint64 `json:"DeliveredCount"`
+	OpenedCount      uint64 `json:"OpenedCount"`
+	ClickedCount     uint64 `json:"ClickedCount"`
+	BounceCount      uint64 `json:"BounceCount"`
+	UnsubscribeCount uint64 `json:"UnsubscribeCount"`
+}
+
+type getStatisticsReportResponse struct {
+	DailyVolumes  []volume `json:"DailyVolumes"`
+	OverallVolume volume   `json:"OverallVolume"`
+}
+
+// maxReportDays caps one report.
+const maxReportDays = 366
+
+func toVolume(day string, r models.StatsRow) volume {
+	u := func(n int64) uint64 { return uint64(max(n, 0)) }
+	return volume{SendDate: day, RequestCount: u(r.Requested), AcceptedCount: u(r.Accepted), DeliveredCount: u(r.Delivered),
+		OpenedCount: u(r.Opened), ClickedCount: u(r.Clicked), BounceCount: u(r.Bounced), UnsubscribeCount: u(r.Unsubscribed)}
+}
+
+// mailboxProvider reads ReceivingMailboxType: a provider Sesame counts
+// (gmail.com, outlook.com, …), one of its domains (hotmail.com), or other.
+func mailboxProvider(raw string) (string, error) {
+	v := strings.ToLower(strings.TrimSpace(raw))
+	if v == "" {
+		return "", nil
+	}
+	for _, p := range models.Providers {
+		if v == p {
+			return p, nil
+		}
+	}
+	if p := models.Provider(v); p != "other" {
+		return p, nil
+	}
+	return "", errf(CodeInvalidParameterValue, "ReceivingMailboxType %q is not a mailbox provider Sesame counts: use one of %s.",
+		truncate(raw, 64), strings.Join(models.Providers, ", "))
+}
+
+func (a *API) getStatisticsReport(ctx context.Context, _ *Caller, req *getStatisticsReportRequest) (*getStatisticsReportResponse, error) {
+	if strings.TrimSpace(req.StartDate) == "" || strings.TrimSpace(req.EndDate) == "" {
+		return nil, errf(CodeMissingParameter, "StartDate and EndDate are required (YYYY-MM-DD).")
+	}
+	from, ok1 := a.parseDate(req.StartDate)
+	to, ok2 := a.parseDate(req.EndDate)
+	switch {
+	case !ok1 || !ok2:
+		return nil, errf(CodeWrongDate, "StartDate and EndDate must be dates, YYYY-MM-DD.")
+	case to.Before(from):
+		return nil, errf(CodeWrongDate, "EndDate is before StartDate.")
+	case to.Sub(from).Hours()/24 >= maxReportDays:
+		return nil, errf(CodeNotSupportDate, "A report covers at most %d days.", maxReportDays)
+	}
+	var f models.StatsFilter
+	if name := strings.TrimSpace(req.Domain); name != "" {
+		d, err := a.store.GetDomainByName(ctx, name)
+		if errors.Is(err, models.ErrNotFound) {
+			return nil, errf(CodeNotExistDomain, "%s is not a sending domain here.", truncate(name, 253))
+		}
+		if err != nil {
+			return nil, err
+		}
+		f.DomainID = d.ID
+	}
+	provider, err := mailboxProvider(req.ReceivingMailboxType)
+	if err != nil {
+		return nil, err
+	}
+	f.Provider = provider
+	days, err := a.store.DailyVolumes(ctx, from, to, a.loc, f)
+	if err != nil {
+		return nil, err
+	}
+	out := &getStatisticsReportResponse{DailyVolumes: []volume{}, OverallVolume: toVolume("", models.Totals(days))}
+	for _, d := range days {
+		out.DailyVolumes = append(out.DailyVolumes, toVolume(d.Day, d.StatsRow))
+	}
+	return out, nil
+}

@@ -1,0 +1,128 @@
+package api
+
+import (
+	"context"
+	"strings"
+
+	"github.com/sesame-email/sesame/models"
+)
+
+// GetSendEmailStatus: the messages of one day, optionally of one send
+// (MessageId) or one recipient, with Tencent's SendStatus and
+// DeliverStatus codes.
+
+type getSendEmailStatusRequest struct {
+	RequestDate    string  `json:"RequestDate"`
+	Offset         uint64  `json:"Offset"`
+	Limit          *uint64 `json:"Limit"`
+	MessageId      string  `json:"MessageId"`
+	ToEmailAddress string  `json:"ToEmailAddress"`
+}
+
+type sendEmailStatus struct {
+	MessageId        string `json:"MessageId"`
+	ToEmailAddress   string `json:"ToEmailAddress"`
+	FromEmailAddress string `json:"FromEmailAddress"`
+	SendStatus       int64  `json:"SendStatus"`
+	DeliverStatus    int64  `json:"DeliverStatus"`
+	DeliverMessage   string `json:"DeliverMessage"`
+	RequestTime      int64  `json:"RequestTime"`
+	DeliverTime      int64  `json:"DeliverTime"`
+	UserOpened       bool   `json:"UserOpened"`
+	UserClicked      bool   `json:"UserClicked"`
+	UserUnsubscribed bool   `json:"UserUnsubscribed"`
+	UserComplainted  bool   `json:"UserComplainted"`
+	UserComplained   bool   `json:"UserComplained"`
+}
+
+type getSendEmailStatusResponse struct {
+	EmailStatusList []sendEmailStatus `json:"EmailStatusList"`
+}
+
+// Tencent's SendStatus (its own processing) and DeliverStatus (the
+// recipient's side), as models.go of the SDK documents them.
+const (
+	sendOK           = 0
+	sendBlacklisted  = 1007
+	sendDailyLimit   = 1010
+	sendUnsubscribed = 1013
+
+	deliverAccepted  = 0
+	deliverDelivered = 1
+	deliverDropped   = 2
+	deliverBounced   = 3
+	deliverDeferred  = 8
+)
+
+// deliveryCodes maps a message's status to the two codes and a message.
+func deliveryCodes(m *models.Message, suppression *models.Suppression) (send, deliver int64, msg string) {
+	switch m.Status {
+	case models.StatusQueued, models.StatusSending:
+		return sendOK, deliverAccepted, ""
+	case models.StatusQuotaWait:
+		return sendDailyLimit, deliverAccepted, "Over today's warm-up quota: it goes out when the quota allows."
+	case models.StatusDelivered:
+		return sendOK, deliverDelivered, m.LastReply
+	case models.StatusDeferred:
+		return sendOK, deliverDeferred, m.LastReply
+	case models.StatusBounced:
+		return sendOK, deliverBounced, m.LastReply
+	case models.StatusSuppressed:
+		if suppression != nil && suppression.Reason == models.ReasonUnsubscribe {
+			return sendUnsubscribed, deliverDropped, m.LastReply
+		}
+		return sendBlacklisted, deliverDropped, m.LastReply
+	case models.StatusCancelled:
+		return sendOK, deliverDropped, "Cancelled before it was sent."
+	default: // failed
+		return sendOK, deliverDropped, m.LastReply
+	}
+}
+
+func (a *API) getSendEmailStatus(ctx context.Context, _ *Caller, req *getSendEmailStatusRequest) (*getSendEmailStatusResponse, error) {
+	if strings.TrimSpace(req.RequestDate) == "" {
+		return nil, errf(CodeMissingParameter, "RequestDate is required: the day of the sends, YYYY-MM-DD.")
+	}
+	day, ok := a.parseDate(req.RequestDate)
+	if !ok {
+		return nil, errf(CodeWrongDate, "RequestDate must be a date, YYYY-MM-DD.")
+	}
+	limit, err := pageLimit(req.Limit, 100)
+	if err != nil {
+		return nil, err
+	}
+	rows, _, err := a.store.FindMessages(ctx, models.MessageQuery{Day: day, Request: req.MessageId, Recipient: req.ToEmailAddress,
+		Offset: int(min(req.Offset, 1<<31)), Limit: int(limit)})
+	if err != nil {
+		return nil, err
+	}
+	var suppressed []string
+	for _, r := range rows {
+		if r.Status == models.StatusSuppressed {
+			suppressed = append(suppressed, r.Recipient)
+		}
+	}
+	entries := map[string]models.Suppression{}
+	if len(suppressed) > 0 {
+		if entries, err = a.store.SuppressionsOf(ctx, suppressed); err != nil {
+			return nil, err
+		}
+	}
+	out := &getSendEmailStatusResponse{EmailStatusList: []sendEmailStatus{}}
+	for i := range rows {
+		m := &rows[i]
+		var entry *models.Suppression
+		if e, ok := entries[m.Recipient]; ok {
+			entry = &e
+		}
+		send, deliver, msg := deliveryCodes(&m.Message, entry)
+		out.EmailStatusList = append(out.EmailStatusList, sendEmailStatus{
+			MessageId: m.RequestUID, ToEmailAddress: m.Recipient, FromEmailAddress: m.FromEmail,
+			SendStatus: send, DeliverStatus: deliver, DeliverMessage: msg,
+			RequestTime: m.CreatedAt.Unix(), DeliverTime: unixSeconds(m.DeliveredAt),
+			UserOpened: m.OpenedAt != nil, UserClicked: m.ClickedAt != nil, UserUnsubscribed: m.UnsubscribedAt != nil,
+			UserComplainted: m.Complained, UserComplained: m.Complained,
+		})
+	}
+	return out, nil
+}

@@ -1,0 +1,231 @@
+package api
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/sesame-email/sesame/models"
+)
+
+// Templates: Create/Get/List/Update/DeleteEmailTemplate. The HTML and text
+// travel base64-encoded in TemplateContent; Tencent's templates have no
+// subject (a send gives it), so a template made here has none either until
+// someone gives it one in the console.
+
+type templateContent struct {
+	Html *string `json:"Html,omitempty"`
+	Text *string `json:"Text,omitempty"`
+}
+
+type createEmailTemplateRequest struct {
+	TemplateName    string           `json:"TemplateName"`
+	TemplateContent *templateContent `json:"TemplateContent"`
+}
+
+type createEmailTemplateResponse struct {
+	TemplateID uint64 `json:"TemplateID"`
+}
+
+// decodeBase64Text reads base64 (padded or not) holding UTF-8 text.
+func decodeBase64Text(field, s string, code string) (string, error) {
+	s = strings.TrimSpace(s)
+	b, err := base64.StdEncoding.DecodeString(s)
+	if err != nil {
+		b, err = base64.RawStdEncoding.DecodeString(strings.TrimRight(s, "="))
+	}
+	if err != nil {
+		return "", errf(code, "%s is not valid base64.", field)
+	}
+	if !utf8.Valid(b) {
+		return "", errf(code, "%s does not decode to UTF-8 text.", field)
+	}
+	return string(b), nil
+}
+
+// decodeContent reads TemplateContent: nil parts stay nil.
+func decodeContent(c *templateContent, code string) (html, text *string, err error) {
+	if c == nil {
+		return nil, nil, nil
+	}
+	if c.Html != nil {
+		h, err := decodeBase64Text("TemplateContent.Html", *c.Html, code)
+		if err != nil {
+			return nil, nil, err
+		}
+		html = &h
+	}
+	if c.Text != nil {
+		t, err := decodeBase64Text("TemplateContent.Text", *c.Text, code)
+		if err != nil {
+			return nil, nil, err
+		}
+		text = &t
+	}
+	return html, text, nil
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+func (a *API) templateNameFree(ctx context.Context, name string, except uint64) error {
+	page, err := a.store.ListTemplates(ctx, 0, 1<<20)
+	if err != nil {
+		return err
+	}
+	for _, t := range page.Templates {
+		if t.Name == strings.TrimSpace(name) && t.ID != except {
+			return errf(CodeTemplateNameIllegal, "A template named %q already exists.", t.Name)
+		}
+	}
+	return nil
+}
+
+func (a *API) createEmailTemplate(ctx context.Context, c *Caller, req *createEmailTemplateRequest) (*createEmailTemplateResponse, error) {
+	if strings.TrimSpace(req.TemplateName) == "" {
+		return nil, errf(CodeTemplateNameIsNULL, "TemplateName is required.")
+	}
+	html, text, err := decodeContent(req.TemplateContent, CodeTemplateContentIsWrong)
+	if err != nil {
+		return nil, err
+	}
+	if strings.TrimSpace(deref(html)) == "" && strings.TrimSpace(deref(text)) == "" {
+		return nil, errf(CodeTemplateContentIsNULL, "TemplateContent needs Html, Text or both (base64).")
+	}
+	if err := a.templateNameFree(ctx, req.TemplateName, 0); err != nil {
+		return nil, err
+	}
+	uid := c.User.ID
+	t, err := a.store.CreateTemplate(ctx, models.TemplateInput{Name: req.TemplateName, HTML: deref(html), Text: deref(text)}, &uid)
+	if err != nil {
+		return nil, err
+	}
+	return &createEmailTemplateResponse{TemplateID: t.ID}, nil
+}
+
+type templateIDRequest struct {
+	TemplateID uint64 `json:"TemplateID"`
+}
+
+type getEmailTemplateResponse struct {
+	TemplateContent templateContent `json:"TemplateContent"`
+	TemplateStatus  uint64          `json:"TemplateStatus"`
+	TemplateName    string          `json:"TemplateName"`
+}
+
+func (a *API) templateByID(ctx context.Context, id uint64) (*models.Template, error) {
+	if id == 0 {
+		return nil, errf(CodeMissingParameter, "TemplateID is required.")
+	}
+	t, err := a.store.GetTemplate(ctx, id)
+	if errors.Is(err, models.ErrNotFound) {
+		return nil, errf(CodeTemplateNotExist, "There is no template %d.", id)
+	}
+	return t, err
+}
+
+func (a *API) getEmailTemplate(ctx context.Context, _ *Caller, req *templateIDRequest) (*getEmailTemplateResponse, error) {
+	t, err := a.templateByID(ctx, req.TemplateID)
+	if err != nil {
+		return nil, err
+	}
+	html := base64.StdEncoding.EncodeToString([]byte(t.HTML))
+	text := base64.StdEncoding.EncodeToString([]byte(t.Text))
+	return &getEmailTemplateResponse{TemplateContent: templateContent{Html: &html, Text: &text},
+		TemplateStatus: uint64(t.Status.TencentCode()), TemplateName: t.Name}, nil
+}
+
+type updateEmailTemplateRequest struct {
+	TemplateContent *templateContent `json:"TemplateContent"`
+	TemplateID      uint64           `json:"TemplateID"`
+	TemplateName    *string          `json:"TemplateName"`
+}
+
+// updateEmailTemplate replaces the name and the parts given; the subject
+// and sample data set in the console are kept. With review on, the
+// template waits for review again.
+func (a *API) updateEmailTemplate(ctx context.Context, _ *Caller, req *updateEmailTemplateRequest) (*empty, error) {
+	t, err := a.templateByID(ctx, req.TemplateID)
+	if err != nil {
+		return nil, err
+	}
+	in := models.TemplateInput{Name: t.Name, Subject: t.Subject, HTML: t.HTML, Text: t.Text, SampleData: t.SampleData}
+	if req.TemplateName != nil {
+		if strings.TrimSpace(*req.TemplateName) == "" {
+			return nil, errf(CodeTemplateNameIsNULL, "TemplateName cannot be empty.")
+		}
+		if err := a.templateNameFree(ctx, *req.TemplateName, t.ID); err != nil {
+			return nil, err
+		}
+		in.Name = *req.TemplateName
+	}
+	html, text, err := decodeContent(req.TemplateContent, CodeTemplateContentIsWrong)
+	if err != nil {
+		return nil, err
+	}
+	if html != nil {
+		in.HTML = *html
+	}
+	if text != nil {
+		in.Text = *text
+	}
+	if strings.TrimSpace(in.HTML) == "" && strings.TrimSpace(in.Text) == "" {
+		return nil, errf(CodeTemplateContentIsNULL, "TemplateContent needs Html, Text or both (base64).")
+	}
+	if _, err := a.store.UpdateTemplate(ctx, t.ID, in); err != nil {
+		return nil, err
+	}
+	return &empty{}, nil
+}
+
+func (a *API) deleteEmailTemplate(ctx context.Context, _ *Caller, req *templateIDRequest) (*empty, error) {
+	t, err := a.templateByID(ctx, req.TemplateID)
+	if err != nil {
+		return nil, err
+	}
+	if err := a.store.DeleteTemplate(ctx, t.ID); err != nil {
+		return nil, err
+	}
+	return &empty{}, nil
+}
+
+type listEmailTemplatesRequest struct {
+	Limit  *uint64 `json:"Limit"`
+	Offset uint64  `json:"Offset"`
+}
+
+type templatesMetadata struct {
+	CreatedTimestamp uint64 `json:"CreatedTimestamp"`
+	TemplateName     string `json:"TemplateName"`
+	TemplateStatus   int64  `json:"TemplateStatus"`
+	TemplateID       uint64 `json:"TemplateID"`
+	ReviewReason     string `json:"ReviewReason"`
+}
+
+type listEmailTemplatesResponse struct {
+	TemplatesMetadata []templatesMetadata `json:"TemplatesMetadata"`
+	TotalCount        uint64              `json:"TotalCount"`
+}
+
+func (a *API) listEmailTemplates(ctx context.Context, _ *Caller, req *listEmailTemplatesRequest) (*listEmailTemplatesResponse, error) {
+	limit, err := pageLimit(req.Limit, 100)
+	if err != nil {
+		return nil, err
+	}
+	page, err := a.store.ListTemplates(ctx, int(min(req.Offset, 1<<31)), int(limit))
+	if err != nil {
+		return nil, err
+	}
+	out := &listEmailTemplatesResponse{TemplatesMetadata: []templatesMetadata{}, TotalCount: uint64(page.Total)}
+	for _, t := range page.Templates {
+		out.TemplatesMetadata = append(out.TemplatesMetadata, templatesMetadata{CreatedTimestamp: uint64(max(t.CreatedAt.Unix(), 0)),
+			TemplateName: t.Name, TemplateStatus: t.Status.TencentCode(), TemplateID: t.ID, ReviewReason: t.ReviewReason})
+	}
+	return out, nil
+}
