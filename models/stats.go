@@ -140,18 +140,47 @@ type StatsFilter struct {
 	TaskID   uint64 // 0: every task and none
 }
 
-// DayVolume is one day's totals.
-type DayVolume struct {
-	Day string // YYYY-MM-DD in the requested zone
+// Volume is the rollup summed over one period: a calendar day, or an hour.
+type Volume struct {
+	Start time.Time // the period's first instant, in the zone asked for
 	StatsRow
 }
 
-// DailyVolumes sums the rollup per calendar day in loc, from the day of
-// from to the day of to, every day present even when empty.
-func (s *Store) DailyVolumes(ctx context.Context, from, to time.Time, loc *time.Location, f StatsFilter) ([]DayVolume, error) {
-	startDay := time.Date(from.In(loc).Year(), from.In(loc).Month(), from.In(loc).Day(), 0, 0, 0, 0, loc)
-	endDay := time.Date(to.In(loc).Year(), to.In(loc).Month(), to.In(loc).Day(), 0, 0, 0, 0, loc).AddDate(0, 0, 1)
-	q := s.db.WithContext(ctx).Model(&StatsRow{}).Where("hour >= ? AND hour < ?", startDay.UTC(), endDay.UTC())
+// Day names a daily period: YYYY-MM-DD.
+func (v Volume) Day() string { return v.Start.Format(time.DateOnly) }
+
+// plus adds o's counts to r.
+func (r *StatsRow) plus(o StatsRow) {
+	r.Requested += o.Requested
+	r.Accepted += o.Accepted
+	r.Delivered += o.Delivered
+	r.Deferred += o.Deferred
+	r.Bounced += o.Bounced
+	r.Opened += o.Opened
+	r.Clicked += o.Clicked
+	r.Unsubscribed += o.Unsubscribed
+	r.Complained += o.Complained
+}
+
+// calendarDays are the midnights in loc from the day of from to the day of
+// to, and the midnight after: the bounds of each day, whatever DST does.
+func calendarDays(from, to time.Time, loc *time.Location) []time.Time {
+	day := func(t time.Time) time.Time {
+		y, m, d := t.In(loc).Date()
+		return time.Date(y, m, d, 0, 0, 0, 0, loc)
+	}
+	end := day(to).AddDate(0, 0, 1)
+	var out []time.Time
+	for d := day(from); d.Before(end); d = d.AddDate(0, 0, 1) {
+		out = append(out, d)
+	}
+	return append(out, end)
+}
+
+// sumHours reads the rollup from from to before to, filtered, summed per
+// hour, and per provider too when byProvider; oldest first.
+func (s *Store) sumHours(ctx context.Context, from, to time.Time, f StatsFilter, byProvider bool) ([]StatsRow, error) {
+	q := s.db.WithContext(ctx).Model(&StatsRow{}).Where("hour >= ? AND hour < ?", from.UTC(), to.UTC())
 	if f.DomainID != 0 {
 		q = q.Where("domain_id = ?", f.DomainID)
 	}
@@ -161,52 +190,54 @@ func (s *Store) DailyVolumes(ctx context.Context, from, to time.Time, loc *time.
 	if f.TaskID != 0 {
 		q = q.Where("task_id = ?", f.TaskID)
 	}
-	sums := "hour"
+	group := "hour"
+	if byProvider {
+		group = "hour, provider"
+	}
+	sums := group
 	for _, c := range statsColumns {
 		sums += ", SUM(" + c + ") AS " + c
 	}
-	var hours []StatsRow
-	if err := q.Select(sums).Group("hour").Order("hour").Scan(&hours).Error; err != nil {
-		return nil, err
-	}
-	var out []DayVolume
-	index := map[string]int{}
-	for d := startDay; d.Before(endDay); d = d.AddDate(0, 0, 1) {
-		index[d.Format(time.DateOnly)] = len(out)
-		out = append(out, DayVolume{Day: d.Format(time.DateOnly)})
-	}
-	for _, h := range hours {
-		i, ok := index[h.Hour.In(loc).Format(time.DateOnly)]
-		if !ok {
-			continue
-		}
-		v := &out[i]
-		v.Requested += h.Requested
-		v.Accepted += h.Accepted
-		v.Delivered += h.Delivered
-		v.Deferred += h.Deferred
-		v.Bounced += h.Bounced
-		v.Opened += h.Opened
-		v.Clicked += h.Clicked
-		v.Unsubscribed += h.Unsubscribed
-		v.Complained += h.Complained
-	}
-	return out, nil
+	var rows []StatsRow
+	err := q.Select(sums).Group(group).Order("hour").Scan(&rows).Error
+	return rows, err
 }
 
-// Totals sums days.
-func Totals(days []DayVolume) StatsRow {
+// periods sums hourly rows (oldest first) into the periods that start at
+// bounds, the last bound closing the last period.
+func periods(hours []StatsRow, bounds []time.Time) []Volume {
+	out := make([]Volume, 0, len(bounds))
+	for _, b := range bounds[:len(bounds)-1] {
+		out = append(out, Volume{Start: b})
+	}
+	i := 0
+	for _, h := range hours {
+		for i+1 < len(out) && !h.Hour.Before(bounds[i+1]) {
+			i++
+		}
+		if len(out) > 0 && !h.Hour.Before(bounds[i]) && h.Hour.Before(bounds[i+1]) {
+			out[i].plus(h)
+		}
+	}
+	return out
+}
+
+// DailyVolumes sums the rollup per calendar day in loc, from the day of
+// from to the day of to, every day present even when empty.
+func (s *Store) DailyVolumes(ctx context.Context, from, to time.Time, loc *time.Location, f StatsFilter) ([]Volume, error) {
+	days := calendarDays(from, to, loc)
+	hours, err := s.sumHours(ctx, days[0], days[len(days)-1], f, false)
+	if err != nil {
+		return nil, err
+	}
+	return periods(hours, days), nil
+}
+
+// Totals sums periods.
+func Totals(vs []Volume) StatsRow {
 	var t StatsRow
-	for _, d := range days {
-		t.Requested += d.Requested
-		t.Accepted += d.Accepted
-		t.Delivered += d.Delivered
-		t.Deferred += d.Deferred
-		t.Bounced += d.Bounced
-		t.Opened += d.Opened
-		t.Clicked += d.Clicked
-		t.Unsubscribed += d.Unsubscribed
-		t.Complained += d.Complained
+	for _, v := range vs {
+		t.plus(v.StatsRow)
 	}
 	return t
 }
