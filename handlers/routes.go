@@ -17,6 +17,9 @@ type Deps struct {
 	Delivery string          // SESAME_DELIVERY, for the sandbox page
 	Links    *mailer.Links   // checks the tokens of tracking and unsubscribe links
 	Tracker  EngagementRecorder
+	// Warn are the bounce and complaint rates at which the dashboard warns;
+	// models.DefaultWarnLimits when zero.
+	Warn models.ReputationLimits
 }
 
 // Mount registers every console route on srv, each with its access rule.
@@ -39,7 +42,11 @@ func Mount(srv *web.Server, d Deps) {
 	srv.Add(post, "/login", auth.Login, web.Public)
 	srv.Add(post, "/logout", auth.Logout, web.Member)
 
-	srv.Add(get, "/", NewDashboard(store).Show, web.Member)
+	warn := d.Warn
+	if warn == (models.ReputationLimits{}) {
+		warn = models.DefaultWarnLimits
+	}
+	srv.Add(get, "/", NewDashboard(store, warn).Show, web.Member)
 
 	account := NewAccount(store)
 	srv.Add(get, "/account", account.Show, web.Member)

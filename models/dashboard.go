@@ -270,7 +270,7 @@ func (s *Store) dashboardWarmups(ctx context.Context, domainID uint64) ([]Warmup
 
 // HasSent reports whether anything was ever accepted for delivery.
 func (s *Store) HasSent(ctx context.Context) (bool, error) {
-	var found []int
-	err := s.db.WithContext(ctx).Model(&StatsRow{}).Where("accepted > 0").Limit(1).Pluck("1", &found).Error
+	var found []time.Time
+	err := s.db.WithContext(ctx).Model(&StatsRow{}).Where("accepted > 0").Limit(1).Pluck("hour", &found).Error
 	return len(found) > 0, err
 }

@@ -205,9 +205,12 @@ func failRun(tx *gorm.DB, run *TaskRun, task *Task, reason string, now time.Time
 // materialiseSQL copies a slice of the group into the queue in one
 // statement, so a million recipients never pass through Go.
 func (s *Store) materialiseSQL() string {
-	uid := "lower(hex(randomblob(16)))"
+	// Uids have the length and alphabet of NewMessageUID's (hex digits are
+	// in it), or bounces and complaints, which check that form, could not
+	// name these messages.
+	uid := "substr(lower(hex(randomblob(13))), 1, 26)"
 	if s.dialect == Postgres {
-		uid = "replace(gen_random_uuid()::text, '-', '')"
+		uid = "substr(replace(gen_random_uuid()::text, '-', ''), 1, 26)"
 	}
 	return `INSERT INTO messages (uid, content_id, variables, domain_id, from_email, from_name, recipient, recipient_domain, provider, task_id, run_id,
 		transactional, status, attempts, next_attempt_at, lease_owner, last_reply, source_ip, sent_on, created_at, updated_at)

@@ -87,9 +87,12 @@ func newApp(ctx context.Context, cfg Config, log *slog.Logger, clock models.Cloc
 	})
 	tracker := mailer.NewTracker(st, log, time.Second)
 	handlers.Mount(srv, handlers.Deps{Store: st, Tasks: scheduler.Tasks{Store: st}, DNS: resolver, Builder: builder, Delivery: cfg.Delivery,
-		Links: links, Tracker: tracker})
+		Links: links, Tracker: tracker, Warn: cfg.Warn})
 	smtpServer := smtpd.New(st, log, smtpd.Config{Hostname: cfg.BounceHost})
 	tasks := scheduler.NewTaskRunner(st, clock, log, owner, cfg.TaskGrace)
+	if cfg.Guard != (scheduler.Guard{}) {
+		tasks.Guard = cfg.Guard
+	}
 	return &app{cfg: cfg, log: log, clock: clock, store: st, dns: resolver, links: links, engine: engine, smtp: smtpServer, tasks: tasks, tracker: tracker, web: srv}, nil
 }
 

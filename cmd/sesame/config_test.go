@@ -33,6 +33,10 @@ func TestConfigRejectsBadValuesNamingTheVariable(t *testing.T) {
 		"SESAME_ADMIN_EMAIL":    "not an address",
 		"SESAME_ADMIN_PASSWORD": "short",
 		"SESAME_LOG_FORMAT":     "xml",
+		// The dashboard warns before the guard pauses, not after.
+		"SESAME_WARN_BOUNCE_RATE":     "12%",
+		"SESAME_GUARD_COMPLAINT_RATE": "a lot",
+		"SESAME_WARN_COMPLAINT_RATE":  "0",
 	} {
 		_, err := loadConfig(env(map[string]string{name: value}))
 		if err == nil || !strings.HasPrefix(err.Error(), name+": ") {
@@ -44,6 +48,21 @@ func TestConfigRejectsBadValuesNamingTheVariable(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), name) {
 			t.Errorf("run with %s=%q: %v", name, value, err)
 		}
+	}
+}
+
+func TestConfigReputationRates(t *testing.T) {
+	cfg, err := loadConfig(env(map[string]string{"SESAME_GUARD_BOUNCE_RATE": "8%", "SESAME_WARN_BOUNCE_RATE": "2.5", "SESAME_WARN_COMPLAINT_RATE": "0.08%"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Guard.BounceRate != 0.08 || cfg.Guard.ComplaintRate != 0.005 || cfg.Guard.MinSent != 200 || cfg.Warn.BounceRate != 0.025 || cfg.Warn.ComplaintRate != 0.0008 {
+		t.Errorf("guard %+v, warn %+v", cfg.Guard, cfg.Warn)
+	}
+	var buf bytes.Buffer
+	slog.New(slog.NewTextHandler(&buf, nil)).Info("configuration", "config", cfg)
+	if !strings.Contains(buf.String(), "SESAME_WARN_COMPLAINT_RATE=0.08%") {
+		t.Errorf("log: %s", buf.String())
 	}
 }
 
