@@ -129,6 +129,8 @@ func Mount(srv *web.Server, d Deps) {
 	srv.Add(post, "/tasks", tasks.Create, web.Member)
 	srv.Add(get, "/tasks/:id", tasks.Show, web.Member)
 	srv.Add(get, "/tasks/:id/live", tasks.Live, web.Member)
+	srv.Add(get, "/tasks/:id/report", tasks.Report, web.Member)
+	srv.Add(get, "/tasks/:id/report.csv", tasks.ReportCSV, web.Member)
 	srv.Add(post, "/tasks/:id/pause", tasks.Pause(), web.Member)
 	srv.Add(post, "/tasks/:id/resume", tasks.Resume(), web.Member)
 	srv.Add(post, "/tasks/:id/cancel", tasks.Cancel(), web.Member)
