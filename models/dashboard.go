@@ -121,7 +121,7 @@ type DashboardReport struct {
 
 const (
 	dashboardLinks   = 10
-	dashboardWarmups = 3
+	dashboardWarmups = 2
 )
 
 // Dashboard reads the period and filters in asks for (days in loc) from

@@ -333,7 +333,7 @@ func (s *Store) seedBatch(tx *gorm.DB, sp seedSpan, res *SeedResult, links map[l
 		'news@' || ` + seedList("d", sp.names, sqlQuote) + `, 'Seed', ` + rcpt + `, ` + rcptDomain + `, ` + provider + `,
 		` + seedList("t", sp.tasks, formatID) + `, ` + seedList("t", sp.runs, formatID) + `, t < 0,
 		` + sqlCase(kind, bounced, "'delivered'") + `, ` + sqlCase(kind, attempts, "1") + `, c, '',
-		` + sqlCase(kind, map[int]string{0: "CASE WHEN i % 50 = 0 THEN '550 5.1.1 <' || " + rcpt + " || '>: Recipient address rejected: User unknown' " +
+		` + sqlCase(kind, map[int]string{0: "CASE WHEN (i / 50) % 2 = 0 THEN '550 5.1.1 <' || " + rcpt + " || '>: Recipient address rejected: User unknown' " +
 		"ELSE '552 5.2.2 <' || " + rcpt + " || '>: Mailbox full' END"}, "'250 2.0.0 Ok: queued'") + `, '', '',
 		c, c, ` + atOr(delivered) + `, ` + atOr(opened) + `, ` + atOr(clicked) + `,
 		CASE WHEN i % ` + strconv.Itoa(seedUnsubEvery) + ` = 2 THEN ` + at("540") + ` ELSE NULL END

@@ -103,7 +103,7 @@ func timelineChart(r *models.TaskReport) components.Chart {
 		unit = "Hour"
 	}
 	c := components.Chart{ID: "timeline", Title: "Delivery outcomes, opens and clicks per " + unit, XLabel: unit, YLabel: "Messages",
-		Bars: outcomeBars(r.Timeline), Lines: engagementLines(r.Timeline), Trend: true, Empty: "Nothing sent yet"}
+		Bars: outcomeBars(r.Timeline), Lines: engagementLines(r.Timeline), Trend: true, Wide: true, Empty: "Nothing sent yet"}
 	c.Labels, c.LongLabels = periodLabels(r.Timeline, r.Hourly)
 	return c
 }
@@ -125,4 +125,12 @@ func deliveredShare(part, whole int64) int {
 		return 0
 	}
 	return int(1000 * part / whole)
+}
+
+// plural picks the word for n of something.
+func plural(n int64, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }

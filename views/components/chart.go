@@ -27,6 +27,10 @@ type Chart struct {
 	// Trend draws the lines from column to column, with a dot on each
 	// value, instead of as steps.
 	Trend bool
+	// Wide is for a chart across a whole page: its drawing is twice as
+	// wide, so its text keeps the size of a half-page chart's, and it names
+	// twice as many columns.
+	Wide bool
 	// Empty is said across the plot when no series has a value above 0.
 	Empty string
 }
@@ -176,7 +180,11 @@ func (c Chart) series() []ChartSeries { return append(append([]ChartSeries{}, c.
 
 func (c Chart) layout() chartLayout {
 	n := len(c.Labels)
-	left, right := float64(chartLeft), float64(chartWidth-chartRight)
+	width, labelsMost := chartWidth, chartXLabelsMost
+	if c.Wide {
+		width, labelsMost = 2*chartWidth, 2*chartXLabelsMost
+	}
+	left, right := float64(chartLeft), float64(width-chartRight)
 	top, bottom := float64(chartTop), float64(chartHeight-chartBottom)
 	most := 0
 	for i := range n {
@@ -192,7 +200,7 @@ func (c Chart) layout() chartLayout {
 	yTop, step := niceScale(most)
 	y := func(v int) float64 { return bottom - (bottom-top)*float64(v)/float64(yTop) }
 	l := chartLayout{
-		ViewBox:  "0 0 " + coord(chartWidth) + " " + coord(chartHeight),
+		ViewBox:  "0 0 " + coord(float64(width)) + " " + coord(chartHeight),
 		PlotLeft: coord(left), PlotRight: coord(right), PlotTop: coord(top), PlotBottom: coord(bottom),
 		PlotHeight: coord(bottom - top), YTickX: coord(left - 6), XTickY: coord(bottom + 16),
 		Empty:   most == 0,
@@ -209,7 +217,7 @@ func (c Chart) layout() chartLayout {
 	slot := (right - left) / float64(n)
 	// Label every k-th column, counted back from the last (today) so the
 	// most recent column is always named.
-	k := (n + chartXLabelsMost - 1) / chartXLabelsMost
+	k := (n + labelsMost - 1) / labelsMost
 	for i := range n {
 		x0 := left + slot*float64(i)
 		if (n-1-i)%k == 0 {
