@@ -23,7 +23,7 @@ func TestParsePeriod(t *testing.T) {
 		{days: "7", first: "2026-03-02", last: "2026-03-08", n: 7, preset: 7},
 		{days: "90", first: "2025-12-09", last: "2026-03-08", n: 90, preset: 90},
 		{days: "7", from: "2026-03-01", to: "2026-03-08", first: "2026-03-01", last: "2026-03-08", n: 8}, // dates win over a preset
-		{from: "2026-03-02", to: "2026-03-08", first: "2026-03-02", last: "2026-03-08", n: 7, preset: 7},  // the last 7 days, as dates
+		{from: "2026-03-02", to: "2026-03-08", first: "2026-03-02", last: "2026-03-08", n: 7, preset: 7}, // the last 7 days, as dates
 		{from: "2026-03-08", to: "2026-03-08", first: "2026-03-08", last: "2026-03-08", n: 1},
 		{from: "2025-03-08", to: "2026-03-08", first: "2025-03-08", last: "2026-03-08", n: 366},
 		{days: "14", field: "days"},
@@ -85,9 +85,9 @@ func TestRatesAndWarnings(t *testing.T) {
 func TestBounceReasonOf(t *testing.T) {
 	for reply, want := range map[string]string{
 		"550 5.1.1 <ann@example.com>: Recipient address rejected: User unknown": "550 5.1.1 <address>: Recipient address rejected: User unknown",
-		"550 5.1.1 bob@example.com... User unknown":                              "550 5.1.1 <address> User unknown",
-		"552  5.2.2   Mailbox full\r\n":                                          "552 5.2.2 Mailbox full",
-		"":                                                                       "(no reply recorded)",
+		"550 5.1.1 bob@example.com... User unknown":                             "550 5.1.1 <address> User unknown",
+		"552  5.2.2   Mailbox full\r\n":                                         "552 5.2.2 Mailbox full",
+		"":                                                                      "(no reply recorded)",
 	} {
 		if got := models.BounceReasonOf(reply); got != want {
 			t.Errorf("%q: %q, want %q", reply, got, want)

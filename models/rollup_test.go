@@ -43,7 +43,7 @@ func TestRollupEqualsADirectCountOfTheEvents(t *testing.T) {
 
 	sent, err := st.Enqueue(ctx, models.EnqueueRequest{Sender: shop, Transactional: true,
 		Content: models.MessageContent{Subject: "Your order", HTML: `<p><a href="https://shop.test/order">Order</a></p>`, TrackOpens: true, TrackClicks: true},
-		To: []models.Addressee{{Email: "ann@gmail.com"}, {Email: "bob@hotmail.com"}, {Email: "gone@yahoo.com"}, {Email: "slow@qq.com"}, {Email: "cy@dest.test"}}})
+		To:      []models.Addressee{{Email: "ann@gmail.com"}, {Email: "bob@hotmail.com"}, {Email: "gone@yahoo.com"}, {Email: "slow@qq.com"}, {Email: "cy@dest.test"}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,7 +83,7 @@ func TestRollupEqualsADirectCountOfTheEvents(t *testing.T) {
 	clock.Advance(time.Hour)
 	ref := func(uid, domain string) models.MessageRef { return models.MessageRef{UID: uid, Domain: domain} }
 	for _, b := range []models.Bounce{
-		{Message: ref(msg["cy@dest.test"].UID, "shop.test"), Hard: true, Status: "5.1.1", Diagnostic: "user unknown"}, // after its delivery
+		{Message: ref(msg["cy@dest.test"].UID, "shop.test"), Hard: true, Status: "5.1.1", Diagnostic: "user unknown"},          // after its delivery
 		{Message: ref(msg["bob@hotmail.com"].UID, "shop.test"), Status: "4.2.2", Diagnostic: "mailbox full", Fingerprint: "x"}, // soft: noted only
 	} {
 		if _, err := st.RecordBounce(ctx, b); err != nil {
