@@ -135,22 +135,23 @@ func (s *Store) Dashboard(ctx context.Context, in DashboardInput, loc *time.Loca
 		return nil, err
 	}
 	rep := &DashboardReport{Period: period, Filter: filter}
-	hours, err := s.sumHours(ctx, period.From, period.To, filter, true)
+	hours, err := s.sumStats(ctx, period.From, period.To, filter, "hour")
 	if err != nil {
 		return nil, err
 	}
 	rep.Days = periods(hours, calendarDays(period.From, period.LastDay(), loc))
 	rep.Totals = Totals(rep.Days)
-	byProvider := map[string]*StatsRow{}
-	for _, h := range hours {
-		if byProvider[h.Provider] == nil {
-			byProvider[h.Provider] = &StatsRow{}
-		}
-		byProvider[h.Provider].plus(h)
+	providers, err := s.sumStats(ctx, period.From, period.To, filter, "provider")
+	if err != nil {
+		return nil, err
+	}
+	byProvider := map[string]StatsRow{}
+	for _, p := range providers {
+		byProvider[p.Provider] = p
 	}
 	for _, p := range Providers {
-		if row := byProvider[p]; row != nil {
-			rep.Providers = append(rep.Providers, ProviderVolume{Provider: p, StatsRow: *row})
+		if row, ok := byProvider[p]; ok {
+			rep.Providers = append(rep.Providers, ProviderVolume{Provider: p, StatsRow: row})
 		}
 	}
 	rep.Warnings = limits.Check(rep.Totals)

@@ -112,6 +112,19 @@ func TestRollupEqualsADirectCountOfTheEvents(t *testing.T) {
 	if got := models.Totals(days); got != direct {
 		t.Errorf("rollup %+v\ndirect %+v", got, direct)
 	}
+	// The same from the rollup kept per domain and task (read when
+	// filtering by them) as from the one summed over them.
+	var perDomain []models.Volume
+	for _, d := range []uint64{shop.DomainID, news.DomainID} {
+		days, err := st.DailyVolumes(ctx, clock.Now().AddDate(0, 0, -2), clock.Now(), tokyo, models.StatsFilter{DomainID: d})
+		if err != nil {
+			t.Fatal(err)
+		}
+		perDomain = append(perDomain, days...)
+	}
+	if got := models.Totals(perDomain); got != direct {
+		t.Errorf("rollup per domain %+v\ndirect %+v", got, direct)
+	}
 	campaign, err := st.DailyVolumes(ctx, clock.Now().AddDate(0, 0, -2), clock.Now(), time.UTC, models.StatsFilter{TaskID: task.ID})
 	if err != nil {
 		t.Fatal(err)

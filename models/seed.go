@@ -325,7 +325,9 @@ func (s *Store) seedBatch(tx *gorm.DB, sp seedSpan, res *SeedResult, links map[l
 	// A tag of this batch makes its uids and recipients its own, so seeding
 	// again adds messages rather than clashing with the last ones.
 	tag := NewMessageUID()[:messageUIDLength-18]
-	rcpt := "'u' || i || '-" + tag + "@' || " + rcptDomain
+	// Recipients (and uids) grow with i, so their indexes are appended to
+	// rather than split all over.
+	rcpt := "'u' || " + s.hexOf("i") + " || '-" + tag + "@' || " + rcptDomain
 	msgSQL := with + `INSERT INTO messages (uid, content_id, variables, domain_id, from_email, from_name, recipient, recipient_domain, provider,
 		task_id, run_id, transactional, status, attempts, next_attempt_at, lease_owner, last_reply, source_ip, sent_on,
 		created_at, updated_at, delivered_at, opened_at, clicked_at, unsubscribed_at)
@@ -386,24 +388,26 @@ func (s *Store) seedBatch(tx *gorm.DB, sp seedSpan, res *SeedResult, links map[l
 		return fmt.Errorf("seed pattern table: %w", err)
 	}
 
-	// The rollup, summed from the messages: all their events fall in the
+	// The rollups, summed from the messages: all their events fall in the
 	// hour they were created.
-	set := make([]string, len(statsColumns))
-	for j, c := range statsColumns {
-		set[j] = c + " = stats_hourly." + c + " + excluded." + c
-	}
 	one := func(cond string) string { return "SUM(CASE WHEN " + cond + " THEN 1 ELSE 0 END)" }
-	r = tx.Exec(`INSERT INTO stats_hourly (hour, domain_id, provider, task_id, `+strings.Join(statsColumns, ", ")+`)
-		SELECT `+s.hourOf("m.created_at")+`, m.domain_id, m.provider, COALESCE(m.task_id, 0), COUNT(*), COUNT(*),
-			`+one("m.status = 'delivered'")+`, SUM(m.attempts - 1), `+one("m.status = 'bounced'")+`,
-			`+one("m.opened_at IS NOT NULL")+`, `+one("m.clicked_at IS NOT NULL")+`, `+one("m.unsubscribed_at IS NOT NULL")+`,
-			`+one(i+" % "+strconv.Itoa(seedComplaintOf)+" = 3")+`
-		FROM messages m WHERE m.id >= ? AND m.id <= ? GROUP BY 1, 2, 3, 4
-		ON CONFLICT (hour, domain_id, provider, task_id) DO UPDATE SET `+strings.Join(set, ", "), span.Lo, span.Hi)
-	if r.Error != nil {
-		return fmt.Errorf("seed rollup: %w", r.Error)
+	key := map[string]string{"hour": s.hourOf("m.created_at"), "domain_id": "m.domain_id", "provider": "m.provider", "task_id": "COALESCE(m.task_id, 0)"}
+	count := map[string]string{"requested": "COUNT(*)", "accepted": "COUNT(*)", "delivered": one("m.status = 'delivered'"), "deferred": "SUM(m.attempts - 1)",
+		"bounced": one("m.status = 'bounced'"), "opened": one("m.opened_at IS NOT NULL"), "clicked": one("m.clicked_at IS NOT NULL"),
+		"unsubscribed": one("m.unsubscribed_at IS NOT NULL"), "complained": one(i + " % " + strconv.Itoa(seedComplaintOf) + " = 3")}
+	for _, t := range statsTables {
+		groups := make([]string, len(t.keys))
+		for j := range groups {
+			groups[j] = strconv.Itoa(j + 1)
+		}
+		r = tx.Exec(t.upsertSQL(key, count, "FROM messages m WHERE m.id >= ? AND m.id <= ?", strings.Join(groups, ", ")), span.Lo, span.Hi)
+		if r.Error != nil {
+			return fmt.Errorf("seed %s: %w", t.name, r.Error)
+		}
+		if t.name == hourlyStats.name {
+			res.StatsRows += r.RowsAffected
+		}
 	}
-	res.StatsRows += r.RowsAffected
 
 	// Link clicks and bulk sends are kept per day of the configured zone,
 	// which SQLite cannot work out: they are summed per hour here and per

@@ -2,6 +2,7 @@ package models
 
 import (
 	"context"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -103,23 +104,90 @@ func (b statsBatch) add(t time.Time, m *Message, field func(*StatsRow) *int64) {
 
 var statsColumns = []string{"requested", "accepted", "delivered", "deferred", "bounced", "opened", "clicked", "unsubscribed", "complained"}
 
-// write adds the batch to the rollup: one upsert that sums into the rows.
+// statsTable is a rollup table and the columns that key its rows.
+type statsTable struct {
+	name string
+	keys []string
+}
+
+var (
+	// hourlyStats counts per hour, sender domain, provider and task.
+	hourlyStats = statsTable{"stats_hourly", []string{"hour", "domain_id", "provider", "task_id"}}
+	// providerStats holds the same counts summed over domains and tasks:
+	// far fewer rows, which is what the dashboard reads unless it is
+	// filtered by domain or task.
+	providerStats = statsTable{"stats_hourly_providers", []string{"hour", "provider"}}
+	statsTables   = []statsTable{hourlyStats, providerStats}
+)
+
+// upsertSet is the upsert's conflict clause: each count added to the
+// stored one.
+func (t statsTable) upsertSet() string {
+	set := make([]string, len(statsColumns))
+	for i, c := range statsColumns {
+		set[i] = c + " = " + t.name + "." + c + " + excluded." + c
+	}
+	return "ON CONFLICT (" + strings.Join(t.keys, ", ") + ") DO UPDATE SET " + strings.Join(set, ", ")
+}
+
+// upsertSQL adds, set-based, the counts of a SELECT over from (the rest of
+// the statement: FROM and WHERE) grouped by group to the table: key gives
+// the expression of each key column, count that of each count column
+// (those missing add 0).
+func (t statsTable) upsertSQL(key, count map[string]string, from, group string) string {
+	exprs := make([]string, 0, len(t.keys)+len(statsColumns))
+	for _, k := range t.keys {
+		exprs = append(exprs, key[k])
+	}
+	for _, c := range statsColumns {
+		e, ok := count[c]
+		if !ok {
+			e = "0"
+		}
+		exprs = append(exprs, e)
+	}
+	return "INSERT INTO " + t.name + " (" + strings.Join(t.keys, ", ") + ", " + strings.Join(statsColumns, ", ") + ") SELECT " +
+		strings.Join(exprs, ", ") + " " + from + " GROUP BY " + group + " " + t.upsertSet()
+}
+
+// write adds the batch to the rollups: an upsert per table that sums into
+// the rows.
 func (b statsBatch) write(tx *gorm.DB) error {
 	if len(b) == 0 {
 		return nil
 	}
 	rows := make([]StatsRow, 0, len(b))
+	summed := map[statsKey]*StatsRow{}
 	for _, r := range b {
 		rows = append(rows, *r)
+		k := statsKey{hour: r.Hour, provider: r.Provider}
+		if summed[k] == nil {
+			summed[k] = &StatsRow{Hour: r.Hour, Provider: r.Provider}
+		}
+		summed[k].plus(*r)
 	}
-	set := map[string]any{}
-	for _, c := range statsColumns {
-		set[c] = gorm.Expr("stats_hourly." + c + " + excluded." + c)
+	byProvider := make([]StatsRow, 0, len(summed))
+	for _, r := range summed {
+		byProvider = append(byProvider, *r)
 	}
-	return tx.Clauses(clause.OnConflict{
-		Columns:   []clause.Column{{Name: "hour"}, {Name: "domain_id"}, {Name: "provider"}, {Name: "task_id"}},
-		DoUpdates: clause.Assignments(set),
-	}).Create(&rows).Error
+	for _, w := range []struct {
+		t    statsTable
+		rows []StatsRow
+	}{{hourlyStats, rows}, {providerStats, byProvider}} {
+		conflict := make([]clause.Column, len(w.t.keys))
+		for i, k := range w.t.keys {
+			conflict[i] = clause.Column{Name: k}
+		}
+		set := map[string]any{}
+		for _, c := range statsColumns {
+			set[c] = gorm.Expr(w.t.name + "." + c + " + excluded." + c)
+		}
+		if err := tx.Table(w.t.name).Select(append(slices.Clone(w.t.keys), statsColumns...)).
+			Clauses(clause.OnConflict{Columns: conflict, DoUpdates: clause.Assignments(set)}).Create(&w.rows).Error; err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Field selectors for statsBatch.add.
@@ -177,29 +245,35 @@ func calendarDays(from, to time.Time, loc *time.Location) []time.Time {
 	return append(out, end)
 }
 
-// sumHours reads the rollup from from to before to, filtered, summed per
-// hour, and per provider too when byProvider; oldest first.
-func (s *Store) sumHours(ctx context.Context, from, to time.Time, f StatsFilter, byProvider bool) ([]StatsRow, error) {
-	q := s.db.WithContext(ctx).Model(&StatsRow{}).Where("hour >= ? AND hour < ?", from.UTC(), to.UTC())
+// sumStats reads the rollup from from to before to, filtered, summed per
+// group: "hour" (oldest first) or "provider". Without a domain or task to
+// filter by, it reads the rollup summed over them.
+func (s *Store) sumStats(ctx context.Context, from, to time.Time, f StatsFilter, group string) ([]StatsRow, error) {
+	table := providerStats.name
+	if f.DomainID != 0 || f.TaskID != 0 {
+		table = hourlyStats.name
+	}
+	q := s.db.WithContext(ctx).Table(table).Where("hour >= ? AND hour < ?", from.UTC(), to.UTC())
 	if f.DomainID != 0 {
 		q = q.Where("domain_id = ?", f.DomainID)
 	}
-	if f.Provider != "" {
+	switch {
+	case f.Provider != "":
 		q = q.Where("provider = ?", f.Provider)
+	case group == "provider":
+		// Provider by provider, through stats_hourly_providers_totals: a
+		// range of hours for each instead of a sort of them all.
+		q = q.Where("provider IN ?", Providers)
 	}
 	if f.TaskID != 0 {
 		q = q.Where("task_id = ?", f.TaskID)
-	}
-	group := "hour"
-	if byProvider {
-		group = "hour, provider"
 	}
 	sums := group
 	for _, c := range statsColumns {
 		sums += ", SUM(" + c + ") AS " + c
 	}
 	var rows []StatsRow
-	err := q.Select(sums).Group(group).Order("hour").Scan(&rows).Error
+	err := q.Select(sums).Group(group).Order(group).Scan(&rows).Error
 	return rows, err
 }
 
@@ -226,7 +300,7 @@ func periods(hours []StatsRow, bounds []time.Time) []Volume {
 // from to the day of to, every day present even when empty.
 func (s *Store) DailyVolumes(ctx context.Context, from, to time.Time, loc *time.Location, f StatsFilter) ([]Volume, error) {
 	days := calendarDays(from, to, loc)
-	hours, err := s.sumHours(ctx, days[0], days[len(days)-1], f, false)
+	hours, err := s.sumStats(ctx, days[0], days[len(days)-1], f, "hour")
 	if err != nil {
 		return nil, err
 	}

@@ -63,7 +63,7 @@ func (s *Store) TaskReport(ctx context.Context, taskID uint64, loc *time.Locatio
 		} else {
 			bounds = calendarDays(from, to, loc)
 		}
-		hours, err := s.sumHours(ctx, bounds[0], bounds[len(bounds)-1], StatsFilter{TaskID: taskID}, false)
+		hours, err := s.sumStats(ctx, bounds[0], bounds[len(bounds)-1], StatsFilter{TaskID: taskID}, "hour")
 		if err != nil {
 			return nil, err
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"gorm.io/gorm"
@@ -169,12 +170,13 @@ func (s *Store) MaterialiseRun(ctx context.Context, runID uint64, batch int) (bo
 			return res.Error
 		}
 		// The batch's rows are this run's messages after before: count them
-		// as requested in the rollup, per provider.
-		if err := tx.Exec(`INSERT INTO stats_hourly (hour, domain_id, provider, task_id, requested)
-			SELECT ?, ?, provider, ?, COUNT(*) FROM messages WHERE id > ? AND run_id = ? GROUP BY provider
-			ON CONFLICT (hour, domain_id, provider, task_id) DO UPDATE SET requested = stats_hourly.requested + excluded.requested`,
-			now.Truncate(time.Hour), sender.DomainID, task.ID, before, run.ID).Error; err != nil {
-			return err
+		// as requested in the rollups, per provider.
+		for _, t := range statsTables {
+			key := map[string]string{"hour": "?", "domain_id": strconv.FormatUint(sender.DomainID, 10), "provider": "provider", "task_id": strconv.FormatUint(task.ID, 10)}
+			if err := tx.Exec(t.upsertSQL(key, map[string]string{"requested": "COUNT(*)"}, "FROM messages WHERE id > ? AND run_id = ?", "provider"),
+				now.Truncate(time.Hour), before, run.ID).Error; err != nil {
+				return err
+			}
 		}
 		through := upTo
 		if done {
