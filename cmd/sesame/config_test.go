@@ -3,8 +3,10 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"log/slog"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -128,5 +130,16 @@ func TestCommands(t *testing.T) {
 	err = run(context.Background(), []string{"user", "create", "--email", "ann@example.com", "--password", "x", "--role", "boss"}, vars, io.Discard, io.Discard)
 	if err == nil || !strings.Contains(err.Error(), "password: Use at least 10 characters.") || !strings.Contains(err.Error(), "role: Choose admin or marketer.") {
 		t.Errorf("bad user create: %v", err)
+	}
+	out.Reset()
+	if err := run(context.Background(), []string{"dev", "seed-events", "--count", "3000", "--days", "2"}, vars, &out, io.Discard); err != nil ||
+		!regexp.MustCompile(`^seeded 1118 messages, 30\d\d events and \d+ rollup rows over 2 days in .*"Seed campaign 12"\n$`).MatchString(out.String()) {
+		t.Errorf("dev seed-events: %q %v", out.String(), err)
+	}
+	for _, bad := range [][]string{{"dev"}, {"dev", "seed-events"}, {"dev", "seed-events", "--count", "10", "--days", "0"}, {"dev", "seed-events", "--count", "x"}} {
+		var uerr usageError
+		if err := run(context.Background(), bad, vars, io.Discard, io.Discard); !errors.As(err, &uerr) {
+			t.Errorf("%v: %v", bad, err)
+		}
 	}
 }

@@ -29,6 +29,8 @@ Usage:
   sesame warmup show           every domain's and IP's plan, day, quota, use, waiting, hold
   sesame warmup set (--domain D | --ip IP) --plan standard|none|<custom plan> [--day N]
   sesame warmup plan create --name N --quotas 100,200,400,...
+  sesame dev seed-events --count N [--days 30]
+                               write made-up sending history (messages, events, rollups) for demos and benchmarks
   sesame version               print the version
 
 Configuration comes from the environment; see README.md.
@@ -78,6 +80,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return userCommand(ctx, cfg, rest, stdout)
 	case "warmup":
 		return warmupCommand(ctx, cfg, rest, stdout)
+	case "dev":
+		return devCommand(ctx, cfg, rest, stdout)
 	default:
 		fmt.Fprint(stderr, usage)
 		return usageError("unknown command " + cmd)
