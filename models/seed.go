@@ -11,6 +11,7 @@ import (
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
+	"gorm.io/gorm/logger"
 )
 
 // SeedOptions says how much made-up sending history SeedEvents writes.
@@ -176,7 +177,10 @@ func (s *Store) SeedEvents(ctx context.Context, opts SeedOptions) (SeedResult, e
 	bulk := map[usageKey]int{}
 	for lo := int64(1); lo <= messages; lo += seedBatch {
 		hi := min(lo+seedBatch-1, messages)
-		err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		// Its statements take seconds by design: no slow-query warnings
+		// (each would print a page of SQL).
+		quiet := s.db.WithContext(ctx).Session(&gorm.Session{Logger: s.db.Logger.LogMode(logger.Error)})
+		err := quiet.Transaction(func(tx *gorm.DB) error {
 			return s.seedBatch(tx, seedSpan{lo: lo, hi: hi, total: messages, hours: hours, start: start,
 				domains: domains, names: names, tasks: tasks, runs: runs, content: content}, &res, links, bulk)
 		})
