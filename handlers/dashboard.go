@@ -2,7 +2,10 @@ package handlers
 
 import (
 	"context"
+	"errors"
 	"net/http"
+	"strconv"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -14,20 +17,68 @@ import (
 // DashboardService is what the start page needs.
 type DashboardService interface {
 	DriftingDomains(ctx context.Context) ([]models.Domain, error)
+	HasSent(ctx context.Context) (bool, error)
+	Dashboard(ctx context.Context, in models.DashboardInput, loc *time.Location, limits models.ReputationLimits) (*models.DashboardReport, error)
+	ListDomains(ctx context.Context) ([]models.Domain, error)
+	ListTasks(ctx context.Context, offset, limit int) ([]models.Task, int64, error)
+	GetTask(ctx context.Context, id uint64) (*models.Task, error)
 }
 
 // Dashboard serves the console's start page.
-type Dashboard struct{ svc DashboardService }
+type Dashboard struct {
+	svc  DashboardService
+	warn models.ReputationLimits
+}
 
-// NewDashboard builds the start page handler.
-func NewDashboard(svc DashboardService) *Dashboard { return &Dashboard{svc: svc} }
+// NewDashboard builds the start page handler; warn are the rates at which
+// it warns about the sender's reputation.
+func NewDashboard(svc DashboardService, warn models.ReputationLimits) *Dashboard {
+	return &Dashboard{svc: svc, warn: warn}
+}
+
+// dashboardTaskChoices is how many of the latest tasks the task filter
+// offers (and the chosen one, when older).
+const dashboardTaskChoices = 100
 
 func (h *Dashboard) Show(c echo.Context) error {
-	drifting, err := h.svc.DriftingDomains(c.Request().Context())
+	ctx := c.Request().Context()
+	in := models.DashboardInput{Days: c.QueryParam("days"), From: c.QueryParam("from"), To: c.QueryParam("to"),
+		Domain: c.QueryParam("domain"), Provider: c.QueryParam("provider"), Task: c.QueryParam("task")}
+	p := views.DashboardPage{Input: in, Warn: h.warn}
+	var err error
+	if p.Drifting, err = h.svc.DriftingDomains(ctx); err != nil {
+		return err
+	}
+	sent, err := h.svc.HasSent(ctx)
 	if err != nil {
 		return err
 	}
-	return web.Render(c, http.StatusOK, views.Dashboard(views.DashboardPage{Drifting: drifting}))
+	p.GettingStarted = !sent
+	if p.Domains, err = h.svc.ListDomains(ctx); err != nil {
+		return err
+	}
+	if p.Tasks, _, err = h.svc.ListTasks(ctx, 0, dashboardTaskChoices); err != nil {
+		return err
+	}
+	if id, perr := strconv.ParseUint(in.Task, 10, 64); perr == nil && len(p.Tasks) == dashboardTaskChoices && p.Tasks[len(p.Tasks)-1].ID > id {
+		t, err := h.svc.GetTask(ctx, id)
+		switch {
+		case err == nil:
+			p.Tasks = append(p.Tasks, *t)
+		case !errors.Is(err, models.ErrNotFound):
+			return err
+		}
+	}
+	p.Report, err = h.svc.Dashboard(ctx, in, web.CurrentUser(c).Location(), h.warn)
+	var verr *models.ValidationError
+	if errors.As(err, &verr) {
+		p.Errors = verr
+		return web.Render(c, http.StatusUnprocessableEntity, views.Dashboard(p))
+	}
+	if err != nil {
+		return err
+	}
+	return web.Render(c, http.StatusOK, views.Dashboard(p))
 }
 
 // placeholder serves an area whose page is not built yet.

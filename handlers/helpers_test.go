@@ -33,7 +33,7 @@ const testPassword = "correct horse 1"
 
 // console is a running Sesame console over a fresh database.
 type console struct {
-	t     *testing.T
+	t     testing.TB
 	URL   string
 	Store *models.Store
 	Clock *clocktest.Clock
@@ -42,7 +42,7 @@ type console struct {
 	Links *mailer.Links
 }
 
-func newConsole(t *testing.T) *console {
+func newConsole(t testing.TB) *console {
 	t.Helper()
 	clock := clocktest.New(time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC))
 	st := testdb.Open(t, clock)
@@ -95,7 +95,7 @@ func (c *console) user(email string, role models.Role) *models.User {
 // browser is a cookie-keeping client that does not follow redirects, so
 // tests see each response.
 type browser struct {
-	t      *testing.T
+	t      testing.TB
 	c      *console
 	client *http.Client
 }

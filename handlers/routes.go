@@ -19,6 +19,9 @@ type Deps struct {
 	Tracker  EngagementRecorder
 	// Connection is where API and SMTP clients reach Sesame.
 	Connection Connection
+	// Warn are the bounce and complaint rates at which the dashboard warns;
+	// models.DefaultWarnLimits when zero.
+	Warn models.ReputationLimits
 }
 
 // Mount registers every console route on srv, each with its access rule.
@@ -41,7 +44,11 @@ func Mount(srv *web.Server, d Deps) {
 	srv.Add(post, "/login", auth.Login, web.Public)
 	srv.Add(post, "/logout", auth.Logout, web.Member)
 
-	srv.Add(get, "/", NewDashboard(store).Show, web.Member)
+	warn := d.Warn
+	if warn == (models.ReputationLimits{}) {
+		warn = models.DefaultWarnLimits
+	}
+	srv.Add(get, "/", NewDashboard(store, warn).Show, web.Member)
 
 	account := NewAccount(store)
 	srv.Add(get, "/account", account.Show, web.Member)
@@ -125,6 +132,8 @@ func Mount(srv *web.Server, d Deps) {
 	srv.Add(post, "/tasks", tasks.Create, web.Member)
 	srv.Add(get, "/tasks/:id", tasks.Show, web.Member)
 	srv.Add(get, "/tasks/:id/live", tasks.Live, web.Member)
+	srv.Add(get, "/tasks/:id/report", tasks.Report, web.Member)
+	srv.Add(get, "/tasks/:id/report.csv", tasks.ReportCSV, web.Member)
 	srv.Add(post, "/tasks/:id/pause", tasks.Pause(), web.Member)
 	srv.Add(post, "/tasks/:id/resume", tasks.Resume(), web.Member)
 	srv.Add(post, "/tasks/:id/cancel", tasks.Cancel(), web.Member)

@@ -42,6 +42,7 @@ type TaskService interface {
 	EndRecurrence(ctx context.Context, id uint64) error
 	ResendFailed(ctx context.Context, runID uint64) (int64, error)
 	GetTaskRun(ctx context.Context, id uint64) (*models.TaskRun, error)
+	TaskReport(ctx context.Context, taskID uint64, loc *time.Location) (*models.TaskReport, error)
 }
 
 // Tasks serves sending tasks.

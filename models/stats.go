@@ -2,6 +2,7 @@ package models
 
 import (
 	"context"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -103,23 +104,90 @@ func (b statsBatch) add(t time.Time, m *Message, field func(*StatsRow) *int64) {
 
 var statsColumns = []string{"requested", "accepted", "delivered", "deferred", "bounced", "opened", "clicked", "unsubscribed", "complained"}
 
-// write adds the batch to the rollup: one upsert that sums into the rows.
+// statsTable is a rollup table and the columns that key its rows.
+type statsTable struct {
+	name string
+	keys []string
+}
+
+var (
+	// hourlyStats counts per hour, sender domain, provider and task.
+	hourlyStats = statsTable{"stats_hourly", []string{"hour", "domain_id", "provider", "task_id"}}
+	// providerStats holds the same counts summed over domains and tasks:
+	// far fewer rows, which is what the dashboard reads unless it is
+	// filtered by domain or task.
+	providerStats = statsTable{"stats_hourly_providers", []string{"hour", "provider"}}
+	statsTables   = []statsTable{hourlyStats, providerStats}
+)
+
+// upsertSet is the upsert's conflict clause: each count added to the
+// stored one.
+func (t statsTable) upsertSet() string {
+	set := make([]string, len(statsColumns))
+	for i, c := range statsColumns {
+		set[i] = c + " = " + t.name + "." + c + " + excluded." + c
+	}
+	return "ON CONFLICT (" + strings.Join(t.keys, ", ") + ") DO UPDATE SET " + strings.Join(set, ", ")
+}
+
+// upsertSQL adds, set-based, the counts of a SELECT over from (the rest of
+// the statement: FROM and WHERE) grouped by group to the table: key gives
+// the expression of each key column, count that of each count column
+// (those missing add 0).
+func (t statsTable) upsertSQL(key, count map[string]string, from, group string) string {
+	exprs := make([]string, 0, len(t.keys)+len(statsColumns))
+	for _, k := range t.keys {
+		exprs = append(exprs, key[k])
+	}
+	for _, c := range statsColumns {
+		e, ok := count[c]
+		if !ok {
+			e = "0"
+		}
+		exprs = append(exprs, e)
+	}
+	return "INSERT INTO " + t.name + " (" + strings.Join(t.keys, ", ") + ", " + strings.Join(statsColumns, ", ") + ") SELECT " +
+		strings.Join(exprs, ", ") + " " + from + " GROUP BY " + group + " " + t.upsertSet()
+}
+
+// write adds the batch to the rollups: an upsert per table that sums into
+// the rows.
 func (b statsBatch) write(tx *gorm.DB) error {
 	if len(b) == 0 {
 		return nil
 	}
 	rows := make([]StatsRow, 0, len(b))
+	summed := map[statsKey]*StatsRow{}
 	for _, r := range b {
 		rows = append(rows, *r)
+		k := statsKey{hour: r.Hour, provider: r.Provider}
+		if summed[k] == nil {
+			summed[k] = &StatsRow{Hour: r.Hour, Provider: r.Provider}
+		}
+		summed[k].plus(*r)
 	}
-	set := map[string]any{}
-	for _, c := range statsColumns {
-		set[c] = gorm.Expr("stats_hourly." + c + " + excluded." + c)
+	byProvider := make([]StatsRow, 0, len(summed))
+	for _, r := range summed {
+		byProvider = append(byProvider, *r)
 	}
-	return tx.Clauses(clause.OnConflict{
-		Columns:   []clause.Column{{Name: "hour"}, {Name: "domain_id"}, {Name: "provider"}, {Name: "task_id"}},
-		DoUpdates: clause.Assignments(set),
-	}).Create(&rows).Error
+	for _, w := range []struct {
+		t    statsTable
+		rows []StatsRow
+	}{{hourlyStats, rows}, {providerStats, byProvider}} {
+		conflict := make([]clause.Column, len(w.t.keys))
+		for i, k := range w.t.keys {
+			conflict[i] = clause.Column{Name: k}
+		}
+		set := map[string]any{}
+		for _, c := range statsColumns {
+			set[c] = gorm.Expr(w.t.name + "." + c + " + excluded." + c)
+		}
+		if err := tx.Table(w.t.name).Select(append(slices.Clone(w.t.keys), statsColumns...)).
+			Clauses(clause.OnConflict{Columns: conflict, DoUpdates: clause.Assignments(set)}).Create(&w.rows).Error; err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Field selectors for statsBatch.add.
@@ -140,73 +208,110 @@ type StatsFilter struct {
 	TaskID   uint64 // 0: every task and none
 }
 
-// DayVolume is one day's totals.
-type DayVolume struct {
-	Day string // YYYY-MM-DD in the requested zone
+// Volume is the rollup summed over one period: a calendar day, or an hour.
+type Volume struct {
+	Start time.Time // the period's first instant, in the zone asked for
 	StatsRow
 }
 
-// DailyVolumes sums the rollup per calendar day in loc, from the day of
-// from to the day of to, every day present even when empty.
-func (s *Store) DailyVolumes(ctx context.Context, from, to time.Time, loc *time.Location, f StatsFilter) ([]DayVolume, error) {
-	startDay := time.Date(from.In(loc).Year(), from.In(loc).Month(), from.In(loc).Day(), 0, 0, 0, 0, loc)
-	endDay := time.Date(to.In(loc).Year(), to.In(loc).Month(), to.In(loc).Day(), 0, 0, 0, 0, loc).AddDate(0, 0, 1)
-	q := s.db.WithContext(ctx).Model(&StatsRow{}).Where("hour >= ? AND hour < ?", startDay.UTC(), endDay.UTC())
+// Day names a daily period: YYYY-MM-DD.
+func (v Volume) Day() string { return v.Start.Format(time.DateOnly) }
+
+// plus adds o's counts to r.
+func (r *StatsRow) plus(o StatsRow) {
+	r.Requested += o.Requested
+	r.Accepted += o.Accepted
+	r.Delivered += o.Delivered
+	r.Deferred += o.Deferred
+	r.Bounced += o.Bounced
+	r.Opened += o.Opened
+	r.Clicked += o.Clicked
+	r.Unsubscribed += o.Unsubscribed
+	r.Complained += o.Complained
+}
+
+// calendarDays are the midnights in loc from the day of from to the day of
+// to, and the midnight after: the bounds of each day, whatever DST does.
+func calendarDays(from, to time.Time, loc *time.Location) []time.Time {
+	day := func(t time.Time) time.Time {
+		y, m, d := t.In(loc).Date()
+		return time.Date(y, m, d, 0, 0, 0, 0, loc)
+	}
+	end := day(to).AddDate(0, 0, 1)
+	var out []time.Time
+	for d := day(from); d.Before(end); d = d.AddDate(0, 0, 1) {
+		out = append(out, d)
+	}
+	return append(out, end)
+}
+
+// sumStats reads the rollup from from to before to, filtered, summed per
+// group: "hour" (oldest first) or "provider". Without a domain or task to
+// filter by, it reads the rollup summed over them.
+func (s *Store) sumStats(ctx context.Context, from, to time.Time, f StatsFilter, group string) ([]StatsRow, error) {
+	table := providerStats.name
+	if f.DomainID != 0 || f.TaskID != 0 {
+		table = hourlyStats.name
+	}
+	q := s.db.WithContext(ctx).Table(table).Where("hour >= ? AND hour < ?", from.UTC(), to.UTC())
 	if f.DomainID != 0 {
 		q = q.Where("domain_id = ?", f.DomainID)
 	}
-	if f.Provider != "" {
+	switch {
+	case f.Provider != "":
 		q = q.Where("provider = ?", f.Provider)
+	case group == "provider":
+		// Provider by provider, through stats_hourly_providers_totals: a
+		// range of hours for each instead of a sort of them all.
+		q = q.Where("provider IN ?", Providers)
 	}
 	if f.TaskID != 0 {
 		q = q.Where("task_id = ?", f.TaskID)
 	}
-	sums := "hour"
+	sums := group
 	for _, c := range statsColumns {
 		sums += ", SUM(" + c + ") AS " + c
 	}
-	var hours []StatsRow
-	if err := q.Select(sums).Group("hour").Order("hour").Scan(&hours).Error; err != nil {
-		return nil, err
-	}
-	var out []DayVolume
-	index := map[string]int{}
-	for d := startDay; d.Before(endDay); d = d.AddDate(0, 0, 1) {
-		index[d.Format(time.DateOnly)] = len(out)
-		out = append(out, DayVolume{Day: d.Format(time.DateOnly)})
-	}
-	for _, h := range hours {
-		i, ok := index[h.Hour.In(loc).Format(time.DateOnly)]
-		if !ok {
-			continue
-		}
-		v := &out[i]
-		v.Requested += h.Requested
-		v.Accepted += h.Accepted
-		v.Delivered += h.Delivered
-		v.Deferred += h.Deferred
-		v.Bounced += h.Bounced
-		v.Opened += h.Opened
-		v.Clicked += h.Clicked
-		v.Unsubscribed += h.Unsubscribed
-		v.Complained += h.Complained
-	}
-	return out, nil
+	var rows []StatsRow
+	err := q.Select(sums).Group(group).Order(group).Scan(&rows).Error
+	return rows, err
 }
 
-// Totals sums days.
-func Totals(days []DayVolume) StatsRow {
+// periods sums hourly rows (oldest first) into the periods that start at
+// bounds, the last bound closing the last period.
+func periods(hours []StatsRow, bounds []time.Time) []Volume {
+	out := make([]Volume, 0, len(bounds))
+	for _, b := range bounds[:len(bounds)-1] {
+		out = append(out, Volume{Start: b})
+	}
+	i := 0
+	for _, h := range hours {
+		for i+1 < len(out) && !h.Hour.Before(bounds[i+1]) {
+			i++
+		}
+		if len(out) > 0 && !h.Hour.Before(bounds[i]) && h.Hour.Before(bounds[i+1]) {
+			out[i].plus(h)
+		}
+	}
+	return out
+}
+
+// DailyVolumes sums the rollup per calendar day in loc, from the day of
+// from to the day of to, every day present even when empty.
+func (s *Store) DailyVolumes(ctx context.Context, from, to time.Time, loc *time.Location, f StatsFilter) ([]Volume, error) {
+	days := calendarDays(from, to, loc)
+	hours, err := s.sumStats(ctx, days[0], days[len(days)-1], f, "hour")
+	if err != nil {
+		return nil, err
+	}
+	return periods(hours, days), nil
+}
+
+// Totals sums periods.
+func Totals(vs []Volume) StatsRow {
 	var t StatsRow
-	for _, d := range days {
-		t.Requested += d.Requested
-		t.Accepted += d.Accepted
-		t.Delivered += d.Delivered
-		t.Deferred += d.Deferred
-		t.Bounced += d.Bounced
-		t.Opened += d.Opened
-		t.Clicked += d.Clicked
-		t.Unsubscribed += d.Unsubscribed
-		t.Complained += d.Complained
+	for _, v := range vs {
+		t.plus(v.StatsRow)
 	}
 	return t
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"gorm.io/gorm"
@@ -178,12 +179,13 @@ func (s *Store) MaterialiseRun(ctx context.Context, runID uint64, batch int) (bo
 			return res.Error
 		}
 		// The batch's rows are this run's messages after before: count them
-		// as requested in the rollup, per provider.
-		if err := tx.Exec(`INSERT INTO stats_hourly (hour, domain_id, provider, task_id, requested)
-			SELECT ?, ?, provider, ?, COUNT(*) FROM messages WHERE id > ? AND run_id = ? GROUP BY provider
-			ON CONFLICT (hour, domain_id, provider, task_id) DO UPDATE SET requested = stats_hourly.requested + excluded.requested`,
-			now.Truncate(time.Hour), sender.DomainID, task.ID, before, run.ID).Error; err != nil {
-			return err
+		// as requested in the rollups, per provider.
+		for _, t := range statsTables {
+			key := map[string]string{"hour": "?", "domain_id": strconv.FormatUint(sender.DomainID, 10), "provider": "provider", "task_id": strconv.FormatUint(task.ID, 10)}
+			if err := tx.Exec(t.upsertSQL(key, map[string]string{"requested": "COUNT(*)"}, "FROM messages WHERE id > ? AND run_id = ?", "provider"),
+				now.Truncate(time.Hour), before, run.ID).Error; err != nil {
+				return err
+			}
 		}
 		through := upTo
 		if done {
@@ -214,9 +216,12 @@ func failRun(tx *gorm.DB, run *TaskRun, task *Task, reason string, now time.Time
 // materialiseSQL copies a slice of the group into the queue in one
 // statement, so a million recipients never pass through Go.
 func (s *Store) materialiseSQL() string {
-	uid := "lower(hex(randomblob(16)))"
+	// Uids have the length and alphabet of NewMessageUID's (hex digits are
+	// in it), or bounces and complaints, which check that form, could not
+	// name these messages.
+	uid := "substr(lower(hex(randomblob(13))), 1, 26)"
 	if s.dialect == Postgres {
-		uid = "replace(gen_random_uuid()::text, '-', '')"
+		uid = "substr(replace(gen_random_uuid()::text, '-', ''), 1, 26)"
 	}
 	return `INSERT INTO messages (uid, content_id, variables, domain_id, from_email, from_name, recipient, recipient_domain, provider, task_id, run_id,
 		transactional, status, attempts, next_attempt_at, lease_owner, last_reply, source_ip, sent_on, created_at, updated_at)

@@ -99,21 +99,73 @@ type warmupReads struct {
 	usage     map[usageKey]warmupUsage
 }
 
+// readWarmup reads what every warm-up status needs: today, the custom
+// plans, and the usage of the charted days.
+func (s *Store) readWarmup(db *gorm.DB) (*warmupReads, error) {
+	now := s.now().In(s.location)
+	y, m, d := now.Date()
+	r := &warmupReads{today: time.Date(y, m, d, 0, 0, 0, 0, s.location), todayKey: s.day(now), usage: map[usageKey]warmupUsage{}}
+	from := r.today.AddDate(0, 0, 1-WarmupHistoryDays).Format(time.DateOnly)
+	var (
+		plans []WarmupPlan
+		usage []warmupUsage
+	)
+	if err := db.Order("name").Find(&plans).Error; err != nil {
+		return nil, err
+	}
+	if err := db.Where("day >= ?", from).Find(&usage).Error; err != nil {
+		return nil, err
+	}
+	r.schedules = customSchedules(plans)
+	for _, u := range usage {
+		r.usage[usageKey{WarmupSubjectKind(u.Subject), u.SubjectID, u.Day}] = u
+	}
+	return r, nil
+}
+
+// domainWarmups works out each domain's status.
+func (s *Store) domainWarmups(db *gorm.DB, r *warmupReads, domains []Domain) ([]WarmupStatus, error) {
+	out := make([]WarmupStatus, 0, len(domains))
+	for _, d := range domains {
+		st, err := s.warmupStatus(db, r, WarmupDomain, d.ID, d.WarmupPlan, d.WarmupDay, d.WarmupLastSentOn, d.WarmupHoldReason)
+		if err != nil {
+			return nil, err
+		}
+		st.Name, st.Label = d.Name, d.DisplayName()
+		out = append(out, st)
+	}
+	return out, nil
+}
+
+// DomainWarmups returns every domain (by name) with today's plan day,
+// quota, use and the last 30 days of usage, read from the domains and the
+// usage table alone: WarmupOverview without the waiting messages, which
+// would count the queue.
+func (s *Store) DomainWarmups(ctx context.Context) ([]WarmupStatus, error) {
+	db := s.db.WithContext(ctx)
+	r, err := s.readWarmup(db)
+	if err != nil {
+		return nil, err
+	}
+	var domains []Domain
+	if err := db.Order("name").Find(&domains).Error; err != nil {
+		return nil, err
+	}
+	return s.domainWarmups(db, r, domains)
+}
+
 // WarmupOverview returns every domain (by name) and then every IP (by
 // address) with today's plan day, quota, use, waiting messages, hold
 // reason, the last 30 days of usage and a forecast for what waits.
 func (s *Store) WarmupOverview(ctx context.Context) ([]WarmupStatus, error) {
 	db := s.db.WithContext(ctx)
-	now := s.now().In(s.location)
-	y, m, d := now.Date()
-	r := warmupReads{today: time.Date(y, m, d, 0, 0, 0, 0, s.location), todayKey: s.day(now), usage: map[usageKey]warmupUsage{}}
-	from := r.today.AddDate(0, 0, 1-WarmupHistoryDays).Format(time.DateOnly)
-
+	r, err := s.readWarmup(db)
+	if err != nil {
+		return nil, err
+	}
 	var (
 		domains []Domain
 		ips     []SendingIP
-		plans   []WarmupPlan
-		usage   []warmupUsage
 		routes  []struct{ DomainID, IPID uint64 }
 		waiting []struct {
 			DomainID uint64
@@ -123,8 +175,6 @@ func (s *Store) WarmupOverview(ctx context.Context) ([]WarmupStatus, error) {
 	for _, q := range []*gorm.DB{
 		db.Order("name").Find(&domains),
 		db.Order("address").Find(&ips),
-		db.Order("name").Find(&plans),
-		db.Where("day >= ?", from).Find(&usage),
 		db.Table("domain_ips").Select("domain_id, ip_id").Scan(&routes),
 		db.Model(&Message{}).Select("domain_id, COUNT(*) AS n").Where("status = ?", StatusQuotaWait).Group("domain_id").Scan(&waiting),
 	} {
@@ -132,22 +182,12 @@ func (s *Store) WarmupOverview(ctx context.Context) ([]WarmupStatus, error) {
 			return nil, q.Error
 		}
 	}
-	r.schedules = customSchedules(plans)
-	for _, u := range usage {
-		r.usage[usageKey{WarmupSubjectKind(u.Subject), u.SubjectID, u.Day}] = u
-	}
-
-	out := make([]WarmupStatus, 0, len(domains)+len(ips))
-	for _, d := range domains {
-		st, err := s.warmupStatus(db, &r, WarmupDomain, d.ID, d.WarmupPlan, d.WarmupDay, d.WarmupLastSentOn, d.WarmupHoldReason)
-		if err != nil {
-			return nil, err
-		}
-		st.Name, st.Label = d.Name, d.DisplayName()
-		out = append(out, st)
+	out, err := s.domainWarmups(db, r, domains)
+	if err != nil {
+		return nil, err
 	}
 	for _, ip := range ips {
-		st, err := s.warmupStatus(db, &r, WarmupIP, ip.ID, ip.WarmupPlan, ip.WarmupDay, ip.WarmupLastSentOn, ip.WarmupHoldReason)
+		st, err := s.warmupStatus(db, r, WarmupIP, ip.ID, ip.WarmupPlan, ip.WarmupDay, ip.WarmupLastSentOn, ip.WarmupHoldReason)
 		if err != nil {
 			return nil, err
 		}

@@ -89,7 +89,7 @@ func newApp(ctx context.Context, cfg Config, log *slog.Logger, clock models.Cloc
 	})
 	tracker := mailer.NewTracker(st, log, time.Second)
 	handlers.Mount(srv, handlers.Deps{Store: st, Tasks: scheduler.Tasks{Store: st}, DNS: resolver, Builder: builder, Delivery: cfg.Delivery,
-		Links: links, Tracker: tracker,
+		Links: links, Tracker: tracker, Warn: cfg.Warn,
 		Connection: handlers.Connection{PublicURL: cfg.PublicURL, SMTPHost: cfg.BounceHost, SMTPAddr: cfg.SMTPAddr, SMTPSAddr: cfg.SMTPSAddr}})
 	api.New(api.Config{Store: st, Tasks: scheduler.Tasks{Store: st}, DNS: resolver, Clock: clock, Logger: log}).Mount(srv)
 	cert, err := smtpd.Certificate(cfg.TLSCert, cfg.TLSKey, cfg.DataDir, cfg.BounceHost, clock.Now())
@@ -103,6 +103,9 @@ func newApp(ctx context.Context, cfg Config, log *slog.Logger, clock models.Cloc
 		InsecureAuth: cfg.SMTPInsecure,
 	})
 	tasks := scheduler.NewTaskRunner(st, clock, log, owner, cfg.TaskGrace)
+	if cfg.Guard != (scheduler.Guard{}) {
+		tasks.Guard = cfg.Guard
+	}
 	return &app{cfg: cfg, log: log, clock: clock, store: st, dns: resolver, links: links, engine: engine, smtp: smtpServer, tasks: tasks, tracker: tracker, web: srv}, nil
 }
 

@@ -47,7 +47,7 @@ func TestBrowserConsoleTour(t *testing.T) {
 	if got := textOf(t, ctx, `[data-testid="page-title"]`); got != "Dashboard" {
 		t.Fatalf("after sign-in the page is %q", got)
 	}
-	browsertest.Screenshot(t, ctx, "dashboard")
+	browsertest.Screenshot(t, ctx, "dashboard-empty")
 
 	// Every navigation entry opens its page, marked as the current entry.
 	for _, section := range layouts.Navigation {

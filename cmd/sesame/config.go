@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net"
 	"net/url"
 	"os"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/sesame-email/sesame/mailer"
 	"github.com/sesame-email/sesame/models"
+	"github.com/sesame-email/sesame/scheduler"
 	"github.com/sesame-email/sesame/web"
 )
 
@@ -45,6 +47,9 @@ type Config struct {
 	SMTPInsecure  bool // SESAME_SMTP_INSECURE_AUTH
 	QueueLease    time.Duration
 	TaskGrace     time.Duration // how late a missed task run may still fire
+	// Guard pauses a task past these rates; the dashboard warns at Warn.
+	Guard scheduler.Guard
+	Warn  models.ReputationLimits
 
 	passwordCost int // bcrypt cost; zero means the models default
 }
@@ -91,6 +96,9 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	}
 	if cfg.TaskGrace, err = parseDuration(get("SESAME_TASK_GRACE", "1h")); err != nil || cfg.TaskGrace < 0 {
 		return cfg, &configError{"SESAME_TASK_GRACE", "must be a duration such as 1h or 30m"}
+	}
+	if err := cfg.loadReputation(get); err != nil {
+		return cfg, err
 	}
 	if cfg.Location, err = time.LoadLocation(get("SESAME_TIMEZONE", "UTC")); err != nil {
 		return cfg, &configError{"SESAME_TIMEZONE", "must be an IANA time zone such as UTC or Asia/Shanghai"}
@@ -165,6 +173,45 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	return cfg, nil
 }
 
+// loadReputation reads the rates at which the reputation guard pauses a
+// task and the dashboard warns; a warning must come before the pause.
+func (cfg *Config) loadReputation(get func(name, def string) string) error {
+	cfg.Guard = scheduler.DefaultGuard
+	cfg.Warn = models.DefaultWarnLimits
+	for _, r := range []struct {
+		name string
+		into *float64
+	}{
+		{"SESAME_GUARD_BOUNCE_RATE", &cfg.Guard.BounceRate},
+		{"SESAME_GUARD_COMPLAINT_RATE", &cfg.Guard.ComplaintRate},
+		{"SESAME_WARN_BOUNCE_RATE", &cfg.Warn.BounceRate},
+		{"SESAME_WARN_COMPLAINT_RATE", &cfg.Warn.ComplaintRate},
+	} {
+		raw := get(r.name, "")
+		if raw == "" {
+			continue
+		}
+		v, err := strconv.ParseFloat(strings.TrimSpace(strings.TrimSuffix(raw, "%")), 64)
+		if err != nil || v <= 0 || v > 100 {
+			return &configError{r.name, "must be a percentage above 0 and at most 100, such as 5% or 0.1%"}
+		}
+		*r.into = v / 100
+	}
+	if cfg.Warn.BounceRate >= cfg.Guard.BounceRate {
+		return &configError{"SESAME_WARN_BOUNCE_RATE", "must be below SESAME_GUARD_BOUNCE_RATE (" + percentOf(cfg.Guard.BounceRate) + "): the dashboard warns before tasks pause"}
+	}
+	if cfg.Warn.ComplaintRate >= cfg.Guard.ComplaintRate {
+		return &configError{"SESAME_WARN_COMPLAINT_RATE", "must be below SESAME_GUARD_COMPLAINT_RATE (" + percentOf(cfg.Guard.ComplaintRate) + "): the dashboard warns before tasks pause"}
+	}
+	return nil
+}
+
+// percentOf writes a rate as typed: 0.001 as "0.1%" (rounded, so the
+// float's last bits do not show).
+func percentOf(fraction float64) string {
+	return strconv.FormatFloat(math.Round(fraction*1e8)/1e6, 'f', -1, 64) + "%"
+}
+
 // ensureSecretKey loads the secret key from the data directory, generating
 // it on first start, unless SESAME_SECRET_KEY supplied one.
 func (cfg *Config) ensureSecretKey() error {
@@ -237,6 +284,10 @@ func (cfg Config) LogValue() slog.Value {
 		slog.String("SESAME_TLS_KEY", orDefault(cfg.TLSKey, "(self-signed, in the data dir)")),
 		slog.Bool("SESAME_SMTP_INSECURE_AUTH", cfg.SMTPInsecure),
 		slog.String("SESAME_TASK_GRACE", cfg.TaskGrace.String()),
+		slog.String("SESAME_GUARD_BOUNCE_RATE", percentOf(cfg.Guard.BounceRate)),
+		slog.String("SESAME_GUARD_COMPLAINT_RATE", percentOf(cfg.Guard.ComplaintRate)),
+		slog.String("SESAME_WARN_BOUNCE_RATE", percentOf(cfg.Warn.BounceRate)),
+		slog.String("SESAME_WARN_COMPLAINT_RATE", percentOf(cfg.Warn.ComplaintRate)),
 	)
 }
 

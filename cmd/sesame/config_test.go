@@ -3,8 +3,10 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"log/slog"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -36,6 +38,10 @@ func TestConfigRejectsBadValuesNamingTheVariable(t *testing.T) {
 		"SESAME_SMTPS_ADDR":         "2465",
 		"SESAME_TLS_CERT":           "/etc/ssl/sesame.pem", // without SESAME_TLS_KEY
 		"SESAME_SMTP_INSECURE_AUTH": "maybe",
+		// The dashboard warns before the guard pauses, not after.
+		"SESAME_WARN_BOUNCE_RATE":     "12%",
+		"SESAME_GUARD_COMPLAINT_RATE": "a lot",
+		"SESAME_WARN_COMPLAINT_RATE":  "0",
 	} {
 		_, err := loadConfig(env(map[string]string{name: value}))
 		if err == nil || !strings.HasPrefix(err.Error(), name+": ") {
@@ -47,6 +53,21 @@ func TestConfigRejectsBadValuesNamingTheVariable(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), name) {
 			t.Errorf("run with %s=%q: %v", name, value, err)
 		}
+	}
+}
+
+func TestConfigReputationRates(t *testing.T) {
+	cfg, err := loadConfig(env(map[string]string{"SESAME_GUARD_BOUNCE_RATE": "8%", "SESAME_WARN_BOUNCE_RATE": "2.5", "SESAME_WARN_COMPLAINT_RATE": "0.08%"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Guard.BounceRate != 0.08 || cfg.Guard.ComplaintRate != 0.005 || cfg.Guard.MinSent != 200 || cfg.Warn.BounceRate != 0.025 || cfg.Warn.ComplaintRate != 0.0008 {
+		t.Errorf("guard %+v, warn %+v", cfg.Guard, cfg.Warn)
+	}
+	var buf bytes.Buffer
+	slog.New(slog.NewTextHandler(&buf, nil)).Info("configuration", "config", cfg)
+	if !strings.Contains(buf.String(), "SESAME_WARN_COMPLAINT_RATE=0.08%") {
+		t.Errorf("log: %s", buf.String())
 	}
 }
 
@@ -112,5 +133,16 @@ func TestCommands(t *testing.T) {
 	err = run(context.Background(), []string{"user", "create", "--email", "ann@example.com", "--password", "x", "--role", "boss"}, vars, io.Discard, io.Discard)
 	if err == nil || !strings.Contains(err.Error(), "password: Use at least 10 characters.") || !strings.Contains(err.Error(), "role: Choose admin or marketer.") {
 		t.Errorf("bad user create: %v", err)
+	}
+	out.Reset()
+	if err := run(context.Background(), []string{"dev", "seed-events", "--count", "3000", "--days", "2"}, vars, &out, io.Discard); err != nil ||
+		!regexp.MustCompile(`^seeded 1118 messages, 30\d\d events and \d+ rollup rows over 2 days in .*"Seed campaign 12"\n$`).MatchString(out.String()) {
+		t.Errorf("dev seed-events: %q %v", out.String(), err)
+	}
+	for _, bad := range [][]string{{"dev"}, {"dev", "seed-events"}, {"dev", "seed-events", "--count", "10", "--days", "0"}, {"dev", "seed-events", "--count", "x"}} {
+		var uerr usageError
+		if err := run(context.Background(), bad, vars, io.Discard, io.Discard); !errors.As(err, &uerr) {
+			t.Errorf("%v: %v", bad, err)
+		}
 	}
 }

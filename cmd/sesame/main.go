@@ -35,6 +35,8 @@ Usage:
   sesame apikey revoke SECRETID
   sesame api ACTION [--json BODY | --file F]
                                call the Tencent SES-compatible API of a running Sesame
+  sesame dev seed-events --count N [--days 30]
+                               write made-up sending history (messages, events, rollups) for demos and benchmarks
   sesame version               print the version
 
 Configuration comes from the environment; see README.md.
@@ -90,6 +92,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return warmupCommand(ctx, cfg, rest, stdout)
 	case "apikey":
 		return apikeyCommand(ctx, cfg, rest, stdout)
+	case "dev":
+		return devCommand(ctx, cfg, rest, stdout)
 	default:
 		fmt.Fprint(stderr, usage)
 		return usageError("unknown command " + cmd)

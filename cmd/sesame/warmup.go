@@ -54,14 +54,14 @@ func warmupCommand(ctx context.Context, cfg Config, args []string, stdout io.Wri
 }
 
 // parseFlags parses a subcommand's flags, turning every mistake, stray
-// arguments included, into a usage error.
-func parseFlags(fs *flag.FlagSet, args []string) error {
+// arguments included, into a usage error that ends with usage.
+func parseFlags(fs *flag.FlagSet, args []string, usage string) error {
 	fs.SetOutput(io.Discard)
 	if err := fs.Parse(args); err != nil {
-		return usageError(err.Error() + "\n" + warmupUsage)
+		return usageError(err.Error() + "\n" + usage)
 	}
 	if fs.NArg() > 0 {
-		return usageError("unexpected " + strconv.Quote(fs.Arg(0)) + "\n" + warmupUsage)
+		return usageError("unexpected " + strconv.Quote(fs.Arg(0)) + "\n" + usage)
 	}
 	return nil
 }
@@ -78,7 +78,7 @@ func parseWarmupSet(args []string) (warmupRef, models.WarmupChange, error) {
 	ip := fs.String("ip", "", "sending IP address")
 	plan := fs.String("plan", "", "standard, none, or a custom plan's name")
 	day := fs.String("day", "", "today's day of the plan; keeps the current day when left out")
-	if err := parseFlags(fs, args); err != nil {
+	if err := parseFlags(fs, args, warmupUsage); err != nil {
 		return warmupRef{}, models.WarmupChange{}, err
 	}
 	var ref warmupRef
@@ -99,7 +99,7 @@ func parseWarmupPlan(args []string) (models.NewWarmupPlan, error) {
 	fs := flag.NewFlagSet("warmup plan create", flag.ContinueOnError)
 	name := fs.String("name", "", "the plan's name")
 	quotas := fs.String("quotas", "", "daily quotas, day 1 first, separated by commas")
-	if err := parseFlags(fs, args); err != nil {
+	if err := parseFlags(fs, args, warmupUsage); err != nil {
 		return models.NewWarmupPlan{}, err
 	}
 	return models.NewWarmupPlan{Name: *name, Quotas: *quotas}, nil

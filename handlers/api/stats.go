@@ -99,7 +99,7 @@ func (a *API) getStatisticsReport(ctx context.Context, _ *Caller, req *getStatis
 	}
 	out := &getStatisticsReportResponse{DailyVolumes: []volume{}, OverallVolume: toVolume("", models.Totals(days))}
 	for _, d := range days {
-		out.DailyVolumes = append(out.DailyVolumes, toVolume(d.Day, d.StatsRow))
+		out.DailyVolumes = append(out.DailyVolumes, toVolume(d.Day(), d.StatsRow))
 	}
 	return out, nil
 }

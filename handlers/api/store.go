@@ -49,7 +49,7 @@ type Store interface {
 	// Messages, tasks and statistics.
 	FindMessages(ctx context.Context, q models.MessageQuery) ([]models.MessageRow, bool, error)
 	ListTaskProgressWhere(ctx context.Context, f models.TaskFilter, offset, limit int) ([]models.TaskProgress, int64, error)
-	DailyVolumes(ctx context.Context, from, to time.Time, loc *time.Location, f models.StatsFilter) ([]models.DayVolume, error)
+	DailyVolumes(ctx context.Context, from, to time.Time, loc *time.Location, f models.StatsFilter) ([]models.Volume, error)
 
 	// Recipient groups.
 	CreateGroup(ctx context.Context, in models.GroupInput) (*models.RecipientGroup, error)

@@ -8,9 +8,11 @@ import (
 )
 
 // Chart is counts per column (usually days), drawn on the server as SVG:
-// bar series stacked from the bottom, and step lines over them that hold a
-// level across each column (a daily quota, a threshold). The legend and a
-// table of the numbers come with it, so nothing depends on reading pixels.
+// bar series stacked from the bottom, and lines over them: step lines that
+// hold a level across each column (a daily quota, a threshold), or, in a
+// Trend chart, lines joining a point in the middle of each column. The
+// legend and a table of the numbers come with it, so nothing depends on
+// reading pixels.
 type Chart struct {
 	ID     string   // unique on the page: names the figure and its parts
 	Title  string   // what it shows; the accessible name and the table caption
@@ -22,6 +24,13 @@ type Chart struct {
 	LongLabels []string
 	Bars       []ChartSeries
 	Lines      []ChartSeries
+	// Trend draws the lines from column to column, with a dot on each
+	// value, instead of as steps.
+	Trend bool
+	// Wide is for a chart across a whole page: its drawing is twice as
+	// wide, so its text keeps the size of a half-page chart's, and it names
+	// twice as many columns.
+	Wide bool
 	// Empty is said across the plot when no series has a value above 0.
 	Empty string
 }
@@ -42,7 +51,9 @@ type ChartTone string
 
 const (
 	TonePrimary ChartTone = "primary" // teal: the main measure
-	ToneAccent  ChartTone = "accent"  // amber: a limit or target
+	ToneAccent  ChartTone = "accent"  // amber: a limit or target, or a delay
+	ToneBad     ChartTone = "bad"     // red: a failure
+	ToneInfo    ChartTone = "info"    // blue: a second measure beside the main one
 )
 
 // The drawing's coordinate system (the SVG viewBox); text sizes in app.css
@@ -77,7 +88,10 @@ type chartColumn struct {
 type chartPath struct {
 	D    string
 	Tone ChartTone
+	Dots []chartPoint // a Trend's values
 }
+
+type chartPoint struct{ X, Y string }
 
 // chartLayout is a Chart worked out in viewBox coordinates.
 type chartLayout struct {
@@ -166,7 +180,11 @@ func (c Chart) series() []ChartSeries { return append(append([]ChartSeries{}, c.
 
 func (c Chart) layout() chartLayout {
 	n := len(c.Labels)
-	left, right := float64(chartLeft), float64(chartWidth-chartRight)
+	width, labelsMost := chartWidth, chartXLabelsMost
+	if c.Wide {
+		width, labelsMost = 2*chartWidth, 2*chartXLabelsMost
+	}
+	left, right := float64(chartLeft), float64(width-chartRight)
 	top, bottom := float64(chartTop), float64(chartHeight-chartBottom)
 	most := 0
 	for i := range n {
@@ -182,7 +200,7 @@ func (c Chart) layout() chartLayout {
 	yTop, step := niceScale(most)
 	y := func(v int) float64 { return bottom - (bottom-top)*float64(v)/float64(yTop) }
 	l := chartLayout{
-		ViewBox:  "0 0 " + coord(chartWidth) + " " + coord(chartHeight),
+		ViewBox:  "0 0 " + coord(float64(width)) + " " + coord(chartHeight),
 		PlotLeft: coord(left), PlotRight: coord(right), PlotTop: coord(top), PlotBottom: coord(bottom),
 		PlotHeight: coord(bottom - top), YTickX: coord(left - 6), XTickY: coord(bottom + 16),
 		Empty:   most == 0,
@@ -199,7 +217,7 @@ func (c Chart) layout() chartLayout {
 	slot := (right - left) / float64(n)
 	// Label every k-th column, counted back from the last (today) so the
 	// most recent column is always named.
-	k := (n + chartXLabelsMost - 1) / chartXLabelsMost
+	k := (n + labelsMost - 1) / labelsMost
 	for i := range n {
 		x0 := left + slot*float64(i)
 		if (n-1-i)%k == 0 {
@@ -231,26 +249,67 @@ func (c Chart) layout() chartLayout {
 		l.Columns = append(l.Columns, col)
 	}
 	for _, s := range c.Lines {
-		var d strings.Builder
-		drawing := false
-		for i := range n {
-			v := s.valueAt(i)
-			if v == NoValue {
-				drawing = false
-				continue
-			}
-			x0, x1, yv := left+slot*float64(i), left+slot*float64(i+1), coord(y(v))
-			if drawing {
-				d.WriteString(" V" + yv) // the step from yesterday's level
-			} else {
-				d.WriteString(" M" + coord(x0) + " " + yv)
-			}
-			d.WriteString(" H" + coord(x1))
-			drawing = true
+		var p chartPath
+		if c.Trend {
+			p = trendPath(s, n, func(i int) float64 { return left + slot*(float64(i)+0.5) }, y)
+		} else {
+			p = stepPath(s, n, func(i int) float64 { return left + slot*float64(i) }, y)
 		}
-		if d.Len() > 0 {
-			l.Lines = append(l.Lines, chartPath{D: strings.TrimSpace(d.String()), Tone: s.Tone})
+		if p.D != "" {
+			p.Tone = s.Tone
+			l.Lines = append(l.Lines, p)
 		}
 	}
 	return l
+}
+
+// stepPath holds each value level across its column, x(i) to x(i+1),
+// stepping between neighbours and breaking where a column has no value.
+func stepPath(s ChartSeries, n int, x func(int) float64, y func(int) float64) chartPath {
+	var d strings.Builder
+	drawing := false
+	for i := range n {
+		v := s.valueAt(i)
+		if v == NoValue {
+			drawing = false
+			continue
+		}
+		yv := coord(y(v))
+		if drawing {
+			d.WriteString(" V" + yv) // the step from yesterday's level
+		} else {
+			d.WriteString(" M" + coord(x(i)) + " " + yv)
+		}
+		d.WriteString(" H" + coord(x(i+1)))
+		drawing = true
+	}
+	return chartPath{D: strings.TrimSpace(d.String())}
+}
+
+// trendPath joins the values at x(i), a dot on each, breaking where a
+// column has no value.
+func trendPath(s ChartSeries, n int, x func(int) float64, y func(int) float64) chartPath {
+	var (
+		p       chartPath
+		d       strings.Builder
+		drawing bool
+	)
+	for i := range n {
+		v := s.valueAt(i)
+		if v == NoValue {
+			drawing = false
+			continue
+		}
+		pt := chartPoint{X: coord(x(i)), Y: coord(y(v))}
+		if drawing {
+			d.WriteString(" L")
+		} else {
+			d.WriteString(" M")
+		}
+		d.WriteString(pt.X + " " + pt.Y)
+		p.Dots = append(p.Dots, pt)
+		drawing = true
+	}
+	p.D = strings.TrimSpace(d.String())
+	return p
 }

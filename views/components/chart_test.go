@@ -118,3 +118,19 @@ func TestChartRendersAxesLegendAndNumbers(t *testing.T) {
 		t.Error("an empty-chart note on a chart with data, or an inline style the CSP forbids")
 	}
 }
+
+func TestTrendChartJoinsColumnMiddles(t *testing.T) {
+	c := Chart{ID: "e", Trend: true, Labels: []string{"a", "b", "c", "d"}, Lines: []ChartSeries{
+		{Name: "Opened", Tone: ToneInfo, Values: []int{40, 20, NoValue, 0}},
+	}}
+	l := c.layout()
+	// Columns are 102.5 wide from x=58: middles at 109.3, 211.8, …, 416.8;
+	// 40 is the top (y=14), 0 the axis (y=174). A column without a value
+	// breaks the line.
+	if len(l.Lines) != 1 || l.Lines[0].D != "M109.3 14 L211.8 94 M416.8 174" {
+		t.Fatalf("trend %+v", l.Lines)
+	}
+	if dots := l.Lines[0].Dots; len(dots) != 3 || dots[2] != (chartPoint{X: "416.8", Y: "174"}) {
+		t.Errorf("dots %+v", dots)
+	}
+}
