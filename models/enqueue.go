@@ -66,6 +66,9 @@ func (s *Store) Enqueue(ctx context.Context, req EnqueueRequest) ([]Message, err
 	content := req.Content
 	content.CreatedAt = now
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := s.holdDomain(tx, req.Sender.DomainID); err != nil {
+			return err
+		}
 		if err := tx.Create(&content).Error; err != nil {
 			return err
 		}
