@@ -160,15 +160,20 @@ func (s *Store) GetDomainByName(ctx context.Context, raw string) (*Domain, error
 func (s *Store) DeleteDomain(ctx context.Context, id uint64) error {
 	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		var d Domain
-		if err := tx.Take(&d, id).Error; err != nil {
+		// Locked first, so nobody queues mail from it meanwhile (holdDomain).
+		if err := s.lockForUpdate(tx).Take(&d, id).Error; err != nil {
 			return notFound(err)
 		}
 		var pending int64
-		if err := tx.Model(&Message{}).Where("domain_id = ? AND status IN ?", id, pendingStatuses).Count(&pending).Error; err != nil {
+		if err := tx.Model(&Message{}).Where("domain_id = ? AND "+pendingCondition, id).Count(&pending).Error; err != nil {
 			return err
 		}
 		if pending > 0 {
 			return Conflictf("%s still queued for %s. Wait until they are sent, or cancel them, before deleting the domain.", Plural(pending, "message is", "messages are"), d.Name)
+		}
+		// Messages have no foreign key to cascade along (0004_delivery.sql).
+		if err := tx.Where("domain_id = ?", id).Delete(&Message{}).Error; err != nil {
+			return err
 		}
 		return tx.Delete(&Domain{}, id).Error
 	})

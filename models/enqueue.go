@@ -134,6 +134,15 @@ var (
 // prepares every statement afresh, and preparing is what costs, so the
 // fewer statements the better.
 func (s *Store) writeEnqueued(tx *gorm.DB, batch []*preparedEnqueue) error {
+	held := map[uint64]bool{}
+	for _, p := range batch {
+		if d := p.msgs[0].DomainID; !held[d] {
+			if err := s.holdDomain(tx, d); err != nil {
+				return err
+			}
+			held[d] = true
+		}
+	}
 	contents := make([][]any, len(batch))
 	n := 0
 	for i, p := range batch {

@@ -328,7 +328,9 @@ func (s *Store) seedBatch(tx *gorm.DB, sp seedSpan, res *SeedResult, links map[l
 	}
 	// A tag of this batch makes its uids and recipients its own, so seeding
 	// again adds messages rather than clashing with the last ones.
-	tag := NewMessageUID()[:messageUIDLength-18]
+	// The random end of a uid: its start is the time, the same for seeds
+	// made in the same quarter of a second.
+	tag := NewMessageUID()[18:]
 	// Recipients (and uids) grow with i, so their indexes are appended to
 	// rather than split all over.
 	rcpt := "'u' || " + s.hexOf("i") + " || '-" + tag + "@' || " + rcptDomain

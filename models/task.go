@@ -103,14 +103,18 @@ func (t *Task) Location() *time.Location {
 
 // TaskRun is one occurrence of a task.
 type TaskRun struct {
-	ID                  uint64
-	TaskID              uint64
-	ScheduledFor        time.Time
-	Status              RunStatus
-	Reason              string
-	ContentID           *uint64
-	Requested           int64
-	MaterialisedThrough uint64
+	ID           uint64
+	TaskID       uint64
+	ScheduledFor time.Time
+	Status       RunStatus
+	Reason       string
+	ContentID    *uint64
+	Requested    int64
+	// MaterialisedThrough is the last address queued so far: recipients
+	// are queued in address order, up to LastRecipientID, the group's
+	// newest recipient when the run fired.
+	MaterialisedThrough string
+	LastRecipientID     uint64
 	StartedAt           *time.Time
 	FinishedAt          *time.Time
 	CreatedAt           time.Time

@@ -2,9 +2,10 @@ package models
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
-	"strconv"
 	"time"
 
 	"gorm.io/gorm"
@@ -37,6 +38,9 @@ func (s *Store) FireRun(ctx context.Context, task *Task, scheduledFor time.Time,
 				return err
 			}
 			run.ContentID = &content.ID
+			if err := tx.Model(&Recipient{}).Select("COALESCE(MAX(id), 0)").Where("group_id = ?", *task.GroupID).Scan(&run.LastRecipientID).Error; err != nil {
+				return err
+			}
 		}
 		res := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&run)
 		if res.Error != nil {
@@ -127,16 +131,20 @@ func (s *Store) RunsToMaterialise(ctx context.Context) ([]TaskRun, error) {
 }
 
 // MaterialiseRun queues the next batch of a run's messages: one per
-// recipient of the group after the last one done, suppressed recipients
-// already marked suppressed. It returns true once every recipient has its
-// message; the run then starts sending. It is idempotent per (run,
-// recipient), so a crash between batches neither skips nor duplicates
-// anyone.
+// recipient of the group (as it was when the run fired) after the last one
+// done, those on the suppression list already marked suppressed. It returns
+// true once every recipient has its message; the run then starts sending.
+//
+// Each recipient gets exactly one message, also across a crash and with
+// several processes: recipients are taken in address order, which a group
+// holds once each, after the run's last address; a batch and that progress
+// commit together; and the run's row is locked while a batch is queued (on
+// SQLite the write lock does that).
 func (s *Store) MaterialiseRun(ctx context.Context, runID uint64, batch int) (bool, error) {
 	done := false
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		var run TaskRun
-		if err := tx.Take(&run, runID).Error; err != nil {
+		if err := s.lockForUpdate(tx).Take(&run, runID).Error; err != nil {
 			return notFound(err)
 		}
 		if run.Status != RunMaterialising {
@@ -151,7 +159,9 @@ func (s *Store) MaterialiseRun(ctx context.Context, runID uint64, batch int) (bo
 		var sender SenderAddress
 		var err error
 		if task.SenderID != nil && task.GroupID != nil {
-			err = tx.Preload("Domain").Take(&sender, *task.SenderID).Error
+			if err = tx.Preload("Domain").Take(&sender, *task.SenderID).Error; err == nil {
+				err = s.holdDomain(tx, sender.DomainID)
+			}
 		}
 		if task.SenderID == nil || task.GroupID == nil || notFound(err) == ErrNotFound {
 			done = true
@@ -160,46 +170,32 @@ func (s *Store) MaterialiseRun(ctx context.Context, runID uint64, batch int) (bo
 		if err != nil {
 			return err
 		}
-		var last uint64
-		if err := tx.Model(&Recipient{}).Select("id").Where("group_id = ? AND id > ?", *task.GroupID, run.MaterialisedThrough).
-			Order("id").Offset(batch - 1).Limit(1).Scan(&last).Error; err != nil {
+		m := materialisation{run: &run, task: &task, sender: &sender, limit: batch, now: now}
+		if err := s.readSuppressionScope(tx, &m); err != nil {
 			return err
 		}
-		upTo := last
-		if last == 0 { // fewer than batch left: take the rest
-			done = true
-			upTo = ^uint64(0) >> 1
-		}
-		var before uint64
-		if err := tx.Model(&Message{}).Select("COALESCE(MAX(id), 0)").Scan(&before).Error; err != nil {
+		through, queued, err := s.queueBatch(tx, &m)
+		if err != nil {
 			return err
 		}
-		res := tx.Exec(s.materialiseSQL(), s.materialiseArgs(&run, &task, &sender, upTo, now)...)
-		if res.Error != nil {
-			return res.Error
+		stats := statsBatch{}
+		var requested int64
+		hour := now.Truncate(time.Hour)
+		for provider, n := range queued {
+			stats[statsKey{hour: hour, domainID: sender.DomainID, provider: provider, taskID: task.ID}] =
+				&StatsRow{Hour: hour, DomainID: sender.DomainID, Provider: provider, TaskID: task.ID, Requested: n}
+			requested += n
 		}
-		// The batch's rows are this run's messages after before: count them
-		// as requested in the rollups, per provider.
-		for _, t := range statsTables {
-			key := map[string]string{"hour": "?", "domain_id": strconv.FormatUint(sender.DomainID, 10), "provider": "provider", "task_id": strconv.FormatUint(task.ID, 10)}
-			if err := tx.Exec(t.upsertSQL(key, map[string]string{"requested": "COUNT(*)"}, "FROM messages WHERE id > ? AND run_id = ?", "provider"),
-				now.Truncate(time.Hour), before, run.ID).Error; err != nil {
-				return err
-			}
+		if err := stats.write(tx); err != nil {
+			return err
 		}
-		through := upTo
-		if done {
-			if err := tx.Model(&Recipient{}).Select("COALESCE(MAX(id), 0)").Where("group_id = ?", *task.GroupID).Scan(&through).Error; err != nil {
-				return err
-			}
-			through = max(through, run.MaterialisedThrough)
+		done = requested < int64(batch) // a short batch took the rest
+		cols := map[string]any{"requested": gorm.Expr("requested + ?", requested)}
+		if requested > 0 {
+			cols["materialised_through"] = through
 		}
-		cols := map[string]any{"materialised_through": through, "requested": gorm.Expr("requested + ?", res.RowsAffected)}
 		if done {
 			cols["status"] = RunSending
-			if err := markSuppressed(tx, run.ID, now, sender.Domain.Name); err != nil {
-				return err
-			}
 		}
 		return tx.Model(&TaskRun{ID: run.ID}).Updates(cols).Error
 	})
@@ -213,40 +209,129 @@ func failRun(tx *gorm.DB, run *TaskRun, task *Task, reason string, now time.Time
 	return tx.Model(&Task{ID: task.ID}).Updates(map[string]any{"status_reason": reason, "updated_at": now}).Error
 }
 
-// materialiseSQL copies a slice of the group into the queue in one
-// statement, so a million recipients never pass through Go.
-func (s *Store) materialiseSQL() string {
-	// Uids have the length and alphabet of NewMessageUID's (hex digits are
-	// in it), or bounces and complaints, which check that form, could not
-	// name these messages.
-	uid := "substr(lower(hex(randomblob(13))), 1, 26)"
+// lockForUpdate locks the rows q reads until the transaction ends, on
+// PostgreSQL; SQLite transactions here take the database's write lock at
+// their start already.
+func (s *Store) lockForUpdate(q *gorm.DB) *gorm.DB {
 	if s.dialect == Postgres {
-		uid = "substr(replace(gen_random_uuid()::text, '-', ''), 1, 26)"
+		return q.Clauses(clause.Locking{Strength: "UPDATE"})
 	}
-	return `INSERT INTO messages (uid, content_id, variables, domain_id, from_email, from_name, recipient, recipient_domain, provider, task_id, run_id,
-		transactional, status, attempts, next_attempt_at, lease_owner, last_reply, source_ip, sent_on, created_at, updated_at)
-	SELECT ` + uid + `, ?, r.variables, ?, ?, ?, r.email, ` + s.recipientDomainSQL() + `, ` + providerSQL(s.recipientDomainSQL()) + `, ?, ?, FALSE, 'queued', 0, ?, '', '', '', '', ?, ?
-	FROM recipients r WHERE r.group_id = ? AND r.id > ? AND r.id <= ?
-	ON CONFLICT (run_id, recipient) WHERE run_id IS NOT NULL DO NOTHING`
+	return q
 }
 
-// markSuppressed marks the queued messages of a run whose recipients are on
-// the suppression list, so the run's counts say who was skipped (the engine
-// would skip them anyway). Each statement is driven from the suppression
-// list, which is small next to a group; the domain one runs only when some
-// whole domain is suppressed.
-func markSuppressed(tx *gorm.DB, runID uint64, now time.Time, senderDomain string) error {
-	const active = `(expires_at IS NULL OR expires_at > ?) AND (scope_domain = '' OR scope_domain = ?)`
-	const set = `UPDATE messages SET status = 'suppressed', last_reply = 'not sent: on the suppression list' WHERE run_id = ? AND status = 'queued' AND `
-	if err := tx.Exec(set+`recipient IN (SELECT value FROM suppressions WHERE kind = 'address' AND `+active+`)`, runID, now, senderDomain).Error; err != nil {
+// holdDomain checks, in a transaction about to queue messages from a
+// domain, that the domain exists, and on PostgreSQL keeps it so until the
+// transaction ends (DeleteDomain locks the row to delete it). This is the
+// check a foreign key on messages would make for every row; see
+// 0004_delivery.sql for why messages have none.
+func (s *Store) holdDomain(tx *gorm.DB, domainID uint64) error {
+	q := tx.Model(&Domain{}).Where("id = ?", domainID)
+	if s.dialect == Postgres {
+		q = q.Clauses(clause.Locking{Strength: "KEY SHARE"})
+	}
+	var ids []uint64
+	if err := q.Pluck("id", &ids).Error; err != nil {
 		return err
 	}
-	var domains int64
-	if err := tx.Model(&Suppression{}).Where("kind = 'domain' AND "+active, now, senderDomain).Limit(1).Count(&domains).Error; err != nil || domains == 0 {
-		return err
+	if len(ids) == 0 {
+		return ErrNotFound
 	}
-	return tx.Exec(set+`recipient_domain IN (SELECT value FROM suppressions WHERE kind = 'domain' AND `+active+`)`, runID, now, senderDomain).Error
+	return nil
 }
+
+// materialisation is one batch of a run being queued.
+type materialisation struct {
+	run    *TaskRun
+	task   *Task
+	sender *SenderAddress
+	limit  int
+	now    time.Time
+	// domainSuppressions: some whole domain is suppressed for this sender,
+	// so recipients' domains are checked too.
+	domainSuppressions bool
+}
+
+// fromName is the display name of the batch's From: the task's, or else
+// the sender address's.
+func (m *materialisation) fromName() string {
+	if m.task.FromName != "" {
+		return m.task.FromName
+	}
+	return m.sender.DisplayName
+}
+
+// readSuppressionScope finds whether recipients' domains need checking
+// against the suppression list, which is rare: most lists hold addresses.
+func (s *Store) readSuppressionScope(tx *gorm.DB, m *materialisation) error {
+	var n int64
+	err := tx.Model(&Suppression{}).Where("kind = 'domain' AND (expires_at IS NULL OR expires_at > ?) AND (scope_domain = '' OR scope_domain = ?)",
+		m.now, m.sender.Domain.Name).Limit(1).Count(&n).Error
+	m.domainSuppressions = n > 0
+	return err
+}
+
+// queueBatch inserts the batch's messages with one statement, so a million
+// recipients never pass through Go one by one, and returns the last
+// address queued and how many messages went to each mailbox provider.
+//
+// A message's uid is a time prefix made here for the batch, then the
+// recipient's place in the batch (so uids rise within it, as the index on
+// them prefers) and random characters.
+func (s *Store) queueBatch(tx *gorm.DB, m *materialisation) (string, map[string]int64, error) {
+	key := make([]byte, 16)
+	if _, err := rand.Read(key); err != nil {
+		return "", nil, err
+	}
+	args := map[string]any{
+		"uid_prefix": NewMessageUID()[:uidTimeChars], "uid_key": hex.EncodeToString(key),
+		"group": *m.task.GroupID, "after": m.run.MaterialisedThrough, "last": m.run.LastRecipientID, "limit": m.limit,
+		"content": *m.run.ContentID, "domain": m.sender.DomainID, "from": m.sender.Email, "name": m.fromName(),
+		"task": m.task.ID, "run": m.run.ID, "now": m.now, "sender_domain": m.sender.Domain.Name,
+		"suppressed_reply": "not sent: on the suppression list",
+	}
+	// ordinal is the place in 5 hexadecimal digits, random 11 random ones
+	// (on PostgreSQL from a key made for the batch, whose own random
+	// function costs a system call per row).
+	ordinal, random := `lpad(to_hex(b.n), 5, '0')`, `left(md5(@uid_key || b.id::text), 11)`
+	if s.dialect == SQLite {
+		ordinal, random = `printf('%05x', b.n)`, `substr(lower(hex(randomblob(6))), 1, 11)`
+	}
+	domain := s.recipientDomainSQL()
+	suppressed := `EXISTS (SELECT 1 FROM suppressions x WHERE x.kind = 'address' AND x.value = r.email AND ` + activeSuppressionSQL + `)`
+	if m.domainSuppressions {
+		suppressed += ` OR EXISTS (SELECT 1 FROM suppressions x WHERE x.kind = 'domain' AND x.value = ` + domain + ` AND ` + activeSuppressionSQL + `)`
+	}
+	query := `INSERT INTO messages (uid, content_id, variables, domain_id, from_email, from_name, recipient, recipient_domain, provider,
+		task_id, run_id, status, last_reply, next_attempt_at, created_at, updated_at)
+	SELECT @uid_prefix || ` + ordinal + ` || ` + random + `, @content, b.variables, @domain, @from, @name, b.email, b.domain, ` + providerSQL("b.domain") + `,
+		@task, @run, CASE WHEN b.suppressed THEN 'suppressed' ELSE 'queued' END, CASE WHEN b.suppressed THEN @suppressed_reply ELSE '' END, @now, @now, @now
+	FROM (SELECT r.id, r.email, r.variables, ` + domain + ` AS domain, row_number() OVER (ORDER BY r.email) AS n, ` + suppressed + ` AS suppressed
+		FROM recipients r WHERE r.group_id = @group AND r.email > @after AND r.id <= @last ORDER BY r.email LIMIT @limit) b
+	RETURNING recipient, provider`
+	rows, err := tx.Raw(query, args).Rows()
+	if err != nil {
+		return "", nil, err
+	}
+	defer rows.Close()
+	var through string
+	queued := map[string]int64{}
+	for rows.Next() {
+		var recipient, provider string
+		if err := rows.Scan(&recipient, &provider); err != nil {
+			return "", nil, err
+		}
+		through = max(through, recipient)
+		queued[provider]++
+	}
+	return through, queued, rows.Err()
+}
+
+// uidTimeChars is how many leading characters of a uid encode its time.
+const uidTimeChars = 10
+
+// activeSuppressionSQL is true of a suppression x that applies now to mail
+// from the sender's domain.
+const activeSuppressionSQL = `(x.expires_at IS NULL OR x.expires_at > @now) AND (x.scope_domain = '' OR x.scope_domain = @sender_domain)`
 
 // recipientDomainSQL is the domain of recipient r's address.
 func (s *Store) recipientDomainSQL() string {
@@ -262,17 +347,6 @@ func (s *Store) recipientDomainSQL() string {
 func (s *Store) suppressedRecipientSQL() string {
 	return `EXISTS (SELECT 1 FROM suppressions x WHERE (x.expires_at IS NULL OR x.expires_at > ?) AND (x.scope_domain = '' OR x.scope_domain = ?)
 		AND ((x.kind = 'address' AND x.value = r.email) OR (x.kind = 'domain' AND x.value = ` + s.recipientDomainSQL() + `)))`
-}
-
-func (s *Store) materialiseArgs(run *TaskRun, task *Task, sender *SenderAddress, upTo uint64, now time.Time) []any {
-	fromName := sender.DisplayName
-	if task.FromName != "" {
-		fromName = task.FromName
-	}
-	return []any{*run.ContentID, sender.DomainID, sender.Email, fromName, task.ID, run.ID,
-		now,      // next_attempt_at
-		now, now, // created_at, updated_at
-		*task.GroupID, run.MaterialisedThrough, upTo}
 }
 
 // RunCounts is how many of a run's messages are in each status.

@@ -153,6 +153,53 @@ func TestBatchTaskFiresAtOnceWithSuppressedSkipped(t *testing.T) {
 	}
 }
 
+// A run is for its group as it was when it fired: a recipient added while
+// it is being queued waits for the next run, and one deleted and added
+// again meanwhile is not queued twice. Every message has a well-formed uid,
+// the one a bounce to its VERP address is matched by.
+func TestRunQueuesTheGroupAsItWasWhenFired(t *testing.T) {
+	f := newTaskFixture(t, time.Date(2026, 6, 1, 8, 0, 0, 0, time.UTC), 10)
+	task := f.create(func(in *models.TaskInput) { in.Kind = models.TaskBatch })
+	run, _, err := f.st.FireRun(ctx, task, task.StartAt, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if done, err := f.st.MaterialiseRun(ctx, run.ID, 3); done || err != nil {
+		t.Fatalf("first batch: done %v, %v", done, err)
+	}
+	if err := f.st.DeleteRecipient(ctx, *task.GroupID, "r0@dest.test"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.st.AddRecipients(ctx, *task.GroupID, []models.RecipientInput{{Email: "r0@dest.test"}, {Email: "late@dest.test"}}); err != nil {
+		t.Fatal(err)
+	}
+	for done := false; !done; {
+		if done, err = f.st.MaterialiseRun(ctx, run.ID, 3); err != nil {
+			t.Fatal(err)
+		}
+	}
+	msgs, _, err := f.st.FindMessages(ctx, models.MessageQuery{Day: f.clock.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for _, m := range msgs {
+		if seen[m.Recipient] || m.Recipient == "late@dest.test" {
+			t.Errorf("%s queued wrongly (twice, or added after the run fired)", m.Recipient)
+		}
+		seen[m.Recipient] = true
+		if !models.ValidMessageUID(m.UID) {
+			t.Errorf("uid %q of %s is not a message uid", m.UID, m.Recipient)
+		}
+	}
+	if len(seen) != 10 {
+		t.Errorf("%d recipients queued, want the 10 of the group when the run fired", len(seen))
+	}
+	if runs := f.runs(task); runs[0].Requested != 10 || runs[0].Status != models.RunSending {
+		t.Errorf("run: requested %d, status %s", runs[0].Requested, runs[0].Status)
+	}
+}
+
 // A daily 09:00 task in Berlin runs at 09:00 local on both sides of the
 // March change to summer time (08:00 UTC, then 07:00 UTC), written as an
 // interval and as a cron expression.

@@ -4,12 +4,15 @@
 package testdb
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/crypto/bcrypt"
 	"gorm.io/driver/postgres"
@@ -95,3 +98,47 @@ func Name() string {
 	}
 	return "sqlite"
 }
+
+// ServerCPU returns a function that reads how much CPU time the processes
+// of the test PostgreSQL cluster (its backends and background workers) have
+// used, so a benchmark can report the database's share of the work beside
+// its own. It returns nil on SQLite, whose work is the test process's own.
+// The cluster runs on this machine (scripts/with-postgres.sh); a process
+// that exits meanwhile takes its time with it.
+func ServerCPU(tb testing.TB) func() time.Duration {
+	tb.Helper()
+	admin := os.Getenv(EnvURL)
+	if admin == "" {
+		return nil
+	}
+	db, err := gorm.Open(postgres.Open(admin), &gorm.Config{Logger: logger.Discard})
+	if err != nil {
+		tb.Fatalf("connect to test PostgreSQL: %v", err)
+	}
+	sqlDB, _ := db.DB()
+	tb.Cleanup(func() { sqlDB.Close() })
+	return func() time.Duration {
+		var pids []int
+		if err := db.Raw("SELECT pid FROM pg_stat_activity").Scan(&pids).Error; err != nil {
+			tb.Fatalf("list PostgreSQL processes: %v", err)
+		}
+		var ticks int64
+		for _, pid := range pids {
+			stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+			if err != nil {
+				continue // exited
+			}
+			// utime and stime are the 12th and 13th fields after the command.
+			fields := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+1:]))
+			if len(fields) > 12 {
+				u, _ := strconv.ParseInt(fields[11], 10, 64)
+				s, _ := strconv.ParseInt(fields[12], 10, 64)
+				ticks += u + s
+			}
+		}
+		return time.Duration(ticks) * (time.Second / clockTicks)
+	}
+}
+
+// clockTicks is the unit of /proc/<pid>/stat times (USER_HZ, 100 on Linux).
+const clockTicks = 100

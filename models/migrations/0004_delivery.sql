@@ -21,12 +21,21 @@ CREATE TABLE message_contents (
     created_at {{time}} NOT NULL
 );
 
+-- One row per recipient, written in bulk (a task run queues a million in
+-- seconds), so the table keeps only the indexes a query needs and no
+-- foreign keys: PostgreSQL checks a foreign key with a query per inserted
+-- row, which cost as much as the rest of the insert. The store keeps both
+-- references valid itself: contents are never deleted, and whoever queues
+-- messages holds the domain row (Store.holdDomain) while DeleteDomain
+-- deletes a domain's messages with it.
 CREATE TABLE messages (
     id {{pk}},
+    -- The public id (Message-ID, VERP address, console URL). It starts with
+    -- the time, so new ones are appended to the end of this index.
     uid VARCHAR(32) NOT NULL UNIQUE,
-    content_id BIGINT NOT NULL REFERENCES message_contents (id),
+    content_id BIGINT NOT NULL,
     variables TEXT NOT NULL DEFAULT '{}',
-    domain_id BIGINT NOT NULL REFERENCES domains (id) ON DELETE CASCADE,
+    domain_id BIGINT NOT NULL,
     from_email VARCHAR(254) NOT NULL,
     from_name VARCHAR(100) NOT NULL DEFAULT '',
     recipient VARCHAR(254) NOT NULL,
@@ -46,14 +55,20 @@ CREATE TABLE messages (
     updated_at {{time}} NOT NULL,
     delivered_at {{time}}
 );
--- Claims look for due messages in these states only; finished ones are
--- left out of the index.
+-- Every index here is written for each message queued and again at each
+-- change of status, so each one serves a query that needs it:
+-- claims look for due messages in these states only (finished ones are
+-- left out of the index) and for expired leases;
 CREATE INDEX messages_due ON messages (transactional, next_attempt_at) WHERE status IN ('queued', 'deferred', 'quota_wait');
 CREATE INDEX messages_leases ON messages (lease_until) WHERE status = 'sending';
-CREATE INDEX messages_domain_status ON messages (domain_id, status);
+-- a task run's counts, pause, resume and cancel;
 CREATE INDEX messages_run ON messages (run_id, status);
-CREATE INDEX messages_recipient ON messages (recipient, created_at);
+-- the messages of a day (FindMessages), which also narrows a search by
+-- recipient: an index on recipients would be written at a random place
+-- for every message, the most expensive of all;
 CREATE INDEX messages_created ON messages (created_at);
+-- the warm-up page's count of waiting messages per domain.
+CREATE INDEX messages_quota_wait ON messages (domain_id) WHERE status = 'quota_wait';
 
 CREATE TABLE message_events (
     id {{pk}},

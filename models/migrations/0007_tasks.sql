@@ -39,17 +39,18 @@ CREATE TABLE task_runs (
     reason VARCHAR(1000) NOT NULL DEFAULT '',
     content_id BIGINT REFERENCES message_contents (id),
     requested BIGINT NOT NULL DEFAULT 0,
-    materialised_through BIGINT NOT NULL DEFAULT 0,
+    -- Recipients are queued in address order (the group's unique index),
+    -- through this address so far; those added after the run fired (ids
+    -- above last_recipient_id) are left out: the run is for the group as
+    -- it was then.
+    materialised_through VARCHAR(254) {{bytewise}} NOT NULL DEFAULT '',
+    last_recipient_id BIGINT NOT NULL DEFAULT 0,
     started_at {{time}},
     finished_at {{time}},
     created_at {{time}} NOT NULL,
     UNIQUE (task_id, scheduled_for)
 );
 CREATE INDEX task_runs_status ON task_runs (status);
-
--- A run's messages are unique per recipient: materialising twice (after a
--- crash) adds nobody twice.
-CREATE UNIQUE INDEX messages_run_recipient ON messages (run_id, recipient) WHERE run_id IS NOT NULL;
 
 -- Defaults for template variables a group lacks, used when rendering.
 ALTER TABLE message_contents ADD COLUMN variable_defaults TEXT NOT NULL DEFAULT '';
