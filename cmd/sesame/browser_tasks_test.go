@@ -24,6 +24,19 @@ func TestBrowserTasks(t *testing.T) {
 	if err := chromedp.Run(ctx, signIn(ctx, a.URL, "ann@example.com", "marketer pass 1")); err != nil {
 		t.Fatal(err)
 	}
+	// The tracking checkboxes sit beside their words, not stretched across
+	// the column above them.
+	var beside bool
+	if err := chromedp.Run(ctx, chromedp.Navigate(a.URL+"/tasks/new"),
+		chromedp.Evaluate(`[...document.querySelectorAll('[data-testid="task-form"] .checkbox input')].every(i => {
+			const box = i.getBoundingClientRect(), words = i.parentElement.getBoundingClientRect();
+			return box.width < 40 && box.right < words.right - 20 && box.bottom > words.top && box.top < words.bottom;
+		})`, &beside)); err != nil {
+		t.Fatal(err)
+	}
+	if !beside {
+		t.Error("the tracking checkboxes are not beside their labels")
+	}
 	for _, kind := range []string{"batch", "scheduled", "recurring"} {
 		start := time.Now().Add(4 * time.Second).Format("2006-01-02T15:04:05")
 		steps := chromedp.Tasks{
