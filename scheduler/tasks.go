@@ -90,6 +90,11 @@ func checkSchedule(in models.TaskInput) (time.Time, error) {
 		return time.Time{}, models.Invalid("cron_expr", "This is not a valid cron expression (minute hour day-of-month month day-of-week, e.g. 0 9 * * 1).")
 	}
 	first := firstRun(draft, s)
+	// A date that never comes (30 February) leaves no first run, and a zero
+	// first run would make the task fire at its start.
+	if first.IsZero() {
+		return time.Time{}, models.Invalid("cron_expr", "This never runs: no date matches it.")
+	}
 	if gap := minimumGap(s, first); gap < models.MinRecurrence {
 		return time.Time{}, models.Invalid("cron_expr", fmt.Sprintf("This runs every %v; a recurring task may run at most once an hour.", gap))
 	}

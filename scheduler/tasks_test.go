@@ -389,6 +389,11 @@ func TestTaskValidation(t *testing.T) {
 			in.StartAt = now
 			in.CronExpr = "*/10 * * * *"
 		}, "cron_expr", "This runs every 10m0s; a recurring task may run at most once an hour."},
+		{"never", func(in *models.TaskInput) {
+			in.Kind = models.TaskRecurring
+			in.StartAt = now
+			in.CronExpr = "0 9 30 2 *"
+		}, "cron_expr", "This never runs: no date matches it."},
 		{"no interval", func(in *models.TaskInput) { in.Kind = models.TaskRecurring; in.StartAt = now }, "interval_unit", "Repeat every so many hours or days, or give a cron expression."},
 		{"no kind", func(in *models.TaskInput) {}, "kind", "Choose batch, scheduled or recurring."},
 	} {
