@@ -19,7 +19,9 @@ import (
 // TaskCreator checks and creates tasks (the scheduler: it knows schedules).
 type TaskCreator interface {
 	Create(ctx context.Context, in models.TaskInput) (*models.Task, error)
-	Check(ctx context.Context, in models.TaskInput) error
+	// Check also tells when the task first runs: its start, or a cron
+	// schedule's first match.
+	Check(ctx context.Context, in models.TaskInput) (time.Time, error)
 }
 
 // TaskService is what the task pages need from the store.
@@ -210,40 +212,41 @@ func taskInput(f views.TaskForm, u *models.User) (models.TaskInput, *models.Vali
 	return in, verr
 }
 
-// check validates the form, rendering it with errors when it is wrong.
-func (h *Tasks) check(c echo.Context, f views.TaskForm) (models.TaskInput, bool, error) {
+// check validates the form, rendering it with errors when it is wrong,
+// and tells when the task first runs.
+func (h *Tasks) check(c echo.Context, f views.TaskForm) (models.TaskInput, time.Time, bool, error) {
 	ctx := c.Request().Context()
 	in, verr := taskInput(f, web.CurrentUser(c))
+	var first time.Time
 	err := verr.OrNil()
 	if err == nil {
-		err = h.creator.Check(ctx, in)
+		first, err = h.creator.Check(ctx, in)
 	}
 	if errors.As(err, &f.Errors) {
 		f, ferr := h.withChoices(ctx, f)
 		if ferr != nil {
-			return in, false, ferr
+			return in, first, false, ferr
 		}
-		return in, false, web.Render(c, http.StatusUnprocessableEntity, views.TaskNew(f))
+		return in, first, false, web.Render(c, http.StatusUnprocessableEntity, views.TaskNew(f))
 	}
-	return in, err == nil, err
+	return in, first, err == nil, err
 }
 
 // Preflight shows the confirmation step.
 func (h *Tasks) Preflight(c echo.Context) error {
 	f := readTaskForm(c)
-	in, ok, err := h.check(c, f)
+	in, first, ok, err := h.check(c, f)
 	if !ok {
 		return err
 	}
-	return h.renderPreflight(c, f, in, http.StatusOK)
+	return h.renderPreflight(c, f, in, first, http.StatusOK)
 }
 
-func (h *Tasks) renderPreflight(c echo.Context, f views.TaskForm, in models.TaskInput, status int) error {
+func (h *Tasks) renderPreflight(c echo.Context, f views.TaskForm, in models.TaskInput, first time.Time, status int) error {
 	check, err := h.svc.PreflightTask(c.Request().Context(), in)
 	if err != nil {
 		return err
 	}
-	first := in.StartAt
 	if in.Kind == models.TaskBatch {
 		first = time.Now()
 	}
@@ -254,7 +257,7 @@ func (h *Tasks) renderPreflight(c echo.Context, f views.TaskForm, in models.Task
 func (h *Tasks) Create(c echo.Context) error {
 	ctx := c.Request().Context()
 	f := readTaskForm(c)
-	in, ok, err := h.check(c, f)
+	in, first, ok, err := h.check(c, f)
 	if !ok {
 		return err
 	}
@@ -271,11 +274,11 @@ func (h *Tasks) Create(c echo.Context) error {
 	if len(undecided) > 0 {
 		sort.Strings(undecided)
 		f.Errors = models.Invalid("defaults", "Give a default for "+strings.Join(undecided, ", ")+", or allow empty values.")
-		return h.renderPreflight(c, f, in, http.StatusUnprocessableEntity)
+		return h.renderPreflight(c, f, in, first, http.StatusUnprocessableEntity)
 	}
 	task, err := h.creator.Create(ctx, in)
 	if errors.As(err, &f.Errors) {
-		return h.renderPreflight(c, f, in, http.StatusUnprocessableEntity)
+		return h.renderPreflight(c, f, in, first, http.StatusUnprocessableEntity)
 	}
 	if err != nil {
 		return err

@@ -35,6 +35,10 @@ func TestTaskFormPreflightAndActions(t *testing.T) {
 	bad.Set("start_at", "2026-03-02T09:00")
 	bad.Set("cron_expr", "*/5 * * * *")
 	wantStatus(t, b.post("/tasks/new", "/tasks/preflight", bad), http.StatusUnprocessableEntity, "a recurring task may run at most once an hour")
+	// A cron task first runs at the schedule's first match, not at its start.
+	weekly := cloneValues(bad)
+	weekly.Set("cron_expr", "0 9 * * 5")
+	wantStatus(t, b.post("/tasks/new", "/tasks/preflight", weekly), http.StatusOK, "2026-03-06 09:00 UTC")
 	bad = cloneValues(form)
 	bad.Set("group_id", "abc")
 	wantStatus(t, b.post("/tasks/new", "/tasks/preflight", bad), http.StatusUnprocessableEntity)

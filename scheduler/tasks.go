@@ -68,13 +68,17 @@ func (t Tasks) Create(ctx context.Context, in models.TaskInput) (*models.Task, e
 	return t.Store.CreateTask(ctx, in, first)
 }
 
-// Check validates a task as Create would, without storing it: for the
-// pre-flight step.
-func (t Tasks) Check(ctx context.Context, in models.TaskInput) error {
-	if _, err := checkSchedule(in); err != nil {
-		return err
+// Check validates a task as Create would, without storing it, and tells
+// when it first runs (zero for a batch: at once): for the pre-flight step.
+func (t Tasks) Check(ctx context.Context, in models.TaskInput) (time.Time, error) {
+	first, err := checkSchedule(in)
+	if err != nil {
+		return time.Time{}, err
 	}
-	return t.Store.ValidateTask(ctx, in)
+	if first.IsZero() {
+		first = in.StartAt
+	}
+	return first, t.Store.ValidateTask(ctx, in)
 }
 
 // checkSchedule checks what only the scheduler knows: a cron expression's
