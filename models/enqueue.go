@@ -189,11 +189,19 @@ func (s *Store) insertRowsReturningIDs(tx *gorm.DB, table string, columns []stri
 	ctx, pool := tx.Statement.Context, tx.Statement.ConnPool
 	chunk := s.rowsPerStatement(len(columns))
 	ids := make([]uint64, 0, len(rows))
+	// On SQLite, OR FAIL spares each multi-row statement a statement
+	// journal (kept to undo the statement's own rows when a later row fails,
+	// and costly to allocate and free): a failure fails the whole
+	// transaction here anyway, and it is rolled back.
+	verb := "INSERT INTO "
+	if s.dialect == SQLite {
+		verb = "INSERT OR FAIL INTO "
+	}
 	var b strings.Builder
 	for start := 0; start < len(rows); start += chunk {
 		part := rows[start:min(start+chunk, len(rows))]
 		b.Reset()
-		b.WriteString("INSERT INTO " + table + " (" + strings.Join(columns, ", ") + ") VALUES ")
+		b.WriteString(verb + table + " (" + strings.Join(columns, ", ") + ") VALUES ")
 		args := make([]any, 0, len(part)*len(columns))
 		for i, r := range part {
 			if i > 0 {
