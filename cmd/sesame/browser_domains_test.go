@@ -60,7 +60,8 @@ func TestBrowserDomainVerification(t *testing.T) {
 	if err := chromedp.Run(ctx, chromedp.Click(`[data-testid="check-now"]`)); err != nil {
 		t.Fatal(err)
 	}
-	waitForJS(t, ctx, `document.querySelector('[data-testid="flash"]')?.textContent.trim() === "example.test is verified: it can send now."`, 60*time.Second)
+	// The flash comes first in the page: wait for the whole of it too.
+	waitForJS(t, ctx, `document.readyState === "complete" && document.querySelectorAll('[data-testid="record-status"]').length === 6 && document.querySelector('[data-testid="flash"]')?.textContent.trim() === "example.test is verified: it can send now."`, 60*time.Second)
 	var statuses []string
 	if err := chromedp.Run(ctx, chromedp.Evaluate(`[...document.querySelectorAll('[data-testid="record-status"]')].map(e => e.dataset.status)`, &statuses)); err != nil {
 		t.Fatal(err)
