@@ -53,11 +53,22 @@ func TestBrowserTasks(t *testing.T) {
 			steps = append(steps, chromedp.SetValue(`[data-testid="field-interval_count"]`, "1"),
 				chromedp.SetValue(`[data-testid="field-interval_unit"]`, "hours"))
 		}
-		steps = append(steps,
-			chromedp.Click(`[data-testid="task-preflight"]`),
-			chromedp.WaitVisible(`[data-testid="preflight"]`),
-		)
-		if err := chromedp.Run(ctx, steps); err != nil {
+		// Filling the form is retried from a fresh page: once in a while a
+		// node read from the page is gone by the time it is set (the last
+		// task's page, which refreshes itself, was still being left).
+		var err error
+		for try := 0; try < 3; try++ {
+			if err = chromedp.Run(ctx, steps); err == nil {
+				break
+			}
+		}
+		if err == nil {
+			err = chromedp.Run(ctx,
+				chromedp.Click(`[data-testid="task-preflight"]`),
+				chromedp.WaitVisible(`[data-testid="preflight"]`),
+			)
+		}
+		if err != nil {
 			t.Fatalf("%s: %v", kind, err)
 		}
 		if got := textOf(t, ctx, `[data-testid="preflight-will-send"]`); got != "120" {
