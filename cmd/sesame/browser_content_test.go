@@ -51,12 +51,9 @@ func TestBrowserTemplateAndGroupImport(t *testing.T) {
 	if got := textOf(t, ctx, `[data-testid="check-variables"]`); got != "first_nameplan" {
 		t.Errorf("variables %q", got)
 	}
-	// The frame has its own origin, so the page cannot read it; what it
-	// renders is checked through the browser's view of the frame's document.
-	time.Sleep(time.Second)
-	// The frame's document has an opaque origin (Chromium even runs it in a
-	// process of its own), so the page cannot read it; wait until the frame
-	// has navigated to the preview, then look at it.
+	// The frame's document has an opaque origin, so the page cannot read
+	// it; frameHTML waits until the frame has navigated to the preview and
+	// reads it through the browser.
 	// Had the template's script run, it would have replaced the heading.
 	if html := frameHTML(t, ctx, "/templates/preview"); !strings.Contains(html, "Hello Ann!</h1>") ||
 		!strings.Contains(html, "Your plan: <b>Pro &lt;yearly&gt;</b>") {
