@@ -1,6 +1,7 @@
 package models
 
 import (
+	"strconv"
 	"strings"
 
 	"gorm.io/gorm"
@@ -11,30 +12,47 @@ import (
 // gorm's Create it asks nothing back (no RETURNING of ids), which is what
 // makes it cheap for the event tables written on hot paths.
 func (s *Store) insertRows(tx *gorm.DB, table string, columns []string, rows [][]any) error {
-	one := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(columns)), ", ") + ")"
 	head := "INSERT INTO " + table + " (" + strings.Join(columns, ", ") + ") VALUES "
 	if s.dialect == SQLite {
+		one := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(columns)), ", ") + ")"
 		return execEach(tx, head+one, rows)
 	}
 	chunk := s.rowsPerStatement(len(columns))
 	for start := 0; start < len(rows); start += chunk {
-		part := rows[start:min(start+chunk, len(rows))]
-		var sql strings.Builder
-		sql.Grow(len(head) + len(part)*(len(one)+2))
-		sql.WriteString(head)
-		args := make([]any, 0, len(part)*len(columns))
-		for i, r := range part {
-			if i > 0 {
-				sql.WriteString(", ")
-			}
-			sql.WriteString(one)
-			args = append(args, r...)
-		}
-		if err := tx.Exec(sql.String(), args...).Error; err != nil {
+		query, args := multiRowInsert(head, rows[start:min(start+chunk, len(rows))], false)
+		if err := tx.Exec(query, args...).Error; err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// multiRowInsert is one INSERT of rows: head ("INSERT INTO t (...) VALUES ")
+// and a group of placeholders per row, `?` or, for a statement that goes
+// to PostgreSQL's driver without gorm, numbered `$n`; and its arguments.
+func multiRowInsert(head string, rows [][]any, numbered bool) (string, []any) {
+	var b strings.Builder
+	b.WriteString(head)
+	args := make([]any, 0, len(rows)*len(rows[0]))
+	for i, r := range rows {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteByte('(')
+		for j := range r {
+			if j > 0 {
+				b.WriteString(", ")
+			}
+			if numbered {
+				b.WriteString("$" + strconv.Itoa(len(args)+j+1))
+			} else {
+				b.WriteByte('?')
+			}
+		}
+		b.WriteByte(')')
+		args = append(args, r...)
+	}
+	return b.String(), args
 }
 
 // execEach runs one statement once per row of arguments, prepared once.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -197,33 +196,12 @@ func (s *Store) insertRowsReturningIDs(tx *gorm.DB, table string, columns []stri
 	if s.dialect == SQLite {
 		verb = "INSERT OR FAIL INTO "
 	}
-	var b strings.Builder
+	head := verb + table + " (" + strings.Join(columns, ", ") + ") VALUES "
 	for start := 0; start < len(rows); start += chunk {
 		part := rows[start:min(start+chunk, len(rows))]
-		b.Reset()
-		b.WriteString(verb + table + " (" + strings.Join(columns, ", ") + ") VALUES ")
-		args := make([]any, 0, len(part)*len(columns))
-		for i, r := range part {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			b.WriteByte('(')
-			for j := range r {
-				if j > 0 {
-					b.WriteString(", ")
-				}
-				if s.dialect == Postgres {
-					b.WriteString("$" + strconv.Itoa(len(args)+j+1))
-				} else {
-					b.WriteByte('?')
-				}
-			}
-			b.WriteByte(')')
-			args = append(args, r...)
-		}
+		query, args := multiRowInsert(head, part, s.dialect == Postgres)
 		if s.dialect == Postgres {
-			b.WriteString(" RETURNING id")
-			got, err := queryIDs(ctx, pool, b.String(), args)
+			got, err := queryIDs(ctx, pool, query+" RETURNING id", args)
 			if err != nil {
 				return nil, err
 			}
@@ -233,7 +211,7 @@ func (s *Store) insertRowsReturningIDs(tx *gorm.DB, table string, columns []stri
 			ids = append(ids, got...)
 			continue
 		}
-		res, err := pool.ExecContext(ctx, b.String(), args...)
+		res, err := pool.ExecContext(ctx, query, args...)
 		if err != nil {
 			return nil, err
 		}
