@@ -14,7 +14,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/glebarez/sqlite"
+	"github.com/libtnb/sqlite"
 	"golang.org/x/crypto/bcrypt"
 	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
@@ -106,6 +106,10 @@ func Open(ctx context.Context, cfg StoreConfig) (*Store, error) {
 		NowFunc:                func() time.Time { return cfg.Clock.Now().UTC() },
 		SkipDefaultTransaction: true,
 		TranslateError:         true,
+		// Each statement is parsed once per connection and reused: on
+		// SQLite, parsing was a fifth of the CPU of taking in a message.
+		PrepareStmt:        true,
+		PrepareStmtMaxSize: 512,
 	}
 	var (
 		db      *gorm.DB
@@ -165,9 +169,12 @@ func Open(ctx context.Context, cfg StoreConfig) (*Store, error) {
 // SQLiteDSN is the connection string for the SQLite file at path: WAL so
 // readers never block the writer, synchronous=FULL so an acknowledged write
 // survives power loss, foreign keys on, and IMMEDIATE transactions so two
-// writers queue on busy_timeout instead of failing on lock upgrade.
+// writers queue on busy_timeout instead of failing on lock upgrade. Times
+// are written as time.Time.String() writes them and read back as time.Time
+// only from DATETIME columns, as databases created before the driver
+// change hold them.
 func SQLiteDSN(path string) string {
-	return "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=foreign_keys(1)&_pragma=busy_timeout(15000)&_txlock=immediate"
+	return "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=foreign_keys(1)&_pragma=busy_timeout(15000)&_txlock=immediate&_time_format=string_no_monotonic&_texttotime=0&_inttotime=0"
 }
 
 // rowsPerStatement is how many rows of columns values one multi-row
