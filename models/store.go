@@ -5,6 +5,7 @@ package models
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -19,6 +20,7 @@ import (
 	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
+	moderncsqlite "modernc.org/sqlite"
 )
 
 // Dialect names the database behind a Store.
@@ -116,13 +118,8 @@ func Open(ctx context.Context, cfg StoreConfig) (*Store, error) {
 		if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 			return nil, fmt.Errorf("create data dir: %w", err)
 		}
-		// Statements are parsed once per connection and reused: parsing
-		// was a fifth of the CPU of taking in a message. Not on PostgreSQL,
-		// where pgx caches statements itself and gorm's cache would prepare
-		// and deallocate one on the server for each statement in a
-		// transaction.
-		gcfg.PrepareStmt, gcfg.PrepareStmtMaxSize = true, 512
-		db, err = gorm.Open(sqlite.Open(SQLiteDSN(filepath.Join(cfg.DataDir, "sesame.db"))), gcfg)
+		conns := sql.OpenDB(sqliteConnector{dsn: SQLiteDSN(filepath.Join(cfg.DataDir, "sesame.db")), driver: &moderncsqlite.Driver{}})
+		db, err = gorm.Open(sqlite.New(sqlite.Config{Conn: conns}), gcfg)
 		dialect = SQLite
 	case IsPostgresURL(cfg.DatabaseURL):
 		db, err = gorm.Open(postgres.Open(cfg.DatabaseURL), gcfg)
