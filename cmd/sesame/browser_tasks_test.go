@@ -37,6 +37,18 @@ func TestBrowserTasks(t *testing.T) {
 	if !beside {
 		t.Error("the tracking checkboxes are not beside their labels")
 	}
+	// The form shows the fields of the kind chosen, and only those.
+	shown := `[...document.querySelectorAll('[data-testid="task-form"] input[name="start_at"], [data-testid="task-form"] input[name="cron_expr"]')].map(i => i.offsetParent !== null).join(",")`
+	for kind, want := range map[string]string{"batch": "false,false", "scheduled": "true,false", "recurring": "true,true"} {
+		var got string
+		if err := chromedp.Run(ctx, chromedp.Click(`[data-testid="kind-`+kind+`"]`), chromedp.Evaluate(shown, &got)); err != nil {
+			t.Fatal(err)
+		}
+		if got != want {
+			t.Errorf("%s task: start and cron fields shown %s, want %s", kind, got, want)
+		}
+		browsertest.Screenshot(t, ctx, "task-form-"+kind)
+	}
 	for _, kind := range []string{"batch", "scheduled", "recurring"} {
 		start := time.Now().Add(4 * time.Second).Format("2006-01-02T15:04:05")
 		steps := chromedp.Tasks{
