@@ -101,6 +101,11 @@ func (s *Store) VerifyDomain(ctx context.Context, dns DNSLookup, id uint64) (*Do
 	for i := range recs {
 		r := &recs[i]
 		res := s.checkRecord(ctx, dns, r, spf)
+		if !r.Required && res.status == RecordMissing {
+			// Advised, not needed to send: its absence is a warning. One
+			// published wrong still fails: it does harm as it stands.
+			res.status = RecordWarning
+		}
 		r.Current, r.Status, r.Explanation, r.CheckedAt = res.current, res.status, res.explanation, &now
 	}
 

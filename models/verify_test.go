@@ -166,6 +166,7 @@ func TestVerifyFindsWhatIsWrong(t *testing.T) {
 	wantRecord(t, recs, models.RecordDKIM, models.RecordMissing, "No TXT record at sesame1._domainkey.example.test. Publish the key below.")
 	wantRecord(t, recs, models.RecordDMARC, models.RecordWarning, "No DMARC record. Not required to send, but mailbox providers expect one: start with p=none.")
 	wantRecord(t, recs, models.RecordReturnPath, models.RecordWarning, "No MX record for bounce.example.test: bounces will not reach Sesame, and the envelope sender will not align for SPF.")
+	wantRecord(t, recs, models.RecordReturnPathSPF, models.RecordWarning, "No SPF record on bounce.example.test. Publish the value below.")
 }
 
 func TestVerifyCouldNotCheck(t *testing.T) {
