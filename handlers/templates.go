@@ -205,7 +205,7 @@ func checkTemplate(in models.TemplateInput) views.TemplateCheck {
 		return check
 	}
 	check.Variables = tpl.Variables()
-	vars, err := models.ParseVariables(in.SampleData)
+	vars, err := sampleVariables(in.SampleData)
 	if err != nil {
 		return check
 	}
@@ -256,10 +256,24 @@ func writeConfinedHTML(c echo.Context, status int, html string) error {
 	return c.HTMLBlob(status, []byte(html))
 }
 
+// sampleVariables are the editor's sample data, with a stand-in for
+// {{unsubscribe_url}}, which Sesame fills in for each recipient when it
+// sends.
+func sampleVariables(raw string) (map[string]string, error) {
+	vars, err := models.ParseVariables(raw)
+	if err != nil {
+		return nil, err
+	}
+	if _, ok := vars["unsubscribe_url"]; !ok {
+		vars["unsubscribe_url"] = "#unsubscribe"
+	}
+	return vars, nil
+}
+
 // previewDocument is the rendered HTML part (or the text part, escaped, for
 // a text-only template), or a short page saying why it cannot be shown.
 func previewDocument(in models.TemplateInput) (string, int) {
-	vars, err := models.ParseVariables(in.SampleData)
+	vars, err := sampleVariables(in.SampleData)
 	if err != nil {
 		return views.PreviewMessage("The sample data is " + err.Error() + "."), http.StatusUnprocessableEntity
 	}

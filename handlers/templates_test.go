@@ -47,6 +47,13 @@ func TestTemplateEditorFlow(t *testing.T) {
 	}
 	check = b.postRaw("/templates/check", withCSRF(b, loc, url.Values{"subject": {"Re {{ order }}"}, "text": {"Order {{order}} for {{who}}"}, "sample_data": {`{"order": "7"}`}}).Encode(), hxHeaders())
 	wantStatus(t, check, http.StatusOK, `<p data-testid="check-subject">Re 7</p>`, "Order 7 for </pre>", "Not in the sample data (shown empty): who")
+	// {{unsubscribe_url}} is Sesame's to fill in: never missing from the
+	// sample data, a stand-in link in the preview.
+	check = b.postRaw("/templates/check", withCSRF(b, loc, url.Values{"subject": {"Hi"}, "text": {"Leave: {{unsubscribe_url}}"}}).Encode(), hxHeaders())
+	wantStatus(t, check, http.StatusOK, "Leave: #unsubscribe</pre>")
+	if strings.Contains(check.Body, "Not in the sample data") {
+		t.Error("unsubscribe_url is reported missing from the sample data")
+	}
 
 	// Previews are documents of their own, under a sandboxing policy, with
 	// sample values escaped.
