@@ -34,11 +34,13 @@ var Navigation = []NavSection{
 		{Label: "Suppression list", Href: "/suppressions", Icon: "block"},
 		{Label: "Sandbox mailbox", Href: "/sandbox", Icon: "inbox"},
 	}},
+	{Title: "Developers", Entries: []NavEntry{
+		{Label: "API & SMTP", Href: "/api-smtp", Icon: "code"},
+		{Label: "API keys", Href: "/api-keys", Icon: "key"},
+	}},
 	{Title: "Admin", Entries: []NavEntry{
 		{Label: "IPs & warm-up", Href: "/admin/ips", Icon: "server", AdminOnly: true},
 		{Label: "Users", Href: "/admin/users", Icon: "shield", AdminOnly: true},
-		{Label: "API & SMTP", Href: "/api-smtp", Icon: "code"},
-		{Label: "API keys", Href: "/api-keys", Icon: "key"},
 	}},
 }
 
