@@ -2,6 +2,8 @@ package mailer
 
 import (
 	"bytes"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,6 +13,7 @@ import (
 
 	"github.com/emersion/go-message"
 	"github.com/emersion/go-message/mail"
+	"github.com/emersion/go-message/textproto"
 	"github.com/emersion/go-msgauth/dkim"
 
 	"github.com/sesame-email/sesame/models"
@@ -113,7 +116,7 @@ func (b *Builder) Build(o *Outgoing) (*Built, error) {
 	return &Built{Data: data, Subject: subject}, nil
 }
 
-func (b *Builder) writeMIME(w io.Writer, o *Outgoing) (string, error) {
+func (b *Builder) writeMIME(w *bytes.Buffer, o *Outgoing) (string, error) {
 	m, c := o.Message, o.Content
 	vars, err := models.ParseVariables(m.Variables)
 	if err != nil {
@@ -241,25 +244,36 @@ func fileExt(name string) string {
 }
 
 // writeAlternative writes a message without attachments: text and HTML as
-// multipart/alternative, or a single text part.
-func writeAlternative(w io.Writer, h mail.Header, r *Message) error {
+// multipart/alternative, or a single text part. It lays the parts out
+// itself, quoted-printable encoded straight into the message's buffer:
+// go-message's part writers went through the encoder a byte at a time, on
+// every message. The header is still go-message's, folded and encoded.
+func writeAlternative(w *bytes.Buffer, h mail.Header, r *Message) error {
 	if r.HTML == "" {
 		h.Set("Content-Type", "text/plain; charset=utf-8")
 		h.Set("Content-Transfer-Encoding", "quoted-printable")
-		pw, err := mail.CreateSingleInlineWriter(w, h)
-		if err != nil {
+		if err := textproto.WriteHeader(w, h.Header.Header); err != nil {
 			return err
 		}
-		if _, err := io.WriteString(pw, r.Text); err != nil {
-			return err
-		}
-		return pw.Close()
+		w.Write(appendQP(w.AvailableBuffer(), r.Text))
+		return nil
 	}
-	iw, err := mail.CreateInlineWriter(w, h)
-	if err != nil {
+	var random [30]byte
+	if _, err := rand.Read(random[:]); err != nil {
 		return err
 	}
-	return writeParts(iw, r)
+	boundary := hex.EncodeToString(random[:]) // hex never looks like quoted-printable's "=" lines
+	h.SetContentType("multipart/alternative", map[string]string{"boundary": boundary})
+	if err := textproto.WriteHeader(w, h.Header.Header); err != nil {
+		return err
+	}
+	for _, p := range []struct{ ct, body string }{{"text/plain; charset=utf-8", r.Text}, {"text/html; charset=utf-8", r.HTML}} {
+		w.WriteString("--" + boundary + "\r\nContent-Type: " + p.ct + "\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n")
+		w.Write(appendQP(w.AvailableBuffer(), p.body))
+		w.WriteString("\r\n")
+	}
+	w.WriteString("--" + boundary + "--\r\n")
+	return nil
 }
 
 func writeParts(iw *mail.InlineWriter, r *Message) error {
