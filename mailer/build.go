@@ -95,9 +95,9 @@ func (b *Builder) Build(o *Outgoing) (*Built, error) {
 		subject string
 		err     error
 	)
-	// Room for the rendered parts, quoted-printable's soft breaks and the
-	// header: one allocation instead of a doubling series.
-	body.Grow(len(o.Content.Raw) + (len(o.Content.HTML)+len(o.Content.Text))*11/10 + 4096)
+	// Room for a raw submission and the header added to it: one allocation
+	// instead of a doubling series (writeAlternative sizes built messages).
+	body.Grow(len(o.Content.Raw) + 4096)
 	if o.Content.Raw != nil {
 		subject, err = b.writeRaw(&body, o)
 	} else {
@@ -249,6 +249,9 @@ func fileExt(name string) string {
 // go-message's part writers went through the encoder a byte at a time, on
 // every message. The header is still go-message's, folded and encoded.
 func writeAlternative(w *bytes.Buffer, h mail.Header, r *Message) error {
+	// Room for the header and the parts with quoted-printable's escapes and
+	// soft breaks (a quarter more covers HTML's "=3D"s): one allocation.
+	w.Grow((len(r.Text)+len(r.HTML))*5/4 + 4096)
 	if r.HTML == "" {
 		h.Set("Content-Type", "text/plain; charset=utf-8")
 		h.Set("Content-Transfer-Encoding", "quoted-printable")
