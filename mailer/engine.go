@@ -380,6 +380,9 @@ func (e *Engine) deliver(ctx context.Context, l *lane, m *models.Message, sess S
 			r.Sandbox, r.SandboxSubject, r.EnvelopeFrom = built.Data, built.Subject, d.From
 		}
 	})
+	if !out.KeepCopy {
+		built.Release()
+	}
 	return sess
 }
 

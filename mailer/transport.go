@@ -13,8 +13,8 @@ import (
 	"time"
 
 	"github.com/emersion/go-sasl"
-	"github.com/emersion/go-smtp"
 
+	"github.com/sesame-email/sesame/mailer/smtpclient"
 	"github.com/sesame-email/sesame/models"
 )
 
@@ -122,31 +122,37 @@ func (r *Relay) Open(ctx context.Context, dest string, d *Delivery) (Session, er
 		return nil, &OpenError{Reply: "cannot connect to the relay " + r.Addr + ": " + err.Error()}
 	}
 	tlsConf := &tls.Config{ServerName: host}
-	var c *smtp.Client
-	switch r.TLS {
-	case "implicit":
+	if r.TLS == "implicit" {
 		tc := tls.Client(conn, tlsConf)
 		if err := tc.HandshakeContext(ctx); err != nil {
 			conn.Close()
 			return nil, &OpenError{Reply: "TLS with the relay failed: " + err.Error()}
 		}
-		c = smtp.NewClient(tc)
-	case "starttls":
-		if c, err = smtp.NewClientStartTLS(conn, tlsConf); err != nil {
-			return nil, &OpenError{Reply: "STARTTLS with the relay failed: " + err.Error()}
-		}
-	default:
-		c = smtp.NewClient(conn)
+		conn = tc
 	}
-	c.CommandTimeout = 2 * time.Minute
-	if err := c.Hello(d.Helo); err != nil {
+	c, err := smtpclient.New(conn, 2*time.Minute)
+	if err != nil {
+		return nil, openReplyError(err)
+	}
+	fail := func(err error) (Session, error) {
 		c.Close()
 		return nil, openReplyError(err)
 	}
+	if err := c.Hello(d.Helo); err != nil {
+		return fail(err)
+	}
+	if r.TLS == "starttls" {
+		if err := c.StartTLS(tlsConf); err != nil {
+			c.Close()
+			return nil, &OpenError{Reply: "STARTTLS with the relay failed: " + err.Error()}
+		}
+		if err := c.Hello(d.Helo); err != nil {
+			return fail(err)
+		}
+	}
 	if r.User != "" {
 		if err := c.Auth(sasl.NewPlainClient("", r.User, r.Pass)); err != nil {
-			c.Close()
-			return nil, openReplyError(err)
+			return fail(err)
 		}
 	}
 	return &smtpSession{c: c}, nil
@@ -159,7 +165,7 @@ type MX struct {
 
 	mu    sync.Mutex
 	cache map[string]mxEntry
-	tls   map[string]tlsEntry
+	noTLS map[string]time.Time // hosts whose STARTTLS failed, until when
 }
 
 type mxEntry struct {
@@ -233,13 +239,11 @@ func (m *MX) Open(ctx context.Context, dest string, d *Delivery) (Session, error
 }
 
 // openHost connects to one mail server, trying its addresses in turn. TLS
-// is opportunistic: a server that
-// offers STARTTLS gets it (unverified, as between MTAs), one that does not,
-// or whose TLS fails, gets the message in clear rather than not at all.
-// go-smtp upgrades only through NewClientStartTLS, whose first EHLO names
-// "localhost"; the EHLO after the handshake, the one that counts (RFC 3207
-// 4.2), carries the HELO name. Whether a host offers TLS is remembered for an
-// hour so each connection is opened once.
+// is opportunistic: a server that offers STARTTLS gets it (unverified, as
+// between MTAs), one that does not, or whose TLS fails, gets the message in
+// clear rather than not at all. A failed handshake leaves the connection
+// unusable, so a host whose TLS failed is remembered for an hour and
+// reached in clear at once.
 func (m *MX) openHost(ctx context.Context, host string, d *Delivery) (Session, error) {
 	ips, err := m.DNS.LookupIP(ctx, host)
 	if err != nil {
@@ -263,66 +267,46 @@ func (m *MX) openHost(ctx context.Context, host string, d *Delivery) (Session, e
 }
 
 func (m *MX) openAddr(ctx context.Context, host, addr string, d *Delivery) (Session, error) {
-	offersTLS, known := m.tlsKnown(host)
-	if known && offersTLS {
-		conn, err := dialFrom(ctx, d.SourceIP, addr)
-		if err != nil {
-			return nil, &OpenError{Reply: "cannot connect to " + addr + ": " + err.Error()}
-		}
-		c, err := smtp.NewClientStartTLS(conn, &tls.Config{ServerName: host, InsecureSkipVerify: true}) // #nosec G402: opportunistic TLS between MTAs
-		if err == nil {
-			c.CommandTimeout = 5 * time.Minute
-			if err := c.Hello(d.Helo); err != nil {
-				c.Close()
-				return nil, openReplyError(err)
-			}
-			return &smtpSession{c: c}, nil
-		}
-		m.rememberTLS(host, false) // TLS failed: fall back to clear text
-	}
 	conn, err := dialFrom(ctx, d.SourceIP, addr)
 	if err != nil {
 		return nil, &OpenError{Reply: "cannot connect to " + addr + ": " + err.Error()}
 	}
-	c := smtp.NewClient(conn)
-	c.CommandTimeout = 5 * time.Minute
+	c, err := smtpclient.New(conn, 5*time.Minute)
+	if err != nil {
+		return nil, openReplyError(err)
+	}
 	if err := c.Hello(d.Helo); err != nil {
 		c.Close()
 		return nil, openReplyError(err)
 	}
-	if ok, _ := c.Extension("STARTTLS"); ok && !known {
-		m.rememberTLS(host, true)
-		c.Close()
-		return m.openAddr(ctx, host, addr, d)
-	}
-	if !known {
-		m.rememberTLS(host, false)
+	if ok, _ := c.Extension("STARTTLS"); ok && !m.tlsFailed(host) {
+		err := c.StartTLS(&tls.Config{ServerName: host, InsecureSkipVerify: true}) // #nosec G402: opportunistic TLS between MTAs
+		if err == nil {
+			err = c.Hello(d.Helo)
+		}
+		if err != nil {
+			c.Close()
+			m.rememberTLSFailure(host)
+			return m.openAddr(ctx, host, addr, d)
+		}
 	}
 	return &smtpSession{c: c}, nil
 }
 
-func (m *MX) tlsKnown(host string) (offers, known bool) {
+func (m *MX) tlsFailed(host string) bool {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	e, ok := m.tls[host]
-	if !ok || time.Now().After(e.expires) {
-		return false, false
-	}
-	return e.offers, true
+	until, ok := m.noTLS[host]
+	return ok && time.Now().Before(until)
 }
 
-func (m *MX) rememberTLS(host string, offers bool) {
+func (m *MX) rememberTLSFailure(host string) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.tls == nil {
-		m.tls = map[string]tlsEntry{}
+	if m.noTLS == nil {
+		m.noTLS = map[string]time.Time{}
 	}
-	m.tls[host] = tlsEntry{offers: offers, expires: time.Now().Add(time.Hour)}
-}
-
-type tlsEntry struct {
-	offers  bool
-	expires time.Time
+	m.noTLS[host] = time.Now().Add(time.Hour)
 }
 
 // dialFrom connects to addr from source (an IP, or "" for the default route).
@@ -339,53 +323,24 @@ func dialFrom(ctx context.Context, source, addr string) (net.Conn, error) {
 }
 
 func openReplyError(err error) error {
-	var se *smtp.SMTPError
+	var se *smtpclient.Error
 	if errors.As(err, &se) {
-		return &OpenError{Permanent: se.Code >= 500, Reply: replyText(se)}
+		return &OpenError{Permanent: se.Code >= 500, Reply: se.Error()}
 	}
 	return &OpenError{Reply: err.Error()}
 }
 
-func replyText(se *smtp.SMTPError) string {
-	text := strconv.Itoa(se.Code)
-	if se.EnhancedCode != (smtp.EnhancedCode{}) && se.EnhancedCode != smtp.NoEnhancedCode {
-		text += fmt.Sprintf(" %d.%d.%d", se.EnhancedCode[0], se.EnhancedCode[1], se.EnhancedCode[2])
-	}
-	return text + " " + se.Message
-}
-
 // smtpSession sends over one SMTP connection, one transaction after another.
 type smtpSession struct {
-	c    *smtp.Client
-	used bool
+	c *smtpclient.Client
 }
 
 func (s *smtpSession) Send(ctx context.Context, d *Delivery) Outcome {
-	if s.used {
-		if err := s.c.Reset(); err != nil {
-			return classify(err)
-		}
-	}
-	s.used = true
-	if err := s.c.Mail(d.From, &smtp.MailOptions{Size: int64(len(d.Data))}); err != nil {
-		return classify(err)
-	}
-	if err := s.c.Rcpt(d.Message.Recipient, nil); err != nil {
-		return classify(err)
-	}
-	w, err := s.c.Data()
+	reply, err := s.c.Send(d.From, d.Message.Recipient, d.Data)
 	if err != nil {
 		return classify(err)
 	}
-	if _, err := w.Write(d.Data); err != nil {
-		w.Close()
-		return classify(err)
-	}
-	resp, err := w.CloseWithResponse()
-	if err != nil {
-		return classify(err)
-	}
-	return Outcome{Status: models.StatusDelivered, Reply: "250 " + resp.StatusText}
+	return Outcome{Status: models.StatusDelivered, Reply: "250 " + reply}
 }
 
 func (s *smtpSession) Close() error {
@@ -397,15 +352,15 @@ func (s *smtpSession) Close() error {
 // deferred (421/451 "slow down" replies throttle the destination), and a
 // broken connection is deferred and discarded.
 func classify(err error) Outcome {
-	var se *smtp.SMTPError
+	var se *smtpclient.Error
 	if !errors.As(err, &se) {
 		return Outcome{Status: models.StatusDeferred, Reply: "connection failed: " + err.Error(), Broken: true}
 	}
-	reply := replyText(se)
+	reply := se.Error()
 	switch {
 	case se.Code >= 500:
 		return Outcome{Status: models.StatusBounced, Reply: reply}
-	case se.Code == 421 || se.Code == 451 && slowDown(se.Message):
+	case se.Code == 421 || se.Code == 451 && slowDown(se.Text):
 		return Outcome{Status: models.StatusDeferred, Reply: reply, Throttle: true, Broken: se.Code == 421}
 	default:
 		return Outcome{Status: models.StatusDeferred, Reply: reply}

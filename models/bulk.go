@@ -1,21 +1,27 @@
 package models
 
 import (
+	"encoding/json"
 	"strconv"
 	"strings"
+	"time"
 
 	"gorm.io/gorm"
 )
 
 // insertRows writes rows into table: on PostgreSQL with multi-row INSERTs,
-// on SQLite with one prepared single-row INSERT (see execEach). Unlike
+// on SQLite with one INSERT ... SELECT from a JSON parameter (see jsonRows). Unlike
 // gorm's Create it asks nothing back (no RETURNING of ids), which is what
 // makes it cheap for the event tables written on hot paths.
 func (s *Store) insertRows(tx *gorm.DB, table string, columns []string, rows [][]any) error {
 	head := "INSERT INTO " + table + " (" + strings.Join(columns, ", ") + ") VALUES "
 	if s.dialect == SQLite {
-		one := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(columns)), ", ") + ")"
-		return execEach(tx, head+one, rows)
+		data, err := jsonRows(rows)
+		if err != nil {
+			return err
+		}
+		return tx.Exec("INSERT INTO "+table+" ("+strings.Join(columns, ", ")+") SELECT "+jsonColumns(columns)+
+			" FROM json_each(?)", data).Error
 	}
 	chunk := s.rowsPerStatement(len(columns))
 	for start := 0; start < len(rows); start += chunk {
@@ -55,23 +61,65 @@ func multiRowInsert(head string, rows [][]any, numbered bool) (string, []any) {
 	return b.String(), args
 }
 
-// execEach runs one statement once per row of arguments, prepared once.
-// SQLite runs in this process, so a prepared statement's steps cost no round
-// trips; parsing a long multi-row statement instead costs more than all of
-// them (and large allocations the driver maps and unmaps each time).
-func execEach(tx *gorm.DB, query string, rows [][]any) error {
-	ctx := tx.Statement.Context
-	stmt, err := tx.Statement.ConnPool.PrepareContext(ctx, query)
-	if err != nil {
-		return err
-	}
-	defer stmt.Close()
-	for _, r := range rows {
-		if _, err := stmt.ExecContext(ctx, r...); err != nil {
-			return err
+// sqliteTimeLayout is how the SQLite driver (glebarez/go-sqlite) writes a
+// time.Time parameter; values passed inside JSON must read the same, since
+// SQLite compares times as text.
+const sqliteTimeLayout = "2006-01-02 15:04:05.999999999-07:00"
+
+// jsonRows encodes rows as one JSON array of arrays, for a SQLite statement
+// that reads them with json_each(?): a whole batch in one parameter and one
+// statement. The driver parses a prepared statement again on every
+// execution, so a statement per row spent most of its time in SQLite's
+// parser, and a long multi-row statement is slower still to parse. Times
+// become text as the driver writes them, nil becomes NULL, booleans 1 or 0;
+// text that is not valid UTF-8 has its bad bytes replaced (U+FFFD).
+func jsonRows(rows [][]any) (string, error) {
+	conv := make([][]any, len(rows))
+	for i, r := range rows {
+		conv[i] = make([]any, len(r))
+		for j, v := range r {
+			switch t := v.(type) {
+			case time.Time:
+				v = t.Format(sqliteTimeLayout)
+			case *time.Time:
+				if t != nil {
+					v = t.Format(sqliteTimeLayout)
+				} else {
+					v = nil
+				}
+			}
+			conv[i][j] = v
 		}
 	}
-	return nil
+	b, err := json.Marshal(conv)
+	return string(b), err
+}
+
+// jsonColumns is the select list reading a json_each row's values by
+// position into columns of these names.
+func jsonColumns(names []string) string {
+	cols := make([]string, len(names))
+	for i, name := range names {
+		cols[i] = "value ->> " + strconv.Itoa(i) + " AS " + name
+	}
+	return strings.Join(cols, ", ")
+}
+
+// idsIn is the condition "column is one of ids" with a single parameter:
+// SQLite reads it with json_each, PostgreSQL as an array. A list of
+// hundreds of placeholders costs SQLite a long parse on every run.
+func (s *Store) idsIn(column string, ids []uint64) (string, string) {
+	list := make([]byte, 0, len(ids)*8+2)
+	for i, id := range ids {
+		if i > 0 {
+			list = append(list, ',')
+		}
+		list = strconv.AppendUint(list, id, 10)
+	}
+	if s.dialect == SQLite {
+		return column + " IN (SELECT value FROM json_each(?))", "[" + string(list) + "]"
+	}
+	return column + " = ANY(?::bigint[])", "{" + string(list) + "}"
 }
 
 var eventColumns = []string{"message_id", "type", "at", "detail", "source_ip", "url", "user_agent", "client_ip", "machine"}

@@ -79,14 +79,15 @@ func (s *Store) ClaimMessages(ctx context.Context, owner string, limit int, leas
 		if len(ids) == 0 {
 			return nil
 		}
-		if err := tx.Model(&Message{}).Where("id IN ?", ids).Updates(map[string]any{
+		inIDs, idList := s.idsIn("id", ids)
+		if err := tx.Model(&Message{}).Where(inIDs, idList).Updates(map[string]any{
 			"status": StatusSending, "lease_owner": owner, "lease_until": now.Add(lease),
 			"attempts": gorm.Expr("attempts + 1"), "updated_at": now,
 		}).Error; err != nil {
 			return err
 		}
 		var msgs []Message
-		if err := tx.Where("id IN ?", ids).Order("id").Find(&msgs).Error; err != nil {
+		if err := tx.Where(inIDs, idList).Order("id").Find(&msgs).Error; err != nil {
 			return err
 		}
 		var err error
@@ -284,7 +285,8 @@ func (s *Store) assignSources(tx *gorm.DB, msgs []Message, now time.Time) ([]Mes
 	}
 	for key, ids := range bySource {
 		addr, sentOn, _ := strings.Cut(key, "|")
-		if err := tx.Model(&Message{}).Where("id IN ?", ids).Updates(map[string]any{"source_ip": addr, "sent_on": sentOn}).Error; err != nil {
+		inIDs, idList := s.idsIn("id", ids)
+		if err := tx.Model(&Message{}).Where(inIDs, idList).Updates(map[string]any{"source_ip": addr, "sent_on": sentOn}).Error; err != nil {
 			return nil, err
 		}
 	}
@@ -293,7 +295,8 @@ func (s *Store) assignSources(tx *gorm.DB, msgs []Message, now time.Time) ([]Mes
 		for i, m := range waiting {
 			wait[i] = m.ID
 		}
-		if err := tx.Model(&Message{}).Where("id IN ?", wait).Updates(map[string]any{
+		inIDs, idList := s.idsIn("id", wait)
+		if err := tx.Model(&Message{}).Where(inIDs, idList).Updates(map[string]any{
 			"status": StatusQuotaWait, "next_attempt_at": now.Add(QuotaWaitDelay), "lease_owner": "", "lease_until": nil,
 			"last_reply": "Today's warm-up quota is used up; released in 24 hours.",
 		}).Error; err != nil {

@@ -115,16 +115,21 @@ func countWarmupOutcome(tx *gorm.DB, m *Message, column string) error {
 }
 
 // updateStatuses writes many rows' outcomes: with multi-row statements on
-// PostgreSQL, with one prepared statement per row on SQLite (see execEach).
+// PostgreSQL, with one statement reading the batch as JSON on SQLite (see
+// jsonRows).
 func (s *Store) updateStatuses(tx *gorm.DB, owner string, results []DeliveryResult, now time.Time) error {
 	if s.dialect == SQLite {
 		rows := make([][]any, len(results))
 		for i, r := range results {
-			row := resultRow(r, now)
-			rows[i] = append(row[1:], now, row[0], owner)
+			rows[i] = resultRow(r, now)
 		}
-		return execEach(tx, "UPDATE messages SET status = ?, last_reply = ?, next_attempt_at = ?, delivered_at = ?, "+
-			"lease_owner = '', lease_until = NULL, updated_at = ? WHERE id = ? AND status = 'sending' AND lease_owner = ?", rows)
+		data, err := jsonRows(rows)
+		if err != nil {
+			return err
+		}
+		return tx.Exec("UPDATE messages SET status = v.status, last_reply = v.reply, next_attempt_at = v.next, delivered_at = v.delivered, "+
+			"lease_owner = '', lease_until = NULL, updated_at = ? FROM (SELECT "+jsonColumns(resultColumns)+" FROM json_each(?)) AS v "+
+			"WHERE messages.id = v.id AND messages.status = 'sending' AND messages.lease_owner = ?", now, data, owner).Error
 	}
 	chunk := s.rowsPerStatement(5)
 	for start := 0; start < len(results); start += chunk {
@@ -155,6 +160,8 @@ func (s *Store) updateStatusesOnce(tx *gorm.DB, owner string, results []Delivery
 	args = append(args, owner)
 	return tx.Exec(sql.String(), args...).Error
 }
+
+var resultColumns = []string{"id", "status", "reply", "next", "delivered"}
 
 // resultRow is a result's id, status, reply, next attempt and delivery time.
 func resultRow(r DeliveryResult, now time.Time) []any {

@@ -6,6 +6,7 @@ package smtpsink
 import (
 	"bufio"
 	"bytes"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -28,6 +29,7 @@ type Mail struct {
 	Data     []byte
 	ClientIP string
 	Helo     string
+	TLS      bool // received after STARTTLS
 }
 
 // Behaviour is how the sink answers a transaction.
@@ -64,6 +66,17 @@ type rule struct {
 // Start serves on a free loopback port until the test ends.
 func Start(t testing.TB) *Sink {
 	t.Helper()
+	return start(t, nil)
+}
+
+// StartTLS is Start with STARTTLS offered, with cert.
+func StartTLS(t testing.TB, cert tls.Certificate) *Sink {
+	t.Helper()
+	return start(t, &tls.Config{Certificates: []tls.Certificate{cert}})
+}
+
+func start(t testing.TB, tlsConf *tls.Config) *Sink {
+	t.Helper()
 	s := &Sink{}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -75,6 +88,7 @@ func Start(t testing.TB) *Sink {
 	srv.AllowInsecureAuth = true
 	srv.MaxMessageBytes = 30 << 20
 	srv.ErrorLog = quietLog{} // clients hanging up mid-session is what some tests do
+	srv.TLSConfig = tlsConf
 	s.server = srv
 	go srv.Serve(ln)
 	t.Cleanup(func() { srv.Close() })
@@ -157,7 +171,11 @@ var errDropped = errors.New("dropped")
 
 func (ss *session) Data(r io.Reader) error {
 	var buf bytes.Buffer
-	if _, err := io.Copy(&buf, r); err != nil {
+	var dst io.Writer = &buf
+	if ss.sink.Discard { // read it all, keep nothing: a benchmark's sink should cost little
+		dst = io.Discard
+	}
+	if _, err := io.Copy(dst, r); err != nil {
 		return err
 	}
 	switch ss.sink.behaviour(ss.to) {
@@ -174,10 +192,15 @@ func (ss *session) Data(r io.Reader) error {
 	ss.sink.accepted.Add(1)
 	if !ss.sink.Discard {
 		ss.sink.mu.Lock()
-		ss.sink.mails = append(ss.sink.mails, Mail{From: ss.from, To: append([]string(nil), ss.to...), Data: buf.Bytes(), ClientIP: ss.ip, Helo: ss.conn.Hostname()})
+		ss.sink.mails = append(ss.sink.mails, Mail{From: ss.from, To: append([]string(nil), ss.to...), Data: buf.Bytes(), ClientIP: ss.ip, Helo: ss.conn.Hostname(), TLS: isTLS(ss.conn)})
 		ss.sink.mu.Unlock()
 	}
 	return nil
+}
+
+func isTLS(c *smtp.Conn) bool {
+	_, ok := c.TLSConnectionState()
+	return ok
 }
 
 func (ss *session) Reset() {

@@ -1,0 +1,79 @@
+package mailer_test
+
+import (
+	"bytes"
+	"io"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/emersion/go-message/mail"
+
+	"github.com/sesame-email/sesame/mailer"
+	"github.com/sesame-email/sesame/models"
+)
+
+// The parts a built message carries decode, with go-message's reader, to
+// exactly what the template rendered: the quoted-printable encoding and the
+// multipart layout written by hand lose nothing.
+func TestBuiltPartsDecodeToTheRenderedText(t *testing.T) {
+	html := "<p class=\"x\">Grüße {{name}} =?utf-8?q?x?= </p>\n.dot at line start\n" + strings.Repeat("long line ", 40) + "\t\n<p>end</p>"
+	text := "Grüße {{name}}\r\n.dot\r\ntrailing space \r\n" + strings.Repeat("= ", 60)
+	for _, c := range []struct {
+		name       string
+		html, text string
+	}{{"alternative", html, text}, {"text only", "", text}} {
+		t.Run(c.name, func(t *testing.T) {
+			content := &models.MessageContent{Subject: "Hi {{name}}", HTML: c.html, Text: c.text}
+			tpl, err := mailer.Compile(content.Subject, content.HTML, content.Text)
+			if err != nil {
+				t.Fatal(err)
+			}
+			m := &models.Message{UID: models.NewMessageUID(), CreatedAt: time.Now(), FromEmail: "news@example.test",
+				Recipient: "ann@dest.test", Variables: `{"name":"Änn"}`}
+			links := mailer.NewLinks("https://sesame.example", []byte("k"))
+			want, err := tpl.Render(map[string]string{"name": "Änn", "unsubscribe_url": links.UnsubscribeURL(m.UID)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			built, err := mailer.NewBuilder(links).Unsigned(m, content, "example.test")
+			if err != nil {
+				t.Fatal(err)
+			}
+			r, err := mail.CreateReader(bytes.NewReader(built.Data))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for {
+				p, err := r.NextPart()
+				if err == io.EOF {
+					break
+				}
+				if err != nil {
+					t.Fatalf("%v in\n%s", err, built.Data)
+				}
+				b, _ := io.ReadAll(p.Body)
+				ct, _, _ := p.Header.(*mail.InlineHeader).ContentType()
+				got = append(got, ct+": "+string(b))
+			}
+			wantParts := []string{"text/plain: " + want.Text}
+			if c.html != "" {
+				wantParts = append(wantParts, "text/html: "+want.HTML)
+			}
+			// Quoted-printable carries line ends as CRLF.
+			for i := range wantParts {
+				wantParts[i] = strings.ReplaceAll(strings.ReplaceAll(wantParts[i], "\r\n", "\n"), "\n", "\r\n")
+			}
+			if strings.Join(got, "\n----\n") != strings.Join(wantParts, "\n----\n") {
+				t.Errorf("parts\n%q\nwant\n%q", got, wantParts)
+			}
+			_, body, _ := strings.Cut(string(built.Data), "\r\n\r\n")
+			for _, line := range strings.Split(body, "\r\n") {
+				if len(line) > 78 {
+					t.Errorf("line of %d characters: %q", len(line), line)
+				}
+			}
+		})
+	}
+}

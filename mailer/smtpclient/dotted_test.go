@@ -1,0 +1,19 @@
+package smtpclient
+
+import "testing"
+
+func TestAppendDotted(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{"a\r\nb\r\n", "a\r\nb\r\n.\r\n"},
+		{".hidden\r\n..two\r\nmid.dot\r\n", "..hidden\r\n...two\r\nmid.dot\r\n.\r\n"},
+		{"bare\nlf\n.x\n", "bare\r\nlf\r\n..x\r\n.\r\n"},
+		{"no end", "no end\r\n.\r\n"},
+		{".", "..\r\n.\r\n"},
+		{"", ".\r\n"},
+		{"cr\ronly\r\n", "cr\ronly\r\n.\r\n"},
+	} {
+		if got := string(appendDotted(nil, []byte(c.in))); got != c.want {
+			t.Errorf("%q: got %q, want %q", c.in, got, c.want)
+		}
+	}
+}
