@@ -61,9 +61,9 @@ func multiRowInsert(head string, rows [][]any, numbered bool) (string, []any) {
 	return b.String(), args
 }
 
-// sqliteTimeLayout is how the SQLite driver (glebarez/go-sqlite) writes a
-// time.Time parameter; values passed inside JSON must read the same, since
-// SQLite compares times as text.
+// sqliteTimeLayout is how the SQLite driver writes a time.Time parameter
+// (_time_format=sqlite in SQLiteDSN); values passed inside JSON must read
+// the same, since SQLite compares times as text.
 const sqliteTimeLayout = "2006-01-02 15:04:05.999999999-07:00"
 
 // jsonRows encodes rows as one JSON array of arrays, for a SQLite statement

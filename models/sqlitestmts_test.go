@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"testing"
+	"time"
 
 	moderncsqlite "modernc.org/sqlite"
 )
@@ -95,5 +96,22 @@ func TestStatementCacheRecoversFromErrors(t *testing.T) {
 		if err := db.QueryRow(`SELECT ` + strconv.Itoa(i)).Scan(&v); err != nil || v != i {
 			t.Fatalf("SELECT %d: %d, %v", i, v, err)
 		}
+	}
+}
+
+// Times bound as parameters and times passed inside JSON batches (jsonRows)
+// are compared as text, so the driver must write the layout jsonRows does.
+func TestSQLiteWritesTimesInTheLayoutOfJSONBatches(t *testing.T) {
+	db := openCachingSQLite(t)
+	at := time.Date(2026, 3, 7, 12, 0, 0, 500, time.UTC)
+	if _, err := db.Exec(`INSERT INTO t (v) VALUES (?)`, at); err != nil {
+		t.Fatal(err)
+	}
+	var got string
+	if err := db.QueryRow(`SELECT v FROM t`).Scan(&got); err != nil {
+		t.Fatal(err)
+	}
+	if want := at.Format(sqliteTimeLayout); got != want {
+		t.Fatalf("the driver wrote %q; JSON batches write %q", got, want)
 	}
 }

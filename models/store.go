@@ -169,11 +169,10 @@ func Open(ctx context.Context, cfg StoreConfig) (*Store, error) {
 // readers never block the writer, synchronous=FULL so an acknowledged write
 // survives power loss, foreign keys on, and IMMEDIATE transactions so two
 // writers queue on busy_timeout instead of failing on lock upgrade. Times
-// are written as time.Time.String() writes them and read back as time.Time
-// only from DATETIME columns, as databases created before the driver
-// change hold them.
+// are written as text in sqliteTimeLayout (SQLite compares them as text)
+// and read back as time.Time only from DATETIME columns.
 func SQLiteDSN(path string) string {
-	return "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=foreign_keys(1)&_pragma=busy_timeout(15000)&_txlock=immediate&_time_format=string_no_monotonic&_texttotime=0&_inttotime=0"
+	return "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=foreign_keys(1)&_pragma=busy_timeout(15000)&_txlock=immediate&_time_format=sqlite&_texttotime=0&_inttotime=0"
 }
 
 // rowsPerStatement is how many rows of columns values one multi-row
