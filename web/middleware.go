@@ -44,8 +44,8 @@ func (s *Server) requestContext(next echo.HandlerFunc) echo.HandlerFunc {
 		if err != nil {
 			c.Error(err)
 		}
-		// Tracking pixels and redirects come by the thousand a second: they
-		// are logged only when debugging.
+		// Click redirects come by the thousand a second: they are logged
+		// only when debugging (the pixel, a direct route, never gets here).
 		level := slog.LevelInfo
 		if s.policy[routeKey(req.Method, c.Path())] == Signed && strings.HasPrefix(c.Path(), "/t/") {
 			level = slog.LevelDebug
