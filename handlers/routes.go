@@ -32,8 +32,8 @@ func Mount(srv *web.Server, d Deps) {
 		post = http.MethodPost
 	)
 	tracking := NewTracking(d.Links, d.Tracker, store, store.Clock())
+	srv.AddDirect("/t/o/:token", tracking.Open)
 	for _, m := range []string{http.MethodGet, http.MethodHead} {
-		srv.Add(m, "/t/o/:token", tracking.Open, web.Signed)
 		srv.Add(m, "/t/c/:token", tracking.Click, web.Signed)
 	}
 	srv.Add(get, "/u/:token", tracking.UnsubscribeForm, web.Signed)

@@ -138,7 +138,9 @@ func TestOperationsEndpoints(t *testing.T) {
 	wantStatus(t, b.get("/healthz"), http.StatusOK, "ok")
 	wantStatus(t, b.get("/readyz"), http.StatusOK, "ready")
 	b.get("/login")
-	wantStatus(t, b.get("/metrics"), http.StatusOK, `sesame_http_requests_total{code="200",method="GET",route="/login"}`)
+	b.get("/t/o/forged.token.gif") // a direct route: counted all the same
+	wantStatus(t, b.get("/metrics"), http.StatusOK, `sesame_http_requests_total{code="200",method="GET",route="/login"}`,
+		`sesame_http_requests_total{code="200",method="GET",route="/t/o/:token"}`)
 	wantStatus(t, b.get("/static/css/app.css"), http.StatusOK, "--primary")
 	c.Store.Close()
 	wantStatus(t, b.get("/readyz"), http.StatusServiceUnavailable)

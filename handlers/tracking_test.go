@@ -87,24 +87,29 @@ func TestOpenAndClickTracking(t *testing.T) {
 
 	// A scanner fetches everything the moment it arrives: stored, not counted.
 	p := b.fetch(http.MethodGet, pixel[1], "Mozilla/5.0 (compatible; Barracuda Sentinel)")
-	if p.Status != http.StatusOK || p.Header.Get("Content-Type") != "image/gif" {
-		t.Fatalf("pixel: %d %s", p.Status, p.Header.Get("Content-Type"))
+	if p.Status != http.StatusOK || p.Header.Get("Content-Type") != "image/gif" || !strings.HasPrefix(p.Body, "GIF89a") ||
+		p.Header.Get("Cache-Control") != "no-store, max-age=0" || p.Header.Get("X-Content-Type-Options") != "nosniff" {
+		t.Fatalf("pixel: %d %v %q", p.Status, p.Header, p.Body)
 	}
 	c.Clock.Advance(time.Minute)
+	// A HEAD request is no person's: stored, flagged, not counted.
+	if p := b.fetch(http.MethodHead, pixel[1], person); p.Status != http.StatusOK || p.Header.Get("Content-Type") != "image/gif" || p.Body != "" {
+		t.Fatalf("pixel HEAD: %d %v %q", p.Status, p.Header, p.Body)
+	}
 	p = b.fetch(http.MethodGet, click[1], person)
 	if p.Status != http.StatusFound || p.Header.Get("Location") != "https://shop.test/sale?x=1&y=2" {
 		t.Fatalf("click: %d %s", p.Status, p.Header.Get("Location"))
 	}
 	b.fetch(http.MethodGet, pixel[1], person)
 	b.fetch(http.MethodGet, pixel[1], person) // a second open: one unique
-	evs := waitForEvents(t, c, m, 4)
+	evs := waitForEvents(t, c, m, 5)
 	machines := 0
 	for _, e := range evs {
 		if e.Machine {
 			machines++
 		}
 	}
-	if len(evs) != 4 || machines != 1 {
+	if len(evs) != 5 || machines != 2 {
 		t.Fatalf("%d events, %d machine: %+v", len(evs), machines, evs)
 	}
 	got, _ := c.Store.GetMessageByUID(ctx, m.UID)

@@ -4,7 +4,9 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
+	"hash"
 	"strings"
+	"sync"
 )
 
 // Links makes and checks the signed URLs Sesame puts into mail. A token is
@@ -12,12 +14,25 @@ import (
 // from SESAME_SECRET_KEY, so nobody can forge a link for another message.
 type Links struct {
 	base string // the public URL, without a trailing slash
-	key  []byte
+	// signers are reused: the open pixel checks a token per request, and
+	// a fresh HMAC with its buffers cost more than the check itself.
+	signers sync.Pool // of *signer
+}
+
+// signer is an HMAC keyed for links, with buffers for what it signs and
+// for the signature.
+type signer struct {
+	mac hash.Hash
+	buf []byte
+	sum [sha256.Size]byte
+	sig [32]byte
 }
 
 // NewLinks builds link signing for the public URL.
 func NewLinks(publicURL string, key []byte) *Links {
-	return &Links{base: strings.TrimSuffix(publicURL, "/"), key: key}
+	l := &Links{base: strings.TrimSuffix(publicURL, "/")}
+	l.signers.New = func() any { return &signer{mac: hmac.New(sha256.New, key)} }
+	return l
 }
 
 // Link kinds: the first byte of what is signed, so a token made for one
@@ -30,30 +45,40 @@ const (
 
 var tokenEncoding = base64.RawURLEncoding
 
-func (l *Links) sign(kind byte, payload string) string {
-	mac := hmac.New(sha256.New, l.key)
-	mac.Write([]byte{kind})
-	mac.Write([]byte(payload))
-	return tokenEncoding.EncodeToString(mac.Sum(nil)[:16])
+// sigLen is the length of an encoded signature: 16 bytes of the HMAC.
+var sigLen = tokenEncoding.EncodedLen(16)
+
+// sign returns the encoded signature of s.buf (the kind, then the
+// payload), valid until the signer's next use.
+func (s *signer) sign() []byte {
+	s.mac.Reset()
+	s.mac.Write(s.buf)
+	tokenEncoding.Encode(s.sig[:], s.mac.Sum(s.sum[:0])[:16])
+	return s.sig[:sigLen]
 }
 
 func (l *Links) token(kind byte, payload string) string {
-	return tokenEncoding.EncodeToString([]byte(payload)) + "." + l.sign(kind, payload)
+	s := l.signers.Get().(*signer)
+	defer l.signers.Put(s)
+	s.buf = append(append(s.buf[:0], kind), payload...)
+	return tokenEncoding.EncodeToString([]byte(payload)) + "." + string(s.sign())
 }
 
 func (l *Links) verify(kind byte, token string) (string, bool) {
 	enc, sig, ok := strings.Cut(token, ".")
-	if !ok {
+	if !ok || len(sig) != sigLen {
 		return "", false
 	}
-	payload, err := tokenEncoding.DecodeString(enc)
-	if err != nil {
+	s := l.signers.Get().(*signer)
+	defer l.signers.Put(s)
+	var err error
+	if s.buf, err = tokenEncoding.AppendDecode(append(s.buf[:0], kind), []byte(enc)); err != nil {
 		return "", false
 	}
-	if !hmac.Equal([]byte(sig), []byte(l.sign(kind, string(payload)))) {
+	if !hmac.Equal([]byte(sig), s.sign()) {
 		return "", false
 	}
-	return string(payload), true
+	return string(s.buf[1:]), true
 }
 
 // UnsubscribeURL is the one-click unsubscribe link of a message (RFC 8058).

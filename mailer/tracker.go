@@ -3,7 +3,7 @@ package mailer
 import (
 	"context"
 	"log/slog"
-	"sync/atomic"
+	"sync"
 	"time"
 
 	"github.com/sesame-email/sesame/models"
@@ -19,16 +19,25 @@ type EngagementStore interface {
 // price: at most one second of opens and clicks is lost if the process
 // crashes. Delivery, bounces and unsubscribes never go through here.
 type Tracker struct {
-	store   EngagementStore
-	log     *slog.Logger
-	events  chan models.Engagement
-	every   time.Duration
-	dropped atomic.Int64
+	store EngagementStore
+	log   *slog.Logger
+	every time.Duration
+
+	// A slice under a mutex rather than a channel: an append is all a
+	// request pays, and a flush takes the whole slice at once and hands
+	// back the one it wrote, so in the steady state nothing is allocated.
+	mu      sync.Mutex
+	pending []models.Engagement
+	dropped int
 }
 
 // trackerBuffer holds several seconds of events at the rate the pixel is
 // benchmarked for.
 const trackerBuffer = 200_000
+
+// flushBatch caps one RecordEngagement (one transaction): a backlog is
+// written in parts so other writers get the database in between.
+const flushBatch = 20_000
 
 // NewTracker builds a tracker flushing every flushEvery (one second when
 // zero).
@@ -36,60 +45,58 @@ func NewTracker(store EngagementStore, log *slog.Logger, flushEvery time.Duratio
 	if flushEvery <= 0 {
 		flushEvery = time.Second
 	}
-	return &Tracker{store: store, log: log.With("component", "tracking"), events: make(chan models.Engagement, trackerBuffer), every: flushEvery}
+	return &Tracker{store: store, log: log.With("component", "tracking"), every: flushEvery}
 }
 
 // Record queues an event. When the buffer is full (the database cannot keep
 // up) the event is counted as dropped rather than making the recipient's
 // mail client wait.
 func (t *Tracker) Record(e models.Engagement) {
-	select {
-	case t.events <- e:
-	default:
-		t.dropped.Add(1)
+	t.mu.Lock()
+	if len(t.pending) < trackerBuffer {
+		t.pending = append(t.pending, e)
+	} else {
+		t.dropped++
 	}
+	t.mu.Unlock()
+}
+
+// take returns the pending events and how many were dropped since the last
+// take, leaving spare (emptied) to collect the next ones.
+func (t *Tracker) take(spare []models.Engagement) ([]models.Engagement, int) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	batch, dropped := t.pending, t.dropped
+	t.pending, t.dropped = spare[:0], 0
+	return batch, dropped
 }
 
 // Run writes buffered events until ctx ends, then writes what is left.
 func (t *Tracker) Run(ctx context.Context) error {
 	ticker := time.NewTicker(t.every)
 	defer ticker.Stop()
-	const maxBatch = 20_000
-	batch := make([]models.Engagement, 0, 4096)
-	take := func() {
-		for len(batch) < maxBatch {
-			select {
-			case e := <-t.events:
-				batch = append(batch, e)
-			default:
-				return
+	var spare []models.Engagement
+	flush := func() {
+		batch, dropped := t.take(spare)
+		for start := 0; start < len(batch); start += flushBatch {
+			part := batch[start:min(start+flushBatch, len(batch))]
+			if err := t.store.RecordEngagement(context.WithoutCancel(ctx), part); err != nil {
+				t.log.Error("record opens and clicks", "err", err, "events", len(part))
 			}
 		}
-	}
-	flush := func() {
-		take()
-		if len(batch) == 0 {
-			return
+		if dropped > 0 {
+			t.log.Warn("tracking events dropped: the buffer was full", "events", dropped)
 		}
-		if err := t.store.RecordEngagement(context.WithoutCancel(ctx), batch); err != nil {
-			t.log.Error("record opens and clicks", "err", err, "events", len(batch))
-		}
-		batch = batch[:0]
-		if n := t.dropped.Swap(0); n > 0 {
-			t.log.Warn("tracking events dropped: the buffer was full", "events", n)
-		}
+		clear(batch) // let the written events' strings go
+		spare = batch
 	}
 	for {
 		select {
 		case <-ctx.Done():
-			for len(t.events) > 0 {
-				flush()
-			}
+			flush()
 			return nil
 		case <-ticker.C:
-			for len(t.events) > 0 {
-				flush()
-			}
+			flush()
 		}
 	}
 }

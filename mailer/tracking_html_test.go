@@ -65,3 +65,15 @@ func TestTrackingLinks(t *testing.T) {
 		t.Error("a token verified under another key")
 	}
 }
+
+// BenchmarkParseOpen checks an open token, as the pixel does per request.
+func BenchmarkParseOpen(b *testing.B) {
+	l := NewLinks("https://s.test", []byte("key"))
+	token := strings.TrimPrefix(l.OpenURL("0192f1d2-7c3e-7a4b-9d2e-5f6a7b8c9d0e"), "https://s.test/t/o/")
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, ok := l.ParseOpen(token); !ok {
+			b.Fatal("token refused")
+		}
+	}
+}

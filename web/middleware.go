@@ -44,8 +44,8 @@ func (s *Server) requestContext(next echo.HandlerFunc) echo.HandlerFunc {
 		if err != nil {
 			c.Error(err)
 		}
-		// Tracking pixels and redirects come by the thousand a second: they
-		// are logged only when debugging.
+		// Click redirects come by the thousand a second: they are logged
+		// only when debugging (the pixel, a direct route, never gets here).
 		level := slog.LevelInfo
 		if s.policy[routeKey(req.Method, c.Path())] == Signed && strings.HasPrefix(c.Path(), "/t/") {
 			level = slog.LevelDebug
@@ -91,30 +91,41 @@ func securityHeaders(https bool) echo.MiddlewareFunc {
 	}
 }
 
-func metrics(reg *prometheus.Registry) echo.MiddlewareFunc {
-	requests := prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "sesame_http_requests_total", Help: "HTTP requests by route, method and status code.",
-	}, []string{"method", "route", "code"})
-	duration := prometheus.NewHistogramVec(prometheus.HistogramOpts{
-		Name: "sesame_http_request_duration_seconds", Help: "HTTP request latency by route.",
-		Buckets: []float64{.001, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
-	}, []string{"method", "route"})
-	reg.MustRegister(requests, duration)
-	return func(next echo.HandlerFunc) echo.HandlerFunc {
-		return func(c echo.Context) error {
-			start := time.Now()
-			err := next(c)
-			if err != nil {
-				c.Error(err)
-			}
-			route := c.Path()
-			if route == "" {
-				route = "unmatched"
-			}
-			requests.WithLabelValues(c.Request().Method, route, strconv.Itoa(c.Response().Status)).Inc()
-			duration.WithLabelValues(c.Request().Method, route).Observe(time.Since(start).Seconds())
-			return nil
+// httpMetrics counts requests and their latency by route; the middleware
+// and the direct routes (direct.go) feed the same series.
+type httpMetrics struct {
+	requests *prometheus.CounterVec
+	duration *prometheus.HistogramVec
+}
+
+func newHTTPMetrics(reg *prometheus.Registry) *httpMetrics {
+	m := &httpMetrics{
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "sesame_http_requests_total", Help: "HTTP requests by route, method and status code.",
+		}, []string{"method", "route", "code"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "sesame_http_request_duration_seconds", Help: "HTTP request latency by route.",
+			Buckets: []float64{.001, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
+		}, []string{"method", "route"}),
+	}
+	reg.MustRegister(m.requests, m.duration)
+	return m
+}
+
+func (m *httpMetrics) middleware(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		start := time.Now()
+		err := next(c)
+		if err != nil {
+			c.Error(err)
 		}
+		route := c.Path()
+		if route == "" {
+			route = "unmatched"
+		}
+		m.requests.WithLabelValues(c.Request().Method, route, strconv.Itoa(c.Response().Status)).Inc()
+		m.duration.WithLabelValues(c.Request().Method, route).Observe(time.Since(start).Seconds())
+		return nil
 	}
 }
 

@@ -76,6 +76,9 @@ type Server struct {
 	policy     map[route]Access
 	bodyLimit  map[route]int64
 	csrfCookie string
+	metrics    *httpMetrics // nil without a registry
+	direct     []directRoute
+	https      bool
 }
 
 // DefaultBodyLimit caps request bodies of routes that do not say otherwise.
@@ -111,6 +114,7 @@ func New(cfg Config, store Store) *Server {
 		cfg:       cfg,
 		policy:    map[route]Access{},
 		bodyLimit: map[route]int64{},
+		https:     secure,
 	}
 	s.csrfCookie = "sesame_csrf"
 	if secure {
@@ -118,8 +122,7 @@ func New(cfg Config, store Store) *Server {
 	}
 	e := s.Echo
 	e.HideBanner, e.HidePort = true, true
-	// Never trust X-Forwarded-For blindly: login throttling keys on the address.
-	e.IPExtractor = echo.ExtractIPDirect()
+	e.IPExtractor = ClientIP
 	e.HTTPErrorHandler = s.handleError
 
 	e.Use(s.requestContext)
@@ -131,7 +134,8 @@ func New(cfg Config, store Store) *Server {
 	}))
 	e.Use(securityHeaders(secure))
 	if cfg.Metrics != nil {
-		e.Use(metrics(cfg.Metrics))
+		s.metrics = newHTTPMetrics(cfg.Metrics)
+		e.Use(s.metrics.middleware)
 	}
 	e.Use(s.limitBody)
 	e.Use(s.crossOrigin)
@@ -190,8 +194,15 @@ func (s *Server) RoutesWithoutAccessRule() []string {
 // AccessOf returns the rule of a registered route (0 when none), for tests.
 func (s *Server) AccessOf(method, path string) Access { return s.policy[routeKey(method, path)] }
 
-// ServeHTTP lets the server be used as an http.Handler.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.Echo.ServeHTTP(w, r) }
+// ServeHTTP lets the server be used as an http.Handler: direct routes
+// first, everything else through echo.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if d, param := s.directFor(r); d != nil {
+		s.serveDirect(w, r, d, param)
+		return
+	}
+	s.Echo.ServeHTTP(w, r)
+}
 
 func (s *Server) ready(c echo.Context) error {
 	ctx, cancel := context.WithTimeout(c.Request().Context(), 3*time.Second)
