@@ -157,11 +157,17 @@ func (s *Store) DeleteGroup(ctx context.Context, id uint64) error {
 		if err := tx.Model(&ImportJob{}).Where("group_id = ? AND status = ?", id, ImportQueued).Pluck("file_path", &files).Error; err != nil {
 			return err
 		}
+		// The group's row goes first: deleting it waits for any writer
+		// holding it (holdGroup), and later writers find it gone. Then its
+		// recipients, which have no foreign key (0011_recipients_group_unchecked.sql).
 		res := tx.Delete(&RecipientGroup{}, id)
 		if res.Error == nil && res.RowsAffected == 0 {
 			return ErrNotFound
 		}
-		return res.Error
+		if res.Error != nil {
+			return res.Error
+		}
+		return tx.Where("group_id = ?", id).Delete(&Recipient{}).Error
 	})
 	if err == nil {
 		for _, f := range files {
@@ -169,6 +175,15 @@ func (s *Store) DeleteGroup(ctx context.Context, id uint64) error {
 		}
 	}
 	return err
+}
+
+// holdGroup checks, in a transaction about to write a group's recipients,
+// that the group exists, and on PostgreSQL keeps it so until the
+// transaction ends: the check a foreign key on recipients would make for
+// every row (see 0011_recipients_group_unchecked.sql). It returns
+// ErrNotFound for a deleted group.
+func (s *Store) holdGroup(tx *gorm.DB, groupID uint64) error {
+	return s.holdRow(tx, &RecipientGroup{}, groupID)
 }
 
 // mergeVariableNames adds names to the group's list of variable names.

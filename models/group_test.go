@@ -123,6 +123,12 @@ func TestGroupsAndRecipients(t *testing.T) {
 	if _, err := st.GetRecipient(ctx, g.ID, "ann@example.com"); !errors.Is(err, models.ErrNotFound) {
 		t.Errorf("recipients outlived their group: %v", err)
 	}
+	if _, err := st.AddRecipients(ctx, g.ID, []models.RecipientInput{{Email: "late@example.com"}}); !errors.Is(err, models.ErrNotFound) {
+		t.Errorf("added to a deleted group: %v", err)
+	}
+	if _, err := st.GetRecipient(ctx, g.ID, "late@example.com"); !errors.Is(err, models.ErrNotFound) {
+		t.Errorf("a recipient was written for a deleted group: %v", err)
+	}
 }
 
 func TestRecipientPagesAndSearch(t *testing.T) {

@@ -156,7 +156,7 @@ func (im *Importer) writeBatches(ctx context.Context, job *ImportJob, batches <-
 	for b := range batches {
 		ins, upd, err := w.Write(ctx, b.rows)
 		if err != nil {
-			if isForeignKeyViolation(err) {
+			if errors.Is(err, ErrNotFound) {
 				return errImportGone
 			}
 			return err
@@ -306,6 +306,9 @@ func (w *sqliteWriter) Write(ctx context.Context, rows []recipientRow) (inserted
 	// In address order the index's pages are visited once each, in order.
 	slices.SortFunc(rows, func(a, b recipientRow) int { return strings.Compare(a.Email, b.Email) })
 	err = w.store.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := w.store.holdGroup(tx, w.groupID); err != nil {
+			return err
+		}
 		inserted, updated, err = w.store.upsertRecipients(tx, w.groupID, rows, w.store.now())
 		return err
 	})
@@ -313,11 +316,3 @@ func (w *sqliteWriter) Write(ctx context.Context, rows []recipientRow) (inserted
 }
 
 func (w *sqliteWriter) Close() error { return nil }
-
-func isForeignKeyViolation(err error) bool {
-	if errors.Is(err, gorm.ErrForeignKeyViolated) {
-		return true
-	}
-	msg := err.Error()
-	return strings.Contains(msg, "FOREIGN KEY constraint failed") || strings.Contains(msg, "violates foreign key constraint")
-}

@@ -155,8 +155,8 @@ func prepareRecipients(in []RecipientInput) (*AddReport, []recipientRow, []strin
 
 // addRecipientRows upserts checked rows inside tx and completes rep.
 func (s *Store) addRecipientRows(tx *gorm.DB, groupID uint64, rep *AddReport, rows []recipientRow, names []string) error {
-	if err := tx.Select("id").Take(&RecipientGroup{}, groupID).Error; err != nil {
-		return notFound(err)
+	if err := s.holdGroup(tx, groupID); err != nil {
+		return err
 	}
 	now := s.now()
 	ins, upd, err := s.upsertRecipients(tx, groupID, rows, now)

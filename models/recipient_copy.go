@@ -3,6 +3,7 @@ package models
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
@@ -72,6 +73,15 @@ func (w *copyWriter) Write(ctx context.Context, rows []recipientRow) (inserted, 
 			return err
 		}
 		defer tx.Rollback(ctx)
+		// Store.holdGroup's check, in this transaction of pgx's.
+		var held int
+		err = tx.QueryRow(ctx, "SELECT 1 FROM recipient_groups WHERE id = $1 FOR KEY SHARE", w.groupID).Scan(&held)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
 		_, err = tx.CopyFrom(ctx, pgx.Identifier{"recipients_load"}, []string{"email", "variables"},
 			pgx.CopyFromSlice(len(rows), func(i int) ([]any, error) { return []any{rows[i].Email, rows[i].Variables}, nil }))
 		if err != nil {

@@ -225,7 +225,14 @@ func (s *Store) lockForUpdate(q *gorm.DB) *gorm.DB {
 // check a foreign key on messages would make for every row; see
 // 0004_delivery.sql for why messages have none.
 func (s *Store) holdDomain(tx *gorm.DB, domainID uint64) error {
-	q := tx.Model(&Domain{}).Where("id = ?", domainID)
+	return s.holdRow(tx, &Domain{}, domainID)
+}
+
+// holdRow finds model's row id in tx, ErrNotFound when there is none, and
+// on PostgreSQL locks it against deletion (FOR KEY SHARE: other holders
+// and updates of its other columns still pass) until tx ends.
+func (s *Store) holdRow(tx *gorm.DB, model any, id uint64) error {
+	q := tx.Model(model).Where("id = ?", id)
 	if s.dialect == Postgres {
 		q = q.Clauses(clause.Locking{Strength: "KEY SHARE"})
 	}
