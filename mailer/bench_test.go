@@ -2,14 +2,13 @@ package mailer_test
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
+	"github.com/sesame-email/sesame/internal/benchmeter"
 	"github.com/sesame-email/sesame/internal/dnstest"
 	"github.com/sesame-email/sesame/internal/fixtures"
 	"github.com/sesame-email/sesame/internal/smtpsink"
@@ -90,7 +89,7 @@ func benchDelivery(b *testing.B, alg string, n int) {
 	links := mailer.NewLinks("https://sesame.example", []byte("link key"))
 	engine := mailer.NewEngine(benchStore{st, alg}, &mailer.Relay{Addr: sink.Addr, TLS: "none"}, mailer.NewBuilder(links), models.SystemClock{}, discard(),
 		mailer.EngineConfig{Owner: "bench", BounceHost: testdb.BounceHost})
-	cpuBefore := cpuTime()
+	cpuBefore := benchmeter.ProcessCPU()
 	start := time.Now()
 	b.StartTimer()
 	if err := engine.RunUntilIdle(ctx); err != nil {
@@ -98,7 +97,7 @@ func benchDelivery(b *testing.B, alg string, n int) {
 	}
 	b.StopTimer()
 	elapsed := time.Since(start)
-	cpu := cpuTime() - cpuBefore
+	cpu := benchmeter.ProcessCPU() - cpuBefore
 	if got, err := sink.Accepted(); got != int64(n) {
 		c, _ := st.CountMessagesByStatus(ctx)
 		b.Fatalf("sink accepted %d of %d (%v); statuses %v", got, n, err, c)
@@ -109,29 +108,7 @@ func benchDelivery(b *testing.B, alg string, n int) {
 	}
 	b.ReportMetric(float64(n)/elapsed.Seconds(), "msgs/s")
 	b.ReportMetric(cpu.Seconds()/float64(n)*1000, "cpu-s/1k-msgs")
-	b.ReportMetric(peakRSSMB(), "peak-RSS-MB")
-}
-
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-// peakRSSMB is VmHWM, the process's resident-set high-water mark.
-func peakRSSMB() float64 {
-	status, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(status), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			var kb float64
-			fmt.Sscanf(strings.TrimSpace(rest), "%f", &kb)
-			return kb / 1024
-		}
-	}
-	return 0
+	b.ReportMetric(benchmeter.PeakRSSMB(), "peak-RSS-MB")
 }
 
 // benchMessages is 100,000, or SESAME_BENCH_MESSAGES for quicker profiling.

@@ -2,10 +2,10 @@ package models_test
 
 import (
 	"strconv"
-	"syscall"
 	"testing"
 	"time"
 
+	"github.com/sesame-email/sesame/internal/benchmeter"
 	"github.com/sesame-email/sesame/internal/dnstest"
 	"github.com/sesame-email/sesame/internal/fixtures"
 	"github.com/sesame-email/sesame/internal/testdb"
@@ -37,19 +37,12 @@ func BenchmarkRecordEngagement(b *testing.B) {
 		batch[i] = models.Engagement{UID: msgs[i%messages].UID, Kind: models.EngagementOpen, At: time.Now(),
 			UserAgent: "Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0", ClientIP: "192.0.2." + strconv.Itoa(i%250)}
 	}
-	cpuBefore := processCPU()
+	cpuBefore := benchmeter.ProcessCPU()
 	for b.Loop() {
 		if err := st.RecordEngagement(ctx, batch); err != nil {
 			b.Fatal(err)
 		}
 	}
 	b.ReportMetric(float64(events*b.N)/b.Elapsed().Seconds(), "events/s")
-	b.ReportMetric(float64((processCPU()-cpuBefore).Microseconds())/float64(events*b.N), "cpu-µs/event")
-}
-
-// processCPU is the user and system CPU time this process used so far.
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	b.ReportMetric(float64((benchmeter.ProcessCPU()-cpuBefore).Microseconds())/float64(events*b.N), "cpu-µs/event")
 }

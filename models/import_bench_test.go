@@ -5,13 +5,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime/debug"
 	"strconv"
-	"strings"
-	"syscall"
 	"testing"
 	"time"
 
+	"github.com/sesame-email/sesame/internal/benchmeter"
 	"github.com/sesame-email/sesame/internal/testdb"
 	"github.com/sesame-email/sesame/models"
 )
@@ -51,12 +49,12 @@ func BenchmarkImportMillion(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			resetPeakRSS()
+			benchmeter.ResetPeakRSS()
 			var serverBefore time.Duration
 			if serverCPU != nil {
 				serverBefore = serverCPU()
 			}
-			cpuBefore := processCPU()
+			cpuBefore := benchmeter.ProcessCPU()
 			start := time.Now()
 			job, err := st.CreateImportJob(ctx, g.ID, "million.csv", f, nil)
 			f.Close()
@@ -67,7 +65,7 @@ func BenchmarkImportMillion(b *testing.B) {
 				b.Fatal(err)
 			}
 			elapsed := time.Since(start)
-			b.ReportMetric((processCPU()-cpuBefore).Seconds()/float64(rows)*1000, pass+"-cpu-s/1k-rows")
+			b.ReportMetric((benchmeter.ProcessCPU()-cpuBefore).Seconds()/float64(rows)*1000, pass+"-cpu-s/1k-rows")
 			if serverCPU != nil {
 				b.ReportMetric((serverCPU()-serverBefore).Seconds()/float64(rows)*1000, pass+"-db-cpu-s/1k-rows")
 			}
@@ -76,9 +74,9 @@ func BenchmarkImportMillion(b *testing.B) {
 				b.Fatalf("import %s: %+v", job.Status, job)
 			}
 			b.ReportMetric(float64(rows)/elapsed.Seconds(), pass+"-rows/s")
-			b.ReportMetric(float64(peakRSS())/(1<<20), pass+"-peak-MB")
+			b.ReportMetric(benchmeter.PeakRSSMB(), pass+"-peak-MB")
 			b.Logf("%s %s pass: %d rows (%d MB file) in %s = %.0f rows/s, peak RSS %d MB",
-				testdb.Name(), pass, rows, info.Size()>>20, elapsed.Round(time.Millisecond), float64(rows)/elapsed.Seconds(), peakRSS()>>20)
+				testdb.Name(), pass, rows, info.Size()>>20, elapsed.Round(time.Millisecond), float64(rows)/elapsed.Seconds(), int(benchmeter.PeakRSSMB()))
 		}
 
 		start := time.Now()
@@ -106,12 +104,6 @@ func BenchmarkImportMillion(b *testing.B) {
 	}
 }
 
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
 // writeMillionCSV writes n rows with addresses in no particular order, as
@@ -132,27 +124,4 @@ func writeMillionCSV(path string, n int) error {
 		return err
 	}
 	return f.Close()
-}
-
-// resetPeakRSS hands freed memory back to the system, as a process that
-// had not just imported would start, and restarts the kernel's count of
-// the peak resident memory (Linux: writing 5 to clear_refs resets VmHWM).
-func resetPeakRSS() {
-	debug.FreeOSMemory()
-	_ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0)
-}
-
-// peakRSS is the process's peak resident memory in bytes since the reset.
-func peakRSS() int64 {
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
-			return kb << 10
-		}
-	}
-	return 0
 }

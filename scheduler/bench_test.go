@@ -1,14 +1,12 @@
 package scheduler_test
 
 import (
-	"fmt"
 	"os"
 	"strconv"
-	"strings"
-	"syscall"
 	"testing"
 	"time"
 
+	"github.com/sesame-email/sesame/internal/benchmeter"
 	"github.com/sesame-email/sesame/internal/clocktest"
 	"github.com/sesame-email/sesame/internal/testdb"
 	"github.com/sesame-email/sesame/models"
@@ -55,7 +53,7 @@ func BenchmarkMaterialise1M(b *testing.B) {
 		if serverCPU != nil {
 			serverBefore = serverCPU()
 		}
-		cpuBefore := cpuTime()
+		cpuBefore := benchmeter.ProcessCPU()
 		start := time.Now()
 		b.StartTimer()
 		for {
@@ -69,7 +67,7 @@ func BenchmarkMaterialise1M(b *testing.B) {
 		}
 		b.StopTimer()
 		elapsed := time.Since(start)
-		cpu := cpuTime() - cpuBefore
+		cpu := benchmeter.ProcessCPU() - cpuBefore
 		if serverCPU != nil {
 			b.ReportMetric((serverCPU()-serverBefore).Seconds()/float64(n)*1000, "db-cpu-s/1k-msgs")
 		}
@@ -79,28 +77,6 @@ func BenchmarkMaterialise1M(b *testing.B) {
 		}
 		b.ReportMetric(float64(n)/elapsed.Seconds(), "msgs/s")
 		b.ReportMetric(cpu.Seconds()/float64(n)*1000, "cpu-s/1k-msgs")
-		b.ReportMetric(peakRSSMB(), "peak-RSS-MB")
+		b.ReportMetric(benchmeter.PeakRSSMB(), "peak-RSS-MB")
 	}
-}
-
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-// peakRSSMB is VmHWM, the process's resident-set high-water mark.
-func peakRSSMB() float64 {
-	status, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(status), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			var kb float64
-			fmt.Sscanf(strings.TrimSpace(rest), "%f", &kb)
-			return kb / 1024
-		}
-	}
-	return 0
 }

@@ -6,7 +6,6 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -14,6 +13,7 @@ import (
 	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common/profile"
 	ses "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/ses/v20201002"
 
+	"github.com/sesame-email/sesame/internal/benchmeter"
 	"github.com/sesame-email/sesame/internal/fixtures"
 	"github.com/sesame-email/sesame/internal/testdb"
 	"github.com/sesame-email/sesame/models"
@@ -55,7 +55,7 @@ func BenchmarkAPISendEmail(b *testing.B) {
 			serverBefore = serverCPU()
 		}
 		b.StartTimer()
-		start, cpuBefore := time.Now(), processCPU()
+		start, cpuBefore := time.Now(), benchmeter.ProcessCPU()
 		for c := 0; c < clients; c++ {
 			prof := profile.NewClientProfile()
 			prof.HttpProfile.Endpoint, prof.HttpProfile.Scheme = endpoint.Host, "http"
@@ -81,7 +81,7 @@ func BenchmarkAPISendEmail(b *testing.B) {
 			})
 		}
 		wg.Wait()
-		elapsed, cpu := time.Since(start), processCPU()-cpuBefore
+		elapsed, cpu := time.Since(start), benchmeter.ProcessCPU()-cpuBefore
 		b.StopTimer()
 		if err := firstErr.Load(); err != nil {
 			b.Fatalf("%d requests failed; the first: %v", failed.Load(), err)
@@ -100,11 +100,4 @@ func BenchmarkAPISendEmail(b *testing.B) {
 			b.ReportMetric((serverCPU()-serverBefore).Seconds()*1000/float64(max(accepted.Load(), 1)), "db-cpu-ms/req")
 		}
 	}
-}
-
-// processCPU is the user and system CPU time this process used so far.
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

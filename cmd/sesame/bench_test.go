@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sesame-email/sesame/internal/benchmeter"
 	"github.com/sesame-email/sesame/internal/fixtures"
 	"github.com/sesame-email/sesame/models"
 )
@@ -37,7 +38,7 @@ func BenchmarkOpenPixel(b *testing.B) {
 		url := a.links.OpenURL(msgs[0].UID)
 		url = a.URL + url[strings.Index(url, "/t/o/"):]
 		b.StartTimer()
-		cpuBefore, wrkBefore := processCPU(), childrenCPU()
+		cpuBefore, wrkBefore := benchmeter.ProcessCPU(), childrenCPU()
 		out, err := exec.Command(wrk, "-t2", "-c64", "-d10s", "-H", "User-Agent: Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0", url).CombinedOutput()
 		b.StopTimer()
 		wrkCPU := childrenCPU() - wrkBefore
@@ -62,7 +63,7 @@ func BenchmarkOpenPixel(b *testing.B) {
 		if stored < int64(requests) {
 			b.Fatalf("%d opens answered, %d stored", requests, stored)
 		}
-		cpu := processCPU() - cpuBefore
+		cpu := benchmeter.ProcessCPU() - cpuBefore
 		rate, _ := strconv.ParseFloat(string(rps[1]), 64)
 		b.ReportMetric(rate, "requests/s")
 		b.ReportMetric(float64(stored), "opens-stored")
