@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"html"
 	"io"
 	"mime"
 	"strings"
@@ -169,9 +170,13 @@ func (b *Builder) writeMIME(w *bytes.Buffer, o *Outgoing) (string, error) {
 	if rendered.HTML != "" && c.TrackOpens {
 		rendered.HTML = appendBeforeBodyEnd(rendered.HTML, pixelTag(b.links.OpenURL(m.UID)))
 	}
+	// The footer link is added to each part that does not already link
+	// through {{unsubscribe_url}}: one such link is enough.
 	if footer := unsubscribeFooter(c.Unsubscribe); footer != nil {
-		rendered.Text += "\r\n\r\n" + footer.text + ": " + unsubscribe + "\r\n"
-		if rendered.HTML != "" {
+		if !strings.Contains(rendered.Text, unsubscribe) {
+			rendered.Text += "\r\n\r\n" + footer.text + ": " + unsubscribe + "\r\n"
+		}
+		if rendered.HTML != "" && !strings.Contains(rendered.HTML, html.EscapeString(unsubscribe)) {
 			rendered.HTML = appendBeforeBodyEnd(rendered.HTML, `<p style="font-size:12px;color:#666">`+
 				`<a href="`+unsubscribe+`">`+footer.text+`</a></p>`)
 		}

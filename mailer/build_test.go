@@ -77,3 +77,40 @@ func TestBuiltPartsDecodeToTheRenderedText(t *testing.T) {
 		})
 	}
 }
+
+// A part that links {{unsubscribe_url}} itself gets no footer link as well;
+// a part that does not gets one.
+func TestUnsubscribeFooterOnlyWhereThePartHasNoLink(t *testing.T) {
+	content := &models.MessageContent{Subject: "Hi", Unsubscribe: "2",
+		HTML: `<p>News</p><p><a href="{{unsubscribe_url}}">Leave this list</a></p>`, Text: "News"}
+	m := &models.Message{UID: models.NewMessageUID(), CreatedAt: time.Now(), FromEmail: "news@example.test", Recipient: "ann@dest.test"}
+	links := mailer.NewLinks("https://sesame.example", []byte("k"))
+	built, err := mailer.NewBuilder(links).Unsigned(m, content, "example.test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := mail.CreateReader(bytes.NewReader(built.Data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	parts := map[string]string{}
+	for {
+		p, err := r.NextPart()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(p.Body)
+		ct, _, _ := p.Header.(*mail.InlineHeader).ContentType()
+		parts[ct] = string(b)
+	}
+	url := links.UnsubscribeURL(m.UID)
+	if n := strings.Count(parts["text/html"], url); n != 1 {
+		t.Errorf("the HTML part links the unsubscribe page %d times:\n%s", n, parts["text/html"])
+	}
+	if !strings.Contains(parts["text/plain"], "Unsubscribe: "+url) {
+		t.Errorf("the text part has no footer link:\n%s", parts["text/plain"])
+	}
+}
