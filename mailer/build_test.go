@@ -40,22 +40,9 @@ func TestBuiltPartsDecodeToTheRenderedText(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			r, err := mail.CreateReader(bytes.NewReader(built.Data))
-			if err != nil {
-				t.Fatal(err)
-			}
 			var got []string
-			for {
-				p, err := r.NextPart()
-				if err == io.EOF {
-					break
-				}
-				if err != nil {
-					t.Fatalf("%v in\n%s", err, built.Data)
-				}
-				b, _ := io.ReadAll(p.Body)
-				ct, _, _ := p.Header.(*mail.InlineHeader).ContentType()
-				got = append(got, ct+": "+string(b))
+			for _, part := range decodedParts(t, built.Data) {
+				got = append(got, part.contentType+": "+part.body)
 			}
 			wantParts := []string{"text/plain: " + want.Text}
 			if c.html != "" {
@@ -89,22 +76,9 @@ func TestUnsubscribeFooterOnlyWhereThePartHasNoLink(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := mail.CreateReader(bytes.NewReader(built.Data))
-	if err != nil {
-		t.Fatal(err)
-	}
 	parts := map[string]string{}
-	for {
-		p, err := r.NextPart()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, _ := io.ReadAll(p.Body)
-		ct, _, _ := p.Header.(*mail.InlineHeader).ContentType()
-		parts[ct] = string(b)
+	for _, part := range decodedParts(t, built.Data) {
+		parts[part.contentType] = part.body
 	}
 	url := links.UnsubscribeURL(m.UID)
 	if n := strings.Count(parts["text/html"], url); n != 1 {
@@ -112,5 +86,29 @@ func TestUnsubscribeFooterOnlyWhereThePartHasNoLink(t *testing.T) {
 	}
 	if !strings.Contains(parts["text/plain"], "Unsubscribe: "+url) {
 		t.Errorf("the text part has no footer link:\n%s", parts["text/plain"])
+	}
+}
+
+type decodedPart struct{ contentType, body string }
+
+// decodedParts reads a built message's parts with go-message, decoded.
+func decodedParts(t *testing.T, data []byte) []decodedPart {
+	t.Helper()
+	r, err := mail.CreateReader(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var parts []decodedPart
+	for {
+		p, err := r.NextPart()
+		if err == io.EOF {
+			return parts
+		}
+		if err != nil {
+			t.Fatalf("%v in\n%s", err, data)
+		}
+		b, _ := io.ReadAll(p.Body)
+		ct, _, _ := p.Header.(*mail.InlineHeader).ContentType()
+		parts = append(parts, decodedPart{ct, string(b)})
 	}
 }
