@@ -30,10 +30,12 @@ func (s *Store) PauseTask(ctx context.Context, id uint64) error {
 			return err
 		}
 		if len(runIDs) > 0 {
-			if err := tx.Model(&Message{}).Where("run_id IN ? AND "+waitingCondition, runIDs).Update("next_attempt_at", farFuture).Error; err != nil {
+			// The runs first: a batch being queued meanwhile then either
+			// rolls back or commits before the messages are parked.
+			if err := tx.Model(&TaskRun{}).Where("id IN ? AND status IN ?", runIDs, []RunStatus{RunMaterialising, RunSending}).Update("status", RunPaused).Error; err != nil {
 				return err
 			}
-			if err := tx.Model(&TaskRun{}).Where("id IN ? AND status = ?", runIDs, RunSending).Update("status", RunPaused).Error; err != nil {
+			if err := tx.Model(&Message{}).Where("run_id IN ? AND "+waitingCondition, runIDs).Update("next_attempt_at", farFuture).Error; err != nil {
 				return err
 			}
 		}
@@ -62,7 +64,9 @@ func (s *Store) ResumeTask(ctx context.Context, id uint64) error {
 				Update("next_attempt_at", now).Error; err != nil {
 				return err
 			}
-			if err := tx.Model(&TaskRun{}).Where("id IN ?", runIDs).Update("status", RunSending).Error; err != nil {
+			// A run paused while it was being queued goes on queueing.
+			if err := tx.Model(&TaskRun{}).Where("id IN ?", runIDs).Update("status", gorm.Expr(
+				"CASE WHEN EXISTS (SELECT 1 FROM run_lanes l WHERE l.run_id = task_runs.id AND NOT l.done) THEN ? ELSE ? END", RunMaterialising, RunSending)).Error; err != nil {
 				return err
 			}
 		}
@@ -90,11 +94,12 @@ func (s *Store) CancelTask(ctx context.Context, id uint64) error {
 			return err
 		}
 		if len(runIDs) > 0 {
-			if err := tx.Model(&Message{}).Where("run_id IN ? AND "+waitingCondition, runIDs).
-				Updates(map[string]any{"status": StatusCancelled, "last_reply": "cancelled with the task", "updated_at": now}).Error; err != nil {
+			// The runs first, as in PauseTask.
+			if err := tx.Model(&TaskRun{}).Where("id IN ?", runIDs).Updates(map[string]any{"status": RunCancelled, "finished_at": now}).Error; err != nil {
 				return err
 			}
-			if err := tx.Model(&TaskRun{}).Where("id IN ?", runIDs).Updates(map[string]any{"status": RunCancelled, "finished_at": now}).Error; err != nil {
+			if err := tx.Model(&Message{}).Where("run_id IN ? AND "+waitingCondition, runIDs).
+				Updates(map[string]any{"status": StatusCancelled, "last_reply": "cancelled with the task", "updated_at": now}).Error; err != nil {
 				return err
 			}
 		}

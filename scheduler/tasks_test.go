@@ -164,8 +164,8 @@ func TestRunQueuesTheGroupAsItWasWhenFired(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if done, err := f.st.MaterialiseRun(ctx, run.ID, 3); done || err != nil {
-		t.Fatalf("first batch: done %v, %v", done, err)
+	if more, err := f.st.MaterialiseLane(ctx, run.ID, 0, 3); !more || err != nil {
+		t.Fatalf("first batch: more %v, %v", more, err)
 	}
 	if err := f.st.DeleteRecipient(ctx, *task.GroupID, "r0@dest.test"); err != nil {
 		t.Fatal(err)
@@ -173,11 +173,8 @@ func TestRunQueuesTheGroupAsItWasWhenFired(t *testing.T) {
 	if _, err := f.st.AddRecipients(ctx, *task.GroupID, []models.RecipientInput{{Email: "r0@dest.test"}, {Email: "late@dest.test"}}); err != nil {
 		t.Fatal(err)
 	}
-	for done := false; !done; {
-		if done, err = f.st.MaterialiseRun(ctx, run.ID, 3); err != nil {
-			t.Fatal(err)
-		}
-	}
+	f.runner.Batch = 3
+	f.tick()
 	msgs, _, err := f.st.FindMessages(ctx, models.MessageQuery{Day: f.clock.Now()})
 	if err != nil {
 		t.Fatal(err)

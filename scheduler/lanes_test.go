@@ -1,0 +1,186 @@
+package scheduler_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/sesame-email/sesame/internal/clocktest"
+	"github.com/sesame-email/sesame/internal/testdb"
+	"github.com/sesame-email/sesame/models"
+)
+
+// newLaneFixture has a group of n recipients whose runs are queued in three
+// lanes, all at once, batch recipients per statement.
+func newLaneFixture(t *testing.T, n, batch int) *taskFixture {
+	t.Helper()
+	cfg := testdb.Config(t)
+	cfg.RunLanes = 3
+	f := newTaskFixtureWith(t, cfg, clocktest.New(time.Date(2026, 6, 1, 8, 0, 0, 0, time.UTC)), n)
+	f.runner.Batch, f.runner.Parallel = batch, 3
+	return f
+}
+
+// fire starts the task's run without queueing any of it.
+func (f *taskFixture) fire(task *models.Task) *models.TaskRun {
+	f.t.Helper()
+	run, _, err := f.st.FireRun(ctx, task, task.StartAt, nil)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return run
+}
+
+// expectQueuedOnce checks that the run has one message for each of the n
+// recipients of the group.
+func (f *taskFixture) expectQueuedOnce(run *models.TaskRun, n int) {
+	f.t.Helper()
+	seen := map[string]bool{}
+	for more, offset := true, 0; more; offset += 100 {
+		var msgs []models.MessageRow
+		var err error
+		if msgs, more, err = f.st.FindMessages(ctx, models.MessageQuery{Day: f.clock.Now(), Offset: offset, Limit: 100}); err != nil {
+			f.t.Fatal(err)
+		}
+		for _, m := range msgs {
+			if m.RunID == nil || *m.RunID != run.ID || seen[m.Recipient] {
+				f.t.Errorf("%s queued twice or for another run", m.Recipient)
+			}
+			seen[m.Recipient] = true
+		}
+	}
+	if len(seen) != n {
+		f.t.Errorf("%d recipients queued, want %d", len(seen), n)
+	}
+}
+
+// A run's recipients are divided into adjoining lanes queued at the same
+// time: every recipient gets exactly one message, and the run sends once
+// the last lane is done.
+func TestLanesQueueEveryRecipientOnce(t *testing.T) {
+	f := newLaneFixture(t, 50, 4)
+	task := f.create(func(in *models.TaskInput) { in.Kind = models.TaskBatch })
+	run := f.fire(task)
+	lanes, err := f.st.LanesToMaterialise(ctx)
+	if err != nil || len(lanes) != 3 {
+		t.Fatalf("lanes %+v, %v", lanes, err)
+	}
+	if lanes[0].ThroughEmail != "" || lanes[2].UntilEmail != "" || lanes[0].UntilEmail != lanes[1].ThroughEmail ||
+		lanes[1].UntilEmail != lanes[2].ThroughEmail || lanes[0].UntilEmail >= lanes[1].UntilEmail {
+		t.Fatalf("lanes do not adjoin: %+v", lanes)
+	}
+	f.tick()
+	got := f.runs(task)[0]
+	if got.Status != models.RunSending || got.Requested != 50 {
+		t.Errorf("run %s, requested %d", got.Status, got.Requested)
+	}
+	f.expectQueuedOnce(run, 50)
+	if lanes, _ := f.st.LanesToMaterialise(ctx); len(lanes) != 0 {
+		t.Errorf("lanes left: %+v", lanes)
+	}
+}
+
+// A task paused while its run is being queued queues no more and sends
+// nothing; resumed, it queues the rest and mails everyone once.
+func TestPauseWhileQueueingHoldsTheRest(t *testing.T) {
+	f := newLaneFixture(t, 40, 5)
+	task := f.create(func(in *models.TaskInput) { in.Kind = models.TaskBatch })
+	run := f.fire(task)
+	if more, err := f.st.MaterialiseLane(ctx, run.ID, 0, 5); !more || err != nil {
+		t.Fatalf("first batch: more %v, %v", more, err)
+	}
+	if err := f.st.PauseTask(ctx, task.ID); err != nil {
+		t.Fatal(err)
+	}
+	if more, err := f.st.MaterialiseLane(ctx, run.ID, 1, 5); more || err != nil {
+		t.Fatalf("a paused run queued: more %v, %v", more, err)
+	}
+	f.tick()
+	f.deliver()
+	if c, _ := f.st.CountRun(ctx, run.ID); c.Total() != 5 || c[models.StatusDelivered] != 0 {
+		t.Fatalf("while paused: %v", c)
+	}
+	if got := f.runs(task)[0]; got.Status != models.RunPaused {
+		t.Errorf("run %s while paused", got.Status)
+	}
+	if err := f.st.ResumeTask(ctx, task.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got := f.runs(task)[0]; got.Status != models.RunMaterialising {
+		t.Errorf("run %s after resume, want materialising", got.Status)
+	}
+	f.tick()
+	f.deliver()
+	f.tick()
+	f.expectQueuedOnce(run, 40)
+	if c, _ := f.st.CountRun(ctx, run.ID); c[models.StatusDelivered] != 40 {
+		t.Errorf("after resume: %v", c)
+	}
+	if got := f.task(task.ID); got.Status != models.TaskCompleted {
+		t.Errorf("task %s", got.Status)
+	}
+}
+
+// A task cancelled while its run is being queued queues no more, and what
+// was queued is cancelled.
+func TestCancelWhileQueueingStopsIt(t *testing.T) {
+	f := newLaneFixture(t, 40, 5)
+	task := f.create(func(in *models.TaskInput) { in.Kind = models.TaskBatch })
+	run := f.fire(task)
+	if _, err := f.st.MaterialiseLane(ctx, run.ID, 2, 5); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.st.CancelTask(ctx, task.ID); err != nil {
+		t.Fatal(err)
+	}
+	f.tick()
+	f.deliver()
+	if c, _ := f.st.CountRun(ctx, run.ID); c.Total() != 5 || c[models.StatusCancelled] != 5 {
+		t.Errorf("after cancel: %v", c)
+	}
+	if got := f.runs(task)[0]; got.Status != models.RunCancelled {
+		t.Errorf("run %s", got.Status)
+	}
+}
+
+// Pausing while lanes are queueing, at whatever moment it lands, leaves no
+// message of the run due: a batch in flight either commits before the
+// messages are parked or rolls back.
+func TestPauseDuringQueueingLeavesNothingDue(t *testing.T) {
+	const n = 480 // within the first warm-up day's quota of 500
+	f := newLaneFixture(t, n, 10)
+	task := f.create(func(in *models.TaskInput) { in.Kind = models.TaskBatch })
+	ticked := make(chan error, 1)
+	go func() { ticked <- f.runner.Tick(ctx) }()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if runs, _ := f.st.TaskRuns(ctx, task.ID, 1); len(runs) > 0 && runs[0].Requested > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("nothing queued in 30s")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if err := f.st.PauseTask(ctx, task.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-ticked; err != nil {
+		t.Fatal(err)
+	}
+	paused := f.runs(task)[0]
+	t.Logf("the pause landed with %d of %d queued", paused.Requested, n)
+	if due, err := f.st.ClaimMessages(ctx, "test", n, time.Minute); err != nil || len(due) != 0 {
+		t.Fatalf("%d messages due while paused (%v)", len(due), err)
+	}
+	if err := f.st.ResumeTask(ctx, task.ID); err != nil {
+		t.Fatal(err)
+	}
+	f.tick()
+	f.deliver()
+	f.tick()
+	run := f.runs(task)[0]
+	f.expectQueuedOnce(&run, n)
+	if c, _ := f.st.CountRun(ctx, run.ID); c[models.StatusDelivered] != n {
+		t.Errorf("after resume: %v", c)
+	}
+}
