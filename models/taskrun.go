@@ -132,6 +132,9 @@ func (s *Store) runContent(tx *gorm.DB, task *Task) (*MessageContent, string, er
 // of about equal size, cut at the addresses that many places apart in the
 // group's address index.
 func (s *Store) createLanes(tx *gorm.DB, run *TaskRun, groupID uint64) error {
+	if err := s.walkIndexes(tx); err != nil {
+		return err
+	}
 	var count int64
 	if err := tx.Model(&RecipientGroup{}).Select("recipient_count").Where("id = ?", groupID).Scan(&count).Error; err != nil {
 		return err
@@ -345,11 +348,24 @@ func (m *materialisation) fromName() string {
 // readSuppressionScope finds whether recipients' domains need checking
 // against the suppression list, which is rare: most lists hold addresses.
 func (s *Store) readSuppressionScope(tx *gorm.DB, m *materialisation) error {
-	var n int64
-	err := tx.Model(&Suppression{}).Where("kind = 'domain' AND (expires_at IS NULL OR expires_at > ?) AND (scope_domain = '' OR scope_domain = ?)",
-		m.now, m.sender.Domain.Name).Limit(1).Count(&n).Error
-	m.domainSuppressions = n > 0
+	var err error
+	m.domainSuppressions, err = anyRow(tx.Model(&Suppression{}).Where("kind = 'domain' AND (expires_at IS NULL OR expires_at > ?) AND (scope_domain = '' OR scope_domain = ?)",
+		m.now, m.sender.Domain.Name))
 	return err
+}
+
+// walkIndexes makes the rest of transaction tx read a group's recipients
+// in address order by walking its index. Just after an import, before
+// PostgreSQL has gathered the table's statistics, it guesses that a range of
+// a group's addresses holds a hundred rows, reads them all through a bitmap
+// and sorts them instead: every batch of a new million-recipient group read
+// and sorted all the addresses left. Bitmap scans are off for the
+// transaction.
+func (s *Store) walkIndexes(tx *gorm.DB) error {
+	if s.dialect != Postgres {
+		return nil
+	}
+	return tx.Exec("SET LOCAL enable_bitmapscan = off").Error
 }
 
 // batchEnd finds the last address of the lane's next batch: the limit-th
@@ -357,17 +373,9 @@ func (s *Store) readSuppressionScope(tx *gorm.DB, m *materialisation) error {
 // end ("": none) when fewer are left, and then more is false. Bounding the
 // batch by address first keeps the statement that queues it to the batch's
 // rows.
-//
-// Both statements must walk the address index. Just after an import, before
-// PostgreSQL has gathered the table's statistics, it guesses a range holds
-// a hundred rows and reads them all through a bitmap instead, then sorts:
-// every batch of a new million-recipient group read and sorted all the
-// addresses left. Bitmap scans are off for the batch's transaction.
 func (s *Store) batchEnd(tx *gorm.DB, m *materialisation) (end string, more bool, err error) {
-	if s.dialect == Postgres {
-		if err := tx.Exec("SET LOCAL enable_bitmapscan = off").Error; err != nil {
-			return "", false, err
-		}
+	if err := s.walkIndexes(tx); err != nil {
+		return "", false, err
 	}
 	q := tx.Model(&Recipient{}).Where("group_id = ? AND email > ?", *m.task.GroupID, m.lane.ThroughEmail)
 	if m.lane.UntilEmail != "" {
@@ -461,6 +469,14 @@ func (s *Store) suppressedRecipientSQL() string {
 		AND ((x.kind = 'address' AND x.value = r.email) OR (x.kind = 'domain' AND x.value = ` + s.recipientDomainSQL() + `)))`
 }
 
+// anyRow reports whether query q matches a row, reading at most one (a
+// COUNT reads them all, LIMIT or not).
+func anyRow(q *gorm.DB) (bool, error) {
+	var one []int
+	err := q.Select("1").Limit(1).Scan(&one).Error
+	return len(one) > 0, err
+}
+
 // RunCounts is how many of a run's messages are in each status.
 type RunCounts map[MessageStatus]int64
 
@@ -502,15 +518,15 @@ func (s *Store) FinishRuns(ctx context.Context) (int, error) {
 	}
 	finished := 0
 	for _, r := range runs {
-		var pending int64
-		if err := s.db.WithContext(ctx).Model(&Message{}).Where("run_id = ? AND "+pendingCondition, r.ID).Limit(1).Count(&pending).Error; err != nil {
+		pending, err := anyRow(s.db.WithContext(ctx).Model(&Message{}).Where("run_id = ? AND "+pendingCondition, r.ID))
+		if err != nil {
 			return finished, err
 		}
-		if pending > 0 {
+		if pending {
 			continue
 		}
 		now := s.now()
-		err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 			res := tx.Model(&TaskRun{}).Where("id = ? AND status = ?", r.ID, RunSending).Updates(map[string]any{"status": RunCompleted, "finished_at": now})
 			if res.Error != nil || res.RowsAffected == 0 {
 				return res.Error
