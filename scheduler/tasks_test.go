@@ -424,6 +424,11 @@ func TestReputationGuardPausesABouncingTask(t *testing.T) {
 		t.Fatalf("reputation %+v", rep)
 	}
 	f.tick()
+	if got := f.task(task.ID); got.Status == models.TaskPaused {
+		t.Fatal("the guard weighed the run again within its minute")
+	}
+	f.clock.Advance(time.Minute)
+	f.tick()
 	got := f.task(task.ID)
 	if got.Status != models.TaskPaused || !strings.Contains(got.StatusReason, "38.4% of 289 sent messages hard-bounced (limit 10.0%)") {
 		t.Fatalf("after the guard: %s %q", got.Status, got.StatusReason)
