@@ -16,7 +16,6 @@ import (
 	"github.com/emersion/go-message"
 	"github.com/emersion/go-message/mail"
 	"github.com/emersion/go-message/textproto"
-	"github.com/emersion/go-msgauth/dkim"
 
 	"github.com/sesame-email/sesame/models"
 )
@@ -372,37 +371,4 @@ func writeHeader(w io.Writer, h mail.Header) error {
 	buf.WriteString("\r\n")
 	_, err := w.Write(buf.Bytes())
 	return err
-}
-
-// sign prepends a DKIM-Signature for each key (RSA and, when the domain has
-// one, Ed25519: dual signing), relaxed/relaxed.
-func sign(msg []byte, domain string, keys []models.SigningKey) ([]byte, error) {
-	var sigs []string
-	for _, k := range keys {
-		s, err := dkim.NewSigner(&dkim.SignOptions{
-			Domain: domain, Selector: k.Selector, Signer: k.Signer,
-			HeaderCanonicalization: dkim.CanonicalizationRelaxed, BodyCanonicalization: dkim.CanonicalizationRelaxed,
-			HeaderKeys: dkimHeaders,
-		})
-		if err != nil {
-			return nil, err
-		}
-		if _, err := s.Write(msg); err != nil {
-			s.Close()
-			return nil, err
-		}
-		if err := s.Close(); err != nil {
-			return nil, err
-		}
-		sigs = append(sigs, s.Signature())
-	}
-	n := len(msg)
-	for _, s := range sigs {
-		n += len(s)
-	}
-	out := make([]byte, 0, n)
-	for _, s := range sigs {
-		out = append(out, s...)
-	}
-	return append(out, msg...), nil
 }
