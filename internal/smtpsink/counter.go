@@ -6,13 +6,15 @@ import (
 	"errors"
 	"io"
 	"net"
+	"strconv"
+	"strings"
 	"sync/atomic"
 )
 
 // Counter is a discarding SMTP server for benchmarks: it speaks enough of
-// RFC 5321 for a delivering client (EHLO with PIPELINING, MAIL, RCPT, DATA
-// with dot-unstuffing, RSET, NOOP, QUIT), reads every message to its final
-// dot and counts the accepted ones and their bytes. It keeps nothing and cannot be told to
+// RFC 5321 for a delivering client (EHLO with PIPELINING and CHUNKING,
+// MAIL, RCPT, DATA with dot-unstuffing, BDAT, RSET, NOOP, QUIT), reads
+// every message to its end and counts the accepted ones and their bytes. It keeps nothing and cannot be told to
 // refuse: Sink does that for tests. Where go-smtp's server costs about
 // 0.15 ms of CPU a message on the benchmark's two cores, this reads each
 // line in place and answers pipelined commands in one write.
@@ -81,6 +83,7 @@ func (c *Counter) session(conn net.Conn) error {
 	}
 	var greeted, mail bool
 	var rcpts int
+	var chunked int64 // bytes of a BDAT transaction so far
 	for {
 		line, err := r.ReadSlice('\n')
 		if errors.Is(err, bufio.ErrBufferFull) {
@@ -93,7 +96,7 @@ func (c *Counter) session(conn net.Conn) error {
 		switch {
 		case verb == "EHLO":
 			greeted, mail, rcpts = true, false, 0
-			err = reply("250-sink.test\r\n250-PIPELINING\r\n250-8BITMIME\r\n250 SIZE 31457280\r\n")
+			err = reply("250-sink.test\r\n250-PIPELINING\r\n250-CHUNKING\r\n250-8BITMIME\r\n250 SIZE 31457280\r\n")
 		case verb == "HELO":
 			greeted, mail, rcpts = true, false, 0
 			err = reply("250 sink.test\r\n")
@@ -115,8 +118,32 @@ func (c *Counter) session(conn net.Conn) error {
 			c.bytes.Add(size)
 			c.accepted.Add(1)
 			err = reply("250 2.0.0 OK: queued\r\n")
+		case verb == "BDAT":
+			var size int64
+			var last bool
+			if size, last, err = parseBDAT(line); err != nil {
+				err = reply("501 5.5.4 " + err.Error() + "\r\n")
+				break
+			}
+			// The chunk follows the command whether or not it is accepted.
+			if _, err = r.Discard(int(size)); err != nil {
+				return err
+			}
+			switch {
+			case rcpts == 0:
+				err = reply("503 5.5.1 Bad sequence of commands\r\n")
+			case last:
+				mail, rcpts = false, 0
+				c.bytes.Add(chunked + size)
+				chunked = 0
+				c.accepted.Add(1)
+				err = reply("250 2.0.0 OK: queued\r\n")
+			default:
+				chunked += size
+				err = reply("250 2.0.0 chunk OK\r\n")
+			}
 		case verb == "RSET":
-			mail, rcpts = false, 0
+			mail, rcpts, chunked = false, 0, 0
 			err = reply("250 2.0.0 OK\r\n")
 		case verb == "NOOP":
 			err = reply("250 2.0.0 OK\r\n")
@@ -132,6 +159,19 @@ func (c *Counter) session(conn net.Conn) error {
 			return err
 		}
 	}
+}
+
+// parseBDAT reads "BDAT size [LAST]" (RFC 3030 2).
+func parseBDAT(line []byte) (size int64, last bool, err error) {
+	args := strings.Fields(string(line[4:]))
+	if len(args) == 0 || len(args) > 2 || (len(args) == 2 && !strings.EqualFold(args[1], "LAST")) {
+		return 0, false, errors.New("syntax: BDAT size [LAST]")
+	}
+	size, err = strconv.ParseInt(args[0], 10, 32)
+	if err != nil || size < 0 {
+		return 0, false, errors.New("malformed chunk size")
+	}
+	return size, len(args) == 2, nil
 }
 
 // readData reads a message up to its final dot line and returns the

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"net"
 	"net/smtp"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -100,6 +101,47 @@ func TestCounterPipelinedAndOutOfSequence(t *testing.T) {
 		t.Fatalf("replies %s", got)
 	}
 	if c.Accepted() != 1 || c.Bytes() != int64(len("Subject: hi\r\n\r\nbody\r\n")) {
+		t.Fatalf("accepted %d, %d bytes", c.Accepted(), c.Bytes())
+	}
+}
+
+// Chunks (RFC 3030) are read by their size, whatever they hold, and a
+// transaction's message is the sum of its chunks.
+func TestCounterChunking(t *testing.T) {
+	c := startCounter(t)
+	conn, err := net.Dial("tcp", c.Addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	r := bufio.NewReader(conn)
+	var got []string
+	read := func(n int) {
+		t.Helper()
+		for ; n > 0; n-- {
+			line, err := r.ReadString('\n')
+			if err != nil {
+				t.Fatal(err)
+			}
+			if line[3] == '-' {
+				if strings.HasPrefix(line, "250-CHUNKING") {
+					got = append(got, "CHUNKING")
+				}
+				n++
+				continue
+			}
+			got = append(got, line[:3])
+		}
+	}
+	read(1)
+	first, second := "Subject: a\r\n\r\n.\r\n", "QUIT\r\nmore\r\n"
+	conn.Write([]byte("EHLO client.test\r\nBDAT 3 LAST\r\nabcMAIL FROM:<a@example.test>\r\nRCPT TO:<b@example.test>\r\n" +
+		"BDAT " + strconv.Itoa(len(first)) + "\r\n" + first + "BDAT " + strconv.Itoa(len(second)) + " LAST\r\n" + second + "BDAT x\r\nQUIT\r\n"))
+	read(8)
+	if s := strings.Join(got, " "); s != "220 CHUNKING 250 503 250 250 250 250 501 221" {
+		t.Fatalf("replies %s", s)
+	}
+	if c.Accepted() != 1 || c.Bytes() != int64(len(first+second)) {
 		t.Fatalf("accepted %d, %d bytes", c.Accepted(), c.Bytes())
 	}
 }
