@@ -90,6 +90,11 @@ func benchDelivery(b *testing.B, alg string, n int) {
 	links := mailer.NewLinks("https://sesame.example", []byte("link key"))
 	engine := mailer.NewEngine(benchStore{st, alg}, &mailer.Relay{Addr: sink.Addr, TLS: "none"}, mailer.NewBuilder(links), models.SystemClock{}, discard(),
 		mailer.EngineConfig{Owner: "bench", BounceHost: testdb.BounceHost})
+	serverCPU := testdb.ServerCPU(b)
+	var serverBefore time.Duration
+	if serverCPU != nil {
+		serverBefore = serverCPU()
+	}
 	cpuBefore, sinkBefore := benchmeter.ProcessCPU(), sink.CPU()
 	start := time.Now()
 	b.StartTimer()
@@ -110,6 +115,9 @@ func benchDelivery(b *testing.B, alg string, n int) {
 	b.ReportMetric(float64(n)/elapsed.Seconds(), "msgs/s")
 	b.ReportMetric(cpu.Seconds()/float64(n)*1000, "cpu-s/1k-msgs")
 	b.ReportMetric(sinkCPU.Seconds()/float64(n)*1000, "sink-cpu-s/1k-msgs")
+	if serverCPU != nil {
+		b.ReportMetric((serverCPU()-serverBefore).Seconds()/float64(n)*1000, "db-cpu-s/1k-msgs")
+	}
 	b.ReportMetric(benchmeter.PeakRSSMB(), "peak-RSS-MB")
 }
 
