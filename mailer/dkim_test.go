@@ -108,3 +108,17 @@ func TestSignVerifiesWithGoMsgauth(t *testing.T) {
 		}
 	}
 }
+
+// The word-at-a-time test agrees with the obvious one, wherever in a word
+// the tab or the pair of spaces falls.
+func FuzzHasTabOrDoubleSpace(f *testing.F) {
+	for _, seed := range []string{"", " ", "  ", "a b c", "\t", "1234567 8", "1234567  8", "12345678 \t", strings.Repeat("ab ", 20) + " "} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, text []byte) {
+		want := bytes.IndexByte(text, '\t') >= 0 || bytes.Contains(text, []byte("  "))
+		if got := hasTabOrDoubleSpace(text); got != want {
+			t.Fatalf("%q: %v, want %v", text, got, want)
+		}
+	})
+}
