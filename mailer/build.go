@@ -106,11 +106,7 @@ func (b *Builder) Unsigned(m *models.Message, c *models.MessageContent, domain s
 
 // Build renders, assembles and signs one message.
 func (b *Builder) Build(o *Outgoing) (*Built, error) {
-	body, _ := b.buffers.Get().(*bytes.Buffer)
-	if body == nil {
-		body = new(bytes.Buffer)
-	}
-	body.Reset()
+	body := b.buffer()
 	// Room for a raw submission and the header added to it: one allocation
 	// instead of a doubling series (writeAlternative sizes built messages).
 	body.Grow(len(o.Content.Raw) + 4096)
@@ -132,12 +128,27 @@ func (b *Builder) Build(o *Outgoing) (*Built, error) {
 	if len(o.Keys) == 0 {
 		return &Built{Data: body.Bytes(), Subject: subject, buf: body, pool: &b.buffers}, nil
 	}
-	data, err := sign(body.Bytes(), o.Domain, o.Keys)
-	b.buffers.Put(body) // sign made the signed copy
+	sigs, err := signatures(body.Bytes(), o.Domain, o.Keys)
 	if err != nil {
+		b.buffers.Put(body)
 		return nil, err
 	}
-	return &Built{Data: data, Subject: subject}, nil
+	signed := b.buffer()
+	signed.Grow(len(sigs) + body.Len())
+	signed.Write(sigs)
+	signed.Write(body.Bytes())
+	b.buffers.Put(body)
+	return &Built{Data: signed.Bytes(), Subject: subject, buf: signed, pool: &b.buffers}, nil
+}
+
+// buffer is an empty buffer from the pool, or a new one.
+func (b *Builder) buffer() *bytes.Buffer {
+	buf, _ := b.buffers.Get().(*bytes.Buffer)
+	if buf == nil {
+		return new(bytes.Buffer)
+	}
+	buf.Reset()
+	return buf
 }
 
 func (b *Builder) writeMIME(w *bytes.Buffer, o *Outgoing) (string, error) {

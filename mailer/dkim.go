@@ -27,9 +27,9 @@ import (
 // The canonical forms match go-msgauth's byte for byte (a fuzz test holds
 // them to it) and every signature is checked by its Verify in the tests.
 
-// sign prepends a DKIM-Signature for each key (RSA and, when the domain has
-// one, Ed25519: dual signing).
-func sign(msg []byte, domain string, keys []models.SigningKey) ([]byte, error) {
+// signatures are the DKIM-Signature fields to prepend to msg, one for each
+// key (RSA and, when the domain has one, Ed25519: dual signing).
+func signatures(msg []byte, domain string, keys []models.SigningKey) ([]byte, error) {
 	header, body := splitMessage(msg)
 	buf := canonicalBuffers.Get().(*[]byte)
 	canonical := appendRelaxedBody((*buf)[:0], body)
@@ -44,21 +44,15 @@ func sign(msg []byte, domain string, keys []models.SigningKey) ([]byte, error) {
 			signed = appendRelaxedHeader(signed, f)
 		}
 	}
-	var sigs [][]byte
-	size := len(msg)
+	var sigs []byte
 	for _, k := range keys {
 		s, err := signature(k, domain, bodyHash[:], signed)
 		if err != nil {
 			return nil, err
 		}
-		sigs = append(sigs, s)
-		size += len(s)
+		sigs = append(sigs, s...)
 	}
-	out := make([]byte, 0, size)
-	for _, s := range sigs {
-		out = append(out, s...)
-	}
-	return append(out, msg...), nil
+	return sigs, nil
 }
 
 // canonicalBuffers hold a canonical body while it is hashed.

@@ -74,13 +74,11 @@ func TestSignVerifiesWithGoMsgauth(t *testing.T) {
 	msg := "Received: from a\r\nFrom: \"Ann\"\r\n <ann@example.test>\r\nTo:  bob@dest.test \r\nSubject :\tHello\r\n\tworld  again\r\n" +
 		"subject: a later one, which is the one signed\r\nMIME-Version: 1.0\r\n\r\n" +
 		"Hi  Bob, \r\n\ttabbed\r\n.leading dot\r\n\r\n\r\n"
-	signed, err := sign([]byte(msg), "example.test", keys)
+	sigs, err := signatures([]byte(msg), "example.test", keys)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !bytes.HasSuffix(signed, []byte(msg)) {
-		t.Fatal("the message changed under its signatures")
-	}
+	signed := append(sigs, msg...)
 	for _, line := range strings.Split(string(signed), "\r\n") {
 		if len(line) > 78 {
 			t.Errorf("line of %d characters: %q", len(line), line)
