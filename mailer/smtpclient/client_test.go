@@ -25,12 +25,18 @@ func dial(t *testing.T, addr string) *smtpclient.Client {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return greet(t, conn, "mta.sender.test")
+}
+
+// greet starts a client on conn, which says hello as helo.
+func greet(t *testing.T, conn net.Conn, helo string) *smtpclient.Client {
+	t.Helper()
 	c, err := smtpclient.New(conn, 10*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { c.Close() })
-	if err := c.Hello("mta.sender.test"); err != nil {
+	if err := c.Hello(helo); err != nil {
 		t.Fatal(err)
 	}
 	return c
@@ -114,13 +120,7 @@ func TestSendWithoutPipelining(t *testing.T) {
 		}
 		done <- nil
 	}()
-	c, err := smtpclient.New(client, 5*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Hello("me.test"); err != nil {
-		t.Fatal(err)
-	}
+	c := greet(t, client, "me.test")
 	if reply, err := c.Send("f@x.test", "t@y.test", []byte("hello\r\n")); err != nil || reply != "queued as 7" {
 		t.Fatalf("%q %v", reply, err)
 	}
@@ -173,13 +173,7 @@ func TestSendChunked(t *testing.T) {
 		io.WriteString(server, "250 queued as 9\r\n")
 		done <- nil
 	}()
-	c, err := smtpclient.New(client, 5*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Hello("me.test"); err != nil {
-		t.Fatal(err)
-	}
+	c := greet(t, client, "me.test")
 	if reply, err := c.Send("f@x.test", "t@y.test", []byte(msg)); err != nil || reply != "2.0.0 queued as 8" {
 		t.Fatalf("%q %v", reply, err)
 	}
