@@ -16,7 +16,6 @@ import (
 	"github.com/emersion/go-message"
 	"github.com/emersion/go-message/mail"
 	"github.com/emersion/go-message/textproto"
-	"github.com/emersion/go-msgauth/dkim"
 
 	"github.com/sesame-email/sesame/models"
 )
@@ -107,11 +106,7 @@ func (b *Builder) Unsigned(m *models.Message, c *models.MessageContent, domain s
 
 // Build renders, assembles and signs one message.
 func (b *Builder) Build(o *Outgoing) (*Built, error) {
-	body, _ := b.buffers.Get().(*bytes.Buffer)
-	if body == nil {
-		body = new(bytes.Buffer)
-	}
-	body.Reset()
+	body := b.buffer()
 	// Room for a raw submission and the header added to it: one allocation
 	// instead of a doubling series (writeAlternative sizes built messages).
 	body.Grow(len(o.Content.Raw) + 4096)
@@ -133,12 +128,27 @@ func (b *Builder) Build(o *Outgoing) (*Built, error) {
 	if len(o.Keys) == 0 {
 		return &Built{Data: body.Bytes(), Subject: subject, buf: body, pool: &b.buffers}, nil
 	}
-	data, err := sign(body.Bytes(), o.Domain, o.Keys)
-	b.buffers.Put(body) // sign made the signed copy
+	sigs, err := signatures(body.Bytes(), o.Domain, o.Keys)
 	if err != nil {
+		b.buffers.Put(body)
 		return nil, err
 	}
-	return &Built{Data: data, Subject: subject}, nil
+	signed := b.buffer()
+	signed.Grow(len(sigs) + body.Len())
+	signed.Write(sigs)
+	signed.Write(body.Bytes())
+	b.buffers.Put(body)
+	return &Built{Data: signed.Bytes(), Subject: subject, buf: signed, pool: &b.buffers}, nil
+}
+
+// buffer is an empty buffer from the pool, or a new one.
+func (b *Builder) buffer() *bytes.Buffer {
+	buf, _ := b.buffers.Get().(*bytes.Buffer)
+	if buf == nil {
+		return new(bytes.Buffer)
+	}
+	buf.Reset()
+	return buf
 }
 
 func (b *Builder) writeMIME(w *bytes.Buffer, o *Outgoing) (string, error) {
@@ -372,37 +382,4 @@ func writeHeader(w io.Writer, h mail.Header) error {
 	buf.WriteString("\r\n")
 	_, err := w.Write(buf.Bytes())
 	return err
-}
-
-// sign prepends a DKIM-Signature for each key (RSA and, when the domain has
-// one, Ed25519: dual signing), relaxed/relaxed.
-func sign(msg []byte, domain string, keys []models.SigningKey) ([]byte, error) {
-	var sigs []string
-	for _, k := range keys {
-		s, err := dkim.NewSigner(&dkim.SignOptions{
-			Domain: domain, Selector: k.Selector, Signer: k.Signer,
-			HeaderCanonicalization: dkim.CanonicalizationRelaxed, BodyCanonicalization: dkim.CanonicalizationRelaxed,
-			HeaderKeys: dkimHeaders,
-		})
-		if err != nil {
-			return nil, err
-		}
-		if _, err := s.Write(msg); err != nil {
-			s.Close()
-			return nil, err
-		}
-		if err := s.Close(); err != nil {
-			return nil, err
-		}
-		sigs = append(sigs, s.Signature())
-	}
-	n := len(msg)
-	for _, s := range sigs {
-		n += len(s)
-	}
-	out := make([]byte, 0, n)
-	for _, s := range sigs {
-		out = append(out, s...)
-	}
-	return append(out, msg...), nil
 }

@@ -28,8 +28,12 @@ func appendQP(dst []byte, s string) []byte {
 				dst = append(dst, '=', '\r', '\n')
 				line = len(dst)
 			}
+			end := min(len(s), i+maxLine-(len(dst)-line))
 			j := i + 1
-			for end := min(len(s), i+maxLine-(len(dst)-line)); j < end && qpLiteral[s[j]]; j++ {
+			for j+8 <= end && plainWord(s[j:j+8]) {
+				j += 8
+			}
+			for ; j < end && qpLiteral[s[j]]; j++ {
 			}
 			dst = append(dst, s[i:j]...)
 			i = j
@@ -40,6 +44,24 @@ func appendQP(dst []byte, s string) []byte {
 		}
 	}
 	return escapeTrailingSpace(dst, line)
+}
+
+// plainWord says whether the eight bytes of w are all printable ASCII
+// other than '=' (so carried as they are), testing them at once: a text's
+// long plain stretches are crossed a word at a time. A tab, which is
+// plain too, makes it say no; the byte loop after it takes the tab.
+func plainWord(w string) bool {
+	const (
+		ones  = 0x0101010101010101
+		highs = 0x8080808080808080
+	)
+	v := uint64(w[0]) | uint64(w[1])<<8 | uint64(w[2])<<16 | uint64(w[3])<<24 |
+		uint64(w[4])<<32 | uint64(w[5])<<40 | uint64(w[6])<<48 | uint64(w[7])<<56
+	below := (v - ones*0x20) & ^v & highs       // some byte < 0x20
+	above := (v + ones*(0x7f-0x7e) | v) & highs // some byte > 0x7e
+	eq := v ^ ones*'='
+	equals := (eq - ones) & ^eq & highs // some byte is '='
+	return below|above|equals == 0
 }
 
 // appendEscaped appends b as =XX, after a soft break when it does not fit.

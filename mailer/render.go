@@ -5,7 +5,6 @@
 package mailer
 
 import (
-	"bytes"
 	"errors"
 	"io"
 	"strings"
@@ -106,20 +105,22 @@ func (t *Template) Render(vars map[string]string) (*Message, error) {
 	if t.staticSize > models.MaxMessageBytes {
 		return nil, ErrMessageTooLarge
 	}
-	var buf bytes.Buffer
+	// Both parts are written into one string's memory, which they then
+	// share: one allocation, and no copy.
+	var buf strings.Builder
 	buf.Grow(t.staticSize + 256)
 	m := &Message{Subject: t.Subject(vars)}
 	if t.hasHTML {
 		if _, err := t.WriteHTML(&buf, vars); err != nil {
 			return nil, err
 		}
-		m.HTML = buf.String()
-		buf.Reset()
 	}
+	htmlEnd := buf.Len()
 	if _, err := t.WriteText(&buf, vars); err != nil {
 		return nil, err
 	}
-	m.Text = buf.String()
+	parts := buf.String()
+	m.HTML, m.Text = parts[:htmlEnd], parts[htmlEnd:]
 	if m.Size() > models.MaxMessageBytes {
 		return nil, ErrMessageTooLarge
 	}

@@ -1,8 +1,10 @@
 package models
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -53,48 +55,96 @@ func (s *Store) ClaimMessages(ctx context.Context, owner string, limit int, leas
 	now := s.now()
 	var out []Message
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		var ids []uint64
-		var expired []uint64
+		var due []claimCandidate
 		// Leases of other processes that ran out: those processes died. Our
 		// own are renewed while we live, so one that ran out is still being
 		// worked on here (a heartbeat was late): taking it would send twice.
-		if err := s.skipLocked(tx.Model(&Message{}).Select("id").
+		if err := s.skipLocked(tx.Model(&Message{}).Select(candidateColumns).
 			Where("status = 'sending' AND lease_until < ? AND lease_owner <> ?", now, owner).Order("lease_until").Limit(limit)).
-			Pluck("id", &expired).Error; err != nil {
+			Scan(&due).Error; err != nil {
 			return err
 		}
-		ids = append(ids, expired...)
 		for _, transactional := range []bool{true, false} {
-			if len(ids) >= limit {
+			if len(due) >= limit {
 				break
 			}
-			var due []uint64
-			if err := s.skipLocked(tx.Model(&Message{}).Select("id").
+			var more []claimCandidate
+			if err := s.skipLocked(tx.Model(&Message{}).Select(candidateColumns).
 				Where(dueCondition+" AND transactional = ? AND next_attempt_at <= ?", transactional, now).
-				Order("next_attempt_at").Limit(limit-len(ids))).Pluck("id", &due).Error; err != nil {
+				Order("next_attempt_at").Limit(limit - len(due))).Scan(&more).Error; err != nil {
 				return err
 			}
-			ids = append(ids, due...)
+			due = append(due, more...)
 		}
-		if len(ids) == 0 {
+		if len(due) == 0 {
 			return nil
 		}
-		inIDs, idList := s.idsIn("id", ids)
-		if err := tx.Model(&Message{}).Where(inIDs, idList).Updates(map[string]any{
-			"status": StatusSending, "lease_owner": owner, "lease_until": now.Add(lease),
-			"attempts": gorm.Expr("attempts + 1"), "updated_at": now,
-		}).Error; err != nil {
+		routes, err := s.assignSources(tx, due, now)
+		if err != nil {
 			return err
 		}
-		var msgs []Message
-		if err := tx.Where(inIDs, idList).Order("id").Find(&msgs).Error; err != nil {
-			return err
+		for _, r := range routes {
+			leased, err := s.lease(tx, r, owner, now, lease)
+			if err != nil {
+				return err
+			}
+			out = append(out, leased...)
 		}
-		var err error
-		out, err = s.assignSources(tx, msgs, now)
-		return err
+		slices.SortFunc(out, func(a, b Message) int { return cmp.Compare(a.ID, b.ID) })
+		return nil
 	})
 	return out, err
+}
+
+// claimCandidate is a due message as a claim first reads it: enough to
+// choose its source IP before it is leased.
+type claimCandidate struct {
+	ID            uint64
+	DomainID      uint64
+	Transactional bool
+}
+
+const candidateColumns = "id, domain_id, transactional"
+
+// route is the messages of a claim that go out from one source IP, with
+// the warm-up day their quota was taken from ("" for transactional ones).
+type route struct {
+	sourceIP, sentOn string
+	ids              []uint64
+}
+
+// messageColumns are a message's columns in the order of scanTargets.
+const messageColumns = "id, uid, content_id, variables, domain_id, from_email, from_name, recipient, recipient_domain, provider, " +
+	"task_id, run_id, transactional, status, attempts, next_attempt_at, lease_owner, lease_until, last_reply, source_ip, sent_on, " +
+	"created_at, updated_at, delivered_at, opened_at, clicked_at, unsubscribed_at"
+
+// scanTargets are m's fields in the order of messageColumns.
+func (m *Message) scanTargets() []any {
+	return []any{&m.ID, &m.UID, &m.ContentID, &m.Variables, &m.DomainID, &m.FromEmail, &m.FromName, &m.Recipient, &m.RecipientDomain, &m.Provider,
+		&m.TaskID, &m.RunID, &m.Transactional, &m.Status, &m.Attempts, &m.NextAttemptAt, &m.LeaseOwner, &m.LeaseUntil, &m.LastReply, &m.SourceIP, &m.SentOn,
+		&m.CreatedAt, &m.UpdatedAt, &m.DeliveredAt, &m.OpenedAt, &m.ClickedAt, &m.UnsubscribedAt}
+}
+
+// lease marks a route's messages as sending from its source IP, leased to
+// owner, and returns them. One UPDATE ... RETURNING scanned field by field:
+// a separate SELECT read through gorm's reflection cost as much as the
+// update itself, and a second UPDATE for the source wrote each row twice.
+func (s *Store) lease(tx *gorm.DB, r route, owner string, now time.Time, lease time.Duration) ([]Message, error) {
+	inIDs, idList := s.idsIn("id", r.ids)
+	rows, err := tx.Raw("UPDATE messages SET status = ?, lease_owner = ?, lease_until = ?, attempts = attempts + 1, updated_at = ?, source_ip = ?, sent_on = ? WHERE "+
+		inIDs+" RETURNING "+messageColumns, StatusSending, owner, now.Add(lease), now, r.sourceIP, r.sentOn, idList).Rows()
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	msgs := make([]Message, 0, len(r.ids))
+	for rows.Next() {
+		msgs = append(msgs, Message{})
+		if err := rows.Scan(msgs[len(msgs)-1].scanTargets()...); err != nil {
+			return nil, err
+		}
+	}
+	return msgs, rows.Err()
 }
 
 // warmupSubject is a domain or IP with its warm-up state, as read in a claim.
@@ -165,9 +215,10 @@ func (s *Store) prepareToday(tx *gorm.DB, w *warmupSubject, today string) error 
 	return nil
 }
 
-// assignSources gives each claimed message its source IP and spends warm-up
-// quota for bulk ones; it returns the messages that may go out now.
-func (s *Store) assignSources(tx *gorm.DB, msgs []Message, now time.Time) ([]Message, error) {
+// assignSources chooses each candidate's source IP and spends warm-up
+// quota for bulk ones; those over today's quota go to quota_wait. It
+// returns the others grouped by route, to be leased.
+func (s *Store) assignSources(tx *gorm.DB, msgs []claimCandidate, now time.Time) ([]route, error) {
 	today := s.day(now)
 	domainIDs := map[uint64]bool{}
 	for _, m := range msgs {
@@ -226,10 +277,10 @@ func (s *Store) assignSources(tx *gorm.DB, msgs []Message, now time.Time) ([]Mes
 		return s.prepareToday(tx, w, today)
 	}
 
-	var ready, waiting []Message
-	bySource := map[string][]uint64{}
+	var waiting []uint64
+	routes := map[string]*route{}
 	spent := map[*warmupSubject]int{}
-	for i, m := range msgs {
+	for _, m := range msgs {
 		pool := candidates[m.DomainID]
 		if len(pool) == 0 {
 			return nil, fmt.Errorf("no sending IP at all: the default route entry is missing")
@@ -266,16 +317,18 @@ func (s *Store) assignSources(tx *gorm.DB, msgs []Message, now time.Time) ([]Mes
 			}
 		}
 		if chosen == nil {
-			waiting = append(waiting, m)
+			waiting = append(waiting, m.ID)
 			continue
 		}
-		msgs[i].SourceIP = chosen.Address
+		r := route{sourceIP: chosen.Address}
 		if !m.Transactional {
-			msgs[i].SentOn = today
+			r.sentOn = today
 		}
-		ready = append(ready, msgs[i])
-		key := chosen.Address + "|" + msgs[i].SentOn
-		bySource[key] = append(bySource[key], m.ID)
+		key := r.sourceIP + "|" + r.sentOn
+		if routes[key] == nil {
+			routes[key] = &r
+		}
+		routes[key].ids = append(routes[key].ids, m.ID)
 	}
 	for w, n := range spent {
 		if err := tx.Model(&warmupUsage{}).Where("subject = ? AND subject_id = ? AND day = ?", w.kind, w.id, today).
@@ -283,19 +336,8 @@ func (s *Store) assignSources(tx *gorm.DB, msgs []Message, now time.Time) ([]Mes
 			return nil, err
 		}
 	}
-	for key, ids := range bySource {
-		addr, sentOn, _ := strings.Cut(key, "|")
-		inIDs, idList := s.idsIn("id", ids)
-		if err := tx.Model(&Message{}).Where(inIDs, idList).Updates(map[string]any{"source_ip": addr, "sent_on": sentOn}).Error; err != nil {
-			return nil, err
-		}
-	}
 	if len(waiting) > 0 {
-		wait := make([]uint64, len(waiting))
-		for i, m := range waiting {
-			wait[i] = m.ID
-		}
-		inIDs, idList := s.idsIn("id", wait)
+		inIDs, idList := s.idsIn("id", waiting)
 		if err := tx.Model(&Message{}).Where(inIDs, idList).Updates(map[string]any{
 			"status": StatusQuotaWait, "next_attempt_at": now.Add(QuotaWaitDelay), "lease_owner": "", "lease_until": nil,
 			"last_reply": "Today's warm-up quota is used up; released in 24 hours.",
@@ -303,7 +345,11 @@ func (s *Store) assignSources(tx *gorm.DB, msgs []Message, now time.Time) ([]Mes
 			return nil, err
 		}
 	}
-	return ready, nil
+	out := make([]route, 0, len(routes))
+	for _, r := range routes {
+		out = append(out, *r)
+	}
+	return out, nil
 }
 
 // ExtendLeases keeps the messages owner is still working on leased.

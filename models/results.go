@@ -116,7 +116,13 @@ func countWarmupOutcome(tx *gorm.DB, m *Message, column string) error {
 
 // updateStatuses writes many rows' outcomes: with multi-row statements on
 // PostgreSQL, with one statement reading the batch as JSON on SQLite (see
-// jsonRows).
+// jsonRows). A row is written only while owner holds its lease, which the
+// lease owner alone says: it is set only with the status sending and
+// cleared whenever a message leaves that status. The status is not tested
+// as well: PostgreSQL would then read the rows through the partial index
+// messages_leases, which between vacuums holds an entry for every message
+// ever claimed (tens of thousands in a run, 23 ms a batch of 500), instead
+// of looking each up by its key.
 func (s *Store) updateStatuses(tx *gorm.DB, owner string, results []DeliveryResult, now time.Time) error {
 	if s.dialect == SQLite {
 		rows := make([][]any, len(results))
@@ -129,7 +135,7 @@ func (s *Store) updateStatuses(tx *gorm.DB, owner string, results []DeliveryResu
 		}
 		return tx.Exec("UPDATE messages SET status = v.status, last_reply = v.reply, next_attempt_at = v.next, delivered_at = v.delivered, "+
 			"lease_owner = '', lease_until = NULL, updated_at = ? FROM (SELECT "+jsonColumns(resultColumns)+" FROM json_each(?)) AS v "+
-			"WHERE messages.id = v.id AND messages.status = 'sending' AND messages.lease_owner = ?", now, data, owner).Error
+			"WHERE messages.id = v.id AND messages.lease_owner = ?", now, data, owner).Error
 	}
 	chunk := s.rowsPerStatement(5)
 	for start := 0; start < len(results); start += chunk {
@@ -156,7 +162,7 @@ func (s *Store) updateStatusesOnce(tx *gorm.DB, owner string, results []Delivery
 		sql.WriteString("(?::bigint, ?::varchar, ?::varchar, ?::timestamptz, ?::timestamptz)")
 		args = append(args, resultRow(r, now)...)
 	}
-	sql.WriteString(") AS v(id, status, reply, next, delivered) WHERE m.id = v.id AND m.status = 'sending' AND m.lease_owner = ?")
+	sql.WriteString(") AS v(id, status, reply, next, delivered) WHERE m.id = v.id AND m.lease_owner = ?")
 	args = append(args, owner)
 	return tx.Exec(sql.String(), args...).Error
 }

@@ -20,6 +20,7 @@ import (
 
 	"github.com/sesame-email/sesame/handlers"
 	"github.com/sesame-email/sesame/handlers/api"
+	"github.com/sesame-email/sesame/internal/gcpolicy"
 	"github.com/sesame-email/sesame/mailer"
 	"github.com/sesame-email/sesame/mailer/smtpd"
 	"github.com/sesame-email/sesame/models"
@@ -213,6 +214,7 @@ func (a *app) close() {
 }
 
 func serve(ctx context.Context, cfg Config, stdout io.Writer) error {
+	gcpolicy.Apply() // for the process's life
 	log := newLogger(cfg.LogFormat, os.Stderr)
 	a, err := newApp(ctx, cfg, log, models.SystemClock{})
 	if err != nil {

@@ -18,6 +18,29 @@ func ProcessCPU() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
+// clockTicks is the unit of /proc/<pid>/stat's CPU times (USER_HZ, 100 on
+// every Linux architecture Go supports).
+const clockTicks = 100
+
+// CPUOf is the user and system CPU time another running process (a child
+// the benchmark started, such as its SMTP sink) used so far, or 0 where
+// /proc does not say.
+func CPUOf(pid int) time.Duration {
+	stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0
+	}
+	// The command name in parentheses may hold spaces: count fields after it.
+	_, rest, ok := strings.Cut(string(stat), ") ")
+	fields := strings.Fields(rest)
+	if !ok || len(fields) < 13 {
+		return 0
+	}
+	utime, _ := strconv.ParseInt(fields[11], 10, 64) // fields 14 and 15 of stat(5)
+	stime, _ := strconv.ParseInt(fields[12], 10, 64)
+	return time.Duration(utime+stime) * time.Second / clockTicks
+}
+
 // ResetPeakRSS hands freed memory back to the system and restarts the
 // kernel's count of the peak resident memory (Linux: writing 5 to
 // clear_refs resets VmHWM), so that PeakRSSMB covers what follows only.

@@ -18,8 +18,11 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/emersion/go-smtp"
+
+	"github.com/sesame-email/sesame/internal/benchmeter"
 )
 
 // Mail is one message the sink accepted.
@@ -220,6 +223,7 @@ const childEnv = "SESAME_SMTPSINK_CHILD"
 // Process is a discarding sink running in a child process.
 type Process struct {
 	Addr string
+	pid  int
 	in   io.WriteCloser
 	out  *bufio.Reader
 }
@@ -248,7 +252,7 @@ func StartProcess(t testing.TB) *Process {
 		in.Close()
 		_ = cmd.Wait()
 	})
-	p := &Process{in: in, out: bufio.NewReader(stdout)}
+	p := &Process{pid: cmd.Process.Pid, in: in, out: bufio.NewReader(stdout)}
 	line, err := p.out.ReadString('\n')
 	if err != nil {
 		t.Fatalf("sink process: %v", err)
@@ -269,27 +273,27 @@ func (p *Process) Accepted() (int64, error) {
 	return strconv.ParseInt(strings.TrimSpace(line), 10, 64)
 }
 
-// ServeIfChild turns a test binary started by StartProcess into the sink:
-// it prints the address, answers each line on stdin with the count of
-// accepted messages, and exits when stdin closes. Otherwise it returns.
+// CPU is the CPU time the sink process used so far: a benchmark's receiving
+// server shares the machine with Sesame, so its cost is worth knowing.
+func (p *Process) CPU() time.Duration { return benchmeter.CPUOf(p.pid) }
+
+// ServeIfChild turns a test binary started by StartProcess into the sink
+// (a Counter): it prints the address, answers each line on stdin with the
+// count of accepted messages, and exits when stdin closes. Otherwise it
+// returns.
 func ServeIfChild() {
 	if os.Getenv(childEnv) == "" {
 		return
 	}
-	s := Start(childTB{})
-	s.Discard = true
-	fmt.Println(s.Addr)
+	c, err := ServeCounter()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	fmt.Println(c.Addr)
 	lines := bufio.NewScanner(os.Stdin)
 	for lines.Scan() {
-		fmt.Println(s.Accepted())
+		fmt.Println(c.Accepted())
 	}
 	os.Exit(0)
 }
-
-// childTB is the little of testing.TB that Start uses, for a process that
-// is not running a test.
-type childTB struct{ testing.TB }
-
-func (childTB) Helper()           {}
-func (childTB) Cleanup(func())    {}
-func (childTB) Fatal(args ...any) { fmt.Fprintln(os.Stderr, args...); os.Exit(1) }

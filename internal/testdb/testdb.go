@@ -4,12 +4,10 @@
 package testdb
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"net/url"
 	"os"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -19,6 +17,7 @@ import (
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
 
+	"github.com/sesame-email/sesame/internal/benchmeter"
 	"github.com/sesame-email/sesame/models"
 )
 
@@ -122,23 +121,10 @@ func ServerCPU(tb testing.TB) func() time.Duration {
 		if err := db.Raw("SELECT pid FROM pg_stat_activity").Scan(&pids).Error; err != nil {
 			tb.Fatalf("list PostgreSQL processes: %v", err)
 		}
-		var ticks int64
+		var cpu time.Duration
 		for _, pid := range pids {
-			stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-			if err != nil {
-				continue // exited
-			}
-			// utime and stime are the 12th and 13th fields after the command.
-			fields := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+1:]))
-			if len(fields) > 12 {
-				u, _ := strconv.ParseInt(fields[11], 10, 64)
-				s, _ := strconv.ParseInt(fields[12], 10, 64)
-				ticks += u + s
-			}
+			cpu += benchmeter.CPUOf(pid) // 0 for one that exited
 		}
-		return time.Duration(ticks) * (time.Second / clockTicks)
+		return cpu
 	}
 }
-
-// clockTicks is the unit of /proc/<pid>/stat times (USER_HZ, 100 on Linux).
-const clockTicks = 100

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -24,12 +25,18 @@ func dial(t *testing.T, addr string) *smtpclient.Client {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return greet(t, conn, "mta.sender.test")
+}
+
+// greet starts a client on conn, which says hello as helo.
+func greet(t *testing.T, conn net.Conn, helo string) *smtpclient.Client {
+	t.Helper()
 	c, err := smtpclient.New(conn, 10*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { c.Close() })
-	if err := c.Hello("mta.sender.test"); err != nil {
+	if err := c.Hello(helo); err != nil {
 		t.Fatal(err)
 	}
 	return c
@@ -113,13 +120,7 @@ func TestSendWithoutPipelining(t *testing.T) {
 		}
 		done <- nil
 	}()
-	c, err := smtpclient.New(client, 5*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Hello("me.test"); err != nil {
-		t.Fatal(err)
-	}
+	c := greet(t, client, "me.test")
 	if reply, err := c.Send("f@x.test", "t@y.test", []byte("hello\r\n")); err != nil || reply != "queued as 7" {
 		t.Fatalf("%q %v", reply, err)
 	}
@@ -129,6 +130,55 @@ func TestSendWithoutPipelining(t *testing.T) {
 	var se *smtpclient.Error
 	if _, err := c.Send("f@x.test", "t@y.test", []byte("x")); !errors.As(err, &se) || se.Code != 421 {
 		t.Fatalf("421 expected: %v", err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A server with PIPELINING and CHUNKING gets MAIL, RCPT and BDAT with the
+// message as it is (no dot-stuffing) in one write, and answers the three
+// at once; a message with a bare LF still goes by DATA, mended.
+func TestSendChunked(t *testing.T) {
+	client, server := net.Pipe()
+	msg := "Subject: hi\r\n\r\n.leading dot\r\n"
+	done := make(chan error, 1)
+	go func() {
+		defer server.Close()
+		r := bufio.NewReader(server)
+		io.WriteString(server, "220 new.test\r\n")
+		expect := func(want string) bool {
+			got := make([]byte, len(want))
+			if _, err := io.ReadFull(r, got); err != nil || string(got) != want {
+				done <- errors.New("got " + string(got) + ", want " + want)
+				return false
+			}
+			return true
+		}
+		if !expect("EHLO me.test\r\n") {
+			return
+		}
+		io.WriteString(server, "250-new.test\r\n250-PIPELINING\r\n250 CHUNKING\r\n")
+		if !expect("MAIL FROM:<f@x.test>\r\nRCPT TO:<t@y.test>\r\nBDAT " + strconv.Itoa(len(msg)) + " LAST\r\n" + msg) {
+			return
+		}
+		io.WriteString(server, "250 ok\r\n250 ok\r\n250 2.0.0 queued as 8\r\n")
+		if !expect("MAIL FROM:<f@x.test>\r\nRCPT TO:<t@y.test>\r\nDATA\r\n") {
+			return
+		}
+		io.WriteString(server, "250 ok\r\n250 ok\r\n354 go on\r\n")
+		if !expect("bare\r\nlf\r\n.\r\n") {
+			return
+		}
+		io.WriteString(server, "250 queued as 9\r\n")
+		done <- nil
+	}()
+	c := greet(t, client, "me.test")
+	if reply, err := c.Send("f@x.test", "t@y.test", []byte(msg)); err != nil || reply != "2.0.0 queued as 8" {
+		t.Fatalf("%q %v", reply, err)
+	}
+	if reply, err := c.Send("f@x.test", "t@y.test", []byte("bare\nlf\n")); err != nil || reply != "queued as 9" {
+		t.Fatalf("%q %v", reply, err)
 	}
 	if err := <-done; err != nil {
 		t.Fatal(err)
