@@ -51,10 +51,6 @@ type StoreConfig struct {
 	// PasswordCost is the bcrypt cost of new password hashes: DefaultPasswordCost
 	// when zero. Tests lower it to keep the race-detector suite fast.
 	PasswordCost int
-	// RunLanes is how many ranges of recipients a task run is queued in,
-	// each by its own connection: 0 means 2 on PostgreSQL (one statement
-	// keeps one server core busy) and 1 on SQLite (one writer at a time).
-	RunLanes int
 }
 
 // Store is the one gateway to the database. Methods that write more than one
@@ -82,8 +78,6 @@ type Store struct {
 	// apiKeyTouches remembers when this process last wrote each API key's
 	// last use (key id → time.Time).
 	apiKeyTouches sync.Map
-	// runLanes is how many lanes a new run's recipients are divided into.
-	runLanes int
 }
 
 // IsPostgresURL reports whether a DATABASE_URL selects PostgreSQL.
@@ -161,9 +155,6 @@ func Open(ctx context.Context, cfg StoreConfig) (*Store, error) {
 	if cfg.Location == nil {
 		cfg.Location = time.UTC
 	}
-	if cfg.RunLanes <= 0 {
-		cfg.RunLanes = map[Dialect]int{SQLite: 1, Postgres: 2}[dialect]
-	}
 	cost := cfg.PasswordCost
 	dummy := sync.OnceValue(func() []byte {
 		h, _ := bcrypt.GenerateFromPassword([]byte("sesame-timing-equaliser"), cost)
@@ -171,7 +162,7 @@ func Open(ctx context.Context, cfg StoreConfig) (*Store, error) {
 	})
 	return &Store{db: db, dialect: dialect, clock: cfg.Clock, log: cfg.Logger.With("component", "store"),
 		passwordCost: cost, dummyHash: dummy, sealer: sealer, identity: cfg.Identity,
-		dataDir: cfg.DataDir, importQueued: make(chan struct{}, 1), location: cfg.Location, runLanes: cfg.RunLanes}, nil
+		dataDir: cfg.DataDir, importQueued: make(chan struct{}, 1), location: cfg.Location}, nil
 }
 
 // SQLiteDSN is the connection string for the SQLite file at path: WAL so

@@ -110,22 +110,14 @@ type TaskRun struct {
 	Reason       string
 	ContentID    *uint64
 	Requested    int64
-	// LastRecipientID is the group's newest recipient when the run fired:
-	// those added later are not queued.
-	LastRecipientID uint64
-	StartedAt       *time.Time
-	FinishedAt      *time.Time
-	CreatedAt       time.Time
-}
-
-// RunLane is a range of a run's recipients, queued in address order: those
-// after ThroughEmail up to and including UntilEmail ("": to the end).
-type RunLane struct {
-	RunID        uint64
-	Lane         int
-	ThroughEmail string
-	UntilEmail   string
-	Done         bool
+	// MaterialisedThrough is the last address queued so far: recipients
+	// are queued in address order, up to LastRecipientID, the group's
+	// newest recipient when the run fired.
+	MaterialisedThrough string
+	LastRecipientID     uint64
+	StartedAt           *time.Time
+	FinishedAt          *time.Time
+	CreatedAt           time.Time
 }
 
 // TaskInput is what a user or API client asks for.

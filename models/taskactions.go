@@ -30,9 +30,15 @@ func (s *Store) PauseTask(ctx context.Context, id uint64) error {
 			return err
 		}
 		if len(runIDs) > 0 {
-			// The runs first: a batch being queued meanwhile then either
-			// rolls back or commits before the messages are parked.
-			if err := tx.Model(&TaskRun{}).Where("id IN ? AND status IN ?", runIDs, []RunStatus{RunMaterialising, RunSending}).Update("status", RunPaused).Error; err != nil {
+			// The runs first: a batch being queued meanwhile commits
+			// before its messages are parked, and the next one sees the
+			// task paused (MaterialiseRun). A run still being queued stays
+			// materialising.
+			var held []TaskRun
+			if err := s.lockForUpdate(tx).Where("id IN ?", runIDs).Find(&held).Error; err != nil {
+				return err
+			}
+			if err := tx.Model(&TaskRun{}).Where("id IN ? AND status = ?", runIDs, RunSending).Update("status", RunPaused).Error; err != nil {
 				return err
 			}
 			if err := tx.Model(&Message{}).Where("run_id IN ? AND "+waitingCondition, runIDs).Update("next_attempt_at", farFuture).Error; err != nil {
@@ -56,7 +62,7 @@ func (s *Store) ResumeTask(ctx context.Context, id uint64) error {
 			return taskStateError("the task is not paused")
 		}
 		var runIDs []uint64
-		if err := tx.Model(&TaskRun{}).Where("task_id = ? AND status = ?", id, RunPaused).Pluck("id", &runIDs).Error; err != nil {
+		if err := tx.Model(&TaskRun{}).Where("task_id = ? AND status IN ?", id, []RunStatus{RunPaused, RunMaterialising}).Pluck("id", &runIDs).Error; err != nil {
 			return err
 		}
 		if len(runIDs) > 0 {
@@ -64,9 +70,7 @@ func (s *Store) ResumeTask(ctx context.Context, id uint64) error {
 				Update("next_attempt_at", now).Error; err != nil {
 				return err
 			}
-			// A run paused while it was being queued goes on queueing.
-			if err := tx.Model(&TaskRun{}).Where("id IN ?", runIDs).Update("status", gorm.Expr(
-				"CASE WHEN EXISTS (SELECT 1 FROM run_lanes l WHERE l.run_id = task_runs.id AND NOT l.done) THEN ? ELSE ? END", RunMaterialising, RunSending)).Error; err != nil {
+			if err := tx.Model(&TaskRun{}).Where("id IN ? AND status = ?", runIDs, RunPaused).Update("status", RunSending).Error; err != nil {
 				return err
 			}
 		}

@@ -50,11 +50,6 @@ func (s *Store) FireRun(ctx context.Context, task *Task, scheduledFor time.Time,
 			return tx.Where("task_id = ? AND scheduled_for = ?", task.ID, scheduledFor.UTC()).Take(&run).Error
 		}
 		created = true
-		if run.Status == RunMaterialising {
-			if err := s.createLanes(tx, &run, *task.GroupID); err != nil {
-				return err
-			}
-		}
 		cols := map[string]any{"next_run_at": next, "runs_started": gorm.Expr("runs_started + 1"), "status": TaskRunning, "status_reason": ""}
 		if run.Status == RunFailed {
 			cols["status_reason"] = reason
@@ -128,79 +123,43 @@ func (s *Store) runContent(tx *gorm.DB, task *Task) (*MessageContent, string, er
 	return &c, "", nil
 }
 
-// createLanes divides a new run's recipients into up to s.runLanes lanes
-// of about equal size, cut at the addresses that many places apart in the
-// group's address index.
-func (s *Store) createLanes(tx *gorm.DB, run *TaskRun, groupID uint64) error {
-	if err := s.walkIndexes(tx); err != nil {
-		return err
-	}
-	var count int64
-	if err := tx.Model(&RecipientGroup{}).Select("recipient_count").Where("id = ?", groupID).Scan(&count).Error; err != nil {
-		return err
-	}
-	lanes := []RunLane{{RunID: run.ID}}
-	step := count / int64(s.runLanes)
-	for i := 1; i < s.runLanes && step > 0; i++ {
-		last := &lanes[len(lanes)-1]
-		var cut []string
-		if err := tx.Model(&Recipient{}).Where("group_id = ? AND email > ?", groupID, last.ThroughEmail).
-			Order("email").Offset(int(step-1)).Limit(1).Pluck("email", &cut).Error; err != nil {
-			return err
-		}
-		if len(cut) == 0 {
-			break
-		}
-		last.UntilEmail = cut[0]
-		lanes = append(lanes, RunLane{RunID: run.ID, Lane: i, ThroughEmail: cut[0]})
-	}
-	return tx.Create(&lanes).Error
-}
-
-// LanesToMaterialise lists the lanes whose messages are still being
-// queued, of runs that are not paused.
-func (s *Store) LanesToMaterialise(ctx context.Context) ([]RunLane, error) {
-	var out []RunLane
-	err := s.db.WithContext(ctx).Where("NOT done AND run_id IN (SELECT id FROM task_runs WHERE status = ?)", RunMaterialising).
-		Order("run_id, lane").Find(&out).Error
+// RunsToMaterialise lists runs whose messages are still being queued, of
+// tasks that are not paused.
+func (s *Store) RunsToMaterialise(ctx context.Context) ([]TaskRun, error) {
+	var out []TaskRun
+	err := s.db.WithContext(ctx).Where("status = ? AND task_id NOT IN (SELECT id FROM tasks WHERE status = ?)", RunMaterialising, TaskPaused).
+		Order("id").Find(&out).Error
 	return out, err
 }
 
-// errRunChanged ends a lane's batch whose run was paused, cancelled or
-// failed while the batch was being queued: the batch is rolled back.
-var errRunChanged = errors.New("the run is no longer materialising")
-
-// MaterialiseLane queues the next batch of a lane's messages: one per
-// recipient of the group (as it was when the run fired) in the lane's range
-// after the last one done, those on the suppression list already marked
-// suppressed. It returns whether the lane has more to queue; once the last
-// lane is done the run starts sending.
+// MaterialiseRun queues the next batch of a run's messages: one per
+// recipient of the group (as it was when the run fired) after the last one
+// done, those on the suppression list already marked suppressed. It returns
+// whether there is more to queue; once there is not, the run starts sending.
 //
 // Each recipient gets exactly one message, also across a crash and with
 // several processes: recipients are taken in address order, which a group
-// holds once each; a batch and its lane's progress commit together; and the
-// lane's row is locked while a batch is queued (on SQLite the write lock
-// does that). The run's row is locked only at the end of a batch, to count
-// it, so the lanes of a run queue at the same time; a run that was paused
-// or cancelled meanwhile rolls the batch back (PauseTask and CancelTask
-// change the run's row before its messages).
-func (s *Store) MaterialiseLane(ctx context.Context, runID uint64, laneNo, batch int) (bool, error) {
+// holds once each, after the run's last address; a batch and that progress
+// commit together; and the run's row is locked while a batch is queued (on
+// SQLite the write lock does that). PauseTask and CancelTask lock the run's
+// row before they touch its messages, so a batch in flight commits before
+// they do, and the next one sees the task paused or the run cancelled.
+func (s *Store) MaterialiseRun(ctx context.Context, runID uint64, batch int) (bool, error) {
 	more := false
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		var lane RunLane
-		if err := s.lockForUpdate(tx).Where("run_id = ? AND lane = ?", runID, laneNo).Take(&lane).Error; err != nil {
-			return notFound(err)
-		}
 		var run TaskRun
-		if err := tx.Take(&run, runID).Error; err != nil {
+		if err := s.lockForUpdate(tx).Take(&run, runID).Error; err != nil {
 			return notFound(err)
 		}
-		if lane.Done || run.Status != RunMaterialising {
+		if run.Status != RunMaterialising {
 			return nil
 		}
 		var task Task
 		if err := tx.Take(&task, run.TaskID).Error; err != nil {
 			return err
+		}
+		if task.Status == TaskPaused {
+			return nil
 		}
 		now := s.now()
 		var sender SenderAddress
@@ -216,7 +175,7 @@ func (s *Store) MaterialiseLane(ctx context.Context, runID uint64, laneNo, batch
 		if err != nil {
 			return err
 		}
-		m := materialisation{run: &run, lane: &lane, task: &task, sender: &sender, limit: batch, now: now}
+		m := materialisation{run: &run, task: &task, sender: &sender, limit: batch, now: now}
 		if err := s.readSuppressionScope(tx, &m); err != nil {
 			return err
 		}
@@ -228,55 +187,27 @@ func (s *Store) MaterialiseLane(ctx context.Context, runID uint64, laneNo, batch
 		if err != nil {
 			return err
 		}
-		var requested int64
-		for _, n := range queued {
-			requested += n
-		}
-		res := tx.Model(&TaskRun{}).Where("id = ? AND status = ?", run.ID, RunMaterialising).
-			Update("requested", gorm.Expr("requested + ?", requested))
-		if res.Error != nil {
-			return res.Error
-		}
-		if res.RowsAffected == 0 {
-			return errRunChanged
-		}
 		stats := statsBatch{}
+		var requested int64
 		hour := now.Truncate(time.Hour)
 		for provider, n := range queued {
 			stats[statsKey{hour: hour, domainID: sender.DomainID, provider: provider, taskID: task.ID}] =
 				&StatsRow{Hour: hour, DomainID: sender.DomainID, Provider: provider, TaskID: task.ID, Requested: n}
+			requested += n
 		}
 		if err := stats.write(tx); err != nil {
 			return err
 		}
 		more = hasMore
-		cols := map[string]any{"done": !more}
+		cols := map[string]any{"requested": gorm.Expr("requested + ?", requested)}
 		if more {
-			cols["through_email"] = end
+			cols["materialised_through"] = end
+		} else {
+			cols["status"] = RunSending
 		}
-		if err := tx.Model(&RunLane{}).Where("run_id = ? AND lane = ?", runID, laneNo).Updates(cols).Error; err != nil {
-			return err
-		}
-		if more {
-			return nil
-		}
-		return startSendingWhenQueued(tx, runID)
+		return tx.Model(&TaskRun{ID: run.ID}).Updates(cols).Error
 	})
-	if errors.Is(err, errRunChanged) {
-		return false, nil
-	}
 	return more, err
-}
-
-// startSendingWhenQueued moves a run on to sending once all its lanes are
-// done. The caller holds the run's row, so of two lanes finishing at once
-// the second sees the first done.
-func startSendingWhenQueued(tx *gorm.DB, runID uint64) error {
-	var left int64
-	if err := tx.Model(&RunLane{}).Where("run_id = ? AND NOT done", runID).Count(&left).Error; err != nil || left > 0 {
-		return err
-	}
-	return tx.Model(&TaskRun{ID: runID}).Update("status", RunSending).Error
 }
 
 func failRun(tx *gorm.DB, run *TaskRun, task *Task, reason string, now time.Time) error {
@@ -326,7 +257,6 @@ func (s *Store) holdRow(tx *gorm.DB, model any, id uint64) error {
 // materialisation is one batch of a run being queued.
 type materialisation struct {
 	run    *TaskRun
-	lane   *RunLane
 	task   *Task
 	sender *SenderAddress
 	limit  int
@@ -368,28 +298,25 @@ func (s *Store) walkIndexes(tx *gorm.DB) error {
 	return tx.Exec("SET LOCAL enable_bitmapscan = off").Error
 }
 
-// batchEnd finds the last address of the lane's next batch: the limit-th
-// after the lane's progress by the group's address index, or the lane's own
-// end ("": none) when fewer are left, and then more is false. Bounding the
-// batch by address first keeps the statement that queues it to the batch's
-// rows.
+// batchEnd finds the last address of the run's next batch: the limit-th
+// after the run's progress by the group's address index, or "" (to the
+// end) when fewer are left, and then more is false. Bounding the batch by
+// address first keeps the statement that queues it to the batch's rows.
 func (s *Store) batchEnd(tx *gorm.DB, m *materialisation) (end string, more bool, err error) {
 	if err := s.walkIndexes(tx); err != nil {
 		return "", false, err
 	}
-	q := tx.Model(&Recipient{}).Where("group_id = ? AND email > ?", *m.task.GroupID, m.lane.ThroughEmail)
-	if m.lane.UntilEmail != "" {
-		q = q.Where("email <= ?", m.lane.UntilEmail)
-	}
 	var ends []string
-	if err := q.Order("email").Offset(m.limit-1).Limit(1).Pluck("email", &ends).Error; err != nil || len(ends) == 0 {
-		return m.lane.UntilEmail, false, err
+	err = tx.Model(&Recipient{}).Where("group_id = ? AND email > ?", *m.task.GroupID, m.run.MaterialisedThrough).
+		Order("email").Offset(m.limit-1).Limit(1).Pluck("email", &ends).Error
+	if err != nil || len(ends) == 0 {
+		return "", false, err
 	}
 	return ends[0], true, nil
 }
 
-// queueBatch inserts the messages of the lane's batch, the recipients up to
-// end, with one statement, so a million recipients never pass through Go
+// queueBatch inserts the messages of the run's batch, the recipients up to
+// end ("": the rest), with one statement, so a million recipients never pass through Go
 // one by one, and returns how many went to each mailbox provider.
 //
 // A message's uid is a time prefix made here for the batch, then the
@@ -402,7 +329,7 @@ func (s *Store) queueBatch(tx *gorm.DB, m *materialisation, end string) (map[str
 	}
 	args := map[string]any{
 		"uid_prefix": NewMessageUID()[:uidTimeChars], "uid_key": hex.EncodeToString(key),
-		"group": *m.task.GroupID, "after": m.lane.ThroughEmail, "end": end, "last": m.run.LastRecipientID,
+		"group": *m.task.GroupID, "after": m.run.MaterialisedThrough, "end": end, "last": m.run.LastRecipientID,
 		"content": *m.run.ContentID, "domain": m.sender.DomainID, "from": m.sender.Email, "name": m.fromName(),
 		"task": m.task.ID, "run": m.run.ID, "now": m.now, "sender_domain": m.sender.Domain.Name,
 		"suppressed_reply": "not sent: on the suppression list",

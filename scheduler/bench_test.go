@@ -14,10 +14,10 @@ import (
 
 // BenchmarkMaterialise1M fires and queues one run for a group of 1,000,000
 // recipients (SESAME_BENCH_RECIPIENTS to change), each with 3 variables, as
-// the scheduler does (in 2 lanes at once on PostgreSQL), and reports
-// messages/s, the process's peak RSS and CPU seconds per 1,000 messages: the
-// process's (with SQLite, the database's too) and on PostgreSQL the
-// server's, the steadier figures on a busy machine.
+// the scheduler does, and reports messages/s, the process's peak RSS and CPU
+// seconds per 1,000 messages: the process's (with SQLite, the database's
+// too) and on PostgreSQL the server's, the steadier figures on a busy
+// machine.
 func BenchmarkMaterialise1M(b *testing.B) {
 	n := 1_000_000
 	if v, err := strconv.Atoi(os.Getenv("SESAME_BENCH_RECIPIENTS")); err == nil && v > 0 {
@@ -25,9 +25,7 @@ func BenchmarkMaterialise1M(b *testing.B) {
 	}
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
-		cfg := testdb.Config(b)
-		cfg.RunLanes, _ = strconv.Atoi(os.Getenv("SESAME_BENCH_LANES"))
-		f := newTaskFixtureWith(b, cfg, clocktest.New(time.Now()), 0)
+		f := newTaskFixtureWith(b, testdb.Config(b), clocktest.New(time.Now()), 0)
 		g, err := f.st.CreateGroup(ctx, models.GroupInput{Name: "Million"})
 		if err != nil {
 			b.Fatal(err)

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/robfig/cron/v3"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/sesame-email/sesame/models"
 )
@@ -21,8 +20,8 @@ type TaskStore interface {
 	TasksDue(ctx context.Context) ([]models.Task, error)
 	FireRun(ctx context.Context, task *models.Task, scheduledFor time.Time, next *time.Time) (*models.TaskRun, bool, error)
 	SkipRun(ctx context.Context, task *models.Task, scheduledFor time.Time, reason string, next *time.Time) error
-	LanesToMaterialise(ctx context.Context) ([]models.RunLane, error)
-	MaterialiseLane(ctx context.Context, runID uint64, lane, batch int) (bool, error)
+	RunsToMaterialise(ctx context.Context) ([]models.TaskRun, error)
+	MaterialiseRun(ctx context.Context, runID uint64, batch int) (bool, error)
 	FinishRuns(ctx context.Context) (int, error)
 	RunsSending(ctx context.Context) ([]models.TaskRun, error)
 	ReputationOfRun(ctx context.Context, runID uint64) (models.RunReputation, error)
@@ -135,9 +134,6 @@ type TaskRunner struct {
 	Grace time.Duration
 	// Batch is how many recipients one materialising statement queues.
 	Batch int
-	// Parallel is how many lanes of runs (models.RunLane) are queued at
-	// once, each on its own database connection.
-	Parallel int
 	// Lease is how long the scheduler lease lasts without renewal.
 	Lease time.Duration
 	Guard Guard
@@ -153,7 +149,7 @@ func NewTaskRunner(store TaskStore, clock models.Clock, log *slog.Logger, holder
 	if grace <= 0 {
 		grace = time.Hour
 	}
-	return &TaskRunner{store: store, clock: clock, log: log.With("component", "tasks"), holder: holder, Grace: grace, Batch: 10_000, Parallel: 2, Lease: 30 * time.Second, Guard: DefaultGuard, GuardEvery: time.Minute}
+	return &TaskRunner{store: store, clock: clock, log: log.With("component", "tasks"), holder: holder, Grace: grace, Batch: 10_000, Lease: 30 * time.Second, Guard: DefaultGuard, GuardEvery: time.Minute}
 }
 
 // Tick does one round: fire, materialise, finish. It is what the cron
@@ -256,26 +252,23 @@ func (r *TaskRunner) fireDue(ctx context.Context) error {
 	return nil
 }
 
-// materialise queues the messages of runs being materialised, lane by lane,
-// Parallel lanes at a time.
 func (r *TaskRunner) materialise(ctx context.Context) error {
-	lanes, err := r.store.LanesToMaterialise(ctx)
+	runs, err := r.store.RunsToMaterialise(ctx)
 	if err != nil {
 		return err
 	}
-	g, ctx := errgroup.WithContext(ctx)
-	g.SetLimit(r.Parallel)
-	for _, l := range lanes {
-		g.Go(func() error {
-			for {
-				more, err := r.store.MaterialiseLane(ctx, l.RunID, l.Lane, r.Batch)
-				if err != nil || !more {
-					return err
-				}
+	for _, run := range runs {
+		for {
+			more, err := r.store.MaterialiseRun(ctx, run.ID, r.Batch)
+			if err != nil {
+				return err
 			}
-		})
+			if !more || ctx.Err() != nil {
+				break
+			}
+		}
 	}
-	return g.Wait()
+	return ctx.Err()
 }
 
 // Run ticks every few seconds until ctx ends, driven by robfig/cron with

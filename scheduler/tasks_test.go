@@ -164,7 +164,7 @@ func TestRunQueuesTheGroupAsItWasWhenFired(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if more, err := f.st.MaterialiseLane(ctx, run.ID, 0, 3); !more || err != nil {
+	if more, err := f.st.MaterialiseRun(ctx, run.ID, 3); !more || err != nil {
 		t.Fatalf("first batch: more %v, %v", more, err)
 	}
 	if err := f.st.DeleteRecipient(ctx, *task.GroupID, "r0@dest.test"); err != nil {

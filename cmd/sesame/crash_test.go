@@ -209,7 +209,7 @@ func TestCrashDuringMaterialisation(t *testing.T) {
 	}
 
 	child := start()
-	waitFor(t, 60*time.Second, func() bool { r := runOf(); return r != nil && r.Requested > 0 })
+	waitFor(t, 60*time.Second, func() bool { r := runOf(); return r != nil && r.MaterialisedThrough != "" })
 	child.Process.Signal(syscall.SIGKILL)
 	child.Wait()
 	if r := runOf(); r.Status != models.RunMaterialising {

@@ -4,19 +4,15 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sesame-email/sesame/internal/clocktest"
-	"github.com/sesame-email/sesame/internal/testdb"
 	"github.com/sesame-email/sesame/models"
 )
 
-// newLaneFixture has a group of n recipients whose runs are queued in three
-// lanes, all at once, batch recipients per statement.
-func newLaneFixture(t *testing.T, n, batch int) *taskFixture {
+// newQueueFixture has a group of n recipients whose runs are queued batch
+// recipients per statement.
+func newQueueFixture(t *testing.T, n, batch int) *taskFixture {
 	t.Helper()
-	cfg := testdb.Config(t)
-	cfg.RunLanes = 3
-	f := newTaskFixtureWith(t, cfg, clocktest.New(time.Date(2026, 6, 1, 8, 0, 0, 0, time.UTC)), n)
-	f.runner.Batch, f.runner.Parallel = batch, 3
+	f := newTaskFixture(t, time.Date(2026, 6, 1, 8, 0, 0, 0, time.UTC), n)
+	f.runner.Batch = batch
 	return f
 }
 
@@ -53,45 +49,19 @@ func (f *taskFixture) expectQueuedOnce(run *models.TaskRun, n int) {
 	}
 }
 
-// A run's recipients are divided into adjoining lanes queued at the same
-// time: every recipient gets exactly one message, and the run sends once
-// the last lane is done.
-func TestLanesQueueEveryRecipientOnce(t *testing.T) {
-	f := newLaneFixture(t, 50, 4)
-	task := f.create(func(in *models.TaskInput) { in.Kind = models.TaskBatch })
-	run := f.fire(task)
-	lanes, err := f.st.LanesToMaterialise(ctx)
-	if err != nil || len(lanes) != 3 {
-		t.Fatalf("lanes %+v, %v", lanes, err)
-	}
-	if lanes[0].ThroughEmail != "" || lanes[2].UntilEmail != "" || lanes[0].UntilEmail != lanes[1].ThroughEmail ||
-		lanes[1].UntilEmail != lanes[2].ThroughEmail || lanes[0].UntilEmail >= lanes[1].UntilEmail {
-		t.Fatalf("lanes do not adjoin: %+v", lanes)
-	}
-	f.tick()
-	got := f.runs(task)[0]
-	if got.Status != models.RunSending || got.Requested != 50 {
-		t.Errorf("run %s, requested %d", got.Status, got.Requested)
-	}
-	f.expectQueuedOnce(run, 50)
-	if lanes, _ := f.st.LanesToMaterialise(ctx); len(lanes) != 0 {
-		t.Errorf("lanes left: %+v", lanes)
-	}
-}
-
 // A task paused while its run is being queued queues no more and sends
 // nothing; resumed, it queues the rest and mails everyone once.
 func TestPauseWhileQueueingHoldsTheRest(t *testing.T) {
-	f := newLaneFixture(t, 40, 5)
+	f := newQueueFixture(t, 40, 5)
 	task := f.create(func(in *models.TaskInput) { in.Kind = models.TaskBatch })
 	run := f.fire(task)
-	if more, err := f.st.MaterialiseLane(ctx, run.ID, 0, 5); !more || err != nil {
+	if more, err := f.st.MaterialiseRun(ctx, run.ID, 5); !more || err != nil {
 		t.Fatalf("first batch: more %v, %v", more, err)
 	}
 	if err := f.st.PauseTask(ctx, task.ID); err != nil {
 		t.Fatal(err)
 	}
-	if more, err := f.st.MaterialiseLane(ctx, run.ID, 1, 5); more || err != nil {
+	if more, err := f.st.MaterialiseRun(ctx, run.ID, 5); more || err != nil {
 		t.Fatalf("a paused run queued: more %v, %v", more, err)
 	}
 	f.tick()
@@ -99,14 +69,8 @@ func TestPauseWhileQueueingHoldsTheRest(t *testing.T) {
 	if c, _ := f.st.CountRun(ctx, run.ID); c.Total() != 5 || c[models.StatusDelivered] != 0 {
 		t.Fatalf("while paused: %v", c)
 	}
-	if got := f.runs(task)[0]; got.Status != models.RunPaused {
-		t.Errorf("run %s while paused", got.Status)
-	}
 	if err := f.st.ResumeTask(ctx, task.ID); err != nil {
 		t.Fatal(err)
-	}
-	if got := f.runs(task)[0]; got.Status != models.RunMaterialising {
-		t.Errorf("run %s after resume, want materialising", got.Status)
 	}
 	f.tick()
 	f.deliver()
@@ -123,10 +87,10 @@ func TestPauseWhileQueueingHoldsTheRest(t *testing.T) {
 // A task cancelled while its run is being queued queues no more, and what
 // was queued is cancelled.
 func TestCancelWhileQueueingStopsIt(t *testing.T) {
-	f := newLaneFixture(t, 40, 5)
+	f := newQueueFixture(t, 40, 5)
 	task := f.create(func(in *models.TaskInput) { in.Kind = models.TaskBatch })
 	run := f.fire(task)
-	if _, err := f.st.MaterialiseLane(ctx, run.ID, 2, 5); err != nil {
+	if _, err := f.st.MaterialiseRun(ctx, run.ID, 5); err != nil {
 		t.Fatal(err)
 	}
 	if err := f.st.CancelTask(ctx, task.ID); err != nil {
@@ -142,12 +106,12 @@ func TestCancelWhileQueueingStopsIt(t *testing.T) {
 	}
 }
 
-// Pausing while lanes are queueing, at whatever moment it lands, leaves no
-// message of the run due: a batch in flight either commits before the
-// messages are parked or rolls back.
+// Pausing while a run is being queued, at whatever moment it lands, leaves
+// no message of the run due: a batch in flight commits before the messages
+// are parked, and no batch follows.
 func TestPauseDuringQueueingLeavesNothingDue(t *testing.T) {
 	const n = 480 // within the first warm-up day's quota of 500
-	f := newLaneFixture(t, n, 10)
+	f := newQueueFixture(t, n, 10)
 	task := f.create(func(in *models.TaskInput) { in.Kind = models.TaskBatch })
 	ticked := make(chan error, 1)
 	go func() { ticked <- f.runner.Tick(ctx) }()
