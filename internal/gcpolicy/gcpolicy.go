@@ -16,8 +16,10 @@ const (
 	// collections.
 	Percent = 400
 	// MemoryLimit bounds that growth: nearer this, the collector runs as
-	// often as it must to stay under it.
-	MemoryLimit = 512 << 20
+	// often as it must to stay under it. It keeps a million-row import
+	// under 150 MB of RSS (117 MB measured; 275 MB with a 512 MiB limit),
+	// while delivery, whose live heap is small, keeps its savings.
+	MemoryLimit = 100 << 20
 )
 
 // Apply sets Percent and MemoryLimit for this process, except where the
