@@ -74,9 +74,7 @@ func signature(k models.SigningKey, domain string, bodyHash, signed []byte) ([]b
 	}
 	words := []string{"v=1;", "a=" + algorithm + ";", "c=relaxed/relaxed;", "d=" + domain + ";", "s=" + k.Selector + ";",
 		"t=" + strconv.FormatInt(time.Now().Unix(), 10) + ";"}
-	names := strings.Join(dkimHeaders, ":") + ";"
-	words = append(words, "h="+strings.SplitAfter(names, ":")[0])
-	words = append(words, strings.SplitAfter(names, ":")[1:]...)
+	words = append(words, signedNameWords...)
 	words = append(words, "bh="+base64.StdEncoding.EncodeToString(bodyHash)+";")
 	field := foldWords([]byte("DKIM-Signature:"), words)
 	field = append(field, "\r\n b="...)
@@ -94,6 +92,14 @@ func signature(k models.SigningKey, domain string, bodyHash, signed []byte) ([]b
 	}
 	return append(append(field, b64...), "\r\n"...), nil
 }
+
+// signedNameWords is the h= tag as words foldWords may break between:
+// "h=From:", "To:", ..., "List-Unsubscribe-Post;".
+var signedNameWords = func() []string {
+	words := strings.SplitAfter(strings.Join(dkimHeaders, ":")+";", ":")
+	words[0] = "h=" + words[0]
+	return words
+}()
 
 // foldWords appends words to a field, each tag after a space and the
 // names of h= one after another, folding before a word that would take

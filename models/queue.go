@@ -278,7 +278,7 @@ func (s *Store) assignSources(tx *gorm.DB, msgs []claimCandidate, now time.Time)
 	}
 
 	var waiting []uint64
-	routes := map[string]*route{}
+	routes := map[[2]string]*route{} // by source IP and warm-up day
 	spent := map[*warmupSubject]int{}
 	for _, m := range msgs {
 		pool := candidates[m.DomainID]
@@ -324,7 +324,7 @@ func (s *Store) assignSources(tx *gorm.DB, msgs []claimCandidate, now time.Time)
 		if !m.Transactional {
 			r.sentOn = today
 		}
-		key := r.sourceIP + "|" + r.sentOn
+		key := [2]string{r.sourceIP, r.sentOn}
 		if routes[key] == nil {
 			routes[key] = &r
 		}

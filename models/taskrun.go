@@ -284,27 +284,22 @@ func (s *Store) readSuppressionScope(tx *gorm.DB, m *materialisation) error {
 	return err
 }
 
-// walkIndexes makes the rest of transaction tx read a group's recipients
-// in address order by walking its index. Just after an import, before
-// PostgreSQL has gathered the table's statistics, it guesses that a range of
-// a group's addresses holds a hundred rows, reads them all through a bitmap
-// and sorts them instead: every batch of a new million-recipient group read
-// and sorted all the addresses left. Bitmap scans are off for the
-// transaction.
-func (s *Store) walkIndexes(tx *gorm.DB) error {
-	if s.dialect != Postgres {
-		return nil
-	}
-	return tx.Exec("SET LOCAL enable_bitmapscan = off").Error
-}
-
 // batchEnd finds the last address of the run's next batch: the limit-th
 // after the run's progress by the group's address index, or "" (to the
 // end) when fewer are left, and then more is false. Bounding the batch by
 // address first keeps the statement that queues it to the batch's rows.
+//
+// Both statements of the batch must walk the address index. Just after an
+// import, before PostgreSQL has gathered the table's statistics, it guesses
+// that a range of a group's addresses holds a hundred rows, reads them all
+// through a bitmap and sorts them instead: every batch of a new
+// million-recipient group read and sorted all the addresses left. Bitmap
+// scans are off for the rest of the batch's transaction.
 func (s *Store) batchEnd(tx *gorm.DB, m *materialisation) (end string, more bool, err error) {
-	if err := s.walkIndexes(tx); err != nil {
-		return "", false, err
+	if s.dialect == Postgres {
+		if err := tx.Exec("SET LOCAL enable_bitmapscan = off").Error; err != nil {
+			return "", false, err
+		}
 	}
 	var ends []string
 	err = tx.Model(&Recipient{}).Where("group_id = ? AND email > ?", *m.task.GroupID, m.run.MaterialisedThrough).
@@ -316,8 +311,9 @@ func (s *Store) batchEnd(tx *gorm.DB, m *materialisation) (end string, more bool
 }
 
 // queueBatch inserts the messages of the run's batch, the recipients up to
-// end ("": the rest), with one statement, so a million recipients never pass through Go
-// one by one, and returns how many went to each mailbox provider.
+// end ("": the rest), with one statement, so a million recipients never
+// pass through Go one by one, and returns how many went to each mailbox
+// provider.
 //
 // A message's uid is a time prefix made here for the batch, then the
 // recipient's place in the batch (so uids rise within it, as the index on
