@@ -25,19 +25,13 @@ func (s *Store) PauseTask(ctx context.Context, id uint64) error {
 		if t.Status.Finished() || t.Status == TaskPaused {
 			return taskStateError("the task is %s", t.Status)
 		}
-		runIDs, err := activeRuns(tx, id)
+		runIDs, err := s.lockActiveRuns(tx, id)
 		if err != nil {
 			return err
 		}
 		if len(runIDs) > 0 {
-			// The runs first: a batch being queued meanwhile commits
-			// before its messages are parked, and the next one sees the
-			// task paused (MaterialiseRun). A run still being queued stays
-			// materialising.
-			var held []TaskRun
-			if err := s.lockForUpdate(tx).Where("id IN ?", runIDs).Find(&held).Error; err != nil {
-				return err
-			}
+			// A run still being queued stays materialising; the next batch
+			// sees the task paused (MaterialiseRun).
 			if err := tx.Model(&TaskRun{}).Where("id IN ? AND status = ?", runIDs, RunSending).Update("status", RunPaused).Error; err != nil {
 				return err
 			}
@@ -93,12 +87,11 @@ func (s *Store) CancelTask(ctx context.Context, id uint64) error {
 		if t.Status.Finished() {
 			return taskStateError("the task is already %s", t.Status)
 		}
-		runIDs, err := activeRuns(tx, id)
+		runIDs, err := s.lockActiveRuns(tx, id)
 		if err != nil {
 			return err
 		}
 		if len(runIDs) > 0 {
-			// The runs first, as in PauseTask.
 			if err := tx.Model(&TaskRun{}).Where("id IN ?", runIDs).Updates(map[string]any{"status": RunCancelled, "finished_at": now}).Error; err != nil {
 				return err
 			}
@@ -111,10 +104,13 @@ func (s *Store) CancelTask(ctx context.Context, id uint64) error {
 	})
 }
 
-// activeRuns are a task's runs still materialising, sending or paused.
-func activeRuns(tx *gorm.DB, taskID uint64) ([]uint64, error) {
+// lockActiveRuns finds a task's runs still materialising, sending or
+// paused, and locks them until tx ends before their messages are touched:
+// a batch being queued (MaterialiseRun holds its run) commits first, so its
+// messages are paused or cancelled with the rest.
+func (s *Store) lockActiveRuns(tx *gorm.DB, taskID uint64) ([]uint64, error) {
 	var ids []uint64
-	err := tx.Model(&TaskRun{}).Where("task_id = ? AND status IN ?", taskID, []RunStatus{RunMaterialising, RunSending, RunPaused}).Pluck("id", &ids).Error
+	err := s.lockForUpdate(tx.Model(&TaskRun{})).Where("task_id = ? AND status IN ?", taskID, []RunStatus{RunMaterialising, RunSending, RunPaused}).Pluck("id", &ids).Error
 	return ids, err
 }
 
