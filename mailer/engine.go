@@ -39,6 +39,7 @@ type EngineConfig struct {
 	Retry          RetryPolicy
 	BounceHost     string        // HELO name of the default route
 	RecordInterval time.Duration // longest a result waits to be written (100 ms)
+	Signer         RSASigner     // SignerGo: RSA signatures by crypto/rsa even where libcrypto 3 loads
 }
 
 func (c *EngineConfig) defaults() {
