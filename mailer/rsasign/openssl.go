@@ -91,7 +91,6 @@ static void sesame_context_free(void *ctx) { EVP_PKEY_CTX_free_(ctx); }
 static unsigned long sesame_sign(void *ctx, const unsigned char *digest, size_t digest_len, unsigned char *sig, size_t *sig_len) {
 	return EVP_PKEY_sign_(ctx, sig, sig_len, digest, digest_len) == 1 ? 0 : sesame_reason();
 }
-
 */
 import "C"
 
