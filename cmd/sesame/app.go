@@ -43,6 +43,9 @@ type app struct {
 	smtp    *smtpd.Server
 	web     *web.Server
 	workers sync.WaitGroup
+	// unfinished: a background loop outlasted the shutdown timeout, so
+	// the store may still be in use and is not closed.
+	unfinished bool
 }
 
 // newApp opens and migrates the database and builds the HTTP server.
@@ -68,6 +71,7 @@ func newApp(ctx context.Context, cfg Config, log *slog.Logger, clock models.Cloc
 		Clock:     clock,
 		Metrics:   reg,
 		Static:    static.Files,
+		Sandbox:   cfg.sandbox(),
 	}, st)
 	resolver, err := mailer.NewResolver(cfg.DNSResolver, 5*time.Second)
 	if err != nil {
@@ -83,11 +87,12 @@ func newApp(ctx context.Context, cfg Config, log *slog.Logger, clock models.Cloc
 	builder := mailer.NewBuilder(links)
 	owner := leaseOwner()
 	engine := mailer.NewEngine(st, transport, builder, clock, log, mailer.EngineConfig{
-		Owner:      owner,
-		Lease:      cfg.QueueLease,
-		BounceHost: cfg.BounceHost,
-		Retry:      mailer.RetryPolicy{Schedule: mailer.DefaultRetryPolicy.Schedule, MaxAge: cfg.MaxRetryAge},
-		Signer:     cfg.DKIMSigner,
+		Owner:           owner,
+		Lease:           cfg.QueueLease,
+		BounceHost:      cfg.BounceHost,
+		Retry:           mailer.RetryPolicy{Schedule: mailer.DefaultRetryPolicy.Schedule, MaxAge: cfg.MaxRetryAge},
+		ShutdownTimeout: cfg.ShutdownTimeout,
+		Signer:          cfg.DKIMSigner,
 	})
 	signer, _ := engine.Signer()
 	signerInfo := prometheus.NewGaugeVec(prometheus.GaugeOpts{
@@ -179,16 +184,34 @@ func (a *app) ensureAdmin(ctx context.Context, out io.Writer) error {
 }
 
 // run serves HTTP and SMTP on ls and runs the background loops until ctx
-// ends, then waits for all of them to stop.
+// ends (or the HTTP server fails), then waits for all of them to stop, for
+// ShutdownTimeout at most: a database that does not answer must not keep
+// the process from exiting. What is cut short is safe to cut: messages
+// being delivered stay leased and are delivered again after the lease.
 func (a *app) run(ctx context.Context, ls listeners) error {
+	ctx, stop := context.WithCancel(ctx)
+	defer stop()
 	a.startBackground(ctx, ls)
-	err := a.serveHTTP(ctx, ls.HTTP)
-	a.workers.Wait()
+	deadline, err := a.serveHTTP(ctx, ls.HTTP)
+	stop()
+	done := make(chan struct{})
+	go func() {
+		a.workers.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(time.Until(deadline)):
+		a.unfinished = true
+		a.log.Error("shutdown timed out: exiting with work unfinished; messages being delivered are delivered again after their lease",
+			"timeout", a.cfg.ShutdownTimeout)
+	}
 	return err
 }
 
-// serveHTTP serves on ln until ctx ends, then drains open requests.
-func (a *app) serveHTTP(ctx context.Context, ln net.Listener) error {
+// serveHTTP serves on ln until ctx ends, then drains open requests until
+// the shutdown deadline, which it returns.
+func (a *app) serveHTTP(ctx context.Context, ln net.Listener) (time.Time, error) {
 	hs := &http.Server{
 		Handler:           a.web,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -199,25 +222,27 @@ func (a *app) serveHTTP(ctx context.Context, ln net.Listener) error {
 	go func() { errc <- hs.Serve(ln) }()
 	select {
 	case err := <-errc:
-		return err
+		return time.Now().Add(a.cfg.ShutdownTimeout), err
 	case <-ctx.Done():
 	}
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	deadline := time.Now().Add(a.cfg.ShutdownTimeout)
+	shutdownCtx, cancel := context.WithDeadline(context.Background(), deadline)
 	defer cancel()
 	if err := hs.Shutdown(shutdownCtx); err != nil {
-		return err
+		return deadline, err
 	}
 	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
-		return err
+		return deadline, err
 	}
-	return nil
+	return deadline, nil
 }
 
-// close waits for the background loops (their context must have ended) and
-// closes the database.
+// close closes the database once nothing uses it (run has waited for the
+// background loops).
 func (a *app) close() {
-	a.workers.Wait()
-	a.store.Close()
+	if !a.unfinished {
+		a.store.Close()
+	}
 }
 
 func serve(ctx context.Context, cfg Config, stdout io.Writer) error {
