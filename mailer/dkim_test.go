@@ -2,6 +2,7 @@ package mailer
 
 import (
 	"bytes"
+	"crypto"
 	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/rsa"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/emersion/go-msgauth/dkim"
 
+	"github.com/sesame-email/sesame/mailer/rsasign"
 	"github.com/sesame-email/sesame/models"
 )
 
@@ -70,41 +72,62 @@ func TestSignVerifiesWithGoMsgauth(t *testing.T) {
 		"rsa._domainkey.example.test": "v=DKIM1; k=rsa; p=" + base64.StdEncoding.EncodeToString(rsaPub),
 		"ed._domainkey.example.test":  "v=DKIM1; k=ed25519; p=" + base64.StdEncoding.EncodeToString(edPub),
 	}
-	keys := []models.SigningKey{{Selector: "rsa", Signer: rsaKey}, {Selector: "ed", Signer: edKey}}
 	msg := "Received: from a\r\nFrom: \"Ann\"\r\n <ann@example.test>\r\nTo:  bob@dest.test \r\nSubject :\tHello\r\n\tworld  again\r\n" +
 		"subject: a later one, which is the one signed\r\nMIME-Version: 1.0\r\n\r\n" +
 		"Hi  Bob, \r\n\ttabbed\r\n.leading dot\r\n\r\n\r\n"
-	sigs, err := signatures([]byte(msg), "example.test", keys)
+	for name, rsaSigner := range rsaSigners(t, rsaKey) {
+		t.Run("signer="+string(name), func(t *testing.T) {
+			keys := []models.SigningKey{{Selector: "rsa", Signer: rsaSigner}, {Selector: "ed", Signer: edKey}}
+			sigs, err := signatures([]byte(msg), "example.test", keys)
+			if err != nil {
+				t.Fatal(err)
+			}
+			signed := append(sigs, msg...)
+			for _, line := range strings.Split(string(signed), "\r\n") {
+				if len(line) > 78 {
+					t.Errorf("line of %d characters: %q", len(line), line)
+				}
+			}
+			verifications, err := dkim.VerifyWithOptions(bytes.NewReader(signed), &dkim.VerifyOptions{
+				LookupTXT: func(domain string) ([]string, error) { return []string{records[domain]}, nil },
+			})
+			if err != nil || len(verifications) != 2 {
+				t.Fatalf("%d signatures: %v", len(verifications), err)
+			}
+			for _, v := range verifications {
+				if v.Err != nil || v.Domain != "example.test" {
+					t.Errorf("signature %+v", v)
+				}
+			}
+			// Changing a signed field breaks both.
+			tampered := bytes.Replace(signed, []byte("a later one"), []byte("a forged one"), 1)
+			verifications, _ = dkim.VerifyWithOptions(bytes.NewReader(tampered), &dkim.VerifyOptions{
+				LookupTXT: func(domain string) ([]string, error) { return []string{records[domain]}, nil },
+			})
+			for _, v := range verifications {
+				if v.Err == nil {
+					t.Errorf("a forged Subject verified: %+v", v)
+				}
+			}
+		})
+	}
+}
+
+// rsaSigners are key as each RSA signer holds it: crypto/rsa's own, and
+// loaded into libcrypto where there is one to load it into.
+func rsaSigners(t *testing.T, key *rsa.PrivateKey) map[RSASigner]crypto.Signer {
+	signers := map[RSASigner]crypto.Signer{SignerGo: key}
+	if err := rsasign.Available(); err != nil {
+		t.Logf("only crypto/rsa: %v", err)
+		return signers
+	}
+	loaded, err := rsasign.Load(key)
 	if err != nil {
 		t.Fatal(err)
 	}
-	signed := append(sigs, msg...)
-	for _, line := range strings.Split(string(signed), "\r\n") {
-		if len(line) > 78 {
-			t.Errorf("line of %d characters: %q", len(line), line)
-		}
-	}
-	verifications, err := dkim.VerifyWithOptions(bytes.NewReader(signed), &dkim.VerifyOptions{
-		LookupTXT: func(domain string) ([]string, error) { return []string{records[domain]}, nil },
-	})
-	if err != nil || len(verifications) != 2 {
-		t.Fatalf("%d signatures: %v", len(verifications), err)
-	}
-	for _, v := range verifications {
-		if v.Err != nil || v.Domain != "example.test" {
-			t.Errorf("signature %+v", v)
-		}
-	}
-	// Changing a signed field breaks both.
-	tampered := bytes.Replace(signed, []byte("a later one"), []byte("a forged one"), 1)
-	verifications, _ = dkim.VerifyWithOptions(bytes.NewReader(tampered), &dkim.VerifyOptions{
-		LookupTXT: func(domain string) ([]string, error) { return []string{records[domain]}, nil },
-	})
-	for _, v := range verifications {
-		if v.Err == nil {
-			t.Errorf("a forged Subject verified: %+v", v)
-		}
-	}
+	t.Cleanup(loaded.Close)
+	signers[SignerOpenSSL] = loaded
+	return signers
 }
 
 // The word-at-a-time test agrees with the obvious one, wherever in a word

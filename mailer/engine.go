@@ -40,6 +40,7 @@ type EngineConfig struct {
 	Retry          RetryPolicy
 	BounceHost     string        // HELO name of the default route
 	RecordInterval time.Duration // longest a result waits to be written (100 ms)
+	Signer         RSASigner     // SignerGo: RSA signatures by crypto/rsa even where libcrypto 3 loads
 	// ShutdownTimeout is how long deliveries under way and the writing of
 	// their results may outlast the end of Run's context (30 seconds).
 	ShutdownTimeout time.Duration

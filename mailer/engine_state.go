@@ -68,7 +68,7 @@ func (e *Engine) domainKeys(ctx context.Context, domainID uint64) (domainKeys, e
 	if err != nil {
 		return dk, err
 	}
-	dk = domainKeys{name: d.Name, keys: keys, fetched: now}
+	dk = domainKeys{name: d.Name, keys: e.loadSigners(keys, dk.keys), fetched: now}
 	e.mu.Lock()
 	e.keys[domainID] = dk
 	e.mu.Unlock()

@@ -33,6 +33,7 @@ type pipeline struct {
 	dns    *dnstest.Server
 	sink   *smtpsink.Sink
 	sender *models.SenderAddress
+	signer mailer.RSASigner // empty: the engine's default
 }
 
 func newPipeline(t *testing.T) *pipeline {
@@ -54,7 +55,7 @@ func newPipelineWith(t *testing.T, cfg models.StoreConfig) *pipeline {
 func (p *pipeline) engine(transport mailer.Transport, owner string) *mailer.Engine {
 	links := mailer.NewLinks("https://sesame.example", []byte("link key"))
 	return mailer.NewEngine(p.st, transport, mailer.NewBuilder(links), p.clock, discard(),
-		mailer.EngineConfig{Owner: owner, BounceHost: testdb.BounceHost, ConnIdle: 200 * time.Millisecond, RecordInterval: 10 * time.Millisecond})
+		mailer.EngineConfig{Owner: owner, BounceHost: testdb.BounceHost, ConnIdle: 200 * time.Millisecond, RecordInterval: 10 * time.Millisecond, Signer: p.signer})
 }
 
 func (p *pipeline) relay() mailer.Transport {
@@ -104,8 +105,11 @@ func (p *pipeline) counts() map[models.MessageStatus]int {
 	return c
 }
 
-func TestRelayDeliveryBuildsSignedMail(t *testing.T) {
+func TestRelayDeliveryBuildsSignedMail(t *testing.T) { forEachSigner(t, relayDeliveryBuildsSignedMail) }
+
+func relayDeliveryBuildsSignedMail(t *testing.T, signer mailer.RSASigner) {
 	p := newPipeline(t)
+	p.signer = signer
 	msgs := p.enqueue(false, "ann@dest.test", "bob@dest.test")
 	p.deliver()
 
@@ -173,8 +177,11 @@ func containsFold(list []string, s string) bool {
 	return false
 }
 
-func TestDualSigningWithEd25519(t *testing.T) {
+func TestDualSigningWithEd25519(t *testing.T) { forEachSigner(t, dualSigningWithEd25519) }
+
+func dualSigningWithEd25519(t *testing.T, signer mailer.RSASigner) {
 	p := newPipeline(t)
+	p.signer = signer
 	d, _ := p.st.GetDomainByName(ctx, "example.test")
 	if _, err := p.st.AddDKIMKey(ctx, d.ID, models.DKIMEd25519); err != nil {
 		t.Fatal(err)

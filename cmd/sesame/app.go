@@ -92,7 +92,14 @@ func newApp(ctx context.Context, cfg Config, log *slog.Logger, clock models.Cloc
 		BounceHost:      cfg.BounceHost,
 		Retry:           mailer.RetryPolicy{Schedule: mailer.DefaultRetryPolicy.Schedule, MaxAge: cfg.MaxRetryAge},
 		ShutdownTimeout: cfg.ShutdownTimeout,
+		Signer:          cfg.DKIMSigner,
 	})
+	signer, _ := engine.Signer()
+	signerInfo := prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "sesame_dkim_signer", Help: "What makes RSA DKIM signatures: openssl (the system's libcrypto 3) or go (crypto/rsa).",
+	}, []string{"impl"})
+	signerInfo.WithLabelValues(string(signer)).Set(1)
+	reg.MustRegister(signerInfo)
 	tracker := mailer.NewTracker(st, log, time.Second)
 	handlers.Mount(srv, handlers.Deps{Store: st, Tasks: scheduler.Tasks{Store: st}, DNS: resolver, Builder: builder, Delivery: cfg.Delivery,
 		Links: links, Tracker: tracker, Warn: cfg.Warn,
@@ -247,6 +254,11 @@ func serve(ctx context.Context, cfg Config, stdout io.Writer) error {
 	}
 	defer a.close()
 	log.Info("starting sesame", "version", version, "config", a.cfg)
+	if signer, why := a.engine.Signer(); why != nil {
+		log.Info("DKIM RSA signatures by Go's crypto/rsa: OpenSSL's libcrypto 3 is not available", "dkim_signer", signer, "reason", why.Error())
+	} else {
+		log.Info("DKIM RSA signatures", "dkim_signer", signer)
+	}
 	ls, err := listen(cfg)
 	if err != nil {
 		return err

@@ -53,6 +53,8 @@ type Config struct {
 	Guard scheduler.Guard
 	Warn  models.ReputationLimits
 
+	DKIMSigner mailer.RSASigner // SignerGo, or empty: OpenSSL's libcrypto 3 when it loads
+
 	passwordCost int // bcrypt cost; zero means the models default
 }
 
@@ -110,6 +112,13 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	}
 	if _, err := mailer.ParseDelivery(cfg.Delivery, nil); err != nil {
 		return cfg, &configError{"SESAME_DELIVERY", err.Error()}
+	}
+	switch get("SESAME_DKIM_SIGNER", "auto") {
+	case "auto":
+	case "go":
+		cfg.DKIMSigner = mailer.SignerGo
+	default:
+		return cfg, &configError{"SESAME_DKIM_SIGNER", "must be auto (OpenSSL's libcrypto 3 when it loads, else Go) or go"}
 	}
 	if _, port, err := net.SplitHostPort(cfg.SMTPAddr); err != nil || port == "" {
 		return cfg, &configError{"SESAME_SMTP_ADDR", fmt.Sprintf("must be host:port such as 127.0.0.1:2587, got %q", cfg.SMTPAddr)}
@@ -281,6 +290,7 @@ func (cfg Config) LogValue() slog.Value {
 		slog.String("SESAME_SPF_INCLUDE", orDefault(cfg.SPFInclude, "(none: SPF lists the sending IPs)")),
 		slog.String("SESAME_BOUNCE_HOST", cfg.BounceHost),
 		slog.String("SESAME_DELIVERY", maskURL(cfg.Delivery)),
+		slog.String("SESAME_DKIM_SIGNER", orDefault(string(cfg.DKIMSigner), "auto")),
 		slog.String("SESAME_MAX_RETRY_AGE", cfg.MaxRetryAge.String()),
 		slog.String("SESAME_TIMEZONE", cfg.Location.String()),
 		slog.String("SESAME_SMTP_ADDR", cfg.SMTPAddr),

@@ -38,6 +38,7 @@ func TestConfigRejectsBadValuesNamingTheVariable(t *testing.T) {
 		"SESAME_SMTPS_ADDR":         "2465",
 		"SESAME_TLS_CERT":           "/etc/ssl/sesame.pem", // without SESAME_TLS_KEY
 		"SESAME_SMTP_INSECURE_AUTH": "maybe",
+		"SESAME_DKIM_SIGNER":        "boringssl",
 		// The dashboard warns before the guard pauses, not after.
 		"SESAME_WARN_BOUNCE_RATE":     "12%",
 		"SESAME_GUARD_COMPLAINT_RATE": "a lot",

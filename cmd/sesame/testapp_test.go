@@ -29,8 +29,8 @@ func startApp(t testing.TB) *testApp {
 }
 
 // launchApp starts Sesame on clock; without background loops the test
-// drives delivery itself.
-func launchApp(t testing.TB, clock models.Clock, background bool) *testApp {
+// drives delivery itself. configure, if any, changes the configuration.
+func launchApp(t testing.TB, clock models.Clock, background bool, configure ...func(*Config)) *testApp {
 	t.Helper()
 	ln := loopback(t)
 	base := "http://" + ln.Addr().String()
@@ -49,6 +49,9 @@ func launchApp(t testing.TB, clock models.Clock, background bool) *testApp {
 		ShutdownTimeout: 30 * time.Second,
 
 		passwordCost: dbcfg.PasswordCost,
+	}
+	for _, c := range configure {
+		c(&cfg)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	a, err := newApp(ctx, cfg, slog.New(slog.DiscardHandler), clock)

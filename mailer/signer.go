@@ -1,0 +1,75 @@
+package mailer
+
+import (
+	"crypto/rsa"
+
+	"github.com/sesame-email/sesame/mailer/rsasign"
+	"github.com/sesame-email/sesame/models"
+)
+
+// RSASigner names what makes the RSA DKIM signatures. Both make the same
+// bytes (PKCS#1 v1.5 is deterministic); OpenSSL makes them in about a
+// third of the CPU time.
+type RSASigner string
+
+const (
+	SignerOpenSSL RSASigner = "openssl" // the system's libcrypto 3, through rsasign
+	SignerGo      RSASigner = "go"      // Go's crypto/rsa
+)
+
+// Signer is what makes the engine's RSA signatures and, when that is Go
+// although OpenSSL was not refused in the configuration, why: libcrypto 3
+// did not load, or the binary was built without cgo.
+func (e *Engine) Signer() (RSASigner, error) {
+	if e.cfg.Signer == SignerGo {
+		return SignerGo, nil
+	}
+	if err := rsasign.Available(); err != nil {
+		return SignerGo, err
+	}
+	return SignerOpenSSL, nil
+}
+
+// loadSigners loads the RSA keys of a domain's keys, as just read, into
+// libcrypto when it signs. A key that cached (the keys as read before)
+// already holds loaded is reused, so a refresh that finds the same key
+// costs nothing; a loaded key no longer among keys has been rotated away
+// and is closed: messages still signing with it finish with crypto/rsa.
+func (e *Engine) loadSigners(keys, cached []models.SigningKey) []models.SigningKey {
+	if signer, _ := e.Signer(); signer != SignerOpenSSL {
+		return keys
+	}
+	kept := map[*rsasign.Key]bool{}
+	for i, k := range keys {
+		priv, ok := k.Signer.(*rsa.PrivateKey)
+		if !ok {
+			continue
+		}
+		if old := loadedKey(cached, priv); old != nil {
+			keys[i].Signer, kept[old] = old, true
+			continue
+		}
+		loaded, err := rsasign.Load(priv)
+		if err != nil {
+			e.log.Warn("DKIM key signs with crypto/rsa: libcrypto refused it", "selector", k.Selector, "err", err)
+			continue
+		}
+		keys[i].Signer = loaded
+	}
+	for _, k := range cached {
+		if old, ok := k.Signer.(*rsasign.Key); ok && !kept[old] {
+			old.Close()
+		}
+	}
+	return keys
+}
+
+// loadedKey is the loaded key among keys that is priv, or nil.
+func loadedKey(keys []models.SigningKey, priv *rsa.PrivateKey) *rsasign.Key {
+	for _, k := range keys {
+		if loaded, ok := k.Signer.(*rsasign.Key); ok && priv.PublicKey.Equal(loaded.Public()) {
+			return loaded
+		}
+	}
+	return nil
+}
