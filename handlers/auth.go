@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -86,10 +87,20 @@ func (h *Auth) Logout(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, "/login?signed_out=1")
 }
 
-// safeNext keeps post-login redirects on this site: only absolute paths, and
-// not the scheme-relative "//host" or "/\host" forms browsers treat as hosts.
+// safeNext keeps post-login redirects on this site. Browsers repair what
+// they are given (they drop tabs and newlines, read \ as /, and take "//host"
+// as another site), so only a plain local path passes: printable ASCII
+// without backslashes, starting with one slash, as written and once decoded
+// (a path that starts with a slash has no scheme, host or user).
 func safeNext(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") || strings.ContainsAny(next, "\r\n") {
+	for i := 0; i < len(next); i++ {
+		if next[i] <= ' ' || next[i] >= 0x7f || next[i] == '\\' {
+			return "/"
+		}
+	}
+	u, err := url.Parse(next)
+	if err != nil || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") ||
+		strings.HasPrefix(u.Path, "//") || strings.ContainsRune(u.Path, '\\') {
 		return "/"
 	}
 	return next

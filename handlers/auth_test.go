@@ -100,14 +100,38 @@ func TestSignInThrottle(t *testing.T) {
 	b.login("ann@example.com")
 }
 
+// Browsers drop tabs and newlines from URLs and read \ as /, so each of
+// these would lead a signed-in user to evil.example (Chromium followed the
+// tab form). Only plain local paths are kept.
 func TestUnsafeNextIsIgnored(t *testing.T) {
 	c := newConsole(t)
 	c.user("ann@example.com", models.RoleMarketer)
-	for _, next := range []string{"//evil.example/", "https://evil.example/", "/\\evil.example"} {
+	for _, next := range []string{
+		"//evil.example/", "https://evil.example/", "/\\evil.example", "\\/evil.example", "\\\\evil.example",
+		"/\t/evil.example", "/\n/evil.example", "/\r\n/evil.example", "\t//evil.example", " //evil.example",
+		"/%5Cevil.example", "/%2F/evil.example", "/%2f%2fevil.example", "/\u3000/evil.example", "/\u00a0/evil.example",
+		"/\u2028/evil.example", "/\x00/evil.example", "javascript:alert(1)", "evil.example", "",
+	} {
 		b := c.browser()
 		p := b.post("/login", "/login", url.Values{"email": {"ann@example.com"}, "password": {testPassword}, "next": {next}})
-		if loc := p.Header.Get("Location"); loc != "/" {
-			t.Errorf("next=%q redirected to %q", next, loc)
+		if loc := p.Header.Get("Location"); p.Status != http.StatusSeeOther || loc != "/" {
+			t.Errorf("next=%q: %d to %q", next, p.Status, loc)
+		}
+		// A signed-in user who opens the sign-in page is sent on the same way.
+		if p := b.get("/login?next=" + url.QueryEscape(next)); p.Header.Get("Location") != "/" {
+			t.Errorf("signed in, next=%q: redirected to %q", next, p.Header.Get("Location"))
+		}
+	}
+	// The issue's own request: a tab between the slashes, escaped in the query.
+	b := c.browser()
+	b.login("ann@example.com")
+	if p := b.get("/login?next=%2F%09%2Fevil.example"); p.Header.Get("Location") != "/" {
+		t.Errorf("next=/<tab>/evil.example: redirected to %q", p.Header.Get("Location"))
+	}
+	// Local paths, with their queries, are kept.
+	for _, next := range []string{"/templates", "/templates/3?tab=html&x=%2F%2F", "/sandbox?before=42#top"} {
+		if p := b.get("/login?next=" + url.QueryEscape(next)); p.Header.Get("Location") != next {
+			t.Errorf("next=%q: redirected to %q", next, p.Header.Get("Location"))
 		}
 	}
 }
