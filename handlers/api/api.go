@@ -18,6 +18,7 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"reflect"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -110,6 +111,9 @@ func handle[Req any, Resp any](adminOnly bool, fn func(ctx context.Context, c *C
 	return action{adminOnly: adminOnly, run: func(ctx context.Context, c *Caller, body []byte) (any, error) {
 		req := new(Req)
 		if err := decodeBody(body, req); err != nil {
+			return nil, err
+		}
+		if err := checkIDs(reflect.ValueOf(req).Elem()); err != nil {
 			return nil, err
 		}
 		return fn(ctx, c, req)
@@ -278,6 +282,34 @@ func decodeBody(body []byte, v any) error {
 	}
 	if dec.More() {
 		return errf(CodeInvalidParameter, "The body must hold one JSON object.")
+	}
+	return nil
+}
+
+// idNotFoundCodes are the codes of an id that names nothing, by field;
+// other ids are ResourceNotFound.
+var idNotFoundCodes = map[string]string{"TemplateID": CodeTemplateNotExist, "ReceiverId": CodeReceiverNotExist}
+
+// checkIDs refuses the ids of a request (its fields named …ID or …Id, and
+// those of the structs it points to) that no row can have, as an id that
+// names no row is refused: beyond models.MaxID the database driver would
+// fail on it instead.
+func checkIDs(v reflect.Value) error {
+	t := v.Type()
+	for i := range t.NumField() {
+		f, name := v.Field(i), t.Field(i).Name
+		switch {
+		case f.Kind() == reflect.Pointer && !f.IsNil() && f.Elem().Kind() == reflect.Struct:
+			if err := checkIDs(f.Elem()); err != nil {
+				return err
+			}
+		case f.Kind() == reflect.Uint64 && (strings.HasSuffix(name, "ID") || strings.HasSuffix(name, "Id")) && f.Uint() > models.MaxID:
+			code := idNotFoundCodes[name]
+			if code == "" {
+				code = CodeResourceNotFound
+			}
+			return errf(code, "There is no %s %d.", name, f.Uint())
+		}
 	}
 	return nil
 }
