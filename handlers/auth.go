@@ -66,8 +66,12 @@ func (h *Auth) Login(c echo.Context) error {
 	case errors.Is(err, models.ErrInvalidCredentials):
 		form.Error = "The email or password is incorrect."
 		return web.Render(c, http.StatusUnauthorized, views.Login(form))
+	case errors.As(err, &throttled) && throttled.Pace:
+		form.Error = "Sign-ins to this account are slowed after failed attempts. Try again in a second."
+		web.SetRetryAfter(c, throttled.RetryAt)
+		return web.Render(c, http.StatusTooManyRequests, views.Login(form))
 	case errors.As(err, &throttled):
-		form.Error = "Too many failed sign-in attempts. Try again after " + throttled.RetryAt.UTC().Format("15:04 UTC") + "."
+		form.Error = "Too many failed sign-in attempts from your address. Try again after " + throttled.RetryAt.UTC().Format("15:04 UTC") + "."
 		web.SetRetryAfter(c, throttled.RetryAt)
 		return web.Render(c, http.StatusTooManyRequests, views.Login(form))
 	case err != nil:

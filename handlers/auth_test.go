@@ -1,13 +1,16 @@
 package handlers_test
 
 import (
+	"fmt"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/sesame-email/sesame/models"
+	"github.com/sesame-email/sesame/web"
 )
 
 func TestSignInAndOut(t *testing.T) {
@@ -89,15 +92,52 @@ func TestSignInThrottle(t *testing.T) {
 	c.user("ann@example.com", models.RoleMarketer)
 	b := c.browser()
 	for i := 0; i < models.LoginMaxFailures; i++ {
+		c.Clock.Advance(time.Second)
 		wantStatus(t, b.post("/login", "/login", url.Values{"email": {"ann@example.com"}, "password": {"wrong password"}}), http.StatusUnauthorized)
 	}
 	p := b.post("/login", "/login", url.Values{"email": {"ann@example.com"}, "password": {testPassword}})
-	wantStatus(t, p, http.StatusTooManyRequests, "Too many failed sign-in attempts. Try again after 09:15 UTC.")
-	if p.Header.Get("Retry-After") != "901" {
+	wantStatus(t, p, http.StatusTooManyRequests, "Too many failed sign-in attempts from your address. Try again after 09:15 UTC.")
+	if p.Header.Get("Retry-After") != "897" {
 		t.Errorf("Retry-After %q", p.Header.Get("Retry-After"))
 	}
 	c.Clock.Advance(16 * time.Minute)
 	b.login("ann@example.com")
+}
+
+// Behind a reverse proxy every client has the proxy's address. With the
+// proxy trusted, the address its X-Forwarded-For gives is counted: the
+// attacker's failures do not lock out the owner, who signs in from another
+// address. Without it, the header is ignored, so an attacker cannot make
+// up a fresh address for each guess.
+func TestSignInLockOutIsPerClientBehindATrustedProxy(t *testing.T) {
+	c := newConsole(t, func(cfg *web.Config) { cfg.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")} })
+	c.user("admin@localhost", models.RoleAdmin)
+	attacker, owner := c.browser(), c.browser()
+	from := func(ip string) http.Header { return http.Header{"X-Forwarded-For": {ip}} }
+	for i := 0; i < 3*models.LoginMaxFailures; i++ {
+		c.Clock.Advance(time.Second)
+		p := attacker.postFrom("/login", url.Values{"email": {"admin@localhost"}, "password": {"guess guess"}}, from("203.0.113.7"))
+		if want := http.StatusUnauthorized; i >= models.LoginMaxFailures && p.Status != http.StatusTooManyRequests || i < models.LoginMaxFailures && p.Status != want {
+			t.Fatalf("attempt %d: status %d", i+1, p.Status)
+		}
+	}
+	wantStatus(t, attacker.postFrom("/login", url.Values{"email": {"admin@localhost"}, "password": {testPassword}}, from("203.0.113.7")),
+		http.StatusTooManyRequests, "from your address")
+	p := owner.postFrom("/login", url.Values{"email": {"admin@localhost"}, "password": {testPassword}}, from("198.51.100.1"))
+	if p.Status != http.StatusSeeOther {
+		t.Fatalf("the owner from another address: status %d\n%s", p.Status, mainContent(p.Body))
+	}
+
+	// Without trusted proxies, X-Forwarded-For is the client's own say-so:
+	// a new made-up address for each guess changes nothing.
+	c = newConsole(t)
+	c.user("admin@localhost", models.RoleAdmin)
+	attacker = c.browser()
+	for i := 0; i <= models.LoginMaxFailures; i++ {
+		c.Clock.Advance(time.Second)
+		p = attacker.postFrom("/login", url.Values{"email": {"admin@localhost"}, "password": {"guess guess"}}, from(fmt.Sprintf("198.18.0.%d", i+1)))
+	}
+	wantStatus(t, p, http.StatusTooManyRequests, "from your address")
 }
 
 // Browsers drop tabs and newlines from URLs and read \ as /, so each of

@@ -2,6 +2,7 @@ package handlers_test
 
 import (
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 	"testing"
@@ -200,4 +201,84 @@ func TestHugeIDsAreNotFound(t *testing.T) {
 	p := b.post("/tasks/new", "/tasks/preflight", url.Values{"name": {"t"}, "sender_id": {"9223372036854775808"},
 		"template_id": {"18446744073709551615"}, "group_id": {"9223372036854775808"}, "unsubscribe": {"2"}, "ad_location": {"0"}, "kind": {"batch"}})
 	wantStatus(t, p, http.StatusUnprocessableEntity, "Choose one.")
+}
+
+// The metrics (per-route counters, runtime data) are for loopback clients
+// only, unless a token is configured: then for its bearer, and only.
+func TestMetricsAreForLoopbackOrTheToken(t *testing.T) {
+	metrics := func(c *console, header http.Header) page {
+		t.Helper()
+		req := mustRequest(t, http.MethodGet, c.URL+"/metrics")
+		req.Header = header
+		return c.browser().do(req)
+	}
+	c := newConsole(t)
+	wantStatus(t, metrics(c, nil), http.StatusOK, "sesame_http_requests_total")
+	// A reverse proxy on this host makes every client look local; its
+	// forwarding headers give it away.
+	for _, h := range []string{"X-Forwarded-For", "Forwarded", "X-Real-Ip"} {
+		wantStatus(t, metrics(c, http.Header{h: {"203.0.113.9"}}), http.StatusForbidden, "loopback clients only")
+	}
+	// Behind a trusted proxy, the client it names is the one that counts.
+	c = newConsole(t, func(cfg *web.Config) { cfg.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")} })
+	wantStatus(t, metrics(c, http.Header{"X-Forwarded-For": {"203.0.113.9"}}), http.StatusForbidden)
+	wantStatus(t, metrics(c, http.Header{"X-Forwarded-For": {"127.0.0.1"}}), http.StatusOK)
+
+	c = newConsole(t, func(cfg *web.Config) { cfg.MetricsToken = "scrape-token-0123456789" })
+	for _, auth := range []string{"", "Bearer wrong-token-0123456789", "scrape-token-0123456789", "Basic c2NyYXBlLXRva2Vu"} {
+		p := metrics(c, http.Header{"Authorization": {auth}})
+		wantStatus(t, p, http.StatusUnauthorized, "SESAME_METRICS_TOKEN")
+		if p.Header.Get("WWW-Authenticate") == "" {
+			t.Errorf("Authorization %q: no WWW-Authenticate", auth)
+		}
+	}
+	wantStatus(t, metrics(c, http.Header{"Authorization": {"Bearer scrape-token-0123456789"}, "X-Forwarded-For": {"203.0.113.9"}}),
+		http.StatusOK, "sesame_http_requests_total")
+}
+
+func TestStaticFilesListNoDirectories(t *testing.T) {
+	c := newConsole(t)
+	b := c.browser()
+	for _, path := range []string{"/static/", "/static/css/", "/static/css", "/static/./", "/static/css/../"} {
+		if p := b.get(path); p.Status != http.StatusNotFound || strings.Contains(p.Body, "app.css") {
+			t.Errorf("%s: status %d\n%.300s", path, p.Status, p.Body)
+		}
+	}
+	wantStatus(t, b.get("/static/css/app.css"), http.StatusOK, "--primary")
+}
+
+// The client address (sign-in throttling, logs, tracking) comes from
+// X-Forwarded-For only when the peer is a trusted proxy: the right-most
+// address there that is not one. Loopback and private peers are not
+// trusted unless listed.
+func TestClientIPBehindTrustedProxies(t *testing.T) {
+	trusted := newConsole(t, func(cfg *web.Config) {
+		cfg.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("2001:db8::/32")}
+	}).Web
+	plain := newConsole(t).Web
+	for _, tc := range []struct {
+		srv       *web.Server
+		peer, xff string
+		want      string
+	}{
+		{plain, "10.0.0.2:4000", "203.0.113.9", "10.0.0.2"},
+		{plain, "127.0.0.1:4000", "203.0.113.9", "127.0.0.1"},
+		{trusted, "192.168.1.5:4000", "203.0.113.9", "192.168.1.5"}, // not a listed proxy
+		{trusted, "127.0.0.1:4000", "203.0.113.9", "127.0.0.1"},
+		{trusted, "10.0.0.2:4000", "", "10.0.0.2"},
+		{trusted, "10.0.0.2:4000", "203.0.113.9", "203.0.113.9"},
+		{trusted, "10.0.0.2:4000", "198.51.100.1, 203.0.113.9, 10.1.2.3", "203.0.113.9"}, // the client cannot choose
+		{trusted, "[2001:db8::1]:4000", "2001:db9::5, 2001:db8:ffff::1", "2001:db9::5"},
+		{trusted, "[2001:db8::1]:4000", "[2001:db9::7]", "2001:db9::7"},
+		{trusted, "10.0.0.2:4000", "not an address", "10.0.0.2"},
+	} {
+		req := mustRequest(t, http.MethodGet, "http://localhost/")
+		req.RemoteAddr = tc.peer
+		if tc.xff != "" {
+			req.Header.Set("X-Forwarded-For", tc.xff)
+		}
+		if got := tc.srv.ClientIP(req); got != tc.want {
+			t.Errorf("peer %s, X-Forwarded-For %q: %s, want %s", tc.peer, tc.xff, got, tc.want)
+		}
+	}
 }

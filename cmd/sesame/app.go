@@ -68,6 +68,9 @@ func newApp(ctx context.Context, cfg Config, log *slog.Logger, clock models.Cloc
 		Clock:     clock,
 		Metrics:   reg,
 		Static:    static.Files,
+		// The same proxies that may name the client to the console.
+		TrustedProxies: cfg.TrustedProxies,
+		MetricsToken:   cfg.MetricsToken,
 	}, st)
 	resolver, err := mailer.NewResolver(cfg.DNSResolver, 5*time.Second)
 	if err != nil {
