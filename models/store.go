@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/libtnb/sqlite"
@@ -78,6 +79,9 @@ type Store struct {
 	// apiKeyTouches remembers when this process last wrote each API key's
 	// last use (key id → time.Time).
 	apiKeyTouches sync.Map
+	// signatureSweep is when this process last swept expired API request
+	// signatures (Unix nanoseconds).
+	signatureSweep atomic.Int64
 }
 
 // IsPostgresURL reports whether a DATABASE_URL selects PostgreSQL.

@@ -1,10 +1,18 @@
 package api_test
 
 import (
+	"bytes"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common"
 	ses "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/ses/v20201002"
+
+	"github.com/sesame-email/sesame/models"
 )
 
 // Ids of 2^63 and beyond name nothing (the databases' ids are signed): each
@@ -80,4 +88,125 @@ func TestHugeIDsAreNotFound(t *testing.T) {
 	get.TemplateID = common.Uint64Ptr(1<<63 - 1)
 	_, err := c.GetEmailTemplate(get)
 	wantCode(t, err, "InvalidParameterValue.TemplateNotExist")
+}
+
+// recorder is an SDK transport that keeps the last request sent: what an
+// attacker on the wire would capture.
+type recorder struct {
+	mu     sync.Mutex
+	header http.Header
+	body   []byte
+}
+
+func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
+	body, err := io.ReadAll(req.Body)
+	if err != nil {
+		return nil, err
+	}
+	r.mu.Lock()
+	r.header, r.body = req.Header.Clone(), body
+	r.mu.Unlock()
+	req.Body = io.NopCloser(bytes.NewReader(body))
+	return http.DefaultTransport.RoundTrip(req)
+}
+
+// replay sends the captured request again, as action.
+func (r *recorder) replay(e *env, action string) rawResponse {
+	e.t.Helper()
+	r.mu.Lock()
+	header, body := r.header.Clone(), r.body
+	r.mu.Unlock()
+	return e.raw("", body, nil, time.Time{}, func(req *http.Request) {
+		req.Header = http.Header{}
+		for k, v := range header {
+			if !strings.EqualFold(k, "X-TC-Action") { // the SDK does not write it in canonical form
+				req.Header[k] = v
+			}
+		}
+		req.Header.Set("X-TC-Action", action)
+	})
+}
+
+func (e *env) recordingClient(key string) (*ses.Client, *recorder) {
+	cred := e.MarketerKey
+	if key == "admin" {
+		cred = e.AdminKey
+	}
+	rec := &recorder{}
+	c := e.client(cred)
+	c.WithHttpTransport(rec)
+	return c, rec
+}
+
+// wantReplayRefused checks an answer is AuthFailure.SignatureFailure saying
+// the request was replayed.
+func wantReplayRefused(t *testing.T, r rawResponse) {
+	t.Helper()
+	wantRawCode(t, r, "AuthFailure.SignatureFailure")
+	if !strings.Contains(r.Raw, "replayed") {
+		t.Errorf("the message does not say the request was replayed: %s", r.Raw)
+	}
+}
+
+// The SDK signs neither the action nor a nonce: a captured request verifies
+// again for 5 minutes, for any action. More than 2 seconds after its first
+// use it is refused for another action or for one that changes state.
+func TestReplayedRequestsAreRefused(t *testing.T) {
+	e := newEnv(t)
+	e.verifiedSender("news@example.com", "News")
+	tplID := e.template(t, "Welcome", "<p>Hi {{name}}</p>")
+	c, rec := e.recordingClient("marketer")
+	later := func(d time.Duration) { e.Clock.offset.Add(int64(d)) }
+
+	// A GetEmailTemplate replayed as DeleteEmailTemplate deleted the template.
+	get := ses.NewGetEmailTemplateRequest()
+	get.TemplateID = common.Uint64Ptr(tplID)
+	_, err := c.GetEmailTemplate(get)
+	must(t, err)
+	later(3 * time.Second)
+	wantReplayRefused(t, rec.replay(e, "DeleteEmailTemplate"))
+	if _, err := e.Store.GetTemplate(ctx, tplID); err != nil {
+		t.Fatalf("the template: %v", err)
+	}
+	// The same read, again and again, is harmless and allowed.
+	wantRawCode(t, rec.replay(e, "GetEmailTemplate"), "")
+	later(4 * time.Minute)
+	wantRawCode(t, rec.replay(e, "GetEmailTemplate"), "")
+
+	// A replayed SendEmail sent a second copy.
+	send := ses.NewSendEmailRequest()
+	send.FromEmailAddress, send.Destination, send.Subject = common.StringPtr("news@example.com"), common.StringPtrs([]string{"once@example.org"}), common.StringPtr("Hi")
+	send.Template = &ses.Template{TemplateID: common.Uint64Ptr(tplID), TemplateData: common.StringPtr(`{"name":"Ann"}`)}
+	_, err = c.SendEmail(send)
+	must(t, err)
+	later(3 * time.Second)
+	wantReplayRefused(t, rec.replay(e, "SendEmail"))
+	msgs, _, err := e.Store.FindMessages(ctx, models.MessageQuery{Day: e.Clock.Now(), Recipient: "once@example.org", Limit: 10})
+	must(t, err)
+	if len(msgs) != 1 {
+		t.Errorf("%d messages to once@example.org, want 1", len(msgs))
+	}
+}
+
+// The SDK gives two calls with the same body in the same second the same
+// signature: CreateEmailIdentity then UpdateEmailIdentity on one domain
+// must both work. Only later is the second use a replay.
+func TestSameSecondCallsWithTheSameBodyWork(t *testing.T) {
+	e := newEnv(t)
+	c, rec := e.recordingClient("admin")
+	create := ses.NewCreateEmailIdentityRequest()
+	create.EmailIdentity = common.StringPtr("pair.example")
+	_, err := c.CreateEmailIdentity(create)
+	must(t, err)
+	// The same signed body as UpdateEmailIdentity, within the second.
+	wantRawCode(t, rec.replay(e, "UpdateEmailIdentity"), "")
+	update := ses.NewUpdateEmailIdentityRequest()
+	update.EmailIdentity = common.StringPtr("pair.example")
+	_, err = c.UpdateEmailIdentity(update)
+	must(t, err)
+	e.Clock.offset.Add(int64(3 * time.Second))
+	wantReplayRefused(t, rec.replay(e, "DeleteEmailIdentity"))
+	if _, err := e.Store.GetDomainByName(ctx, "pair.example"); err != nil {
+		t.Errorf("the domain: %v", err)
+	}
 }
