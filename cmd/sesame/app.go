@@ -47,7 +47,7 @@ type app struct {
 
 // newApp opens and migrates the database and builds the HTTP server.
 func newApp(ctx context.Context, cfg Config, log *slog.Logger, clock models.Clock) (*app, error) {
-	if err := cfg.ensureSecretKey(); err != nil {
+	if err := cfg.prepareDataDir(log); err != nil {
 		return nil, err
 	}
 	st, err := models.Open(ctx, cfg.storeConfig(log, clock))

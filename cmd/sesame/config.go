@@ -66,7 +66,7 @@ type configError struct{ name, msg string }
 func (e *configError) Error() string { return e.name + ": " + e.msg }
 
 // loadConfig reads the environment through getenv. It does not touch the
-// disk; ensureSecretKey does that once the data directory is known to be
+// disk; prepareDataDir does that once the data directory is known to be
 // wanted.
 func loadConfig(getenv func(string) string) (Config, error) {
 	get := func(name, def string) string {
@@ -242,14 +242,11 @@ func percentOf(fraction float64) string {
 	return strconv.FormatFloat(math.Round(fraction*1e8)/1e6, 'f', -1, 64) + "%"
 }
 
-// ensureSecretKey loads the secret key from the data directory, generating
-// it on first start, unless SESAME_SECRET_KEY supplied one.
+// ensureSecretKey loads the secret key from the data directory, which must
+// exist, generating it on first start, unless SESAME_SECRET_KEY supplied one.
 func (cfg *Config) ensureSecretKey() error {
 	if cfg.SecretKey != "" {
 		return nil
-	}
-	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
-		return &configError{"SESAME_DATA_DIR", "cannot be created: " + err.Error()}
 	}
 	path := filepath.Join(cfg.DataDir, "secret.key")
 	b, err := os.ReadFile(path)
