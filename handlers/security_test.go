@@ -282,3 +282,28 @@ func TestClientIPBehindTrustedProxies(t *testing.T) {
 		}
 	}
 }
+
+// Header spoofing through the console: each refused with the field's
+// message, nothing stored.
+func TestHeaderSpoofingIsRefusedInTheConsole(t *testing.T) {
+	c := newConsole(t)
+	c.user("ann@example.com", models.RoleMarketer)
+	b := c.browser()
+	b.login("ann@example.com")
+	fixtures.Sender(t, c.Store, c.DNS, "first@example.test", "First")
+	wantStatus(t, b.post("/senders", "/senders", url.Values{"email": {"news@example.test"}, "display_name": {`"ceo@bank.example"`}}),
+		http.StatusUnprocessableEntity, "A display name cannot show an email address other than the sender&#39;s own (news@example.test).")
+	wantStatus(t, b.post("/senders", "/senders", url.Values{"email": {"news@example.test"}, "display_name": {"News\x00Bank"}}),
+		http.StatusUnprocessableEntity, "A display name cannot contain line breaks or control characters.")
+	wantStatus(t, b.post("/templates/new", "/templates", url.Values{"name": {"Invoice"}, "subject": {"Your invoice\x00 from the bank"}, "html": {"<p>Hi</p>"}}),
+		http.StatusUnprocessableEntity, "The subject cannot contain control characters.")
+	wantStatus(t, b.post("/templates/new", "/templates", url.Values{"name": {"Invoice"}, "subject": {"Hi {{name}}"}, "html": {"<p>Hi</p>"},
+		"sample_data": {`{"name": "Ann\u0007"}`}}),
+		http.StatusUnprocessableEntity, "The value of {{name}} is used in the subject, so it cannot contain line breaks or control characters.")
+	if senders, _ := c.Store.ListSenders(ctx); len(senders) != 1 {
+		t.Errorf("%d senders", len(senders))
+	}
+	if page, _ := c.Store.ListTemplates(ctx, 0, 10); len(page.Templates) != 0 {
+		t.Errorf("%d templates", len(page.Templates))
+	}
+}

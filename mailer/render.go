@@ -9,6 +9,7 @@ import (
 	"io"
 	"strings"
 	"sync"
+	"unicode"
 
 	"github.com/valyala/fasttemplate"
 
@@ -127,8 +128,11 @@ func (t *Template) Render(vars map[string]string) (*Message, error) {
 	return m, nil
 }
 
-// Subject renders the subject line. Line breaks in values become spaces,
-// so a value can never start a new header.
+// Subject renders the subject line. Line breaks and other control
+// characters in values become spaces, so a value can never start a new
+// header nor hide the rest of the line: values given with a send are
+// refused for them already, but a recipient group's are not checked
+// against the subjects they will fill.
 func (t *Template) Subject(vars map[string]string) string {
 	r := getRenderer(vars)
 	defer r.release()
@@ -184,8 +188,8 @@ func (r *renderer) writeText(w io.Writer, tag string) (int, error) {
 
 func (r *renderer) writeSubject(w io.Writer, tag string) (int, error) {
 	v := r.value(tag)
-	if strings.ContainsAny(v, "\r\n") {
-		v = strings.Join(strings.FieldsFunc(v, func(c rune) bool { return c == '\r' || c == '\n' }), " ")
+	if strings.IndexFunc(v, unicode.IsControl) >= 0 {
+		v = strings.Join(strings.FieldsFunc(v, unicode.IsControl), " ")
 	}
 	return io.WriteString(w, v)
 }

@@ -210,3 +210,73 @@ func TestSameSecondCallsWithTheSameBodyWork(t *testing.T) {
 		t.Errorf("the domain: %v", err)
 	}
 }
+
+// A control character in a subject, a display name or a value a subject's
+// variable is given would end up in a header; a display name showing an
+// address other than the sender's is the phishing shape. Each is refused
+// with the action's code.
+func TestHeaderSpoofingIsRefused(t *testing.T) {
+	e := newEnv(t)
+	e.verifiedSender("news@example.com", "News")
+	tplID := e.template(t, "Welcome", "<p>Hi {{name}}</p>")
+	c := e.marketer()
+	send := func(edit func(*ses.SendEmailRequest)) error {
+		req := ses.NewSendEmailRequest()
+		req.FromEmailAddress, req.Destination = common.StringPtr("news@example.com"), common.StringPtrs([]string{"ann@example.org"})
+		req.Subject = common.StringPtr("Hi {{name}}")
+		req.Template = &ses.Template{TemplateID: common.Uint64Ptr(tplID), TemplateData: common.StringPtr(`{"name":"Ann"}`)}
+		edit(req)
+		_, err := c.SendEmail(req)
+		return err
+	}
+	wantCode(t, send(func(r *ses.SendEmailRequest) { r.Subject = common.StringPtr("Your invoice\x00 from the bank") }), "InvalidParameterValue.SubjectLengthError")
+	wantCode(t, send(func(r *ses.SendEmailRequest) {
+		r.Template.TemplateData = common.StringPtr(`{"name":"Ann\u0000 (verified)"}`)
+	}), "InvalidParameterValue.TemplateDataError")
+	wantCode(t, send(func(r *ses.SendEmailRequest) {
+		r.Template.TemplateData = common.StringPtr(`{"name":"Ann\rBcc: all@example.org"}`)
+	}), "InvalidParameterValue.TemplateDataError")
+	wantCode(t, send(func(r *ses.SendEmailRequest) {
+		r.FromEmailAddress = common.StringPtr(`"ceo@bank.example" <news@example.com>`)
+	}), "InvalidParameterValue.IllegalSenderName")
+	wantCode(t, send(func(r *ses.SendEmailRequest) {
+		r.FromEmailAddress = common.StringPtr("=?utf-8?q?News=00Bank?= <news@example.com>")
+	}),
+		"InvalidParameterValue.IllegalSenderName")
+	wantCode(t, send(func(r *ses.SendEmailRequest) {
+		r.HeaderFrom = common.StringPtr(`"billing@bank.example" <alerts@example.com>`)
+	}),
+		"InvalidParameterValue.IllegalSenderName")
+	if msgs, _, _ := e.Store.FindMessages(ctx, models.MessageQuery{Day: e.Clock.Now(), Recipient: "ann@example.org"}); len(msgs) != 0 {
+		t.Fatalf("%d messages queued", len(msgs))
+	}
+	must(t, send(func(r *ses.SendEmailRequest) {
+		r.FromEmailAddress = common.StringPtr("News (news@example.com) <news@example.com>")
+	}))
+
+	addr := ses.NewCreateEmailAddressRequest()
+	addr.EmailAddress, addr.EmailSenderName = common.StringPtr("billing@example.com"), common.StringPtr("ceo@bank.example")
+	_, err := c.CreateEmailAddress(addr)
+	wantCode(t, err, "InvalidParameterValue.IllegalSenderName")
+	addr.EmailSenderName = common.StringPtr("Billing\x00")
+	_, err = c.CreateEmailAddress(addr)
+	wantCode(t, err, "InvalidParameterValue.IllegalSenderName")
+
+	group := ses.NewCreateReceiverRequest()
+	group.ReceiversName = common.StringPtr("Readers")
+	g, err := c.CreateReceiver(group)
+	must(t, err)
+	detail := ses.NewCreateReceiverDetailRequest()
+	detail.ReceiverId, detail.Emails = g.Response.ReceiverId, common.StringPtrs([]string{"bob@example.org"})
+	_, err = c.CreateReceiverDetail(detail)
+	must(t, err)
+	batch := ses.NewBatchSendEmailRequest()
+	batch.FromEmailAddress, batch.Subject, batch.TaskType = common.StringPtr("news@example.com"), common.StringPtr("Hi {{name}}"), common.Uint64Ptr(1)
+	batch.ReceiverId, batch.Template = g.Response.ReceiverId, &ses.Template{TemplateID: common.Uint64Ptr(tplID), TemplateData: common.StringPtr(`{"name":"you\u0007"}`)}
+	_, err = c.BatchSendEmail(batch)
+	wantCode(t, err, "InvalidParameterValue.TemplateDataError")
+	batch.Template.TemplateData = common.StringPtr(`{"name":"you"}`)
+	batch.FromEmailAddress = common.StringPtr(`"security@bank.example" <news@example.com>`)
+	_, err = c.BatchSendEmail(batch)
+	wantCode(t, err, "InvalidParameterValue.IllegalSenderName")
+}
