@@ -54,7 +54,11 @@ func Compile(subject, html, text string) (*Template, error) {
 		if _, err := models.ScanPlaceholders(p.src); err != nil {
 			return nil, &PartError{Part: p.name, Err: err}
 		}
-		ft, err := fasttemplate.NewTemplate(p.src, models.PlaceholderOpen, models.PlaceholderClose)
+		src := p.src
+		if p.name == "html" {
+			src = markURLPlaceholders(src)
+		}
+		ft, err := fasttemplate.NewTemplate(src, models.PlaceholderOpen, models.PlaceholderClose)
 		if err != nil {
 			return nil, &PartError{Part: p.name, Err: err}
 		}
@@ -195,9 +199,15 @@ func (r *renderer) writeSubject(w io.Writer, tag string) (int, error) {
 }
 
 // writeHTML escapes the five characters that matter in text and in quoted
-// attributes, writing the plain stretches between them as they are.
+// attributes, writing the plain stretches between them as they are. A
+// value that begins a URL attribute is dropped when it is a javascript:,
+// vbscript: or data: URL (see markURLPlaceholders).
 func (r *renderer) writeHTML(w io.Writer, tag string) (int, error) {
+	tag, inURL := strings.CutPrefix(tag, urlTag)
 	v := r.value(tag)
+	if inURL && unsafeURL(v) {
+		return 0, nil
+	}
 	written, start := 0, 0
 	for i := 0; i < len(v); i++ {
 		var esc string
