@@ -204,16 +204,22 @@ func TestLoginThrottle(t *testing.T) {
 	}
 }
 
+// adminLogin makes admin@example.com and returns a sign-in to it with a
+// password from a client address.
+func adminLogin(t *testing.T, st *models.Store) func(password, ip string) error {
+	mustUser(t, st, "admin@example.com", models.RoleAdmin)
+	return func(password, ip string) error {
+		_, err := st.Login(ctx, models.LoginInput{Email: "admin@example.com", Password: password, ClientIP: ip})
+		return err
+	}
+}
+
 // Anyone could keep an account locked by failing on purpose (the admin's
 // address is known): failures block only the address they come from, and
 // the owner signing in from another address gets in.
 func TestLoginFailuresDoNotLockTheOwnerOut(t *testing.T) {
 	st, clock := newStore(t)
-	mustUser(t, st, "admin@example.com", models.RoleAdmin)
-	login := func(password, ip string) error {
-		_, err := st.Login(ctx, models.LoginInput{Email: "admin@example.com", Password: password, ClientIP: ip})
-		return err
-	}
+	login := adminLogin(t, st)
 	var throttled *models.ThrottledError
 	for i := range 3 * models.LoginMaxFailures {
 		clock.Advance(time.Second)
@@ -235,11 +241,7 @@ func TestLoginFailuresDoNotLockTheOwnerOut(t *testing.T) {
 // of addresses; the owner gets in as soon as it is their turn.
 func TestLoginGuessesFromManyAddressesArePaced(t *testing.T) {
 	st, clock := newStore(t)
-	mustUser(t, st, "admin@example.com", models.RoleAdmin)
-	login := func(password, ip string) error {
-		_, err := st.Login(ctx, models.LoginInput{Email: "admin@example.com", Password: password, ClientIP: ip})
-		return err
-	}
+	login := adminLogin(t, st)
 	for i := range models.LoginMaxFailures {
 		if err := login("guess", fmt.Sprintf("203.0.113.%d", i+1)); !errors.Is(err, models.ErrInvalidCredentials) {
 			t.Fatalf("guess %d: %v", i+1, err)
