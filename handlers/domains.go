@@ -27,6 +27,8 @@ type DomainService interface {
 	SendingIPsForDomain(ctx context.Context, domainID uint64) ([]models.SendingIP, error)
 	ListSenders(ctx context.Context) ([]models.SenderAddress, error)
 	DomainTags(ctx context.Context) (map[uint64][]models.Tag, error)
+	Identity() models.IdentityConfig
+	CanSend(d *models.Domain) bool
 }
 
 // Domains serves sending domains: list and records for everyone, changes
@@ -84,7 +86,7 @@ func (h *Domains) Show(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	page := views.DomainPage{Domain: d}
+	page := views.DomainPage{Domain: d, LocalHosts: h.svc.Identity().LocalOnlyHosts(), CanSend: h.svc.CanSend(d)}
 	if page.Records, err = h.svc.DomainRecords(ctx, d); err != nil {
 		return err
 	}

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sesame-email/sesame/internal/testdb"
 	"github.com/sesame-email/sesame/models"
@@ -99,6 +100,17 @@ func TestIPPages(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantStatus(t, admin.get("/admin/ips"), http.StatusOK, "Default route", "no explicit bind")
+	// A destination that told an address to slow down is listed with why
+	// and until when; once the throttle ends it is not.
+	if err := c.Store.ThrottleDestination(ctx, models.DestinationThrottle{Destination: "gmail.com", SourceIP: "", Until: c.Clock.Now().Add(time.Minute),
+		BackoffSeconds: 60, Reason: "421 4.7.28 Our system has detected an unusual rate of unsolicited mail"}); err != nil {
+		t.Fatal(err)
+	}
+	wantStatus(t, admin.get("/admin/ips"), http.StatusOK, `data-testid="throttle-gmail.com"`, "Slowed down by receivers", "421 4.7.28 Our system has detected")
+	c.Clock.Advance(2 * time.Minute)
+	if body := admin.get("/admin/ips").Body; strings.Contains(body, "throttle-gmail.com") {
+		t.Error("an ended throttle is still listed")
+	}
 	wantStatus(t, admin.post("/admin/ips", "/admin/ips", url.Values{"address": {"300.1.1.1"}, "helo_host": {"mta.test"}, "pool": {"shared"}}),
 		http.StatusUnprocessableEntity, "Enter an IPv4 or IPv6 address")
 	wantStatus(t, admin.post("/admin/ips", "/admin/ips", url.Values{"address": {"203.0.113.77"}, "helo_host": {"mta.test"}, "pool": {"dedicated"}}), http.StatusSeeOther)

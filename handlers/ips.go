@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -22,6 +23,8 @@ type IPService interface {
 	DeleteSendingIP(ctx context.Context, id uint64) error
 	ListDomains(ctx context.Context) ([]models.Domain, error)
 	Identity() models.IdentityConfig
+	Clock() models.Clock
+	ThrottlesUntil(ctx context.Context, t time.Time) ([]models.DestinationThrottle, error)
 	WarmupService
 }
 
@@ -44,6 +47,9 @@ func (h *IPs) page(ctx context.Context, form views.IPsPage) (views.IPsPage, erro
 		return form, err
 	}
 	form.BounceHost = h.svc.Identity().BounceHost
+	if form.Throttles, err = h.svc.ThrottlesUntil(ctx, h.svc.Clock().Now()); err != nil {
+		return form, err
+	}
 	for _, ip := range ips {
 		form.Rows = append(form.Rows, views.IPRow{IP: ip, Configured: ip.IsDefaultRoute() || models.IPConfiguredHere(ip.Address)})
 	}

@@ -21,7 +21,7 @@ type MessageService interface {
 	MessageEvents(ctx context.Context, messageID uint64) ([]models.MessageEvent, error)
 	GetMessageContent(ctx context.Context, id uint64) (*models.MessageContent, error)
 	GetDomain(ctx context.Context, id uint64) (*models.Domain, error)
-	ListSenders(ctx context.Context) ([]models.SenderAddress, error)
+	ListSendableSenders(ctx context.Context) ([]models.SenderAddress, error)
 	GetSender(ctx context.Context, id uint64) (*models.SenderAddress, error)
 	ListTemplates(ctx context.Context, offset, limit int) (*models.TemplatePage, error)
 	UsableTemplate(ctx context.Context, id uint64) (*models.Template, error)
@@ -127,14 +127,9 @@ func (h *Messages) HTML(c echo.Context) error {
 }
 
 func (h *Messages) testForm(ctx context.Context, f views.SendTestForm) (views.SendTestForm, error) {
-	senders, err := h.svc.ListSenders(ctx)
-	if err != nil {
+	var err error
+	if f.Senders, err = h.svc.ListSendableSenders(ctx); err != nil {
 		return f, err
-	}
-	for _, s := range senders {
-		if s.Domain != nil && s.Domain.Verified() {
-			f.Senders = append(f.Senders, s)
-		}
 	}
 	page, err := h.svc.ListTemplates(ctx, 0, 500)
 	if err != nil {
@@ -210,7 +205,7 @@ func (h *Messages) sendTest(ctx context.Context, f views.SendTestForm) ([]models
 		To: []models.Addressee{{Email: f.To, Variables: vars}},
 	})
 	if errors.Is(err, models.ErrDomainNotVerified) {
-		return nil, models.Invalid("sender_id", "This sender's domain is not verified.")
+		return nil, models.Invalid("sender_id", "This sender's domain is not verified, so it cannot send.")
 	}
 	return msgs, err
 }

@@ -16,7 +16,7 @@ import (
 // SenderService is what the sender address page needs.
 type SenderService interface {
 	ListSenders(ctx context.Context) ([]models.SenderAddress, error)
-	ListDomains(ctx context.Context) ([]models.Domain, error)
+	ListSendableDomains(ctx context.Context) ([]models.Domain, error)
 	GetSender(ctx context.Context, id uint64) (*models.SenderAddress, error)
 	CreateSender(ctx context.Context, email, displayName string) (*models.SenderAddress, error)
 	DeleteSender(ctx context.Context, id uint64) error
@@ -36,12 +36,7 @@ func (h *Senders) page(ctx context.Context) (views.SendersPage, error) {
 	if p.Senders, err = h.svc.ListSenders(ctx); err != nil {
 		return p, err
 	}
-	domains, err := h.svc.ListDomains(ctx)
-	for _, d := range domains {
-		if d.Verified() {
-			p.Verified = append(p.Verified, d)
-		}
-	}
+	p.Domains, err = h.svc.ListSendableDomains(ctx)
 	return p, err
 }
 

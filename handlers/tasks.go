@@ -26,7 +26,7 @@ type TaskCreator interface {
 
 // TaskService is what the task pages need from the store.
 type TaskService interface {
-	ListSenders(ctx context.Context) ([]models.SenderAddress, error)
+	ListSendableSenders(ctx context.Context) ([]models.SenderAddress, error)
 	ListTemplates(ctx context.Context, offset, limit int) (*models.TemplatePage, error)
 	ListGroups(ctx context.Context, f models.GroupFilter) ([]models.RecipientGroup, int64, error)
 	GetSender(ctx context.Context, id uint64) (*models.SenderAddress, error)
@@ -67,14 +67,9 @@ func (h *Tasks) List(c echo.Context) error {
 // withChoices fills the form's drop-downs: senders of verified domains,
 // approved templates, groups.
 func (h *Tasks) withChoices(ctx context.Context, f views.TaskForm) (views.TaskForm, error) {
-	senders, err := h.svc.ListSenders(ctx)
-	if err != nil {
+	var err error
+	if f.Senders, err = h.svc.ListSendableSenders(ctx); err != nil {
 		return f, err
-	}
-	for _, s := range senders {
-		if s.Domain != nil && s.Domain.Verified() {
-			f.Senders = append(f.Senders, s)
-		}
 	}
 	page, err := h.svc.ListTemplates(ctx, 0, 500)
 	if err != nil {

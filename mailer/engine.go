@@ -23,7 +23,8 @@ type EngineStore interface {
 	SuppressedAmong(ctx context.Context, senderDomain string, emails []string) (map[string]models.Suppression, error)
 	ListSendingIPs(ctx context.Context) ([]models.SendingIP, error)
 	ThrottleDestination(ctx context.Context, t models.DestinationThrottle) error
-	ActiveThrottles(ctx context.Context) ([]models.DestinationThrottle, error)
+	EndThrottle(ctx context.Context, destination, sourceIP string) error
+	ThrottlesUntil(ctx context.Context, t time.Time) ([]models.DestinationThrottle, error)
 }
 
 // EngineConfig tunes the engine; zero values take the defaults.
@@ -39,6 +40,9 @@ type EngineConfig struct {
 	Retry          RetryPolicy
 	BounceHost     string        // HELO name of the default route
 	RecordInterval time.Duration // longest a result waits to be written (100 ms)
+	// ShutdownTimeout is how long deliveries under way and the writing of
+	// their results may outlast the end of Run's context (30 seconds).
+	ShutdownTimeout time.Duration
 }
 
 func (c *EngineConfig) defaults() {
@@ -54,7 +58,8 @@ func (c *EngineConfig) defaults() {
 	durations := []struct {
 		v *time.Duration
 		d time.Duration
-	}{{&c.Lease, time.Minute}, {&c.Idle, time.Second}, {&c.ConnIdle, 5 * time.Second}, {&c.RecordInterval, 100 * time.Millisecond}}
+	}{{&c.Lease, time.Minute}, {&c.Idle, time.Second}, {&c.ConnIdle, 5 * time.Second}, {&c.RecordInterval, 100 * time.Millisecond},
+		{&c.ShutdownTimeout, 30 * time.Second}}
 	for _, x := range durations {
 		if *x.v <= 0 {
 			*x.v = x.d
@@ -90,10 +95,10 @@ type Engine struct {
 	freed    chan struct{} // signalled when results are recorded
 
 	mu        sync.Mutex
-	lanes     map[string]*lane
+	lanes     map[laneKey]*lane
 	perDest   map[string]int
 	sessions  int
-	throttled map[string]throttleState
+	throttles map[laneKey]throttleState
 	contents  map[uint64]*content
 	keys      map[uint64]domainKeys
 	helos     map[string]string
@@ -119,9 +124,9 @@ const backlogPerConnection = 4
 // lane is the queue of one destination from one source IP: its workers
 // each hold one connection.
 type lane struct {
-	dest, source string
-	jobs         chan *models.Message
-	workers      int
+	laneKey
+	jobs    chan *models.Message
+	workers int
 }
 
 // NewEngine builds an engine.
@@ -130,13 +135,16 @@ func NewEngine(store EngineStore, transport Transport, builder *Builder, clock m
 	return &Engine{
 		store: store, transport: transport, builder: builder, clock: clock, log: log.With("component", "delivery"), cfg: cfg,
 		freed: make(chan struct{}, 1),
-		lanes: map[string]*lane{}, perDest: map[string]int{}, throttled: map[string]throttleState{},
+		lanes: map[laneKey]*lane{}, perDest: map[string]int{}, throttles: map[laneKey]throttleState{},
 		contents: map[uint64]*content{}, keys: map[uint64]domainKeys{}, helos: map[string]string{},
 	}
 }
 
 // Run delivers until ctx ends, then lets the connections in use finish,
-// hands back what was claimed but not started, and records every outcome.
+// hands back what was claimed but not started, and records every outcome,
+// all within ShutdownTimeout: after it, deliveries under way are cut and
+// outcomes not yet written are given up. Their messages stay leased and
+// are delivered again once the lease runs out, with the same Message-ID.
 func (e *Engine) Run(ctx context.Context) error { return e.run(ctx, false) }
 
 // RunUntilIdle delivers until no message is due and every outcome is
@@ -145,15 +153,18 @@ func (e *Engine) RunUntilIdle(ctx context.Context) error { return e.run(ctx, tru
 
 func (e *Engine) run(ctx context.Context, untilIdle bool) error {
 	e.results = make(chan models.DeliveryResult, e.cfg.MaxInFlight)
+	// workCtx outlives ctx by ShutdownTimeout at most: deliveries under way
+	// and the recorder finish in it.
+	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopWork()
+	defer context.AfterFunc(ctx, func() { time.AfterFunc(e.cfg.ShutdownTimeout, stopWork) })()
 	recorded := make(chan struct{})
 	go func() {
-		e.record()
+		e.record(workCtx)
 		close(recorded)
 	}()
 	heartbeat := time.NewTicker(e.cfg.Lease / 3)
 	defer heartbeat.Stop()
-	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
-	defer stopWork()
 	for ctx.Err() == nil {
 		select {
 		case <-heartbeat.C:
@@ -258,12 +269,12 @@ func (e *Engine) finish(m *models.Message, status models.MessageStatus, reply st
 func (e *Engine) dispatch(ctx context.Context, m *models.Message) {
 	d := &Delivery{Message: m, SourceIP: m.SourceIP}
 	dest := e.transport.Destination(d)
-	key := dest + "|" + m.SourceIP
+	key := laneKey{dest, m.SourceIP}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	l := e.lanes[key]
 	if l == nil {
-		l = &lane{dest: dest, source: m.SourceIP, jobs: make(chan *models.Message, e.cfg.MaxInFlight)}
+		l = &lane{laneKey: key, jobs: make(chan *models.Message, e.cfg.MaxInFlight)}
 		e.lanes[key] = l
 	}
 	l.jobs <- m
@@ -327,8 +338,10 @@ func (e *Engine) leave(l *lane) {
 // deliver builds and sends one message, returning the session to reuse.
 func (e *Engine) deliver(ctx context.Context, l *lane, m *models.Message, sess Session) Session {
 	now := e.clock.Now()
-	if until, ok := e.throttledUntil(l.dest, now); ok {
-		e.finish(m, models.StatusDeferred, "not sent: "+l.dest+" asked us to slow down", func(r *models.DeliveryResult) { r.NextAttemptAt = until })
+	if t, ok := e.throttled(l.laneKey, now); ok {
+		reply := "not sent: " + l.dest + " asked to slow down until " + t.until.UTC().Format("15:04:05 UTC") +
+			" (source: " + models.SourceLabel(l.source) + "; reply: " + t.reason + ")"
+		e.finish(m, models.StatusDeferred, reply, func(r *models.DeliveryResult) { r.NextAttemptAt = t.until })
 		return sess
 	}
 	c, dk, err := e.prepare(ctx, m)
@@ -349,8 +362,11 @@ func (e *Engine) deliver(ctx context.Context, l *lane, m *models.Message, sess S
 			sess = nil
 			var open *OpenError
 			out = Outcome{Status: models.StatusDeferred, Reply: oerr.Error()}
-			if errors.As(oerr, &open) && open.Permanent {
-				out.Status = models.StatusBounced
+			if errors.As(oerr, &open) {
+				out.Throttle = open.Throttle
+				if open.Permanent {
+					out.Status = models.StatusBounced
+				}
 			}
 		}
 	}
@@ -361,8 +377,13 @@ func (e *Engine) deliver(ctx context.Context, l *lane, m *models.Message, sess S
 			sess = nil
 		}
 	}
-	if out.Throttle {
-		e.throttle(ctx, l.dest, out.Reply, now)
+	switch {
+	case ctx.Err() != nil:
+		// Cut short at shutdown: says nothing about the destination.
+	case out.Throttle:
+		e.throttle(ctx, l.laneKey, out.Reply, now)
+	case out.Status == models.StatusDelivered:
+		e.delivered(ctx, l.laneKey, now)
 	}
 	e.finish(m, out.Status, out.Reply, func(r *models.DeliveryResult) {
 		switch out.Status {
@@ -409,8 +430,10 @@ func (e *Engine) drain() {
 	}
 }
 
-// record writes outcomes in batches until the results channel closes.
-func (e *Engine) record() {
+// record writes outcomes in batches until the results channel closes. A
+// failed write is retried until ctx ends: the messages stay leased
+// meanwhile, and outcomes given up only mean they are delivered again.
+func (e *Engine) record(ctx context.Context) {
 	batch := make([]models.DeliveryResult, 0, 500)
 	ticker := time.NewTicker(e.cfg.RecordInterval)
 	defer ticker.Stop()
@@ -418,15 +441,21 @@ func (e *Engine) record() {
 		if len(batch) == 0 {
 			return
 		}
-		for attempt := 0; ; attempt++ {
-			err := e.store.RecordResults(context.Background(), e.cfg.Owner, batch)
+		for attempt := 1; ; attempt++ {
+			err := e.store.RecordResults(ctx, e.cfg.Owner, batch)
 			if err == nil {
 				break
 			}
-			// Keep the outcomes: the messages stay leased meanwhile, and a
-			// crash here only means they are delivered again.
-			e.log.Error("record delivery results", "err", err, "attempt", attempt+1)
-			time.Sleep(min(time.Duration(attempt+1)*time.Second, 10*time.Second))
+			if ctx.Err() != nil {
+				e.log.Error("delivery results not recorded at shutdown: their messages are delivered again once their lease runs out",
+					"messages", len(batch), "err", err)
+				break
+			}
+			e.log.Error("record delivery results", "err", err, "attempt", attempt)
+			select {
+			case <-ctx.Done():
+			case <-time.After(min(time.Duration(attempt)*time.Second, 10*time.Second)):
+			}
 		}
 		e.inFlight.Add(-int64(len(batch)))
 		batch = batch[:0]

@@ -75,13 +75,15 @@ func (e *Engine) domainKeys(ctx context.Context, domainID uint64) (domainKeys, e
 	return dk, nil
 }
 
-// refreshIPs re-reads the HELO names and the throttled destinations.
+// refreshIPs re-reads the HELO names and the throttles other processes
+// set or ended.
 func (e *Engine) refreshIPs(ctx context.Context) error {
+	read := e.clock.Now()
 	ips, err := e.store.ListSendingIPs(ctx)
 	if err != nil {
 		return err
 	}
-	throttles, err := e.store.ActiveThrottles(ctx)
+	throttles, err := e.store.ThrottlesUntil(ctx, read.Add(-throttleMemory))
 	if err != nil {
 		return err
 	}
@@ -90,9 +92,20 @@ func (e *Engine) refreshIPs(ctx context.Context) error {
 	for _, ip := range ips {
 		e.helos[ip.Address] = ip.HeloHost
 	}
+	stored := map[laneKey]bool{}
 	for _, t := range throttles {
-		if t.Until.After(e.throttled[t.Domain].until) {
-			e.throttled[t.Domain] = throttleState{until: t.Until, backoff: time.Duration(t.BackoffSeconds) * time.Second}
+		k := laneKey{t.Destination, t.SourceIP}
+		stored[k] = true
+		if t.Until.After(e.throttles[k].until) {
+			e.throttles[k] = throttleState{until: t.Until, since: read, backoff: time.Duration(t.BackoffSeconds) * time.Second, reason: t.Reason}
+		}
+	}
+	// A throttle gone from the store was ended by a delivery elsewhere (or
+	// is long over); one set here after the read began may simply not have
+	// been read.
+	for k, t := range e.throttles {
+		if !stored[k] && t.since.Before(read) {
+			delete(e.throttles, k)
 		}
 	}
 	return nil
@@ -109,35 +122,75 @@ func (e *Engine) helo(source string) string {
 	return e.cfg.BounceHost
 }
 
-// throttleState is a destination that asked to slow down.
+// laneKey is a destination as seen from one source IP: throttles apply
+// to it, since reputation belongs to the IP.
+type laneKey struct{ dest, source string }
+
+// throttleState is a destination that told a source IP to slow down. It is
+// kept after it ends, so that the next throttle can grow, until a delivery
+// there succeeds.
 type throttleState struct {
 	until   time.Time
+	since   time.Time // when it began
 	backoff time.Duration
+	reason  string
 }
 
-func (e *Engine) throttledUntil(dest string, now time.Time) (time.Time, bool) {
+// throttled returns the throttle holding k at now, if any.
+func (e *Engine) throttled(k laneKey, now time.Time) (throttleState, bool) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	t, ok := e.throttled[dest]
-	return t.until, ok && t.until.After(now)
+	t, ok := e.throttles[k]
+	return t, ok && t.until.After(now)
 }
 
-// throttle slows a destination that asked for it: 5 minutes, doubling while
-// it keeps asking, up to an hour; shared with other processes through the
-// store.
-func (e *Engine) throttle(ctx context.Context, dest, reply string, now time.Time) {
+// throttleMemory is how long after a throttle ends the next one still
+// grows from it.
+const throttleMemory = time.Hour
+
+// throttle slows a destination down for a source IP: for a minute (or the
+// reply's "try again in" hint, up to an hour) at first, twice as long each
+// time it answers so again within throttleMemory of the last throttle
+// ending, up to an hour. Replies to attempts made before the throttle began do not
+// extend it. It is shared with other processes through the store.
+func (e *Engine) throttle(ctx context.Context, k laneKey, reply string, now time.Time) {
 	e.mu.Lock()
-	t := e.throttled[dest]
-	backoff := 5 * time.Minute
-	if now.Sub(t.until) < time.Hour && t.backoff > 0 {
+	t := e.throttles[k]
+	if t.until.After(now) {
+		e.mu.Unlock()
+		return
+	}
+	backoff := time.Minute
+	if t.backoff > 0 && now.Sub(t.until) < throttleMemory {
 		backoff = min(2*t.backoff, time.Hour)
 	}
-	t = throttleState{until: now.Add(backoff), backoff: backoff}
-	e.throttled[dest] = t
+	backoff = max(backoff, min(retryHintIn(reply), time.Hour))
+	t = throttleState{until: now.Add(backoff), since: now, backoff: backoff, reason: reply}
+	e.throttles[k] = t
 	e.mu.Unlock()
-	err := e.store.ThrottleDestination(ctx, models.DestinationThrottle{Domain: dest, Until: t.until, BackoffSeconds: int(backoff / time.Second), Reason: reply})
+	err := e.store.ThrottleDestination(ctx, models.DestinationThrottle{Destination: k.dest, SourceIP: k.source, Until: t.until,
+		BackoffSeconds: int(backoff / time.Second), Reason: reply})
 	if err != nil {
-		e.log.WarnContext(ctx, "record throttle", "destination", dest, "err", err)
+		e.log.WarnContext(ctx, "record throttle", "destination", k.dest, "source", k.source, "err", err)
+	}
+}
+
+// delivered ends k's throttle, and the growth of the next one, after a
+// delivery there that began at started: the destination takes mail from
+// this address again. A delivery that began before the throttle proves
+// nothing.
+func (e *Engine) delivered(ctx context.Context, k laneKey, started time.Time) {
+	e.mu.Lock()
+	t, ok := e.throttles[k]
+	if ok && !started.Before(t.since) {
+		delete(e.throttles, k)
+	}
+	e.mu.Unlock()
+	if !ok || started.Before(t.since) {
+		return
+	}
+	if err := e.store.EndThrottle(ctx, k.dest, k.source); err != nil {
+		e.log.WarnContext(ctx, "end throttle", "destination", k.dest, "source", k.source, "err", err)
 	}
 }
 

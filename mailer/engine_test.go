@@ -299,6 +299,25 @@ func TestHardBounceSuppressesTheRecipient(t *testing.T) {
 	}
 }
 
+// throttle is the destination's throttle for the default route, if any.
+func (p *pipeline) throttle() *models.DestinationThrottle {
+	p.t.Helper()
+	throttles, err := p.st.ThrottlesUntil(ctx, p.clock.Now())
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	for _, t := range throttles {
+		if t.Destination == p.sink.Addr && t.SourceIP == "" {
+			return &t
+		}
+	}
+	return nil
+}
+
+// A 421 after the data throttles the relay for the source IP: a minute at
+// first, during which nothing is sent there, then twice as long when it
+// answers so again right after; a delivery that gets through ends the
+// growth, so the next throttle is short again.
 func TestThrottledDestination(t *testing.T) {
 	p := newPipeline(t)
 	p.sink.When("a@", smtpsink.Reply421, 1)
@@ -307,21 +326,111 @@ func TestThrottledDestination(t *testing.T) {
 	if m := p.status(first); m.Status != models.StatusDeferred {
 		t.Fatalf("421: %s", m.Status)
 	}
-	throttles, _ := p.st.ActiveThrottles(ctx)
-	if len(throttles) != 1 || throttles[0].Domain != p.sink.Addr || !throttles[0].Until.Equal(p.clock.Now().Add(5*time.Minute)) {
-		t.Fatalf("throttles: %+v", throttles)
+	if th := p.throttle(); th == nil || !th.Until.Equal(p.clock.Now().Add(time.Minute)) || !strings.HasPrefix(th.Reason, "421 4.7.0") {
+		t.Fatalf("throttle: %+v", th)
 	}
 	// While throttled, nothing is sent there.
 	second := p.enqueue(false, "b@dest.test")[0].UID
 	p.deliver()
 	m := p.status(second)
-	if m.Status != models.StatusDeferred || !strings.Contains(m.LastReply, "asked us to slow down") || len(p.sink.Mails()) != 0 {
+	if m.Status != models.StatusDeferred || !strings.Contains(m.LastReply, "asked to slow down until 09:01:00 UTC (source: Default route; reply: 421 4.7.0") || len(p.sink.Mails()) != 0 {
 		t.Fatalf("during throttle: %s %q, %d mails", m.Status, m.LastReply, len(p.sink.Mails()))
 	}
-	p.clock.Advance(6 * time.Minute)
+	// It answers 421 again as soon as the throttle ends: twice as long.
+	p.clock.Advance(time.Minute)
+	p.sink.When("", smtpsink.Reply421, 1)
+	p.deliver()
+	if th := p.throttle(); th == nil || !th.Until.Equal(p.clock.Now().Add(2*time.Minute)) {
+		t.Fatalf("second throttle: %+v", th)
+	}
+	p.clock.Advance(6 * time.Minute) // past the retry of the message that met the second 421
 	p.deliver()
 	if len(p.sink.Mails()) != 2 {
-		t.Errorf("after the throttle: %d mails", len(p.sink.Mails()))
+		t.Fatalf("after the throttle: %d mails", len(p.sink.Mails()))
+	}
+	// Delivered: the next throttle starts at a minute again.
+	p.sink.When("c@", smtpsink.Reply421, 1)
+	p.enqueue(false, "c@dest.test")
+	p.deliver()
+	if th := p.throttle(); th == nil || !th.Until.Equal(p.clock.Now().Add(time.Minute)) {
+		t.Fatalf("throttle after a delivery: %+v", th)
+	}
+}
+
+// Greylisting one recipient of a hundred at RCPT TO defers that message
+// alone, with its own retry: the other 99 go at once, over connections
+// that stay open, the relay is not throttled, and the greylisted one goes
+// on its retry.
+func TestGreylistedRecipientDefersOnlyItsMessage(t *testing.T) {
+	p := newPipeline(t)
+	p.sink.When("r42@", smtpsink.Greylist, 1)
+	var to []string
+	for i := range 100 {
+		to = append(to, "r"+strconv.Itoa(i)+"@dest.test")
+	}
+	msgs := p.enqueue(false, to...)
+	p.deliver()
+	if n := len(p.sink.Mails()); n != 99 {
+		t.Fatalf("first round: %d delivered, want 99", n)
+	}
+	grey := p.status(msgs[42].UID)
+	if grey.Status != models.StatusDeferred || grey.LastReply != "451 4.7.1 Greylisted, please try again later" {
+		t.Fatalf("greylisted: %s %q", grey.Status, grey.LastReply)
+	}
+	if wait := grey.NextAttemptAt.Sub(p.clock.Now()); wait < 50*time.Second || wait > 5*time.Minute {
+		t.Errorf("first retry in %v, want about 1 to 5 minutes", wait)
+	}
+	if th := p.throttle(); th != nil {
+		t.Errorf("greylisting throttled the relay: %+v", th)
+	}
+	if c := p.sink.Connections(); c > 10 {
+		t.Errorf("%d connections for 100 messages: the greylisted one broke its connection", c)
+	}
+	p.clock.Advance(2 * time.Minute)
+	p.deliver()
+	if m := p.status(grey.UID); m.Status != models.StatusDelivered || m.Attempts != 2 {
+		t.Errorf("on its retry: %s after %d attempts", m.Status, m.Attempts)
+	}
+	if n := len(p.sink.Mails()); n != 100 {
+		t.Errorf("%d delivered in all", n)
+	}
+}
+
+// A full mailbox (452 at RCPT TO) defers that recipient's message only, and
+// the next message goes over the same connection.
+func TestMailboxFullDefersOnlyThatRecipient(t *testing.T) {
+	p := newPipeline(t)
+	p.sink.When("full@", smtpsink.MailboxFull, 1)
+	msgs := p.enqueue(false, "full@dest.test", "ann@dest.test", "bob@dest.test")
+	p.deliver()
+	if m := p.status(msgs[0].UID); m.Status != models.StatusDeferred || m.LastReply != "452 4.2.2 Mailbox full" {
+		t.Errorf("full mailbox: %s %q", m.Status, m.LastReply)
+	}
+	for _, m := range msgs[1:] {
+		if got := p.status(m.UID); got.Status != models.StatusDelivered {
+			t.Errorf("%s: %s %q", m.Recipient, got.Status, got.LastReply)
+		}
+	}
+	if c := p.sink.Connections(); c != 1 {
+		t.Errorf("%d connections, want 1", c)
+	}
+	if th := p.throttle(); th != nil {
+		t.Errorf("a full mailbox throttled the relay: %+v", th)
+	}
+}
+
+// "421 4.7.0 Too many connections" at RCPT TO throttles the relay for the
+// source IP, for a minute.
+func TestTooManyConnectionsThrottles(t *testing.T) {
+	p := newPipeline(t)
+	p.sink.When("ann@", smtpsink.TooManyConnections, 1)
+	uid := p.enqueue(false, "ann@dest.test")[0].UID
+	p.deliver()
+	if m := p.status(uid); m.Status != models.StatusDeferred || m.LastReply != "421 4.7.0 Too many connections" {
+		t.Fatalf("421: %s %q", m.Status, m.LastReply)
+	}
+	if th := p.throttle(); th == nil || !th.Until.Equal(p.clock.Now().Add(time.Minute)) || th.Reason != "421 4.7.0 Too many connections" {
+		t.Fatalf("throttle: %+v", th)
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -31,7 +32,9 @@ type Delivery struct {
 type Outcome struct {
 	Status models.MessageStatus // delivered, deferred or bounced
 	Reply  string
-	// Throttle: the destination asked to slow down.
+	// Throttle: the destination told this source IP to slow down, or could
+	// not be reached; nothing more goes there from it for a while
+	// (throttlesDestination).
 	Throttle bool
 	// KeepCopy: the sandbox transport keeps the message instead of sending it.
 	KeepCopy bool
@@ -59,7 +62,10 @@ type Session interface {
 // that does not exist or accepts no mail) bounce; the rest are retried.
 type OpenError struct {
 	Permanent bool
-	Reply     string
+	// Throttle: the destination refused or timed out the connection, or
+	// turned it away as too busy.
+	Throttle bool
+	Reply    string
 }
 
 func (e *OpenError) Error() string { return e.Reply }
@@ -119,7 +125,7 @@ func (r *Relay) Open(ctx context.Context, dest string, d *Delivery) (Session, er
 	host, _, _ := net.SplitHostPort(r.Addr)
 	conn, err := dialFrom(ctx, d.SourceIP, r.Addr)
 	if err != nil {
-		return nil, &OpenError{Reply: "cannot connect to the relay " + r.Addr + ": " + err.Error()}
+		return nil, &OpenError{Throttle: true, Reply: "cannot connect to the relay " + r.Addr + ": " + err.Error()}
 	}
 	tlsConf := &tls.Config{ServerName: host}
 	if r.TLS == "implicit" {
@@ -130,7 +136,7 @@ func (r *Relay) Open(ctx context.Context, dest string, d *Delivery) (Session, er
 		}
 		conn = tc
 	}
-	c, err := smtpclient.New(conn, 2*time.Minute)
+	c, err := smtpclient.New(ctx, conn, 2*time.Minute)
 	if err != nil {
 		return nil, openReplyError(err)
 	}
@@ -269,9 +275,9 @@ func (m *MX) openHost(ctx context.Context, host string, d *Delivery) (Session, e
 func (m *MX) openAddr(ctx context.Context, host, addr string, d *Delivery) (Session, error) {
 	conn, err := dialFrom(ctx, d.SourceIP, addr)
 	if err != nil {
-		return nil, &OpenError{Reply: "cannot connect to " + addr + ": " + err.Error()}
+		return nil, &OpenError{Throttle: true, Reply: "cannot connect to " + addr + ": " + err.Error()}
 	}
-	c, err := smtpclient.New(conn, 5*time.Minute)
+	c, err := smtpclient.New(ctx, conn, 5*time.Minute)
 	if err != nil {
 		return nil, openReplyError(err)
 	}
@@ -323,11 +329,8 @@ func dialFrom(ctx context.Context, source, addr string) (net.Conn, error) {
 }
 
 func openReplyError(err error) error {
-	var se *smtpclient.Error
-	if errors.As(err, &se) {
-		return &OpenError{Permanent: se.Code >= 500, Reply: se.Error()}
-	}
-	return &OpenError{Reply: err.Error()}
+	out := classify(err)
+	return &OpenError{Permanent: out.Status == models.StatusBounced, Throttle: out.Throttle, Reply: out.Reply}
 }
 
 // smtpSession sends over one SMTP connection, one transaction after another.
@@ -348,31 +351,47 @@ func (s *smtpSession) Close() error {
 	return s.c.Close()
 }
 
-// classify turns an SMTP error into an outcome: 5xx bounces, 4xx is
-// deferred (421/451 "slow down" replies throttle the destination), and a
-// broken connection is deferred and discarded.
+// classify turns an SMTP error into an outcome. 5xx bounces. Any other
+// reply defers this message only, with its own retry: greylisting, a full
+// mailbox, a temporary local problem are about one message or recipient,
+// and the connection goes on to the next message. The destination is
+// throttled only when it says so: 421 (it is closing the connection), a
+// reply that the sender is going too fast (sendingTooFast), or a connection
+// that timed out. Any other broken connection defers its message and is
+// discarded.
 func classify(err error) Outcome {
 	var se *smtpclient.Error
 	if !errors.As(err, &se) {
-		return Outcome{Status: models.StatusDeferred, Reply: "connection failed: " + err.Error(), Broken: true}
+		var ne net.Error
+		timeout := errors.As(err, &ne) && ne.Timeout()
+		return Outcome{Status: models.StatusDeferred, Reply: "connection failed: " + err.Error(), Broken: true, Throttle: timeout}
 	}
 	reply := se.Error()
 	switch {
 	case se.Code >= 500:
 		return Outcome{Status: models.StatusBounced, Reply: reply}
-	case se.Code == 421 || se.Code == 451 && slowDown(se.Text):
-		return Outcome{Status: models.StatusDeferred, Reply: reply, Throttle: true, Broken: se.Code == 421}
+	case se.Code == 421:
+		return Outcome{Status: models.StatusDeferred, Reply: reply, Throttle: true, Broken: true}
 	default:
-		return Outcome{Status: models.StatusDeferred, Reply: reply}
+		return Outcome{Status: models.StatusDeferred, Reply: reply, Throttle: sendingTooFast(se.Text)}
 	}
 }
 
-func slowDown(msg string) bool {
-	m := strings.ToLower(msg)
-	for _, w := range []string{"rate", "too many", "slow", "throttl", "try again later", "limit"} {
-		if strings.Contains(m, w) {
-			return true
-		}
-	}
-	return false
+// Words of 4xx replies about the sender's pace (Gmail's 4.7.28, "rate
+// limit", "too many messages") and of greylisting, which is about one
+// message however it is worded ("please try again later").
+var (
+	tooFastWords  = []string{"4.7.28", "rate limit", "ratelimit", "rate-limit", "too many messages", "too many connections", "too many concurrent", "unusual rate", "throttl", "slow down"}
+	greylistWords = []string{"greylist", "graylist", "grey-list", "gray-list", "grey list", "gray list"}
+)
+
+// sendingTooFast says whether a 4xx reply tells the sender to slow down,
+// rather than refusing one message for now.
+func sendingTooFast(text string) bool {
+	t := strings.ToLower(text)
+	return !containsAny(t, greylistWords) && containsAny(t, tooFastWords)
+}
+
+func containsAny(s string, words []string) bool {
+	return slices.ContainsFunc(words, func(w string) bool { return strings.Contains(s, w) })
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"slices"
 	"strings"
 	"time"
 )
@@ -141,33 +142,53 @@ func signingRSAKey(keys []DKIMKey) *DKIMKey {
 	return pending
 }
 
-// spfTargets is what a domain's SPF record must authorise.
+// spfTargets is what a domain's SPF record must authorise: every address
+// its mail may leave from (sourcePool).
 type spfTargets struct {
-	ips     []net.IP // every sending address; empty when only the default route sends
-	include string   // SESAME_SPF_INCLUDE
-	host    string   // the bounce host, whose addresses stand in for the default route
+	ips          []net.IP // the registered addresses among them
+	defaultRoute bool     // the default route is among them
+	include      string   // SESAME_SPF_INCLUDE
+	host         string   // the bounce host, which stands in for the default route
 }
 
-// value is the SPF record Sesame suggests.
+// value is the SPF record Sesame suggests: the addresses as ip4:/ip6:
+// terms, and for the default route the bounce host, as a:host, or as an
+// ip4:/ip6: term when it is an IP literal (a: takes only a domain name,
+// RFC 7208 5.3).
 func (t spfTargets) value() string {
-	switch {
-	case t.include != "":
+	if t.include != "" {
 		return "v=spf1 include:" + t.include + " ~all"
-	case len(t.ips) > 0:
-		var b strings.Builder
-		b.WriteString("v=spf1")
-		for _, ip := range t.ips {
-			if ip.To4() != nil {
-				b.WriteString(" ip4:" + ip.String())
-			} else {
-				b.WriteString(" ip6:" + ip.String())
-			}
-		}
-		b.WriteString(" ~all")
-		return b.String()
-	default:
-		return "v=spf1 a:" + t.host + " ~all"
 	}
+	var b strings.Builder
+	b.WriteString("v=spf1")
+	for _, ip := range t.ips {
+		b.WriteString(" " + spfTerm(ip))
+	}
+	if t.defaultRoute {
+		if ip := net.ParseIP(t.host); ip != nil {
+			b.WriteString(" " + spfTerm(ip))
+		} else {
+			b.WriteString(" a:" + t.host)
+		}
+	}
+	b.WriteString(" ~all")
+	return b.String()
+}
+
+// addresses are the addresses the record must authorise; the bounce
+// host's are looked up when the default route sends.
+func (t spfTargets) addresses(ctx context.Context, dns DNSLookup) ([]net.IP, error) {
+	if !t.defaultRoute {
+		return t.ips, nil
+	}
+	if ip := net.ParseIP(t.host); ip != nil {
+		return append(slices.Clip(t.ips), ip), nil
+	}
+	hostIPs, err := dns.LookupIP(ctx, t.host)
+	if err != nil {
+		return nil, err
+	}
+	return append(slices.Clip(t.ips), hostIPs...), nil
 }
 
 // checkResult is the outcome of looking one record up.
@@ -252,16 +273,12 @@ func checkSPF(ctx context.Context, dns DNSLookup, r *DNSRecord, t spfTargets) ch
 		}
 		return checkResult{current: current, status: RecordPass, explanation: "Includes " + t.include + "."}
 	}
-	ips := t.ips
-	if len(ips) == 0 {
-		hostIPs, err := dns.LookupIP(ctx, t.host)
-		if err != nil {
-			if errors.Is(err, ErrNoRecords) {
-				return checkResult{current: current, status: RecordUnknown, explanation: "Could not check: " + t.host + " (this server) has no address records to compare with."}
-			}
-			return couldNotCheck(err)
-		}
-		ips = hostIPs
+	ips, err := t.addresses(ctx, dns)
+	if errors.Is(err, ErrNoRecords) {
+		return checkResult{current: current, status: RecordUnknown, explanation: "Could not check: " + t.host + " (this server) has no address records to compare with."}
+	}
+	if err != nil {
+		return couldNotCheck(err)
 	}
 	for _, ip := range ips {
 		check := &spfCheck{ctx: ctx, dns: dns}

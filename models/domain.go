@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"net"
+	"slices"
 	"strings"
 	"time"
 
@@ -20,6 +21,42 @@ type IdentityConfig struct {
 	// SPFInclude, when set, is what domains include in their SPF record
 	// instead of listing the sending IPs one by one.
 	SPFInclude string
+	// PublicHost is the host name of the public URL, which links in mail
+	// point at.
+	PublicHost string
+	// Sandbox says delivery keeps every message in the sandbox mailbox
+	// (SESAME_DELIVERY=sandbox): nothing leaves the machine, so no receiver
+	// reads a DNS record and DNS checks do not gate sending.
+	Sandbox bool
+}
+
+// CanSend is the one rule for whether mail from a domain may be queued and
+// delivered: once its DNS records are verified, or at once while delivery
+// is the sandbox. A domain's own status stays what its records say.
+func (c IdentityConfig) CanSend(d *Domain) bool {
+	return d != nil && (c.Sandbox || d.Verified())
+}
+
+// LocalHost is a host name of this installation that is no use in public
+// DNS, and the variable that sets it.
+type LocalHost struct{ Host, Variable string }
+
+// LocalOnlyHosts lists the installation's names that DNS records and links
+// in mail would carry but no one on the internet can reach: IP literals
+// (an MX record cannot name one), loopback addresses and localhost. Empty
+// when both are public names.
+func (c IdentityConfig) LocalOnlyHosts() []LocalHost {
+	var out []LocalHost
+	for _, h := range []LocalHost{{c.BounceHost, "SESAME_BOUNCE_HOST"}, {c.PublicHost, "SESAME_PUBLIC_URL"}} {
+		h.Host = strings.ToLower(strings.TrimSuffix(strings.Trim(h.Host, "[]"), "."))
+		if h.Host == "" || slices.ContainsFunc(out, func(o LocalHost) bool { return o.Host == h.Host }) {
+			continue
+		}
+		if net.ParseIP(h.Host) != nil || h.Host == "localhost" || strings.HasSuffix(h.Host, ".localhost") {
+			out = append(out, h)
+		}
+	}
+	return out
 }
 
 // DomainStatus says whether a domain may send.
@@ -130,6 +167,13 @@ func (s *Store) ListDomains(ctx context.Context) ([]Domain, error) {
 	var out []Domain
 	err := s.db.WithContext(ctx).Order("name").Find(&out).Error
 	return out, err
+}
+
+// ListSendableDomains returns the domains that can send now (CanSend):
+// those new sender addresses may use.
+func (s *Store) ListSendableDomains(ctx context.Context) ([]Domain, error) {
+	all, err := s.ListDomains(ctx)
+	return slices.DeleteFunc(all, func(d Domain) bool { return !s.CanSend(&d) }), err
 }
 
 // GetDomain loads a domain by id.

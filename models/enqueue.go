@@ -81,7 +81,7 @@ func (s *Store) prepareEnqueue(req EnqueueRequest, now time.Time) (*preparedEnqu
 	if req.Sender == nil || req.Sender.Domain == nil {
 		return nil, errors.New("enqueue: sender with domain required")
 	}
-	if !req.Sender.Domain.Verified() {
+	if !s.CanSend(req.Sender.Domain) {
 		return nil, ErrDomainNotVerified
 	}
 	if len(req.To) == 0 {

@@ -3,6 +3,7 @@ package models
 import (
 	"context"
 	"net"
+	"slices"
 	"strings"
 	"time"
 
@@ -40,11 +41,14 @@ type SendingIP struct {
 func (ip *SendingIP) IsDefaultRoute() bool { return ip.Address == "" }
 
 // Label is the address, or what the default route means.
-func (ip *SendingIP) Label() string {
-	if ip.IsDefaultRoute() {
+func (ip *SendingIP) Label() string { return SourceLabel(ip.Address) }
+
+// SourceLabel names a source address for people: "" is the default route.
+func SourceLabel(address string) string {
+	if address == "" {
 		return "Default route"
 	}
-	return ip.Address
+	return address
 }
 
 // NewSendingIP is an admin's registration of an address.
@@ -243,16 +247,44 @@ func recheckSoon(tx *gorm.DB, now time.Time, domainIDs []uint64) error {
 	return tx.Model(&Domain{}).Where("id IN ?", domainIDs).Update("next_check_at", now).Error
 }
 
-// SendingIPsForDomain is where a domain's mail leaves from: its dedicated
-// addresses, or else the shared pool.
+// SendingIPsForDomain is where a domain's mail leaves from (sourcePool):
+// what claims choose from and what its SPF record must authorise.
 func (s *Store) SendingIPsForDomain(ctx context.Context, domainID uint64) ([]SendingIP, error) {
-	var dedicated []SendingIP
-	err := s.db.WithContext(ctx).Joins("JOIN domain_ips ON domain_ips.ip_id = sending_ips.id").
-		Where("domain_ips.domain_id = ?", domainID).Order("address").Find(&dedicated).Error
-	if err != nil || len(dedicated) > 0 {
-		return dedicated, err
+	db := s.db.WithContext(ctx)
+	var all []SendingIP
+	if err := db.Order("address").Find(&all).Error; err != nil {
+		return nil, err
 	}
-	var shared []SendingIP
-	err = s.db.WithContext(ctx).Where("pool = ?", PoolShared).Order("address").Find(&shared).Error
-	return shared, err
+	var dedicated []uint64
+	if err := db.Table("domain_ips").Where("domain_id = ?", domainID).Pluck("ip_id", &dedicated).Error; err != nil {
+		return nil, err
+	}
+	pool := sourcePool(all, dedicated)
+	out := make([]SendingIP, len(pool))
+	for i, ip := range pool {
+		out[i] = *ip
+	}
+	return out, nil
+}
+
+// sourcePool is the one rule for where a domain's mail may leave from,
+// given every registered address (in address order) and the ids of those
+// dedicated to the domain: its dedicated addresses, or else the whole
+// shared pool, the default route included.
+func sourcePool(all []SendingIP, dedicated []uint64) []*SendingIP {
+	var pool []*SendingIP
+	for i := range all {
+		if slices.Contains(dedicated, all[i].ID) {
+			pool = append(pool, &all[i])
+		}
+	}
+	if len(pool) > 0 {
+		return pool
+	}
+	for i := range all {
+		if all[i].Pool == PoolShared {
+			pool = append(pool, &all[i])
+		}
+	}
+	return pool
 }

@@ -216,7 +216,8 @@ func (s *Store) prepareToday(tx *gorm.DB, w *warmupSubject, today string) error 
 }
 
 // assignSources chooses each candidate's source IP and spends warm-up
-// quota for bulk ones; those over today's quota go to quota_wait. It
+// quota for bulk ones; those over today's quota go to quota_wait, and
+// those of a domain that cannot send (CanSend) are held until it can. It
 // returns the others grouped by route, to be leased.
 func (s *Store) assignSources(tx *gorm.DB, msgs []claimCandidate, now time.Time) ([]route, error) {
 	today := s.day(now)
@@ -243,25 +244,18 @@ func (s *Store) assignSources(tx *gorm.DB, msgs []claimCandidate, now time.Time)
 	if err := tx.Order("address").Find(&allIPs).Error; err != nil {
 		return nil, err
 	}
-	ipByID := map[uint64]*SendingIP{}
-	var shared []*SendingIP
-	for i := range allIPs {
-		ipByID[allIPs[i].ID] = &allIPs[i]
-		if allIPs[i].Pool == PoolShared {
-			shared = append(shared, &allIPs[i])
-		}
+	dedicated := map[uint64][]uint64{}
+	for _, a := range assigned {
+		dedicated[a.DomainID] = append(dedicated[a.DomainID], a.IPID)
 	}
 	candidates := map[uint64][]*SendingIP{}
-	for _, a := range assigned {
-		if ip := ipByID[a.IPID]; ip != nil {
-			candidates[a.DomainID] = append(candidates[a.DomainID], ip)
-		}
-	}
 	domainSubj := map[uint64]*warmupSubject{}
+	held := map[uint64]string{}
 	for _, d := range domains {
 		domainSubj[d.ID] = &warmupSubject{kind: "domain", id: d.ID, plan: d.WarmupPlan, day: d.WarmupDay, lastSent: d.WarmupLastSentOn, unlimited: d.WarmupPlan == WarmupNone}
-		if len(candidates[d.ID]) == 0 {
-			candidates[d.ID] = shared
+		candidates[d.ID] = sourcePool(allIPs, dedicated[d.ID])
+		if !s.CanSend(&d) {
+			held[d.ID] = "Held: " + d.Name + " is not verified for sending, so nothing leaves for it; it goes once its DNS records are verified."
 		}
 	}
 	ipSubj := map[uint64]*warmupSubject{}
@@ -278,9 +272,14 @@ func (s *Store) assignSources(tx *gorm.DB, msgs []claimCandidate, now time.Time)
 	}
 
 	var waiting []uint64
+	holding := map[uint64][]uint64{} // by domain
 	routes := map[[2]string]*route{} // by source IP and warm-up day
 	spent := map[*warmupSubject]int{}
 	for _, m := range msgs {
+		if _, ok := held[m.DomainID]; ok {
+			holding[m.DomainID] = append(holding[m.DomainID], m.ID)
+			continue
+		}
 		pool := candidates[m.DomainID]
 		if len(pool) == 0 {
 			return nil, fmt.Errorf("no sending IP at all: the default route entry is missing")
@@ -341,6 +340,14 @@ func (s *Store) assignSources(tx *gorm.DB, msgs []claimCandidate, now time.Time)
 		if err := tx.Model(&Message{}).Where(inIDs, idList).Updates(map[string]any{
 			"status": StatusQuotaWait, "next_attempt_at": now.Add(QuotaWaitDelay), "lease_owner": "", "lease_until": nil,
 			"last_reply": "Today's warm-up quota is used up; released in 24 hours.",
+		}).Error; err != nil {
+			return nil, err
+		}
+	}
+	for domainID, ids := range holding {
+		inIDs, idList := s.idsIn("id", ids)
+		if err := tx.Model(&Message{}).Where(inIDs, idList).Updates(map[string]any{
+			"next_attempt_at": now.Add(PendingRecheckEvery), "lease_owner": "", "lease_until": nil, "last_reply": held[domainID],
 		}).Error; err != nil {
 			return nil, err
 		}

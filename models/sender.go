@@ -3,6 +3,7 @@ package models
 import (
 	"context"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -93,7 +94,7 @@ func (s *Store) CreateSender(ctx context.Context, rawEmail, displayName string) 
 	if err != nil {
 		return nil, err
 	}
-	if !d.Verified() {
+	if !s.CanSend(d) {
 		return nil, Invalid("email", domainName+" is not verified yet: publish its DNS records and check again.")
 	}
 	a := &SenderAddress{DomainID: d.ID, Email: email, DisplayName: name, CreatedAt: s.now()}
@@ -112,6 +113,13 @@ func (s *Store) ListSenders(ctx context.Context) ([]SenderAddress, error) {
 	var out []SenderAddress
 	err := s.db.WithContext(ctx).Preload("Domain").Order("email").Find(&out).Error
 	return out, err
+}
+
+// ListSendableSenders returns the sender addresses whose domain can send
+// now (CanSend), the choices of forms that send.
+func (s *Store) ListSendableSenders(ctx context.Context) ([]SenderAddress, error) {
+	all, err := s.ListSenders(ctx)
+	return slices.DeleteFunc(all, func(a SenderAddress) bool { return !s.CanSend(a.Domain) }), err
 }
 
 // GetSender loads a sender address by id.

@@ -2,9 +2,13 @@ package models_test
 
 import (
 	"errors"
+	"slices"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/sesame-email/sesame/internal/clocktest"
 	"github.com/sesame-email/sesame/internal/dnstest"
 	"github.com/sesame-email/sesame/internal/testdb"
 	"github.com/sesame-email/sesame/mailer"
@@ -218,5 +222,179 @@ func TestSendingIPs(t *testing.T) {
 	}
 	if err := st.DeleteSendingIP(ctx, ded.ID); err != nil {
 		t.Error(err)
+	}
+}
+
+// A bounce host written as an IP address becomes an ip4: or ip6: term (a:
+// takes only a domain name, RFC 7208 5.3), and the check passes exactly
+// the record the page asks for.
+func TestSPFForAnIPLiteralBounceHost(t *testing.T) {
+	for _, c := range []struct{ host, want string }{
+		{"127.0.0.1", "v=spf1 ip4:127.0.0.1 ~all"},
+		{"2001:db8::25", "v=spf1 ip6:2001:db8::25 ~all"},
+		{"mail.sesame.test", "v=spf1 a:mail.sesame.test ~all"},
+	} {
+		t.Run(c.host, func(t *testing.T) {
+			cfg := testdb.Config(t)
+			cfg.Identity.BounceHost = c.host
+			st := testdb.OpenConfig(t, cfg)
+			srv := dnstest.Start(t)
+			srv.Set(t, "mail.sesame.test. 300 IN A 198.51.100.7")
+			res, _ := mailer.NewResolver(srv.Addr, time.Second)
+			d, err := st.AddDomain(ctx, "example.test", 1024)
+			if err != nil {
+				t.Fatal(err)
+			}
+			recs, _ := st.DomainRecords(ctx, d)
+			if recs[1].Value != c.want {
+				t.Fatalf("SPF %q, want %q", recs[1].Value, c.want)
+			}
+			srv.Publish(t, recs)
+			_, recs, err = st.VerifyDomain(ctx, res, d.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if recs[1].Status != models.RecordPass {
+				t.Errorf("the published record: %s %q", recs[1].Status, recs[1].Explanation)
+			}
+		})
+	}
+}
+
+// Once a shared IP is registered, the shared pool is it and the default
+// route, and claims send from both: the SPF record the domain is asked to
+// publish authorises every source a claim chose.
+func TestSPFRecordCoversEveryClaimedSource(t *testing.T) {
+	st, _ := newStore(t)
+	if _, err := st.AddSendingIP(ctx, models.NewSendingIP{Address: "127.0.0.3", HeloHost: "mta3.sesame.test", Pool: models.PoolShared}); err != nil {
+		t.Fatal(err)
+	}
+	d := verifiedDomain(t, st, "example.test")
+	sender, err := st.CreateSender(ctx, "news@example.test", "News")
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := models.EnqueueRequest{Sender: sender, Transactional: true, Content: models.MessageContent{Subject: "Hi", Text: "Hi"}}
+	for i := range 6 {
+		req.To = append(req.To, models.Addressee{Email: "r" + strconv.Itoa(i) + "@dest.test"})
+	}
+	if _, err := st.Enqueue(ctx, req); err != nil {
+		t.Fatal(err)
+	}
+	claimed, err := st.ClaimMessages(ctx, "test", 10, time.Minute)
+	if err != nil || len(claimed) != 6 {
+		t.Fatalf("claimed %d: %v", len(claimed), err)
+	}
+	recs, _ := st.DomainRecords(ctx, d)
+	terms := strings.Fields(recs[1].Value)
+	sources := map[string]bool{}
+	for _, m := range claimed {
+		sources[m.SourceIP] = true
+		want := "ip4:" + m.SourceIP
+		if m.SourceIP == "" {
+			want = "a:" + testdb.BounceHost
+		}
+		if !slices.Contains(terms, want) {
+			t.Errorf("a message left from %q, which %q does not authorise", models.SourceLabel(m.SourceIP), recs[1].Value)
+		}
+	}
+	if len(sources) != 2 {
+		t.Errorf("claims used %d sources, want the registered IP and the default route", len(sources))
+	}
+}
+
+// While delivery is the sandbox, DNS does not gate sending: an unverified
+// domain gets sender addresses and its mail is queued and claimed, while
+// the domain itself stays pending. Once delivery is real, the same queued
+// mail is held with its reason, not sent, until the domain verifies.
+func TestSandboxSendsBeforeDNSAndRealDeliveryHolds(t *testing.T) {
+	cfg := testdb.Config(t)
+	clock := clocktest.New(time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC))
+	cfg.Clock = clock
+	cfg.Identity.Sandbox = true
+	sandbox := testdb.OpenConfig(t, cfg)
+	d, err := sandbox.AddDomain(ctx, "example.test", 1024)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sender, err := sandbox.CreateSender(ctx, "news@example.test", "News")
+	if err != nil {
+		t.Fatalf("a sender of an unverified domain in the sandbox: %v", err)
+	}
+	req := models.EnqueueRequest{Sender: sender, Transactional: true, Content: models.MessageContent{Subject: "Hi", Text: "Hi"},
+		To: []models.Addressee{{Email: "ann@dest.test"}, {Email: "bob@dest.test"}}}
+	msgs, err := sandbox.Enqueue(ctx, req)
+	if err != nil {
+		t.Fatalf("enqueue from an unverified domain in the sandbox: %v", err)
+	}
+	if got, _ := sandbox.GetDomain(ctx, d.ID); got.Verified() {
+		t.Error("the sandbox made the domain verified")
+	}
+	claimed, err := sandbox.ClaimMessages(ctx, "sandbox", 1, time.Minute)
+	if err != nil || len(claimed) != 1 {
+		t.Fatalf("sandbox claim: %d %v", len(claimed), err)
+	}
+	claimedInSandbox := claimed[0].ID
+
+	// The same database with real delivery: no new mail, the queued one held.
+	cfg.Identity.Sandbox = false
+	real := testdb.OpenConfig(t, cfg)
+	if _, err := real.Enqueue(ctx, req); !errors.Is(err, models.ErrDomainNotVerified) {
+		t.Errorf("enqueue from an unverified domain for real: %v", err)
+	}
+	if _, err := real.CreateSender(ctx, "info@example.test", ""); fieldErrors(t, err)["email"] == "" {
+		t.Errorf("a sender of an unverified domain for real: %v", err)
+	}
+	claimed, err = real.ClaimMessages(ctx, "real", 10, time.Minute)
+	if err != nil || len(claimed) != 0 {
+		t.Fatalf("real claim of an unverified domain's mail: %d %v", len(claimed), err)
+	}
+	waiting := msgs[0].UID
+	if msgs[0].ID == claimedInSandbox {
+		waiting = msgs[1].UID
+	}
+	held, err := real.GetMessageByUID(ctx, waiting)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if held.Status != models.StatusQueued || held.Attempts != 0 || !strings.HasPrefix(held.LastReply, "Held: example.test is not verified for sending") ||
+		!held.NextAttemptAt.Equal(clock.Now().Add(models.PendingRecheckEvery)) {
+		t.Fatalf("held: %s, %d attempts, %q, next %v", held.Status, held.Attempts, held.LastReply, held.NextAttemptAt)
+	}
+	// Verified: the held message is due at once.
+	srv := dnstest.Start(t)
+	srv.Set(t, testdb.BounceHost+". 300 IN A 127.0.0.1")
+	res, _ := mailer.NewResolver(srv.Addr, time.Second)
+	recs, _ := real.DomainRecords(ctx, d)
+	srv.Publish(t, recs)
+	if d, _, err = real.VerifyDomain(ctx, res, d.ID); err != nil || !d.Verified() {
+		t.Fatalf("verify: %v", err)
+	}
+	claimed, err = real.ClaimMessages(ctx, "real", 10, time.Minute)
+	if err != nil || len(claimed) != 1 || claimed[0].ID != held.ID {
+		t.Errorf("after verification: %d claimed, %v", len(claimed), err)
+	}
+}
+
+// Records that name this machine only are flagged: an IP literal (an MX
+// cannot name one), loopback, localhost.
+func TestLocalOnlyHosts(t *testing.T) {
+	bounce := func(h string) models.LocalHost { return models.LocalHost{Host: h, Variable: "SESAME_BOUNCE_HOST"} }
+	public := func(h string) models.LocalHost { return models.LocalHost{Host: h, Variable: "SESAME_PUBLIC_URL"} }
+	for _, c := range []struct {
+		bounce, public string
+		want           []models.LocalHost
+	}{
+		{"mail.example.com", "mail.example.com", nil},
+		{"127.0.0.1", "127.0.0.1", []models.LocalHost{bounce("127.0.0.1")}},
+		{"localhost", "localhost", []models.LocalHost{bounce("localhost")}},
+		{"203.0.113.7", "sesame.example.com", []models.LocalHost{bounce("203.0.113.7")}},
+		{"mail.example.com", "app.localhost", []models.LocalHost{public("app.localhost")}},
+		{"mail.example.com", "::1", []models.LocalHost{public("::1")}},
+	} {
+		got := models.IdentityConfig{BounceHost: c.bounce, PublicHost: c.public}.LocalOnlyHosts()
+		if !slices.Equal(got, c.want) {
+			t.Errorf("%s, %s: %q, want %q", c.bounce, c.public, got, c.want)
+		}
 	}
 }

@@ -267,7 +267,7 @@ func (s *Store) checkTaskParts(ctx context.Context, in TaskInput, verr *Validati
 		verr.Add("sender_id", "Choose a sender address.")
 	case err != nil:
 		return err
-	case sender.Domain == nil || !sender.Domain.Verified():
+	case !s.CanSend(sender.Domain):
 		verr.Add("sender_id", "The sender's domain is not verified.")
 	case in.FromName != "":
 		validateDisplayName(in.FromName, sender.Email, verr)

@@ -7,12 +7,14 @@ import (
 	"gorm.io/gorm/clause"
 )
 
-// DestinationThrottle is a receiving domain that asked Sesame to slow down
-// (421/451 replies): nothing is sent to it until Until.
+// DestinationThrottle is a destination (a receiving domain, or the relay)
+// that told one source IP to slow down: nothing is sent there from that
+// address until Until.
 type DestinationThrottle struct {
-	Domain         string `gorm:"primaryKey"`
+	Destination    string `gorm:"primaryKey"`
+	SourceIP       string `gorm:"primaryKey"` // "" for the default route
 	Until          time.Time
-	BackoffSeconds int
+	BackoffSeconds int // how long this throttle lasts; the next one doubles it
 	Reason         string
 }
 
@@ -22,10 +24,18 @@ func (s *Store) ThrottleDestination(ctx context.Context, t DestinationThrottle) 
 	return s.db.WithContext(ctx).Clauses(clause.OnConflict{UpdateAll: true}).Create(&t).Error
 }
 
-// ActiveThrottles lists destinations throttled now.
-func (s *Store) ActiveThrottles(ctx context.Context) ([]DestinationThrottle, error) {
+// EndThrottle forgets a destination's throttle for a source IP: a delivery
+// there succeeded.
+func (s *Store) EndThrottle(ctx context.Context, destination, sourceIP string) error {
+	return s.db.WithContext(ctx).Where("destination = ? AND source_ip = ?", destination, sourceIP).Delete(&DestinationThrottle{}).Error
+}
+
+// ThrottlesUntil lists the throttles that last beyond t: with t now, those
+// holding now; with an earlier t, also those that ended since, which a
+// new throttle grows from.
+func (s *Store) ThrottlesUntil(ctx context.Context, t time.Time) ([]DestinationThrottle, error) {
 	var out []DestinationThrottle
-	err := s.db.WithContext(ctx).Where("until > ?", s.now()).Order("domain").Find(&out).Error
+	err := s.db.WithContext(ctx).Where("until > ?", t).Order("destination, source_ip").Find(&out).Error
 	return out, err
 }
 

@@ -35,7 +35,9 @@ func (s *Store) spfTargetsFor(ctx context.Context, domainID uint64) (spfTargets,
 		return t, err
 	}
 	for _, ip := range ips {
-		if parsed := net.ParseIP(ip.Address); parsed != nil {
+		if ip.IsDefaultRoute() {
+			t.defaultRoute = true
+		} else if parsed := net.ParseIP(ip.Address); parsed != nil {
 			t.ips = append(t.ips, parsed)
 		}
 	}
@@ -147,6 +149,11 @@ func (s *Store) VerifyDomain(ctx context.Context, dns DNSLookup, id uint64) (*Do
 		switch {
 		case !d.Verified() && allRequiredPass:
 			up["status"], up["verified_at"], up["drift"], up["drift_reason"] = DomainVerified, now, false, ""
+			// Mail held while the domain could not send goes now.
+			if err := tx.Model(&Message{}).Where("domain_id = ? AND status = ? AND next_attempt_at > ?", d.ID, StatusQueued, now).
+				Update("next_attempt_at", now).Error; err != nil {
+				return err
+			}
 		case d.Verified() && allRequiredPass:
 			up["drift"], up["drift_reason"] = false, ""
 		case d.Verified() && len(problems) > 0:

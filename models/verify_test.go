@@ -25,6 +25,9 @@ func newIdentityFixture(t *testing.T) *identityFixture {
 	t.Helper()
 	st, _ := newStore(t)
 	srv := dnstest.Start(t)
+	// The default route sends beside the registered address; the bounce
+	// host's address stands for it.
+	srv.Set(t, "mail.sesame.test. 300 IN A 198.51.100.7")
 	res, err := mailer.NewResolver(srv.Addr, 300*time.Millisecond)
 	if err != nil {
 		t.Fatal(err)
@@ -86,11 +89,11 @@ func TestExpectedRecords(t *testing.T) {
 	}
 	want := []struct{ kind, typ, name, prefix string }{
 		{"ownership", "TXT", "_sesame.example.test", "sesame-verification="},
-		{"spf", "TXT", "example.test", "v=spf1 ip4:203.0.113.5 ~all"},
+		{"spf", "TXT", "example.test", "v=spf1 ip4:203.0.113.5 a:mail.sesame.test ~all"},
 		{"dkim", "TXT", "sesame1._domainkey.example.test", "v=DKIM1; k=rsa; p=MIIBIjAN"},
 		{"dmarc", "TXT", "_dmarc.example.test", "v=DMARC1; p=none; rua=mailto:dmarc-reports@example.test"},
 		{"return_path", "MX", "bounce.example.test", "10 mail.sesame.test"},
-		{"return_path_spf", "TXT", "bounce.example.test", "v=spf1 ip4:203.0.113.5 ~all"},
+		{"return_path_spf", "TXT", "bounce.example.test", "v=spf1 ip4:203.0.113.5 a:mail.sesame.test ~all"},
 	}
 	for i, w := range want {
 		r := recs[i]
@@ -191,7 +194,7 @@ func TestVerifySPFLimitsAndIncludes(t *testing.T) {
 	for i := 1; i <= 11; i++ {
 		body := "v=spf1 include:l" + strconv.Itoa(i+1) + ".test -all"
 		if i == 11 {
-			body = "v=spf1 ip4:203.0.113.5 -all"
+			body = "v=spf1 ip4:203.0.113.5 ip4:198.51.100.7 -all"
 		}
 		f.dns.Set(t, "l"+strconv.Itoa(i)+`.test. 300 IN TXT "`+body+`"`)
 	}

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the tests need beyond Go, from Debian's packages, when it is
 # missing and we may: Chromium for browser tests, PostgreSQL for the second
-# pass, swaks for SMTP client tests; with "bench", also wrk for the HTTP
-# load benchmarks.
+# pass, swaks (with Net::SSLeay, for TLS) for SMTP client tests; with
+# "bench", also wrk for the HTTP load benchmarks.
 set -euo pipefail
 
 need=()
@@ -14,6 +14,8 @@ if ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb 
   need+=(postgresql)
 fi
 command -v swaks >/dev/null 2>&1 || need+=(swaks)
+# swaks speaks TLS through Net::SSLeay, only a recommendation of its package.
+perl -MNet::SSLeay -e1 >/dev/null 2>&1 || need+=(libnet-ssleay-perl)
 [ ${#need[@]} -eq 0 ] && exit 0
 
 if [ "$(id -u)" -ne 0 ]; then

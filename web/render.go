@@ -40,6 +40,7 @@ func (s *Server) shell(c echo.Context) (components.Shell, error) {
 		Path:     c.Request().URL.Path,
 		Fragment: IsHTMX(c),
 		Version:  s.cfg.Version,
+		Sandbox:  s.cfg.Sandbox,
 	}
 	if sess := currentSession(c); sess != nil && sh.User != nil && !sh.Fragment {
 		if flashes := sess.Flashes(flashKey); len(flashes) > 0 {

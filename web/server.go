@@ -44,6 +44,7 @@ type Config struct {
 	Clock           models.Clock
 	Metrics         *prometheus.Registry
 	Static          fs.FS
+	Sandbox         bool          // SESAME_DELIVERY=sandbox: pages say DNS is not needed yet
 	SessionIdle     time.Duration // default 8h
 	SessionAbsolute time.Duration // default 7 days
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For names

@@ -43,6 +43,9 @@ type app struct {
 	smtp    *smtpd.Server
 	web     *web.Server
 	workers sync.WaitGroup
+	// unfinished: a background loop outlasted the shutdown timeout, so
+	// the store may still be in use and is not closed.
+	unfinished bool
 }
 
 // newApp opens and migrates the database and builds the HTTP server.
@@ -61,16 +64,16 @@ func newApp(ctx context.Context, cfg Config, log *slog.Logger, clock models.Cloc
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	srv := web.New(web.Config{
-		PublicURL: cfg.PublicURL,
-		HashKey:   cfg.deriveKey("session cookies", 64),
-		Version:   version,
-		Logger:    log,
-		Clock:     clock,
-		Metrics:   reg,
-		Static:    static.Files,
-		// The same proxies that may name the client to the console.
+		PublicURL:      cfg.PublicURL,
+		HashKey:        cfg.deriveKey("session cookies", 64),
+		Version:        version,
+		Logger:         log,
+		Clock:          clock,
+		Metrics:        reg,
+		Static:         static.Files,
 		TrustedProxies: cfg.TrustedProxies,
 		MetricsToken:   cfg.MetricsToken,
+		Sandbox:        cfg.sandbox(),
 	}, st)
 	resolver, err := mailer.NewResolver(cfg.DNSResolver, 5*time.Second)
 	if err != nil {
@@ -86,10 +89,11 @@ func newApp(ctx context.Context, cfg Config, log *slog.Logger, clock models.Cloc
 	builder := mailer.NewBuilder(links)
 	owner := leaseOwner()
 	engine := mailer.NewEngine(st, transport, builder, clock, log, mailer.EngineConfig{
-		Owner:      owner,
-		Lease:      cfg.QueueLease,
-		BounceHost: cfg.BounceHost,
-		Retry:      mailer.RetryPolicy{Schedule: mailer.DefaultRetryPolicy.Schedule, MaxAge: cfg.MaxRetryAge},
+		Owner:           owner,
+		Lease:           cfg.QueueLease,
+		BounceHost:      cfg.BounceHost,
+		Retry:           mailer.RetryPolicy{Schedule: mailer.DefaultRetryPolicy.Schedule, MaxAge: cfg.MaxRetryAge},
+		ShutdownTimeout: cfg.ShutdownTimeout,
 	})
 	tracker := mailer.NewTracker(st, log, time.Second)
 	handlers.Mount(srv, handlers.Deps{Store: st, Tasks: scheduler.Tasks{Store: st}, DNS: resolver, Builder: builder, Delivery: cfg.Delivery,
@@ -175,16 +179,34 @@ func (a *app) ensureAdmin(ctx context.Context, out io.Writer) error {
 }
 
 // run serves HTTP and SMTP on ls and runs the background loops until ctx
-// ends, then waits for all of them to stop.
+// ends (or the HTTP server fails), then waits for all of them to stop, for
+// ShutdownTimeout at most: a database that does not answer must not keep
+// the process from exiting. What is cut short is safe to cut: messages
+// being delivered stay leased and are delivered again after the lease.
 func (a *app) run(ctx context.Context, ls listeners) error {
+	ctx, stop := context.WithCancel(ctx)
+	defer stop()
 	a.startBackground(ctx, ls)
-	err := a.serveHTTP(ctx, ls.HTTP)
-	a.workers.Wait()
+	deadline, err := a.serveHTTP(ctx, ls.HTTP)
+	stop()
+	done := make(chan struct{})
+	go func() {
+		a.workers.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(time.Until(deadline)):
+		a.unfinished = true
+		a.log.Error("shutdown timed out: exiting with work unfinished; messages being delivered are delivered again after their lease",
+			"timeout", a.cfg.ShutdownTimeout)
+	}
 	return err
 }
 
-// serveHTTP serves on ln until ctx ends, then drains open requests.
-func (a *app) serveHTTP(ctx context.Context, ln net.Listener) error {
+// serveHTTP serves on ln until ctx ends, then drains open requests until
+// the shutdown deadline, which it returns.
+func (a *app) serveHTTP(ctx context.Context, ln net.Listener) (time.Time, error) {
 	hs := &http.Server{
 		Handler:           a.web,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -195,25 +217,27 @@ func (a *app) serveHTTP(ctx context.Context, ln net.Listener) error {
 	go func() { errc <- hs.Serve(ln) }()
 	select {
 	case err := <-errc:
-		return err
+		return time.Now().Add(a.cfg.ShutdownTimeout), err
 	case <-ctx.Done():
 	}
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	deadline := time.Now().Add(a.cfg.ShutdownTimeout)
+	shutdownCtx, cancel := context.WithDeadline(context.Background(), deadline)
 	defer cancel()
 	if err := hs.Shutdown(shutdownCtx); err != nil {
-		return err
+		return deadline, err
 	}
 	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
-		return err
+		return deadline, err
 	}
-	return nil
+	return deadline, nil
 }
 
-// close waits for the background loops (their context must have ended) and
-// closes the database.
+// close closes the database once nothing uses it (run has waited for the
+// background loops).
 func (a *app) close() {
-	a.workers.Wait()
-	a.store.Close()
+	if !a.unfinished {
+		a.store.Close()
+	}
 }
 
 func serve(ctx context.Context, cfg Config, stdout io.Writer) error {

@@ -57,17 +57,18 @@ func TestBrowserTasks(t *testing.T) {
 			chromedp.SendKeys(`[data-testid="field-name"]`, "News "+kind),
 			chromedp.Click(`[data-testid="kind-` + kind + `"]`),
 		}
+		// Values are set by script in the page as it is now: a node id read
+		// beforehand could belong to the last task's page, which refreshes
+		// itself and was sometimes still being left.
 		if kind != "batch" {
-			steps = append(steps, chromedp.SetAttributeValue(`[data-testid="field-start_at"]`, "step", "1"),
-				chromedp.SetValue(`[data-testid="field-start_at"]`, start))
+			steps = append(steps, chromedp.Evaluate(`(f => { f.step = "1"; f.value = "`+start+`"; })(document.querySelector('[data-testid="field-start_at"]'))`, nil))
 		}
 		if kind == "recurring" {
-			steps = append(steps, chromedp.SetValue(`[data-testid="field-interval_count"]`, "1"),
-				chromedp.SetValue(`[data-testid="field-interval_unit"]`, "hours"))
+			steps = append(steps, chromedp.Evaluate(`document.querySelector('[data-testid="field-interval_count"]').value = "1";
+				document.querySelector('[data-testid="field-interval_unit"]').value = "hours";`, nil))
 		}
-		// Filling the form is retried from a fresh page: once in a while a
-		// node read from the page is gone by the time it is set (the last
-		// task's page, which refreshes itself, was still being left).
+		// Filling the form is retried from a fresh page, should a step
+		// still meet the last page.
 		var err error
 		for try := 0; try < 3; try++ {
 			if err = chromedp.Run(ctx, steps); err == nil {

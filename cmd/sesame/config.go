@@ -49,6 +49,8 @@ type Config struct {
 	SMTPInsecure  bool // SESAME_SMTP_INSECURE_AUTH
 	QueueLease    time.Duration
 	TaskGrace     time.Duration // how late a missed task run may still fire
+	// ShutdownTimeout bounds how long serve takes to stop after SIGTERM.
+	ShutdownTimeout time.Duration
 	// TrustedProxies may name the client in X-Forwarded-For.
 	TrustedProxies []netip.Prefix
 	MetricsToken   string // empty: /metrics for loopback clients only
@@ -102,6 +104,9 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	}
 	if cfg.TaskGrace, err = parseDuration(get("SESAME_TASK_GRACE", "1h")); err != nil || cfg.TaskGrace < 0 {
 		return cfg, &configError{"SESAME_TASK_GRACE", "must be a duration such as 1h or 30m"}
+	}
+	if cfg.ShutdownTimeout, err = parseDuration(get("SESAME_SHUTDOWN_TIMEOUT", "30s")); err != nil || cfg.ShutdownTimeout < time.Second {
+		return cfg, &configError{"SESAME_SHUTDOWN_TIMEOUT", "must be a duration of at least a second, such as 30s"}
 	}
 	if err := cfg.loadReputation(get); err != nil {
 		return cfg, err
@@ -311,6 +316,7 @@ func (cfg Config) LogValue() slog.Value {
 		slog.String("SESAME_TLS_KEY", orDefault(cfg.TLSKey, "(self-signed, in the data dir)")),
 		slog.Bool("SESAME_SMTP_INSECURE_AUTH", cfg.SMTPInsecure),
 		slog.String("SESAME_TASK_GRACE", cfg.TaskGrace.String()),
+		slog.String("SESAME_SHUTDOWN_TIMEOUT", cfg.ShutdownTimeout.String()),
 		slog.String("SESAME_GUARD_BOUNCE_RATE", percentOf(cfg.Guard.BounceRate)),
 		slog.String("SESAME_GUARD_COMPLAINT_RATE", percentOf(cfg.Guard.ComplaintRate)),
 		slog.String("SESAME_WARN_BOUNCE_RATE", percentOf(cfg.Warn.BounceRate)),
@@ -372,6 +378,10 @@ func orDefault(v, def string) string {
 
 // storeConfig is how the store is opened with this configuration.
 func (cfg *Config) storeConfig(log *slog.Logger, clock models.Clock) models.StoreConfig {
+	publicHost := ""
+	if cfg.PublicURL != nil {
+		publicHost = cfg.PublicURL.Hostname()
+	}
 	return models.StoreConfig{
 		DatabaseURL:   cfg.DatabaseURL,
 		DataDir:       cfg.DataDir,
@@ -379,10 +389,14 @@ func (cfg *Config) storeConfig(log *slog.Logger, clock models.Clock) models.Stor
 		Clock:         clock,
 		PasswordCost:  cfg.passwordCost,
 		EncryptionKey: cfg.deriveKey("secrets at rest", 32),
-		Identity:      models.IdentityConfig{BounceHost: cfg.BounceHost, SPFInclude: cfg.SPFInclude},
-		Location:      cfg.Location,
+		Identity: models.IdentityConfig{BounceHost: cfg.BounceHost, SPFInclude: cfg.SPFInclude,
+			PublicHost: publicHost, Sandbox: cfg.sandbox()},
+		Location: cfg.Location,
 	}
 }
+
+// sandbox says delivery keeps every message in the sandbox mailbox.
+func (cfg *Config) sandbox() bool { return cfg.Delivery == "" || cfg.Delivery == "sandbox" }
 
 // parseDuration reads Go durations (90m, 120h) and also whole days (5d).
 func parseDuration(s string) (time.Duration, error) {

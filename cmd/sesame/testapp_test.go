@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/url"
 	"testing"
+	"time"
 
 	"github.com/sesame-email/sesame/internal/dnstest"
 	"github.com/sesame-email/sesame/internal/testdb"
@@ -37,14 +38,15 @@ func launchApp(t testing.TB, clock models.Clock, background bool) *testApp {
 	dns := dnstest.Start(t)
 	pub, _ := url.Parse(base)
 	cfg := Config{
-		DataDir:     dbcfg.DataDir,
-		DatabaseURL: dbcfg.DatabaseURL,
-		HTTPAddr:    ln.Addr().String(),
-		PublicURL:   pub,
-		AdminEmail:  "admin@localhost",
-		LogFormat:   "text",
-		DNSResolver: dns.Addr,
-		BounceHost:  testdb.BounceHost,
+		DataDir:         dbcfg.DataDir,
+		DatabaseURL:     dbcfg.DatabaseURL,
+		HTTPAddr:        ln.Addr().String(),
+		PublicURL:       pub,
+		AdminEmail:      "admin@localhost",
+		LogFormat:       "text",
+		DNSResolver:     dns.Addr,
+		BounceHost:      testdb.BounceHost,
+		ShutdownTimeout: 30 * time.Second,
 
 		passwordCost: dbcfg.PasswordCost,
 	}
@@ -60,7 +62,10 @@ func launchApp(t testing.TB, clock models.Clock, background bool) *testApp {
 	} else {
 		ls.SMTP.Close()
 		ls.SMTPS.Close()
-		go func() { done <- a.serveHTTP(ctx, ln) }()
+		go func() {
+			_, err := a.serveHTTP(ctx, ln)
+			done <- err
+		}()
 	}
 	t.Cleanup(func() {
 		cancel()

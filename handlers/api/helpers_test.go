@@ -64,7 +64,8 @@ type env struct {
 }
 
 type envOptions struct {
-	wrap func(*models.Store) api.Store // wraps the store the API uses
+	wrap    func(*models.Store) api.Store // wraps the store the API uses
+	sandbox bool                          // delivery is the sandbox: DNS does not gate sending
 }
 
 func newEnv(t *testing.T) *env { return newEnvWith(t, envOptions{}) }
@@ -72,7 +73,9 @@ func newEnv(t *testing.T) *env { return newEnvWith(t, envOptions{}) }
 func newEnvWith(t *testing.T, opts envOptions) *env {
 	t.Helper()
 	clock := &skewClock{} // the server's one clock, as in sesame serve
-	st := testdb.Open(t, clock)
+	cfg := testdb.Config(t)
+	cfg.Clock, cfg.Identity.Sandbox = clock, opts.sandbox
+	st := testdb.OpenConfig(t, cfg)
 	dns := dnstest.Start(t)
 	resolver, err := mailer.NewResolver(dns.Addr, time.Second)
 	if err != nil {

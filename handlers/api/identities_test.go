@@ -172,3 +172,43 @@ func TestIdentityTagsShowInTheConsole(t *testing.T) {
 		t.Errorf("no tags on the domain page")
 	}
 }
+
+// While delivery is the sandbox, an unverified domain gets a sender
+// address and sends through the SDK, and the API still reports it as not
+// verified; with real delivery the same calls are refused.
+func TestSandboxSendsFromAnUnverifiedDomain(t *testing.T) {
+	for _, sandbox := range []bool{true, false} {
+		e := newEnvWith(t, envOptions{sandbox: sandbox})
+		c := e.admin()
+		create := ses.NewCreateEmailIdentityRequest()
+		create.EmailIdentity = common.StringPtr("example.com")
+		created, err := c.CreateEmailIdentity(create)
+		must(t, err)
+		if *created.Response.VerifiedForSendingStatus {
+			t.Errorf("sandbox %v: a fresh domain reported verified", sandbox)
+		}
+		addr := ses.NewCreateEmailAddressRequest()
+		addr.EmailAddress, addr.EmailSenderName = common.StringPtr("news@example.com"), common.StringPtr("Example News")
+		_, err = c.CreateEmailAddress(addr)
+		if !sandbox {
+			wantCode(t, err, "OperationDenied.DomainNotVerified")
+			continue
+		}
+		must(t, err)
+		tplID := e.template(t, "Welcome", `<p>Hello {{name}}</p>`)
+		send := ses.NewSendEmailRequest()
+		send.FromEmailAddress = common.StringPtr("news@example.com")
+		send.Destination = common.StringPtrs([]string{"ann@example.org"})
+		send.Subject = common.StringPtr("Hello")
+		send.Template = &ses.Template{TemplateID: common.Uint64Ptr(tplID), TemplateData: common.StringPtr(`{"name":"Ann"}`)}
+		_, err = c.SendEmail(send)
+		must(t, err)
+		get := ses.NewGetEmailIdentityRequest()
+		get.EmailIdentity = common.StringPtr("example.com")
+		got, err := c.GetEmailIdentity(get)
+		must(t, err)
+		if *got.Response.VerifiedForSendingStatus {
+			t.Error("sending from the sandbox made the domain report verified")
+		}
+	}
+}

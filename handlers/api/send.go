@@ -104,7 +104,7 @@ func (a *API) sendingAddress(ctx context.Context, raw string) (*models.SenderAdd
 	if err != nil {
 		return nil, "", err
 	}
-	if s.Domain == nil || !s.Domain.Verified() {
+	if !a.store.CanSend(s.Domain) {
 		return nil, "", errf(CodeDomainNotVerified, "The domain of %s is not verified: it cannot send until it is.", addr)
 	}
 	return s, name, nil

@@ -34,7 +34,7 @@ func (a *API) createEmailAddress(ctx context.Context, _ *Caller, req *createEmai
 	if err != nil {
 		return nil, err
 	}
-	if !d.Verified() {
+	if !a.store.CanSend(d) {
 		return nil, errf(CodeDomainNotVerified, "%s is not verified yet: publish its DNS records and verify it first.", domain)
 	}
 	if _, err := a.store.GetSenderByEmail(ctx, email); err == nil {

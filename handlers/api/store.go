@@ -16,6 +16,7 @@ type Store interface {
 
 	// Domains.
 	GetDomainByName(ctx context.Context, name string) (*models.Domain, error)
+	CanSend(d *models.Domain) bool
 	ListDomains(ctx context.Context) ([]models.Domain, error)
 	AddDomain(ctx context.Context, name string, rsaBits int) (*models.Domain, error)
 	DeleteDomain(ctx context.Context, id uint64) error

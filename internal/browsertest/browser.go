@@ -101,3 +101,17 @@ func Screenshot(t *testing.T, ctx context.Context, name string) string {
 	}
 	return path
 }
+
+// ScreenshotPhone saves the page as a 390×844 phone shows it, as
+// <name>-phone.png, then goes back to the desktop window.
+func ScreenshotPhone(t *testing.T, ctx context.Context, name string) string {
+	t.Helper()
+	if err := chromedp.Run(ctx, chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile, chromedp.EmulateScale(2))); err != nil {
+		t.Fatalf("phone viewport: %v", err)
+	}
+	path := Screenshot(t, ctx, name+"-phone")
+	if err := chromedp.Run(ctx, chromedp.EmulateReset()); err != nil {
+		t.Fatalf("desktop viewport: %v", err)
+	}
+	return path
+}

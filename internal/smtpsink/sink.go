@@ -1,6 +1,8 @@
 // Package smtpsink is a real SMTP server for tests: it records what it
 // receives (envelope, client address, data) and can be told to answer
-// 421, 451 or 550, or to drop the connection after the final dot.
+// 421, 451 or 550 after the data, to greylist, report a full mailbox or
+// too many connections at RCPT, or to drop the connection after the final
+// dot.
 package smtpsink
 
 import (
@@ -44,7 +46,15 @@ const (
 	Reply451
 	Reply550
 	DropAfterData // read the message, then hang up without answering
+
+	// At RCPT TO:
+	Greylist           // 451 4.7.1 Greylisted, please try again later
+	MailboxFull        // 452 4.2.2 Mailbox full
+	TooManyConnections // 421 4.7.0 Too many connections
 )
+
+// atRcpt says whether a behaviour answers RCPT TO rather than the data.
+func (b Behaviour) atRcpt() bool { return b >= Greylist }
 
 // Sink is a running SMTP server.
 type Sink struct {
@@ -113,10 +123,15 @@ func (s *Sink) When(rcpt string, b Behaviour, times int) {
 	s.rules = append([]rule{{rcptContains: rcpt, behaviour: b, times: times}}, s.rules...)
 }
 
-func (s *Sink) behaviour(rcpts []string) Behaviour {
+// behaviour is the first rule for one of rcpts answering RCPT TO (atRcpt)
+// or the data; it uses up one of the rule's times.
+func (s *Sink) behaviour(atRcpt bool, rcpts []string) Behaviour {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for i, r := range s.rules {
+		if r.behaviour.atRcpt() != atRcpt {
+			continue
+		}
 		for _, to := range rcpts {
 			if strings.Contains(to, r.rcptContains) {
 				if r.times > 0 {
@@ -166,6 +181,14 @@ func (ss *session) Mail(from string, _ *smtp.MailOptions) error {
 }
 
 func (ss *session) Rcpt(to string, _ *smtp.RcptOptions) error {
+	switch ss.sink.behaviour(true, []string{to}) {
+	case Greylist:
+		return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 7, 1}, Message: "Greylisted, please try again later"}
+	case MailboxFull:
+		return &smtp.SMTPError{Code: 452, EnhancedCode: smtp.EnhancedCode{4, 2, 2}, Message: "Mailbox full"}
+	case TooManyConnections:
+		return &smtp.SMTPError{Code: 421, EnhancedCode: smtp.EnhancedCode{4, 7, 0}, Message: "Too many connections"}
+	}
 	ss.to = append(ss.to, to)
 	return nil
 }
@@ -181,7 +204,7 @@ func (ss *session) Data(r io.Reader) error {
 	if _, err := io.Copy(dst, r); err != nil {
 		return err
 	}
-	switch ss.sink.behaviour(ss.to) {
+	switch ss.sink.behaviour(false, ss.to) {
 	case Reply421:
 		return &smtp.SMTPError{Code: 421, EnhancedCode: smtp.EnhancedCode{4, 7, 0}, Message: "Too many messages, slow down and try again later"}
 	case Reply451:

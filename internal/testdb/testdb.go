@@ -6,8 +6,10 @@ package testdb
 import (
 	"context"
 	"crypto/rand"
+	"database/sql"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -126,5 +128,58 @@ func ServerCPU(tb testing.TB) func() time.Duration {
 			cpu += benchmeter.CPUOf(pid) // 0 for one that exited
 		}
 		return cpu
+	}
+}
+
+// CutOff makes the database cfg names fail its clients, as an outage
+// would, until the returned function restores it. On PostgreSQL the
+// database refuses new connections and its open ones are ended; on SQLite
+// another connection holds the write lock, so every writer waits out its
+// busy timeout and fails.
+func CutOff(t testing.TB, cfg models.StoreConfig) (restore func()) {
+	t.Helper()
+	ctx := context.Background()
+	if cfg.DatabaseURL == "" {
+		db, err := sql.Open("sqlite", models.SQLiteDSN(filepath.Join(cfg.DataDir, "sesame.db")))
+		if err != nil {
+			t.Fatal(err)
+		}
+		conn, err := db.Conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := conn.ExecContext(ctx, "BEGIN EXCLUSIVE"); err != nil {
+			t.Fatalf("lock the SQLite database: %v", err)
+		}
+		return func() {
+			if _, err := conn.ExecContext(ctx, "ROLLBACK"); err != nil {
+				t.Errorf("unlock the SQLite database: %v", err)
+			}
+			conn.Close()
+			db.Close()
+		}
+	}
+	u, err := url.Parse(cfg.DatabaseURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := strings.TrimPrefix(u.Path, "/")
+	admin, err := gorm.Open(postgres.Open(os.Getenv(EnvURL)), &gorm.Config{Logger: logger.Discard})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := admin.Exec("ALTER DATABASE " + name + " ALLOW_CONNECTIONS false").Error; err != nil {
+		t.Fatalf("refuse connections: %v", err)
+	}
+	if err := admin.Exec("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = ?", name).Error; err != nil {
+		t.Fatalf("end connections: %v", err)
+	}
+	return func() {
+		if err := admin.Exec("ALTER DATABASE " + name + " ALLOW_CONNECTIONS true").Error; err != nil {
+			t.Errorf("allow connections: %v", err)
+		}
+		if sqlDB, err := admin.DB(); err == nil {
+			sqlDB.Close()
+		}
 	}
 }

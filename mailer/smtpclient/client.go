@@ -9,6 +9,7 @@ package smtpclient
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"crypto/tls"
 	"encoding/base64"
 	"errors"
@@ -31,6 +32,9 @@ func (e *Error) Error() string { return strconv.Itoa(e.Code) + " " + e.Text }
 
 // Client is one SMTP connection. It is not safe for concurrent use.
 type Client struct {
+	ctx     context.Context
+	stop    func() bool // stops the watch on ctx
+	raw     net.Conn    // the TCP connection, under TLS or not
 	conn    net.Conn
 	r       *bufio.Reader
 	w       *bufio.Writer
@@ -44,17 +48,23 @@ type Client struct {
 }
 
 // New reads the server's greeting on conn. Every exchange after it must
-// finish within timeout.
-func New(conn net.Conn, timeout time.Duration) (*Client, error) {
-	c := &Client{timeout: timeout}
+// finish within timeout, and none outlives ctx: when ctx ends, the
+// exchange under way fails at once (its deadline is moved to the past),
+// so a stuck receiver cannot hold the caller.
+func New(ctx context.Context, conn net.Conn, timeout time.Duration) (*Client, error) {
+	c := &Client{ctx: ctx, raw: conn, timeout: timeout}
 	c.setConn(conn)
+	c.stop = context.AfterFunc(ctx, c.expire)
 	c.deadline()
 	if _, err := c.reply(220); err != nil {
-		conn.Close()
+		c.Close()
 		return nil, err
 	}
 	return c, nil
 }
+
+// expire fails whatever exchange is under way, and every later one.
+func (c *Client) expire() { _ = c.raw.SetDeadline(time.Unix(1, 0)) }
 
 func (c *Client) setConn(conn net.Conn) {
 	c.conn = conn
@@ -62,7 +72,19 @@ func (c *Client) setConn(conn net.Conn) {
 	c.w = bufio.NewWriter(conn)
 }
 
-func (c *Client) deadline() { _ = c.conn.SetDeadline(time.Now().Add(c.timeout)) }
+// deadline gives the next exchange timeout, or less when ctx ends sooner.
+// It checks ctx after setting the deadline: were ctx to end between the
+// two, expire might otherwise run first and be overwritten.
+func (c *Client) deadline() {
+	at := time.Now().Add(c.timeout)
+	if d, ok := c.ctx.Deadline(); ok && d.Before(at) {
+		at = d
+	}
+	_ = c.conn.SetDeadline(at)
+	if c.ctx.Err() != nil {
+		c.expire()
+	}
+}
 
 // Hello greets the server with EHLO, or HELO when EHLO is refused, and
 // learns its extensions.
@@ -101,7 +123,7 @@ func (c *Client) StartTLS(conf *tls.Config) error {
 		return err
 	}
 	tc := tls.Client(c.conn, conf)
-	if err := tc.Handshake(); err != nil {
+	if err := tc.HandshakeContext(c.ctx); err != nil {
 		return err
 	}
 	c.setConn(tc)
@@ -283,13 +305,19 @@ func appendDotted(dst, msg []byte) []byte {
 
 // Quit ends the session politely; Close then closes the connection.
 func (c *Client) Quit() error {
+	if c.ctx.Err() != nil {
+		return c.ctx.Err()
+	}
 	_ = c.conn.SetDeadline(time.Now().Add(min(c.timeout, 5*time.Second)))
 	_, err := c.cmd(221, "QUIT")
 	return err
 }
 
 // Close closes the connection.
-func (c *Client) Close() error { return c.conn.Close() }
+func (c *Client) Close() error {
+	c.stop()
+	return c.conn.Close()
+}
 
 // cmd sends one command and reads its reply, expecting code.
 func (c *Client) cmd(code int, line string) (string, error) {

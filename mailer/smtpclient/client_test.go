@@ -2,6 +2,7 @@ package smtpclient_test
 
 import (
 	"bufio"
+	"context"
 	"crypto/tls"
 	"errors"
 	"io"
@@ -31,7 +32,7 @@ func dial(t *testing.T, addr string) *smtpclient.Client {
 // greet starts a client on conn, which says hello as helo.
 func greet(t *testing.T, conn net.Conn, helo string) *smtpclient.Client {
 	t.Helper()
-	c, err := smtpclient.New(conn, 10*time.Second)
+	c, err := smtpclient.New(context.Background(), conn, 10*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -259,5 +260,105 @@ func TestStartTLSAndAuth(t *testing.T) {
 	}
 	if _, err := c.Send("f@x.test", "t@y.test", []byte("x\r\n")); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// stuckServer greets, reads what the client sends, and never answers: a
+// receiver that hangs mid-transaction. Each line it reads is passed on.
+func stuckServer(t *testing.T) (string, <-chan string) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	lines := make(chan string, 16)
+	go func() {
+		conn, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer conn.Close()
+		io.WriteString(conn, "220 stuck.test ESMTP\r\n")
+		r := bufio.NewReader(conn)
+		for {
+			line, err := r.ReadString('\n')
+			if err != nil {
+				return
+			}
+			if strings.HasPrefix(line, "EHLO") {
+				io.WriteString(conn, "250 stuck.test\r\n")
+				continue
+			}
+			lines <- strings.TrimSpace(line)
+		}
+	}()
+	return ln.Addr().String(), lines
+}
+
+// The context bounds every exchange: a receiver that stops answering in
+// the middle of a transaction holds the client only until the context
+// ends, not for the (here hour-long) reply timeout.
+func TestContextEndsAStuckExchange(t *testing.T) {
+	addr, lines := stuckServer(t)
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	c, err := smtpclient.New(ctx, conn, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.Hello("mta.sender.test"); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		<-lines // MAIL FROM reached the server, which will never answer
+		cancel()
+	}()
+	done := make(chan error, 1)
+	go func() {
+		_, err := c.Send("a@sender.test", "b@rcpt.test", []byte("Subject: x\r\n\r\nx\r\n"))
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		var ne net.Error
+		if !errors.As(err, &ne) || !ne.Timeout() {
+			t.Errorf("a cancelled exchange: %v, want a timeout", err)
+		}
+	case <-time.After(time.Minute): // a hang check, not a measurement
+		t.Fatal("Send still waits for a stuck receiver after its context ended")
+	}
+	// The connection is unusable from then on, and says so at once.
+	if _, err := c.Send("a@sender.test", "c@rcpt.test", []byte("x\r\n")); err == nil {
+		t.Error("a send after the context ended succeeded")
+	}
+}
+
+// A context deadline sooner than the reply timeout is the one that holds.
+func TestContextDeadlineBoundsTheGreeting(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		conn, err := ln.Accept()
+		if err == nil {
+			defer conn.Close()
+			io.Copy(io.Discard, conn) // accepts, never greets
+		}
+	}()
+	conn, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	if _, err := smtpclient.New(ctx, conn, time.Hour); err == nil {
+		t.Fatal("a server that never greets: no error")
 	}
 }

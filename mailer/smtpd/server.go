@@ -86,6 +86,7 @@ func (c *Config) defaults() {
 
 // Store is what the server needs from the store.
 type Store interface {
+	CanSend(d *models.Domain) bool
 	GetDomainByName(ctx context.Context, raw string) (*models.Domain, error)
 	RecordBounce(ctx context.Context, b models.Bounce) (bool, error)
 	RecordComplaint(ctx context.Context, c models.Complaint) (bool, error)

@@ -20,6 +20,7 @@ import (
 	"github.com/sesame-email/sesame/internal/dnstest"
 	"github.com/sesame-email/sesame/internal/fixtures"
 	"github.com/sesame-email/sesame/internal/reportfixtures"
+	"github.com/sesame-email/sesame/internal/syncbuf"
 	"github.com/sesame-email/sesame/internal/testdb"
 	"github.com/sesame-email/sesame/mailer"
 	"github.com/sesame-email/sesame/mailer/smtpd"
@@ -44,24 +45,7 @@ type harness struct {
 	stop      context.CancelFunc
 	stopped   sync.Once
 	done      chan error
-	logs      *lockedBuffer
-}
-
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
+	logs      *syncbuf.Buffer
 }
 
 func start(t testing.TB, cfg smtpd.Config) *harness {
@@ -75,7 +59,7 @@ func startWith(t testing.TB, cfg smtpd.Config, dbcfg models.StoreConfig) *harnes
 	clock := clocktest.New(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
 	dbcfg.Clock = clock
 	st := testdb.OpenConfig(t, dbcfg)
-	h := &harness{t: t, st: st, clock: clock, dns: dnstest.Start(t), done: make(chan error, 1), logs: &lockedBuffer{}}
+	h := &harness{t: t, st: st, clock: clock, dns: dnstest.Start(t), done: make(chan error, 1), logs: &syncbuf.Buffer{}}
 	h.sender = fixtures.Sender(t, st, h.dns, "news@example.test", "Example News")
 	ln := listen(t)
 	h.addr = ln.Addr().String()

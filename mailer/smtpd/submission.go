@@ -42,7 +42,7 @@ func (ss *session) submissionFrom(from string) error {
 		}
 		ss.sender, ss.senderRead = sender, now
 	}
-	if !ss.sender.Domain.Verified() {
+	if !ss.srv.store.CanSend(ss.sender.Domain) {
 		return errNotVerified
 	}
 	if _, err := ss.sender.SendingAs(from, ""); err != nil {

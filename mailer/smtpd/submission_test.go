@@ -663,3 +663,40 @@ func (c *rawClient) transaction(to string) {
 		c.t.Fatalf("DATA: %q", got)
 	}
 }
+
+// While delivery is the sandbox, a sender address of an unverified domain
+// submits over SMTP like any other; with real delivery it is refused.
+func TestSandboxSubmitsFromAnUnverifiedDomain(t *testing.T) {
+	for _, sandbox := range []bool{true, false} {
+		dbcfg := testdb.Config(t)
+		dbcfg.Identity.Sandbox = true // to create the address; the server below decides
+		setup := testdb.OpenConfig(t, dbcfg)
+		if _, err := setup.AddDomain(ctx, "unverified.test", 1024); err != nil {
+			t.Fatal(err)
+		}
+		sender, err := setup.CreateSender(ctx, "news@unverified.test", "News")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := setup.SetSMTPPassword(ctx, sender.ID, smtpPassword); err != nil {
+			t.Fatal(err)
+		}
+		dbcfg.Identity.Sandbox = sandbox
+		h := startSubmissionWith(t, smtpd.Config{}, dbcfg)
+		c, err := smtp.DialStartTLS(h.addr, h.clientTLS)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		if err := c.Auth(sasl.NewPlainClient("", "news@unverified.test", smtpPassword)); err != nil {
+			t.Fatal(err)
+		}
+		reply, err := submit(c, "news@unverified.test", []string{"ann@dest.test"}, strings.ReplaceAll(letter, "news@example.test", "news@unverified.test"))
+		switch {
+		case sandbox && (err != nil || len(queuedUIDs(t, reply)) != 1):
+			t.Errorf("sandbox: %q %v", reply, err)
+		case !sandbox && (err == nil || !strings.Contains(err.Error(), "not verified")):
+			t.Errorf("real delivery: %q %v", reply, err)
+		}
+	}
+}

@@ -35,6 +35,9 @@ type Shell struct {
 	Path     string // the request path, to mark the current navigation entry
 	Fragment bool   // an htmx request: render the page body only
 	Version  string
+	// Sandbox: delivery keeps every message in the sandbox mailbox, so
+	// domains send before their DNS records are verified.
+	Sandbox bool
 }
 
 type shellKey struct{}
@@ -64,6 +67,14 @@ func FormatTime(ctx context.Context, t time.Time) string {
 		return "—"
 	}
 	return t.In(Location(ctx)).Format("2006-01-02 15:04 MST")
+}
+
+// SenderNeeded says what a page that sends needs to send from.
+func SenderNeeded(ctx context.Context) string {
+	if ShellFrom(ctx).Sandbox {
+		return "a sender address"
+	}
+	return "a sender address of a verified domain"
 }
 
 // IsAdmin reports whether the signed-in user is an admin.
