@@ -36,7 +36,7 @@ func (cfg *Config) prepareDataDir(log *slog.Logger) error {
 		if info.Mode().Perm()&0o077 == 0 {
 			return nil
 		}
-		log.Warn("the data directory held an entry other users could read; it is private now", "path", path, "mode", info.Mode().Perm().String())
+		log.Warn("the data directory held an entry other users could read; it is private now", "path", path, "mode", info.Mode().String())
 		return os.Chmod(path, private)
 	})
 	if err != nil {
