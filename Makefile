@@ -26,5 +26,8 @@ generate:
 bench:
 	./scripts/bench.sh
 
+fuzz:
+	FUZZTIME=$${FUZZTIME:-1m} ./scripts/fuzz.sh
+
 clean:
 	rm -rf bin test-artifacts

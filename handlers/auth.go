@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -65,8 +66,12 @@ func (h *Auth) Login(c echo.Context) error {
 	case errors.Is(err, models.ErrInvalidCredentials):
 		form.Error = "The email or password is incorrect."
 		return web.Render(c, http.StatusUnauthorized, views.Login(form))
+	case errors.As(err, &throttled) && throttled.Pace:
+		form.Error = "Sign-ins to this account are slowed after failed attempts. Try again in a second."
+		web.SetRetryAfter(c, throttled.RetryAt)
+		return web.Render(c, http.StatusTooManyRequests, views.Login(form))
 	case errors.As(err, &throttled):
-		form.Error = "Too many failed sign-in attempts. Try again after " + throttled.RetryAt.UTC().Format("15:04 UTC") + "."
+		form.Error = "Too many failed sign-in attempts from your address. Try again after " + throttled.RetryAt.UTC().Format("15:04 UTC") + "."
 		web.SetRetryAfter(c, throttled.RetryAt)
 		return web.Render(c, http.StatusTooManyRequests, views.Login(form))
 	case err != nil:
@@ -86,10 +91,20 @@ func (h *Auth) Logout(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, "/login?signed_out=1")
 }
 
-// safeNext keeps post-login redirects on this site: only absolute paths, and
-// not the scheme-relative "//host" or "/\host" forms browsers treat as hosts.
+// safeNext keeps post-login redirects on this site. Browsers repair what
+// they are given (they drop tabs and newlines, read \ as /, and take "//host"
+// as another site), so only a plain local path passes: printable ASCII
+// without backslashes, starting with one slash, as written and once decoded
+// (a path that starts with a slash has no scheme, host or user).
 func safeNext(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") || strings.ContainsAny(next, "\r\n") {
+	for i := 0; i < len(next); i++ {
+		if next[i] <= ' ' || next[i] >= 0x7f || next[i] == '\\' {
+			return "/"
+		}
+	}
+	u, err := url.Parse(next)
+	if err != nil || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") ||
+		strings.HasPrefix(u.Path, "//") || strings.ContainsRune(u.Path, '\\') {
 		return "/"
 	}
 	return next

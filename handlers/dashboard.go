@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -60,7 +59,7 @@ func (h *Dashboard) Show(c echo.Context) error {
 	if p.Tasks, _, err = h.svc.ListTasks(ctx, 0, dashboardTaskChoices); err != nil {
 		return err
 	}
-	if id, perr := strconv.ParseUint(in.Task, 10, 64); perr == nil && len(p.Tasks) == dashboardTaskChoices && p.Tasks[len(p.Tasks)-1].ID > id {
+	if id, perr := models.ParseID(in.Task); perr == nil && len(p.Tasks) == dashboardTaskChoices && p.Tasks[len(p.Tasks)-1].ID > id {
 		t, err := h.svc.GetTask(ctx, id)
 		switch {
 		case err == nil:

@@ -42,19 +42,24 @@ type console struct {
 	Links *mailer.Links
 }
 
-func newConsole(t testing.TB) *console {
+// newConsole starts a console; configure changes its web configuration.
+func newConsole(t testing.TB, configure ...func(*web.Config)) *console {
 	t.Helper()
 	clock := clocktest.New(time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC))
 	st := testdb.Open(t, clock)
 	pub, _ := url.Parse("http://localhost:8080")
-	srv := web.New(web.Config{
+	cfg := web.Config{
 		PublicURL: pub,
 		HashKey:   []byte(strings.Repeat("k", 64)),
 		Version:   "test",
 		Clock:     clock,
 		Metrics:   prometheus.NewRegistry(),
 		Static:    static.Files,
-	}, st)
+	}
+	for _, f := range configure {
+		f(&cfg)
+	}
+	srv := web.New(cfg, st)
 	dns := dnstest.Start(t)
 	resolver, err := mailer.NewResolver(dns.Addr, 500*time.Millisecond)
 	if err != nil {
@@ -151,6 +156,14 @@ func (b *browser) post(from, path string, form url.Values) page {
 	form = cloneValues(form)
 	form.Set("_csrf", b.csrf(from))
 	return b.postRaw(path, form.Encode(), nil)
+}
+
+// postFrom submits a form from the sign-in page with extra headers.
+func (b *browser) postFrom(path string, form url.Values, header http.Header) page {
+	b.t.Helper()
+	form = cloneValues(form)
+	form.Set("_csrf", b.csrf("/login"))
+	return b.postRaw(path, form.Encode(), header)
 }
 
 func (b *browser) postRaw(path, body string, header http.Header) page {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -123,7 +122,7 @@ func (h *IPs) Update(c echo.Context) error {
 	ch := models.SendingIPChange{HeloHost: c.FormValue("helo_host"), Pool: models.IPPool(c.FormValue("pool"))}
 	params, _ := c.FormParams()
 	for _, raw := range params["domain"] {
-		did, err := strconv.ParseUint(raw, 10, 64)
+		did, err := models.ParseID(raw)
 		if err != nil {
 			return echo.NewHTTPError(http.StatusBadRequest, "The domain list could not be read. Reload the page and try again.")
 		}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -173,7 +172,7 @@ func (h *Messages) SendTest(c echo.Context) error {
 }
 
 func (h *Messages) sendTest(ctx context.Context, f views.SendTestForm) ([]models.Message, error) {
-	senderID, _ := strconv.ParseUint(f.SenderID, 10, 64)
+	senderID, _ := models.ParseID(f.SenderID)
 	sender, err := h.svc.GetSender(ctx, senderID)
 	if errors.Is(err, models.ErrNotFound) {
 		return nil, models.Invalid("sender_id", "Choose a sender address.")
@@ -181,7 +180,7 @@ func (h *Messages) sendTest(ctx context.Context, f views.SendTestForm) ([]models
 	if err != nil {
 		return nil, err
 	}
-	templateID, _ := strconv.ParseUint(f.TemplateID, 10, 64)
+	templateID, _ := models.ParseID(f.TemplateID)
 	tpl, err := h.svc.UsableTemplate(ctx, templateID)
 	if errors.Is(err, models.ErrNotFound) {
 		return nil, models.Invalid("template_id", "Choose a template.")

@@ -10,11 +10,7 @@ import (
 
 // idParam reads a numeric path parameter; anything else is a missing page.
 func idParam(c echo.Context, name string) (uint64, error) {
-	id, err := strconv.ParseUint(c.Param(name), 10, 64)
-	if err != nil || id == 0 {
-		return 0, models.ErrNotFound
-	}
-	return id, nil
+	return models.ParseID(c.Param(name))
 }
 
 // queryInt reads a non-negative number from the query string, 0 when

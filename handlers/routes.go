@@ -31,7 +31,7 @@ func Mount(srv *web.Server, d Deps) {
 		get  = http.MethodGet
 		post = http.MethodPost
 	)
-	tracking := NewTracking(d.Links, d.Tracker, store, store.Clock())
+	tracking := NewTracking(d.Links, d.Tracker, store, store.Clock(), srv.ClientIP)
 	srv.AddDirect("/t/o/:token", tracking.Open)
 	for _, m := range []string{http.MethodGet, http.MethodHead} {
 		srv.Add(m, "/t/c/:token", tracking.Click, web.Signed)

@@ -38,7 +38,13 @@ func NewSandbox(svc SandboxService, delivery string) *Sandbox {
 const sandboxPageSize = 50
 
 func (h *Sandbox) List(c echo.Context) error {
-	before, _ := strconv.ParseUint(c.QueryParam("before"), 10, 64)
+	var before uint64 // the first page
+	if raw := c.QueryParam("before"); raw != "" {
+		var err error
+		if before, err = models.ParseID(raw); err != nil {
+			return err
+		}
+	}
 	msgs, err := h.svc.SandboxPage(c.Request().Context(), before, sandboxPageSize+1)
 	if err != nil {
 		return err

@@ -90,7 +90,7 @@ const datetimeLocal = "2006-01-02T15:04"
 func (h *Tasks) New(c echo.Context) error {
 	ctx := c.Request().Context()
 	f := views.TaskForm{Kind: string(models.TaskBatch), Unsubscribe: "2", AdLocation: "0", TrackOpens: true, TrackClicks: true, IntervalUnit: "days"}
-	if from, err := strconv.ParseUint(c.QueryParam("from"), 10, 64); err == nil {
+	if from, err := models.ParseID(c.QueryParam("from")); err == nil {
 		t, err := h.svc.GetTask(ctx, from)
 		if err != nil {
 			return err
@@ -159,7 +159,7 @@ func readTaskForm(c echo.Context) views.TaskForm {
 func taskInput(f views.TaskForm, u *models.User) (models.TaskInput, *models.ValidationError) {
 	verr := &models.ValidationError{}
 	num := func(field, raw string) uint64 {
-		n, err := strconv.ParseUint(raw, 10, 64)
+		n, err := models.ParseID(raw)
 		if err != nil && raw != "" {
 			verr.Add(field, "Choose one.")
 		}

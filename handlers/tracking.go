@@ -34,11 +34,13 @@ type Tracking struct {
 	tracker EngagementRecorder
 	svc     UnsubscribeService
 	clock   models.Clock
+	// clientIP is the web server's: the client behind trusted proxies.
+	clientIP func(*http.Request) string
 }
 
 // NewTracking builds the tracking handlers.
-func NewTracking(links *mailer.Links, tracker EngagementRecorder, svc UnsubscribeService, clock models.Clock) *Tracking {
-	return &Tracking{links: links, tracker: tracker, svc: svc, clock: clock}
+func NewTracking(links *mailer.Links, tracker EngagementRecorder, svc UnsubscribeService, clock models.Clock, clientIP func(*http.Request) string) *Tracking {
+	return &Tracking{links: links, tracker: tracker, svc: svc, clock: clock, clientIP: clientIP}
 }
 
 // pixel is a transparent 1×1 GIF, sent with fixed headers (values shared
@@ -51,7 +53,7 @@ var (
 )
 
 func (h *Tracking) engagement(r *http.Request, uid string, kind models.EngagementKind, url string) models.Engagement {
-	return models.Engagement{UID: uid, Kind: kind, URL: url, At: h.clock.Now(), UserAgent: r.UserAgent(), ClientIP: web.ClientIP(r),
+	return models.Engagement{UID: uid, Kind: kind, URL: url, At: h.clock.Now(), UserAgent: r.UserAgent(), ClientIP: h.clientIP(r),
 		Prefetch: r.Method == http.MethodHead}
 }
 

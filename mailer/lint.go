@@ -33,6 +33,9 @@ func Lint(subject, htmlPart, textPart string) []string {
 	if len(f.insecure) > 0 {
 		warnings = append(warnings, "Resources are loaded over plain http, which mail clients block or flag: "+strings.Join(f.insecure, ", ")+".")
 	}
+	if len(f.unsafe) > 0 {
+		warnings = append(warnings, "Addresses with javascript:, vbscript: or data: are sent as written, untracked, and mail clients block or flag them: "+strings.Join(f.unsafe, ", ")+".")
+	}
 	return warnings
 }
 
@@ -45,6 +48,7 @@ type htmlFindings struct {
 	unsubscribe      bool
 	imagesWithoutAlt int
 	insecure         []string
+	unsafe           []string // javascript:, vbscript: and data: URLs, shortened
 }
 
 // resourceAttrs are the attributes whose URL a mail client fetches when
@@ -112,11 +116,24 @@ func scanHTML(src string) htmlFindings {
 			for _, attr := range resourceAttrs[a] {
 				insecure(attrs[attr])
 			}
+			for attr, v := range attrs {
+				if urlAttributes[attr] && unsafeURL(v) && len(f.unsafe) < 5 {
+					f.unsafe = append(f.unsafe, shorten(strings.TrimSpace(v), 40))
+				}
+			}
 			for _, u := range cssURLs(attrs["style"]) {
 				insecure(u)
 			}
 		}
 	}
+}
+
+// shorten cuts s to n characters, marking the cut.
+func shorten(s string, n int) string {
+	if r := []rune(s); len(r) > n {
+		return string(r[:n]) + "…"
+	}
+	return s
 }
 
 // cssURLs finds the addresses of url(…) in CSS.

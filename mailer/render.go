@@ -9,6 +9,7 @@ import (
 	"io"
 	"strings"
 	"sync"
+	"unicode"
 
 	"github.com/valyala/fasttemplate"
 
@@ -53,7 +54,11 @@ func Compile(subject, html, text string) (*Template, error) {
 		if _, err := models.ScanPlaceholders(p.src); err != nil {
 			return nil, &PartError{Part: p.name, Err: err}
 		}
-		ft, err := fasttemplate.NewTemplate(p.src, models.PlaceholderOpen, models.PlaceholderClose)
+		src := p.src
+		if p.name == "html" {
+			src = markURLPlaceholders(src)
+		}
+		ft, err := fasttemplate.NewTemplate(src, models.PlaceholderOpen, models.PlaceholderClose)
 		if err != nil {
 			return nil, &PartError{Part: p.name, Err: err}
 		}
@@ -127,8 +132,11 @@ func (t *Template) Render(vars map[string]string) (*Message, error) {
 	return m, nil
 }
 
-// Subject renders the subject line. Line breaks in values become spaces,
-// so a value can never start a new header.
+// Subject renders the subject line. Line breaks and other control
+// characters in values become spaces, so a value can never start a new
+// header nor hide the rest of the line: values given with a send are
+// refused for them already, but a recipient group's are not checked
+// against the subjects they will fill.
 func (t *Template) Subject(vars map[string]string) string {
 	r := getRenderer(vars)
 	defer r.release()
@@ -184,16 +192,22 @@ func (r *renderer) writeText(w io.Writer, tag string) (int, error) {
 
 func (r *renderer) writeSubject(w io.Writer, tag string) (int, error) {
 	v := r.value(tag)
-	if strings.ContainsAny(v, "\r\n") {
-		v = strings.Join(strings.FieldsFunc(v, func(c rune) bool { return c == '\r' || c == '\n' }), " ")
+	if strings.IndexFunc(v, unicode.IsControl) >= 0 {
+		v = strings.Join(strings.FieldsFunc(v, unicode.IsControl), " ")
 	}
 	return io.WriteString(w, v)
 }
 
 // writeHTML escapes the five characters that matter in text and in quoted
-// attributes, writing the plain stretches between them as they are.
+// attributes, writing the plain stretches between them as they are. A
+// value that begins a URL attribute is dropped when it is a javascript:,
+// vbscript: or data: URL (see markURLPlaceholders).
 func (r *renderer) writeHTML(w io.Writer, tag string) (int, error) {
+	tag, inURL := strings.CutPrefix(tag, urlTag)
 	v := r.value(tag)
+	if inURL && unsafeURL(v) {
+		return 0, nil
+	}
 	written, start := 0, 0
 	for i := 0; i < len(v); i++ {
 		var esc string

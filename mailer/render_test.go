@@ -2,6 +2,7 @@ package mailer_test
 
 import (
 	"errors"
+	"html"
 	"strings"
 	"testing"
 
@@ -49,6 +50,41 @@ func TestSubjectValuesCannotBreakTheLine(t *testing.T) {
 	got := tpl.Subject(map[string]string{"id": "42\r\nBcc: victim@example.com\n"})
 	if got != "Order 42 Bcc: victim@example.com shipped" {
 		t.Errorf("subject %q", got)
+	}
+}
+
+// Recipient groups are not checked against the subjects their values fill:
+// no control character of a value reaches the Subject header.
+func TestSubjectValuesCannotHoldControlCharacters(t *testing.T) {
+	tpl, _ := mailer.Compile("Invoice {{id}} from {{who}}", "", "x")
+	got := tpl.Subject(map[string]string{"id": "42\x00", "who": "the\x1b[8m bank\u0085x"})
+	if got != "Invoice 42 from the [8m bank x" {
+		t.Errorf("subject %q", got)
+	}
+}
+
+// A recipient's data cannot put a javascript:, vbscript: or data: URL where
+// a link or resource address begins; elsewhere values are only escaped.
+func TestUnsafeURLsInValuesAreDropped(t *testing.T) {
+	tpl, err := mailer.Compile("s", `<a href="{{link}}">go</a> <a HREF = '{{link}}'>go</a> <img src={{link}}> `+
+		`<a href="https://x.example/?next={{link}}">kept</a> <p title="{{link}}">{{link}}</p>`, "{{link}}")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range []string{"javascript:alert(1)", " JavaScript:alert(1)", "java\tscript:alert(1)", "\x01javascript:x", "vbscript:x", "data:text/html;base64,PHNjcmlwdD4="} {
+		m, err := tpl.Render(map[string]string{"link": bad})
+		if err != nil {
+			t.Fatal(err)
+		}
+		esc := html.EscapeString(bad)
+		want := `<a href="">go</a> <a HREF = ''>go</a> <img src=> <a href="https://x.example/?next=` + esc + `">kept</a> <p title="` + esc + `">` + esc + `</p>`
+		if m.HTML != want || m.Text != bad {
+			t.Errorf("%q:\n%s\nwant\n%s\ntext %q", bad, m.HTML, want, m.Text)
+		}
+	}
+	m, _ := tpl.Render(map[string]string{"link": "https://shop.example/?a=1&b=2"})
+	if !strings.HasPrefix(m.HTML, `<a href="https://shop.example/?a=1&amp;b=2">go</a>`) {
+		t.Errorf("a safe link: %s", m.HTML)
 	}
 }
 
@@ -112,13 +148,16 @@ func TestRenderRefusesOversizeMessages(t *testing.T) {
 
 func TestLint(t *testing.T) {
 	got := mailer.Lint(strings.Repeat("s", 101), `<style>.a{background:url("http://cdn.example/bg.png")}</style>
-<img src="http://cdn.example/a.png"><img src="https://cdn.example/b.png" alt=""><a href="http://shop.example/">shop</a>`, "")
+<img src="http://cdn.example/a.png"><img src="https://cdn.example/b.png" alt=""><a href="http://shop.example/">shop</a>`+
+		`<a href=" JavaScript:alert(document.cookie)">win</a><img alt="" src="data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk">`, "")
 	want := []string{
 		"The subject has 101 characters; mailboxes cut it off after about 100.",
 		"There is no text part: one is generated from the HTML. Write your own for the best result in text-only mail clients.",
 		"There is no unsubscribe link. Marketing mail needs one: add a link to your unsubscribe page.",
 		"1 image(s) have no alt text, so readers who block images see nothing in their place.",
 		"Resources are loaded over plain http, which mail clients block or flag: http://cdn.example/bg.png, http://cdn.example/a.png.",
+		"Addresses with javascript:, vbscript: or data: are sent as written, untracked, and mail clients block or flag them: " +
+			"JavaScript:alert(document.cookie), data:image/png;base64,iVBORw0KGgoAAAANSU….",
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("lint:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))

@@ -80,7 +80,12 @@ func Conflictf(format string, args ...any) error {
 }
 
 // ThrottledError says the caller must wait until RetryAt before trying again.
-type ThrottledError struct{ RetryAt time.Time }
+// Pace marks the short wait of an account whose attempts are paced, rather
+// than a client that is refused for a while.
+type ThrottledError struct {
+	RetryAt time.Time
+	Pace    bool
+}
 
 func (e *ThrottledError) Error() string {
 	return "too many attempts; retry after " + e.RetryAt.UTC().Format(time.RFC3339)

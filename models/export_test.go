@@ -91,3 +91,10 @@ func (s *Store) DirectCounts(ctx context.Context) (StatsRow, int64, error) {
 	}
 	return r, clicks, nil
 }
+
+// APISignatureCount is how many API request signatures are remembered.
+func (s *Store) APISignatureCount(ctx context.Context) (int64, error) {
+	var n int64
+	err := s.db.WithContext(ctx).Model(&apiSignature{}).Count(&n).Error
+	return n, err
+}

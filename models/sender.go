@@ -2,6 +2,7 @@ package models
 
 import (
 	"context"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -35,8 +36,11 @@ func (a *SenderAddress) HasSMTPPassword() bool { return a.SMTPPasswordHash != ""
 
 // validateDisplayName keeps display names safe in a From header: no colon
 // (it would end the header name in naive parsers), no control characters
-// (header injection), no angle brackets, at most 100 characters.
-func validateDisplayName(name string, verr *ValidationError) string {
+// (header injection, and a NUL hides what follows in some clients), no
+// angle brackets, at most 100 characters, and no address but own, the
+// sender's, when it is known: "ceo@bank.example" <news@yourdomain> is the
+// classic phishing shape, since many clients show only the name.
+func validateDisplayName(name, own string, verr *ValidationError) string {
 	name = strings.TrimSpace(name)
 	switch {
 	case !utf8.ValidString(name):
@@ -47,9 +51,29 @@ func validateDisplayName(name string, verr *ValidationError) string {
 		verr.Add("display_name", "A display name cannot contain :, < or >.")
 	case strings.IndexFunc(name, unicode.IsControl) >= 0:
 		verr.Add("display_name", "A display name cannot contain line breaks or control characters.")
+	case own != "" && showsOtherAddress(name, own):
+		verr.Add("display_name", "A display name cannot show an email address other than the sender's own ("+own+").")
 	}
 	return name
 }
+
+// showsOtherAddress reports whether a display name holds something a reader
+// would take for an email address other than own: look-alike at signs and
+// spaces around one count too, but a domain needs a dot ("Tom @ Acme" is a
+// name).
+func showsOtherAddress(name, own string) bool {
+	name = atSign.ReplaceAllString(name, "@")
+	for _, word := range strings.FieldsFunc(name, func(r rune) bool { return unicode.IsSpace(r) || strings.ContainsRune(`"'()[],;`, r) }) {
+		addr, err := NormalizeEmail(strings.Trim(word, "."))
+		if err == nil && strings.Contains(addr[strings.LastIndexByte(addr, '@'):], ".") && !strings.EqualFold(addr, own) {
+			return true
+		}
+	}
+	return false
+}
+
+// atSign is an at sign or a look-alike, with the spaces around it.
+var atSign = regexp.MustCompile(`\s*[@\x{FF20}\x{FE6B}]\s*`)
 
 // CreateSender adds a sender address under a verified domain.
 func (s *Store) CreateSender(ctx context.Context, rawEmail, displayName string) (*SenderAddress, error) {
@@ -58,7 +82,7 @@ func (s *Store) CreateSender(ctx context.Context, rawEmail, displayName string) 
 	if err != nil {
 		verr.Add("email", "The address "+err.Error()+".")
 	}
-	name := validateDisplayName(displayName, verr)
+	name := validateDisplayName(displayName, email, verr)
 	if err := verr.OrNil(); err != nil {
 		return nil, err
 	}
@@ -199,8 +223,9 @@ func (s *Store) AuthenticateSMTP(ctx context.Context, email, password string) (*
 // SMTP client authenticated as a may put in MAIL FROM or the From header.
 // Any address of the domain is allowed, since DKIM signs for the domain and
 // the domain is what receivers judge; another domain's address is refused,
-// so one customer's password never sends in another's name. name is the
-// display name the message shows, kept for the record.
+// so one customer's password never sends in another's name, and so is a
+// display name that shows another address (the phishing shape). name is
+// the display name the message shows, kept for the record.
 func (a *SenderAddress) SendingAs(rawEmail, name string) (*SenderAddress, error) {
 	email, err := NormalizeEmail(rawEmail)
 	if err != nil {
@@ -209,6 +234,9 @@ func (a *SenderAddress) SendingAs(rawEmail, name string) (*SenderAddress, error)
 	domain := a.Email[strings.LastIndexByte(a.Email, '@')+1:]
 	if email[strings.LastIndexByte(email, '@')+1:] != domain {
 		return nil, Invalid("from", a.Email+" may only send from addresses @"+domain+".")
+	}
+	if showsOtherAddress(name, email) {
+		return nil, Invalid("from", "The display name cannot show an email address other than "+email+".")
 	}
 	as := *a
 	as.Email = email

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/libtnb/sqlite"
@@ -78,6 +79,9 @@ type Store struct {
 	// apiKeyTouches remembers when this process last wrote each API key's
 	// last use (key id → time.Time).
 	apiKeyTouches sync.Map
+	// signatureSweep is when this process last swept expired API request
+	// signatures (Unix nanoseconds).
+	signatureSweep atomic.Int64
 }
 
 // IsPostgresURL reports whether a DATABASE_URL selects PostgreSQL.
@@ -118,7 +122,15 @@ func Open(ctx context.Context, cfg StoreConfig) (*Store, error) {
 		if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 			return nil, fmt.Errorf("create data dir: %w", err)
 		}
-		conns := sql.OpenDB(sqliteConnector{dsn: SQLiteDSN(filepath.Join(cfg.DataDir, "sesame.db")), driver: &moderncsqlite.Driver{}})
+		path := filepath.Join(cfg.DataDir, "sesame.db")
+		// SQLite would create the file 0644, and its -wal and -shm files
+		// take the database's mode: made 0600 first, all three are private.
+		f, err := os.OpenFile(path, os.O_RDONLY|os.O_CREATE, 0o600)
+		if err != nil {
+			return nil, fmt.Errorf("create the SQLite database: %w", err)
+		}
+		f.Close()
+		conns := sql.OpenDB(sqliteConnector{dsn: SQLiteDSN(path), driver: &moderncsqlite.Driver{}})
 		db, err = gorm.Open(sqlite.New(sqlite.Config{Conn: conns}), gcfg)
 		dialect = SQLite
 	case IsPostgresURL(cfg.DatabaseURL):

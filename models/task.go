@@ -166,17 +166,12 @@ func (in *TaskInput) validate(now time.Time, verr *ValidationError) {
 		verr.Add("name", "Enter a name of at most 200 characters.")
 	}
 	in.Subject = strings.TrimSpace(in.Subject)
-	switch {
-	case strings.ContainsAny(in.Subject, "\r\n"):
-		verr.Add("subject", "The subject must be one line.")
-	case utf8.RuneCountInString(in.Subject) > MaxSubjectLength:
-		verr.Add("subject", "Use at most 998 characters.")
-	}
+	validateSubject(in.Subject, verr)
 	if !ValidUnsubscribeCode(in.Unsubscribe) {
 		verr.Add("unsubscribe", "Choose a language for the unsubscribe link, or none.")
 	}
 	if in.FromName != "" {
-		in.FromName = validateDisplayName(in.FromName, verr)
+		in.FromName = validateDisplayName(in.FromName, "", verr) // checked against the sender in checkTaskParts
 	}
 	if strings.ContainsAny(in.ReplyTo, "\r\n") || utf8.RuneCountInString(in.ReplyTo) > 1000 {
 		verr.Add("reply_to", "Give one line of at most 1000 characters.")
@@ -274,8 +269,10 @@ func (s *Store) checkTaskParts(ctx context.Context, in TaskInput, verr *Validati
 		return err
 	case !s.CanSend(sender.Domain):
 		verr.Add("sender_id", "The sender's domain is not verified.")
+	case in.FromName != "":
+		validateDisplayName(in.FromName, sender.Email, verr)
 	}
-	_, err = s.UsableTemplate(ctx, in.TemplateID)
+	t, err := s.UsableTemplate(ctx, in.TemplateID)
 	var notApproved *TemplateNotApprovedError
 	switch {
 	case errors.Is(err, ErrNotFound):
@@ -284,6 +281,12 @@ func (s *Store) checkTaskParts(ctx context.Context, in TaskInput, verr *Validati
 		verr.Add("template_id", notApproved.Error())
 	case err != nil:
 		return err
+	default:
+		subject := in.Subject
+		if subject == "" {
+			subject = t.Subject
+		}
+		validateHeaderVariables("variable_defaults", subject, in.VariableDefaults, verr)
 	}
 	g, err := s.GetGroup(ctx, in.GroupID)
 	switch {

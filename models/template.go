@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"gorm.io/gorm"
@@ -99,12 +100,7 @@ func (in *TemplateInput) Validate() error {
 	case utf8.RuneCountInString(in.Name) > maxTemplateName:
 		verr.Add("name", "Use at most 200 characters.")
 	}
-	switch {
-	case strings.ContainsAny(in.Subject, "\r\n"):
-		verr.Add("subject", "The subject must be one line.")
-	case utf8.RuneCountInString(in.Subject) > MaxSubjectLength:
-		verr.Add("subject", "Use at most 998 characters.")
-	}
+	validateSubject(in.Subject, verr)
 	if strings.TrimSpace(in.HTML) == "" && strings.TrimSpace(in.Text) == "" {
 		verr.Add("html", "Enter the HTML part, the text part, or both.")
 	}
@@ -121,11 +117,48 @@ func (in *TemplateInput) Validate() error {
 	if err != nil {
 		verr.Add("sample_data", "Sample data is "+err.Error()+".")
 	}
+	validateHeaderVariables("sample_data", in.Subject, sample, verr)
 	if len(verr.Fields) == 0 {
 		if n := RenderedSize(sample, in.Subject, in.HTML, in.Text); n > MaxMessageBytes {
 			verr.Add("html", fmt.Sprintf("The rendered message would be %.1f MB; a message may be at most 10 MB.", float64(n)/(1<<20)))
 		}
 	}
+	return verr.OrNil()
+}
+
+// validateSubject checks a subject line: one line, no other control
+// characters either (a NUL hides what follows in some clients), at most
+// MaxSubjectLength characters.
+func validateSubject(subject string, verr *ValidationError) {
+	switch {
+	case strings.ContainsAny(subject, "\r\n"):
+		verr.Add("subject", "The subject must be one line.")
+	case strings.IndexFunc(subject, unicode.IsControl) >= 0:
+		verr.Add("subject", "The subject cannot contain control characters.")
+	case utf8.RuneCountInString(subject) > MaxSubjectLength:
+		verr.Add("subject", "Use at most 998 characters.")
+	}
+}
+
+// validateHeaderVariables checks the values vars gives the variables of a
+// subject as the subject itself is checked: a value there is part of a
+// header line. A subject that does not parse is the subject's own error.
+func validateHeaderVariables(field, subject string, vars map[string]string, verr *ValidationError) {
+	phs, _ := ScanPlaceholders(subject)
+	for _, p := range phs {
+		if strings.IndexFunc(vars[p.Name], unicode.IsControl) >= 0 {
+			verr.Add(field, "The value of {{"+p.Name+"}} is used in the subject, so it cannot contain line breaks or control characters.")
+			return
+		}
+	}
+}
+
+// CheckSubject checks a subject given with a send, and the values its
+// variables are given there, as a template's are checked.
+func CheckSubject(subject string, vars map[string]string) error {
+	verr := &ValidationError{}
+	validateSubject(subject, verr)
+	validateHeaderVariables("template_data", subject, vars, verr)
 	return verr.OrNil()
 }
 

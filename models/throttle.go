@@ -5,15 +5,26 @@ import (
 	"errors"
 	"strings"
 	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 )
 
-// Login throttling: after LoginMaxFailures failures for one account or one
-// client address within LoginFailureWindow, further attempts are refused until
-// the oldest of those failures leaves the window. Failures live in the
-// database so every process sees the same count.
+// Login throttling. Failures count per account and client address
+// (LoginMaxFailures within LoginFailureWindow) and per client address over
+// every account (LoginMaxAddressFailures): past either limit, that address's
+// attempts are refused until the oldest counted failure leaves the window.
+// An account is never blocked for every address, or anyone could keep its
+// owner out by failing on purpose: once it has LoginMaxFailures failures
+// from any addresses, its attempts are paced instead, at most one per
+// LoginAccountPace from all addresses together, which slows guessing from
+// many addresses without locking the owner out. Failures and paces live in
+// the database, so every process sees the same counts.
 const (
-	LoginMaxFailures   = 5
-	LoginFailureWindow = 15 * time.Minute
+	LoginMaxFailures        = 5
+	LoginMaxAddressFailures = 20
+	LoginFailureWindow      = 15 * time.Minute
+	LoginAccountPace        = time.Second
 )
 
 type loginFailure struct {
@@ -24,20 +35,50 @@ type loginFailure struct {
 
 func (loginFailure) TableName() string { return "login_failures" }
 
-// CheckLoginThrottle returns a ThrottledError when any of keys has reached the
-// failure limit.
-func (s *Store) CheckLoginThrottle(ctx context.Context, keys ...string) error {
+// loginPace is an account that has failed often lately: its next attempt
+// may start at NextAt.
+type loginPace struct {
+	ThrottleKey string `gorm:"primaryKey"`
+	NextAt      time.Time
+}
+
+func (loginPace) TableName() string { return "login_paces" }
+
+// loginKeys are what one sign-in attempt is counted against.
+type loginKeys struct {
+	account string // paced; "" when the name given cannot be an account
+	pair    string // the account from this client address
+	address string // the client address, over every account
+}
+
+func newLoginKeys(account, clientIP string) loginKeys {
+	k := loginKeys{address: "ip:" + clientIP}
+	if account != "" {
+		k.account, k.pair = account, account+" "+k.address
+	}
+	return k
+}
+
+// checkFailures returns a ThrottledError when the pair or the address has
+// reached its limit.
+func (s *Store) checkFailures(ctx context.Context, k loginKeys) error {
 	now := s.now()
 	var retryAt time.Time
-	for _, key := range keys {
+	for _, limit := range []struct {
+		key string
+		max int
+	}{{k.pair, LoginMaxFailures}, {k.address, LoginMaxAddressFailures}} {
+		if limit.key == "" {
+			continue
+		}
 		var times []time.Time
 		err := s.db.WithContext(ctx).Model(&loginFailure{}).
-			Where("throttle_key = ? AND created_at > ?", key, now.Add(-LoginFailureWindow)).
-			Order("created_at DESC").Limit(LoginMaxFailures).Pluck("created_at", &times).Error
+			Where("throttle_key = ? AND created_at > ?", limit.key, now.Add(-LoginFailureWindow)).
+			Order("created_at DESC").Limit(limit.max).Pluck("created_at", &times).Error
 		if err != nil {
 			return err
 		}
-		if len(times) >= LoginMaxFailures {
+		if len(times) >= limit.max {
 			if at := times[len(times)-1].Add(LoginFailureWindow); at.After(retryAt) {
 				retryAt = at
 			}
@@ -49,24 +90,78 @@ func (s *Store) CheckLoginThrottle(ctx context.Context, keys ...string) error {
 	return nil
 }
 
-// RecordLoginFailure counts one failed attempt against each key and prunes
-// failures that have left the window.
-func (s *Store) RecordLoginFailure(ctx context.Context, keys ...string) error {
+// claimPace takes the account's next attempt slot, when it has one: the
+// conditional update lets one attempt through per pace however many
+// processes and addresses try at once. An account without a pace row has
+// not failed often lately and is not paced.
+func (s *Store) claimPace(ctx context.Context, account string) error {
 	now := s.now()
-	rows := make([]loginFailure, 0, len(keys))
-	for _, k := range keys {
-		rows = append(rows, loginFailure{ThrottleKey: k, CreatedAt: now})
-	}
 	db := s.db.WithContext(ctx)
-	if err := db.Create(&rows).Error; err != nil {
+	res := db.Model(&loginPace{}).Where("throttle_key = ? AND next_at <= ?", account, now).Update("next_at", now.Add(LoginAccountPace))
+	if res.Error != nil || res.RowsAffected == 1 {
+		return res.Error
+	}
+	var p loginPace
+	if err := db.Where("throttle_key = ?", account).Take(&p).Error; err != nil {
+		if errors.Is(err, gorm.ErrRecordNotFound) {
+			return nil
+		}
 		return err
 	}
-	return db.Where("created_at < ?", now.Add(-LoginFailureWindow)).Delete(&loginFailure{}).Error
+	if p.NextAt.After(now) {
+		return &ThrottledError{RetryAt: p.NextAt, Pace: true}
+	}
+	return nil
 }
 
-// ClearLoginFailures forgets the failures of a key after a successful login.
-func (s *Store) ClearLoginFailures(ctx context.Context, key string) error {
-	return s.db.WithContext(ctx).Where("throttle_key = ?", key).Delete(&loginFailure{}).Error
+// recordFailure counts one failed attempt against the account, the account
+// from this address and the address, paces the account once it has failed
+// often, and prunes what has left the window.
+func (s *Store) recordFailure(ctx context.Context, k loginKeys) error {
+	now := s.now()
+	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		rows := []loginFailure{{ThrottleKey: k.address, CreatedAt: now}}
+		if k.account != "" {
+			rows = append(rows, loginFailure{ThrottleKey: k.account, CreatedAt: now}, loginFailure{ThrottleKey: k.pair, CreatedAt: now})
+		}
+		if err := tx.Create(&rows).Error; err != nil {
+			return err
+		}
+		if k.account != "" {
+			var n int64
+			err := tx.Model(&loginFailure{}).Where("throttle_key = ? AND created_at > ?", k.account, now.Add(-LoginFailureWindow)).Count(&n).Error
+			if err != nil {
+				return err
+			}
+			if n >= LoginMaxFailures {
+				pace := loginPace{ThrottleKey: k.account, NextAt: now.Add(LoginAccountPace)}
+				if err := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&pace).Error; err != nil {
+					return err
+				}
+			}
+		}
+		if err := tx.Where("created_at < ?", now.Add(-LoginFailureWindow)).Delete(&loginFailure{}).Error; err != nil {
+			return err
+		}
+		return tx.Where("next_at < ?", now.Add(-LoginFailureWindow)).Delete(&loginPace{}).Error
+	})
+}
+
+// clearFailures forgets, after a successful login, the failures of the
+// account from this address and ends the account's pace: the owner is
+// back. The address keeps the count of the other accounts it guessed at,
+// and the account its count from elsewhere, so that guessing resumes
+// paced.
+func (s *Store) clearFailures(ctx context.Context, k loginKeys) error {
+	if k.account == "" {
+		return nil
+	}
+	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := tx.Where("throttle_key = ?", k.pair).Delete(&loginFailure{}).Error; err != nil {
+			return err
+		}
+		return tx.Where("throttle_key = ?", k.account).Delete(&loginPace{}).Error
+	})
 }
 
 // LoginInput is a sign-in attempt.
@@ -81,8 +176,9 @@ type LoginInput struct {
 const maxLoginPasswordBytes = 1024
 
 // Login checks a sign-in attempt against the throttle, then the credentials.
-// Every failure counts against both the account and the client address, and
-// the answer never says which part was wrong.
+// Every failure counts against the account from the client address and the
+// client address, and paces the account; the answer never says which part
+// was wrong.
 func (s *Store) Login(ctx context.Context, in LoginInput) (*User, error) {
 	verr := &ValidationError{}
 	email := strings.ToLower(strings.TrimSpace(in.Email))
@@ -102,7 +198,7 @@ func (s *Store) Login(ctx context.Context, in LoginInput) (*User, error) {
 		return nil, err
 	}
 	var u *User
-	err := s.throttledLogin(ctx, []string{"account:" + email, "ip:" + in.ClientIP}, func() (err error) {
+	err := s.throttledLogin(ctx, newLoginKeys("account:"+email, in.ClientIP), func() (err error) {
 		u, err = s.Authenticate(ctx, email, in.Password)
 		return err
 	})
@@ -112,21 +208,21 @@ func (s *Store) Login(ctx context.Context, in LoginInput) (*User, error) {
 	return u, nil
 }
 
-// LoginSMTP checks an SMTP AUTH attempt as Login checks a sign-in: refused
-// while the sender address or the client address is throttled, then the
-// address's SMTP password. Failures count against both; the client's
-// count is the one sign-ins use, so guessing cannot switch between the
-// console and SMTP to get more attempts.
+// LoginSMTP checks an SMTP AUTH attempt as Login checks a sign-in, with the
+// sender address as the account: refused while the client is throttled or
+// the address's pace says wait, then the address's SMTP password. The
+// client's count is the one sign-ins use, so guessing cannot switch between
+// the console and SMTP to get more attempts.
 func (s *Store) LoginSMTP(ctx context.Context, in LoginInput) (*SenderAddress, error) {
 	email := strings.TrimSpace(in.Email)
 	// The key ignores case, so guesses at News@ and news@ count together,
 	// though the local part of a sender address is case-sensitive.
-	keys := []string{"smtp:" + strings.ToLower(email), "ip:" + in.ClientIP}
+	account := "smtp:" + strings.ToLower(email)
 	if len(email) > MaxEmailLength {
-		keys = keys[1:] // no address that long exists, nor fits a throttle key
+		account = "" // no address that long exists, nor fits a throttle key
 	}
 	var a *SenderAddress
-	err := s.throttledLogin(ctx, keys, func() (err error) {
+	err := s.throttledLogin(ctx, newLoginKeys(account, in.ClientIP), func() (err error) {
 		a, err = s.AuthenticateSMTP(ctx, email, in.Password)
 		return err
 	})
@@ -136,17 +232,21 @@ func (s *Store) LoginSMTP(ctx context.Context, in LoginInput) (*SenderAddress, e
 	return a, nil
 }
 
-// throttledLogin runs authenticate unless one of keys is throttled. An
-// ErrInvalidCredentials counts against every key; a success clears the
-// failures of the first key, the account's, so a client address keeps the
-// count of the other accounts it guessed at.
-func (s *Store) throttledLogin(ctx context.Context, keys []string, authenticate func() error) error {
-	if err := s.CheckLoginThrottle(ctx, keys...); err != nil {
+// throttledLogin runs authenticate unless the address is throttled or the
+// account's pace says wait. An ErrInvalidCredentials is counted; a success
+// clears what the account's owner had counted against it.
+func (s *Store) throttledLogin(ctx context.Context, k loginKeys, authenticate func() error) error {
+	if err := s.checkFailures(ctx, k); err != nil {
 		return err
+	}
+	if k.account != "" {
+		if err := s.claimPace(ctx, k.account); err != nil {
+			return err
+		}
 	}
 	err := authenticate()
 	if errors.Is(err, ErrInvalidCredentials) {
-		if rerr := s.RecordLoginFailure(ctx, keys...); rerr != nil {
+		if rerr := s.recordFailure(ctx, k); rerr != nil {
 			return rerr
 		}
 		return err
@@ -154,5 +254,5 @@ func (s *Store) throttledLogin(ctx context.Context, keys []string, authenticate 
 	if err != nil {
 		return err
 	}
-	return s.ClearLoginFailures(ctx, keys[0])
+	return s.clearFailures(ctx, k)
 }

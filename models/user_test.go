@@ -3,6 +3,7 @@ package models_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -188,22 +189,127 @@ func TestLoginThrottle(t *testing.T) {
 			t.Fatalf("attempt %d: %v", i+1, err)
 		}
 	}
-	// The account is throttled from any address, even with the right password.
+	// The account is throttled from that address, even with the right password.
 	var throttled *models.ThrottledError
-	if err := login("ann@example.com", "correct horse 1", "10.0.0.9"); !errors.As(err, &throttled) {
+	if err := login("ann@example.com", "correct horse 1", "10.0.0.1"); !errors.As(err, &throttled) || throttled.Pace {
 		t.Fatalf("sixth attempt: %v", err)
 	}
 	// The first failure was at 09:01; it leaves the window at 09:16.
 	if want := time.Date(2026, 3, 1, 9, 16, 0, 0, time.UTC); !throttled.RetryAt.Equal(want) {
 		t.Errorf("retry at %v, want %v", throttled.RetryAt, want)
 	}
-	// The address is throttled for other accounts too.
-	if err := login("someone@example.com", "whatever12", "10.0.0.1"); !errors.As(err, &throttled) {
-		t.Errorf("same address, other account: %v", err)
-	}
 	clock.Set(time.Date(2026, 3, 1, 9, 16, 1, 0, time.UTC))
-	if err := login("ann@example.com", "correct horse 1", "10.0.0.9"); err != nil {
+	if err := login("ann@example.com", "correct horse 1", "10.0.0.1"); err != nil {
 		t.Errorf("after the window: %v", err)
+	}
+}
+
+// adminLogin makes admin@example.com and returns a sign-in to it with a
+// password from a client address.
+func adminLogin(t *testing.T, st *models.Store) func(password, ip string) error {
+	mustUser(t, st, "admin@example.com", models.RoleAdmin)
+	return func(password, ip string) error {
+		_, err := st.Login(ctx, models.LoginInput{Email: "admin@example.com", Password: password, ClientIP: ip})
+		return err
+	}
+}
+
+// Anyone could keep an account locked by failing on purpose (the admin's
+// address is known): failures block only the address they come from, and
+// the owner signing in from another address gets in.
+func TestLoginFailuresDoNotLockTheOwnerOut(t *testing.T) {
+	st, clock := newStore(t)
+	login := adminLogin(t, st)
+	var throttled *models.ThrottledError
+	for i := range 3 * models.LoginMaxFailures {
+		clock.Advance(time.Second)
+		err := login("wrong password", "203.0.113.7")
+		if i < models.LoginMaxFailures && !errors.Is(err, models.ErrInvalidCredentials) {
+			t.Fatalf("attempt %d: %v", i+1, err)
+		}
+		if i >= models.LoginMaxFailures && (!errors.As(err, &throttled) || throttled.Pace) {
+			t.Fatalf("attempt %d from a throttled address: %v", i+1, err)
+		}
+	}
+	if err := login("correct horse 1", "198.51.100.1"); err != nil {
+		t.Fatalf("the owner from another address: %v", err)
+	}
+}
+
+// Guessing from many addresses, each new, is slowed per account to one
+// attempt a second once the account has failed often, whatever the number
+// of addresses; the owner gets in as soon as it is their turn.
+func TestLoginGuessesFromManyAddressesArePaced(t *testing.T) {
+	st, clock := newStore(t)
+	login := adminLogin(t, st)
+	for i := range models.LoginMaxFailures {
+		if err := login("guess", fmt.Sprintf("203.0.113.%d", i+1)); !errors.Is(err, models.ErrInvalidCredentials) {
+			t.Fatalf("guess %d: %v", i+1, err)
+		}
+	}
+	// Twenty more addresses at once, within the second of the last failure:
+	// all wait.
+	var throttled *models.ThrottledError
+	for i := range 20 {
+		if err := login("guess", fmt.Sprintf("198.18.0.%d", i+1)); !errors.As(err, &throttled) || !throttled.Pace ||
+			!throttled.RetryAt.Equal(clock.Now().Add(models.LoginAccountPace)) {
+			t.Fatalf("guess %d within the pace: %v", i+1, err)
+		}
+	}
+	// A second later, one attempt goes through (and fails), the rest wait.
+	clock.Advance(models.LoginAccountPace)
+	results := make(chan error, 20)
+	for i := range 20 {
+		go func() { results <- login("guess", fmt.Sprintf("198.18.1.%d", i+1)) }()
+	}
+	tried := 0
+	for range 20 {
+		err := <-results
+		switch {
+		case errors.Is(err, models.ErrInvalidCredentials):
+			tried++
+		case !errors.As(err, &throttled) || !throttled.Pace:
+			t.Errorf("concurrent guess: %v", err)
+		}
+	}
+	if tried != 1 {
+		t.Errorf("%d of 20 concurrent guesses were tried, want 1", tried)
+	}
+	// The owner, at the next turn, gets in, and that ends the pacing until
+	// the next failure.
+	clock.Advance(models.LoginAccountPace)
+	if err := login("correct horse 1", "192.0.2.10"); err != nil {
+		t.Fatalf("the owner: %v", err)
+	}
+	if err := login("correct horse 1", "192.0.2.11"); err != nil {
+		t.Errorf("the owner again, at once: %v", err)
+	}
+	if err := login("guess", "198.18.2.1"); !errors.Is(err, models.ErrInvalidCredentials) {
+		t.Errorf("a guess after the owner: %v", err)
+	}
+	if err := login("guess", "198.18.2.2"); !errors.As(err, &throttled) || !throttled.Pace {
+		t.Errorf("the next guess at once: %v", err)
+	}
+}
+
+// One address guessing at many accounts is throttled as an address, for
+// every account.
+func TestLoginThrottlesAnAddressGuessingManyAccounts(t *testing.T) {
+	st, clock := newStore(t)
+	mustUser(t, st, "ann@example.com", models.RoleMarketer)
+	for i := range models.LoginMaxAddressFailures {
+		clock.Advance(time.Second)
+		_, err := st.Login(ctx, models.LoginInput{Email: fmt.Sprintf("user%d@example.com", i), Password: "guess guess", ClientIP: "10.0.0.1"})
+		if !errors.Is(err, models.ErrInvalidCredentials) {
+			t.Fatalf("guess %d: %v", i+1, err)
+		}
+	}
+	var throttled *models.ThrottledError
+	if _, err := st.Login(ctx, models.LoginInput{Email: "ann@example.com", Password: "correct horse 1", ClientIP: "10.0.0.1"}); !errors.As(err, &throttled) {
+		t.Errorf("the guessing address: %v", err)
+	}
+	if _, err := st.Login(ctx, models.LoginInput{Email: "ann@example.com", Password: "correct horse 1", ClientIP: "10.0.0.2"}); err != nil {
+		t.Errorf("another address: %v", err)
 	}
 }
 

@@ -8,15 +8,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
 )
-
-var directIP = echo.ExtractIPDirect()
-
-// ClientIP is the address a request came from: the peer's, never a
-// forwarded header taken on trust (login throttling keys on it).
-func ClientIP(r *http.Request) string { return directIP(r) }
 
 // DirectHandler serves a direct route. param is the rest of the path after
 // the route's prefix, unchecked.
@@ -95,7 +88,7 @@ func (s *Server) serveDirect(w http.ResponseWriter, r *http.Request, d *directRo
 	// Enabled is asked first so the arguments cost nothing.
 	if s.log.Enabled(r.Context(), slog.LevelDebug) {
 		s.log.DebugContext(r.Context(), "request", "method", r.Method, "path", r.URL.Path, "route", d.route,
-			"duration_ms", time.Since(start).Milliseconds(), "ip", ClientIP(r))
+			"duration_ms", time.Since(start).Milliseconds(), "ip", s.clientIP(r))
 	}
 }
 

@@ -2,9 +2,11 @@ package web
 
 import (
 	"crypto/rand"
+	"crypto/subtle"
 	"errors"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
@@ -127,6 +129,42 @@ func (m *httpMetrics) middleware(next echo.HandlerFunc) echo.HandlerFunc {
 		m.duration.WithLabelValues(c.Request().Method, route).Observe(time.Since(start).Seconds())
 		return nil
 	}
+}
+
+// metricsAccess serves the metrics only to who may read them. With a token
+// configured, that is a request bearing it, from anywhere. Without one, it
+// is a loopback client whose request no untrusted proxy forwarded: a reverse
+// proxy on the same host makes every client look local, and its forwarding
+// headers are what give it away.
+func (s *Server) metricsAccess(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		req := c.Request()
+		if token := s.cfg.MetricsToken; token != "" {
+			got, ok := strings.CutPrefix(req.Header.Get(echo.HeaderAuthorization), "Bearer ")
+			if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(token)) != 1 {
+				c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="metrics"`)
+				return echo.NewHTTPError(http.StatusUnauthorized, "The metrics need the bearer token set in SESAME_METRICS_TOKEN.")
+			}
+			return next(c)
+		}
+		ip, err := netip.ParseAddr(c.RealIP())
+		forwarded := req.Header.Get(echo.HeaderXForwardedFor) != "" || req.Header.Get("Forwarded") != "" || req.Header.Get(echo.HeaderXRealIP) != ""
+		if err != nil || !ip.IsLoopback() || (forwarded && !s.trustedProxy(req)) {
+			return echo.NewHTTPError(http.StatusForbidden, "The metrics are served to loopback clients only; set SESAME_METRICS_TOKEN to scrape them from elsewhere.")
+		}
+		return next(c)
+	}
+}
+
+// trustedProxy reports whether the request's peer is a trusted proxy.
+func (s *Server) trustedProxy(req *http.Request) bool {
+	peer, err := netip.ParseAddrPort(req.RemoteAddr)
+	for _, p := range s.cfg.TrustedProxies {
+		if err == nil && p.Contains(peer.Addr().Unmap()) {
+			return true
+		}
+	}
+	return false
 }
 
 // limitBody caps the body at the route's limit and parses URL-encoded forms

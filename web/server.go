@@ -9,7 +9,9 @@ import (
 	"encoding/gob"
 	"io/fs"
 	"log/slog"
+	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 	"time"
@@ -45,6 +47,13 @@ type Config struct {
 	Sandbox         bool          // SESAME_DELIVERY=sandbox: pages say DNS is not needed yet
 	SessionIdle     time.Duration // default 8h
 	SessionAbsolute time.Duration // default 7 days
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For names
+	// the client (SESAME_TRUSTED_PROXIES); without any, the peer is the
+	// client.
+	TrustedProxies []netip.Prefix
+	// MetricsToken, when set, is the bearer token every request for
+	// /metrics needs; without one, only loopback clients get them.
+	MetricsToken string
 }
 
 // Access is the rule a route is registered with. Every route has one; a
@@ -80,6 +89,7 @@ type Server struct {
 	metrics    *httpMetrics // nil without a registry
 	direct     []directRoute
 	https      bool
+	clientIP   echo.IPExtractor
 }
 
 // DefaultBodyLimit caps request bodies of routes that do not say otherwise.
@@ -116,6 +126,16 @@ func New(cfg Config, store Store) *Server {
 		policy:    map[route]Access{},
 		bodyLimit: map[route]int64{},
 		https:     secure,
+		clientIP:  echo.ExtractIPDirect(),
+	}
+	if len(cfg.TrustedProxies) > 0 {
+		// Echo trusts loopback and private addresses by default; only the
+		// configured proxies are trusted here.
+		trust := []echo.TrustOption{echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false)}
+		for _, p := range cfg.TrustedProxies {
+			trust = append(trust, echo.TrustIPRange(&net.IPNet{IP: p.Addr().AsSlice(), Mask: net.CIDRMask(p.Bits(), p.Addr().BitLen())}))
+		}
+		s.clientIP = echo.ExtractIPFromXFFHeader(trust...)
 	}
 	s.csrfCookie = "sesame_csrf"
 	if secure {
@@ -123,7 +143,7 @@ func New(cfg Config, store Store) *Server {
 	}
 	e := s.Echo
 	e.HideBanner, e.HidePort = true, true
-	e.IPExtractor = ClientIP
+	e.IPExtractor = s.clientIP
 	e.HTTPErrorHandler = s.handleError
 
 	e.Use(s.requestContext)
@@ -146,10 +166,10 @@ func New(cfg Config, store Store) *Server {
 	s.Add(http.MethodGet, "/healthz", func(c echo.Context) error { return c.String(http.StatusOK, "ok\n") }, Public)
 	s.Add(http.MethodGet, "/readyz", s.ready, Public)
 	if cfg.Metrics != nil {
-		s.Add(http.MethodGet, "/metrics", echo.WrapHandler(promhttp.HandlerFor(cfg.Metrics, promhttp.HandlerOpts{})), Public)
+		s.Add(http.MethodGet, "/metrics", s.metricsAccess(echo.WrapHandler(promhttp.HandlerFor(cfg.Metrics, promhttp.HandlerOpts{}))), Public)
 	}
 	if cfg.Static != nil {
-		files := http.StripPrefix("/static/", http.FileServer(http.FS(cfg.Static)))
+		files := http.StripPrefix("/static/", http.FileServer(http.FS(filesOnly{cfg.Static})))
 		s.Add(http.MethodGet, "/static/*", func(c echo.Context) error {
 			c.Response().Header().Set("Cache-Control", "public, max-age=86400")
 			files.ServeHTTP(c.Response(), c.Request())
@@ -158,6 +178,28 @@ func New(cfg Config, store Store) *Server {
 	}
 	return s
 }
+
+// filesOnly hides the directories of an fs.FS, so that a file server
+// serves its files but lists nothing.
+type filesOnly struct{ fs.FS }
+
+func (f filesOnly) Open(name string) (fs.File, error) {
+	file, err := f.FS.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	if st, err := file.Stat(); err != nil || st.IsDir() {
+		file.Close()
+		return nil, fs.ErrNotExist
+	}
+	return file, nil
+}
+
+// ClientIP is the address a request came from: the peer's, or, when the
+// peer is one of the trusted proxies, the right-most address of
+// X-Forwarded-For that is not (login throttling keys on it, so the header
+// is never taken on trust from anyone else).
+func (s *Server) ClientIP(r *http.Request) string { return s.clientIP(r) }
 
 // route keys the policy: a struct of two strings, so looking a request up
 // allocates nothing.

@@ -50,7 +50,7 @@ type app struct {
 
 // newApp opens and migrates the database and builds the HTTP server.
 func newApp(ctx context.Context, cfg Config, log *slog.Logger, clock models.Clock) (*app, error) {
-	if err := cfg.ensureSecretKey(); err != nil {
+	if err := cfg.prepareDataDir(log); err != nil {
 		return nil, err
 	}
 	st, err := models.Open(ctx, cfg.storeConfig(log, clock))
@@ -64,14 +64,16 @@ func newApp(ctx context.Context, cfg Config, log *slog.Logger, clock models.Cloc
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	srv := web.New(web.Config{
-		PublicURL: cfg.PublicURL,
-		HashKey:   cfg.deriveKey("session cookies", 64),
-		Version:   version,
-		Logger:    log,
-		Clock:     clock,
-		Metrics:   reg,
-		Static:    static.Files,
-		Sandbox:   cfg.sandbox(),
+		PublicURL:      cfg.PublicURL,
+		HashKey:        cfg.deriveKey("session cookies", 64),
+		Version:        version,
+		Logger:         log,
+		Clock:          clock,
+		Metrics:        reg,
+		Static:         static.Files,
+		TrustedProxies: cfg.TrustedProxies,
+		MetricsToken:   cfg.MetricsToken,
+		Sandbox:        cfg.sandbox(),
 	}, st)
 	resolver, err := mailer.NewResolver(cfg.DNSResolver, 5*time.Second)
 	if err != nil {

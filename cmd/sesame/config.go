@@ -10,12 +10,14 @@ import (
 	"log/slog"
 	"math"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/sesame-email/sesame/mailer"
 	"github.com/sesame-email/sesame/models"
@@ -49,6 +51,9 @@ type Config struct {
 	TaskGrace     time.Duration // how late a missed task run may still fire
 	// ShutdownTimeout bounds how long serve takes to stop after SIGTERM.
 	ShutdownTimeout time.Duration
+	// TrustedProxies may name the client in X-Forwarded-For.
+	TrustedProxies []netip.Prefix
+	MetricsToken   string // empty: /metrics for loopback clients only
 	// Guard pauses a task past these rates; the dashboard warns at Warn.
 	Guard scheduler.Guard
 	Warn  models.ReputationLimits
@@ -65,7 +70,7 @@ type configError struct{ name, msg string }
 func (e *configError) Error() string { return e.name + ": " + e.msg }
 
 // loadConfig reads the environment through getenv. It does not touch the
-// disk; ensureSecretKey does that once the data directory is known to be
+// disk; prepareDataDir does that once the data directory is known to be
 // wanted.
 func loadConfig(getenv func(string) string) (Config, error) {
 	get := func(name, def string) string {
@@ -90,6 +95,7 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		SMTPSAddr:     get("SESAME_SMTPS_ADDR", ""),
 		TLSCert:       get("SESAME_TLS_CERT", ""),
 		TLSKey:        get("SESAME_TLS_KEY", ""),
+		MetricsToken:  get("SESAME_METRICS_TOKEN", ""),
 	}
 	var err error
 	if cfg.MaxRetryAge, err = parseDuration(get("SESAME_MAX_RETRY_AGE", "120h")); err != nil || cfg.MaxRetryAge < time.Minute {
@@ -184,7 +190,31 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	if cfg.LogFormat != "text" && cfg.LogFormat != "json" {
 		return cfg, &configError{"SESAME_LOG_FORMAT", "must be text or json"}
 	}
+	if cfg.TrustedProxies, err = parsePrefixes(get("SESAME_TRUSTED_PROXIES", "")); err != nil {
+		return cfg, &configError{"SESAME_TRUSTED_PROXIES", "must be a comma-separated list of addresses or CIDR ranges, such as 127.0.0.1/32, 10.0.0.0/8: " + err.Error()}
+	}
+	if cfg.MetricsToken != "" && (len(cfg.MetricsToken) < 16 || strings.IndexFunc(cfg.MetricsToken, unicode.IsSpace) >= 0) {
+		return cfg, &configError{"SESAME_METRICS_TOKEN", "must be empty or at least 16 characters without spaces (e.g. the output of `openssl rand -hex 16`)"}
+	}
 	return cfg, nil
+}
+
+// parsePrefixes reads a list of CIDR ranges separated by commas or spaces;
+// a bare address is a range of one.
+func parsePrefixes(list string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, item := range strings.FieldsFunc(list, func(r rune) bool { return r == ',' || unicode.IsSpace(r) }) {
+		p, err := netip.ParsePrefix(item)
+		if err != nil {
+			a, aerr := netip.ParseAddr(item)
+			if aerr != nil {
+				return nil, fmt.Errorf("%q is neither an address nor a CIDR range", item)
+			}
+			p = netip.PrefixFrom(a, a.BitLen())
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
 }
 
 // loadReputation reads the rates at which the reputation guard pauses a
@@ -226,14 +256,11 @@ func percentOf(fraction float64) string {
 	return strconv.FormatFloat(math.Round(fraction*1e8)/1e6, 'f', -1, 64) + "%"
 }
 
-// ensureSecretKey loads the secret key from the data directory, generating
-// it on first start, unless SESAME_SECRET_KEY supplied one.
+// ensureSecretKey loads the secret key from the data directory, which must
+// exist, generating it on first start, unless SESAME_SECRET_KEY supplied one.
 func (cfg *Config) ensureSecretKey() error {
 	if cfg.SecretKey != "" {
 		return nil
-	}
-	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
-		return &configError{"SESAME_DATA_DIR", "cannot be created: " + err.Error()}
 	}
 	path := filepath.Join(cfg.DataDir, "secret.key")
 	b, err := os.ReadFile(path)
@@ -304,7 +331,24 @@ func (cfg Config) LogValue() slog.Value {
 		slog.String("SESAME_GUARD_COMPLAINT_RATE", percentOf(cfg.Guard.ComplaintRate)),
 		slog.String("SESAME_WARN_BOUNCE_RATE", percentOf(cfg.Warn.BounceRate)),
 		slog.String("SESAME_WARN_COMPLAINT_RATE", percentOf(cfg.Warn.ComplaintRate)),
+		slog.String("SESAME_TRUSTED_PROXIES", orDefault(joinPrefixes(cfg.TrustedProxies), "(none: the peer is the client)")),
+		slog.String("SESAME_METRICS_TOKEN", maskSecret(cfg.MetricsToken, "(none: /metrics for loopback clients only)")),
 	)
+}
+
+func joinPrefixes(ps []netip.Prefix) string {
+	list := make([]string, len(ps))
+	for i, p := range ps {
+		list[i] = p.String()
+	}
+	return strings.Join(list, ",")
+}
+
+func maskSecret(v, none string) string {
+	if v == "" {
+		return none
+	}
+	return "********"
 }
 
 func maskURL(raw string) string {

@@ -43,6 +43,8 @@ func TestConfigRejectsBadValuesNamingTheVariable(t *testing.T) {
 		"SESAME_WARN_BOUNCE_RATE":     "12%",
 		"SESAME_GUARD_COMPLAINT_RATE": "a lot",
 		"SESAME_WARN_COMPLAINT_RATE":  "0",
+		"SESAME_TRUSTED_PROXIES":      "10.0.0.0/8, proxy.example",
+		"SESAME_METRICS_TOKEN":        "short",
 	} {
 		_, err := loadConfig(env(map[string]string{name: value}))
 		if err == nil || !strings.HasPrefix(err.Error(), name+": ") {
@@ -77,6 +79,7 @@ func TestConfigLogMasksSecrets(t *testing.T) {
 		"DATABASE_URL":          "postgres://sesame:hunter2hunter2@db:5432/sesame",
 		"SESAME_SECRET_KEY":     strings.Repeat("s3cr3t", 8),
 		"SESAME_ADMIN_PASSWORD": "admin-password-1",
+		"SESAME_METRICS_TOKEN":  "metrics-token-0123456789",
 	}))
 	if err != nil {
 		t.Fatal(err)
@@ -84,13 +87,31 @@ func TestConfigLogMasksSecrets(t *testing.T) {
 	var buf bytes.Buffer
 	slog.New(slog.NewTextHandler(&buf, nil)).Info("configuration", "config", cfg)
 	out := buf.String()
-	for _, secret := range []string{"hunter2hunter2", "s3cr3t", "admin-password-1"} {
+	for _, secret := range []string{"hunter2hunter2", "s3cr3t", "admin-password-1", "metrics-token-0123456789"} {
 		if strings.Contains(out, secret) {
 			t.Errorf("log shows %q: %s", secret, out)
 		}
 	}
 	if !strings.Contains(out, "postgres://sesame:%2A%2A%2A%2A%2A%2A%2A%2A@db:5432/sesame") && !strings.Contains(out, "postgres://sesame:********@db:5432/sesame") {
 		t.Errorf("database URL not shown masked: %s", out)
+	}
+}
+
+func TestConfigTrustedProxies(t *testing.T) {
+	cfg, err := loadConfig(env(map[string]string{"SESAME_TRUSTED_PROXIES": " 10.1.2.3/8,127.0.0.1 2001:db8::/32 ::1"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := joinPrefixes(cfg.TrustedProxies); got != "10.0.0.0/8,127.0.0.1/32,2001:db8::/32,::1/128" {
+		t.Errorf("trusted proxies %s", got)
+	}
+	var buf bytes.Buffer
+	slog.New(slog.NewTextHandler(&buf, nil)).Info("configuration", "config", cfg)
+	if !strings.Contains(buf.String(), "SESAME_TRUSTED_PROXIES=10.0.0.0/8,127.0.0.1/32,2001:db8::/32,::1/128") {
+		t.Errorf("log: %s", buf.String())
+	}
+	if cfg, _ := loadConfig(env(nil)); len(cfg.TrustedProxies) != 0 {
+		t.Errorf("trusted by default: %v", cfg.TrustedProxies)
 	}
 }
 

@@ -101,10 +101,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 }
 
 func openStore(ctx context.Context, cfg Config) (*models.Store, error) {
-	if err := cfg.ensureSecretKey(); err != nil {
+	log := newLogger(cfg.LogFormat, os.Stderr)
+	if err := cfg.prepareDataDir(log); err != nil {
 		return nil, err
 	}
-	log := newLogger(cfg.LogFormat, os.Stderr)
 	st, err := models.Open(ctx, cfg.storeConfig(log, models.SystemClock{}))
 	if err != nil {
 		return nil, err

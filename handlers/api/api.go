@@ -18,6 +18,7 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"reflect"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -112,6 +113,9 @@ func handle[Req any, Resp any](adminOnly bool, fn func(ctx context.Context, c *C
 		if err := decodeBody(body, req); err != nil {
 			return nil, err
 		}
+		if err := checkIDs(reflect.ValueOf(req).Elem()); err != nil {
+			return nil, err
+		}
 		return fn(ctx, c, req)
 	}}
 }
@@ -171,7 +175,7 @@ func (a *API) serve(r *http.Request) (any, error) {
 	if len(body) > MaxBodyBytes {
 		return nil, errf(CodeRequestSizeLimitExceeded, "The request body is larger than 8 MB (%d bytes).", MaxBodyBytes)
 	}
-	caller, err := a.authenticate(r, body)
+	caller, err := a.authenticate(r, body, name)
 	if err != nil {
 		return nil, err
 	}
@@ -186,8 +190,9 @@ func (a *API) serve(r *http.Request) (any, error) {
 	return act.run(r.Context(), caller, body)
 }
 
-// authenticate checks the TC3-HMAC-SHA256 signature and returns the caller.
-func (a *API) authenticate(r *http.Request, body []byte) (*Caller, error) {
+// authenticate checks the TC3-HMAC-SHA256 signature, and that it is not a
+// replay of an earlier request, and returns the caller.
+func (a *API) authenticate(r *http.Request, body []byte, action string) (*Caller, error) {
 	raw := r.Header.Get("Authorization")
 	if raw == "" {
 		return nil, errf(CodeInvalidAuthorization, "The Authorization header is missing: sign the request with TC3-HMAC-SHA256.")
@@ -245,7 +250,23 @@ func (a *API) authenticate(r *http.Request, body []byte) (*Caller, error) {
 	if !ok {
 		return nil, errf(CodeSignatureFailure, "The signature does not match: check the SecretKey and that the request is signed as sent.")
 	}
+	err = a.store.UseSignature(r.Context(), models.SignatureUse{Signature: got, Action: action, ReadOnly: readOnly(action),
+		ExpiresAt: time.Unix(ts, 0).Add(MaxClockSkew)})
+	var replayed *models.ReplayedError
+	switch {
+	case errors.As(err, &replayed):
+		return nil, errf(CodeSignatureFailure, "The request was replayed: its signature was first used %s ago, for %s. Sign every request afresh.",
+			now.Sub(replayed.FirstUsedAt).Round(time.Second), replayed.Action)
+	case err != nil:
+		return nil, err
+	}
 	return &Caller{User: key.User, Key: key.Key}, nil
+}
+
+// readOnly reports whether an action only reads: Get… and List…; the others
+// create, update, delete or send.
+func readOnly(action string) bool {
+	return strings.HasPrefix(action, "Get") || strings.HasPrefix(action, "List")
 }
 
 // decodeBody reads a JSON object strictly: unknown fields and wrong types
@@ -278,6 +299,34 @@ func decodeBody(body []byte, v any) error {
 	}
 	if dec.More() {
 		return errf(CodeInvalidParameter, "The body must hold one JSON object.")
+	}
+	return nil
+}
+
+// idNotFoundCodes are the codes of an id that names nothing, by field;
+// other ids are ResourceNotFound.
+var idNotFoundCodes = map[string]string{"TemplateID": CodeTemplateNotExist, "ReceiverId": CodeReceiverNotExist}
+
+// checkIDs refuses the ids of a request (its fields named …ID or …Id, and
+// those of the structs it points to) that no row can have, as an id that
+// names no row is refused: beyond models.MaxID the database driver would
+// fail on it instead.
+func checkIDs(v reflect.Value) error {
+	t := v.Type()
+	for i := range t.NumField() {
+		f, name := v.Field(i), t.Field(i).Name
+		switch {
+		case f.Kind() == reflect.Pointer && !f.IsNil() && f.Elem().Kind() == reflect.Struct:
+			if err := checkIDs(f.Elem()); err != nil {
+				return err
+			}
+		case f.Kind() == reflect.Uint64 && (strings.HasSuffix(name, "ID") || strings.HasSuffix(name, "Id")) && f.Uint() > models.MaxID:
+			code := idNotFoundCodes[name]
+			if code == "" {
+				code = CodeResourceNotFound
+			}
+			return errf(code, "There is no %s %d.", name, f.Uint())
+		}
 	}
 	return nil
 }

@@ -72,8 +72,9 @@ func newEnv(t *testing.T) *env { return newEnvWith(t, envOptions{}) }
 
 func newEnvWith(t *testing.T, opts envOptions) *env {
 	t.Helper()
+	clock := &skewClock{} // the server's one clock, as in sesame serve
 	cfg := testdb.Config(t)
-	cfg.Clock, cfg.Identity.Sandbox = models.SystemClock{}, opts.sandbox
+	cfg.Clock, cfg.Identity.Sandbox = clock, opts.sandbox
 	st := testdb.OpenConfig(t, cfg)
 	dns := dnstest.Start(t)
 	resolver, err := mailer.NewResolver(dns.Addr, time.Second)
@@ -86,7 +87,6 @@ func newEnvWith(t *testing.T, opts envOptions) *env {
 	links := mailer.NewLinks("http://localhost:8080", []byte("test link key"))
 	handlers.Mount(srv, handlers.Deps{Store: st, Tasks: scheduler.Tasks{Store: st}, DNS: resolver, Delivery: "sandbox",
 		Builder: mailer.NewBuilder(links), Links: links, Tracker: mailer.NewTracker(st, slog.New(slog.DiscardHandler), time.Second)})
-	clock := &skewClock{}
 	var apiStore api.Store = st
 	if opts.wrap != nil {
 		apiStore = opts.wrap(st)

@@ -93,8 +93,8 @@ func (a *API) sendingAddress(ctx context.Context, raw string) (*models.SenderAdd
 		return nil, "", errf(CodeIncorrectSender, "FromEmailAddress must be an address, or a name and an address: Example <news@example.com>.")
 	}
 	if name != "" {
-		if name, err = models.CheckDisplayName(name); err != nil {
-			return nil, "", errf(CodeIllegalSenderName, "The sender name in FromEmailAddress cannot hold :, < or > or control characters, and has at most 100 characters.")
+		if name, err = models.CheckDisplayName(name, addr); err != nil {
+			return nil, "", err
 		}
 	}
 	s, err := a.store.SenderForSending(ctx, addr)
@@ -185,13 +185,11 @@ func (a *API) content(ctx context.Context, subject string, tp *templateParam, si
 	if s := strings.TrimSpace(subject); s != "" {
 		c.subject = s
 	}
-	switch {
-	case c.subject == "":
+	if c.subject == "" {
 		return nil, errf(CodeSubjectLengthError, "Subject is required (the template has none).")
-	case strings.ContainsAny(c.subject, "\r\n"):
-		return nil, errf(CodeSubjectLengthError, "Subject must be one line.")
-	case utf8.RuneCountInString(c.subject) > models.MaxSubjectLength:
-		return nil, errf(CodeSubjectLengthError, "Subject has more than %d characters.", models.MaxSubjectLength)
+	}
+	if err := models.CheckSubject(c.subject, c.vars); err != nil {
+		return nil, err
 	}
 	names, err := models.VariableNames(c.subject, c.html, c.text)
 	if err != nil {
@@ -419,8 +417,8 @@ func (a *API) sendEmail(ctx context.Context, _ *Caller, req *sendEmailRequest) (
 		if !strings.EqualFold(addr[strings.LastIndexByte(addr, '@')+1:], sender.Domain.Name) {
 			return nil, errf(CodeIncorrectSender, "HeaderFrom must be an address of %s, the domain that signs the message.", sender.Domain.Name)
 		}
-		if name, err = models.CheckDisplayName(name); err != nil {
-			return nil, errf(CodeIllegalSenderName, "The name in HeaderFrom cannot hold :, < or > or control characters.")
+		if name, err = models.CheckDisplayName(name, addr); err != nil {
+			return nil, err
 		}
 		headers["From"] = (&mail.Address{Name: name, Address: addr}).String()
 	}

@@ -11,6 +11,7 @@ import (
 type Store interface {
 	Location() *time.Location
 	AuthenticateAPIKey(ctx context.Context, secretID string) (*models.APIKeyAuth, error)
+	UseSignature(ctx context.Context, u models.SignatureUse) error
 	Enqueue(ctx context.Context, req models.EnqueueRequest) ([]models.Message, error)
 
 	// Domains.

@@ -51,7 +51,7 @@ func Certificate(certFile, keyFile, dir, hostname string, now time.Time) (tls.Ce
 	if err := writeFile(keyFile, keyPEM, 0o600); err != nil {
 		return tls.Certificate{}, err
 	}
-	if err := writeFile(certFile, certPEM, 0o644); err != nil {
+	if err := writeFile(certFile, certPEM, 0o600); err != nil { // the data directory is private
 		return tls.Certificate{}, err
 	}
 	return tls.X509KeyPair(certPEM, keyPEM)

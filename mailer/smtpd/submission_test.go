@@ -366,13 +366,15 @@ func TestWrongPasswordsAreThrottled(t *testing.T) {
 		sasl.NewPlainClient("", "nobody@example.test", smtpPassword),
 		sasl.NewPlainClient("", strings.ToUpper(h.sender.Email), smtpPassword), // the local part is case-sensitive
 		sasl.NewLoginClient(h.sender.Email, ""),
+		sasl.NewPlainClient("", h.sender.Email, "Wrong2026yy"),
 	} {
 		var se *smtp.SMTPError
 		if err := dial().Auth(auth); !errors.As(err, &se) || se.Code != 535 || se.EnhancedCode != (smtp.EnhancedCode{5, 7, 8}) {
 			t.Errorf("attempt %d: %v", i+1, err)
 		}
 	}
-	// Five failures from this client: now even the right password waits.
+	// Five failures for the address from this client (its case aside): now
+	// even the right password waits, from this client.
 	err := dial().Auth(sasl.NewPlainClient("", h.sender.Email, smtpPassword))
 	if se := (*smtp.SMTPError)(nil); !errors.As(err, &se) || se.Code != 454 || !strings.Contains(se.Message, "try again after 09:15:00 UTC") {
 		t.Errorf("while throttled: %v", err)
