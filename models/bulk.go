@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 )
 
 // insertRows writes rows into table: on PostgreSQL with multi-row INSERTs,
@@ -122,13 +123,38 @@ func (s *Store) idsIn(column string, ids []uint64) (string, string) {
 	return column + " = ANY(?::bigint[])", "{" + string(list) + "}"
 }
 
-var eventColumns = []string{"message_id", "type", "at", "detail", "source_ip", "url", "user_agent", "client_ip", "machine"}
-
-// insertEvents writes message events in bulk.
-func (s *Store) insertEvents(tx *gorm.DB, events []MessageEvent) error {
-	rows := make([][]any, len(events))
-	for i, e := range events {
-		rows[i] = []any{e.MessageID, e.Type, e.At, e.Detail, e.SourceIP, e.URL, e.UserAgent, e.ClientIP, e.Machine}
+// lockForUpdate locks the rows q reads until the transaction ends, on
+// PostgreSQL; SQLite transactions here take the database's write lock at
+// their start already.
+func (s *Store) lockForUpdate(q *gorm.DB) *gorm.DB {
+	if s.dialect == Postgres {
+		return q.Clauses(clause.Locking{Strength: "UPDATE"})
 	}
-	return s.insertRows(tx, "message_events", eventColumns, rows)
+	return q
+}
+
+// holdRow finds model's row id in tx, ErrNotFound when there is none, and
+// on PostgreSQL locks it against deletion (FOR KEY SHARE: other holders
+// and updates of its other columns still pass) until tx ends.
+func (s *Store) holdRow(tx *gorm.DB, model any, id uint64) error {
+	q := tx.Model(model).Where("id = ?", id)
+	if s.dialect == Postgres {
+		q = q.Clauses(clause.Locking{Strength: "KEY SHARE"})
+	}
+	var ids []uint64
+	if err := q.Pluck("id", &ids).Error; err != nil {
+		return err
+	}
+	if len(ids) == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
+
+// anyRow reports whether query q matches a row, reading at most one (a
+// COUNT reads them all, LIMIT or not).
+func anyRow(q *gorm.DB) (bool, error) {
+	var one []int
+	err := q.Select("1").Limit(1).Scan(&one).Error
+	return len(one) > 0, err
 }

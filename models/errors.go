@@ -6,6 +6,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Domain errors. The web layer maps them to HTTP statuses and the API layer to
@@ -98,4 +100,30 @@ func Plural[N ~int | ~int64](n N, one, many string) string {
 		return fmt.Sprintf("%d %s", n, one)
 	}
 	return fmt.Sprintf("%d %s", n, many)
+}
+
+// PlainText is s as a text column keeps it on both databases: valid UTF-8,
+// which PostgreSQL insists on, with control characters (NUL, which its text
+// cannot hold, among them) as spaces. For text from outside, such as the
+// headers of a message an SMTP client submitted.
+func PlainText(s string) string {
+	return strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, strings.ToValidUTF8(s, "\uFFFD"))
+}
+
+// truncate makes s valid UTF-8 (replies from remote servers may not be)
+// and cuts it to at most n bytes on a character boundary.
+func truncate(s string, n int) string {
+	s = strings.ToValidUTF8(s, "?")
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }

@@ -2,71 +2,11 @@ package models
 
 import (
 	"encoding/base32"
-	"strings"
 	"time"
-	"unicode"
 
 	"github.com/google/uuid"
+	"gorm.io/gorm"
 )
-
-// MessageStatus is where one recipient's message is in the pipeline.
-type MessageStatus string
-
-const (
-	StatusQueued     MessageStatus = "queued"
-	StatusSending    MessageStatus = "sending"
-	StatusDelivered  MessageStatus = "delivered"
-	StatusDeferred   MessageStatus = "deferred"
-	StatusQuotaWait  MessageStatus = "quota_wait"
-	StatusBounced    MessageStatus = "bounced"
-	StatusFailed     MessageStatus = "failed"
-	StatusSuppressed MessageStatus = "suppressed"
-	StatusCancelled  MessageStatus = "cancelled"
-)
-
-// messageTransitions is the one table of allowed status changes.
-var messageTransitions = map[MessageStatus][]MessageStatus{
-	StatusQueued:     {StatusSending, StatusSuppressed, StatusCancelled},
-	StatusDeferred:   {StatusSending, StatusBounced, StatusFailed, StatusCancelled}, // an accepted attempt whose reply was lost bounces later
-	StatusQuotaWait:  {StatusSending, StatusCancelled},
-	StatusSending:    {StatusDelivered, StatusDeferred, StatusQuotaWait, StatusBounced, StatusFailed, StatusSuppressed, StatusQueued},
-	StatusDelivered:  {StatusBounced}, // an asynchronous bounce after acceptance
-	StatusBounced:    {},
-	StatusFailed:     {StatusQueued}, // "resend to failed only"
-	StatusSuppressed: {},
-	StatusCancelled:  {},
-}
-
-// CanTransitionTo reports whether a message may move from s to next.
-func (s MessageStatus) CanTransitionTo(next MessageStatus) bool {
-	for _, t := range messageTransitions[s] {
-		if t == next {
-			return true
-		}
-	}
-	return false
-}
-
-// Final reports a status the pipeline will not change by itself.
-func (s MessageStatus) Final() bool {
-	switch s {
-	case StatusDelivered, StatusBounced, StatusFailed, StatusSuppressed, StatusCancelled:
-		return true
-	}
-	return false
-}
-
-// Label is the status for people.
-func (s MessageStatus) Label() string {
-	switch s {
-	case StatusQuotaWait:
-		return "Waiting for quota"
-	case StatusSending:
-		return "Sending"
-	default:
-		return strings.ToUpper(string(s[:1])) + string(s[1:])
-	}
-}
 
 // MessageContent is what a send request says, shared by all its messages:
 // a snapshot of the template (subject, HTML and text with {{variables}}),
@@ -89,19 +29,6 @@ type MessageContent struct {
 	VariableDefaults string
 	TemplateID       *uint64
 	CreatedAt        time.Time
-}
-
-// PlainText is s as a text column keeps it on both databases: valid UTF-8,
-// which PostgreSQL insists on, with control characters (NUL, which its text
-// cannot hold, among them) as spaces. For text from outside, such as the
-// headers of a message an SMTP client submitted.
-func PlainText(s string) string {
-	return strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) {
-			return ' '
-		}
-		return r
-	}, strings.ToValidUTF8(s, "\uFFFD"))
 }
 
 // Message is one recipient's copy of a send request: the queue row.
@@ -186,4 +113,15 @@ func ValidMessageUID(s string) bool {
 	}
 	_, err := uidEncoding.DecodeString(s)
 	return err == nil
+}
+
+var eventColumns = []string{"message_id", "type", "at", "detail", "source_ip", "url", "user_agent", "client_ip", "machine"}
+
+// insertEvents writes message events in bulk.
+func (s *Store) insertEvents(tx *gorm.DB, events []MessageEvent) error {
+	rows := make([][]any, len(events))
+	for i, e := range events {
+		rows[i] = []any{e.MessageID, e.Type, e.At, e.Detail, e.SourceIP, e.URL, e.UserAgent, e.ClientIP, e.Machine}
+	}
+	return s.insertRows(tx, "message_events", eventColumns, rows)
 }

@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -15,26 +14,6 @@ import (
 // QuotaWaitDelay is how long a message over the day's warm-up quota waits:
 // it is released 24 hours later, into the next day's quota.
 const QuotaWaitDelay = 24 * time.Hour
-
-var dueStatuses = []MessageStatus{StatusQueued, StatusDeferred, StatusQuotaWait}
-
-// dueCondition is written out with literal statuses (constants of this
-// package, never input), because a planner can only use the partial index
-// messages_due when the query's condition visibly implies the index's.
-var dueCondition = "status IN " + sqlStatusList(dueStatuses)
-
-func sqlStatusList(statuses []MessageStatus) string {
-	parts := make([]string, len(statuses))
-	for i, st := range statuses {
-		parts[i] = "'" + string(st) + "'"
-	}
-	return "(" + strings.Join(parts, ", ") + ")"
-}
-
-// pendingStatuses are the messages the pipeline still owes an attempt.
-var pendingStatuses = []MessageStatus{StatusQueued, StatusSending, StatusDeferred, StatusQuotaWait}
-
-var pendingCondition = "status IN " + sqlStatusList(pendingStatuses)
 
 // skipLocked lets claimers on PostgreSQL pass over each other's rows; on
 // SQLite the claiming transaction holds the write lock instead.

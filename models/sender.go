@@ -2,12 +2,9 @@ package models
 
 import (
 	"context"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"golang.org/x/crypto/bcrypt"
 )
@@ -33,47 +30,6 @@ type SenderAddress struct {
 
 // HasSMTPPassword reports whether the address can authenticate over SMTP.
 func (a *SenderAddress) HasSMTPPassword() bool { return a.SMTPPasswordHash != "" }
-
-// validateDisplayName keeps display names safe in a From header: no colon
-// (it would end the header name in naive parsers), no control characters
-// (header injection, and a NUL hides what follows in some clients), no
-// angle brackets, at most 100 characters, and no address but own, the
-// sender's, when it is known: "ceo@bank.example" <news@yourdomain> is the
-// classic phishing shape, since many clients show only the name.
-func validateDisplayName(name, own string, verr *ValidationError) string {
-	name = strings.TrimSpace(name)
-	switch {
-	case !utf8.ValidString(name):
-		verr.Add("display_name", "The display name is not valid text.")
-	case utf8.RuneCountInString(name) > 100:
-		verr.Add("display_name", "Use at most 100 characters.")
-	case strings.ContainsAny(name, ":<>"):
-		verr.Add("display_name", "A display name cannot contain :, < or >.")
-	case strings.IndexFunc(name, unicode.IsControl) >= 0:
-		verr.Add("display_name", "A display name cannot contain line breaks or control characters.")
-	case own != "" && showsOtherAddress(name, own):
-		verr.Add("display_name", "A display name cannot show an email address other than the sender's own ("+own+").")
-	}
-	return name
-}
-
-// showsOtherAddress reports whether a display name holds something a reader
-// would take for an email address other than own: look-alike at signs and
-// spaces around one count too, but a domain needs a dot ("Tom @ Acme" is a
-// name).
-func showsOtherAddress(name, own string) bool {
-	name = atSign.ReplaceAllString(name, "@")
-	for _, word := range strings.FieldsFunc(name, func(r rune) bool { return unicode.IsSpace(r) || strings.ContainsRune(`"'()[],;`, r) }) {
-		addr, err := NormalizeEmail(strings.Trim(word, "."))
-		if err == nil && strings.Contains(addr[strings.LastIndexByte(addr, '@'):], ".") && !strings.EqualFold(addr, own) {
-			return true
-		}
-	}
-	return false
-}
-
-// atSign is an at sign or a look-alike, with the spaces around it.
-var atSign = regexp.MustCompile(`\s*[@\x{FF20}\x{FE6B}]\s*`)
 
 // CreateSender adds a sender address under a verified domain.
 func (s *Store) CreateSender(ctx context.Context, rawEmail, displayName string) (*SenderAddress, error) {
@@ -242,4 +198,28 @@ func (a *SenderAddress) SendingAs(rawEmail, name string) (*SenderAddress, error)
 	as.Email = email
 	as.DisplayName = truncate(strings.TrimSpace(PlainText(name)), 100)
 	return &as, nil
+}
+
+// LoginSMTP checks an SMTP AUTH attempt as Login checks a sign-in, with the
+// sender address as the account: refused while the client is throttled or
+// the address's pace says wait, then the address's SMTP password. The
+// client's count is the one sign-ins use, so guessing cannot switch between
+// the console and SMTP to get more attempts.
+func (s *Store) LoginSMTP(ctx context.Context, in LoginInput) (*SenderAddress, error) {
+	email := strings.TrimSpace(in.Email)
+	// The key ignores case, so guesses at News@ and news@ count together,
+	// though the local part of a sender address is case-sensitive.
+	account := "smtp:" + strings.ToLower(email)
+	if len(email) > MaxEmailLength {
+		account = "" // no address that long exists, nor fits a throttle key
+	}
+	var a *SenderAddress
+	err := s.throttledLogin(ctx, newLoginKeys(account, in.ClientIP), func() (err error) {
+		a, err = s.AuthenticateSMTP(ctx, email, in.Password)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return a, nil
 }

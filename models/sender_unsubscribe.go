@@ -81,3 +81,12 @@ func (s *Store) ListUnsubscribeConfigs(ctx context.Context, offset, limit int) (
 	err := db.Order("email").Offset(offset).Limit(limit).Find(&out).Error
 	return out, total, err
 }
+
+// ValidUnsubscribeCode reports "", "0" or one of Tencent's language codes 1–10.
+func ValidUnsubscribeCode(code string) bool {
+	switch code {
+	case "", "0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10":
+		return true
+	}
+	return false
+}

@@ -202,13 +202,6 @@ func (s *Store) rowsPerStatement(columns int) int {
 // Dialect says which database this store talks to.
 func (s *Store) Dialect() Dialect { return s.dialect }
 
-// Identity is how domains must point at this installation.
-func (s *Store) Identity() IdentityConfig { return s.identity }
-
-// CanSend says whether mail from d may be queued and delivered (see
-// IdentityConfig.CanSend).
-func (s *Store) CanSend(d *Domain) bool { return s.identity.CanSend(d) }
-
 // Clock is the store's time source.
 func (s *Store) Clock() Clock { return s.clock }
 

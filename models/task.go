@@ -149,15 +149,6 @@ type TaskInput struct {
 // MinRecurrence is the shortest interval of a recurring task.
 const MinRecurrence = time.Hour
 
-// ValidUnsubscribeCode reports "", "0" or one of Tencent's language codes 1–10.
-func ValidUnsubscribeCode(code string) bool {
-	switch code {
-	case "", "0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10":
-		return true
-	}
-	return false
-}
-
 // validate checks what needs no database; the schedule's own rules
 // (cron syntax, first occurrence) are the scheduler's.
 func (in *TaskInput) validate(now time.Time, verr *ValidationError) {

@@ -217,43 +217,6 @@ func failRun(tx *gorm.DB, run *TaskRun, task *Task, reason string, now time.Time
 	return tx.Model(&Task{ID: task.ID}).Updates(map[string]any{"status_reason": reason, "updated_at": now}).Error
 }
 
-// lockForUpdate locks the rows q reads until the transaction ends, on
-// PostgreSQL; SQLite transactions here take the database's write lock at
-// their start already.
-func (s *Store) lockForUpdate(q *gorm.DB) *gorm.DB {
-	if s.dialect == Postgres {
-		return q.Clauses(clause.Locking{Strength: "UPDATE"})
-	}
-	return q
-}
-
-// holdDomain checks, in a transaction about to queue messages from a
-// domain, that the domain exists, and on PostgreSQL keeps it so until the
-// transaction ends (DeleteDomain locks the row to delete it). This is the
-// check a foreign key on messages would make for every row; see
-// 0004_delivery.sql for why messages have none.
-func (s *Store) holdDomain(tx *gorm.DB, domainID uint64) error {
-	return s.holdRow(tx, &Domain{}, domainID)
-}
-
-// holdRow finds model's row id in tx, ErrNotFound when there is none, and
-// on PostgreSQL locks it against deletion (FOR KEY SHARE: other holders
-// and updates of its other columns still pass) until tx ends.
-func (s *Store) holdRow(tx *gorm.DB, model any, id uint64) error {
-	q := tx.Model(model).Where("id = ?", id)
-	if s.dialect == Postgres {
-		q = q.Clauses(clause.Locking{Strength: "KEY SHARE"})
-	}
-	var ids []uint64
-	if err := q.Pluck("id", &ids).Error; err != nil {
-		return err
-	}
-	if len(ids) == 0 {
-		return ErrNotFound
-	}
-	return nil
-}
-
 // materialisation is one batch of a run being queued.
 type materialisation struct {
 	run    *TaskRun
@@ -390,14 +353,6 @@ func (s *Store) recipientDomainSQL() string {
 func (s *Store) suppressedRecipientSQL() string {
 	return `EXISTS (SELECT 1 FROM suppressions x WHERE (x.expires_at IS NULL OR x.expires_at > ?) AND (x.scope_domain = '' OR x.scope_domain = ?)
 		AND ((x.kind = 'address' AND x.value = r.email) OR (x.kind = 'domain' AND x.value = ` + s.recipientDomainSQL() + `)))`
-}
-
-// anyRow reports whether query q matches a row, reading at most one (a
-// COUNT reads them all, LIMIT or not).
-func anyRow(q *gorm.DB) (bool, error) {
-	var one []int
-	err := q.Select("1").Limit(1).Scan(&one).Error
-	return len(one) > 0, err
 }
 
 // RunCounts is how many of a run's messages are in each status.

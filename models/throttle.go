@@ -208,30 +208,6 @@ func (s *Store) Login(ctx context.Context, in LoginInput) (*User, error) {
 	return u, nil
 }
 
-// LoginSMTP checks an SMTP AUTH attempt as Login checks a sign-in, with the
-// sender address as the account: refused while the client is throttled or
-// the address's pace says wait, then the address's SMTP password. The
-// client's count is the one sign-ins use, so guessing cannot switch between
-// the console and SMTP to get more attempts.
-func (s *Store) LoginSMTP(ctx context.Context, in LoginInput) (*SenderAddress, error) {
-	email := strings.TrimSpace(in.Email)
-	// The key ignores case, so guesses at News@ and news@ count together,
-	// though the local part of a sender address is case-sensitive.
-	account := "smtp:" + strings.ToLower(email)
-	if len(email) > MaxEmailLength {
-		account = "" // no address that long exists, nor fits a throttle key
-	}
-	var a *SenderAddress
-	err := s.throttledLogin(ctx, newLoginKeys(account, in.ClientIP), func() (err error) {
-		a, err = s.AuthenticateSMTP(ctx, email, in.Password)
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	return a, nil
-}
-
 // throttledLogin runs authenticate unless the address is throttled or the
 // account's pace says wait. An ErrInvalidCredentials is counted; a success
 // clears what the account's owner had counted against it.

@@ -5,7 +5,6 @@ import (
 	"net"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"gorm.io/gorm"
 )
@@ -150,7 +149,7 @@ func (s *Store) VerifyDomain(ctx context.Context, dns DNSLookup, id uint64) (*Do
 		case !d.Verified() && allRequiredPass:
 			up["status"], up["verified_at"], up["drift"], up["drift_reason"] = DomainVerified, now, false, ""
 			// Mail held while the domain could not send goes now.
-			if err := tx.Model(&Message{}).Where("domain_id = ? AND status = ? AND next_attempt_at > ?", d.ID, StatusQueued, now).
+			if err := tx.Table("messages").Where("domain_id = ? AND status = ? AND next_attempt_at > ?", d.ID, StatusQueued, now).
 				Update("next_attempt_at", now).Error; err != nil {
 				return err
 			}
@@ -214,17 +213,4 @@ func (s *Store) ClaimDomainsDue(ctx context.Context, limit int) ([]uint64, error
 		}
 	}
 	return claimed, nil
-}
-
-// truncate makes s valid UTF-8 (replies from remote servers may not be)
-// and cuts it to at most n bytes on a character boundary.
-func truncate(s string, n int) string {
-	s = strings.ToValidUTF8(s, "?")
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n]
 }
