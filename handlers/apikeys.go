@@ -8,15 +8,16 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/sesame-email/sesame/models"
+	"github.com/sesame-email/sesame/models/accounts"
 	"github.com/sesame-email/sesame/views"
 	"github.com/sesame-email/sesame/web"
 )
 
 // APIKeyService is what the API keys page needs.
 type APIKeyService interface {
-	ListAPIKeys(ctx context.Context, userID uint64) ([]models.APIKey, error)
-	GetAPIKey(ctx context.Context, id uint64) (*models.APIKey, error)
-	CreateAPIKey(ctx context.Context, userID uint64, name string) (*models.APIKey, string, error)
+	ListAPIKeys(ctx context.Context, userID uint64) ([]accounts.APIKey, error)
+	GetAPIKey(ctx context.Context, id uint64) (*accounts.APIKey, error)
+	CreateAPIKey(ctx context.Context, userID uint64, name string) (*accounts.APIKey, string, error)
 	RevokeAPIKey(ctx context.Context, id uint64) error
 }
 
@@ -28,7 +29,7 @@ type APIKeys struct{ svc APIKeyService }
 func NewAPIKeys(svc APIKeyService) *APIKeys { return &APIKeys{svc: svc} }
 
 // visibleTo is whose keys a user sees: everyone's (0) for admins.
-func visibleTo(u *models.User) uint64 {
+func visibleTo(u *accounts.User) uint64 {
 	if u.IsAdmin() {
 		return 0
 	}

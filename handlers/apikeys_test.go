@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/sesame-email/sesame/models"
+	"github.com/sesame-email/sesame/models/accounts"
 )
 
 var (
@@ -18,9 +19,9 @@ var (
 
 func TestAPIKeysPage(t *testing.T) {
 	c := newConsole(t)
-	c.user("boss@example.com", models.RoleAdmin)
-	ann := c.user("ann@example.com", models.RoleMarketer)
-	bob := c.user("bob@example.com", models.RoleMarketer)
+	c.user("boss@example.com", accounts.RoleAdmin)
+	ann := c.user("ann@example.com", accounts.RoleMarketer)
+	bob := c.user("bob@example.com", accounts.RoleMarketer)
 	_, _, err := c.Store.CreateAPIKey(ctx, bob.ID, "bob's script")
 	if err != nil {
 		t.Fatal(err)
@@ -91,7 +92,7 @@ func TestAPIKeysPage(t *testing.T) {
 
 func TestAPISMTPPage(t *testing.T) {
 	c := newConsole(t)
-	c.user("ann@example.com", models.RoleMarketer)
+	c.user("ann@example.com", accounts.RoleMarketer)
 	b := c.browser()
 	b.login("ann@example.com")
 	// Without a configured public URL, the page names the address it was

@@ -13,18 +13,19 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/sesame-email/sesame/models"
+	"github.com/sesame-email/sesame/models/accounts"
 	"github.com/sesame-email/sesame/views"
 	"github.com/sesame-email/sesame/web"
 )
 
 // LoginService checks sign-in attempts.
 type LoginService interface {
-	Login(ctx context.Context, in models.LoginInput) (*models.User, error)
+	Login(ctx context.Context, in accounts.LoginInput) (*accounts.User, error)
 }
 
 // SessionStarter starts a console session for a user.
 type SessionStarter interface {
-	SignIn(c echo.Context, u *models.User) error
+	SignIn(c echo.Context, u *accounts.User) error
 }
 
 // Auth serves sign-in and sign-out.
@@ -52,7 +53,7 @@ func (h *Auth) Form(c echo.Context) error {
 // Login checks the credentials and starts a session.
 func (h *Auth) Login(c echo.Context) error {
 	form := views.LoginForm{Email: c.FormValue("email"), Next: c.FormValue("next")}
-	u, err := h.svc.Login(c.Request().Context(), models.LoginInput{
+	u, err := h.svc.Login(c.Request().Context(), accounts.LoginInput{
 		Email: form.Email, Password: c.FormValue("password"), ClientIP: c.RealIP(),
 	})
 	var (

@@ -9,13 +9,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sesame-email/sesame/models"
+	"github.com/sesame-email/sesame/models/accounts"
 	"github.com/sesame-email/sesame/web"
 )
 
 func TestSignInAndOut(t *testing.T) {
 	c := newConsole(t)
-	c.user("ann@example.com", models.RoleMarketer)
+	c.user("ann@example.com", accounts.RoleMarketer)
 	b := c.browser()
 
 	p := b.get("/")
@@ -49,7 +49,7 @@ func TestSignInAndOut(t *testing.T) {
 
 func TestSessionCookieAttributesAndRotation(t *testing.T) {
 	c := newConsole(t)
-	c.user("ann@example.com", models.RoleMarketer)
+	c.user("ann@example.com", accounts.RoleMarketer)
 	b := c.browser()
 	token := b.csrf("/login")
 	p := b.postRaw("/login", url.Values{"_csrf": {token}, "email": {"ann@example.com"}, "password": {testPassword}}.Encode(), nil)
@@ -68,7 +68,7 @@ func TestSessionCookieAttributesAndRotation(t *testing.T) {
 
 func TestSignInErrors(t *testing.T) {
 	c := newConsole(t)
-	c.user("ann@example.com", models.RoleMarketer)
+	c.user("ann@example.com", accounts.RoleMarketer)
 	b := c.browser()
 	for _, tc := range []struct {
 		name   string
@@ -89,9 +89,9 @@ func TestSignInErrors(t *testing.T) {
 
 func TestSignInThrottle(t *testing.T) {
 	c := newConsole(t)
-	c.user("ann@example.com", models.RoleMarketer)
+	c.user("ann@example.com", accounts.RoleMarketer)
 	b := c.browser()
-	for i := 0; i < models.LoginMaxFailures; i++ {
+	for i := 0; i < accounts.LoginMaxFailures; i++ {
 		c.Clock.Advance(time.Second)
 		wantStatus(t, b.post("/login", "/login", url.Values{"email": {"ann@example.com"}, "password": {"wrong password"}}), http.StatusUnauthorized)
 	}
@@ -111,13 +111,13 @@ func TestSignInThrottle(t *testing.T) {
 // up a fresh address for each guess.
 func TestSignInLockOutIsPerClientBehindATrustedProxy(t *testing.T) {
 	c := newConsole(t, func(cfg *web.Config) { cfg.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")} })
-	c.user("admin@localhost", models.RoleAdmin)
+	c.user("admin@localhost", accounts.RoleAdmin)
 	attacker, owner := c.browser(), c.browser()
 	from := func(ip string) http.Header { return http.Header{"X-Forwarded-For": {ip}} }
-	for i := 0; i < 3*models.LoginMaxFailures; i++ {
+	for i := 0; i < 3*accounts.LoginMaxFailures; i++ {
 		c.Clock.Advance(time.Second)
 		p := attacker.postFrom("/login", url.Values{"email": {"admin@localhost"}, "password": {"guess guess"}}, from("203.0.113.7"))
-		if want := http.StatusUnauthorized; i >= models.LoginMaxFailures && p.Status != http.StatusTooManyRequests || i < models.LoginMaxFailures && p.Status != want {
+		if want := http.StatusUnauthorized; i >= accounts.LoginMaxFailures && p.Status != http.StatusTooManyRequests || i < accounts.LoginMaxFailures && p.Status != want {
 			t.Fatalf("attempt %d: status %d", i+1, p.Status)
 		}
 	}
@@ -131,9 +131,9 @@ func TestSignInLockOutIsPerClientBehindATrustedProxy(t *testing.T) {
 	// Without trusted proxies, X-Forwarded-For is the client's own say-so:
 	// a new made-up address for each guess changes nothing.
 	c = newConsole(t)
-	c.user("admin@localhost", models.RoleAdmin)
+	c.user("admin@localhost", accounts.RoleAdmin)
 	attacker = c.browser()
-	for i := 0; i <= models.LoginMaxFailures; i++ {
+	for i := 0; i <= accounts.LoginMaxFailures; i++ {
 		c.Clock.Advance(time.Second)
 		p = attacker.postFrom("/login", url.Values{"email": {"admin@localhost"}, "password": {"guess guess"}}, from(fmt.Sprintf("198.18.0.%d", i+1)))
 	}
@@ -145,7 +145,7 @@ func TestSignInLockOutIsPerClientBehindATrustedProxy(t *testing.T) {
 // tab form). Only plain local paths are kept.
 func TestUnsafeNextIsIgnored(t *testing.T) {
 	c := newConsole(t)
-	c.user("ann@example.com", models.RoleMarketer)
+	c.user("ann@example.com", accounts.RoleMarketer)
 	for _, next := range []string{
 		"//evil.example/", "https://evil.example/", "/\\evil.example", "\\/evil.example", "\\\\evil.example",
 		"/\t/evil.example", "/\n/evil.example", "/\r\n/evil.example", "\t//evil.example", " //evil.example",
@@ -178,7 +178,7 @@ func TestUnsafeNextIsIgnored(t *testing.T) {
 
 func TestTamperedAndExpiredCookies(t *testing.T) {
 	c := newConsole(t)
-	c.user("ann@example.com", models.RoleMarketer)
+	c.user("ann@example.com", accounts.RoleMarketer)
 	b := c.browser()
 	b.login("ann@example.com")
 	good := b.cookie("sesame_session")
@@ -203,7 +203,7 @@ func TestTamperedAndExpiredCookies(t *testing.T) {
 
 func TestAbsoluteSessionTimeout(t *testing.T) {
 	c := newConsole(t)
-	c.user("ann@example.com", models.RoleMarketer)
+	c.user("ann@example.com", accounts.RoleMarketer)
 	b := c.browser()
 	b.login("ann@example.com")
 	for i := 0; i < 7*4; i++ { // active every 6 hours for a week

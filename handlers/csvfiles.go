@@ -11,6 +11,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/sesame-email/sesame/models"
+	"github.com/sesame-email/sesame/models/audience"
 )
 
 // csvSafe defuses a cell a spreadsheet would run as a formula: one that
@@ -77,7 +78,7 @@ func withUploadedFile(c echo.Context, field string, fn func(name string, body io
 // form shows.
 func uploadError(err error) error {
 	if _, tooLarge := errors.AsType[*http.MaxBytesError](err); tooLarge {
-		return models.UploadTooLarge()
+		return audience.UploadTooLarge()
 	}
 	return err
 }

@@ -9,29 +9,33 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/sesame-email/sesame/models"
+	"github.com/sesame-email/sesame/models/identity"
+	"github.com/sesame-email/sesame/models/queue"
+	"github.com/sesame-email/sesame/models/tasks"
+	"github.com/sesame-email/sesame/models/tracking"
 	"github.com/sesame-email/sesame/views"
 	"github.com/sesame-email/sesame/web"
 )
 
 // DashboardService is what the start page needs.
 type DashboardService interface {
-	DriftingDomains(ctx context.Context) ([]models.Domain, error)
+	DriftingDomains(ctx context.Context) ([]identity.Domain, error)
 	HasSent(ctx context.Context) (bool, error)
-	Dashboard(ctx context.Context, in models.DashboardInput, loc *time.Location, limits models.ReputationLimits) (*models.DashboardReport, error)
-	ListDomains(ctx context.Context) ([]models.Domain, error)
-	ListTasks(ctx context.Context, offset, limit int) ([]models.Task, int64, error)
-	GetTask(ctx context.Context, id uint64) (*models.Task, error)
+	Dashboard(ctx context.Context, in tracking.DashboardInput, loc *time.Location, limits queue.ReputationLimits) (*tracking.DashboardReport, error)
+	ListDomains(ctx context.Context) ([]identity.Domain, error)
+	ListTasks(ctx context.Context, offset, limit int) ([]tasks.Task, int64, error)
+	GetTask(ctx context.Context, id uint64) (*tasks.Task, error)
 }
 
 // Dashboard serves the console's start page.
 type Dashboard struct {
 	svc  DashboardService
-	warn models.ReputationLimits
+	warn queue.ReputationLimits
 }
 
 // NewDashboard builds the start page handler; warn are the rates at which
 // it warns about the sender's reputation.
-func NewDashboard(svc DashboardService, warn models.ReputationLimits) *Dashboard {
+func NewDashboard(svc DashboardService, warn queue.ReputationLimits) *Dashboard {
 	return &Dashboard{svc: svc, warn: warn}
 }
 
@@ -41,7 +45,7 @@ const dashboardTaskChoices = 100
 
 func (h *Dashboard) Show(c echo.Context) error {
 	ctx := c.Request().Context()
-	in := models.DashboardInput{Days: c.QueryParam("days"), From: c.QueryParam("from"), To: c.QueryParam("to"),
+	in := tracking.DashboardInput{Days: c.QueryParam("days"), From: c.QueryParam("from"), To: c.QueryParam("to"),
 		Domain: c.QueryParam("domain"), Provider: c.QueryParam("provider"), Task: c.QueryParam("task")}
 	p := views.DashboardPage{Input: in, Warn: h.warn}
 	var err error

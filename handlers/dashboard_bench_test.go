@@ -9,7 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sesame-email/sesame/models"
+	"github.com/sesame-email/sesame/models/accounts"
+	"github.com/sesame-email/sesame/models/seed"
 )
 
 // BenchmarkDashboard30Days10MEvents seeds 10,000,000 message events
@@ -27,12 +28,12 @@ func BenchmarkDashboard30Days10MEvents(b *testing.B) {
 		b.StopTimer()
 		c := newConsole(b)
 		start := time.Now()
-		seeded, err := c.Store.SeedEvents(ctx, models.SeedOptions{Events: events, Days: 30})
+		seeded, err := c.Store.SeedEvents(ctx, seed.SeedOptions{Events: events, Days: 30})
 		if err != nil {
 			b.Fatal(err)
 		}
 		b.Logf("seeded %d messages, %d events and %d rollup rows in %s", seeded.Messages, seeded.Events, seeded.StatsRows, time.Since(start).Round(time.Second))
-		c.user("bench@example.com", models.RoleAdmin)
+		c.user("bench@example.com", accounts.RoleAdmin)
 		br := c.browser()
 		br.login("bench@example.com")
 		for _, q := range []struct{ name, path string }{

@@ -10,6 +10,11 @@ import (
 
 	"github.com/sesame-email/sesame/internal/fixtures"
 	"github.com/sesame-email/sesame/models"
+	"github.com/sesame-email/sesame/models/accounts"
+	"github.com/sesame-email/sesame/models/identity"
+	"github.com/sesame-email/sesame/models/queue"
+	"github.com/sesame-email/sesame/models/tasks"
+	"github.com/sesame-email/sesame/models/tracking"
 )
 
 // sendingHistory is two days of mail: on 1 March a campaign of 20 from
@@ -17,10 +22,10 @@ import (
 // on 2 March 5 transactional messages from other.test, all to gmail.com.
 type sendingHistory struct {
 	c        *console
-	campaign *models.Task
-	news     *models.SenderAddress
-	other    *models.SenderAddress
-	messages map[string]*models.Message
+	campaign *tasks.Task
+	news     *identity.SenderAddress
+	other    *identity.SenderAddress
+	messages map[string]*queue.Message
 }
 
 func newSendingHistory(t *testing.T) *sendingHistory {
@@ -45,19 +50,19 @@ func newSendingHistory(t *testing.T) *sendingHistory {
 		"q0@qq.com":      {Status: models.StatusDeferred, Reply: "451 4.7.1 Try again later"},
 	})
 	at := c.Clock.Now().Add(time.Minute)
-	var events []models.Engagement
+	var events []tracking.Engagement
 	for i := range 8 {
-		events = append(events, models.Engagement{UID: h.messages["g"+strconv.Itoa(i)+"@gmail.com"].UID, Kind: models.EngagementOpen, At: at, UserAgent: person})
+		events = append(events, tracking.Engagement{UID: h.messages["g"+strconv.Itoa(i)+"@gmail.com"].UID, Kind: tracking.EngagementOpen, At: at, UserAgent: person})
 	}
 	for i, link := range []string{"https://shop.test/sale", "https://shop.test/sale", "https://shop.test/new"} {
-		events = append(events, models.Engagement{UID: h.messages["g"+strconv.Itoa(i)+"@gmail.com"].UID, Kind: models.EngagementClick, URL: link, At: at, UserAgent: person})
+		events = append(events, tracking.Engagement{UID: h.messages["g"+strconv.Itoa(i)+"@gmail.com"].UID, Kind: tracking.EngagementClick, URL: link, At: at, UserAgent: person})
 	}
 	// A link scanner: stored, not counted.
-	events = append(events, models.Engagement{UID: h.messages["g9@gmail.com"].UID, Kind: models.EngagementClick, URL: "https://shop.test/scanned", At: at, UserAgent: "Mozilla/5.0 (compatible; Barracuda Sentinel)"})
+	events = append(events, tracking.Engagement{UID: h.messages["g9@gmail.com"].UID, Kind: tracking.EngagementClick, URL: "https://shop.test/scanned", At: at, UserAgent: "Mozilla/5.0 (compatible; Barracuda Sentinel)"})
 	if err := c.Store.RecordEngagement(ctx, events); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.Store.RecordComplaint(ctx, models.Complaint{Message: models.MessageRef{UID: h.messages["g5@gmail.com"].UID, Domain: "example.test"}, FeedbackType: "abuse"}); err != nil {
+	if _, err := c.Store.RecordComplaint(ctx, queue.Complaint{Message: queue.MessageRef{UID: h.messages["g5@gmail.com"].UID, Domain: "example.test"}, FeedbackType: "abuse"}); err != nil {
 		t.Fatal("complaint:", err)
 	}
 	c.Clock.Advance(24 * time.Hour)
@@ -74,7 +79,7 @@ func kpi(name, value string) string { return `data-testid="kpi-` + name + `-valu
 func TestDashboardFiguresFiltersAndRanges(t *testing.T) {
 	h := newSendingHistory(t)
 	c := h.c
-	c.user("ann@example.com", models.RoleMarketer)
+	c.user("ann@example.com", accounts.RoleMarketer)
 	b := c.browser()
 	b.login("ann@example.com")
 
@@ -116,7 +121,7 @@ func TestDashboardFiguresFiltersAndRanges(t *testing.T) {
 
 func TestDashboardRefusesBadInputClearly(t *testing.T) {
 	c := newConsole(t)
-	c.user("ann@example.com", models.RoleMarketer)
+	c.user("ann@example.com", accounts.RoleMarketer)
 	b := c.browser()
 	b.login("ann@example.com")
 	for query, want := range map[string]string{
@@ -151,7 +156,7 @@ func TestDashboardRefusesBadInputClearly(t *testing.T) {
 
 func TestDashboardBeforeAnythingWasSent(t *testing.T) {
 	c := newConsole(t)
-	c.user("ann@example.com", models.RoleMarketer)
+	c.user("ann@example.com", accounts.RoleMarketer)
 	b := c.browser()
 	b.login("ann@example.com")
 	p := b.get("/")

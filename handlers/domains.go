@@ -9,6 +9,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/sesame-email/sesame/models"
+	"github.com/sesame-email/sesame/models/identity"
 	"github.com/sesame-email/sesame/views"
 	"github.com/sesame-email/sesame/views/components"
 	"github.com/sesame-email/sesame/web"
@@ -16,30 +17,30 @@ import (
 
 // DomainService is what the domain pages need.
 type DomainService interface {
-	ListDomains(ctx context.Context) ([]models.Domain, error)
-	GetDomainByName(ctx context.Context, name string) (*models.Domain, error)
-	AddDomain(ctx context.Context, name string, rsaBits int) (*models.Domain, error)
+	ListDomains(ctx context.Context) ([]identity.Domain, error)
+	GetDomainByName(ctx context.Context, name string) (*identity.Domain, error)
+	AddDomain(ctx context.Context, name string, rsaBits int) (*identity.Domain, error)
 	DeleteDomain(ctx context.Context, id uint64) error
-	DomainRecords(ctx context.Context, d *models.Domain) ([]models.DNSRecord, error)
-	DKIMKeys(ctx context.Context, domainID uint64) ([]models.DKIMKey, error)
-	AddDKIMKey(ctx context.Context, domainID uint64, alg models.DKIMAlgorithm) (*models.DKIMKey, error)
-	VerifyDomain(ctx context.Context, dns models.DNSLookup, id uint64) (*models.Domain, []models.DNSRecord, error)
-	SendingIPsForDomain(ctx context.Context, domainID uint64) ([]models.SendingIP, error)
-	ListSenders(ctx context.Context) ([]models.SenderAddress, error)
-	DomainTags(ctx context.Context) (map[uint64][]models.Tag, error)
-	Identity() models.IdentityConfig
-	CanSend(d *models.Domain) bool
+	DomainRecords(ctx context.Context, d *identity.Domain) ([]identity.DNSRecord, error)
+	DKIMKeys(ctx context.Context, domainID uint64) ([]identity.DKIMKey, error)
+	AddDKIMKey(ctx context.Context, domainID uint64, alg identity.DKIMAlgorithm) (*identity.DKIMKey, error)
+	VerifyDomain(ctx context.Context, dns identity.DNSLookup, id uint64) (*identity.Domain, []identity.DNSRecord, error)
+	SendingIPsForDomain(ctx context.Context, domainID uint64) ([]identity.SendingIP, error)
+	ListSenders(ctx context.Context) ([]identity.SenderAddress, error)
+	DomainTags(ctx context.Context) (map[uint64][]identity.Tag, error)
+	Identity() identity.IdentityConfig
+	CanSend(d *identity.Domain) bool
 }
 
 // Domains serves sending domains: list and records for everyone, changes
 // for admins.
 type Domains struct {
 	svc DomainService
-	dns models.DNSLookup
+	dns identity.DNSLookup
 }
 
 // NewDomains builds the domain handlers; dns answers "Check now".
-func NewDomains(svc DomainService, dns models.DNSLookup) *Domains {
+func NewDomains(svc DomainService, dns identity.DNSLookup) *Domains {
 	return &Domains{svc: svc, dns: dns}
 }
 
@@ -149,7 +150,7 @@ func (h *Domains) AddKey(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	k, err := h.svc.AddDKIMKey(ctx, d.ID, models.DKIMAlgorithm(c.FormValue("algorithm")))
+	k, err := h.svc.AddDKIMKey(ctx, d.ID, identity.DKIMAlgorithm(c.FormValue("algorithm")))
 	var conflict *models.ConflictError
 	if errors.As(err, &conflict) {
 		return flashAndRedirect(c, components.FlashError, "/domains/"+d.Name, conflict.Message)

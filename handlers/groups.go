@@ -11,27 +11,28 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/sesame-email/sesame/models"
+	"github.com/sesame-email/sesame/models/audience"
 	"github.com/sesame-email/sesame/views"
 	"github.com/sesame-email/sesame/web"
 )
 
 // GroupService is what the recipient group pages need.
 type GroupService interface {
-	ListGroups(ctx context.Context, f models.GroupFilter) ([]models.RecipientGroup, int64, error)
-	GetGroup(ctx context.Context, id uint64) (*models.RecipientGroup, error)
-	CreateGroup(ctx context.Context, in models.GroupInput) (*models.RecipientGroup, error)
-	UpdateGroup(ctx context.Context, id uint64, in models.GroupInput) (*models.RecipientGroup, error)
+	ListGroups(ctx context.Context, f audience.GroupFilter) ([]audience.RecipientGroup, int64, error)
+	GetGroup(ctx context.Context, id uint64) (*audience.RecipientGroup, error)
+	CreateGroup(ctx context.Context, in audience.GroupInput) (*audience.RecipientGroup, error)
+	UpdateGroup(ctx context.Context, id uint64, in audience.GroupInput) (*audience.RecipientGroup, error)
 	DeleteGroup(ctx context.Context, id uint64) error
-	AddRecipients(ctx context.Context, groupID uint64, in []models.RecipientInput) (*models.AddReport, error)
+	AddRecipients(ctx context.Context, groupID uint64, in []audience.RecipientInput) (*audience.AddReport, error)
 	DeleteRecipient(ctx context.Context, groupID uint64, email string) error
-	ListRecipients(ctx context.Context, groupID uint64, q models.RecipientQuery) (*models.RecipientPage, error)
-	EachRecipient(ctx context.Context, groupID uint64, fn func(*models.Recipient) error) error
-	SuppressionsOf(ctx context.Context, emails []string) (map[string]models.Suppression, error)
-	CreateImportJob(ctx context.Context, groupID uint64, fileName string, body io.Reader, createdBy *uint64) (*models.ImportJob, error)
-	GetImportJob(ctx context.Context, groupID, jobID uint64) (*models.ImportJob, error)
-	ListImportJobs(ctx context.Context, groupID uint64, limit int) ([]models.ImportJob, error)
-	ImportErrorsPreview(ctx context.Context, jobID uint64, limit int) ([]models.ImportError, error)
-	EachImportError(ctx context.Context, jobID uint64, fn func(*models.ImportError) error) error
+	ListRecipients(ctx context.Context, groupID uint64, q audience.RecipientQuery) (*audience.RecipientPage, error)
+	EachRecipient(ctx context.Context, groupID uint64, fn func(*audience.Recipient) error) error
+	SuppressionsOf(ctx context.Context, emails []string) (map[string]audience.Suppression, error)
+	CreateImportJob(ctx context.Context, groupID uint64, fileName string, body io.Reader, createdBy *uint64) (*audience.ImportJob, error)
+	GetImportJob(ctx context.Context, groupID, jobID uint64) (*audience.ImportJob, error)
+	ListImportJobs(ctx context.Context, groupID uint64, limit int) ([]audience.ImportJob, error)
+	ImportErrorsPreview(ctx context.Context, jobID uint64, limit int) ([]audience.ImportError, error)
+	EachImportError(ctx context.Context, jobID uint64, fn func(*audience.ImportError) error) error
 }
 
 // Groups serves recipient groups: lists, recipients, imports and exports.
@@ -42,7 +43,7 @@ func NewGroups(svc GroupService) *Groups { return &Groups{svc: svc} }
 
 // UploadBodyLimit is what a CSV upload request may carry: the 200 MB file
 // plus room for the multipart framing.
-const UploadBodyLimit = models.MaxImportBytes + 512<<10
+const UploadBodyLimit = audience.MaxImportBytes + 512<<10
 
 const (
 	recipientsPerPage = 50
@@ -57,7 +58,7 @@ func (h *Groups) List(c echo.Context) error {
 func (h *Groups) renderList(c echo.Context, status int, form views.GroupForm) error {
 	keyword := c.QueryParam("q")
 	offset := queryInt(c, "offset")
-	groups, total, err := h.svc.ListGroups(c.Request().Context(), models.GroupFilter{Keyword: keyword, Offset: offset, Limit: groupsPerPage})
+	groups, total, err := h.svc.ListGroups(c.Request().Context(), audience.GroupFilter{Keyword: keyword, Offset: offset, Limit: groupsPerPage})
 	if err != nil {
 		return err
 	}
@@ -68,7 +69,7 @@ func (h *Groups) renderList(c echo.Context, status int, form views.GroupForm) er
 
 func (h *Groups) Create(c echo.Context) error {
 	form := views.GroupForm{Name: c.FormValue("name"), Description: c.FormValue("description")}
-	g, err := h.svc.CreateGroup(c.Request().Context(), models.GroupInput{Name: form.Name, Description: form.Description})
+	g, err := h.svc.CreateGroup(c.Request().Context(), audience.GroupInput{Name: form.Name, Description: form.Description})
 	if errors.As(err, &form.Errors) {
 		return h.renderList(c, http.StatusUnprocessableEntity, form)
 	}
@@ -94,7 +95,7 @@ func (h *Groups) renderGroup(c echo.Context, status int, p views.GroupPage) erro
 	ctx := c.Request().Context()
 	p.Query = strings.TrimSpace(c.QueryParam("q"))
 	p.After = c.QueryParam("after")
-	page, err := h.svc.ListRecipients(ctx, p.Group.ID, models.RecipientQuery{Prefix: p.Query, After: p.After, Limit: recipientsPerPage})
+	page, err := h.svc.ListRecipients(ctx, p.Group.ID, audience.RecipientQuery{Prefix: p.Query, After: p.After, Limit: recipientsPerPage})
 	if err != nil {
 		return err
 	}
@@ -121,7 +122,7 @@ func (h *Groups) renderGroup(c echo.Context, status int, p views.GroupPage) erro
 	return web.Render(c, status, views.GroupShow(p))
 }
 
-func (h *Groups) importView(ctx context.Context, g *models.RecipientGroup, job *models.ImportJob) (*views.ImportView, error) {
+func (h *Groups) importView(ctx context.Context, g *audience.RecipientGroup, job *audience.ImportJob) (*views.ImportView, error) {
 	v := &views.ImportView{Group: g, Job: job}
 	if job.Finished() && job.Invalid > 0 {
 		var err error
@@ -138,7 +139,7 @@ func (h *Groups) Update(c echo.Context) error {
 		return err
 	}
 	form := views.GroupForm{Name: c.FormValue("name"), Description: c.FormValue("description")}
-	updated, err := h.svc.UpdateGroup(c.Request().Context(), g.ID, models.GroupInput{Name: form.Name, Description: form.Description})
+	updated, err := h.svc.UpdateGroup(c.Request().Context(), g.ID, audience.GroupInput{Name: form.Name, Description: form.Description})
 	if errors.As(err, &form.Errors) {
 		return h.renderGroup(c, http.StatusUnprocessableEntity, views.GroupPage{Group: g, Form: form})
 	}
@@ -171,7 +172,7 @@ func (h *Groups) AddRecipient(c echo.Context) error {
 		form.Errors = models.Invalid("variables", "Variables are "+verr.Error()+".")
 		return h.renderGroup(c, http.StatusUnprocessableEntity, views.GroupPage{Group: g, Add: form})
 	}
-	rep, err := h.svc.AddRecipients(c.Request().Context(), g.ID, []models.RecipientInput{{Email: form.Email, Variables: vars}})
+	rep, err := h.svc.AddRecipients(c.Request().Context(), g.ID, []audience.RecipientInput{{Email: form.Email, Variables: vars}})
 	if err != nil {
 		return err
 	}
@@ -186,13 +187,13 @@ func (h *Groups) AddRecipient(c echo.Context) error {
 	return web.RedirectWithFlash(c, groupPath(g.ID), msg)
 }
 
-func recipientProblemMessage(p models.RowProblem) string {
+func recipientProblemMessage(p audience.RowProblem) string {
 	switch p {
-	case models.ProblemEmpty:
+	case audience.ProblemEmpty:
 		return "Enter an email address."
-	case models.ProblemTooLong:
+	case audience.ProblemTooLong:
 		return "The address or its variables are too long."
-	case models.ProblemBadData:
+	case audience.ProblemBadData:
 		return "A variable name is not valid: use letters, digits, _, - and ."
 	default:
 		return "This is not a valid email address."
@@ -206,7 +207,7 @@ func (h *Groups) Paste(c echo.Context) error {
 		return err
 	}
 	text := c.FormValue("addresses")
-	list := models.ParseRecipientList(text)
+	list := audience.ParseRecipientList(text)
 	if len(list) == 0 {
 		form := views.PasteForm{Text: text, Errors: models.Invalid("addresses", "Paste at least one address.")}
 		return h.renderGroup(c, http.StatusUnprocessableEntity, views.GroupPage{Group: g, Paste: form})
@@ -244,7 +245,7 @@ func (h *Groups) Upload(c echo.Context) error {
 		return err
 	}
 	uid := web.CurrentUser(c).ID
-	var job *models.ImportJob
+	var job *audience.ImportJob
 	err = withUploadedFile(c, "file", func(name string, body io.Reader) error {
 		job, err = h.svc.CreateImportJob(c.Request().Context(), g.ID, name, body, &uid)
 		return err
@@ -287,7 +288,7 @@ func (h *Groups) ImportReport(c echo.Context) error {
 	}
 	w := startCSVDownload(c, "import-"+strconv.FormatUint(job.ID, 10)+"-invalid-rows.csv")
 	_ = w.Write([]string{"line", "email", "reason"})
-	err = h.svc.EachImportError(c.Request().Context(), job.ID, func(e *models.ImportError) error {
+	err = h.svc.EachImportError(c.Request().Context(), job.ID, func(e *audience.ImportError) error {
 		return w.Write([]string{strconv.FormatInt(e.Line, 10), csvSafe(e.Email), string(e.Reason)})
 	})
 	w.Flush()
@@ -304,7 +305,7 @@ func (h *Groups) Export(c echo.Context) error {
 	w := startCSVDownload(c, "group-"+strconv.FormatUint(g.ID, 10)+".csv")
 	_ = w.Write(append([]string{"email"}, names...))
 	row := make([]string, len(names)+1)
-	err = h.svc.EachRecipient(c.Request().Context(), g.ID, func(r *models.Recipient) error {
+	err = h.svc.EachRecipient(c.Request().Context(), g.ID, func(r *audience.Recipient) error {
 		vars := r.Vars()
 		row[0] = csvSafe(r.Email)
 		for i, n := range names {
@@ -316,7 +317,7 @@ func (h *Groups) Export(c echo.Context) error {
 	return err
 }
 
-func (h *Groups) loadJob(c echo.Context) (*models.RecipientGroup, *models.ImportJob, error) {
+func (h *Groups) loadJob(c echo.Context) (*audience.RecipientGroup, *audience.ImportJob, error) {
 	g, err := h.load(c)
 	if err != nil {
 		return nil, nil, err
@@ -329,7 +330,7 @@ func (h *Groups) loadJob(c echo.Context) (*models.RecipientGroup, *models.Import
 	return g, job, err
 }
 
-func (h *Groups) load(c echo.Context) (*models.RecipientGroup, error) {
+func (h *Groups) load(c echo.Context) (*audience.RecipientGroup, error) {
 	id, err := idParam(c, "id")
 	if err != nil {
 		return nil, err

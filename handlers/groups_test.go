@@ -12,7 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sesame-email/sesame/models"
+	"github.com/sesame-email/sesame/models/accounts"
+	"github.com/sesame-email/sesame/models/audience"
 )
 
 // upload posts a file as the console's htmx upload form does: multipart,
@@ -35,7 +36,7 @@ func (b *browser) upload(from, path, filename, content string) page {
 func (c *console) startImporter() {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- models.NewImporter(c.Store, nil).Run(ctx) }()
+	go func() { done <- audience.NewImporter(c.Store.Audience, nil).Run(ctx) }()
 	c.t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {
@@ -73,7 +74,7 @@ func (b *browser) waitForImport(path string) page {
 func TestGroupImportFlow(t *testing.T) {
 	c := newConsole(t)
 	c.startImporter()
-	c.user("ann@example.com", models.RoleMarketer)
+	c.user("ann@example.com", accounts.RoleMarketer)
 	b := c.browser()
 	b.login("ann@example.com")
 
@@ -120,10 +121,10 @@ func TestGroupImportFlow(t *testing.T) {
 	}
 
 	// Recipients show their standing on the suppression list.
-	if _, _, err := c.Store.AddSuppression(ctx, models.SuppressionInput{Value: "bob@example.com", Reason: models.ReasonUnsubscribe, ScopeDomain: "shop.example"}); err != nil {
+	if _, _, err := c.Store.AddSuppression(ctx, audience.SuppressionInput{Value: "bob@example.com", Reason: audience.ReasonUnsubscribe, ScopeDomain: "shop.example"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := c.Store.AddSuppression(ctx, models.SuppressionInput{Value: "example.com", Reason: models.ReasonHardBounce}); err != nil {
+	if _, _, err := c.Store.AddSuppression(ctx, audience.SuppressionInput{Value: "example.com", Reason: audience.ReasonHardBounce}); err != nil {
 		t.Fatal(err)
 	}
 	shown := b.get(g)
@@ -138,7 +139,7 @@ func TestGroupImportFlow(t *testing.T) {
 
 func TestGroupRecipientsByHand(t *testing.T) {
 	c := newConsole(t)
-	c.user("ann@example.com", models.RoleMarketer)
+	c.user("ann@example.com", accounts.RoleMarketer)
 	b := c.browser()
 	b.login("ann@example.com")
 	p := b.post("/groups", "/groups", url.Values{"name": {"VIP"}})
@@ -160,7 +161,7 @@ func TestGroupRecipientsByHand(t *testing.T) {
 
 func TestUploadLimits(t *testing.T) {
 	c := newConsole(t)
-	c.user("ann@example.com", models.RoleMarketer)
+	c.user("ann@example.com", accounts.RoleMarketer)
 	b := c.browser()
 	b.login("ann@example.com")
 	g := b.post("/groups", "/groups", url.Values{"name": {"G"}}).Header.Get("Location")

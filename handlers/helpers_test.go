@@ -21,7 +21,8 @@ import (
 	"github.com/sesame-email/sesame/internal/dnstest"
 	"github.com/sesame-email/sesame/internal/testdb"
 	"github.com/sesame-email/sesame/mailer"
-	"github.com/sesame-email/sesame/models"
+	"github.com/sesame-email/sesame/models/accounts"
+	"github.com/sesame-email/sesame/models/store"
 	"github.com/sesame-email/sesame/scheduler"
 	"github.com/sesame-email/sesame/static"
 	"github.com/sesame-email/sesame/web"
@@ -35,7 +36,7 @@ const testPassword = "correct horse 1"
 type console struct {
 	t     testing.TB
 	URL   string
-	Store *models.Store
+	Store *store.Store
 	Clock *clocktest.Clock
 	Web   *web.Server
 	DNS   *dnstest.Server
@@ -88,9 +89,9 @@ func (c *console) resolver() *mailer.Resolver {
 	return r
 }
 
-func (c *console) user(email string, role models.Role) *models.User {
+func (c *console) user(email string, role accounts.Role) *accounts.User {
 	c.t.Helper()
-	u, err := c.Store.CreateUser(ctx, models.NewUser{Email: email, Password: testPassword, Role: role})
+	u, err := c.Store.CreateUser(ctx, accounts.NewUser{Email: email, Password: testPassword, Role: role})
 	if err != nil {
 		c.t.Fatal(err)
 	}

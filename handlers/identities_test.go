@@ -9,7 +9,9 @@ import (
 	"time"
 
 	"github.com/sesame-email/sesame/internal/testdb"
-	"github.com/sesame-email/sesame/models"
+	"github.com/sesame-email/sesame/models/accounts"
+	"github.com/sesame-email/sesame/models/identity"
+	"github.com/sesame-email/sesame/models/queue"
 )
 
 // publish puts every record the domain asks for into the test DNS.
@@ -26,8 +28,8 @@ func (c *console) publish(name string) {
 
 func TestDomainLifecycle(t *testing.T) {
 	c := newConsole(t)
-	c.user("boss@example.com", models.RoleAdmin)
-	c.user("ann@example.com", models.RoleMarketer)
+	c.user("boss@example.com", accounts.RoleAdmin)
+	c.user("ann@example.com", accounts.RoleMarketer)
 	admin := c.browser()
 	admin.login("boss@example.com")
 	marketer := c.browser()
@@ -93,7 +95,7 @@ func TestDomainLifecycle(t *testing.T) {
 
 func TestIPPages(t *testing.T) {
 	c := newConsole(t)
-	c.user("boss@example.com", models.RoleAdmin)
+	c.user("boss@example.com", accounts.RoleAdmin)
 	admin := c.browser()
 	admin.login("boss@example.com")
 	if _, err := c.Store.AddDomain(ctx, "example.test", 1024); err != nil {
@@ -102,7 +104,7 @@ func TestIPPages(t *testing.T) {
 	wantStatus(t, admin.get("/admin/ips"), http.StatusOK, "Default route", "no explicit bind")
 	// A destination that told an address to slow down is listed with why
 	// and until when; once the throttle ends it is not.
-	if err := c.Store.ThrottleDestination(ctx, models.DestinationThrottle{Destination: "gmail.com", SourceIP: "", Until: c.Clock.Now().Add(time.Minute),
+	if err := c.Store.ThrottleDestination(ctx, queue.DestinationThrottle{Destination: "gmail.com", SourceIP: "", Until: c.Clock.Now().Add(time.Minute),
 		BackoffSeconds: 60, Reason: "421 4.7.28 Our system has detected an unusual rate of unsolicited mail"}); err != nil {
 		t.Fatal(err)
 	}
@@ -119,7 +121,7 @@ func TestIPPages(t *testing.T) {
 	wantStatus(t, admin.get("/admin/ips"), http.StatusOK, "127.0.0.2 registered.")
 
 	ips, _ := c.Store.ListSendingIPs(ctx)
-	var loopback models.SendingIP
+	var loopback identity.SendingIP
 	for _, ip := range ips {
 		if ip.Address == "127.0.0.2" {
 			loopback = ip
@@ -137,7 +139,7 @@ func TestIPPages(t *testing.T) {
 
 func TestDashboardWarnsOfDNSDrift(t *testing.T) {
 	c := newConsole(t)
-	c.user("ann@example.com", models.RoleMarketer)
+	c.user("ann@example.com", accounts.RoleMarketer)
 	b := c.browser()
 	b.login("ann@example.com")
 	d, _ := c.Store.AddDomain(ctx, "example.test", 1024)

@@ -9,6 +9,8 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/sesame-email/sesame/models"
+	"github.com/sesame-email/sesame/models/identity"
+	"github.com/sesame-email/sesame/models/queue"
 	"github.com/sesame-email/sesame/views"
 	"github.com/sesame-email/sesame/views/components"
 	"github.com/sesame-email/sesame/web"
@@ -16,15 +18,15 @@ import (
 
 // IPService is what the admin's IPs & warm-up pages need.
 type IPService interface {
-	ListSendingIPs(ctx context.Context) ([]models.SendingIP, error)
-	GetSendingIP(ctx context.Context, id uint64) (*models.SendingIP, error)
-	AddSendingIP(ctx context.Context, in models.NewSendingIP) (*models.SendingIP, error)
-	UpdateSendingIP(ctx context.Context, id uint64, ch models.SendingIPChange) (*models.SendingIP, error)
+	ListSendingIPs(ctx context.Context) ([]identity.SendingIP, error)
+	GetSendingIP(ctx context.Context, id uint64) (*identity.SendingIP, error)
+	AddSendingIP(ctx context.Context, in identity.NewSendingIP) (*identity.SendingIP, error)
+	UpdateSendingIP(ctx context.Context, id uint64, ch identity.SendingIPChange) (*identity.SendingIP, error)
 	DeleteSendingIP(ctx context.Context, id uint64) error
-	ListDomains(ctx context.Context) ([]models.Domain, error)
-	Identity() models.IdentityConfig
+	ListDomains(ctx context.Context) ([]identity.Domain, error)
+	Identity() identity.IdentityConfig
 	Clock() models.Clock
-	ThrottlesUntil(ctx context.Context, t time.Time) ([]models.DestinationThrottle, error)
+	ThrottlesUntil(ctx context.Context, t time.Time) ([]queue.DestinationThrottle, error)
 	WarmupService
 }
 
@@ -51,13 +53,13 @@ func (h *IPs) page(ctx context.Context, form views.IPsPage) (views.IPsPage, erro
 		return form, err
 	}
 	for _, ip := range ips {
-		form.Rows = append(form.Rows, views.IPRow{IP: ip, Configured: ip.IsDefaultRoute() || models.IPConfiguredHere(ip.Address)})
+		form.Rows = append(form.Rows, views.IPRow{IP: ip, Configured: ip.IsDefaultRoute() || identity.IPConfiguredHere(ip.Address)})
 	}
 	return form, nil
 }
 
 func (h *IPs) List(c echo.Context) error {
-	p, err := h.page(c.Request().Context(), views.IPsPage{Pool: string(models.PoolShared)})
+	p, err := h.page(c.Request().Context(), views.IPsPage{Pool: string(identity.PoolShared)})
 	if err != nil {
 		return err
 	}
@@ -66,7 +68,7 @@ func (h *IPs) List(c echo.Context) error {
 
 func (h *IPs) Create(c echo.Context) error {
 	ctx := c.Request().Context()
-	in := models.NewSendingIP{Address: c.FormValue("address"), HeloHost: c.FormValue("helo_host"), Pool: models.IPPool(c.FormValue("pool"))}
+	in := identity.NewSendingIP{Address: c.FormValue("address"), HeloHost: c.FormValue("helo_host"), Pool: identity.IPPool(c.FormValue("pool"))}
 	ip, err := h.svc.AddSendingIP(ctx, in)
 	var verr *models.ValidationError
 	if errors.As(err, &verr) {
@@ -79,14 +81,14 @@ func (h *IPs) Create(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if !models.IPConfiguredHere(ip.Address) {
+	if !identity.IPConfiguredHere(ip.Address) {
 		return flashAndRedirect(c, components.FlashInfo, "/admin/ips",
 			ip.Address+" is registered, but this host has no interface with that address: connections from it will fail until it is configured.")
 	}
 	return web.RedirectWithFlash(c, "/admin/ips", ip.Address+" registered.")
 }
 
-func (h *IPs) form(ctx context.Context, ip *models.SendingIP) (views.IPEditForm, error) {
+func (h *IPs) form(ctx context.Context, ip *identity.SendingIP) (views.IPEditForm, error) {
 	f := views.IPEditForm{IP: *ip, HeloHost: ip.HeloHost, Pool: string(ip.Pool), Assigned: map[uint64]bool{}}
 	for _, d := range ip.Domains {
 		f.Assigned[d.ID] = true
@@ -119,7 +121,7 @@ func (h *IPs) Update(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	ch := models.SendingIPChange{HeloHost: c.FormValue("helo_host"), Pool: models.IPPool(c.FormValue("pool"))}
+	ch := identity.SendingIPChange{HeloHost: c.FormValue("helo_host"), Pool: identity.IPPool(c.FormValue("pool"))}
 	params, _ := c.FormParams()
 	for _, raw := range params["domain"] {
 		did, err := models.ParseID(raw)

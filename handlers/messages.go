@@ -11,22 +11,25 @@ import (
 
 	"github.com/sesame-email/sesame/mailer"
 	"github.com/sesame-email/sesame/models"
+	"github.com/sesame-email/sesame/models/content"
+	"github.com/sesame-email/sesame/models/identity"
+	"github.com/sesame-email/sesame/models/queue"
 	"github.com/sesame-email/sesame/views"
 	"github.com/sesame-email/sesame/web"
 )
 
 // MessageService is what the message pages need.
 type MessageService interface {
-	GetMessageByUID(ctx context.Context, uid string) (*models.Message, error)
-	MessageEvents(ctx context.Context, messageID uint64) ([]models.MessageEvent, error)
-	GetMessageContent(ctx context.Context, id uint64) (*models.MessageContent, error)
-	GetDomain(ctx context.Context, id uint64) (*models.Domain, error)
-	ListSendableSenders(ctx context.Context) ([]models.SenderAddress, error)
-	GetSender(ctx context.Context, id uint64) (*models.SenderAddress, error)
-	ListTemplates(ctx context.Context, offset, limit int) (*models.TemplatePage, error)
-	UsableTemplate(ctx context.Context, id uint64) (*models.Template, error)
-	Enqueue(ctx context.Context, req models.EnqueueRequest) ([]models.Message, error)
-	FindMessages(ctx context.Context, q models.MessageQuery) ([]models.MessageRow, bool, error)
+	GetMessageByUID(ctx context.Context, uid string) (*queue.Message, error)
+	MessageEvents(ctx context.Context, messageID uint64) ([]queue.MessageEvent, error)
+	GetMessageContent(ctx context.Context, id uint64) (*queue.MessageContent, error)
+	GetDomain(ctx context.Context, id uint64) (*identity.Domain, error)
+	ListSendableSenders(ctx context.Context) ([]identity.SenderAddress, error)
+	GetSender(ctx context.Context, id uint64) (*identity.SenderAddress, error)
+	ListTemplates(ctx context.Context, offset, limit int) (*content.TemplatePage, error)
+	UsableTemplate(ctx context.Context, id uint64) (*content.Template, error)
+	Enqueue(ctx context.Context, req queue.EnqueueRequest) ([]queue.Message, error)
+	FindMessages(ctx context.Context, q queue.MessageQuery) ([]queue.MessageRow, bool, error)
 }
 
 // Messages serves one message's page and the test send.
@@ -84,7 +87,7 @@ func (h *Messages) Lookup(c echo.Context) error {
 		p.Errors = models.Invalid("day", "Choose a day.")
 		return web.Render(c, http.StatusUnprocessableEntity, views.Lookup(p))
 	}
-	q := models.MessageQuery{Day: day}
+	q := queue.MessageQuery{Day: day}
 	if strings.Contains(p.Query, "@") {
 		q.Recipient = p.Query
 	} else {
@@ -136,7 +139,7 @@ func (h *Messages) testForm(ctx context.Context, f views.SendTestForm) (views.Se
 		return f, err
 	}
 	for _, t := range page.Templates {
-		if t.Status == models.TemplateApproved {
+		if t.Status == content.TemplateApproved {
 			f.Templates = append(f.Templates, t)
 		}
 	}
@@ -171,7 +174,7 @@ func (h *Messages) SendTest(c echo.Context) error {
 	return web.RedirectWithFlash(c, "/messages/"+msgs[0].UID, "Test email queued for "+msgs[0].Recipient+".")
 }
 
-func (h *Messages) sendTest(ctx context.Context, f views.SendTestForm) ([]models.Message, error) {
+func (h *Messages) sendTest(ctx context.Context, f views.SendTestForm) ([]queue.Message, error) {
 	senderID, _ := models.ParseID(f.SenderID)
 	sender, err := h.svc.GetSender(ctx, senderID)
 	if errors.Is(err, models.ErrNotFound) {
@@ -185,7 +188,7 @@ func (h *Messages) sendTest(ctx context.Context, f views.SendTestForm) ([]models
 	if errors.Is(err, models.ErrNotFound) {
 		return nil, models.Invalid("template_id", "Choose a template.")
 	}
-	var notApproved *models.TemplateNotApprovedError
+	var notApproved *content.TemplateNotApprovedError
 	if errors.As(err, &notApproved) {
 		return nil, models.Invalid("template_id", notApproved.Error())
 	}
@@ -200,11 +203,11 @@ func (h *Messages) sendTest(ctx context.Context, f views.SendTestForm) ([]models
 	if err != nil {
 		return nil, models.Invalid("variables", "The variables are "+err.Error()+".")
 	}
-	msgs, err := h.svc.Enqueue(ctx, models.EnqueueRequest{
-		Sender: sender, Content: models.ContentFromTemplate(tpl, "2"), Transactional: true,
-		To: []models.Addressee{{Email: f.To, Variables: vars}},
+	msgs, err := h.svc.Enqueue(ctx, queue.EnqueueRequest{
+		Sender: sender, Content: queue.ContentFromTemplate(tpl, "2"), Transactional: true,
+		To: []queue.Addressee{{Email: f.To, Variables: vars}},
 	})
-	if errors.Is(err, models.ErrDomainNotVerified) {
+	if errors.Is(err, queue.ErrDomainNotVerified) {
 		return nil, models.Invalid("sender_id", "This sender's domain is not verified, so it cannot send.")
 	}
 	return msgs, err

@@ -11,18 +11,19 @@ import (
 
 	"github.com/sesame-email/sesame/internal/fixtures"
 	"github.com/sesame-email/sesame/mailer"
-	"github.com/sesame-email/sesame/models"
+	"github.com/sesame-email/sesame/models/accounts"
+	"github.com/sesame-email/sesame/models/content"
 )
 
 func TestSendTestEmailIntoTheSandbox(t *testing.T) {
 	c := newConsole(t)
-	c.user("ann@example.com", models.RoleMarketer)
+	c.user("ann@example.com", accounts.RoleMarketer)
 	b := c.browser()
 	b.login("ann@example.com")
 	wantStatus(t, b.get("/send-test"), http.StatusOK, "Not ready to send yet")
 
 	sender := fixtures.Sender(t, c.Store, c.DNS, "news@example.test", "Example News")
-	tpl, err := c.Store.CreateTemplate(ctx, models.TemplateInput{Name: "Welcome", Subject: "Welcome {{name}}",
+	tpl, err := c.Store.CreateTemplate(ctx, content.TemplateInput{Name: "Welcome", Subject: "Welcome {{name}}",
 		HTML: `<p style="color:red">Hello {{name}}</p><script>alert(1)</script>`, SampleData: `{"name":"Sample"}`}, nil)
 	if err != nil {
 		t.Fatal(err)

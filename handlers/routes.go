@@ -4,15 +4,17 @@ import (
 	"net/http"
 
 	"github.com/sesame-email/sesame/mailer"
-	"github.com/sesame-email/sesame/models"
+	"github.com/sesame-email/sesame/models/identity"
+	"github.com/sesame-email/sesame/models/queue"
+	"github.com/sesame-email/sesame/models/store"
 	"github.com/sesame-email/sesame/web"
 )
 
 // Deps is what the console's handlers are built from.
 type Deps struct {
-	Store    *models.Store
+	Store    *store.Store
 	Tasks    TaskCreator
-	DNS      models.DNSLookup
+	DNS      identity.DNSLookup
 	Builder  *mailer.Builder // rebuilds queued messages for display
 	Delivery string          // SESAME_DELIVERY, for the sandbox page
 	Links    *mailer.Links   // checks the tokens of tracking and unsubscribe links
@@ -21,7 +23,7 @@ type Deps struct {
 	Connection Connection
 	// Warn are the bounce and complaint rates at which the dashboard warns;
 	// models.DefaultWarnLimits when zero.
-	Warn models.ReputationLimits
+	Warn queue.ReputationLimits
 }
 
 // Mount registers every console route on srv, each with its access rule.
@@ -45,8 +47,8 @@ func Mount(srv *web.Server, d Deps) {
 	srv.Add(post, "/logout", auth.Logout, web.Member)
 
 	warn := d.Warn
-	if warn == (models.ReputationLimits{}) {
-		warn = models.DefaultWarnLimits
+	if warn == (queue.ReputationLimits{}) {
+		warn = queue.DefaultWarnLimits
 	}
 	srv.Add(get, "/", NewDashboard(store, warn).Show, web.Member)
 

@@ -9,16 +9,17 @@ import (
 
 	"github.com/sesame-email/sesame/mailer"
 	"github.com/sesame-email/sesame/models"
+	"github.com/sesame-email/sesame/models/queue"
 	"github.com/sesame-email/sesame/views"
 	"github.com/sesame-email/sesame/web"
 )
 
 // SandboxService is what the sandbox mailbox needs.
 type SandboxService interface {
-	SandboxPage(ctx context.Context, before uint64, limit int) ([]models.SandboxMessage, error)
-	GetSandboxMessage(ctx context.Context, id uint64) (*models.SandboxMessage, error)
+	SandboxPage(ctx context.Context, before uint64, limit int) ([]queue.SandboxMessage, error)
+	GetSandboxMessage(ctx context.Context, id uint64) (*queue.SandboxMessage, error)
 	ClearSandbox(ctx context.Context) (int64, error)
-	GetMessage(ctx context.Context, id uint64) (*models.Message, error)
+	GetMessage(ctx context.Context, id uint64) (*queue.Message, error)
 }
 
 // Sandbox serves the mailbox of the sandbox transport.
@@ -57,7 +58,7 @@ func (h *Sandbox) List(c echo.Context) error {
 	return web.Render(c, http.StatusOK, views.Sandbox(p))
 }
 
-func (h *Sandbox) load(c echo.Context) (*models.SandboxMessage, *mailer.ParsedMessage, error) {
+func (h *Sandbox) load(c echo.Context) (*queue.SandboxMessage, *mailer.ParsedMessage, error) {
 	id, err := idParam(c, "id")
 	if err != nil {
 		return nil, nil, err

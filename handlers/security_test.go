@@ -10,7 +10,8 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/sesame-email/sesame/internal/fixtures"
-	"github.com/sesame-email/sesame/models"
+	"github.com/sesame-email/sesame/models/accounts"
+	"github.com/sesame-email/sesame/models/content"
 	"github.com/sesame-email/sesame/web"
 )
 
@@ -29,8 +30,8 @@ func TestEveryRouteHasAnAccessRule(t *testing.T) {
 
 func TestAdminPagesAreForAdmins(t *testing.T) {
 	c := newConsole(t)
-	c.user("boss@example.com", models.RoleAdmin)
-	c.user("ann@example.com", models.RoleMarketer)
+	c.user("boss@example.com", accounts.RoleAdmin)
+	c.user("ann@example.com", accounts.RoleMarketer)
 	marketer := c.browser()
 	marketer.login("ann@example.com")
 	admin := c.browser()
@@ -58,7 +59,7 @@ func TestAdminPagesAreForAdmins(t *testing.T) {
 	}
 	// Nor did the marketer's posts change anything.
 	u, _ := c.Store.GetUserByEmail(ctx, "boss@example.com")
-	if u.Role != models.RoleAdmin {
+	if u.Role != accounts.RoleAdmin {
 		t.Error("a marketer changed a role")
 	}
 	wantStatus(t, admin.get("/admin/users"), http.StatusOK, "ann@example.com")
@@ -70,7 +71,7 @@ func TestAdminPagesAreForAdmins(t *testing.T) {
 
 func TestFormsNeedTheCSRFToken(t *testing.T) {
 	c := newConsole(t)
-	c.user("ann@example.com", models.RoleMarketer)
+	c.user("ann@example.com", accounts.RoleMarketer)
 	b := c.browser()
 	b.login("ann@example.com")
 	form := url.Values{"time_zone": {"Asia/Tokyo"}}
@@ -97,7 +98,7 @@ func TestFormsNeedTheCSRFToken(t *testing.T) {
 
 func TestErrorPages(t *testing.T) {
 	c := newConsole(t)
-	c.user("ann@example.com", models.RoleMarketer)
+	c.user("ann@example.com", accounts.RoleMarketer)
 	b := c.browser()
 	wantStatus(t, b.get("/no/such/page"), http.StatusNotFound, `data-testid="error-page"`, "There is nothing at this address")
 	b.login("ann@example.com")
@@ -163,7 +164,7 @@ func mustRequest(t *testing.T, method, url string) *http.Request {
 // admin, by GET or by a form post.
 func TestHugeIDsAreNotFound(t *testing.T) {
 	c := newConsole(t)
-	c.user("boss@example.com", models.RoleAdmin)
+	c.user("boss@example.com", accounts.RoleAdmin)
 	b := c.browser()
 	b.login("boss@example.com")
 	tried := 0
@@ -194,7 +195,7 @@ func TestHugeIDsAreNotFound(t *testing.T) {
 	wantStatus(t, b.get("/sandbox?before=9223372036854775807"), http.StatusOK)
 	// An id beyond the range in a form is the field's error, as any unknown id.
 	fixtures.Sender(t, c.Store, c.DNS, "news@example.test", "News")
-	if _, err := c.Store.CreateTemplate(ctx, models.TemplateInput{Name: "T", Subject: "S", HTML: "<p>Hi</p>"}, nil); err != nil {
+	if _, err := c.Store.CreateTemplate(ctx, content.TemplateInput{Name: "T", Subject: "S", HTML: "<p>Hi</p>"}, nil); err != nil {
 		t.Fatal(err)
 	}
 	fixtures.Group(t, c.Store, "Readers", 1)
@@ -287,7 +288,7 @@ func TestClientIPBehindTrustedProxies(t *testing.T) {
 // message, nothing stored.
 func TestHeaderSpoofingIsRefusedInTheConsole(t *testing.T) {
 	c := newConsole(t)
-	c.user("ann@example.com", models.RoleMarketer)
+	c.user("ann@example.com", accounts.RoleMarketer)
 	b := c.browser()
 	b.login("ann@example.com")
 	fixtures.Sender(t, c.Store, c.DNS, "first@example.test", "First")

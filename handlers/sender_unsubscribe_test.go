@@ -6,14 +6,14 @@ import (
 	"testing"
 
 	"github.com/sesame-email/sesame/internal/fixtures"
-	"github.com/sesame-email/sesame/models"
+	"github.com/sesame-email/sesame/models/accounts"
 )
 
 // The address unsubscribe setting the API manages has its place on the
 // sender addresses page.
 func TestSenderUnsubscribeSetting(t *testing.T) {
 	c := newConsole(t)
-	c.user("ann@example.com", models.RoleMarketer)
+	c.user("ann@example.com", accounts.RoleMarketer)
 	a := fixtures.Sender(t, c.Store, c.DNS, "news@example.test", "News")
 	b := c.browser()
 	b.login("ann@example.com")

@@ -8,6 +8,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/sesame-email/sesame/models"
+	"github.com/sesame-email/sesame/models/identity"
 	"github.com/sesame-email/sesame/views"
 	"github.com/sesame-email/sesame/views/components"
 	"github.com/sesame-email/sesame/web"
@@ -15,13 +16,13 @@ import (
 
 // SenderService is what the sender address page needs.
 type SenderService interface {
-	ListSenders(ctx context.Context) ([]models.SenderAddress, error)
-	ListSendableDomains(ctx context.Context) ([]models.Domain, error)
-	GetSender(ctx context.Context, id uint64) (*models.SenderAddress, error)
-	CreateSender(ctx context.Context, email, displayName string) (*models.SenderAddress, error)
+	ListSenders(ctx context.Context) ([]identity.SenderAddress, error)
+	ListSendableDomains(ctx context.Context) ([]identity.Domain, error)
+	GetSender(ctx context.Context, id uint64) (*identity.SenderAddress, error)
+	CreateSender(ctx context.Context, email, displayName string) (*identity.SenderAddress, error)
 	DeleteSender(ctx context.Context, id uint64) error
 	SetSMTPPassword(ctx context.Context, id uint64, password string) error
-	SetUnsubscribeConfig(ctx context.Context, senderID uint64, code string, enabled bool, mode models.UnsubscribeConfigWrite) error
+	SetUnsubscribeConfig(ctx context.Context, senderID uint64, code string, enabled bool, mode identity.UnsubscribeConfigWrite) error
 }
 
 // Senders serves sender addresses.
@@ -121,7 +122,7 @@ func (h *Senders) SetUnsubscribe(c echo.Context) error {
 		return err
 	}
 	code := c.FormValue("unsubscribe_config")
-	err = h.svc.SetUnsubscribeConfig(ctx, id, code, c.FormValue("unsubscribe_enabled") != "", models.UnsubscribeConfigUpsert)
+	err = h.svc.SetUnsubscribeConfig(ctx, id, code, c.FormValue("unsubscribe_enabled") != "", identity.UnsubscribeConfigUpsert)
 	var verr *models.ValidationError
 	if errors.As(err, &verr) {
 		return flashAndRedirect(c, components.FlashError, "/senders", verr.Error())

@@ -10,17 +10,18 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/sesame-email/sesame/models"
+	"github.com/sesame-email/sesame/models/audience"
 	"github.com/sesame-email/sesame/views"
 	"github.com/sesame-email/sesame/web"
 )
 
 // SuppressionService is what the suppression list page needs.
 type SuppressionService interface {
-	ListSuppressions(ctx context.Context, q models.SuppressionQuery) ([]models.Suppression, int64, error)
-	AddSuppression(ctx context.Context, in models.SuppressionInput) (*models.Suppression, bool, error)
+	ListSuppressions(ctx context.Context, q audience.SuppressionQuery) ([]audience.Suppression, int64, error)
+	AddSuppression(ctx context.Context, in audience.SuppressionInput) (*audience.Suppression, bool, error)
 	RemoveSuppression(ctx context.Context, id uint64) error
-	ImportSuppressions(ctx context.Context, r io.Reader, source string) (*models.SuppressionImportReport, error)
-	EachSuppression(ctx context.Context, fn func(*models.Suppression) error) error
+	ImportSuppressions(ctx context.Context, r io.Reader, source string) (*audience.SuppressionImportReport, error)
+	EachSuppression(ctx context.Context, fn func(*audience.Suppression) error) error
 }
 
 // Suppressions serves the suppression list.
@@ -32,7 +33,7 @@ func NewSuppressions(svc SuppressionService) *Suppressions { return &Suppression
 const suppressionsPerPage = 50
 
 func (h *Suppressions) List(c echo.Context) error {
-	return h.render(c, http.StatusOK, views.SuppressionPage{Form: views.SuppressionForm{Reason: string(models.ReasonManual)}})
+	return h.render(c, http.StatusOK, views.SuppressionPage{Form: views.SuppressionForm{Reason: string(audience.ReasonManual)}})
 }
 
 func (h *Suppressions) render(c echo.Context, status int, p views.SuppressionPage) error {
@@ -40,9 +41,9 @@ func (h *Suppressions) render(c echo.Context, status int, p views.SuppressionPag
 	p.Reason = c.QueryParam("reason")
 	p.Offset = queryInt(c, "offset")
 	p.PerPage = suppressionsPerPage
-	q := models.SuppressionQuery{Prefix: p.Query, Offset: p.Offset, Limit: suppressionsPerPage}
-	if r := models.SuppressionReason(p.Reason); r.Valid() {
-		q.Reasons = []models.SuppressionReason{r}
+	q := audience.SuppressionQuery{Prefix: p.Query, Offset: p.Offset, Limit: suppressionsPerPage}
+	if r := audience.SuppressionReason(p.Reason); r.Valid() {
+		q.Reasons = []audience.SuppressionReason{r}
 	}
 	var err error
 	if p.Entries, p.Total, err = h.svc.ListSuppressions(c.Request().Context(), q); err != nil {
@@ -55,10 +56,10 @@ func (h *Suppressions) Add(c echo.Context) error {
 	u := web.CurrentUser(c)
 	form := views.SuppressionForm{Value: c.FormValue("value"), Reason: c.FormValue("reason"),
 		ScopeDomain: c.FormValue("scope_domain"), ExpiresAt: c.FormValue("expires_at")}
-	in := models.SuppressionInput{Value: form.Value, Reason: models.SuppressionReason(form.Reason),
+	in := audience.SuppressionInput{Value: form.Value, Reason: audience.SuppressionReason(form.Reason),
 		ScopeDomain: form.ScopeDomain, Source: "console: " + u.Email}
 	if form.ExpiresAt != "" {
-		t, ok := models.ParseTimeInput(form.ExpiresAt, u.Location())
+		t, ok := audience.ParseTimeInput(form.ExpiresAt, u.Location())
 		if !ok {
 			form.Errors = models.Invalid("expires_at", "Enter a date and time, or leave empty for never.")
 			return h.render(c, http.StatusUnprocessableEntity, views.SuppressionPage{Form: form})
@@ -93,7 +94,7 @@ func (h *Suppressions) Remove(c echo.Context) error {
 // Import adds the rows of an uploaded CSV file, streamed from the request.
 func (h *Suppressions) Import(c echo.Context) error {
 	u := web.CurrentUser(c)
-	var rep *models.SuppressionImportReport
+	var rep *audience.SuppressionImportReport
 	err := withUploadedFile(c, "file", func(name string, body io.Reader) error {
 		var err error
 		rep, err = h.svc.ImportSuppressions(c.Request().Context(), body, "import of "+name+" by "+u.Email)
@@ -101,13 +102,13 @@ func (h *Suppressions) Import(c echo.Context) error {
 	})
 	var verr *models.ValidationError
 	if errors.As(err, &verr) {
-		return h.render(c, http.StatusUnprocessableEntity, views.SuppressionPage{ImportErrors: verr, Form: views.SuppressionForm{Reason: string(models.ReasonManual)}})
+		return h.render(c, http.StatusUnprocessableEntity, views.SuppressionPage{ImportErrors: verr, Form: views.SuppressionForm{Reason: string(audience.ReasonManual)}})
 	}
 	if err != nil {
 		return err
 	}
 	if rep.Invalid > 0 {
-		return h.render(c, http.StatusOK, views.SuppressionPage{Import: rep, Form: views.SuppressionForm{Reason: string(models.ReasonManual)}})
+		return h.render(c, http.StatusOK, views.SuppressionPage{Import: rep, Form: views.SuppressionForm{Reason: string(audience.ReasonManual)}})
 	}
 	return web.RedirectWithFlash(c, "/suppressions", "Import finished: "+rep.String())
 }
@@ -116,7 +117,7 @@ func (h *Suppressions) Import(c echo.Context) error {
 func (h *Suppressions) Export(c echo.Context) error {
 	w := startCSVDownload(c, "suppressions.csv")
 	_ = w.Write([]string{"email", "reason", "scope_domain", "expires_at", "source", "created_at"})
-	err := h.svc.EachSuppression(c.Request().Context(), func(s *models.Suppression) error {
+	err := h.svc.EachSuppression(c.Request().Context(), func(s *audience.Suppression) error {
 		expires := ""
 		if s.ExpiresAt != nil {
 			expires = s.ExpiresAt.UTC().Format(time.RFC3339)

@@ -6,12 +6,13 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/sesame-email/sesame/models"
+	"github.com/sesame-email/sesame/models/accounts"
+	"github.com/sesame-email/sesame/models/audience"
 )
 
 func TestSuppressionPage(t *testing.T) {
 	c := newConsole(t)
-	c.user("ann@example.com", models.RoleMarketer)
+	c.user("ann@example.com", accounts.RoleMarketer)
 	b := c.browser()
 	b.login("ann@example.com")
 	wantStatus(t, b.get("/suppressions"), http.StatusOK, "Nothing suppressed")
@@ -41,7 +42,7 @@ func TestSuppressionPage(t *testing.T) {
 		t.Error("imported entry missing from the export")
 	}
 
-	list, _, _ := c.Store.ListSuppressions(ctx, models.SuppressionQuery{Prefix: "ann@"})
+	list, _, _ := c.Store.ListSuppressions(ctx, audience.SuppressionQuery{Prefix: "ann@"})
 	path := "/suppressions/" + itoa(list[0].ID) + "/delete"
 	wantStatus(t, b.post("/suppressions", path, nil), http.StatusSeeOther)
 	wantStatus(t, b.post("/suppressions", path, nil), http.StatusNotFound)

@@ -7,13 +7,14 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/sesame-email/sesame/models"
+	"github.com/sesame-email/sesame/models/queue"
+	"github.com/sesame-email/sesame/models/tracking"
 	"github.com/sesame-email/sesame/views"
 	"github.com/sesame-email/sesame/web"
 )
 
 // report loads the task report the path names, its days in the user's zone.
-func (h *Tasks) report(c echo.Context) (*models.TaskReport, error) {
+func (h *Tasks) report(c echo.Context) (*tracking.TaskReport, error) {
 	id, err := idParam(c, "id")
 	if err != nil {
 		return nil, err
@@ -40,7 +41,7 @@ func (h *Tasks) ReportCSV(c echo.Context) error {
 	}
 	w := startCSVDownload(c, "task-"+strconv.FormatUint(r.Task.ID, 10)+"-report.csv")
 	n := func(v int64) string { return strconv.FormatInt(v, 10) }
-	counts := func(s models.StatsRow) []string {
+	counts := func(s queue.StatsRow) []string {
 		return []string{n(s.Requested), n(s.Accepted), n(s.Delivered), n(s.Deferred), n(s.Bounced), n(s.Opened), n(s.Clicked), n(s.Unsubscribed), n(s.Complained)}
 	}
 	_ = w.Write([]string{"section", "item", "requested", "accepted", "delivered", "deferred", "bounced", "opened", "clicked", "unsubscribed", "complained"})

@@ -9,12 +9,15 @@ import (
 
 	"github.com/sesame-email/sesame/internal/fixtures"
 	"github.com/sesame-email/sesame/models"
+	"github.com/sesame-email/sesame/models/accounts"
+	"github.com/sesame-email/sesame/models/tasks"
+	"github.com/sesame-email/sesame/models/tracking"
 )
 
 func TestTaskReport(t *testing.T) {
 	h := newSendingHistory(t)
 	c := h.c
-	c.user("ann@example.com", models.RoleMarketer)
+	c.user("ann@example.com", accounts.RoleMarketer)
 	b := c.browser()
 	b.login("ann@example.com")
 	path := "/tasks/" + itoa(h.campaign.ID)
@@ -38,12 +41,12 @@ func TestTaskReport(t *testing.T) {
 
 func TestTaskReportCSVDefusesFormulas(t *testing.T) {
 	c := newConsole(t)
-	c.user("ann@example.com", models.RoleMarketer)
+	c.user("ann@example.com", accounts.RoleMarketer)
 	sender := fixtures.Sender(t, c.Store, c.DNS, "news@example.test", "News")
 	task, msgs := fixtures.Campaign(t, c.Store, sender, "=HYPERLINK(\"http://evil.test\")", []string{"a@dest.test", "b@dest.test"}, map[string]fixtures.Outcome{
 		"b@dest.test": {Status: models.StatusBounced, Reply: "-1+1 rejected"},
 	})
-	if err := c.Store.RecordEngagement(ctx, []models.Engagement{{UID: msgs["a@dest.test"].UID, Kind: models.EngagementClick,
+	if err := c.Store.RecordEngagement(ctx, []tracking.Engagement{{UID: msgs["a@dest.test"].UID, Kind: tracking.EngagementClick,
 		URL: "@SUM(1)", At: c.Clock.Now().Add(time.Minute), UserAgent: person}}); err != nil {
 		t.Fatal(err)
 	}
@@ -73,10 +76,10 @@ func TestTaskReportCSVDefusesFormulas(t *testing.T) {
 
 func TestTaskReportBeforeTheFirstRun(t *testing.T) {
 	c := newConsole(t)
-	c.user("ann@example.com", models.RoleMarketer)
+	c.user("ann@example.com", accounts.RoleMarketer)
 	sender := fixtures.Sender(t, c.Store, c.DNS, "news@example.test", "News")
-	task, err := c.Store.CreateTask(ctx, models.TaskInput{Name: "Later", SenderID: sender.ID, TemplateID: fixtures.Template(t, c.Store, "Later").ID,
-		GroupID: fixtures.Group(t, c.Store, "Later", 1).ID, Kind: models.TaskScheduled, StartAt: c.Clock.Now().Add(time.Hour)}, time.Time{})
+	task, err := c.Store.CreateTask(ctx, tasks.TaskInput{Name: "Later", SenderID: sender.ID, TemplateID: fixtures.Template(t, c.Store, "Later").ID,
+		GroupID: fixtures.Group(t, c.Store, "Later", 1).ID, Kind: tasks.TaskScheduled, StartAt: c.Clock.Now().Add(time.Hour)}, time.Time{})
 	if err != nil {
 		t.Fatal(err)
 	}

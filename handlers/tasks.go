@@ -12,39 +12,45 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/sesame-email/sesame/models"
+	"github.com/sesame-email/sesame/models/accounts"
+	"github.com/sesame-email/sesame/models/audience"
+	"github.com/sesame-email/sesame/models/content"
+	"github.com/sesame-email/sesame/models/identity"
+	"github.com/sesame-email/sesame/models/tasks"
+	"github.com/sesame-email/sesame/models/tracking"
 	"github.com/sesame-email/sesame/views"
 	"github.com/sesame-email/sesame/web"
 )
 
 // TaskCreator checks and creates tasks (the scheduler: it knows schedules).
 type TaskCreator interface {
-	Create(ctx context.Context, in models.TaskInput) (*models.Task, error)
+	Create(ctx context.Context, in tasks.TaskInput) (*tasks.Task, error)
 	// Check also tells when the task first runs: its start, or a cron
 	// schedule's first match.
-	Check(ctx context.Context, in models.TaskInput) (time.Time, error)
+	Check(ctx context.Context, in tasks.TaskInput) (time.Time, error)
 }
 
 // TaskService is what the task pages need from the store.
 type TaskService interface {
-	ListSendableSenders(ctx context.Context) ([]models.SenderAddress, error)
-	ListTemplates(ctx context.Context, offset, limit int) (*models.TemplatePage, error)
-	ListGroups(ctx context.Context, f models.GroupFilter) ([]models.RecipientGroup, int64, error)
-	GetSender(ctx context.Context, id uint64) (*models.SenderAddress, error)
-	GetTemplate(ctx context.Context, id uint64) (*models.Template, error)
-	GetGroup(ctx context.Context, id uint64) (*models.RecipientGroup, error)
-	GetTask(ctx context.Context, id uint64) (*models.Task, error)
-	PreflightTask(ctx context.Context, in models.TaskInput) (*models.Preflight, error)
-	ListTaskProgress(ctx context.Context, offset, limit int) ([]models.TaskProgress, int64, error)
-	GetTaskProgress(ctx context.Context, id uint64) (*models.TaskProgress, error)
-	TaskRuns(ctx context.Context, taskID uint64, limit int) ([]models.TaskRun, error)
-	CountRun(ctx context.Context, runID uint64) (models.RunCounts, error)
+	ListSendableSenders(ctx context.Context) ([]identity.SenderAddress, error)
+	ListTemplates(ctx context.Context, offset, limit int) (*content.TemplatePage, error)
+	ListGroups(ctx context.Context, f audience.GroupFilter) ([]audience.RecipientGroup, int64, error)
+	GetSender(ctx context.Context, id uint64) (*identity.SenderAddress, error)
+	GetTemplate(ctx context.Context, id uint64) (*content.Template, error)
+	GetGroup(ctx context.Context, id uint64) (*audience.RecipientGroup, error)
+	GetTask(ctx context.Context, id uint64) (*tasks.Task, error)
+	PreflightTask(ctx context.Context, in tasks.TaskInput) (*tasks.Preflight, error)
+	ListTaskProgress(ctx context.Context, offset, limit int) ([]tasks.TaskProgress, int64, error)
+	GetTaskProgress(ctx context.Context, id uint64) (*tasks.TaskProgress, error)
+	TaskRuns(ctx context.Context, taskID uint64, limit int) ([]tasks.TaskRun, error)
+	CountRun(ctx context.Context, runID uint64) (tasks.RunCounts, error)
 	PauseTask(ctx context.Context, id uint64) error
 	ResumeTask(ctx context.Context, id uint64) error
 	CancelTask(ctx context.Context, id uint64) error
 	EndRecurrence(ctx context.Context, id uint64) error
 	ResendFailed(ctx context.Context, runID uint64) (int64, error)
-	GetTaskRun(ctx context.Context, id uint64) (*models.TaskRun, error)
-	TaskReport(ctx context.Context, taskID uint64, loc *time.Location) (*models.TaskReport, error)
+	GetTaskRun(ctx context.Context, id uint64) (*tasks.TaskRun, error)
+	TaskReport(ctx context.Context, taskID uint64, loc *time.Location) (*tracking.TaskReport, error)
 }
 
 // Tasks serves sending tasks.
@@ -76,11 +82,11 @@ func (h *Tasks) withChoices(ctx context.Context, f views.TaskForm) (views.TaskFo
 		return f, err
 	}
 	for _, t := range page.Templates {
-		if t.Status == models.TemplateApproved {
+		if t.Status == content.TemplateApproved {
 			f.Templates = append(f.Templates, t)
 		}
 	}
-	f.Groups, _, err = h.svc.ListGroups(ctx, models.GroupFilter{Limit: 500})
+	f.Groups, _, err = h.svc.ListGroups(ctx, audience.GroupFilter{Limit: 500})
 	return f, err
 }
 
@@ -89,7 +95,7 @@ const datetimeLocal = "2006-01-02T15:04"
 // New shows the form, blank or copied from the task named by ?from=.
 func (h *Tasks) New(c echo.Context) error {
 	ctx := c.Request().Context()
-	f := views.TaskForm{Kind: string(models.TaskBatch), Unsubscribe: "2", AdLocation: "0", TrackOpens: true, TrackClicks: true, IntervalUnit: "days"}
+	f := views.TaskForm{Kind: string(tasks.TaskBatch), Unsubscribe: "2", AdLocation: "0", TrackOpens: true, TrackClicks: true, IntervalUnit: "days"}
 	if from, err := models.ParseID(c.QueryParam("from")); err == nil {
 		t, err := h.svc.GetTask(ctx, from)
 		if err != nil {
@@ -113,7 +119,7 @@ func (h *Tasks) Back(c echo.Context) error {
 	return web.Render(c, http.StatusOK, views.TaskNew(f))
 }
 
-func copyTask(t *models.Task, loc *time.Location) views.TaskForm {
+func copyTask(t *tasks.Task, loc *time.Location) views.TaskForm {
 	id := func(p *uint64) string {
 		if p == nil {
 			return ""
@@ -123,7 +129,7 @@ func copyTask(t *models.Task, loc *time.Location) views.TaskForm {
 	f := views.TaskForm{Name: t.Name + " (copy)", SenderID: id(t.SenderID), TemplateID: id(t.TemplateID), GroupID: id(t.GroupID),
 		Subject: t.Subject, Unsubscribe: t.Unsubscribe, AdLocation: strconv.Itoa(t.AdLocation), TrackOpens: t.TrackOpens, TrackClicks: t.TrackClicks,
 		Kind: string(t.Kind), IntervalUnit: t.IntervalUnit, CronExpr: t.CronExpr}
-	if t.Kind != models.TaskBatch {
+	if t.Kind != tasks.TaskBatch {
 		f.StartAt = t.StartAt.In(loc).Format(datetimeLocal)
 	}
 	if t.IntervalCount > 0 {
@@ -156,7 +162,7 @@ func readTaskForm(c echo.Context) views.TaskForm {
 
 // taskInput turns the form into the models' input; values that do not
 // parse become field errors.
-func taskInput(f views.TaskForm, u *models.User) (models.TaskInput, *models.ValidationError) {
+func taskInput(f views.TaskForm, u *accounts.User) (tasks.TaskInput, *models.ValidationError) {
 	verr := &models.ValidationError{}
 	num := func(field, raw string) uint64 {
 		n, err := models.ParseID(raw)
@@ -180,10 +186,10 @@ func taskInput(f views.TaskForm, u *models.User) (models.TaskInput, *models.Vali
 		}
 		return &t
 	}
-	in := models.TaskInput{
+	in := tasks.TaskInput{
 		Name: f.Name, SenderID: num("sender_id", f.SenderID), TemplateID: num("template_id", f.TemplateID), GroupID: num("group_id", f.GroupID),
 		Subject: f.Subject, Unsubscribe: f.Unsubscribe, TrackOpens: f.TrackOpens, TrackClicks: f.TrackClicks,
-		Kind: models.TaskKind(f.Kind), IntervalUnit: f.IntervalUnit, CronExpr: f.CronExpr, TimeZone: loc.String(),
+		Kind: tasks.TaskKind(f.Kind), IntervalUnit: f.IntervalUnit, CronExpr: f.CronExpr, TimeZone: loc.String(),
 		VariableDefaults: f.Defaults, EndAt: when("end_at", f.EndAt), CreatedBy: &u.ID,
 	}
 	in.AdLocation, _ = strconv.Atoi(f.AdLocation)
@@ -209,7 +215,7 @@ func taskInput(f views.TaskForm, u *models.User) (models.TaskInput, *models.Vali
 
 // check validates the form, rendering it with errors when it is wrong,
 // and tells when the task first runs.
-func (h *Tasks) check(c echo.Context, f views.TaskForm) (models.TaskInput, time.Time, bool, error) {
+func (h *Tasks) check(c echo.Context, f views.TaskForm) (tasks.TaskInput, time.Time, bool, error) {
 	ctx := c.Request().Context()
 	in, verr := taskInput(f, web.CurrentUser(c))
 	var first time.Time
@@ -237,12 +243,12 @@ func (h *Tasks) Preflight(c echo.Context) error {
 	return h.renderPreflight(c, f, in, first, http.StatusOK)
 }
 
-func (h *Tasks) renderPreflight(c echo.Context, f views.TaskForm, in models.TaskInput, first time.Time, status int) error {
+func (h *Tasks) renderPreflight(c echo.Context, f views.TaskForm, in tasks.TaskInput, first time.Time, status int) error {
 	check, err := h.svc.PreflightTask(c.Request().Context(), in)
 	if err != nil {
 		return err
 	}
-	if in.Kind == models.TaskBatch {
+	if in.Kind == tasks.TaskBatch {
 		first = time.Now()
 	}
 	return web.Render(c, status, views.TaskPreflight(views.PreflightPage{Form: f, Check: check, FirstRun: first}))
@@ -279,7 +285,7 @@ func (h *Tasks) Create(c echo.Context) error {
 		return err
 	}
 	msg := "Task created: it starts within a few seconds."
-	if task.Kind != models.TaskBatch {
+	if task.Kind != tasks.TaskBatch {
 		msg = "Task scheduled."
 	}
 	return web.RedirectWithFlash(c, "/tasks/"+strconv.FormatUint(task.ID, 10), msg)
@@ -351,8 +357,8 @@ func (h *Tasks) action(do func(ctx context.Context, id uint64) error, done strin
 		}
 		path := "/tasks/" + strconv.FormatUint(id, 10)
 		err = do(c.Request().Context(), id)
-		if errors.Is(err, models.ErrTaskState) {
-			return flashAndRedirect(c, "error", path, "Not possible now: "+strings.TrimPrefix(err.Error(), models.ErrTaskState.Error()+": ")+".")
+		if errors.Is(err, tasks.ErrTaskState) {
+			return flashAndRedirect(c, "error", path, "Not possible now: "+strings.TrimPrefix(err.Error(), tasks.ErrTaskState.Error()+": ")+".")
 		}
 		if err != nil {
 			return err

@@ -8,18 +8,21 @@ import (
 	"testing"
 
 	"github.com/sesame-email/sesame/internal/fixtures"
-	"github.com/sesame-email/sesame/models"
+	"github.com/sesame-email/sesame/models/accounts"
+	"github.com/sesame-email/sesame/models/audience"
+	"github.com/sesame-email/sesame/models/content"
+	"github.com/sesame-email/sesame/models/queue"
 )
 
 func TestTaskFormPreflightAndActions(t *testing.T) {
 	c := newConsole(t)
-	c.user("ann@example.com", models.RoleMarketer)
+	c.user("ann@example.com", accounts.RoleMarketer)
 	b := c.browser()
 	b.login("ann@example.com")
 	wantStatus(t, b.get("/tasks/new"), http.StatusOK, "Not ready for a task yet")
 
 	sender := fixtures.Sender(t, c.Store, c.DNS, "news@example.test", "News")
-	tpl, err := c.Store.CreateTemplate(ctx, models.TemplateInput{Name: "City news", Subject: "News for {{city}}", HTML: "<p>Hi {{name}} in {{city}}</p>"}, nil)
+	tpl, err := c.Store.CreateTemplate(ctx, content.TemplateInput{Name: "City news", Subject: "News for {{city}}", HTML: "<p>Hi {{name}} in {{city}}</p>"}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,7 +47,7 @@ func TestTaskFormPreflightAndActions(t *testing.T) {
 	wantStatus(t, b.post("/tasks/new", "/tasks/preflight", bad), http.StatusUnprocessableEntity)
 
 	// The pre-flight page: numbers and the variable the group lacks.
-	blocked, _, err := c.Store.AddSuppression(ctx, models.SuppressionInput{Value: "dest.test", Reason: models.ReasonManual})
+	blocked, _, err := c.Store.AddSuppression(ctx, audience.SuppressionInput{Value: "dest.test", Reason: audience.ReasonManual})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,10 +86,10 @@ func TestTaskFormPreflightAndActions(t *testing.T) {
 	}
 
 	// Over the warm-up quota: the pre-flight check says which days the mail goes.
-	if _, err := c.Store.CreateWarmupPlan(ctx, models.NewWarmupPlan{Name: "tiny", Quotas: "5, 10"}); err != nil {
+	if _, err := c.Store.CreateWarmupPlan(ctx, queue.NewWarmupPlan{Name: "tiny", Quotas: "5, 10"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.Store.SetWarmup(ctx, models.WarmupDomain, sender.DomainID, models.WarmupChange{Plan: "tiny", Day: "1"}); err != nil {
+	if err := c.Store.SetWarmup(ctx, queue.WarmupDomain, sender.DomainID, queue.WarmupChange{Plan: "tiny", Day: "1"}); err != nil {
 		t.Fatal(err)
 	}
 	if err := c.Store.RemoveSuppression(ctx, blocked.ID); err != nil {

@@ -10,22 +10,23 @@ import (
 
 	"github.com/sesame-email/sesame/mailer"
 	"github.com/sesame-email/sesame/models"
+	"github.com/sesame-email/sesame/models/content"
 	"github.com/sesame-email/sesame/views"
 	"github.com/sesame-email/sesame/web"
 )
 
 // TemplateService is what the template pages need.
 type TemplateService interface {
-	ListTemplates(ctx context.Context, offset, limit int) (*models.TemplatePage, error)
-	GetTemplate(ctx context.Context, id uint64) (*models.Template, error)
-	CreateTemplate(ctx context.Context, in models.TemplateInput, createdBy *uint64) (*models.Template, error)
-	UpdateTemplate(ctx context.Context, id uint64, in models.TemplateInput) (*models.Template, error)
-	DuplicateTemplate(ctx context.Context, id uint64, createdBy *uint64) (*models.Template, error)
+	ListTemplates(ctx context.Context, offset, limit int) (*content.TemplatePage, error)
+	GetTemplate(ctx context.Context, id uint64) (*content.Template, error)
+	CreateTemplate(ctx context.Context, in content.TemplateInput, createdBy *uint64) (*content.Template, error)
+	UpdateTemplate(ctx context.Context, id uint64, in content.TemplateInput) (*content.Template, error)
+	DuplicateTemplate(ctx context.Context, id uint64, createdBy *uint64) (*content.Template, error)
 	DeleteTemplate(ctx context.Context, id uint64) error
-	ReviewTemplate(ctx context.Context, id uint64, approve bool, reason string) (*models.Template, error)
+	ReviewTemplate(ctx context.Context, id uint64, approve bool, reason string) (*content.Template, error)
 	TemplateReviewRequired(ctx context.Context) (bool, error)
 	SetTemplateReviewRequired(ctx context.Context, on bool) error
-	CountTemplatesByStatus(ctx context.Context, status models.TemplateStatus) (int64, error)
+	CountTemplatesByStatus(ctx context.Context, status content.TemplateStatus) (int64, error)
 }
 
 // Templates serves the template list, editor, preview and review.
@@ -36,7 +37,7 @@ func NewTemplates(svc TemplateService) *Templates { return &Templates{svc: svc} 
 
 // templateBodyLimit lets a template of up to 10 MB, plus its sample data
 // and form encoding, reach validation, which explains the limit.
-const templateBodyLimit = 3 * models.MaxMessageBytes
+const templateBodyLimit = 3 * content.MaxMessageBytes
 
 const templatesPerPage = 50
 
@@ -51,7 +52,7 @@ func (h *Templates) List(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	pending, err := h.svc.CountTemplatesByStatus(ctx, models.TemplatePending)
+	pending, err := h.svc.CountTemplatesByStatus(ctx, content.TemplatePending)
 	if err != nil {
 		return err
 	}
@@ -61,12 +62,12 @@ func (h *Templates) List(c echo.Context) error {
 }
 
 func (h *Templates) New(c echo.Context) error {
-	in := models.TemplateInput{SampleData: `{"name": "Ann"}`, Subject: "Hello {{name}}", HTML: "<p>Hello {{name}},</p>\n"}
+	in := content.TemplateInput{SampleData: `{"name": "Ann"}`, Subject: "Hello {{name}}", HTML: "<p>Hello {{name}},</p>\n"}
 	return web.Render(c, http.StatusOK, views.TemplateEditor(views.TemplateForm{Input: in, Check: checkTemplate(in)}))
 }
 
-func templateInput(c echo.Context) models.TemplateInput {
-	return models.TemplateInput{Name: c.FormValue("name"), Subject: c.FormValue("subject"), HTML: c.FormValue("html"),
+func templateInput(c echo.Context) content.TemplateInput {
+	return content.TemplateInput{Name: c.FormValue("name"), Subject: c.FormValue("subject"), HTML: c.FormValue("html"),
 		Text: c.FormValue("text"), SampleData: c.FormValue("sample_data")}
 }
 
@@ -85,8 +86,8 @@ func (h *Templates) Create(c echo.Context) error {
 	return web.RedirectWithFlash(c, templatePath(t.ID), "Template "+t.Name+" saved."+reviewNote(t))
 }
 
-func reviewNote(t *models.Template) string {
-	if t.Status == models.TemplatePending {
+func reviewNote(t *content.Template) string {
+	if t.Status == content.TemplatePending {
 		return " It waits for an admin's review before tasks can use it."
 	}
 	return ""
@@ -99,7 +100,7 @@ func (h *Templates) Edit(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	in := models.TemplateInput{Name: t.Name, Subject: t.Subject, HTML: t.HTML, Text: t.Text, SampleData: t.SampleData}
+	in := content.TemplateInput{Name: t.Name, Subject: t.Subject, HTML: t.HTML, Text: t.Text, SampleData: t.SampleData}
 	return web.Render(c, http.StatusOK, views.TemplateEditor(views.TemplateForm{Template: t, Input: in, Check: checkTemplate(in)}))
 }
 
@@ -153,7 +154,7 @@ func (h *Templates) Review(c echo.Context) error {
 	}
 	approve := c.FormValue("decision") == "approve"
 	reviewed, err := h.svc.ReviewTemplate(c.Request().Context(), t.ID, approve, c.FormValue("reason"))
-	form := views.TemplateForm{Template: t, Input: models.TemplateInput{Name: t.Name, Subject: t.Subject, HTML: t.HTML, Text: t.Text, SampleData: t.SampleData}}
+	form := views.TemplateForm{Template: t, Input: content.TemplateInput{Name: t.Name, Subject: t.Subject, HTML: t.HTML, Text: t.Text, SampleData: t.SampleData}}
 	if errors.As(err, &form.ReviewErrors) {
 		form.Check = checkTemplate(form.Input)
 		return web.Render(c, http.StatusUnprocessableEntity, views.TemplateEditor(form))
@@ -187,7 +188,7 @@ func (h *Templates) Check(c echo.Context) error {
 	return web.Render(c, http.StatusOK, views.TemplateCheckPanel(checkTemplate(templateInput(c))))
 }
 
-func checkTemplate(in models.TemplateInput) views.TemplateCheck {
+func checkTemplate(in content.TemplateInput) views.TemplateCheck {
 	var check views.TemplateCheck
 	if err := in.Validate(); err != nil {
 		var verr *models.ValidationError
@@ -238,10 +239,10 @@ func (h *Templates) ShowPreview(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return writePreview(c, models.TemplateInput{Subject: t.Subject, HTML: t.HTML, Text: t.Text, SampleData: t.SampleData})
+	return writePreview(c, content.TemplateInput{Subject: t.Subject, HTML: t.HTML, Text: t.Text, SampleData: t.SampleData})
 }
 
-func writePreview(c echo.Context, in models.TemplateInput) error {
+func writePreview(c echo.Context, in content.TemplateInput) error {
 	body, status := previewDocument(in)
 	return writeConfinedHTML(c, status, body)
 }
@@ -272,7 +273,7 @@ func sampleVariables(raw string) (map[string]string, error) {
 
 // previewDocument is the rendered HTML part (or the text part, escaped, for
 // a text-only template), or a short page saying why it cannot be shown.
-func previewDocument(in models.TemplateInput) (string, int) {
+func previewDocument(in content.TemplateInput) (string, int) {
 	vars, err := sampleVariables(in.SampleData)
 	if err != nil {
 		return views.PreviewMessage("The sample data is " + err.Error() + "."), http.StatusUnprocessableEntity
@@ -287,7 +288,7 @@ func previewDocument(in models.TemplateInput) (string, int) {
 	return m.HTML, http.StatusOK
 }
 
-func (h *Templates) load(c echo.Context) (*models.Template, error) {
+func (h *Templates) load(c echo.Context) (*content.Template, error) {
 	id, err := idParam(c, "id")
 	if err != nil {
 		return nil, err

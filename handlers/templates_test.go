@@ -7,12 +7,12 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/sesame-email/sesame/models"
+	"github.com/sesame-email/sesame/models/accounts"
 )
 
 func TestTemplateEditorFlow(t *testing.T) {
 	c := newConsole(t)
-	c.user("ann@example.com", models.RoleMarketer)
+	c.user("ann@example.com", accounts.RoleMarketer)
 	b := c.browser()
 	b.login("ann@example.com")
 
@@ -88,8 +88,8 @@ func TestTemplateEditorFlow(t *testing.T) {
 
 func TestTemplateReview(t *testing.T) {
 	c := newConsole(t)
-	c.user("boss@example.com", models.RoleAdmin)
-	c.user("ann@example.com", models.RoleMarketer)
+	c.user("boss@example.com", accounts.RoleAdmin)
+	c.user("ann@example.com", accounts.RoleMarketer)
 	admin, ann := c.browser(), c.browser()
 	admin.login("boss@example.com")
 	ann.login("ann@example.com")

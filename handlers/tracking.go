@@ -11,18 +11,20 @@ import (
 
 	"github.com/sesame-email/sesame/mailer"
 	"github.com/sesame-email/sesame/models"
+	"github.com/sesame-email/sesame/models/queue"
+	"github.com/sesame-email/sesame/models/tracking"
 	"github.com/sesame-email/sesame/views"
 	"github.com/sesame-email/sesame/web"
 )
 
 // EngagementRecorder takes opens and clicks (buffered, written in batches).
 type EngagementRecorder interface {
-	Record(e models.Engagement)
+	Record(e tracking.Engagement)
 }
 
 // UnsubscribeService applies unsubscribes.
 type UnsubscribeService interface {
-	GetMessageByUID(ctx context.Context, uid string) (*models.Message, error)
+	GetMessageByUID(ctx context.Context, uid string) (*queue.Message, error)
 	Unsubscribe(ctx context.Context, uid, via string) (bool, error)
 }
 
@@ -52,8 +54,8 @@ var (
 	noStore     = []string{"no-store, max-age=0"}
 )
 
-func (h *Tracking) engagement(r *http.Request, uid string, kind models.EngagementKind, url string) models.Engagement {
-	return models.Engagement{UID: uid, Kind: kind, URL: url, At: h.clock.Now(), UserAgent: r.UserAgent(), ClientIP: h.clientIP(r),
+func (h *Tracking) engagement(r *http.Request, uid string, kind tracking.EngagementKind, url string) tracking.Engagement {
+	return tracking.Engagement{UID: uid, Kind: kind, URL: url, At: h.clock.Now(), UserAgent: r.UserAgent(), ClientIP: h.clientIP(r),
 		Prefetch: r.Method == http.MethodHead}
 }
 
@@ -61,7 +63,7 @@ func (h *Tracking) engagement(r *http.Request, uid string, kind models.Engagemen
 // is a direct route (web.AddDirect), the busiest of Sesame's endpoints.
 func (h *Tracking) Open(w http.ResponseWriter, r *http.Request, token string) {
 	if uid, ok := h.links.ParseOpen(token); ok {
-		h.tracker.Record(h.engagement(r, uid, models.EngagementOpen, ""))
+		h.tracker.Record(h.engagement(r, uid, tracking.EngagementOpen, ""))
 	}
 	hdr := w.Header()
 	hdr["Content-Type"] = pixelType
@@ -80,7 +82,7 @@ func (h *Tracking) Click(c echo.Context) error {
 	if !ok || !(strings.HasPrefix(target, "https://") || strings.HasPrefix(target, "http://")) {
 		return models.ErrNotFound
 	}
-	h.tracker.Record(h.engagement(c.Request(), uid, models.EngagementClick, target))
+	h.tracker.Record(h.engagement(c.Request(), uid, tracking.EngagementClick, target))
 	c.Response().Header().Set("Cache-Control", "no-store")
 	return c.Redirect(http.StatusFound, target)
 }
@@ -116,7 +118,7 @@ func (h *Tracking) Unsubscribe(c echo.Context) error {
 	return web.Render(c, http.StatusOK, views.UnsubscribePage(views.UnsubscribeForm{Email: m.Recipient, Done: true}))
 }
 
-func (h *Tracking) message(c echo.Context) (*models.Message, error) {
+func (h *Tracking) message(c echo.Context) (*queue.Message, error) {
 	uid, ok := h.links.ParseUnsubscribe(c.Param("token"))
 	if !ok {
 		return nil, models.ErrNotFound

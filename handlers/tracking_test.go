@@ -13,15 +13,19 @@ import (
 	"github.com/sesame-email/sesame/internal/fixtures"
 	"github.com/sesame-email/sesame/mailer"
 	"github.com/sesame-email/sesame/models"
+	"github.com/sesame-email/sesame/models/accounts"
+	"github.com/sesame-email/sesame/models/audience"
+	"github.com/sesame-email/sesame/models/identity"
+	"github.com/sesame-email/sesame/models/queue"
 )
 
 // trackedMessage sends one tracked message through the sandbox and returns
 // it with the HTML as delivered.
-func trackedMessage(t *testing.T, c *console, sender *models.SenderAddress, to string) (*models.Message, string) {
+func trackedMessage(t *testing.T, c *console, sender *identity.SenderAddress, to string) (*queue.Message, string) {
 	t.Helper()
-	msgs, err := c.Store.Enqueue(ctx, models.EnqueueRequest{Sender: sender, Content: models.MessageContent{
+	msgs, err := c.Store.Enqueue(ctx, queue.EnqueueRequest{Sender: sender, Content: queue.MessageContent{
 		Subject: "Hi", HTML: `<html><body><p>Hi</p><a href="https://shop.test/sale?x=1&amp;y=2">Sale</a> <a href="mailto:a@b.test">mail</a></body></html>`,
-		Unsubscribe: "2", TrackOpens: true, TrackClicks: true}, To: []models.Addressee{{Email: to}}})
+		Unsubscribe: "2", TrackOpens: true, TrackClicks: true}, To: []queue.Addressee{{Email: to}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,12 +58,12 @@ func (b *browser) fetch(method, path, ua string) page {
 
 const person = "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Safari/605.1.15"
 
-func waitForEvents(t *testing.T, c *console, m *models.Message, n int) []models.MessageEvent {
+func waitForEvents(t *testing.T, c *console, m *queue.Message, n int) []queue.MessageEvent {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		evs, _ := c.Store.MessageEvents(ctx, m.ID)
-		var eng []models.MessageEvent
+		var eng []queue.MessageEvent
 		for _, e := range evs {
 			if e.Type == "opened" || e.Type == "clicked" {
 				eng = append(eng, e)
@@ -116,8 +120,8 @@ func TestOpenAndClickTracking(t *testing.T) {
 	if got.OpenedAt == nil || got.ClickedAt == nil {
 		t.Errorf("first open and click not marked: %+v", got)
 	}
-	days, _ := c.Store.DailyVolumes(ctx, c.Clock.Now(), c.Clock.Now(), time.UTC, models.StatsFilter{})
-	total := models.Totals(days)
+	days, _ := c.Store.DailyVolumes(ctx, c.Clock.Now(), c.Clock.Now(), time.UTC, queue.StatsFilter{})
+	total := queue.Totals(days)
 	if total.Opened != 1 || total.Clicked != 1 || total.Delivered != 1 || total.Requested != 1 || total.Accepted != 1 {
 		t.Errorf("rollup %+v", total)
 	}
@@ -176,8 +180,8 @@ func TestUnsubscribe(t *testing.T) {
 	if unsubs != 1 {
 		t.Errorf("%d unsubscribe events after a replay", unsubs)
 	}
-	list, _, _ := c.Store.ListSuppressions(ctx, models.SuppressionQuery{})
-	if len(list) != 1 || list[0].Reason != models.ReasonUnsubscribe || list[0].ScopeDomain != "example.test" {
+	list, _, _ := c.Store.ListSuppressions(ctx, audience.SuppressionQuery{})
+	if len(list) != 1 || list[0].Reason != audience.ReasonUnsubscribe || list[0].ScopeDomain != "example.test" {
 		t.Fatalf("suppressions %+v", list)
 	}
 	wantStatus(t, b.get(link[1]), http.StatusOK, "You are unsubscribed")
@@ -193,8 +197,8 @@ func TestUnsubscribe(t *testing.T) {
 	if elsewhere.Status != models.StatusDelivered {
 		t.Errorf("other domain after unsubscribe: %s", elsewhere.Status)
 	}
-	days, _ := c.Store.DailyVolumes(ctx, c.Clock.Now(), c.Clock.Now(), time.UTC, models.StatsFilter{})
-	if total := models.Totals(days); total.Unsubscribed != 1 {
+	days, _ := c.Store.DailyVolumes(ctx, c.Clock.Now(), c.Clock.Now(), time.UTC, queue.StatsFilter{})
+	if total := queue.Totals(days); total.Unsubscribed != 1 {
 		t.Errorf("rollup unsubscribed %d", total.Unsubscribed)
 	}
 	wantStatus(t, b.get("/u/forged.token"), http.StatusNotFound)
@@ -202,7 +206,7 @@ func TestUnsubscribe(t *testing.T) {
 
 func TestMessageLookup(t *testing.T) {
 	c := newConsole(t)
-	c.user("ann@example.com", models.RoleMarketer)
+	c.user("ann@example.com", accounts.RoleMarketer)
 	sender := fixtures.Sender(t, c.Store, c.DNS, "news@example.test", "News")
 	m, html := trackedMessage(t, c, sender, "bob@dest.test")
 	c.Clock.Advance(time.Minute)

@@ -8,16 +8,17 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/sesame-email/sesame/models"
+	"github.com/sesame-email/sesame/models/accounts"
 	"github.com/sesame-email/sesame/views"
 	"github.com/sesame-email/sesame/web"
 )
 
 // UserService is what the admin's user pages need.
 type UserService interface {
-	ListUsers(ctx context.Context) ([]models.User, error)
-	GetUser(ctx context.Context, id uint64) (*models.User, error)
-	CreateUser(ctx context.Context, in models.NewUser) (*models.User, error)
-	UpdateUser(ctx context.Context, id uint64, ch models.UserChange) (*models.User, error)
+	ListUsers(ctx context.Context) ([]accounts.User, error)
+	GetUser(ctx context.Context, id uint64) (*accounts.User, error)
+	CreateUser(ctx context.Context, in accounts.NewUser) (*accounts.User, error)
+	UpdateUser(ctx context.Context, id uint64, ch accounts.UserChange) (*accounts.User, error)
 	ResetPassword(ctx context.Context, id uint64, password string) error
 }
 
@@ -36,13 +37,13 @@ func (h *Users) List(c echo.Context) error {
 }
 
 func (h *Users) New(c echo.Context) error {
-	return web.Render(c, http.StatusOK, views.UserNew(views.NewUserForm{Role: string(models.RoleMarketer)}))
+	return web.Render(c, http.StatusOK, views.UserNew(views.NewUserForm{Role: string(accounts.RoleMarketer)}))
 }
 
 func (h *Users) Create(c echo.Context) error {
 	form := views.NewUserForm{Email: c.FormValue("email"), Role: c.FormValue("role")}
-	u, err := h.svc.CreateUser(c.Request().Context(), models.NewUser{
-		Email: form.Email, Password: c.FormValue("password"), Role: models.Role(form.Role),
+	u, err := h.svc.CreateUser(c.Request().Context(), accounts.NewUser{
+		Email: form.Email, Password: c.FormValue("password"), Role: accounts.Role(form.Role),
 	})
 	if errors.As(err, &form.Errors) {
 		return web.Render(c, http.StatusUnprocessableEntity, views.UserNew(form))
@@ -66,8 +67,8 @@ func (h *Users) Update(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	updated, err := h.svc.UpdateUser(c.Request().Context(), u.ID, models.UserChange{
-		Role: models.Role(c.FormValue("role")), Disabled: c.FormValue("disabled") == "1",
+	updated, err := h.svc.UpdateUser(c.Request().Context(), u.ID, accounts.UserChange{
+		Role: accounts.Role(c.FormValue("role")), Disabled: c.FormValue("disabled") == "1",
 	})
 	form := h.form(c, u)
 	var conflict *models.ConflictError
@@ -106,7 +107,7 @@ func (h *Users) ResetPassword(c echo.Context) error {
 	return web.RedirectWithFlash(c, "/admin/users", "New password set for "+u.Email+"; their sessions have ended.")
 }
 
-func (h *Users) load(c echo.Context) (*models.User, error) {
+func (h *Users) load(c echo.Context) (*accounts.User, error) {
 	id, err := idParam(c, "id")
 	if err != nil {
 		return nil, err
@@ -114,6 +115,6 @@ func (h *Users) load(c echo.Context) (*models.User, error) {
 	return h.svc.GetUser(c.Request().Context(), id)
 }
 
-func (h *Users) form(c echo.Context, u *models.User) views.UserEditForm {
+func (h *Users) form(c echo.Context, u *accounts.User) views.UserEditForm {
 	return views.UserEditForm{User: *u, Self: u.ID == web.CurrentUser(c).ID}
 }

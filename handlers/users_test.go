@@ -6,12 +6,12 @@ import (
 	"strconv"
 	"testing"
 
-	"github.com/sesame-email/sesame/models"
+	"github.com/sesame-email/sesame/models/accounts"
 )
 
 func TestAdminManagesUsers(t *testing.T) {
 	c := newConsole(t)
-	c.user("boss@example.com", models.RoleAdmin)
+	c.user("boss@example.com", accounts.RoleAdmin)
 	admin := c.browser()
 	admin.login("boss@example.com")
 
@@ -62,7 +62,7 @@ func TestAdminManagesUsers(t *testing.T) {
 
 func TestUserChangesOwnPasswordAndZone(t *testing.T) {
 	c := newConsole(t)
-	c.user("ann@example.com", models.RoleMarketer)
+	c.user("ann@example.com", accounts.RoleMarketer)
 	b := c.browser()
 	b.login("ann@example.com")
 	other := c.browser()

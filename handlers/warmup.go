@@ -8,36 +8,38 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/sesame-email/sesame/models"
+	"github.com/sesame-email/sesame/models/identity"
+	"github.com/sesame-email/sesame/models/queue"
 	"github.com/sesame-email/sesame/views"
 	"github.com/sesame-email/sesame/web"
 )
 
 // WarmupService is what the warm-up parts of the IPs & warm-up page need.
 type WarmupService interface {
-	WarmupOverview(ctx context.Context) ([]models.WarmupStatus, error)
-	ListWarmupPlans(ctx context.Context) ([]models.WarmupPlan, error)
-	SetWarmup(ctx context.Context, kind models.WarmupSubjectKind, id uint64, ch models.WarmupChange) error
-	CreateWarmupPlan(ctx context.Context, in models.NewWarmupPlan) (*models.WarmupPlan, error)
+	WarmupOverview(ctx context.Context) ([]queue.WarmupStatus, error)
+	ListWarmupPlans(ctx context.Context) ([]queue.WarmupPlan, error)
+	SetWarmup(ctx context.Context, kind queue.WarmupSubjectKind, id uint64, ch queue.WarmupChange) error
+	CreateWarmupPlan(ctx context.Context, in queue.NewWarmupPlan) (*queue.WarmupPlan, error)
 }
 
 // warmupSubject finds the domain or IP a warm-up URL names, as the
 // overview shows it.
-func (h *IPs) warmupSubject(c echo.Context) (models.WarmupStatus, error) {
-	kind := models.WarmupSubjectKind(c.Param("kind"))
+func (h *IPs) warmupSubject(c echo.Context) (queue.WarmupStatus, error) {
+	kind := queue.WarmupSubjectKind(c.Param("kind"))
 	id, err := idParam(c, "id")
 	if err != nil {
-		return models.WarmupStatus{}, err
+		return queue.WarmupStatus{}, err
 	}
 	all, err := h.svc.WarmupOverview(c.Request().Context())
 	if err != nil {
-		return models.WarmupStatus{}, err
+		return queue.WarmupStatus{}, err
 	}
 	for _, st := range all {
 		if st.Kind == kind && st.ID == id {
 			return st, nil
 		}
 	}
-	return models.WarmupStatus{}, models.ErrNotFound
+	return queue.WarmupStatus{}, models.ErrNotFound
 }
 
 func (h *IPs) renderWarmupForm(c echo.Context, status int, f views.WarmupForm) error {
@@ -62,7 +64,7 @@ func (h *IPs) SetWarmup(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	ch := models.WarmupChange{Plan: c.FormValue("plan"), Day: c.FormValue("day")}
+	ch := queue.WarmupChange{Plan: c.FormValue("plan"), Day: c.FormValue("day")}
 	err = h.svc.SetWarmup(c.Request().Context(), st.Kind, st.ID, ch)
 	var verr *models.ValidationError
 	if errors.As(err, &verr) {
@@ -76,11 +78,11 @@ func (h *IPs) SetWarmup(c echo.Context) error {
 
 func (h *IPs) CreatePlan(c echo.Context) error {
 	ctx := c.Request().Context()
-	in := models.NewWarmupPlan{Name: c.FormValue("name"), Quotas: c.FormValue("quotas")}
+	in := queue.NewWarmupPlan{Name: c.FormValue("name"), Quotas: c.FormValue("quotas")}
 	p, err := h.svc.CreateWarmupPlan(ctx, in)
 	var verr *models.ValidationError
 	if errors.As(err, &verr) {
-		page, perr := h.page(ctx, views.IPsPage{Pool: string(models.PoolShared), Plan: views.PlanForm{Name: in.Name, Quotas: in.Quotas, Errors: verr}})
+		page, perr := h.page(ctx, views.IPsPage{Pool: string(identity.PoolShared), Plan: views.PlanForm{Name: in.Name, Quotas: in.Quotas, Errors: verr}})
 		if perr != nil {
 			return perr
 		}

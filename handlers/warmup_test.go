@@ -7,13 +7,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sesame-email/sesame/models"
+	"github.com/sesame-email/sesame/models/accounts"
+	"github.com/sesame-email/sesame/models/queue"
 )
 
 func TestWarmupPages(t *testing.T) {
 	c := newConsole(t)
-	c.user("boss@example.com", models.RoleAdmin)
-	c.user("ann@example.com", models.RoleMarketer)
+	c.user("boss@example.com", accounts.RoleAdmin)
+	c.user("ann@example.com", accounts.RoleMarketer)
 	admin := c.browser()
 	admin.login("boss@example.com")
 	marketer := c.browser()
@@ -32,15 +33,15 @@ func TestWarmupPages(t *testing.T) {
 		t.Fatal(err)
 	}
 	// A small plan keeps the queue short: 6 queued, 5 sent, 1 waits.
-	if _, err := c.Store.CreateWarmupPlan(ctx, models.NewWarmupPlan{Name: "tiny", Quotas: "5, 10, 20, 40"}); err != nil {
+	if _, err := c.Store.CreateWarmupPlan(ctx, queue.NewWarmupPlan{Name: "tiny", Quotas: "5, 10, 20, 40"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.Store.SetWarmup(ctx, models.WarmupDomain, d.ID, models.WarmupChange{Plan: "tiny"}); err != nil {
+	if err := c.Store.SetWarmup(ctx, queue.WarmupDomain, d.ID, queue.WarmupChange{Plan: "tiny"}); err != nil {
 		t.Fatal(err)
 	}
-	req := models.EnqueueRequest{Sender: sender, Content: models.MessageContent{Subject: "Hi", Text: "Hello"}}
+	req := queue.EnqueueRequest{Sender: sender, Content: queue.MessageContent{Subject: "Hi", Text: "Hello"}}
 	for i := range 6 {
-		req.To = append(req.To, models.Addressee{Email: "r" + strconv.Itoa(i) + "@dest.test"})
+		req.To = append(req.To, queue.Addressee{Email: "r" + strconv.Itoa(i) + "@dest.test"})
 	}
 	if _, err := c.Store.Enqueue(ctx, req); err != nil {
 		t.Fatal(err)

@@ -23,6 +23,9 @@ import (
 	"github.com/sesame-email/sesame/mailer"
 	"github.com/sesame-email/sesame/mailer/rsasign"
 	"github.com/sesame-email/sesame/models"
+	"github.com/sesame-email/sesame/models/identity"
+	"github.com/sesame-email/sesame/models/queue"
+	"github.com/sesame-email/sesame/models/store"
 )
 
 // benchStore signs with the chosen keys only (none, the RSA-2048 key, the
@@ -31,15 +34,15 @@ import (
 // so the RSA key is loaded into libcrypto here, by the call the engine
 // makes, once per key cache refresh instead of once per key.
 type benchStore struct {
-	*models.Store
+	*store.Store
 	algs    []string
 	signer  mailer.RSASigner
 	signing *atomic.Int64 // nanoseconds
 }
 
-func (s benchStore) SigningKeys(ctx context.Context, domainID uint64) ([]models.SigningKey, error) {
+func (s benchStore) SigningKeys(ctx context.Context, domainID uint64) ([]identity.SigningKey, error) {
 	keys, err := s.Store.SigningKeys(ctx, domainID)
-	var out []models.SigningKey
+	var out []identity.SigningKey
 	for _, k := range keys {
 		if !slices.Contains(s.algs, string(k.Algorithm)) {
 			continue
@@ -109,7 +112,7 @@ func benchDelivery(b *testing.B, algs []string, signer mailer.RSASigner, n int) 
 	if err != nil {
 		b.Fatal(err)
 	}
-	if _, err := st.AddDKIMKey(ctx, d.ID, models.DKIMEd25519); err != nil {
+	if _, err := st.AddDKIMKey(ctx, d.ID, identity.DKIMEd25519); err != nil {
 		b.Fatal(err)
 	}
 	recs, _ := st.DomainRecords(ctx, d)
@@ -126,10 +129,10 @@ func benchDelivery(b *testing.B, algs []string, signer mailer.RSASigner, n int) 
 		strings.Repeat("<p>Ut enim ad minim veniam, quis nostrud exercitation ullamco laboris nisi ut aliquip ex ea commodo consequat.</p>", 70) +
 		"<p>Your code: {{code}}. Plan: {{plan}}.</p></body></html>"
 	for start := 0; start < n; start += 10_000 {
-		req := models.EnqueueRequest{Sender: sender, Transactional: true,
-			Content: models.MessageContent{Subject: "Hello {{first}}, news for {{city}}", HTML: html}}
+		req := queue.EnqueueRequest{Sender: sender, Transactional: true,
+			Content: queue.MessageContent{Subject: "Hello {{first}}, news for {{city}}", HTML: html}}
 		for i := start; i < min(start+10_000, n); i++ {
-			req.To = append(req.To, models.Addressee{Email: "user" + strconv.Itoa(i) + "@sink.test", Variables: map[string]string{
+			req.To = append(req.To, queue.Addressee{Email: "user" + strconv.Itoa(i) + "@sink.test", Variables: map[string]string{
 				"first": "Ann" + strconv.Itoa(i), "last": "Lee", "city": "Lisbon", "code": strconv.Itoa(100000 + i), "plan": "gold"}})
 		}
 		if _, err := st.Enqueue(ctx, req); err != nil {

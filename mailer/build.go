@@ -18,6 +18,9 @@ import (
 	"github.com/emersion/go-message/textproto"
 
 	"github.com/sesame-email/sesame/models"
+	"github.com/sesame-email/sesame/models/content"
+	"github.com/sesame-email/sesame/models/identity"
+	"github.com/sesame-email/sesame/models/queue"
 )
 
 // Attachment is a file sent with a message (API sends only).
@@ -47,11 +50,11 @@ var dkimHeaders = []string{"From", "To", "Cc", "Subject", "Date", "Message-ID", 
 
 // Outgoing is everything needed to build one recipient's message.
 type Outgoing struct {
-	Message  *models.Message
-	Content  *models.MessageContent
+	Message  *queue.Message
+	Content  *queue.MessageContent
 	Template *Template // the content compiled; nil for raw submissions
 	Domain   string    // the sender's domain, signing domain and Message-ID host
-	Keys     []models.SigningKey
+	Keys     []identity.SigningKey
 }
 
 // Built is a message ready for the wire.
@@ -92,7 +95,7 @@ func checkHeaderValue(v string) error {
 
 // Unsigned rebuilds a queued message as it is sent, without its DKIM
 // signatures, for the console to show.
-func (b *Builder) Unsigned(m *models.Message, c *models.MessageContent, domain string) (*Built, error) {
+func (b *Builder) Unsigned(m *queue.Message, c *queue.MessageContent, domain string) (*Built, error) {
 	o := &Outgoing{Message: m, Content: c, Domain: domain}
 	if c.Raw == nil {
 		t, err := Compile(c.Subject, c.HTML, c.Text)
@@ -122,7 +125,7 @@ func (b *Builder) Build(o *Outgoing) (*Built, error) {
 	if err != nil {
 		return nil, err
 	}
-	if body.Len() > models.MaxMessageBytes {
+	if body.Len() > content.MaxMessageBytes {
 		return nil, ErrMessageTooLarge
 	}
 	if len(o.Keys) == 0 {

@@ -10,7 +10,7 @@ import (
 	"github.com/emersion/go-message/mail"
 
 	"github.com/sesame-email/sesame/mailer"
-	"github.com/sesame-email/sesame/models"
+	"github.com/sesame-email/sesame/models/queue"
 )
 
 // The parts a built message carries decode, with go-message's reader, to
@@ -24,12 +24,12 @@ func TestBuiltPartsDecodeToTheRenderedText(t *testing.T) {
 		html, text string
 	}{{"alternative", html, text}, {"text only", "", text}} {
 		t.Run(c.name, func(t *testing.T) {
-			content := &models.MessageContent{Subject: "Hi {{name}}", HTML: c.html, Text: c.text}
+			content := &queue.MessageContent{Subject: "Hi {{name}}", HTML: c.html, Text: c.text}
 			tpl, err := mailer.Compile(content.Subject, content.HTML, content.Text)
 			if err != nil {
 				t.Fatal(err)
 			}
-			m := &models.Message{UID: models.NewMessageUID(), CreatedAt: time.Now(), FromEmail: "news@example.test",
+			m := &queue.Message{UID: queue.NewMessageUID(), CreatedAt: time.Now(), FromEmail: "news@example.test",
 				Recipient: "ann@dest.test", Variables: `{"name":"Änn"}`}
 			links := mailer.NewLinks("https://sesame.example", []byte("k"))
 			want, err := tpl.Render(map[string]string{"name": "Änn", "unsubscribe_url": links.UnsubscribeURL(m.UID)})
@@ -68,9 +68,9 @@ func TestBuiltPartsDecodeToTheRenderedText(t *testing.T) {
 // A part that links {{unsubscribe_url}} itself gets no footer link as well;
 // a part that does not gets one.
 func TestUnsubscribeFooterOnlyWhereThePartHasNoLink(t *testing.T) {
-	content := &models.MessageContent{Subject: "Hi", Unsubscribe: "2",
+	content := &queue.MessageContent{Subject: "Hi", Unsubscribe: "2",
 		HTML: `<p>News</p><p><a href="{{unsubscribe_url}}">Leave this list</a></p>`, Text: "News"}
-	m := &models.Message{UID: models.NewMessageUID(), CreatedAt: time.Now(), FromEmail: "news@example.test", Recipient: "ann@dest.test"}
+	m := &queue.Message{UID: queue.NewMessageUID(), CreatedAt: time.Now(), FromEmail: "news@example.test", Recipient: "ann@dest.test"}
 	links := mailer.NewLinks("https://sesame.example", []byte("k"))
 	built, err := mailer.NewBuilder(links).Unsigned(m, content, "example.test")
 	if err != nil {

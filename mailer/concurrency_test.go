@@ -11,6 +11,7 @@ import (
 	"github.com/sesame-email/sesame/internal/testdb"
 	"github.com/sesame-email/sesame/mailer"
 	"github.com/sesame-email/sesame/models"
+	"github.com/sesame-email/sesame/models/store"
 )
 
 // Two engines, each with its own connection pool, share one database, as
@@ -54,12 +55,12 @@ func TestTwoEnginesShareTheQueue(t *testing.T) {
 	}
 }
 
-func withClock(cfg models.StoreConfig, clock models.Clock) models.StoreConfig {
+func withClock(cfg store.Config, clock models.Clock) store.Config {
 	cfg.Clock = clock
 	return cfg
 }
 
-func newEngineOn(st *models.Store, p *pipeline, links *mailer.Links, owner string) *mailer.Engine {
+func newEngineOn(st *store.Store, p *pipeline, links *mailer.Links, owner string) *mailer.Engine {
 	return mailer.NewEngine(st, p.relay(), mailer.NewBuilder(links), p.clock, discard(),
 		mailer.EngineConfig{Owner: owner, BounceHost: testdb.BounceHost, BatchSize: 50, RecordInterval: 5e6})
 }

@@ -15,7 +15,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/sesame-email/sesame/models"
+	"github.com/sesame-email/sesame/models/identity"
 )
 
 // DKIM signing, relaxed/relaxed with SHA-256 (RFC 6376, and RFC 8463 for
@@ -29,7 +29,7 @@ import (
 
 // signatures are the DKIM-Signature fields to prepend to msg, one for each
 // key (RSA and, when the domain has one, Ed25519: dual signing).
-func signatures(msg []byte, domain string, keys []models.SigningKey) ([]byte, error) {
+func signatures(msg []byte, domain string, keys []identity.SigningKey) ([]byte, error) {
 	header, body := splitMessage(msg)
 	buf := canonicalBuffers.Get().(*[]byte)
 	canonical := appendRelaxedBody((*buf)[:0], body)
@@ -60,7 +60,7 @@ var canonicalBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 16<<10);
 
 // signature is one key's DKIM-Signature field: the tags, then b= with the
 // signature over the signed fields and this field with b= empty.
-func signature(k models.SigningKey, domain string, bodyHash, signed []byte) ([]byte, error) {
+func signature(k identity.SigningKey, domain string, bodyHash, signed []byte) ([]byte, error) {
 	var algorithm string
 	hash := crypto.SHA256
 	switch k.Signer.Public().(type) {

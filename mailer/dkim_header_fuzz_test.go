@@ -9,8 +9,7 @@ import (
 	"testing"
 
 	"github.com/emersion/go-msgauth/dkim"
-
-	"github.com/sesame-email/sesame/models"
+	"github.com/sesame-email/sesame/models/identity"
 )
 
 // relaxedHeaderReference is RFC 6376 3.4.2 written the obvious way, as
@@ -49,7 +48,7 @@ func FuzzRelaxedHeader(f *testing.F) {
 	}
 	pub, key, _ := ed25519.GenerateKey(rand.Reader)
 	record := "v=DKIM1; k=ed25519; p=" + base64.StdEncoding.EncodeToString(pub)
-	keys := []models.SigningKey{{Selector: "ed", Signer: key}}
+	keys := []identity.SigningKey{{Selector: "ed", Signer: key}}
 	f.Fuzz(func(t *testing.T, value []byte) {
 		field := append([]byte("SubJect :"), value...)
 		if got, want := string(appendRelaxedHeader(nil, field)), relaxedHeaderReference(string(field)); got != want {

@@ -16,7 +16,7 @@ import (
 	"github.com/emersion/go-msgauth/dkim"
 
 	"github.com/sesame-email/sesame/mailer/rsasign"
-	"github.com/sesame-email/sesame/models"
+	"github.com/sesame-email/sesame/models/identity"
 )
 
 var bodyHashTag = regexp.MustCompile(`bh=([^;]+);`)
@@ -77,7 +77,7 @@ func TestSignVerifiesWithGoMsgauth(t *testing.T) {
 		"Hi  Bob, \r\n\ttabbed\r\n.leading dot\r\n\r\n\r\n"
 	for name, rsaSigner := range rsaSigners(t, rsaKey) {
 		t.Run("signer="+string(name), func(t *testing.T) {
-			keys := []models.SigningKey{{Selector: "rsa", Signer: rsaSigner}, {Selector: "ed", Signer: edKey}}
+			keys := []identity.SigningKey{{Selector: "rsa", Signer: rsaSigner}, {Selector: "ed", Signer: edKey}}
 			sigs, err := signatures([]byte(msg), "example.test", keys)
 			if err != nil {
 				t.Fatal(err)

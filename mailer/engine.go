@@ -10,21 +10,24 @@ import (
 	"time"
 
 	"github.com/sesame-email/sesame/models"
+	"github.com/sesame-email/sesame/models/audience"
+	"github.com/sesame-email/sesame/models/identity"
+	"github.com/sesame-email/sesame/models/queue"
 )
 
 // EngineStore is what the delivery engine needs from the store.
 type EngineStore interface {
-	ClaimMessages(ctx context.Context, owner string, limit int, lease time.Duration) ([]models.Message, error)
-	RecordResults(ctx context.Context, owner string, results []models.DeliveryResult) error
+	ClaimMessages(ctx context.Context, owner string, limit int, lease time.Duration) ([]queue.Message, error)
+	RecordResults(ctx context.Context, owner string, results []queue.DeliveryResult) error
 	ExtendLeases(ctx context.Context, owner string, lease time.Duration) error
-	GetMessageContent(ctx context.Context, id uint64) (*models.MessageContent, error)
-	GetDomain(ctx context.Context, id uint64) (*models.Domain, error)
-	SigningKeys(ctx context.Context, domainID uint64) ([]models.SigningKey, error)
-	SuppressedAmong(ctx context.Context, senderDomain string, emails []string) (map[string]models.Suppression, error)
-	ListSendingIPs(ctx context.Context) ([]models.SendingIP, error)
-	ThrottleDestination(ctx context.Context, t models.DestinationThrottle) error
+	GetMessageContent(ctx context.Context, id uint64) (*queue.MessageContent, error)
+	GetDomain(ctx context.Context, id uint64) (*identity.Domain, error)
+	SigningKeys(ctx context.Context, domainID uint64) ([]identity.SigningKey, error)
+	SuppressedAmong(ctx context.Context, senderDomain string, emails []string) (map[string]audience.Suppression, error)
+	ListSendingIPs(ctx context.Context) ([]identity.SendingIP, error)
+	ThrottleDestination(ctx context.Context, t queue.DestinationThrottle) error
 	EndThrottle(ctx context.Context, destination, sourceIP string) error
-	ThrottlesUntil(ctx context.Context, t time.Time) ([]models.DestinationThrottle, error)
+	ThrottlesUntil(ctx context.Context, t time.Time) ([]queue.DestinationThrottle, error)
 }
 
 // EngineConfig tunes the engine; zero values take the defaults.
@@ -91,7 +94,7 @@ type Engine struct {
 	log       *slog.Logger
 	cfg       EngineConfig
 
-	results  chan models.DeliveryResult
+	results  chan queue.DeliveryResult
 	inFlight atomic.Int64
 	freed    chan struct{} // signalled when results are recorded
 
@@ -100,21 +103,21 @@ type Engine struct {
 	perDest   map[string]int
 	sessions  int
 	throttles map[laneKey]throttleState
-	contents  map[uint64]*content
+	contents  map[uint64]*compiled
 	keys      map[uint64]domainKeys
 	helos     map[string]string
 	workers   sync.WaitGroup
 }
 
-type content struct {
-	row      *models.MessageContent
+type compiled struct {
+	row      *queue.MessageContent
 	template *Template
 	err      error
 }
 
 type domainKeys struct {
 	name    string
-	keys    []models.SigningKey
+	keys    []identity.SigningKey
 	fetched time.Time
 }
 
@@ -126,7 +129,7 @@ const backlogPerConnection = 4
 // each hold one connection.
 type lane struct {
 	laneKey
-	jobs    chan *models.Message
+	jobs    chan *queue.Message
 	workers int
 }
 
@@ -137,7 +140,7 @@ func NewEngine(store EngineStore, transport Transport, builder *Builder, clock m
 		store: store, transport: transport, builder: builder, clock: clock, log: log.With("component", "delivery"), cfg: cfg,
 		freed: make(chan struct{}, 1),
 		lanes: map[laneKey]*lane{}, perDest: map[string]int{}, throttles: map[laneKey]throttleState{},
-		contents: map[uint64]*content{}, keys: map[uint64]domainKeys{}, helos: map[string]string{},
+		contents: map[uint64]*compiled{}, keys: map[uint64]domainKeys{}, helos: map[string]string{},
 	}
 }
 
@@ -153,7 +156,7 @@ func (e *Engine) Run(ctx context.Context) error { return e.run(ctx, false) }
 func (e *Engine) RunUntilIdle(ctx context.Context) error { return e.run(ctx, true) }
 
 func (e *Engine) run(ctx context.Context, untilIdle bool) error {
-	e.results = make(chan models.DeliveryResult, e.cfg.MaxInFlight)
+	e.results = make(chan queue.DeliveryResult, e.cfg.MaxInFlight)
 	// workCtx outlives ctx by ShutdownTimeout at most: deliveries under way
 	// and the recorder finish in it.
 	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
@@ -224,7 +227,7 @@ func (e *Engine) claim(ctx, workCtx context.Context) (int, error) {
 	if err := e.refreshIPs(ctx); err != nil {
 		e.log.WarnContext(ctx, "sending IPs", "err", err)
 	}
-	byDomain := map[uint64][]*models.Message{}
+	byDomain := map[uint64][]*queue.Message{}
 	for i := range msgs {
 		byDomain[msgs[i].DomainID] = append(byDomain[msgs[i].DomainID], &msgs[i])
 	}
@@ -259,15 +262,15 @@ func (e *Engine) claim(ctx, workCtx context.Context) (int, error) {
 }
 
 // finish hands an outcome to the recorder.
-func (e *Engine) finish(m *models.Message, status models.MessageStatus, reply string, mutate func(*models.DeliveryResult)) {
-	r := models.DeliveryResult{Message: m, Status: status, Reply: reply}
+func (e *Engine) finish(m *queue.Message, status models.MessageStatus, reply string, mutate func(*queue.DeliveryResult)) {
+	r := queue.DeliveryResult{Message: m, Status: status, Reply: reply}
 	if mutate != nil {
 		mutate(&r)
 	}
 	e.results <- r
 }
 
-func (e *Engine) dispatch(ctx context.Context, m *models.Message) {
+func (e *Engine) dispatch(ctx context.Context, m *queue.Message) {
 	d := &Delivery{Message: m, SourceIP: m.SourceIP}
 	dest := e.transport.Destination(d)
 	key := laneKey{dest, m.SourceIP}
@@ -275,7 +278,7 @@ func (e *Engine) dispatch(ctx context.Context, m *models.Message) {
 	defer e.mu.Unlock()
 	l := e.lanes[key]
 	if l == nil {
-		l = &lane{laneKey: key, jobs: make(chan *models.Message, e.cfg.MaxInFlight)}
+		l = &lane{laneKey: key, jobs: make(chan *queue.Message, e.cfg.MaxInFlight)}
 		e.lanes[key] = l
 	}
 	l.jobs <- m
@@ -304,7 +307,7 @@ func (e *Engine) work(ctx context.Context, l *lane) {
 	idle := time.NewTimer(e.cfg.ConnIdle)
 	defer idle.Stop()
 	for {
-		var m *models.Message
+		var m *queue.Message
 		select {
 		case m = <-l.jobs:
 		case <-idle.C:
@@ -337,12 +340,12 @@ func (e *Engine) leave(l *lane) {
 }
 
 // deliver builds and sends one message, returning the session to reuse.
-func (e *Engine) deliver(ctx context.Context, l *lane, m *models.Message, sess Session) Session {
+func (e *Engine) deliver(ctx context.Context, l *lane, m *queue.Message, sess Session) Session {
 	now := e.clock.Now()
 	if t, ok := e.throttled(l.laneKey, now); ok {
 		reply := "not sent: " + l.dest + " asked to slow down until " + t.until.UTC().Format("15:04:05 UTC") +
-			" (source: " + models.SourceLabel(l.source) + "; reply: " + t.reason + ")"
-		e.finish(m, models.StatusDeferred, reply, func(r *models.DeliveryResult) { r.NextAttemptAt = t.until })
+			" (source: " + identity.SourceLabel(l.source) + "; reply: " + t.reason + ")"
+		e.finish(m, models.StatusDeferred, reply, func(r *queue.DeliveryResult) { r.NextAttemptAt = t.until })
 		return sess
 	}
 	c, dk, err := e.prepare(ctx, m)
@@ -386,7 +389,7 @@ func (e *Engine) deliver(ctx context.Context, l *lane, m *models.Message, sess S
 	case out.Status == models.StatusDelivered:
 		e.delivered(ctx, l.laneKey, now)
 	}
-	e.finish(m, out.Status, out.Reply, func(r *models.DeliveryResult) {
+	e.finish(m, out.Status, out.Reply, func(r *queue.DeliveryResult) {
 		switch out.Status {
 		case models.StatusBounced:
 			r.HardBounce = true
@@ -423,7 +426,7 @@ func (e *Engine) drain() {
 	for _, l := range e.lanes {
 		for n := len(l.jobs); n > 0; n-- {
 			m := <-l.jobs
-			e.results <- models.DeliveryResult{Message: m, Status: models.StatusQueued, Reply: "handed back at shutdown", NextAttemptAt: m.NextAttemptAt}
+			e.results <- queue.DeliveryResult{Message: m, Status: models.StatusQueued, Reply: "handed back at shutdown", NextAttemptAt: m.NextAttemptAt}
 		}
 		for i := 0; i < l.workers; i++ {
 			l.jobs <- nil
@@ -435,7 +438,7 @@ func (e *Engine) drain() {
 // failed write is retried until ctx ends: the messages stay leased
 // meanwhile, and outcomes given up only mean they are delivered again.
 func (e *Engine) record(ctx context.Context) {
-	batch := make([]models.DeliveryResult, 0, 500)
+	batch := make([]queue.DeliveryResult, 0, 500)
 	ticker := time.NewTicker(e.cfg.RecordInterval)
 	defer ticker.Stop()
 	flush := func() {

@@ -5,7 +5,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/sesame-email/sesame/models"
+	"github.com/sesame-email/sesame/models/queue"
 )
 
 // The engine's caches: contents never change once written, so their
@@ -19,7 +19,7 @@ const (
 )
 
 // prepare returns the message's compiled content and its domain's keys.
-func (e *Engine) prepare(ctx context.Context, m *models.Message) (*content, domainKeys, error) {
+func (e *Engine) prepare(ctx context.Context, m *queue.Message) (*compiled, domainKeys, error) {
 	c, err := e.content(ctx, m.ContentID)
 	if err != nil {
 		return nil, domainKeys{}, err
@@ -28,7 +28,7 @@ func (e *Engine) prepare(ctx context.Context, m *models.Message) (*content, doma
 	return c, dk, err
 }
 
-func (e *Engine) content(ctx context.Context, id uint64) (*content, error) {
+func (e *Engine) content(ctx context.Context, id uint64) (*compiled, error) {
 	e.mu.Lock()
 	c, ok := e.contents[id]
 	e.mu.Unlock()
@@ -39,13 +39,13 @@ func (e *Engine) content(ctx context.Context, id uint64) (*content, error) {
 	if err != nil {
 		return nil, err // not cached: a database hiccup is worth retrying
 	}
-	c = &content{row: row}
+	c = &compiled{row: row}
 	if row.Raw == nil {
 		c.template, c.err = Compile(row.Subject, row.HTML, row.Text)
 	}
 	e.mu.Lock()
 	if len(e.contents) >= maxCachedContent {
-		e.contents = map[uint64]*content{}
+		e.contents = map[uint64]*compiled{}
 	}
 	e.contents[id] = c
 	e.mu.Unlock()
@@ -168,7 +168,7 @@ func (e *Engine) throttle(ctx context.Context, k laneKey, reply string, now time
 	t = throttleState{until: now.Add(backoff), since: now, backoff: backoff, reason: reply}
 	e.throttles[k] = t
 	e.mu.Unlock()
-	err := e.store.ThrottleDestination(ctx, models.DestinationThrottle{Destination: k.dest, SourceIP: k.source, Until: t.until,
+	err := e.store.ThrottleDestination(ctx, queue.DestinationThrottle{Destination: k.dest, SourceIP: k.source, Until: t.until,
 		BackoffSeconds: int(backoff / time.Second), Reason: reply})
 	if err != nil {
 		e.log.WarnContext(ctx, "record throttle", "destination", k.dest, "source", k.source, "err", err)

@@ -20,6 +20,9 @@ import (
 	"github.com/sesame-email/sesame/mailer"
 	"github.com/sesame-email/sesame/mailer/smtpd"
 	"github.com/sesame-email/sesame/models"
+	"github.com/sesame-email/sesame/models/identity"
+	"github.com/sesame-email/sesame/models/queue"
+	"github.com/sesame-email/sesame/models/store"
 )
 
 var ctx = context.Background()
@@ -28,11 +31,11 @@ var ctx = context.Background()
 // engine on a manual clock.
 type pipeline struct {
 	t      *testing.T
-	st     *models.Store
+	st     *store.Store
 	clock  *clocktest.Clock
 	dns    *dnstest.Server
 	sink   *smtpsink.Sink
-	sender *models.SenderAddress
+	sender *identity.SenderAddress
 	signer mailer.RSASigner // empty: the engine's default
 }
 
@@ -41,7 +44,7 @@ func newPipeline(t *testing.T) *pipeline {
 	return newPipelineWith(t, testdb.Config(t))
 }
 
-func newPipelineWith(t *testing.T, cfg models.StoreConfig) *pipeline {
+func newPipelineWith(t *testing.T, cfg store.Config) *pipeline {
 	t.Helper()
 	clock := clocktest.New(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
 	cfg.Clock = clock
@@ -70,15 +73,15 @@ func (p *pipeline) deliver() {
 	}
 }
 
-func (p *pipeline) enqueue(transactional bool, to ...string) []models.Message {
+func (p *pipeline) enqueue(transactional bool, to ...string) []queue.Message {
 	p.t.Helper()
-	req := models.EnqueueRequest{
+	req := queue.EnqueueRequest{
 		Sender:        p.sender,
-		Content:       models.MessageContent{Subject: "Hello {{name}}", HTML: "<p>Hi {{name}}, see <a href=\"https://example.test/x\">this</a>.</p>", Unsubscribe: "2"},
+		Content:       queue.MessageContent{Subject: "Hello {{name}}", HTML: "<p>Hi {{name}}, see <a href=\"https://example.test/x\">this</a>.</p>", Unsubscribe: "2"},
 		Transactional: transactional,
 	}
 	for _, email := range to {
-		req.To = append(req.To, models.Addressee{Email: email, Variables: map[string]string{"name": strings.Split(email, "@")[0]}})
+		req.To = append(req.To, queue.Addressee{Email: email, Variables: map[string]string{"name": strings.Split(email, "@")[0]}})
 	}
 	msgs, err := p.st.Enqueue(ctx, req)
 	if err != nil {
@@ -87,7 +90,7 @@ func (p *pipeline) enqueue(transactional bool, to ...string) []models.Message {
 	return msgs
 }
 
-func (p *pipeline) status(uid string) *models.Message {
+func (p *pipeline) status(uid string) *queue.Message {
 	p.t.Helper()
 	m, err := p.st.GetMessageByUID(ctx, uid)
 	if err != nil {
@@ -183,7 +186,7 @@ func dualSigningWithEd25519(t *testing.T, signer mailer.RSASigner) {
 	p := newPipeline(t)
 	p.signer = signer
 	d, _ := p.st.GetDomainByName(ctx, "example.test")
-	if _, err := p.st.AddDKIMKey(ctx, d.ID, models.DKIMEd25519); err != nil {
+	if _, err := p.st.AddDKIMKey(ctx, d.ID, identity.DKIMEd25519); err != nil {
 		t.Fatal(err)
 	}
 	recs, _ := p.st.DomainRecords(ctx, d)
@@ -307,7 +310,7 @@ func TestHardBounceSuppressesTheRecipient(t *testing.T) {
 }
 
 // throttle is the destination's throttle for the default route, if any.
-func (p *pipeline) throttle() *models.DestinationThrottle {
+func (p *pipeline) throttle() *queue.DestinationThrottle {
 	p.t.Helper()
 	throttles, err := p.st.ThrottlesUntil(ctx, p.clock.Now())
 	if err != nil {
@@ -460,11 +463,11 @@ func TestSourceIP(t *testing.T) {
 	p := newPipeline(t)
 	other := fixtures.Sender(t, p.st, p.dns, "news@shared.test", "")
 	d, _ := p.st.GetDomainByName(ctx, "example.test")
-	ip, err := p.st.AddSendingIP(ctx, models.NewSendingIP{Address: "127.0.0.2", HeloHost: "mta2.sesame.test", Pool: models.PoolDedicated})
+	ip, err := p.st.AddSendingIP(ctx, identity.NewSendingIP{Address: "127.0.0.2", HeloHost: "mta2.sesame.test", Pool: identity.PoolDedicated})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := p.st.UpdateSendingIP(ctx, ip.ID, models.SendingIPChange{HeloHost: "mta2.sesame.test", Pool: models.PoolDedicated, DomainIDs: []uint64{d.ID}}); err != nil {
+	if _, err := p.st.UpdateSendingIP(ctx, ip.ID, identity.SendingIPChange{HeloHost: "mta2.sesame.test", Pool: identity.PoolDedicated, DomainIDs: []uint64{d.ID}}); err != nil {
 		t.Fatal(err)
 	}
 	p.enqueue(false, "ann@dest.test", "bob@dest.test")
@@ -543,9 +546,9 @@ func TestMXUsesSTARTTLSWhenOffered(t *testing.T) {
 
 func TestHeaderInjectionIsRefused(t *testing.T) {
 	p := newPipeline(t)
-	msgs, err := p.st.Enqueue(ctx, models.EnqueueRequest{Sender: p.sender,
-		Content: models.MessageContent{Subject: "Hi {{name}}", Text: "x", ReplyTo: "a@example.test\r\nBcc: victim@example.test"},
-		To:      []models.Addressee{{Email: "ann@dest.test", Variables: map[string]string{"name": "Ann\r\nBcc: evil@example.test"}}}})
+	msgs, err := p.st.Enqueue(ctx, queue.EnqueueRequest{Sender: p.sender,
+		Content: queue.MessageContent{Subject: "Hi {{name}}", Text: "x", ReplyTo: "a@example.test\r\nBcc: victim@example.test"},
+		To:      []queue.Addressee{{Email: "ann@dest.test", Variables: map[string]string{"name": "Ann\r\nBcc: evil@example.test"}}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -555,8 +558,8 @@ func TestHeaderInjectionIsRefused(t *testing.T) {
 		t.Fatalf("%s %q", m.Status, m.LastReply)
 	}
 	// A line break in a variable never reaches the subject header.
-	msgs, _ = p.st.Enqueue(ctx, models.EnqueueRequest{Sender: p.sender, Content: models.MessageContent{Subject: "Hi {{name}}", Text: "x"},
-		To: []models.Addressee{{Email: "ann@dest.test", Variables: map[string]string{"name": "Ann\r\nBcc: evil@example.test"}}}})
+	msgs, _ = p.st.Enqueue(ctx, queue.EnqueueRequest{Sender: p.sender, Content: queue.MessageContent{Subject: "Hi {{name}}", Text: "x"},
+		To: []queue.Addressee{{Email: "ann@dest.test", Variables: map[string]string{"name": "Ann\r\nBcc: evil@example.test"}}}})
 	p.deliver()
 	mails := p.sink.Mails()
 	if len(mails) != 1 {

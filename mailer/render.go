@@ -14,6 +14,7 @@ import (
 	"github.com/valyala/fasttemplate"
 
 	"github.com/sesame-email/sesame/models"
+	"github.com/sesame-email/sesame/models/content"
 )
 
 // ErrMessageTooLarge is returned when a rendered message exceeds
@@ -69,7 +70,7 @@ func Compile(subject, html, text string) (*Template, error) {
 }
 
 // CompileTemplate compiles a stored template.
-func CompileTemplate(t *models.Template) (*Template, error) {
+func CompileTemplate(t *content.Template) (*Template, error) {
 	return Compile(t.Subject, t.HTML, t.Text)
 }
 
@@ -107,7 +108,7 @@ func (m *Message) Size() int { return len(m.Subject) + len(m.HTML) + len(m.Text)
 // the values hold; the HTML part gets values HTML-escaped; the text part
 // gets them as they are.
 func (t *Template) Render(vars map[string]string) (*Message, error) {
-	if t.staticSize > models.MaxMessageBytes {
+	if t.staticSize > content.MaxMessageBytes {
 		return nil, ErrMessageTooLarge
 	}
 	// Both parts are written into one string's memory, which they then
@@ -126,7 +127,7 @@ func (t *Template) Render(vars map[string]string) (*Message, error) {
 	}
 	parts := buf.String()
 	m.HTML, m.Text = parts[:htmlEnd], parts[htmlEnd:]
-	if m.Size() > models.MaxMessageBytes {
+	if m.Size() > content.MaxMessageBytes {
 		return nil, ErrMessageTooLarge
 	}
 	return m, nil

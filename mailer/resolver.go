@@ -13,8 +13,7 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
-
-	"github.com/sesame-email/sesame/models"
+	"github.com/sesame-email/sesame/models/identity"
 )
 
 // Resolver asks DNS servers directly (SESAME_DNS_RESOLVER, else those of
@@ -27,7 +26,7 @@ type Resolver struct {
 	tcp     *dns.Client
 }
 
-var _ models.DNSLookup = (*Resolver)(nil)
+var _ identity.DNSLookup = (*Resolver)(nil)
 
 // NewResolver uses the DNS server at addr (host:port), or the system's
 // resolvers when addr is empty.
@@ -62,7 +61,7 @@ func (r *Resolver) query(ctx context.Context, name string, qtype uint16) ([]dns.
 	m.SetQuestion(dns.Fqdn(name), qtype)
 	m.RecursionDesired = true
 	m.SetEdns0(4096, false)
-	var lastErr error = &models.DNSLookupError{Name: name, Reason: "no resolver answered"}
+	var lastErr error = &identity.DNSLookupError{Name: name, Reason: "no resolver answered"}
 	for _, server := range r.servers {
 		resp, _, err := r.udp.ExchangeContext(ctx, m, server)
 		if err == nil && resp.Truncated {
@@ -74,7 +73,7 @@ func (r *Resolver) query(ctx context.Context, name string, qtype uint16) ([]dns.
 			if errors.As(err, &nerr) && nerr.Timeout() || errors.Is(err, context.DeadlineExceeded) {
 				reason = "timed out"
 			}
-			lastErr = &models.DNSLookupError{Name: name, Reason: reason}
+			lastErr = &identity.DNSLookupError{Name: name, Reason: reason}
 			continue
 		}
 		switch resp.Rcode {
@@ -86,13 +85,13 @@ func (r *Resolver) query(ctx context.Context, name string, qtype uint16) ([]dns.
 				}
 			}
 			if len(out) == 0 {
-				return nil, models.ErrNoRecords
+				return nil, identity.ErrNoRecords
 			}
 			return out, nil
 		case dns.RcodeNameError:
-			return nil, models.ErrNoRecords
+			return nil, identity.ErrNoRecords
 		default:
-			lastErr = &models.DNSLookupError{Name: name, Reason: dns.RcodeToString[resp.Rcode]}
+			lastErr = &identity.DNSLookupError{Name: name, Reason: dns.RcodeToString[resp.Rcode]}
 		}
 	}
 	return nil, lastErr
@@ -135,7 +134,7 @@ func (r *Resolver) LookupIP(ctx context.Context, host string) ([]net.IP, error) 
 	for _, qtype := range []uint16{dns.TypeA, dns.TypeAAAA} {
 		rrs, err := r.query(ctx, host, qtype)
 		if err != nil {
-			if !errors.Is(err, models.ErrNoRecords) && firstErr == nil {
+			if !errors.Is(err, identity.ErrNoRecords) && firstErr == nil {
 				firstErr = err
 			}
 			continue
@@ -155,5 +154,5 @@ func (r *Resolver) LookupIP(ctx context.Context, host string) ([]net.IP, error) 
 	if firstErr != nil {
 		return nil, firstErr
 	}
-	return nil, models.ErrNoRecords
+	return nil, identity.ErrNoRecords
 }

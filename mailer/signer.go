@@ -4,7 +4,7 @@ import (
 	"crypto/rsa"
 
 	"github.com/sesame-email/sesame/mailer/rsasign"
-	"github.com/sesame-email/sesame/models"
+	"github.com/sesame-email/sesame/models/identity"
 )
 
 // RSASigner names what makes the RSA DKIM signatures. Both make the same
@@ -35,7 +35,7 @@ func (e *Engine) Signer() (RSASigner, error) {
 // already holds loaded is reused, so a refresh that finds the same key
 // costs nothing; a loaded key no longer among keys has been rotated away
 // and is closed: messages still signing with it finish with crypto/rsa.
-func (e *Engine) loadSigners(keys, cached []models.SigningKey) []models.SigningKey {
+func (e *Engine) loadSigners(keys, cached []identity.SigningKey) []identity.SigningKey {
 	if signer, _ := e.Signer(); signer != SignerOpenSSL {
 		return keys
 	}
@@ -65,7 +65,7 @@ func (e *Engine) loadSigners(keys, cached []models.SigningKey) []models.SigningK
 }
 
 // loadedKey is the loaded key among keys that is priv, or nil.
-func loadedKey(keys []models.SigningKey, priv *rsa.PrivateKey) *rsasign.Key {
+func loadedKey(keys []identity.SigningKey, priv *rsa.PrivateKey) *rsasign.Key {
 	for _, k := range keys {
 		if loaded, ok := k.Signer.(*rsasign.Key); ok && priv.PublicKey.Equal(loaded.Public()) {
 			return loaded

@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/sesame-email/sesame/mailer/rsasign"
-	"github.com/sesame-email/sesame/models"
+	"github.com/sesame-email/sesame/models/identity"
 )
 
 // The key cache loads an RSA key into libcrypto once: a refresh that reads
@@ -22,14 +22,14 @@ func TestKeysAreLoadedOnceAndFreedWhenRotated(t *testing.T) {
 	e := NewEngine(nil, nil, nil, nil, slog.New(slog.DiscardHandler), EngineConfig{})
 	first, second := generateRSA(t), generateRSA(t)
 	_, ed, _ := ed25519.GenerateKey(rand.Reader)
-	read := func(selector string, key *rsa.PrivateKey) []models.SigningKey {
+	read := func(selector string, key *rsa.PrivateKey) []identity.SigningKey {
 		// As the store returns them: freshly parsed on every read.
 		der, _ := x509.MarshalPKCS8PrivateKey(key)
 		parsed, err := x509.ParsePKCS8PrivateKey(der)
 		if err != nil {
 			t.Fatal(err)
 		}
-		return []models.SigningKey{{Selector: selector, Signer: parsed.(*rsa.PrivateKey)}, {Selector: "ed", Signer: ed}}
+		return []identity.SigningKey{{Selector: selector, Signer: parsed.(*rsa.PrivateKey)}, {Selector: "ed", Signer: ed}}
 	}
 
 	cached := e.loadSigners(read("s1", first), nil)
@@ -57,7 +57,7 @@ func TestGoSignerLeavesKeysAlone(t *testing.T) {
 	if signer, err := e.Signer(); signer != SignerGo || err != nil {
 		t.Errorf("signer %s, %v", signer, err)
 	}
-	if keys := e.loadSigners([]models.SigningKey{{Selector: "s1", Signer: key}}, nil); keys[0].Signer != key {
+	if keys := e.loadSigners([]identity.SigningKey{{Selector: "s1", Signer: key}}, nil); keys[0].Signer != key {
 		t.Errorf("%T", keys[0].Signer)
 	}
 }

@@ -9,8 +9,7 @@ import (
 	"github.com/emersion/go-message"
 	"github.com/emersion/go-message/mail"
 	"github.com/emersion/go-message/textproto"
-
-	"github.com/sesame-email/sesame/models"
+	"github.com/sesame-email/sesame/models/content"
 )
 
 // Submission is what the pipeline needs to know about a message an SMTP
@@ -26,7 +25,7 @@ type Submission struct {
 // Message-ID and a Date when they are missing, and the result must still
 // fit models.MaxMessageBytes, or the message would be accepted and then
 // fail at delivery.
-const MaxSubmissionBytes = models.MaxMessageBytes - 1<<10
+const MaxSubmissionBytes = content.MaxMessageBytes - 1<<10
 
 // ErrBareLineBreak is a message with a CR or LF that is not part of a CRLF.
 // Such line ends are how SMTP smuggling hides a second message inside the

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/sesame-email/sesame/mailer"
-	"github.com/sesame-email/sesame/models"
+	"github.com/sesame-email/sesame/models/queue"
 )
 
 const submitted = "From: \"Example News\" <news@example.test>\r\n" +
@@ -85,8 +85,8 @@ func TestRawSubmissionIsPassedThrough(t *testing.T) {
 	if _, err := mailer.ReadSubmission([]byte(raw)); err != nil {
 		t.Fatal(err)
 	}
-	m := &models.Message{UID: models.NewMessageUID(), CreatedAt: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)}
-	built, err := mailer.NewBuilder(mailer.NewLinks("https://sesame.example", []byte("k"))).Unsigned(m, &models.MessageContent{Raw: []byte(raw)}, "example.test")
+	m := &queue.Message{UID: queue.NewMessageUID(), CreatedAt: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)}
+	built, err := mailer.NewBuilder(mailer.NewLinks("https://sesame.example", []byte("k"))).Unsigned(m, &queue.MessageContent{Raw: []byte(raw)}, "example.test")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,9 +105,9 @@ func TestRawSubmissionIsPassedThrough(t *testing.T) {
 }
 
 func TestHeaderOnlySubmissionIsBuilt(t *testing.T) {
-	m := &models.Message{UID: models.NewMessageUID(), CreatedAt: time.Now()}
+	m := &queue.Message{UID: queue.NewMessageUID(), CreatedAt: time.Now()}
 	built, err := mailer.NewBuilder(mailer.NewLinks("https://sesame.example", []byte("k"))).
-		Unsigned(m, &models.MessageContent{Raw: []byte("From: news@example.test\r\nSubject: hi\r\n")}, "example.test")
+		Unsigned(m, &queue.MessageContent{Raw: []byte("From: news@example.test\r\nSubject: hi\r\n")}, "example.test")
 	if err != nil || !bytes.HasSuffix(built.Data, []byte("Subject: hi\r\n\r\n")) || !bytes.Contains(built.Data, []byte("Message-Id: <"+m.UID)) {
 		t.Errorf("%q %v", built.Data, err)
 	}

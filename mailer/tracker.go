@@ -6,12 +6,12 @@ import (
 	"sync"
 	"time"
 
-	"github.com/sesame-email/sesame/models"
+	"github.com/sesame-email/sesame/models/tracking"
 )
 
 // EngagementStore persists opens and clicks.
 type EngagementStore interface {
-	RecordEngagement(ctx context.Context, events []models.Engagement) error
+	RecordEngagement(ctx context.Context, events []tracking.Engagement) error
 }
 
 // Tracker buffers opens and clicks in memory and writes them in batches,
@@ -27,7 +27,7 @@ type Tracker struct {
 	// request pays, and a flush takes the whole slice at once and hands
 	// back the one it wrote, so in the steady state nothing is allocated.
 	mu      sync.Mutex
-	pending []models.Engagement
+	pending []tracking.Engagement
 	dropped int
 }
 
@@ -51,7 +51,7 @@ func NewTracker(store EngagementStore, log *slog.Logger, flushEvery time.Duratio
 // Record queues an event. When the buffer is full (the database cannot keep
 // up) the event is counted as dropped rather than making the recipient's
 // mail client wait.
-func (t *Tracker) Record(e models.Engagement) {
+func (t *Tracker) Record(e tracking.Engagement) {
 	t.mu.Lock()
 	if len(t.pending) < trackerBuffer {
 		t.pending = append(t.pending, e)
@@ -63,7 +63,7 @@ func (t *Tracker) Record(e models.Engagement) {
 
 // take returns the pending events and how many were dropped since the last
 // take, leaving spare (emptied) to collect the next ones.
-func (t *Tracker) take(spare []models.Engagement) ([]models.Engagement, int) {
+func (t *Tracker) take(spare []tracking.Engagement) ([]tracking.Engagement, int) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	batch, dropped := t.pending, t.dropped
@@ -75,7 +75,7 @@ func (t *Tracker) take(spare []models.Engagement) ([]models.Engagement, int) {
 func (t *Tracker) Run(ctx context.Context) error {
 	ticker := time.NewTicker(t.every)
 	defer ticker.Stop()
-	var spare []models.Engagement
+	var spare []tracking.Engagement
 	flush := func() {
 		batch, dropped := t.take(spare)
 		for start := 0; start < len(batch); start += flushBatch {

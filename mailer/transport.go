@@ -17,11 +17,13 @@ import (
 
 	"github.com/sesame-email/sesame/mailer/smtpclient"
 	"github.com/sesame-email/sesame/models"
+	"github.com/sesame-email/sesame/models/identity"
+	"github.com/sesame-email/sesame/models/queue"
 )
 
 // Delivery is one message on its way to one recipient.
 type Delivery struct {
-	Message  *models.Message
+	Message  *queue.Message
 	From     string // the envelope sender (VERP)
 	Data     []byte
 	SourceIP string // "" for the host's default route
@@ -72,7 +74,7 @@ func (e *OpenError) Error() string { return e.Reply }
 
 // ParseDelivery reads SESAME_DELIVERY: sandbox, mx, or
 // relay://host:port?user=&pass=&tls=starttls|implicit|none.
-func ParseDelivery(spec string, dns models.DNSLookup) (Transport, error) {
+func ParseDelivery(spec string, dns identity.DNSLookup) (Transport, error) {
 	switch {
 	case spec == "" || spec == "sandbox":
 		return Sandbox{}, nil
@@ -166,7 +168,7 @@ func (r *Relay) Open(ctx context.Context, dest string, d *Delivery) (Session, er
 
 // MX delivers straight to each recipient domain's mail servers.
 type MX struct {
-	DNS  models.DNSLookup
+	DNS  identity.DNSLookup
 	Port int // 25; tests use another
 
 	mu    sync.Mutex
@@ -204,10 +206,10 @@ func (m *MX) hosts(ctx context.Context, domain string) ([]string, error) {
 			}
 			hosts = append(hosts, h)
 		}
-	case errors.Is(err, models.ErrNoRecords):
+	case errors.Is(err, identity.ErrNoRecords):
 		if _, aerr := m.DNS.LookupIP(ctx, domain); aerr == nil {
 			hosts, err = []string{domain}, nil
-		} else if errors.Is(aerr, models.ErrNoRecords) {
+		} else if errors.Is(aerr, identity.ErrNoRecords) {
 			err = &OpenError{Permanent: true, Reply: "550 5.1.2 " + domain + " has no mail server (no MX or address record)"}
 		} else {
 			err = &OpenError{Reply: "DNS lookup of " + domain + " failed: " + aerr.Error()}

@@ -3,7 +3,7 @@ package mailer
 import (
 	"strings"
 
-	"github.com/sesame-email/sesame/models"
+	"github.com/sesame-email/sesame/models/queue"
 )
 
 // How a sent message names itself, so that what comes back about it (a
@@ -44,33 +44,33 @@ func ParseBounceAddress(addr string) (BounceAddress, bool) {
 		return BounceAddress{}, false
 	}
 	a := BounceAddress{Local: local, Domain: domain}
-	if uid, ok := strings.CutPrefix(local, verpPrefix); ok && models.ValidMessageUID(uid) {
+	if uid, ok := strings.CutPrefix(local, verpPrefix); ok && queue.ValidMessageUID(uid) {
 		a.UID = uid
 	}
 	return a, true
 }
 
 // Message names the message of a VERP return path.
-func (a BounceAddress) Message() (models.MessageRef, bool) {
-	return models.MessageRef{UID: a.UID, Domain: a.Domain}, a.UID != ""
+func (a BounceAddress) Message() (queue.MessageRef, bool) {
+	return queue.MessageRef{UID: a.UID, Domain: a.Domain}, a.UID != ""
 }
 
 // ParseMessageID reads the message a Message-ID Sesame generated names,
 // with or without angle brackets.
-func ParseMessageID(id string) (models.MessageRef, bool) {
+func ParseMessageID(id string) (queue.MessageRef, bool) {
 	uid, domain, ok := cutAddress(strings.ToLower(unbracket(id)))
-	if !ok || !models.ValidMessageUID(uid) {
-		return models.MessageRef{}, false
+	if !ok || !queue.ValidMessageUID(uid) {
+		return queue.MessageRef{}, false
 	}
-	return models.MessageRef{UID: uid, Domain: domain}, true
+	return queue.MessageRef{UID: uid, Domain: domain}, true
 }
 
 // ParseReturnPath reads the message a VERP return path names, as a report
 // quotes it (Original-Mail-From), with or without angle brackets.
-func ParseReturnPath(addr string) (models.MessageRef, bool) {
+func ParseReturnPath(addr string) (queue.MessageRef, bool) {
 	a, ok := ParseBounceAddress(unbracket(addr))
 	if !ok {
-		return models.MessageRef{}, false
+		return queue.MessageRef{}, false
 	}
 	return a.Message()
 }

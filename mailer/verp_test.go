@@ -4,12 +4,12 @@ import (
 	"testing"
 
 	"github.com/sesame-email/sesame/mailer"
-	"github.com/sesame-email/sesame/models"
+	"github.com/sesame-email/sesame/models/queue"
 )
 
 func TestReturnPathAndMessageIDLeadBackToTheMessage(t *testing.T) {
-	uid := models.NewMessageUID()
-	want := models.MessageRef{UID: uid, Domain: "example.test"}
+	uid := queue.NewMessageUID()
+	want := queue.MessageRef{UID: uid, Domain: "example.test"}
 	if ref, ok := mailer.ParseReturnPath("<" + mailer.EnvelopeFrom(uid, "example.test") + ">"); !ok || ref != want {
 		t.Errorf("return path: %+v %v", ref, ok)
 	}
@@ -24,7 +24,7 @@ func TestReturnPathAndMessageIDLeadBackToTheMessage(t *testing.T) {
 }
 
 func TestParseBounceAddress(t *testing.T) {
-	uid := models.NewMessageUID()
+	uid := queue.NewMessageUID()
 	for addr, want := range map[string]mailer.BounceAddress{
 		"bounce+" + uid + "@bounce.example.test": {Local: "bounce+" + uid, Domain: "example.test", UID: uid},
 		"Bounce+" + uid + "@BOUNCE.Example.Test": {Local: "bounce+" + uid, Domain: "example.test", UID: uid},

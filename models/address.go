@@ -12,8 +12,8 @@ import (
 const MaxEmailLength = 254
 
 var (
-	errEmailEmpty   = errors.New("enter an email address")
-	errEmailTooLong = errors.New("is longer than 254 characters")
+	ErrEmailEmpty   = errors.New("enter an email address")
+	ErrEmailTooLong = errors.New("is longer than 254 characters")
 	errEmailSyntax  = errors.New("is not a valid email address")
 	errEmailDomain  = errors.New("has an invalid domain")
 )
@@ -22,18 +22,18 @@ var (
 // name) and returns it with the domain lowercased and converted to punycode.
 // The local part keeps its case: RFC 5321 leaves its meaning to the receiver.
 func NormalizeEmail(raw string) (string, error) {
-	return normalizeEmail(raw, NormalizeDomain)
+	return NormalizeEmailWith(raw, NormalizeDomain)
 }
 
 // normalizeEmail is NormalizeEmail with the domain step supplied, so a bulk
 // import can remember the domains it has already converted.
-func normalizeEmail(raw string, normalizeDomain func(string) (string, error)) (string, error) {
+func NormalizeEmailWith(raw string, normalizeDomain func(string) (string, error)) (string, error) {
 	s := strings.TrimSpace(raw)
 	if s == "" {
-		return "", errEmailEmpty
+		return "", ErrEmailEmpty
 	}
 	if len(s) > MaxEmailLength {
-		return "", errEmailTooLong
+		return "", ErrEmailTooLong
 	}
 	addr, err := mail.ParseAddress(s)
 	if err != nil || addr.Name != "" || addr.Address != s {
@@ -50,7 +50,7 @@ func normalizeEmail(raw string, normalizeDomain func(string) (string, error)) (s
 	}
 	out := local + "@" + ascii
 	if len(out) > MaxEmailLength {
-		return "", errEmailTooLong
+		return "", ErrEmailTooLong
 	}
 	return out, nil
 }

@@ -11,7 +11,7 @@ import (
 // (as a sender address's is checked) and returns it trimmed.
 func CheckDisplayName(name, own string) (string, error) {
 	verr := &ValidationError{}
-	name = validateDisplayName(name, own, verr)
+	name = ValidateDisplayName(name, own, verr)
 	return name, verr.OrNil()
 }
 
@@ -21,7 +21,7 @@ func CheckDisplayName(name, own string) (string, error) {
 // angle brackets, at most 100 characters, and no address but own, the
 // sender's, when it is known: "ceo@bank.example" <news@yourdomain> is the
 // classic phishing shape, since many clients show only the name.
-func validateDisplayName(name, own string, verr *ValidationError) string {
+func ValidateDisplayName(name, own string, verr *ValidationError) string {
 	name = strings.TrimSpace(name)
 	switch {
 	case !utf8.ValidString(name):
@@ -32,7 +32,7 @@ func validateDisplayName(name, own string, verr *ValidationError) string {
 		verr.Add("display_name", "A display name cannot contain :, < or >.")
 	case strings.IndexFunc(name, unicode.IsControl) >= 0:
 		verr.Add("display_name", "A display name cannot contain line breaks or control characters.")
-	case own != "" && showsOtherAddress(name, own):
+	case own != "" && ShowsOtherAddress(name, own):
 		verr.Add("display_name", "A display name cannot show an email address other than the sender's own ("+own+").")
 	}
 	return name
@@ -42,7 +42,7 @@ func validateDisplayName(name, own string, verr *ValidationError) string {
 // would take for an email address other than own: look-alike at signs and
 // spaces around one count too, but a domain needs a dot ("Tom @ Acme" is a
 // name).
-func showsOtherAddress(name, own string) bool {
+func ShowsOtherAddress(name, own string) bool {
 	name = atSign.ReplaceAllString(name, "@")
 	for _, word := range strings.FieldsFunc(name, func(r rune) bool { return unicode.IsSpace(r) || strings.ContainsRune(`"'()[],;`, r) }) {
 		addr, err := NormalizeEmail(strings.Trim(word, "."))

@@ -117,7 +117,7 @@ func PlainText(s string) string {
 
 // truncate makes s valid UTF-8 (replies from remote servers may not be)
 // and cuts it to at most n bytes on a character boundary.
-func truncate(s string, n int) string {
+func Truncate(s string, n int) string {
 	s = strings.ToValidUTF8(s, "?")
 	if len(s) <= n {
 		return s

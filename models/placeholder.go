@@ -58,7 +58,7 @@ func ScanPlaceholders(text string) ([]Placeholder, error) {
 			return nil, syntaxErrorAt(text, start, "empty placeholder: put a variable name between {{ and }}")
 		}
 		if !ValidVariableName(name) {
-			return nil, syntaxErrorAt(text, start, fmt.Sprintf("%q is not a valid variable name: use letters, digits, _, - and .", truncateRunes(name, 40)))
+			return nil, syntaxErrorAt(text, start, fmt.Sprintf("%q is not a valid variable name: use letters, digits, _, - and .", TruncateRunes(name, 40)))
 		}
 		end := inner + j + len(PlaceholderClose)
 		out = append(out, Placeholder{Name: name, Start: start, End: end})
@@ -113,14 +113,14 @@ func syntaxErrorAt(text string, offset int, msg string) *TemplateSyntaxError {
 
 // clipRunes cuts s to at most n characters, for storing a sample of a
 // value; truncateRunes marks the cut with an ellipsis, for messages.
-func clipRunes(s string, n int) string {
+func ClipRunes(s string, n int) string {
 	if utf8.RuneCountInString(s) <= n {
 		return s
 	}
 	return string([]rune(s)[:n])
 }
 
-func truncateRunes(s string, n int) string {
+func TruncateRunes(s string, n int) string {
 	if utf8.RuneCountInString(s) <= n {
 		return s
 	}
@@ -142,7 +142,7 @@ func ParseVariables(raw string) (map[string]string, error) {
 	vars := make(map[string]string, len(obj))
 	for k, v := range obj {
 		if !ValidVariableName(k) {
-			return nil, fmt.Errorf("%q is not a valid variable name", truncateRunes(k, 40))
+			return nil, fmt.Errorf("%q is not a valid variable name", TruncateRunes(k, 40))
 		}
 		var val any
 		if err := json.Unmarshal(v, &val); err != nil {
@@ -179,9 +179,9 @@ func EncodeVariables(vars map[string]string) string {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		writeJSONString(&b, k)
+		WriteJSONString(&b, k)
 		b.WriteByte(':')
-		writeJSONString(&b, vars[k])
+		WriteJSONString(&b, vars[k])
 	}
 	b.WriteByte('}')
 	return b.String()
@@ -189,7 +189,7 @@ func EncodeVariables(vars map[string]string) string {
 
 // writeJSONString quotes s as a JSON string. It is the hot path of CSV
 // imports, so it avoids encoding/json's reflection.
-func writeJSONString(b *strings.Builder, s string) {
+func WriteJSONString(b *strings.Builder, s string) {
 	const hex = "0123456789abcdef"
 	b.WriteByte('"')
 	start := 0

@@ -66,9 +66,9 @@ var dueStatuses = []MessageStatus{StatusQueued, StatusDeferred, StatusQuotaWait}
 // dueCondition is written out with literal statuses (constants of this
 // package, never input), because a planner can only use the partial index
 // messages_due when the query's condition visibly implies the index's.
-var dueCondition = "status IN " + sqlStatusList(dueStatuses)
+var DueCondition = "status IN " + SqlStatusList(dueStatuses)
 
-func sqlStatusList(statuses []MessageStatus) string {
+func SqlStatusList(statuses []MessageStatus) string {
 	parts := make([]string, len(statuses))
 	for i, st := range statuses {
 		parts[i] = "'" + string(st) + "'"
@@ -79,4 +79,4 @@ func sqlStatusList(statuses []MessageStatus) string {
 // pendingStatuses are the messages the pipeline still owes an attempt.
 var pendingStatuses = []MessageStatus{StatusQueued, StatusSending, StatusDeferred, StatusQuotaWait}
 
-var pendingCondition = "status IN " + sqlStatusList(pendingStatuses)
+var PendingCondition = "status IN " + SqlStatusList(pendingStatuses)

@@ -9,7 +9,8 @@ import (
 	"github.com/sesame-email/sesame/internal/benchmeter"
 	"github.com/sesame-email/sesame/internal/clocktest"
 	"github.com/sesame-email/sesame/internal/testdb"
-	"github.com/sesame-email/sesame/models"
+	"github.com/sesame-email/sesame/models/audience"
+	"github.com/sesame-email/sesame/models/tasks"
 )
 
 // BenchmarkMaterialise1M fires and queues one run for a group of 1,000,000
@@ -26,22 +27,22 @@ func BenchmarkMaterialise1M(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
 		f := newTaskFixtureWith(b, testdb.Config(b), clocktest.New(time.Now()), 0)
-		g, err := f.st.CreateGroup(ctx, models.GroupInput{Name: "Million"})
+		g, err := f.st.CreateGroup(ctx, audience.GroupInput{Name: "Million"})
 		if err != nil {
 			b.Fatal(err)
 		}
 		for start := 0; start < n; start += 5000 {
-			rows := make([]models.RecipientInput, 0, 5000)
+			rows := make([]audience.RecipientInput, 0, 5000)
 			for j := start; j < min(start+5000, n); j++ {
-				rows = append(rows, models.RecipientInput{Email: "user" + strconv.Itoa(j) + "@dest.test",
+				rows = append(rows, audience.RecipientInput{Email: "user" + strconv.Itoa(j) + "@dest.test",
 					Variables: map[string]string{"name": "User " + strconv.Itoa(j), "city": "Lisbon", "plan": "gold"}})
 			}
 			if _, err := f.st.AddRecipients(ctx, g.ID, rows); err != nil {
 				b.Fatal(err)
 			}
 		}
-		task, err := f.st.CreateTask(ctx, models.TaskInput{Name: "Big", SenderID: f.base.SenderID, TemplateID: f.base.TemplateID,
-			GroupID: g.ID, Kind: models.TaskBatch, TimeZone: "UTC"}, time.Time{})
+		task, err := f.st.CreateTask(ctx, tasks.TaskInput{Name: "Big", SenderID: f.base.SenderID, TemplateID: f.base.TemplateID,
+			GroupID: g.ID, Kind: tasks.TaskBatch, TimeZone: "UTC"}, time.Time{})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -9,19 +9,20 @@ import (
 	"time"
 
 	"github.com/sesame-email/sesame/models"
+	"github.com/sesame-email/sesame/models/identity"
 )
 
 // DomainCheckStore is what the DNS re-check needs from the store.
 type DomainCheckStore interface {
 	ClaimDomainsDue(ctx context.Context, limit int) ([]uint64, error)
-	VerifyDomain(ctx context.Context, dns models.DNSLookup, id uint64) (*models.Domain, []models.DNSRecord, error)
+	VerifyDomain(ctx context.Context, dns identity.DNSLookup, id uint64) (*identity.Domain, []identity.DNSRecord, error)
 }
 
 // DomainChecker re-checks domains whose check is due: pending ones every 10
 // minutes, verified ones daily (the store sets each domain's next check).
 type DomainChecker struct {
 	store DomainCheckStore
-	dns   models.DNSLookup
+	dns   identity.DNSLookup
 	clock models.Clock
 	log   *slog.Logger
 	// Poll is how often due domains are looked for.
@@ -29,7 +30,7 @@ type DomainChecker struct {
 }
 
 // NewDomainChecker builds the re-check loop.
-func NewDomainChecker(store DomainCheckStore, dns models.DNSLookup, clock models.Clock, log *slog.Logger) *DomainChecker {
+func NewDomainChecker(store DomainCheckStore, dns identity.DNSLookup, clock models.Clock, log *slog.Logger) *DomainChecker {
 	return &DomainChecker{store: store, dns: dns, clock: clock, log: log.With("component", "dns-recheck"), Poll: time.Minute}
 }
 

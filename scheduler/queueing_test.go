@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/sesame-email/sesame/models"
+	"github.com/sesame-email/sesame/models/queue"
+	"github.com/sesame-email/sesame/models/tasks"
 )
 
 // newQueueFixture has a group of n recipients whose runs are queued batch
@@ -17,7 +19,7 @@ func newQueueFixture(t *testing.T, n, batch int) *taskFixture {
 }
 
 // fire starts the task's run without queueing any of it.
-func (f *taskFixture) fire(task *models.Task) *models.TaskRun {
+func (f *taskFixture) fire(task *tasks.Task) *tasks.TaskRun {
 	f.t.Helper()
 	run, _, err := f.st.FireRun(ctx, task, task.StartAt, nil)
 	if err != nil {
@@ -28,13 +30,13 @@ func (f *taskFixture) fire(task *models.Task) *models.TaskRun {
 
 // expectQueuedOnce checks that the run has one message for each of the n
 // recipients of the group.
-func (f *taskFixture) expectQueuedOnce(run *models.TaskRun, n int) {
+func (f *taskFixture) expectQueuedOnce(run *tasks.TaskRun, n int) {
 	f.t.Helper()
 	seen := map[string]bool{}
 	for more, offset := true, 0; more; offset += 100 {
-		var msgs []models.MessageRow
+		var msgs []queue.MessageRow
 		var err error
-		if msgs, more, err = f.st.FindMessages(ctx, models.MessageQuery{Day: f.clock.Now(), Offset: offset, Limit: 100}); err != nil {
+		if msgs, more, err = f.st.FindMessages(ctx, queue.MessageQuery{Day: f.clock.Now(), Offset: offset, Limit: 100}); err != nil {
 			f.t.Fatal(err)
 		}
 		for _, m := range msgs {
@@ -53,7 +55,7 @@ func (f *taskFixture) expectQueuedOnce(run *models.TaskRun, n int) {
 // nothing; resumed, it queues the rest and mails everyone once.
 func TestPauseWhileQueueingHoldsTheRest(t *testing.T) {
 	f := newQueueFixture(t, 40, 5)
-	task := f.create(func(in *models.TaskInput) { in.Kind = models.TaskBatch })
+	task := f.create(func(in *tasks.TaskInput) { in.Kind = tasks.TaskBatch })
 	run := f.fire(task)
 	if more, err := f.st.MaterialiseRun(ctx, run.ID, 5); !more || err != nil {
 		t.Fatalf("first batch: more %v, %v", more, err)
@@ -79,7 +81,7 @@ func TestPauseWhileQueueingHoldsTheRest(t *testing.T) {
 	if c, _ := f.st.CountRun(ctx, run.ID); c[models.StatusDelivered] != 40 {
 		t.Errorf("after resume: %v", c)
 	}
-	if got := f.task(task.ID); got.Status != models.TaskCompleted {
+	if got := f.task(task.ID); got.Status != tasks.TaskCompleted {
 		t.Errorf("task %s", got.Status)
 	}
 }
@@ -88,7 +90,7 @@ func TestPauseWhileQueueingHoldsTheRest(t *testing.T) {
 // was queued is cancelled.
 func TestCancelWhileQueueingStopsIt(t *testing.T) {
 	f := newQueueFixture(t, 40, 5)
-	task := f.create(func(in *models.TaskInput) { in.Kind = models.TaskBatch })
+	task := f.create(func(in *tasks.TaskInput) { in.Kind = tasks.TaskBatch })
 	run := f.fire(task)
 	if _, err := f.st.MaterialiseRun(ctx, run.ID, 5); err != nil {
 		t.Fatal(err)
@@ -101,7 +103,7 @@ func TestCancelWhileQueueingStopsIt(t *testing.T) {
 	if c, _ := f.st.CountRun(ctx, run.ID); c.Total() != 5 || c[models.StatusCancelled] != 5 {
 		t.Errorf("after cancel: %v", c)
 	}
-	if got := f.runs(task)[0]; got.Status != models.RunCancelled {
+	if got := f.runs(task)[0]; got.Status != tasks.RunCancelled {
 		t.Errorf("run %s", got.Status)
 	}
 }
@@ -112,7 +114,7 @@ func TestCancelWhileQueueingStopsIt(t *testing.T) {
 func TestPauseDuringQueueingLeavesNothingDue(t *testing.T) {
 	const n = 480 // within the first warm-up day's quota of 500
 	f := newQueueFixture(t, n, 10)
-	task := f.create(func(in *models.TaskInput) { in.Kind = models.TaskBatch })
+	task := f.create(func(in *tasks.TaskInput) { in.Kind = tasks.TaskBatch })
 	ticked := make(chan error, 1)
 	go func() { ticked <- f.runner.Tick(ctx) }()
 	deadline := time.Now().Add(30 * time.Second)

@@ -5,8 +5,7 @@ import (
 	"time"
 
 	"github.com/robfig/cron/v3"
-
-	"github.com/sesame-email/sesame/models"
+	"github.com/sesame-email/sesame/models/tasks"
 )
 
 // everySchedule repeats every n hours, or every n days at the same wall
@@ -57,10 +56,10 @@ var cronParser = cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month 
 var ErrBadCron = errors.New("not a valid cron expression")
 
 // scheduleOf is a task's schedule, in its time zone.
-func scheduleOf(t *models.Task) (cron.Schedule, error) {
+func scheduleOf(t *tasks.Task) (cron.Schedule, error) {
 	loc := t.Location()
 	switch {
-	case t.Kind != models.TaskRecurring:
+	case t.Kind != tasks.TaskRecurring:
 		return once{at: t.StartAt}, nil
 	case t.CronExpr != "":
 		s, err := cronParser.Parse(t.CronExpr)
@@ -78,8 +77,8 @@ func scheduleOf(t *models.Task) (cron.Schedule, error) {
 
 // firstRun is a task's first occurrence: its start, or for a cron
 // schedule the first matching time from its start on.
-func firstRun(t *models.Task, s cron.Schedule) time.Time {
-	if t.Kind == models.TaskRecurring && t.CronExpr != "" {
+func firstRun(t *tasks.Task, s cron.Schedule) time.Time {
+	if t.Kind == tasks.TaskRecurring && t.CronExpr != "" {
 		return s.Next(t.StartAt.Add(-time.Second)).UTC()
 	}
 	return t.StartAt
@@ -88,7 +87,7 @@ func firstRun(t *models.Task, s cron.Schedule) time.Time {
 // nextAfter is the occurrence after at, or nil when the task ends first:
 // past its end date, or when the run at at is its last allowed one
 // (runsBefore runs came earlier).
-func nextAfter(t *models.Task, s cron.Schedule, at time.Time, runsBefore int) *time.Time {
+func nextAfter(t *tasks.Task, s cron.Schedule, at time.Time, runsBefore int) *time.Time {
 	if t.MaxRuns > 0 && runsBefore+1 >= t.MaxRuns {
 		return nil
 	}

@@ -10,21 +10,22 @@ import (
 	"github.com/robfig/cron/v3"
 
 	"github.com/sesame-email/sesame/models"
+	"github.com/sesame-email/sesame/models/tasks"
 )
 
 // TaskStore is what task scheduling needs from the store.
 type TaskStore interface {
-	CreateTask(ctx context.Context, in models.TaskInput, firstRun time.Time) (*models.Task, error)
-	ValidateTask(ctx context.Context, in models.TaskInput) error
+	CreateTask(ctx context.Context, in tasks.TaskInput, firstRun time.Time) (*tasks.Task, error)
+	ValidateTask(ctx context.Context, in tasks.TaskInput) error
 	AcquireLease(ctx context.Context, name, holder string, ttl time.Duration) (bool, error)
-	TasksDue(ctx context.Context) ([]models.Task, error)
-	FireRun(ctx context.Context, task *models.Task, scheduledFor time.Time, next *time.Time) (*models.TaskRun, bool, error)
-	SkipRun(ctx context.Context, task *models.Task, scheduledFor time.Time, reason string, next *time.Time) error
-	RunsToMaterialise(ctx context.Context) ([]models.TaskRun, error)
+	TasksDue(ctx context.Context) ([]tasks.Task, error)
+	FireRun(ctx context.Context, task *tasks.Task, scheduledFor time.Time, next *time.Time) (*tasks.TaskRun, bool, error)
+	SkipRun(ctx context.Context, task *tasks.Task, scheduledFor time.Time, reason string, next *time.Time) error
+	RunsToMaterialise(ctx context.Context) ([]tasks.TaskRun, error)
 	MaterialiseRun(ctx context.Context, runID uint64, batch int) (bool, error)
 	FinishRuns(ctx context.Context) (int, error)
-	RunsSending(ctx context.Context) ([]models.TaskRun, error)
-	ReputationOfRun(ctx context.Context, runID uint64) (models.RunReputation, error)
+	RunsSending(ctx context.Context) ([]tasks.TaskRun, error)
+	ReputationOfRun(ctx context.Context, runID uint64) (tasks.RunReputation, error)
 	GuardPause(ctx context.Context, taskID uint64, reason string) error
 }
 
@@ -41,7 +42,7 @@ type Guard struct {
 var DefaultGuard = Guard{BounceRate: 0.10, ComplaintRate: 0.005, MinSent: 200}
 
 // verdict explains why a run must pause, or is "".
-func (g Guard) verdict(r models.RunReputation) string {
+func (g Guard) verdict(r tasks.RunReputation) string {
 	if r.Sent == 0 {
 		return ""
 	}
@@ -60,7 +61,7 @@ func (g Guard) verdict(r models.RunReputation) string {
 type Tasks struct{ Store TaskStore }
 
 // Create checks a task's schedule, computes its first run and stores it.
-func (t Tasks) Create(ctx context.Context, in models.TaskInput) (*models.Task, error) {
+func (t Tasks) Create(ctx context.Context, in tasks.TaskInput) (*tasks.Task, error) {
 	first, err := checkSchedule(in)
 	if err != nil {
 		return nil, err
@@ -70,7 +71,7 @@ func (t Tasks) Create(ctx context.Context, in models.TaskInput) (*models.Task, e
 
 // Check validates a task as Create would, without storing it, and tells
 // when it first runs (zero for a batch: at once): for the pre-flight step.
-func (t Tasks) Check(ctx context.Context, in models.TaskInput) (time.Time, error) {
+func (t Tasks) Check(ctx context.Context, in tasks.TaskInput) (time.Time, error) {
 	first, err := checkSchedule(in)
 	if err != nil {
 		return time.Time{}, err
@@ -84,11 +85,11 @@ func (t Tasks) Check(ctx context.Context, in models.TaskInput) (time.Time, error
 // checkSchedule checks what only the scheduler knows: a cron expression's
 // syntax and that it runs at most once an hour. It returns the first run
 // of a cron schedule (zero for the others: their start).
-func checkSchedule(in models.TaskInput) (time.Time, error) {
-	if in.Kind != models.TaskRecurring || in.CronExpr == "" {
+func checkSchedule(in tasks.TaskInput) (time.Time, error) {
+	if in.Kind != tasks.TaskRecurring || in.CronExpr == "" {
 		return time.Time{}, nil
 	}
-	draft := &models.Task{Kind: in.Kind, StartAt: in.StartAt, CronExpr: in.CronExpr, TimeZone: in.TimeZone}
+	draft := &tasks.Task{Kind: in.Kind, StartAt: in.StartAt, CronExpr: in.CronExpr, TimeZone: in.TimeZone}
 	s, err := scheduleOf(draft)
 	if err != nil {
 		return time.Time{}, models.Invalid("cron_expr", "This is not a valid cron expression (minute hour day-of-month month day-of-week, e.g. 0 9 * * 1).")
@@ -99,7 +100,7 @@ func checkSchedule(in models.TaskInput) (time.Time, error) {
 	if first.IsZero() {
 		return time.Time{}, models.Invalid("cron_expr", "This never runs: no date matches it.")
 	}
-	if gap := minimumGap(s, first); gap < models.MinRecurrence {
+	if gap := minimumGap(s, first); gap < tasks.MinRecurrence {
 		return time.Time{}, models.Invalid("cron_expr", fmt.Sprintf("This runs every %v; a recurring task may run at most once an hour.", gap))
 	}
 	return first, nil
@@ -188,7 +189,7 @@ func (r *TaskRunner) guard(ctx context.Context) error {
 			return err
 		}
 		if reason := r.Guard.verdict(rep); reason != "" {
-			if err := r.store.GuardPause(ctx, run.TaskID, reason); err != nil && !errors.Is(err, models.ErrTaskState) {
+			if err := r.store.GuardPause(ctx, run.TaskID, reason); err != nil && !errors.Is(err, tasks.ErrTaskState) {
 				return err
 			}
 			r.log.WarnContext(ctx, "task paused by the reputation guard", "task", run.TaskID, "reason", reason)

@@ -16,6 +16,10 @@ import (
 	"github.com/sesame-email/sesame/internal/testdb"
 	"github.com/sesame-email/sesame/mailer"
 	"github.com/sesame-email/sesame/models"
+	"github.com/sesame-email/sesame/models/audience"
+	"github.com/sesame-email/sesame/models/queue"
+	"github.com/sesame-email/sesame/models/store"
+	"github.com/sesame-email/sesame/models/tasks"
 	"github.com/sesame-email/sesame/scheduler"
 )
 
@@ -23,10 +27,10 @@ var ctx = context.Background()
 
 type taskFixture struct {
 	t      testing.TB
-	st     *models.Store
+	st     *store.Store
 	clock  *clocktest.Clock
 	runner *scheduler.TaskRunner
-	base   models.TaskInput
+	base   tasks.TaskInput
 }
 
 func newTaskFixture(t *testing.T, start time.Time, recipients int) *taskFixture {
@@ -35,7 +39,7 @@ func newTaskFixture(t *testing.T, start time.Time, recipients int) *taskFixture 
 	return newTaskFixtureWith(t, cfg, clocktest.New(start), recipients)
 }
 
-func newTaskFixtureWith(t testing.TB, cfg models.StoreConfig, clock *clocktest.Clock, recipients int) *taskFixture {
+func newTaskFixtureWith(t testing.TB, cfg store.Config, clock *clocktest.Clock, recipients int) *taskFixture {
 	t.Helper()
 	cfg.Clock = clock
 	st := testdb.OpenConfig(t, cfg)
@@ -45,11 +49,11 @@ func newTaskFixtureWith(t testing.TB, cfg models.StoreConfig, clock *clocktest.C
 	g := fixtures.Group(t, st, "Readers", recipients)
 	f := &taskFixture{t: t, st: st, clock: clock,
 		runner: scheduler.NewTaskRunner(st, clock, slog.New(slog.DiscardHandler), "test-holder", time.Hour),
-		base:   models.TaskInput{Name: "Newsletter", SenderID: sender.ID, TemplateID: tpl.ID, GroupID: g.ID, TimeZone: "UTC"}}
+		base:   tasks.TaskInput{Name: "Newsletter", SenderID: sender.ID, TemplateID: tpl.ID, GroupID: g.ID, TimeZone: "UTC"}}
 	return f
 }
 
-func (f *taskFixture) create(mod func(*models.TaskInput)) *models.Task {
+func (f *taskFixture) create(mod func(*tasks.TaskInput)) *tasks.Task {
 	f.t.Helper()
 	in := f.base
 	mod(&in)
@@ -77,7 +81,7 @@ func (f *taskFixture) deliver() {
 	}
 }
 
-func (f *taskFixture) runs(task *models.Task) []models.TaskRun {
+func (f *taskFixture) runs(task *tasks.Task) []tasks.TaskRun {
 	f.t.Helper()
 	runs, err := f.st.TaskRuns(ctx, task.ID, 100)
 	if err != nil {
@@ -86,7 +90,7 @@ func (f *taskFixture) runs(task *models.Task) []models.TaskRun {
 	return runs
 }
 
-func (f *taskFixture) task(id uint64) *models.Task {
+func (f *taskFixture) task(id uint64) *tasks.Task {
 	f.t.Helper()
 	task, err := f.st.GetTask(ctx, id)
 	if err != nil {
@@ -98,7 +102,7 @@ func (f *taskFixture) task(id uint64) *models.Task {
 func TestScheduledTaskFiresOnceAtItsTime(t *testing.T) {
 	start := time.Date(2026, 6, 1, 8, 0, 0, 0, time.UTC)
 	f := newTaskFixture(t, start, 30)
-	task := f.create(func(in *models.TaskInput) { in.Kind = models.TaskScheduled; in.StartAt = start.Add(time.Hour) })
+	task := f.create(func(in *tasks.TaskInput) { in.Kind = tasks.TaskScheduled; in.StartAt = start.Add(time.Hour) })
 	f.tick()
 	if len(f.runs(task)) != 0 {
 		t.Fatal("fired early")
@@ -107,37 +111,37 @@ func TestScheduledTaskFiresOnceAtItsTime(t *testing.T) {
 	f.tick()
 	f.tick()
 	runs := f.runs(task)
-	if len(runs) != 1 || runs[0].Status != models.RunSending || runs[0].Requested != 30 {
+	if len(runs) != 1 || runs[0].Status != tasks.RunSending || runs[0].Requested != 30 {
 		t.Fatalf("runs: %+v", runs)
 	}
-	if got := f.task(task.ID); got.Status != models.TaskRunning || got.NextRunAt != nil {
+	if got := f.task(task.ID); got.Status != tasks.TaskRunning || got.NextRunAt != nil {
 		t.Fatalf("task while sending: %s next %v", got.Status, got.NextRunAt)
 	}
 	f.deliver()
 	f.tick()
-	if got := f.task(task.ID); got.Status != models.TaskCompleted {
+	if got := f.task(task.ID); got.Status != tasks.TaskCompleted {
 		t.Errorf("task after delivery: %s", got.Status)
 	}
 	counts, _ := f.st.CountRun(ctx, runs[0].ID)
 	if counts[models.StatusDelivered] != 30 || counts.Total() != 30 {
 		t.Errorf("counts %v", counts)
 	}
-	if runs := f.runs(task); runs[0].Status != models.RunCompleted {
+	if runs := f.runs(task); runs[0].Status != tasks.RunCompleted {
 		t.Errorf("run %s", runs[0].Status)
 	}
 }
 
 func TestBatchTaskFiresAtOnceWithSuppressedSkipped(t *testing.T) {
 	f := newTaskFixture(t, time.Date(2026, 6, 1, 8, 0, 0, 0, time.UTC), 10)
-	if _, _, err := f.st.AddSuppression(ctx, models.SuppressionInput{Value: "r3@dest.test", Reason: models.ReasonManual}); err != nil {
+	if _, _, err := f.st.AddSuppression(ctx, audience.SuppressionInput{Value: "r3@dest.test", Reason: audience.ReasonManual}); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := f.st.AddSuppression(ctx, models.SuppressionInput{Value: "r4@dest.test", Reason: models.ReasonUnsubscribe, ScopeDomain: "other.test"}); err != nil {
+	if _, _, err := f.st.AddSuppression(ctx, audience.SuppressionInput{Value: "r4@dest.test", Reason: audience.ReasonUnsubscribe, ScopeDomain: "other.test"}); err != nil {
 		t.Fatal(err)
 	}
-	task := f.create(func(in *models.TaskInput) {
-		in.Kind = models.TaskBatch
-		in.AdLocation = models.AdBefore
+	task := f.create(func(in *tasks.TaskInput) {
+		in.Kind = tasks.TaskBatch
+		in.AdLocation = tasks.AdBefore
 		in.Subject = "Big news"
 	})
 	f.tick()
@@ -159,7 +163,7 @@ func TestBatchTaskFiresAtOnceWithSuppressedSkipped(t *testing.T) {
 // the one a bounce to its VERP address is matched by.
 func TestRunQueuesTheGroupAsItWasWhenFired(t *testing.T) {
 	f := newTaskFixture(t, time.Date(2026, 6, 1, 8, 0, 0, 0, time.UTC), 10)
-	task := f.create(func(in *models.TaskInput) { in.Kind = models.TaskBatch })
+	task := f.create(func(in *tasks.TaskInput) { in.Kind = tasks.TaskBatch })
 	run, _, err := f.st.FireRun(ctx, task, task.StartAt, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -170,12 +174,12 @@ func TestRunQueuesTheGroupAsItWasWhenFired(t *testing.T) {
 	if err := f.st.DeleteRecipient(ctx, *task.GroupID, "r0@dest.test"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.st.AddRecipients(ctx, *task.GroupID, []models.RecipientInput{{Email: "r0@dest.test"}, {Email: "late@dest.test"}}); err != nil {
+	if _, err := f.st.AddRecipients(ctx, *task.GroupID, []audience.RecipientInput{{Email: "r0@dest.test"}, {Email: "late@dest.test"}}); err != nil {
 		t.Fatal(err)
 	}
 	f.runner.Batch = 3
 	f.tick()
-	msgs, _, err := f.st.FindMessages(ctx, models.MessageQuery{Day: f.clock.Now()})
+	msgs, _, err := f.st.FindMessages(ctx, queue.MessageQuery{Day: f.clock.Now()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -185,14 +189,14 @@ func TestRunQueuesTheGroupAsItWasWhenFired(t *testing.T) {
 			t.Errorf("%s queued wrongly (twice, or added after the run fired)", m.Recipient)
 		}
 		seen[m.Recipient] = true
-		if !models.ValidMessageUID(m.UID) {
+		if !queue.ValidMessageUID(m.UID) {
 			t.Errorf("uid %q of %s is not a message uid", m.UID, m.Recipient)
 		}
 	}
 	if len(seen) != 10 {
 		t.Errorf("%d recipients queued, want the 10 of the group when the run fired", len(seen))
 	}
-	if runs := f.runs(task); runs[0].Requested != 10 || runs[0].Status != models.RunSending {
+	if runs := f.runs(task); runs[0].Requested != 10 || runs[0].Status != tasks.RunSending {
 		t.Errorf("run: requested %d, status %s", runs[0].Requested, runs[0].Status)
 	}
 }
@@ -203,14 +207,14 @@ func TestRunQueuesTheGroupAsItWasWhenFired(t *testing.T) {
 func TestDailyTaskAcrossDaylightSaving(t *testing.T) {
 	berlin, _ := time.LoadLocation("Europe/Berlin")
 	start := time.Date(2026, 3, 27, 9, 0, 0, 0, berlin)
-	for name, mod := range map[string]func(*models.TaskInput){
-		"interval": func(in *models.TaskInput) { in.IntervalUnit, in.IntervalCount = "days", 1 },
-		"cron":     func(in *models.TaskInput) { in.CronExpr = "0 9 * * *" },
+	for name, mod := range map[string]func(*tasks.TaskInput){
+		"interval": func(in *tasks.TaskInput) { in.IntervalUnit, in.IntervalCount = "days", 1 },
+		"cron":     func(in *tasks.TaskInput) { in.CronExpr = "0 9 * * *" },
 	} {
 		t.Run(name, func(t *testing.T) {
 			f := newTaskFixture(t, start.Add(-time.Hour), 3)
-			task := f.create(func(in *models.TaskInput) {
-				in.Kind, in.StartAt, in.TimeZone = models.TaskRecurring, start, "Europe/Berlin"
+			task := f.create(func(in *tasks.TaskInput) {
+				in.Kind, in.StartAt, in.TimeZone = tasks.TaskRecurring, start, "Europe/Berlin"
 				mod(in)
 			})
 			var fired []string
@@ -229,7 +233,7 @@ func TestDailyTaskAcrossDaylightSaving(t *testing.T) {
 			if runs := f.runs(task); len(runs) != 4 {
 				t.Errorf("%d runs", len(runs))
 			}
-			if got := f.task(task.ID); got.Status != models.TaskWaiting {
+			if got := f.task(task.ID); got.Status != tasks.TaskWaiting {
 				t.Errorf("status %s", got.Status)
 			}
 		})
@@ -239,15 +243,15 @@ func TestDailyTaskAcrossDaylightSaving(t *testing.T) {
 func TestMissedRunsFireOnceWithinGrace(t *testing.T) {
 	start := time.Date(2026, 6, 1, 9, 0, 0, 0, time.UTC)
 	f := newTaskFixture(t, start.Add(-time.Minute), 2)
-	task := f.create(func(in *models.TaskInput) {
-		in.Kind, in.StartAt, in.IntervalUnit, in.IntervalCount = models.TaskRecurring, start, "hours", 6
+	task := f.create(func(in *tasks.TaskInput) {
+		in.Kind, in.StartAt, in.IntervalUnit, in.IntervalCount = tasks.TaskRecurring, start, "hours", 6
 	})
 	// Down from 08:59 until 21:30: the 09:00 and 15:00 runs are missed, and
 	// 21:00 is 30 minutes late, within the hour of grace.
 	f.clock.Set(start.Add(12*time.Hour + 30*time.Minute))
 	f.tick()
 	runs := f.runs(task)
-	if len(runs) != 3 || runs[0].Status != models.RunSending || runs[1].Status != models.RunSkipped || runs[2].Status != models.RunSkipped {
+	if len(runs) != 3 || runs[0].Status != tasks.RunSending || runs[1].Status != tasks.RunSkipped || runs[2].Status != tasks.RunSkipped {
 		t.Fatalf("runs %+v", runs)
 	}
 	if !strings.HasPrefix(runs[1].Reason, "Skipped: Sesame was not running at 2026-06-01T15:00:00Z") {
@@ -259,7 +263,7 @@ func TestMissedRunsFireOnceWithinGrace(t *testing.T) {
 	f.clock.Set(start.Add(19*time.Hour + 30*time.Minute))
 	f.tick()
 	runs = f.runs(task)
-	if runs[0].Status != models.RunSkipped || !strings.Contains(runs[0].Reason, "over the 1h0m0s grace period") {
+	if runs[0].Status != tasks.RunSkipped || !strings.Contains(runs[0].Reason, "over the 1h0m0s grace period") {
 		t.Fatalf("late run %+v", runs[0])
 	}
 	if next := f.task(task.ID).NextRunAt; !next.Equal(start.Add(24 * time.Hour)) {
@@ -269,7 +273,7 @@ func TestMissedRunsFireOnceWithinGrace(t *testing.T) {
 
 func TestPauseAndResumeSendEveryoneOnce(t *testing.T) {
 	f := newTaskFixture(t, time.Date(2026, 6, 1, 8, 0, 0, 0, time.UTC), 40)
-	task := f.create(func(in *models.TaskInput) { in.Kind = models.TaskBatch })
+	task := f.create(func(in *tasks.TaskInput) { in.Kind = tasks.TaskBatch })
 	f.tick()
 	if err := f.st.PauseTask(ctx, task.ID); err != nil {
 		t.Fatal(err)
@@ -279,7 +283,7 @@ func TestPauseAndResumeSendEveryoneOnce(t *testing.T) {
 	if c, _ := f.st.CountRun(ctx, run.ID); c[models.StatusDelivered] != 0 || c[models.StatusQueued] != 40 {
 		t.Fatalf("delivered while paused: %v", c)
 	}
-	if err := f.st.PauseTask(ctx, task.ID); !errors.Is(err, models.ErrTaskState) {
+	if err := f.st.PauseTask(ctx, task.ID); !errors.Is(err, tasks.ErrTaskState) {
 		t.Errorf("pausing twice: %v", err)
 	}
 	if err := f.st.ResumeTask(ctx, task.ID); err != nil {
@@ -301,14 +305,14 @@ func TestPauseAndResumeSendEveryoneOnce(t *testing.T) {
 	if len(seen) != 40 {
 		t.Errorf("%d recipients mailed", len(seen))
 	}
-	if got := f.task(task.ID); got.Status != models.TaskCompleted {
+	if got := f.task(task.ID); got.Status != tasks.TaskCompleted {
 		t.Errorf("status %s", got.Status)
 	}
 }
 
 func TestCancelAndResendFailed(t *testing.T) {
 	f := newTaskFixture(t, time.Date(2026, 6, 1, 8, 0, 0, 0, time.UTC), 5)
-	task := f.create(func(in *models.TaskInput) { in.Kind = models.TaskBatch })
+	task := f.create(func(in *tasks.TaskInput) { in.Kind = tasks.TaskBatch })
 	f.tick()
 	if err := f.st.CancelTask(ctx, task.ID); err != nil {
 		t.Fatal(err)
@@ -318,7 +322,7 @@ func TestCancelAndResendFailed(t *testing.T) {
 	if c, _ := f.st.CountRun(ctx, run.ID); c[models.StatusCancelled] != 5 {
 		t.Fatalf("after cancel: %v", c)
 	}
-	if got := f.task(task.ID); got.Status != models.TaskCancelled {
+	if got := f.task(task.ID); got.Status != tasks.TaskCancelled {
 		t.Errorf("status %s", got.Status)
 	}
 	if n, err := f.st.ResendFailed(ctx, run.ID); err != nil || n != 0 {
@@ -330,9 +334,9 @@ func TestTwoSchedulersFireEachRunOnce(t *testing.T) {
 	cfg := testdb.Config(t)
 	clock := clocktest.New(time.Date(2026, 6, 1, 8, 0, 0, 0, time.UTC))
 	f := newTaskFixtureWith(t, cfg, clock, 20)
-	other := testdb.OpenConfig(t, func() models.StoreConfig { c := cfg; c.Clock = clock; return c }())
+	other := testdb.OpenConfig(t, func() store.Config { c := cfg; c.Clock = clock; return c }())
 	second := scheduler.NewTaskRunner(other, clock, slog.New(slog.DiscardHandler), "other-holder", time.Hour)
-	task := f.create(func(in *models.TaskInput) { in.Kind = models.TaskBatch })
+	task := f.create(func(in *tasks.TaskInput) { in.Kind = tasks.TaskBatch })
 	var wg sync.WaitGroup
 	for _, r := range []*scheduler.TaskRunner{f.runner, second} {
 		wg.Go(func() {
@@ -364,35 +368,35 @@ func TestTwoSchedulersFireEachRunOnce(t *testing.T) {
 func TestTaskValidation(t *testing.T) {
 	now := time.Date(2026, 6, 1, 8, 0, 0, 0, time.UTC)
 	f := newTaskFixture(t, now, 1)
-	empty, _ := f.st.CreateGroup(ctx, models.GroupInput{Name: "Empty"})
+	empty, _ := f.st.CreateGroup(ctx, audience.GroupInput{Name: "Empty"})
 	pending, _ := f.st.AddDomain(ctx, "pending.test", 1024)
 	_ = pending
 	for _, tc := range []struct {
 		name  string
-		mod   func(*models.TaskInput)
+		mod   func(*tasks.TaskInput)
 		field string
 		want  string
 	}{
-		{"past start", func(in *models.TaskInput) { in.Kind = models.TaskScheduled; in.StartAt = now.Add(-time.Hour) }, "start_at", "The start time is in the past."},
-		{"empty group", func(in *models.TaskInput) { in.Kind = models.TaskBatch; in.GroupID = empty.ID }, "group_id", "This group has no recipients."},
-		{"no template", func(in *models.TaskInput) { in.Kind = models.TaskBatch; in.TemplateID = 999 }, "template_id", "Choose a template."},
-		{"bad cron", func(in *models.TaskInput) {
-			in.Kind = models.TaskRecurring
+		{"past start", func(in *tasks.TaskInput) { in.Kind = tasks.TaskScheduled; in.StartAt = now.Add(-time.Hour) }, "start_at", "The start time is in the past."},
+		{"empty group", func(in *tasks.TaskInput) { in.Kind = tasks.TaskBatch; in.GroupID = empty.ID }, "group_id", "This group has no recipients."},
+		{"no template", func(in *tasks.TaskInput) { in.Kind = tasks.TaskBatch; in.TemplateID = 999 }, "template_id", "Choose a template."},
+		{"bad cron", func(in *tasks.TaskInput) {
+			in.Kind = tasks.TaskRecurring
 			in.StartAt = now
 			in.CronExpr = "every day"
 		}, "cron_expr", "This is not a valid cron expression (minute hour day-of-month month day-of-week, e.g. 0 9 * * 1)."},
-		{"too often", func(in *models.TaskInput) {
-			in.Kind = models.TaskRecurring
+		{"too often", func(in *tasks.TaskInput) {
+			in.Kind = tasks.TaskRecurring
 			in.StartAt = now
 			in.CronExpr = "*/10 * * * *"
 		}, "cron_expr", "This runs every 10m0s; a recurring task may run at most once an hour."},
-		{"never", func(in *models.TaskInput) {
-			in.Kind = models.TaskRecurring
+		{"never", func(in *tasks.TaskInput) {
+			in.Kind = tasks.TaskRecurring
 			in.StartAt = now
 			in.CronExpr = "0 9 30 2 *"
 		}, "cron_expr", "This never runs: no date matches it."},
-		{"no interval", func(in *models.TaskInput) { in.Kind = models.TaskRecurring; in.StartAt = now }, "interval_unit", "Repeat every so many hours or days, or give a cron expression."},
-		{"no kind", func(in *models.TaskInput) {}, "kind", "Choose batch, scheduled or recurring."},
+		{"no interval", func(in *tasks.TaskInput) { in.Kind = tasks.TaskRecurring; in.StartAt = now }, "interval_unit", "Repeat every so many hours or days, or give a cron expression."},
+		{"no kind", func(in *tasks.TaskInput) {}, "kind", "Choose batch, scheduled or recurring."},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			in := f.base
@@ -408,7 +412,7 @@ func TestTaskValidation(t *testing.T) {
 
 func TestReputationGuardPausesABouncingTask(t *testing.T) {
 	f := newTaskFixture(t, time.Date(2026, 6, 1, 8, 0, 0, 0, time.UTC), 400)
-	task := f.create(func(in *models.TaskInput) { in.Kind = models.TaskBatch })
+	task := f.create(func(in *tasks.TaskInput) { in.Kind = tasks.TaskBatch })
 	f.tick()
 	sink := smtpsink.Start(t)
 	sink.When("r1", smtpsink.Reply550, 0) // r1, r10–r19, r100–r199: 111 bounce
@@ -424,13 +428,13 @@ func TestReputationGuardPausesABouncingTask(t *testing.T) {
 		t.Fatalf("reputation %+v", rep)
 	}
 	f.tick()
-	if got := f.task(task.ID); got.Status == models.TaskPaused {
+	if got := f.task(task.ID); got.Status == tasks.TaskPaused {
 		t.Fatal("the guard weighed the run again within its minute")
 	}
 	f.clock.Advance(time.Minute)
 	f.tick()
 	got := f.task(task.ID)
-	if got.Status != models.TaskPaused || !strings.Contains(got.StatusReason, "38.4% of 289 sent messages hard-bounced (limit 10.0%)") {
+	if got.Status != tasks.TaskPaused || !strings.Contains(got.StatusReason, "38.4% of 289 sent messages hard-bounced (limit 10.0%)") {
 		t.Fatalf("after the guard: %s %q", got.Status, got.StatusReason)
 	}
 	// The deferred ones wait while paused.

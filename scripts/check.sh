@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Static checks: formatting, vet, generated templ code up to date, and the
-# models package free of HTTP, echo and templ.
+# models packages free of HTTP, echo and templ.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 templ_version="$1"
@@ -23,8 +23,8 @@ fi
 # (golang.org/x/net/publicsuffix names cookiejar's interface); echo and templ
 # must not be reached at all.
 module=$(go list -m)
-bad=$( { go list -deps -f '{{if .Module}}{{if eq .Module.Path "'"$module"'"}}{{join .Imports "\n"}}{{end}}{{end}}' ./models | grep -E '^net/http' ;
-         go list -deps ./models | grep -E '^(github.com/labstack/echo|github.com/a-h/templ)' ; } | sort -u || true)
+bad=$( { go list -deps -f '{{if .Module}}{{if eq .Module.Path "'"$module"'"}}{{join .Imports "\n"}}{{end}}{{end}}' ./models/... | grep -E '^net/http' ;
+         go list -deps ./models/... | grep -E '^(github.com/labstack/echo|github.com/a-h/templ)' ; } | sort -u || true)
 if [ -n "$bad" ]; then echo "models must not import: $bad"; fail=1; fi
 
 exit $fail

@@ -12,16 +12,16 @@ import (
 	"strconv"
 
 	"github.com/sesame-email/sesame/mailer"
-	"github.com/sesame-email/sesame/models"
+	"github.com/sesame-email/sesame/models/queue"
 	"github.com/sesame-email/sesame/views/components"
 	"github.com/sesame-email/sesame/views/layouts"
 )
 
-func sandboxPath(m models.SandboxMessage) string { return "/sandbox/" + strconv.FormatUint(m.ID, 10) }
+func sandboxPath(m queue.SandboxMessage) string { return "/sandbox/" + strconv.FormatUint(m.ID, 10) }
 
 // SandboxList is a page of the sandbox mailbox.
 type SandboxList struct {
-	Messages []models.SandboxMessage
+	Messages []queue.SandboxMessage
 	Next     uint64 // the id to continue before; 0 when this is the last page
 	Delivery string // what SESAME_DELIVERY says, so the page can explain itself
 }
@@ -237,7 +237,7 @@ func orNone(s string) string {
 
 // SandboxMessagePage shows one kept message.
 type SandboxMessagePage struct {
-	Message    models.SandboxMessage
+	Message    queue.SandboxMessage
 	Parsed     *mailer.ParsedMessage
 	MessageUID string // the queue message it came from, if still known
 }

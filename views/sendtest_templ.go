@@ -12,14 +12,16 @@ import (
 	"strconv"
 
 	"github.com/sesame-email/sesame/models"
+	"github.com/sesame-email/sesame/models/content"
+	"github.com/sesame-email/sesame/models/identity"
 	"github.com/sesame-email/sesame/views/components"
 	"github.com/sesame-email/sesame/views/layouts"
 )
 
 // SendTestForm is the "send a test email" form.
 type SendTestForm struct {
-	Senders    []models.SenderAddress
-	Templates  []models.Template // approved ones
+	Senders    []identity.SenderAddress
+	Templates  []content.Template // approved ones
 	SenderID   string
 	TemplateID string
 	To         string
@@ -181,7 +183,7 @@ func SendTest(f SendTestForm) templ.Component {
 				var templ_7745c5c3_Var6 string
 				templ_7745c5c3_Var6, templ_7745c5c3_Err = templ.JoinStringErrs(`{"name": "Ann"}`)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `sendtest.templ`, Line: 62, Col: 90}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `sendtest.templ`, Line: 64, Col: 90}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var6))
 				if templ_7745c5c3_Err != nil {
@@ -194,7 +196,7 @@ func SendTest(f SendTestForm) templ.Component {
 				var templ_7745c5c3_Var7 string
 				templ_7745c5c3_Var7, templ_7745c5c3_Err = templ.JoinStringErrs(f.Variables)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `sendtest.templ`, Line: 62, Col: 136}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `sendtest.templ`, Line: 64, Col: 136}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var7))
 				if templ_7745c5c3_Err != nil {

@@ -4,14 +4,15 @@ import (
 	"math"
 	"strconv"
 
-	"github.com/sesame-email/sesame/models"
+	"github.com/sesame-email/sesame/models/queue"
+	"github.com/sesame-email/sesame/models/tracking"
 	"github.com/sesame-email/sesame/views/components"
 )
 
 // percent writes a rate for people: "12.3%", "0.05%" (small rates keep two
 // decimals, so a complaint rate is not rounded away), "—" when there is
 // nothing to take a share of.
-func percent(r models.Rate) string {
+func percent(r queue.Rate) string {
 	if !r.Known() {
 		return "—"
 	}
@@ -33,7 +34,7 @@ func limitPercent(fraction float64) string {
 func count(n int64) string { return components.FormatCount(n) }
 
 // ints turns rollup counts into chart values.
-func ints(vols []models.Volume, field func(models.StatsRow) int64) []int {
+func ints(vols []queue.Volume, field func(queue.StatsRow) int64) []int {
 	out := make([]int, len(vols))
 	for i, v := range vols {
 		out[i] = int(field(v.StatsRow))
@@ -43,7 +44,7 @@ func ints(vols []models.Volume, field func(models.StatsRow) int64) []int {
 
 // periodLabels names the columns of a timeline: days ("3 Mar", "Tue 3 Mar")
 // or hours ("14:00", "Tue 3 Mar 14:00").
-func periodLabels(vols []models.Volume, hourly bool) (short, long []string) {
+func periodLabels(vols []queue.Volume, hourly bool) (short, long []string) {
 	for _, v := range vols {
 		if hourly {
 			short = append(short, v.Start.Format("15:04"))
@@ -56,15 +57,15 @@ func periodLabels(vols []models.Volume, hourly bool) (short, long []string) {
 	return short, long
 }
 
-func deliveredOf(r models.StatsRow) int64 { return r.Delivered }
-func deferredOf(r models.StatsRow) int64  { return r.Deferred }
-func bouncedOf(r models.StatsRow) int64   { return r.Bounced }
-func openedOf(r models.StatsRow) int64    { return r.Opened }
-func clickedOf(r models.StatsRow) int64   { return r.Clicked }
+func deliveredOf(r queue.StatsRow) int64 { return r.Delivered }
+func deferredOf(r queue.StatsRow) int64  { return r.Deferred }
+func bouncedOf(r queue.StatsRow) int64   { return r.Bounced }
+func openedOf(r queue.StatsRow) int64    { return r.Opened }
+func clickedOf(r queue.StatsRow) int64   { return r.Clicked }
 
 // outcomeBars are delivery outcomes stacked: delivered at the bottom,
 // then deferred attempts, then bounces.
-func outcomeBars(vols []models.Volume) []components.ChartSeries {
+func outcomeBars(vols []queue.Volume) []components.ChartSeries {
 	return []components.ChartSeries{
 		{Name: "Delivered", Tone: components.TonePrimary, Values: ints(vols, deliveredOf)},
 		{Name: "Deferred", Tone: components.ToneAccent, Values: ints(vols, deferredOf)},
@@ -73,7 +74,7 @@ func outcomeBars(vols []models.Volume) []components.ChartSeries {
 }
 
 // engagementLines are messages first opened and first clicked by people.
-func engagementLines(vols []models.Volume) []components.ChartSeries {
+func engagementLines(vols []queue.Volume) []components.ChartSeries {
 	return []components.ChartSeries{
 		{Name: "Opened", Tone: components.ToneInfo, Values: ints(vols, openedOf)},
 		{Name: "Clicked", Tone: components.ToneAccent, Values: ints(vols, clickedOf)},
@@ -81,7 +82,7 @@ func engagementLines(vols []models.Volume) []components.ChartSeries {
 }
 
 // volumeChart is the dashboard's daily outcomes.
-func volumeChart(days []models.Volume) components.Chart {
+func volumeChart(days []queue.Volume) components.Chart {
 	c := components.Chart{ID: "volume", Title: "Delivery outcomes per day", XLabel: "Day", YLabel: "Messages",
 		Bars: outcomeBars(days), Empty: "Nothing sent in this range"}
 	c.Labels, c.LongLabels = periodLabels(days, false)
@@ -89,7 +90,7 @@ func volumeChart(days []models.Volume) components.Chart {
 }
 
 // engagementChart is the dashboard's daily opens and clicks.
-func engagementChart(days []models.Volume) components.Chart {
+func engagementChart(days []queue.Volume) components.Chart {
 	c := components.Chart{ID: "engagement", Title: "Messages opened and clicked per day (by people, first time)", XLabel: "Day", YLabel: "Messages",
 		Lines: engagementLines(days), Trend: true, Empty: "No opens or clicks in this range"}
 	c.Labels, c.LongLabels = periodLabels(days, false)
@@ -97,7 +98,7 @@ func engagementChart(days []models.Volume) components.Chart {
 }
 
 // timelineChart is a task's outcomes with its opens and clicks over them.
-func timelineChart(r *models.TaskReport) components.Chart {
+func timelineChart(r *tracking.TaskReport) components.Chart {
 	unit := "Day"
 	if r.Hourly {
 		unit = "Hour"
@@ -109,8 +110,8 @@ func timelineChart(r *models.TaskReport) components.Chart {
 }
 
 // warningText explains a reputation warning and what to do.
-func warningText(w models.ReputationWarning) string {
-	if w.Kind == models.ReputationBounces {
+func warningText(w queue.ReputationWarning) string {
+	if w.Kind == queue.ReputationBounces {
 		return "Bounce rate " + percent(w.Rate) + " (" + count(w.Rate.Part) + " of " + count(w.Rate.Whole) + " accepted) is at or above " +
 			limitPercent(w.Limit) + ". Mailbox providers distrust senders who mail addresses that do not exist: remove bounced addresses and stop mailing old lists."
 	}

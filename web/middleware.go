@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/sesame-email/sesame/models"
+	"github.com/sesame-email/sesame/models/accounts"
 )
 
 // Keys of values the middleware leaves in the echo context.
@@ -323,8 +324,8 @@ func (s *Server) requireLogin(c echo.Context) error {
 }
 
 // CurrentUser is the signed-in user of the request, or nil.
-func CurrentUser(c echo.Context) *models.User {
-	u, _ := c.Get(ctxUser).(*models.User)
+func CurrentUser(c echo.Context) *accounts.User {
+	u, _ := c.Get(ctxUser).(*accounts.User)
 	return u
 }
 
@@ -338,7 +339,7 @@ func CurrentSessionID(c echo.Context) string { return SessionID(currentSession(c
 
 // SignIn starts a new session for u, replacing whatever session the request
 // had (a fresh id at every login defeats session fixation).
-func (s *Server) SignIn(c echo.Context, u *models.User) error {
+func (s *Server) SignIn(c echo.Context, u *accounts.User) error {
 	if old := currentSession(c); old != nil && old.ID != "" {
 		if err := s.store.DeleteSession(c.Request().Context(), tokenID(old.ID)); err != nil {
 			return err

@@ -22,6 +22,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/sesame-email/sesame/models"
+	"github.com/sesame-email/sesame/models/accounts"
+	"github.com/sesame-email/sesame/models/db"
 	"github.com/sesame-email/sesame/views/components"
 )
 
@@ -30,7 +32,7 @@ func init() { gob.Register(components.Flash{}) }
 // Store is what the web layer itself needs from the database.
 type Store interface {
 	SessionRepo
-	GetUser(ctx context.Context, id uint64) (*models.User, error)
+	GetUser(ctx context.Context, id uint64) (*accounts.User, error)
 	Ping(ctx context.Context) error
 	SchemaVersion(ctx context.Context) (int, error)
 }
@@ -254,7 +256,7 @@ func (s *Server) ready(c echo.Context) error {
 		return c.String(http.StatusServiceUnavailable, "database unreachable\n")
 	}
 	v, err := s.store.SchemaVersion(ctx)
-	if err != nil || v < models.LatestSchemaVersion() {
+	if err != nil || v < db.LatestSchemaVersion() {
 		return c.String(http.StatusServiceUnavailable, "database not migrated\n")
 	}
 	return c.String(http.StatusOK, "ready\n")

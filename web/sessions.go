@@ -15,12 +15,13 @@ import (
 	"github.com/gorilla/sessions"
 
 	"github.com/sesame-email/sesame/models"
+	"github.com/sesame-email/sesame/models/accounts"
 )
 
 // SessionRepo persists console sessions.
 type SessionRepo interface {
-	CreateSession(ctx context.Context, s *models.Session) error
-	GetSession(ctx context.Context, id string) (*models.Session, error)
+	CreateSession(ctx context.Context, s *accounts.Session) error
+	GetSession(ctx context.Context, id string) (*accounts.Session, error)
 	UpdateSession(ctx context.Context, id string, data []byte, lastSeen time.Time) error
 	DeleteSession(ctx context.Context, id string) error
 }
@@ -145,7 +146,7 @@ func (s *SessionStore) Save(r *http.Request, w http.ResponseWriter, sess *sessio
 	now := s.clock.Now()
 	if sess.ID == "" {
 		sess.ID = rand.Text() + rand.Text()
-		row := &models.Session{ID: tokenID(sess.ID), UserID: uid, Data: buf.Bytes(), CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(s.absolute)}
+		row := &accounts.Session{ID: tokenID(sess.ID), UserID: uid, Data: buf.Bytes(), CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(s.absolute)}
 		if err := s.repo.CreateSession(ctx, row); err != nil {
 			return err
 		}

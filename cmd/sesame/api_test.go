@@ -10,13 +10,13 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/sesame-email/sesame/models"
+	"github.com/sesame-email/sesame/models/accounts"
 )
 
 func TestAPIKeyAndAPICommands(t *testing.T) {
 	ctx := context.Background()
 	a := startApp(t)
-	a.user(t, "ann@example.com", "marketer pass 1", models.RoleMarketer)
+	a.user(t, "ann@example.com", "marketer pass 1", accounts.RoleMarketer)
 	server := map[string]string{"SESAME_DATA_DIR": a.cfg.DataDir, "DATABASE_URL": a.cfg.DatabaseURL}
 	sesame := func(vars map[string]string, args ...string) (string, error) {
 		var out bytes.Buffer

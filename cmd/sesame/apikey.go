@@ -10,6 +10,8 @@ import (
 	"text/tabwriter"
 
 	"github.com/sesame-email/sesame/models"
+	"github.com/sesame-email/sesame/models/accounts"
+	"github.com/sesame-email/sesame/models/store"
 )
 
 const apikeyUsage = `usage:
@@ -26,7 +28,7 @@ func apikeyCommand(ctx context.Context, cfg Config, args []string, stdout io.Wri
 	fs.SetOutput(io.Discard)
 	user := fs.String("user", "", "the key's user, by email address")
 	name := fs.String("name", "", "what uses the key")
-	var run func(*models.Store) error
+	var run func(*store.Store) error
 	switch args[0] {
 	case "create":
 		if err := parseCommandFlags(fs, args[1:], 0); err != nil {
@@ -35,18 +37,18 @@ func apikeyCommand(ctx context.Context, cfg Config, args []string, stdout io.Wri
 		if *user == "" {
 			return usageError("--user is required\n" + apikeyUsage)
 		}
-		run = func(st *models.Store) error { return apikeyCreate(ctx, st, *user, *name, stdout) }
+		run = func(st *store.Store) error { return apikeyCreate(ctx, st, *user, *name, stdout) }
 	case "list":
 		if err := parseCommandFlags(fs, args[1:], 0); err != nil {
 			return err
 		}
-		run = func(st *models.Store) error { return apikeyList(ctx, st, *user, stdout) }
+		run = func(st *store.Store) error { return apikeyList(ctx, st, *user, stdout) }
 	case "revoke":
 		if err := parseCommandFlags(fs, args[1:], 1); err != nil {
 			return err
 		}
 		id := fs.Arg(0)
-		run = func(st *models.Store) error { return apikeyRevoke(ctx, st, id, stdout) }
+		run = func(st *store.Store) error { return apikeyRevoke(ctx, st, id, stdout) }
 	default:
 		return usageError(apikeyUsage)
 	}
@@ -70,7 +72,7 @@ func parseCommandFlags(fs *flag.FlagSet, args []string, positional int) error {
 	return nil
 }
 
-func userByEmail(ctx context.Context, st *models.Store, email string) (*models.User, error) {
+func userByEmail(ctx context.Context, st *store.Store, email string) (*accounts.User, error) {
 	u, err := st.GetUserByEmail(ctx, email)
 	if errors.Is(err, models.ErrNotFound) {
 		return nil, fmt.Errorf("--user: no user %s", email)
@@ -78,7 +80,7 @@ func userByEmail(ctx context.Context, st *models.Store, email string) (*models.U
 	return u, err
 }
 
-func apikeyCreate(ctx context.Context, st *models.Store, email, name string, stdout io.Writer) error {
+func apikeyCreate(ctx context.Context, st *store.Store, email, name string, stdout io.Writer) error {
 	u, err := userByEmail(ctx, st, email)
 	if err != nil {
 		return err
@@ -91,7 +93,7 @@ func apikeyCreate(ctx context.Context, st *models.Store, email, name string, std
 	return nil
 }
 
-func apikeyList(ctx context.Context, st *models.Store, email string, stdout io.Writer) error {
+func apikeyList(ctx context.Context, st *store.Store, email string, stdout io.Writer) error {
 	var userID uint64
 	if email != "" {
 		u, err := userByEmail(ctx, st, email)
@@ -122,7 +124,7 @@ func apikeyList(ctx context.Context, st *models.Store, email string, stdout io.W
 	return w.Flush()
 }
 
-func apikeyRevoke(ctx context.Context, st *models.Store, secretID string, stdout io.Writer) error {
+func apikeyRevoke(ctx context.Context, st *store.Store, secretID string, stdout io.Writer) error {
 	k, err := st.GetAPIKeyBySecretID(ctx, secretID)
 	if errors.Is(err, models.ErrNotFound) {
 		return fmt.Errorf("no API key %s", secretID)

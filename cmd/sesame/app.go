@@ -24,6 +24,8 @@ import (
 	"github.com/sesame-email/sesame/mailer"
 	"github.com/sesame-email/sesame/mailer/smtpd"
 	"github.com/sesame-email/sesame/models"
+	"github.com/sesame-email/sesame/models/audience"
+	"github.com/sesame-email/sesame/models/store"
 	"github.com/sesame-email/sesame/scheduler"
 	"github.com/sesame-email/sesame/static"
 	"github.com/sesame-email/sesame/web"
@@ -34,7 +36,7 @@ type app struct {
 	cfg     Config
 	log     *slog.Logger
 	clock   models.Clock
-	store   *models.Store
+	store   *store.Store
 	dns     *mailer.Resolver
 	links   *mailer.Links
 	engine  *mailer.Engine
@@ -53,7 +55,7 @@ func newApp(ctx context.Context, cfg Config, log *slog.Logger, clock models.Cloc
 	if err := cfg.prepareDataDir(log); err != nil {
 		return nil, err
 	}
-	st, err := models.Open(ctx, cfg.storeConfig(log, clock))
+	st, err := store.Open(ctx, cfg.storeConfig(log, clock))
 	if err != nil {
 		return nil, err
 	}
@@ -143,7 +145,7 @@ type listeners struct {
 func (a *app) startBackground(ctx context.Context, ls listeners) {
 	checker := scheduler.NewDomainChecker(a.store, a.dns, a.clock, a.log)
 	a.workers.Go(func() { _ = checker.Run(ctx) })
-	importer := models.NewImporter(a.store, a.log)
+	importer := audience.NewImporter(a.store.Audience, a.log)
 	a.workers.Go(func() {
 		if err := importer.Run(ctx); err != nil {
 			a.log.Error("importer stopped", "err", err)

@@ -17,6 +17,7 @@ import (
 	"github.com/sesame-email/sesame/internal/fixtures"
 	"github.com/sesame-email/sesame/internal/testdb"
 	"github.com/sesame-email/sesame/models"
+	"github.com/sesame-email/sesame/models/accounts"
 )
 
 // BenchmarkAPISendEmail sends SendEmail requests through the official SDK
@@ -36,7 +37,7 @@ func BenchmarkAPISendEmail(b *testing.B) {
 		ctx := context.Background()
 		fixtures.Sender(b, a.store, a.DNS, "news@bench.test", "Bench")
 		tpl := fixtures.Template(b, a.store, "bench")
-		u, err := a.store.CreateUser(ctx, models.NewUser{Email: "bench@example.com", Password: "bench password 1", Role: models.RoleMarketer})
+		u, err := a.store.CreateUser(ctx, accounts.NewUser{Email: "bench@example.com", Password: "bench password 1", Role: accounts.RoleMarketer})
 		if err != nil {
 			b.Fatal(err)
 		}

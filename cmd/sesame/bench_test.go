@@ -12,7 +12,7 @@ import (
 
 	"github.com/sesame-email/sesame/internal/benchmeter"
 	"github.com/sesame-email/sesame/internal/fixtures"
-	"github.com/sesame-email/sesame/models"
+	"github.com/sesame-email/sesame/models/queue"
 )
 
 // BenchmarkOpenPixel loads the open-tracking pixel of a real message with
@@ -30,8 +30,8 @@ func BenchmarkOpenPixel(b *testing.B) {
 		b.StopTimer()
 		a := startApp(b)
 		sender := fixtures.Sender(b, a.store, a.DNS, "news@bench.test", "Bench")
-		msgs, err := a.store.Enqueue(context.Background(), models.EnqueueRequest{Sender: sender, Transactional: true,
-			Content: models.MessageContent{Subject: "Hi", HTML: "<p>Hi</p>", TrackOpens: true}, To: []models.Addressee{{Email: "ann@dest.test"}}})
+		msgs, err := a.store.Enqueue(context.Background(), queue.EnqueueRequest{Sender: sender, Transactional: true,
+			Content: queue.MessageContent{Subject: "Hi", HTML: "<p>Hi</p>", TrackOpens: true}, To: []queue.Addressee{{Email: "ann@dest.test"}}})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -8,13 +8,13 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/sesame-email/sesame/internal/browsertest"
-	"github.com/sesame-email/sesame/models"
+	"github.com/sesame-email/sesame/models/accounts"
 )
 
 func TestBrowserAPIKeysAndConnectionPage(t *testing.T) {
 	a := startApp(t)
-	a.user(t, "boss@example.com", "admin password 1", models.RoleAdmin)
-	a.user(t, "ann@example.com", "marketer pass 1", models.RoleMarketer)
+	a.user(t, "boss@example.com", "admin password 1", accounts.RoleAdmin)
+	a.user(t, "ann@example.com", "marketer pass 1", accounts.RoleMarketer)
 	ann, err := a.store.GetUserByEmail(context.Background(), "ann@example.com")
 	if err != nil {
 		t.Fatal(err)

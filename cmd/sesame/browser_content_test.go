@@ -12,14 +12,16 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/sesame-email/sesame/internal/browsertest"
-	"github.com/sesame-email/sesame/models"
+	"github.com/sesame-email/sesame/models/accounts"
+	"github.com/sesame-email/sesame/models/audience"
+	"github.com/sesame-email/sesame/models/content"
 )
 
 // A marketer writes a template, previews it with data, creates a group,
 // uploads a CSV file, watches the import's progress and reads its report.
 func TestBrowserTemplateAndGroupImport(t *testing.T) {
 	a := startApp(t)
-	a.user(t, "ann@example.com", "marketer pass 1", models.RoleMarketer)
+	a.user(t, "ann@example.com", "marketer pass 1", accounts.RoleMarketer)
 	ctx := browsertest.New(t)
 	if err := chromedp.Run(ctx, signIn(ctx, a.URL, "ann@example.com", "marketer pass 1")); err != nil {
 		t.Fatal(err)
@@ -209,19 +211,19 @@ func waitForJS(t *testing.T, ctx context.Context, cond string, timeout time.Dura
 // suppression list with entries of every kind.
 func TestBrowserTemplateListAndSuppressions(t *testing.T) {
 	a := startApp(t)
-	a.user(t, "boss@example.com", "admin password 1", models.RoleAdmin)
+	a.user(t, "boss@example.com", "admin password 1", accounts.RoleAdmin)
 	bg := context.Background()
 	for _, name := range []string{"Welcome", "Invoice"} {
-		if _, err := a.store.CreateTemplate(bg, models.TemplateInput{Name: name, Subject: name + " for {{name}}", Text: "Hi {{name}}"}, nil); err != nil {
+		if _, err := a.store.CreateTemplate(bg, content.TemplateInput{Name: name, Subject: name + " for {{name}}", Text: "Hi {{name}}"}, nil); err != nil {
 			t.Fatal(err)
 		}
 	}
 	expiry := time.Now().Add(30 * 24 * time.Hour)
-	for _, in := range []models.SuppressionInput{
-		{Value: "gone@example.com", Reason: models.ReasonHardBounce, Source: "DSN 5.1.1"},
-		{Value: "angry@example.org", Reason: models.ReasonComplaint, Source: "ARF report"},
-		{Value: "left@example.com", Reason: models.ReasonUnsubscribe, ScopeDomain: "news.example.com", Source: "one-click unsubscribe"},
-		{Value: "spam-trap.example", Reason: models.ReasonManual, Source: "console", ExpiresAt: &expiry},
+	for _, in := range []audience.SuppressionInput{
+		{Value: "gone@example.com", Reason: audience.ReasonHardBounce, Source: "DSN 5.1.1"},
+		{Value: "angry@example.org", Reason: audience.ReasonComplaint, Source: "ARF report"},
+		{Value: "left@example.com", Reason: audience.ReasonUnsubscribe, ScopeDomain: "news.example.com", Source: "one-click unsubscribe"},
+		{Value: "spam-trap.example", Reason: audience.ReasonManual, Source: "console", ExpiresAt: &expiry},
 	} {
 		if _, _, err := a.store.AddSuppression(bg, in); err != nil {
 			t.Fatal(err)
@@ -252,11 +254,11 @@ func TestBrowserTemplateListAndSuppressions(t *testing.T) {
 	browsertest.Screenshot(t, ctx, "suppressions")
 
 	for _, name := range []string{"Newsletter", "Customers"} {
-		g, err := a.store.CreateGroup(bg, models.GroupInput{Name: name, Description: name + " from the shop"})
+		g, err := a.store.CreateGroup(bg, audience.GroupInput{Name: name, Description: name + " from the shop"})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := a.store.AddRecipients(bg, g.ID, []models.RecipientInput{{Email: "ann@example.com", Variables: map[string]string{"first_name": "Ann", "city": "Oslo"}}}); err != nil {
+		if _, err := a.store.AddRecipients(bg, g.ID, []audience.RecipientInput{{Email: "ann@example.com", Variables: map[string]string{"first_name": "Ann", "city": "Oslo"}}}); err != nil {
 			t.Fatal(err)
 		}
 	}

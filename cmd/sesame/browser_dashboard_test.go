@@ -11,6 +11,9 @@ import (
 
 	"github.com/sesame-email/sesame/internal/browsertest"
 	"github.com/sesame-email/sesame/models"
+	"github.com/sesame-email/sesame/models/accounts"
+	"github.com/sesame-email/sesame/models/queue"
+	"github.com/sesame-email/sesame/models/seed"
 )
 
 // count evaluates a JavaScript expression to a number.
@@ -28,8 +31,8 @@ func count(t *testing.T, ctx context.Context, js string) int {
 // filters change what they show.
 func TestBrowserDashboardAndTaskReport(t *testing.T) {
 	a := launchApp(t, models.SystemClock{}, false)
-	a.user(t, "boss@example.com", "admin password 1", models.RoleAdmin)
-	seeded, err := a.store.SeedEvents(context.Background(), models.SeedOptions{Events: 60_000, Days: 30})
+	a.user(t, "boss@example.com", "admin password 1", accounts.RoleAdmin)
+	seeded, err := a.store.SeedEvents(context.Background(), seed.SeedOptions{Events: 60_000, Days: 30})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,12 +48,12 @@ func TestBrowserDashboardAndTaskReport(t *testing.T) {
 		`[data-testid="chart-volume"] rect.chart-bar`:       60, // 30 days of delivered and bounced at least
 		`[data-testid="chart-engagement"] path.chart-line`:  2,
 		`[data-testid="chart-engagement"] circle.chart-dot`: 60,
-		`[data-testid="provider-table"] tbody tr`:           len(models.Providers),
+		`[data-testid="provider-table"] tbody tr`:           len(queue.Providers),
 		`[data-testid="links-table"] tbody tr`:              5,
 		`[data-testid="dashboard-warmup"] rect.chart-bar`:   10,
 		`[data-testid="dashboard-warmup"] figure.chart`:     2,
 		`[data-testid="kpi-tiles"] .tile`:                   7,
-		`[data-testid="dashboard-filters"] select option`:   2 + len(models.Providers) + 1 + len(seeded.Tasks),
+		`[data-testid="dashboard-filters"] select option`:   2 + len(queue.Providers) + 1 + len(seeded.Tasks),
 		`[data-testid="chart-volume"] text.chart-empty`:     0,
 		`.alert[data-testid^="reputation-warning"]`:         0,
 		`[data-testid="getting-started"]`:                   0,

@@ -9,14 +9,15 @@ import (
 
 	"github.com/sesame-email/sesame/internal/browsertest"
 	"github.com/sesame-email/sesame/internal/fixtures"
-	"github.com/sesame-email/sesame/models"
+	"github.com/sesame-email/sesame/models/accounts"
+	"github.com/sesame-email/sesame/models/content"
 )
 
 func TestBrowserTestEmailToSandbox(t *testing.T) {
 	a := startApp(t)
-	a.user(t, "ann@example.com", "marketer pass 1", models.RoleMarketer)
+	a.user(t, "ann@example.com", "marketer pass 1", accounts.RoleMarketer)
 	fixtures.Sender(t, a.store, a.DNS, "news@example.test", "Example News")
-	if _, err := a.store.CreateTemplate(context.Background(), models.TemplateInput{Name: "Welcome", Subject: "Welcome, {{name}}",
+	if _, err := a.store.CreateTemplate(context.Background(), content.TemplateInput{Name: "Welcome", Subject: "Welcome, {{name}}",
 		HTML:       `<html><body style="font-family:sans-serif"><h1 style="color:#0f766e">Hello {{name}}</h1><p>Thanks for joining <b>Example</b>.</p><p><a href="https://example.test/start">Get started</a></p></body></html>`,
 		SampleData: `{"name":"Sam"}`}, nil); err != nil {
 		t.Fatal(err)

@@ -10,13 +10,13 @@ import (
 
 	"github.com/sesame-email/sesame/internal/browsertest"
 	"github.com/sesame-email/sesame/internal/testdb"
-	"github.com/sesame-email/sesame/models"
+	"github.com/sesame-email/sesame/models/accounts"
 )
 
 func TestBrowserDomainVerification(t *testing.T) {
 	a := startApp(t)
-	a.user(t, "boss@example.com", "admin password 1", models.RoleAdmin)
-	a.user(t, "ann@example.com", "marketer pass 1", models.RoleMarketer)
+	a.user(t, "boss@example.com", "admin password 1", accounts.RoleAdmin)
+	a.user(t, "ann@example.com", "marketer pass 1", accounts.RoleMarketer)
 	a.DNS.Set(t, testdb.BounceHost+". 300 IN A 127.0.0.1")
 	ctx := browsertest.New(t)
 

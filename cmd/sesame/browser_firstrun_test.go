@@ -7,7 +7,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/sesame-email/sesame/internal/browsertest"
-	"github.com/sesame-email/sesame/models"
+	"github.com/sesame-email/sesame/models/accounts"
 )
 
 // The README's tour on a fresh install with no DNS set up: with delivery
@@ -16,7 +16,7 @@ import (
 // itself stays honestly unverified.
 func TestBrowserFirstRunReachesTheSandboxWithoutDNS(t *testing.T) {
 	a := startApp(t)
-	a.user(t, "boss@example.com", "admin password 1", models.RoleAdmin)
+	a.user(t, "boss@example.com", "admin password 1", accounts.RoleAdmin)
 	ctx := browsertest.New(t)
 	if err := chromedp.Run(ctx,
 		signIn(ctx, a.URL, "boss@example.com", "admin password 1"),

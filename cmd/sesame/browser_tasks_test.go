@@ -9,14 +9,15 @@ import (
 
 	"github.com/sesame-email/sesame/internal/browsertest"
 	"github.com/sesame-email/sesame/internal/fixtures"
-	"github.com/sesame-email/sesame/models"
+	"github.com/sesame-email/sesame/models/accounts"
+	"github.com/sesame-email/sesame/models/queue"
 )
 
 // Each kind of task, created in the browser, runs to completion on the
 // sandbox transport while its page shows the progress.
 func TestBrowserTasks(t *testing.T) {
 	a := startApp(t)
-	a.user(t, "ann@example.com", "marketer pass 1", models.RoleMarketer)
+	a.user(t, "ann@example.com", "marketer pass 1", accounts.RoleMarketer)
 	sender := fixtures.Sender(t, a.store, a.DNS, "news@example.test", "Example News")
 	fixtures.Template(t, a.store, "Weekly")
 	fixtures.Group(t, a.store, "Readers", 120)
@@ -110,10 +111,10 @@ func TestBrowserTasks(t *testing.T) {
 
 	// On a young warm-up plan the pre-flight check says over which days the
 	// mail will go: today's 360 sent already exceed day 1's quota of 50.
-	if _, err := a.store.CreateWarmupPlan(ctx, models.NewWarmupPlan{Name: "gentle", Quotas: "50, 100"}); err != nil {
+	if _, err := a.store.CreateWarmupPlan(ctx, queue.NewWarmupPlan{Name: "gentle", Quotas: "50, 100"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := a.store.SetWarmup(ctx, models.WarmupDomain, sender.DomainID, models.WarmupChange{Plan: "gentle", Day: "1"}); err != nil {
+	if err := a.store.SetWarmup(ctx, queue.WarmupDomain, sender.DomainID, queue.WarmupChange{Plan: "gentle", Day: "1"}); err != nil {
 		t.Fatal(err)
 	}
 	if err := chromedp.Run(ctx,

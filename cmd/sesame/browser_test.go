@@ -8,7 +8,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/sesame-email/sesame/internal/browsertest"
-	"github.com/sesame-email/sesame/models"
+	"github.com/sesame-email/sesame/models/accounts"
 	"github.com/sesame-email/sesame/views/layouts"
 )
 
@@ -34,7 +34,7 @@ func textOf(t *testing.T, ctx context.Context, sel string) string {
 
 func TestBrowserConsoleTour(t *testing.T) {
 	a := startApp(t)
-	a.user(t, "boss@example.com", "admin password 1", models.RoleAdmin)
+	a.user(t, "boss@example.com", "admin password 1", accounts.RoleAdmin)
 	ctx := browsertest.New(t)
 
 	if err := chromedp.Run(ctx, chromedp.Navigate(a.URL+"/login"), chromedp.WaitVisible(`[data-testid="login-form"]`)); err != nil {
@@ -103,7 +103,7 @@ func TestBrowserConsoleTour(t *testing.T) {
 
 func TestBrowserMarketerIsRefusedAdminPages(t *testing.T) {
 	a := startApp(t)
-	a.user(t, "ann@example.com", "marketer pass 1", models.RoleMarketer)
+	a.user(t, "ann@example.com", "marketer pass 1", accounts.RoleMarketer)
 	ctx := browsertest.New(t)
 	if err := chromedp.Run(ctx, signIn(ctx, a.URL, "ann@example.com", "marketer pass 1")); err != nil {
 		t.Fatal(err)
@@ -132,7 +132,7 @@ func TestBrowserMarketerIsRefusedAdminPages(t *testing.T) {
 
 func TestBrowserFormWithoutValidCSRFTokenIsRefused(t *testing.T) {
 	a := startApp(t)
-	a.user(t, "ann@example.com", "marketer pass 1", models.RoleMarketer)
+	a.user(t, "ann@example.com", "marketer pass 1", accounts.RoleMarketer)
 	ctx := browsertest.New(t)
 	if err := chromedp.Run(ctx, signIn(ctx, a.URL, "ann@example.com", "marketer pass 1")); err != nil {
 		t.Fatal(err)

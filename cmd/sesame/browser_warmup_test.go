@@ -16,7 +16,9 @@ import (
 	"github.com/sesame-email/sesame/internal/smtpsink"
 	"github.com/sesame-email/sesame/internal/testdb"
 	"github.com/sesame-email/sesame/mailer"
-	"github.com/sesame-email/sesame/models"
+	"github.com/sesame-email/sesame/models/accounts"
+	"github.com/sesame-email/sesame/models/identity"
+	"github.com/sesame-email/sesame/models/queue"
 )
 
 // warmupHistory sends two weeks of bulk mail from example.test, on a small
@@ -31,17 +33,17 @@ func warmupHistory(t *testing.T) *testApp {
 	a := launchApp(t, clock, false)
 	st := a.store
 	sender := fixtures.Sender(t, st, a.DNS, "news@example.test", "Example News")
-	if _, err := st.CreateWarmupPlan(ctx, models.NewWarmupPlan{Name: "gentle", Quotas: "4, 6, 9, 12, 16, 20, 24, 30, 36, 42"}); err != nil {
+	if _, err := st.CreateWarmupPlan(ctx, queue.NewWarmupPlan{Name: "gentle", Quotas: "4, 6, 9, 12, 16, 20, 24, 30, 36, 42"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := st.SetWarmup(ctx, models.WarmupDomain, sender.DomainID, models.WarmupChange{Plan: "gentle"}); err != nil {
+	if err := st.SetWarmup(ctx, queue.WarmupDomain, sender.DomainID, queue.WarmupChange{Plan: "gentle"}); err != nil {
 		t.Fatal(err)
 	}
-	ip, err := st.AddSendingIP(ctx, models.NewSendingIP{Address: "127.0.0.2", HeloHost: "mta2.sesame.test", Pool: models.PoolDedicated})
+	ip, err := st.AddSendingIP(ctx, identity.NewSendingIP{Address: "127.0.0.2", HeloHost: "mta2.sesame.test", Pool: identity.PoolDedicated})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.UpdateSendingIP(ctx, ip.ID, models.SendingIPChange{HeloHost: "mta2.sesame.test", Pool: models.PoolDedicated, DomainIDs: []uint64{sender.DomainID}}); err != nil {
+	if _, err := st.UpdateSendingIP(ctx, ip.ID, identity.SendingIPChange{HeloHost: "mta2.sesame.test", Pool: identity.PoolDedicated, DomainIDs: []uint64{sender.DomainID}}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -50,14 +52,14 @@ func warmupHistory(t *testing.T) *testApp {
 		clock, slog.New(slog.DiscardHandler), mailer.EngineConfig{Owner: "warmup-test", BounceHost: testdb.BounceHost, ConnIdle: 100 * time.Millisecond, RecordInterval: 10 * time.Millisecond})
 	n := 0
 	for day := range days {
-		req := models.EnqueueRequest{Sender: sender, Content: models.MessageContent{Subject: "Day {{day}}", Text: "Hello"}}
+		req := queue.EnqueueRequest{Sender: sender, Content: queue.MessageContent{Subject: "Day {{day}}", Text: "Hello"}}
 		queued := 12 + 3*day
 		if day == days-1 {
 			queued = 180 // a large send today: most of it waits
 		}
 		for range queued {
 			n++
-			req.To = append(req.To, models.Addressee{Email: fmt.Sprintf("r%d@dest.test", n), Variables: map[string]string{"day": fmt.Sprint(day)}})
+			req.To = append(req.To, queue.Addressee{Email: fmt.Sprintf("r%d@dest.test", n), Variables: map[string]string{"day": fmt.Sprint(day)}})
 		}
 		if _, err := st.Enqueue(ctx, req); err != nil {
 			t.Fatal(err)
@@ -77,7 +79,7 @@ func warmupHistory(t *testing.T) *testApp {
 
 func TestBrowserWarmupPage(t *testing.T) {
 	a := warmupHistory(t)
-	a.user(t, "boss@example.com", "admin password 1", models.RoleAdmin)
+	a.user(t, "boss@example.com", "admin password 1", accounts.RoleAdmin)
 	ctx := browsertest.New(t)
 	if err := chromedp.Run(ctx,
 		signIn(ctx, a.URL, "boss@example.com", "admin password 1"),
@@ -104,7 +106,7 @@ func TestBrowserWarmupPage(t *testing.T) {
 	if strings.Join(rows, ",") != "warmup-row-domain-example.test,warmup-row-ip-Default route,warmup-row-ip-127.0.0.2" {
 		t.Errorf("warm-up rows: %v", rows)
 	}
-	if bars != 14 || quotaLines != 1 || tableRows != models.WarmupHistoryDays {
+	if bars != 14 || quotaLines != 1 || tableRows != queue.WarmupHistoryDays {
 		t.Errorf("chart of example.test: %d bars, %d quota lines, %d table rows", bars, quotaLines, tableRows)
 	}
 	forecast := textOf(t, ctx, `[data-testid="warmup-card-domain-example.test"] [data-testid="warmup-forecast"]`)

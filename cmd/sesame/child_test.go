@@ -16,6 +16,9 @@ import (
 	"github.com/sesame-email/sesame/internal/syncbuf"
 	"github.com/sesame-email/sesame/internal/testdb"
 	"github.com/sesame-email/sesame/models"
+	"github.com/sesame-email/sesame/models/identity"
+	"github.com/sesame-email/sesame/models/queue"
+	"github.com/sesame-email/sesame/models/store"
 )
 
 // buildSesame compiles the binary the way `make build` does.
@@ -36,9 +39,9 @@ func buildSesame(t *testing.T) string {
 type childFixture struct {
 	t      *testing.T
 	bin    string
-	db     models.StoreConfig
-	store  *models.Store
-	sender *models.SenderAddress
+	db     store.Config
+	store  *store.Store
+	sender *identity.SenderAddress
 	env    []string
 }
 
@@ -49,7 +52,7 @@ func newChildFixture(t *testing.T, env ...string) *childFixture {
 	f := &childFixture{t: t, bin: buildSesame(t), db: testdb.Config(t)}
 	dns := dnstest.Start(t)
 	cfg := Config{DataDir: f.db.DataDir, DatabaseURL: f.db.DatabaseURL, SecretKey: strings.Repeat("child-test-key-", 4), BounceHost: testdb.BounceHost}
-	st, err := models.Open(context.Background(), cfg.storeConfig(slog.New(slog.DiscardHandler), models.SystemClock{}))
+	st, err := store.Open(context.Background(), cfg.storeConfig(slog.New(slog.DiscardHandler), models.SystemClock{}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,11 +71,11 @@ func newChildFixture(t *testing.T, env ...string) *childFixture {
 }
 
 // enqueue queues a transactional message to each of total recipients.
-func (f *childFixture) enqueue(total int) []models.Message {
+func (f *childFixture) enqueue(total int) []queue.Message {
 	f.t.Helper()
-	req := models.EnqueueRequest{Sender: f.sender, Transactional: true, Content: models.MessageContent{Subject: "Hi {{n}}", Text: "Message {{n}}"}}
+	req := queue.EnqueueRequest{Sender: f.sender, Transactional: true, Content: queue.MessageContent{Subject: "Hi {{n}}", Text: "Message {{n}}"}}
 	for i := range total {
-		req.To = append(req.To, models.Addressee{Email: "r" + strconv.Itoa(i) + "@dest.test", Variables: map[string]string{"n": strconv.Itoa(i)}})
+		req.To = append(req.To, queue.Addressee{Email: "r" + strconv.Itoa(i) + "@dest.test", Variables: map[string]string{"n": strconv.Itoa(i)}})
 	}
 	msgs, err := f.store.Enqueue(context.Background(), req)
 	if err != nil {

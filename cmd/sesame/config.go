@@ -21,6 +21,11 @@ import (
 
 	"github.com/sesame-email/sesame/mailer"
 	"github.com/sesame-email/sesame/models"
+	"github.com/sesame-email/sesame/models/accounts"
+	"github.com/sesame-email/sesame/models/db"
+	"github.com/sesame-email/sesame/models/identity"
+	"github.com/sesame-email/sesame/models/queue"
+	"github.com/sesame-email/sesame/models/store"
 	"github.com/sesame-email/sesame/scheduler"
 	"github.com/sesame-email/sesame/web"
 )
@@ -56,7 +61,7 @@ type Config struct {
 	MetricsToken   string // empty: /metrics for loopback clients only
 	// Guard pauses a task past these rates; the dashboard warns at Warn.
 	Guard scheduler.Guard
-	Warn  models.ReputationLimits
+	Warn  queue.ReputationLimits
 
 	DKIMSigner mailer.RSASigner // SignerGo, or empty: OpenSSL's libcrypto 3 when it loads
 
@@ -140,7 +145,7 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	if cfg.SMTPInsecure, err = strconv.ParseBool(get("SESAME_SMTP_INSECURE_AUTH", "false")); err != nil {
 		return cfg, &configError{"SESAME_SMTP_INSECURE_AUTH", "must be true or false"}
 	}
-	if cfg.DatabaseURL != "" && !models.IsPostgresURL(cfg.DatabaseURL) {
+	if cfg.DatabaseURL != "" && !db.IsPostgresURL(cfg.DatabaseURL) {
 		return cfg, &configError{"DATABASE_URL", "must be empty (SQLite) or a postgres:// URL"}
 	}
 	if cfg.DatabaseURL != "" {
@@ -184,7 +189,7 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	if _, err := models.NormalizeEmail(cfg.AdminEmail); err != nil {
 		return cfg, &configError{"SESAME_ADMIN_EMAIL", "is not a valid email address"}
 	}
-	if cfg.AdminPassword != "" && (len(cfg.AdminPassword) < models.MinPasswordLength || len(cfg.AdminPassword) > models.MaxPasswordBytes) {
+	if cfg.AdminPassword != "" && (len(cfg.AdminPassword) < accounts.MinPasswordLength || len(cfg.AdminPassword) > accounts.MaxPasswordBytes) {
 		return cfg, &configError{"SESAME_ADMIN_PASSWORD", "must be 10 to 72 characters"}
 	}
 	if cfg.LogFormat != "text" && cfg.LogFormat != "json" {
@@ -221,7 +226,7 @@ func parsePrefixes(list string) ([]netip.Prefix, error) {
 // task and the dashboard warns; a warning must come before the pause.
 func (cfg *Config) loadReputation(get func(name, def string) string) error {
 	cfg.Guard = scheduler.DefaultGuard
-	cfg.Warn = models.DefaultWarnLimits
+	cfg.Warn = queue.DefaultWarnLimits
 	for _, r := range []struct {
 		name string
 		into *float64
@@ -387,19 +392,19 @@ func orDefault(v, def string) string {
 }
 
 // storeConfig is how the store is opened with this configuration.
-func (cfg *Config) storeConfig(log *slog.Logger, clock models.Clock) models.StoreConfig {
+func (cfg *Config) storeConfig(log *slog.Logger, clock models.Clock) store.Config {
 	publicHost := ""
 	if cfg.PublicURL != nil {
 		publicHost = cfg.PublicURL.Hostname()
 	}
-	return models.StoreConfig{
+	return store.Config{
 		DatabaseURL:   cfg.DatabaseURL,
 		DataDir:       cfg.DataDir,
 		Logger:        log,
 		Clock:         clock,
 		PasswordCost:  cfg.passwordCost,
 		EncryptionKey: cfg.deriveKey("secrets at rest", 32),
-		Identity: models.IdentityConfig{BounceHost: cfg.BounceHost, SPFInclude: cfg.SPFInclude,
+		Identity: identity.IdentityConfig{BounceHost: cfg.BounceHost, SPFInclude: cfg.SPFInclude,
 			PublicHost: publicHost, Sandbox: cfg.sandbox()},
 		Location: cfg.Location,
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/sesame-email/sesame/internal/fixtures"
 	"github.com/sesame-email/sesame/internal/smtpsink"
 	"github.com/sesame-email/sesame/models"
+	"github.com/sesame-email/sesame/models/tasks"
 )
 
 // A `sesame serve` killed with SIGKILL in the middle of 5,000 messages and
@@ -89,12 +90,12 @@ func TestCrashDuringMaterialisation(t *testing.T) {
 	tpl := fixtures.Template(t, f.store, "Crash")
 	const total = 30_000
 	g := fixtures.Group(t, f.store, "Many", total)
-	task, err := f.store.CreateTask(context.Background(), models.TaskInput{Name: "Big", SenderID: f.sender.ID, TemplateID: tpl.ID, GroupID: g.ID,
-		Kind: models.TaskBatch, TimeZone: "UTC"}, time.Time{})
+	task, err := f.store.CreateTask(context.Background(), tasks.TaskInput{Name: "Big", SenderID: f.sender.ID, TemplateID: tpl.ID, GroupID: g.ID,
+		Kind: tasks.TaskBatch, TimeZone: "UTC"}, time.Time{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	runOf := func() *models.TaskRun {
+	runOf := func() *tasks.TaskRun {
 		runs, err := f.store.TaskRuns(context.Background(), task.ID, 1)
 		if err != nil || len(runs) == 0 {
 			return nil
@@ -106,12 +107,12 @@ func TestCrashDuringMaterialisation(t *testing.T) {
 	waitFor(t, 60*time.Second, func() bool { r := runOf(); return r != nil && r.MaterialisedThrough != "" })
 	child.Process.Signal(syscall.SIGKILL)
 	child.Wait()
-	if r := runOf(); r.Status != models.RunMaterialising {
+	if r := runOf(); r.Status != tasks.RunMaterialising {
 		t.Fatalf("the kill came too late: run is %s", r.Status)
 	}
 
 	child, _ = f.start()
-	waitFor(t, 120*time.Second, func() bool { r := runOf(); return r != nil && r.Status != models.RunMaterialising })
+	waitFor(t, 120*time.Second, func() bool { r := runOf(); return r != nil && r.Status != tasks.RunMaterialising })
 	child.Process.Signal(syscall.SIGTERM)
 	if err := child.Wait(); err != nil {
 		t.Errorf("graceful shutdown: %v", err)

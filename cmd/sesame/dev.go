@@ -7,7 +7,8 @@ import (
 	"io"
 	"time"
 
-	"github.com/sesame-email/sesame/models"
+	"github.com/sesame-email/sesame/models/seed"
+	"github.com/sesame-email/sesame/models/tracking"
 )
 
 const devUsage = `usage:
@@ -24,8 +25,8 @@ func devCommand(ctx context.Context, cfg Config, args []string, stdout io.Writer
 	if err := parseFlags(fs, args[1:], devUsage); err != nil {
 		return err
 	}
-	if *count < 1 || *days < 1 || *days > models.MaxPeriodDays {
-		return usageError(fmt.Sprintf("--count must be at least 1 and --days 1 to %d\n%s", models.MaxPeriodDays, devUsage))
+	if *count < 1 || *days < 1 || *days > tracking.MaxPeriodDays {
+		return usageError(fmt.Sprintf("--count must be at least 1 and --days 1 to %d\n%s", tracking.MaxPeriodDays, devUsage))
 	}
 	st, err := openStore(ctx, cfg)
 	if err != nil {
@@ -33,7 +34,7 @@ func devCommand(ctx context.Context, cfg Config, args []string, stdout io.Writer
 	}
 	defer st.Close()
 	start := time.Now()
-	res, err := st.SeedEvents(ctx, models.SeedOptions{Events: *count, Days: *days})
+	res, err := st.SeedEvents(ctx, seed.SeedOptions{Events: *count, Days: *days})
 	if err != nil {
 		return err
 	}

@@ -15,6 +15,8 @@ import (
 	_ "time/tzdata" // users pick any IANA zone, also on hosts without zoneinfo
 
 	"github.com/sesame-email/sesame/models"
+	"github.com/sesame-email/sesame/models/accounts"
+	"github.com/sesame-email/sesame/models/store"
 )
 
 // version is stamped by `make build` with -ldflags.
@@ -100,12 +102,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 }
 
-func openStore(ctx context.Context, cfg Config) (*models.Store, error) {
+func openStore(ctx context.Context, cfg Config) (*store.Store, error) {
 	log := newLogger(cfg.LogFormat, os.Stderr)
 	if err := cfg.prepareDataDir(log); err != nil {
 		return nil, err
 	}
-	st, err := models.Open(ctx, cfg.storeConfig(log, models.SystemClock{}))
+	st, err := store.Open(ctx, cfg.storeConfig(log, models.SystemClock{}))
 	if err != nil {
 		return nil, err
 	}
@@ -146,7 +148,7 @@ func userCommand(ctx context.Context, cfg Config, args []string, stdout io.Write
 		return err
 	}
 	defer st.Close()
-	u, err := st.CreateUser(ctx, models.NewUser{Email: *email, Password: *password, Role: models.Role(*role)})
+	u, err := st.CreateUser(ctx, accounts.NewUser{Email: *email, Password: *password, Role: accounts.Role(*role)})
 	if err != nil {
 		return err
 	}

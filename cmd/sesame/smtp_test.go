@@ -27,6 +27,8 @@ import (
 	"github.com/sesame-email/sesame/mailer"
 	"github.com/sesame-email/sesame/mailer/smtpd"
 	"github.com/sesame-email/sesame/models"
+	"github.com/sesame-email/sesame/models/audience"
+	"github.com/sesame-email/sesame/models/queue"
 )
 
 // freeAddr is a loopback address nobody listens on right now.
@@ -176,8 +178,8 @@ func TestServeWithTheOperatorsCertificateAndImplicitTLS(t *testing.T) {
 func TestAsynchronousBounceThroughTheApp(t *testing.T) {
 	a := startApp(t)
 	sender := fixtures.Sender(t, a.store, a.DNS, "news@example.test", "News")
-	msgs, err := a.store.Enqueue(context.Background(), models.EnqueueRequest{Sender: sender,
-		Content: models.MessageContent{Subject: "Hello", Text: "Hello there."}, To: []models.Addressee{{Email: "gone@dest.test"}}})
+	msgs, err := a.store.Enqueue(context.Background(), queue.EnqueueRequest{Sender: sender,
+		Content: queue.MessageContent{Subject: "Hello", Text: "Hello there."}, To: []queue.Addressee{{Email: "gone@dest.test"}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -194,13 +196,13 @@ func TestAsynchronousBounceThroughTheApp(t *testing.T) {
 	}
 	m, _ = a.store.GetMessageByUID(context.Background(), m.UID)
 	found, _ := a.store.SuppressionsOf(context.Background(), []string{m.Recipient})
-	if m.Status != models.StatusBounced || found[m.Recipient].Reason != models.ReasonHardBounce {
+	if m.Status != models.StatusBounced || found[m.Recipient].Reason != audience.ReasonHardBounce {
 		t.Errorf("after the DSN: %s, suppression %+v", m.Status, found[m.Recipient])
 	}
 }
 
 // delivered waits until the app has delivered message uid.
-func (a *testApp) delivered(t *testing.T, uid string) *models.Message {
+func (a *testApp) delivered(t *testing.T, uid string) *queue.Message {
 	t.Helper()
 	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
 		m, err := a.store.GetMessageByUID(context.Background(), uid)

@@ -11,6 +11,7 @@ import (
 	"github.com/sesame-email/sesame/internal/dnstest"
 	"github.com/sesame-email/sesame/internal/testdb"
 	"github.com/sesame-email/sesame/models"
+	"github.com/sesame-email/sesame/models/accounts"
 )
 
 // testApp is a whole Sesame serving on a loopback port, as `sesame serve`
@@ -89,9 +90,9 @@ func loopback(t testing.TB) net.Listener {
 	return ln
 }
 
-func (a *testApp) user(t testing.TB, email, password string, role models.Role) {
+func (a *testApp) user(t testing.TB, email, password string, role accounts.Role) {
 	t.Helper()
-	if _, err := a.store.CreateUser(context.Background(), models.NewUser{Email: email, Password: password, Role: role}); err != nil {
+	if _, err := a.store.CreateUser(context.Background(), accounts.NewUser{Email: email, Password: password, Role: role}); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -13,6 +13,8 @@ import (
 	"text/tabwriter"
 
 	"github.com/sesame-email/sesame/models"
+	"github.com/sesame-email/sesame/models/queue"
+	"github.com/sesame-email/sesame/models/store"
 	"github.com/sesame-email/sesame/views/components"
 )
 
@@ -26,22 +28,22 @@ func warmupCommand(ctx context.Context, cfg Config, args []string, stdout io.Wri
 	if len(args) == 0 {
 		return usageError(warmupUsage)
 	}
-	var run func(*models.Store) error
+	var run func(*store.Store) error
 	switch {
 	case args[0] == "show" && len(args) == 1:
-		run = func(st *models.Store) error { return warmupShow(ctx, st, stdout) }
+		run = func(st *store.Store) error { return warmupShow(ctx, st, stdout) }
 	case args[0] == "set":
 		ref, ch, err := parseWarmupSet(args[1:])
 		if err != nil {
 			return err
 		}
-		run = func(st *models.Store) error { return warmupSet(ctx, st, ref, ch, stdout) }
+		run = func(st *store.Store) error { return warmupSet(ctx, st, ref, ch, stdout) }
 	case args[0] == "plan" && len(args) > 1 && args[1] == "create":
 		in, err := parseWarmupPlan(args[2:])
 		if err != nil {
 			return err
 		}
-		run = func(st *models.Store) error { return warmupPlanCreate(ctx, st, in, stdout) }
+		run = func(st *store.Store) error { return warmupPlanCreate(ctx, st, in, stdout) }
 	default:
 		return usageError(warmupUsage)
 	}
@@ -68,41 +70,41 @@ func parseFlags(fs *flag.FlagSet, args []string, usage string) error {
 
 // warmupRef names the domain or IP a command changes.
 type warmupRef struct {
-	kind models.WarmupSubjectKind
+	kind queue.WarmupSubjectKind
 	name string
 }
 
-func parseWarmupSet(args []string) (warmupRef, models.WarmupChange, error) {
+func parseWarmupSet(args []string) (warmupRef, queue.WarmupChange, error) {
 	fs := flag.NewFlagSet("warmup set", flag.ContinueOnError)
 	domain := fs.String("domain", "", "sending domain")
 	ip := fs.String("ip", "", "sending IP address")
 	plan := fs.String("plan", "", "standard, none, or a custom plan's name")
 	day := fs.String("day", "", "today's day of the plan; keeps the current day when left out")
 	if err := parseFlags(fs, args, warmupUsage); err != nil {
-		return warmupRef{}, models.WarmupChange{}, err
+		return warmupRef{}, queue.WarmupChange{}, err
 	}
 	var ref warmupRef
 	switch {
 	case (*domain == "") == (*ip == ""):
-		return ref, models.WarmupChange{}, usageError("give either --domain or --ip\n" + warmupUsage)
+		return ref, queue.WarmupChange{}, usageError("give either --domain or --ip\n" + warmupUsage)
 	case strings.TrimSpace(*plan) == "":
-		return ref, models.WarmupChange{}, usageError("--plan is required: standard, none, or a custom plan's name\n" + warmupUsage)
+		return ref, queue.WarmupChange{}, usageError("--plan is required: standard, none, or a custom plan's name\n" + warmupUsage)
 	case *domain != "":
-		ref = warmupRef{models.WarmupDomain, *domain}
+		ref = warmupRef{queue.WarmupDomain, *domain}
 	default:
-		ref = warmupRef{models.WarmupIP, *ip}
+		ref = warmupRef{queue.WarmupIP, *ip}
 	}
-	return ref, models.WarmupChange{Plan: *plan, Day: *day}, nil
+	return ref, queue.WarmupChange{Plan: *plan, Day: *day}, nil
 }
 
-func parseWarmupPlan(args []string) (models.NewWarmupPlan, error) {
+func parseWarmupPlan(args []string) (queue.NewWarmupPlan, error) {
 	fs := flag.NewFlagSet("warmup plan create", flag.ContinueOnError)
 	name := fs.String("name", "", "the plan's name")
 	quotas := fs.String("quotas", "", "daily quotas, day 1 first, separated by commas")
 	if err := parseFlags(fs, args, warmupUsage); err != nil {
-		return models.NewWarmupPlan{}, err
+		return queue.NewWarmupPlan{}, err
 	}
-	return models.NewWarmupPlan{Name: *name, Quotas: *quotas}, nil
+	return queue.NewWarmupPlan{Name: *name, Quotas: *quotas}, nil
 }
 
 // flagError says what is wrong with each flag of a command.
@@ -123,9 +125,9 @@ func flagError(err error) error {
 	return errors.New(strings.Join(lines, "\n"))
 }
 
-func warmupSet(ctx context.Context, st *models.Store, ref warmupRef, ch models.WarmupChange, stdout io.Writer) error {
+func warmupSet(ctx context.Context, st *store.Store, ref warmupRef, ch queue.WarmupChange, stdout io.Writer) error {
 	var id uint64
-	if ref.kind == models.WarmupDomain {
+	if ref.kind == queue.WarmupDomain {
 		d, err := st.GetDomainByName(ctx, ref.name)
 		if errors.Is(err, models.ErrNotFound) {
 			return fmt.Errorf("no sending domain %s: add it first", ref.name)
@@ -161,14 +163,14 @@ func warmupSet(ctx context.Context, st *models.Store, ref warmupRef, ch models.W
 	return nil
 }
 
-func subjectName(s models.WarmupStatus) string {
+func subjectName(s queue.WarmupStatus) string {
 	if s.Name == "" {
 		return string(s.Kind) + " (default route)"
 	}
 	return string(s.Kind) + " " + s.Name
 }
 
-func warmupShow(ctx context.Context, st *models.Store, stdout io.Writer) error {
+func warmupShow(ctx context.Context, st *store.Store, stdout io.Writer) error {
 	all, err := st.WarmupOverview(ctx)
 	if err != nil {
 		return err
@@ -207,7 +209,7 @@ func warmupShow(ctx context.Context, st *models.Store, stdout io.Writer) error {
 	return nil
 }
 
-func warmupPlanCreate(ctx context.Context, st *models.Store, in models.NewWarmupPlan, stdout io.Writer) error {
+func warmupPlanCreate(ctx context.Context, st *store.Store, in queue.NewWarmupPlan, stdout io.Writer) error {
 	p, err := st.CreateWarmupPlan(ctx, in)
 	if err != nil {
 		return flagError(err)

@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/sesame-email/sesame/internal/testdb"
-	"github.com/sesame-email/sesame/models"
+	"github.com/sesame-email/sesame/models/identity"
 )
 
 func TestWarmupCommands(t *testing.T) {
@@ -19,7 +19,7 @@ func TestWarmupCommands(t *testing.T) {
 	if _, err := st.AddDomain(ctx, "example.test", 1024); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.AddSendingIP(ctx, models.NewSendingIP{Address: "127.0.0.2", HeloHost: "mta2.sesame.test", Pool: models.PoolDedicated}); err != nil {
+	if _, err := st.AddSendingIP(ctx, identity.NewSendingIP{Address: "127.0.0.2", HeloHost: "mta2.sesame.test", Pool: identity.PoolDedicated}); err != nil {
 		t.Fatal(err)
 	}
 	vars := env(map[string]string{"SESAME_DATA_DIR": dbcfg.DataDir, "DATABASE_URL": dbcfg.DatabaseURL})

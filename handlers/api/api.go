@@ -28,6 +28,9 @@ import (
 
 	"github.com/sesame-email/sesame/internal/tc3"
 	"github.com/sesame-email/sesame/models"
+	"github.com/sesame-email/sesame/models/accounts"
+	"github.com/sesame-email/sesame/models/identity"
+	"github.com/sesame-email/sesame/models/tasks"
 	"github.com/sesame-email/sesame/web"
 )
 
@@ -45,14 +48,14 @@ const (
 // TaskCreator creates sending tasks with their schedule checked (the
 // scheduler's Tasks, which the console uses too).
 type TaskCreator interface {
-	Create(ctx context.Context, in models.TaskInput) (*models.Task, error)
+	Create(ctx context.Context, in tasks.TaskInput) (*tasks.Task, error)
 }
 
 // Config is what the API is built from.
 type Config struct {
 	Store  Store
 	Tasks  TaskCreator
-	DNS    models.DNSLookup
+	DNS    identity.DNSLookup
 	Clock  models.Clock
 	Logger *slog.Logger
 }
@@ -61,7 +64,7 @@ type Config struct {
 type API struct {
 	store   Store
 	tasks   TaskCreator
-	dns     models.DNSLookup
+	dns     identity.DNSLookup
 	clock   models.Clock
 	loc     *time.Location
 	log     *slog.Logger
@@ -95,8 +98,8 @@ func (a *API) Mount(srv *web.Server) {
 
 // Caller is who a request acts for: the key that signed it and its user.
 type Caller struct {
-	User *models.User
-	Key  *models.APIKey
+	User *accounts.User
+	Key  *accounts.APIKey
 }
 
 // action is one API action: whether it needs an admin, and how it runs.
@@ -230,7 +233,7 @@ func (a *API) authenticate(r *http.Request, body []byte, action string) (*Caller
 	switch {
 	case errors.Is(err, models.ErrNotFound):
 		return nil, errf(CodeSecretIdNotFound, "The SecretId %s does not exist or was revoked.", truncate(auth.SecretID, 64))
-	case errors.Is(err, models.ErrKeyDisabled):
+	case errors.Is(err, accounts.ErrKeyDisabled):
 		return nil, errf(CodeSecretIdNotFound, "The SecretId %s belongs to a disabled user.", truncate(auth.SecretID, 64))
 	case err != nil:
 		return nil, err
@@ -250,9 +253,9 @@ func (a *API) authenticate(r *http.Request, body []byte, action string) (*Caller
 	if !ok {
 		return nil, errf(CodeSignatureFailure, "The signature does not match: check the SecretKey and that the request is signed as sent.")
 	}
-	err = a.store.UseSignature(r.Context(), models.SignatureUse{Signature: got, Action: action, ReadOnly: readOnly(action),
+	err = a.store.UseSignature(r.Context(), accounts.SignatureUse{Signature: got, Action: action, ReadOnly: readOnly(action),
 		ExpiresAt: time.Unix(ts, 0).Add(MaxClockSkew)})
-	var replayed *models.ReplayedError
+	var replayed *accounts.ReplayedError
 	switch {
 	case errors.As(err, &replayed):
 		return nil, errf(CodeSignatureFailure, "The request was replayed: its signature was first used %s ago, for %s. Sign every request afresh.",

@@ -8,6 +8,8 @@ import (
 
 	"github.com/sesame-email/sesame/mailer"
 	"github.com/sesame-email/sesame/models"
+	"github.com/sesame-email/sesame/models/content"
+	"github.com/sesame-email/sesame/models/tasks"
 )
 
 // BatchSendEmail creates a task, exactly as the console's task form does
@@ -50,7 +52,7 @@ const (
 	taskCycle     = 3
 )
 
-var taskTypes = map[models.TaskKind]uint64{models.TaskBatch: taskImmediate, models.TaskScheduled: taskTimed, models.TaskRecurring: taskCycle}
+var taskTypes = map[tasks.TaskKind]uint64{tasks.TaskBatch: taskImmediate, tasks.TaskScheduled: taskTimed, tasks.TaskRecurring: taskCycle}
 
 // maxCycleHours caps IntervalTime (the console's limit of 10,000 hours).
 const maxCycleHours = 10_000
@@ -95,7 +97,7 @@ func (a *API) batchSendEmail(ctx context.Context, c *Caller, req *batchSendEmail
 		return nil, errf(CodeReceiverStatusError, "Recipient list %d is empty.", g.ID)
 	}
 	t, err := a.store.UsableTemplate(ctx, req.Template.TemplateID)
-	var notApproved *models.TemplateNotApprovedError
+	var notApproved *content.TemplateNotApprovedError
 	switch {
 	case errors.Is(err, models.ErrNotFound):
 		return nil, errf(CodeTemplateNotExist, "There is no template %d.", req.Template.TemplateID)
@@ -131,11 +133,11 @@ func (a *API) batchSendEmail(ctx context.Context, c *Caller, req *batchSendEmail
 	if err != nil {
 		return nil, err
 	}
-	if req.ADLocation > models.AdAfter {
+	if req.ADLocation > tasks.AdAfter {
 		return nil, errf(CodeInvalidParameterValue, "ADLocation is 0 (no ad marker), 1 (before the subject) or 2 (after it).")
 	}
 	uid := c.User.ID
-	in := models.TaskInput{
+	in := tasks.TaskInput{
 		Name:    truncate(t.Name+" · API "+a.formatTime(a.clock.Now()), 190),
 		Subject: subject, SenderID: sender.ID, TemplateID: t.ID, GroupID: g.ID, Unsubscribe: unsubscribe,
 		AdLocation: int(req.ADLocation), TrackOpens: true, TrackClicks: true, VariableDefaults: defaults,
@@ -144,12 +146,12 @@ func (a *API) batchSendEmail(ctx context.Context, c *Caller, req *batchSendEmail
 	}
 	switch req.TaskType {
 	case taskImmediate:
-		in.Kind = models.TaskBatch
+		in.Kind = tasks.TaskBatch
 	case taskTimed:
 		if req.TimedParam == nil {
 			return nil, errf(CodeTimedParamNecessary, "A timed task (TaskType 2) needs TimedParam.BeginTime.")
 		}
-		in.Kind = models.TaskScheduled
+		in.Kind = tasks.TaskScheduled
 		if in.StartAt, err = a.beginTime("TimedParam.BeginTime", req.TimedParam.BeginTime); err != nil {
 			return nil, err
 		}
@@ -160,7 +162,7 @@ func (a *API) batchSendEmail(ctx context.Context, c *Caller, req *batchSendEmail
 		if req.CycleParam.IntervalTime > maxCycleHours {
 			return nil, errf(CodeInvalidParameterValue, "CycleParam.IntervalTime is 1 to %d hours.", maxCycleHours)
 		}
-		in.Kind = models.TaskRecurring
+		in.Kind = tasks.TaskRecurring
 		if in.StartAt, err = a.beginTime("CycleParam.BeginTime", req.CycleParam.BeginTime); err != nil {
 			return nil, err
 		}
@@ -219,15 +221,15 @@ func (a *API) listSendTasks(ctx context.Context, _ *Caller, req *listSendTasksRe
 	if err != nil {
 		return nil, err
 	}
-	f := models.TaskFilter{GroupID: req.ReceiverId}
+	f := tasks.TaskFilter{GroupID: req.ReceiverId}
 	switch req.TaskType {
 	case 0:
 	case taskImmediate:
-		f.Kind = models.TaskBatch
+		f.Kind = tasks.TaskBatch
 	case taskTimed:
-		f.Kind = models.TaskScheduled
+		f.Kind = tasks.TaskScheduled
 	case taskCycle:
-		f.Kind = models.TaskRecurring
+		f.Kind = tasks.TaskRecurring
 	default:
 		return nil, errf(CodeInvalidParameterValue, "TaskType is 1 (immediate), 2 (timed) or 3 (cycle).")
 	}
@@ -240,24 +242,24 @@ func (a *API) listSendTasks(ctx context.Context, _ *Caller, req *listSendTasksRe
 		// filter is applied here over every task the rest selects.
 		offset, pageSize = 0, 0
 	}
-	tasks, total, err := a.store.ListTaskProgressWhere(ctx, f, offset, pageSize)
+	progress, total, err := a.store.ListTaskProgressWhere(ctx, f, offset, pageSize)
 	if err != nil {
 		return nil, err
 	}
 	if req.Status != 0 {
-		var kept []models.TaskProgress
-		for _, p := range tasks {
+		var kept []tasks.TaskProgress
+		for _, p := range progress {
 			if p.State().TencentStatus() == req.Status {
 				kept = append(kept, p)
 			}
 		}
 		total = int64(len(kept))
 		start := min(int(min(req.Offset, 1<<31)), len(kept))
-		tasks = kept[start:min(start+int(limit), len(kept))]
+		progress = kept[start:min(start+int(limit), len(kept))]
 	}
 	out := &listSendTasksResponse{TotalCount: uint64(total), Data: []sendTaskData{}}
 	senders, groups, templates := map[uint64]string{}, map[uint64]string{}, map[uint64]string{}
-	for _, p := range tasks {
+	for _, p := range progress {
 		d, err := a.taskData(ctx, &p, senders, groups, templates)
 		if err != nil {
 			return nil, err
@@ -268,7 +270,7 @@ func (a *API) listSendTasks(ctx context.Context, _ *Caller, req *listSendTasksRe
 }
 
 // taskData describes a task; the maps cache names across one list.
-func (a *API) taskData(ctx context.Context, p *models.TaskProgress, senders, groups, templates map[uint64]string) (sendTaskData, error) {
+func (a *API) taskData(ctx context.Context, p *tasks.TaskProgress, senders, groups, templates map[uint64]string) (sendTaskData, error) {
 	t := &p.Task
 	d := sendTaskData{TaskId: t.ID, TaskStatus: p.State().TencentStatus(), TaskType: taskTypes[t.Kind],
 		CreateTime: a.formatTime(t.CreatedAt), UpdateTime: a.formatTime(t.UpdatedAt), Subject: t.Subject,
@@ -328,9 +330,9 @@ func (a *API) taskData(ctx context.Context, p *models.TaskProgress, senders, gro
 		}
 	}
 	switch t.Kind {
-	case models.TaskScheduled:
+	case tasks.TaskScheduled:
 		d.TimedParam = &timedEmailParam{BeginTime: a.formatTime(t.StartAt)}
-	case models.TaskRecurring:
+	case tasks.TaskRecurring:
 		c := &cycleEmailParam{BeginTime: a.formatTime(t.StartAt)}
 		switch t.IntervalUnit {
 		case "hours":

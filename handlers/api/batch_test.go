@@ -12,6 +12,7 @@ import (
 	ses "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/ses/v20201002"
 
 	"github.com/sesame-email/sesame/models"
+	"github.com/sesame-email/sesame/models/tasks"
 	"github.com/sesame-email/sesame/scheduler"
 )
 
@@ -42,7 +43,7 @@ func TestBatchSendEmailAndListSendTasks(t *testing.T) {
 	batchID := *resp.Response.TaskId
 	task, err := e.Store.GetTask(ctx, batchID)
 	must(t, err)
-	if task.Kind != models.TaskBatch || *task.GroupID != groupID || *task.TemplateID != tplID || task.FromName != "The Editors" ||
+	if task.Kind != tasks.TaskBatch || *task.GroupID != groupID || *task.TemplateID != tplID || task.FromName != "The Editors" ||
 		task.ReplyTo != "<editors@example.com>" || task.AdLocation != 1 || task.CreatedBy == nil || *task.CreatedBy != e.Marketer.ID {
 		t.Fatalf("task: %+v", task)
 	}
@@ -74,7 +75,7 @@ func TestBatchSendEmailAndListSendTasks(t *testing.T) {
 	must(t, err)
 	task, err = e.Store.GetTask(ctx, *timedResp.Response.TaskId)
 	must(t, err)
-	if task.Kind != models.TaskScheduled || !task.StartAt.Equal(begin) {
+	if task.Kind != tasks.TaskScheduled || !task.StartAt.Equal(begin) {
 		t.Errorf("timed task: %+v", task)
 	}
 
@@ -84,7 +85,7 @@ func TestBatchSendEmailAndListSendTasks(t *testing.T) {
 	must(t, err)
 	task, err = e.Store.GetTask(ctx, *cycleResp.Response.TaskId)
 	must(t, err)
-	if task.Kind != models.TaskRecurring || task.IntervalUnit != "hours" || task.IntervalCount != 36 || !task.StartAt.Equal(begin) {
+	if task.Kind != tasks.TaskRecurring || task.IntervalUnit != "hours" || task.IntervalCount != 36 || !task.StartAt.Equal(begin) {
 		t.Errorf("cycle task: %+v", task)
 	}
 

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/sesame-email/sesame/models"
+	"github.com/sesame-email/sesame/models/audience"
 )
 
 // Blacklists are Sesame's suppression list. Tencent's blacklist (addresses
@@ -15,7 +16,7 @@ import (
 // (Create/List/Update/DeleteCustomBlacklist) is its entries added by hand,
 // which the console's Suppression list shows as "Added by hand".
 
-var bounceReasons = []models.SuppressionReason{models.ReasonHardBounce, models.ReasonComplaint}
+var bounceReasons = []audience.SuppressionReason{audience.ReasonHardBounce, audience.ReasonComplaint}
 
 // maxListChange caps the addresses one call adds or removes.
 const maxListChange = 1000
@@ -45,7 +46,7 @@ func (a *API) listBlackEmailAddress(ctx context.Context, _ *Caller, req *listBla
 	if err != nil {
 		return nil, err
 	}
-	q := models.SuppressionQuery{Prefix: req.EmailAddress, Reasons: bounceReasons, Offset: int(min(req.Offset, 1<<31)), Limit: int(limit)}
+	q := audience.SuppressionQuery{Prefix: req.EmailAddress, Reasons: bounceReasons, Offset: int(min(req.Offset, 1<<31)), Limit: int(limit)}
 	if s := strings.TrimSpace(req.StartDate); s != "" {
 		d, ok := a.parseDate(s)
 		if !ok {
@@ -153,10 +154,10 @@ func (a *API) createCustomBlacklist(ctx context.Context, c *Caller, req *createC
 	out := &createCustomBlacklistResponse{TotalCount: uint64(len(req.Emails))}
 	seen := map[string]bool{}
 	for _, raw := range req.Emails {
-		email, problem := models.NormalizeRecipientEmail(raw)
+		email, problem := audience.NormalizeRecipientEmail(raw)
 		switch problem {
-		case models.ProblemNone:
-		case models.ProblemTooLong:
+		case audience.ProblemNone:
+		case audience.ProblemTooLong:
 			out.TooLongCount++
 			continue
 		default:
@@ -168,7 +169,7 @@ func (a *API) createCustomBlacklist(ctx context.Context, c *Caller, req *createC
 			continue
 		}
 		seen[email] = true
-		_, created, err := a.store.AddSuppression(ctx, models.SuppressionInput{Value: email, Reason: models.ReasonManual,
+		_, created, err := a.store.AddSuppression(ctx, audience.SuppressionInput{Value: email, Reason: audience.ReasonManual,
 			Source: "API, key " + c.Key.SecretID, ExpiresAt: expires})
 		if err != nil {
 			return nil, err
@@ -207,7 +208,7 @@ func (a *API) listCustomBlacklist(ctx context.Context, _ *Caller, req *listCusto
 	if err != nil {
 		return nil, err
 	}
-	q := models.SuppressionQuery{Prefix: req.Email, Reasons: []models.SuppressionReason{models.ReasonManual},
+	q := audience.SuppressionQuery{Prefix: req.Email, Reasons: []audience.SuppressionReason{audience.ReasonManual},
 		Offset: int(min(req.Offset, 1<<31)), Limit: int(limit)}
 	if req.Status != nil {
 		switch *req.Status {
@@ -270,7 +271,7 @@ func (a *API) deleteCustomBlackList(ctx context.Context, _ *Caller, req *deleteC
 	if err := checkedList("Emails", req.Emails); err != nil {
 		return nil, err
 	}
-	if _, err := a.store.RemoveSuppressionsOf(ctx, req.Emails, []models.SuppressionReason{models.ReasonManual}); err != nil {
+	if _, err := a.store.RemoveSuppressionsOf(ctx, req.Emails, []audience.SuppressionReason{audience.ReasonManual}); err != nil {
 		return nil, err
 	}
 	return &empty{}, nil

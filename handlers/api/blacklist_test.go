@@ -5,19 +5,18 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sesame-email/sesame/models/audience"
 	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common"
 	ses "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/ses/v20201002"
-
-	"github.com/sesame-email/sesame/models"
 )
 
 func TestBlackList(t *testing.T) {
 	e := newEnv(t)
 	c := e.marketer()
-	for _, s := range []models.SuppressionInput{
-		{Value: "gone@dest.example.net", Reason: models.ReasonHardBounce, Source: "550 5.1.1 no such user"},
-		{Value: "angry@dest.example.net", Reason: models.ReasonComplaint},
-		{Value: "manual@dest.example.net", Reason: models.ReasonManual}, // the custom blacklist's, not this one's
+	for _, s := range []audience.SuppressionInput{
+		{Value: "gone@dest.example.net", Reason: audience.ReasonHardBounce, Source: "550 5.1.1 no such user"},
+		{Value: "angry@dest.example.net", Reason: audience.ReasonComplaint},
+		{Value: "manual@dest.example.net", Reason: audience.ReasonManual}, // the custom blacklist's, not this one's
 	} {
 		_, _, err := e.Store.AddSuppression(ctx, s)
 		must(t, err)

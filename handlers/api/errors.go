@@ -8,6 +8,9 @@ import (
 	"strings"
 
 	"github.com/sesame-email/sesame/models"
+	"github.com/sesame-email/sesame/models/content"
+	"github.com/sesame-email/sesame/models/identity"
+	"github.com/sesame-email/sesame/models/queue"
 )
 
 // Error is a Tencent error: a code from the SDK's errors.go (or Tencent's
@@ -159,13 +162,13 @@ func (a *API) toAPIError(ctx context.Context, action, requestID string, err erro
 		apiErr      *Error
 		verr        *models.ValidationError
 		conflict    *models.ConflictError
-		notApproved *models.TemplateNotApprovedError
+		notApproved *content.TemplateNotApprovedError
 		throttled   *models.ThrottledError
 	)
 	switch {
 	case errors.As(err, &apiErr):
 		return apiErr
-	case errors.Is(err, models.ErrSamePassword):
+	case errors.Is(err, identity.ErrSamePassword):
 		return errf(CodeRepeatPassword, "The new SMTP password must differ from the current one.")
 	case errors.As(err, &verr):
 		return validationError(action, verr)
@@ -175,7 +178,7 @@ func (a *API) toAPIError(ctx context.Context, action, requestID string, err erro
 			code = CodeResourceNotFound
 		}
 		return errf(code, "Not found.")
-	case errors.Is(err, models.ErrDomainNotVerified):
+	case errors.Is(err, queue.ErrDomainNotVerified):
 		return errf(CodeDomainNotVerified, "The sender's domain is not verified: publish its DNS records and verify it first.")
 	case errors.As(err, &notApproved):
 		return errf(CodeTemplateStatusError, "%s.", upperFirst(notApproved.Error()))

@@ -31,6 +31,9 @@ import (
 	"github.com/sesame-email/sesame/internal/testdb"
 	"github.com/sesame-email/sesame/mailer"
 	"github.com/sesame-email/sesame/models"
+	"github.com/sesame-email/sesame/models/accounts"
+	"github.com/sesame-email/sesame/models/identity"
+	"github.com/sesame-email/sesame/models/store"
 	"github.com/sesame-email/sesame/scheduler"
 	"github.com/sesame-email/sesame/static"
 	"github.com/sesame-email/sesame/web"
@@ -53,19 +56,19 @@ type env struct {
 	t        *testing.T
 	URL      string
 	Host     string
-	Store    *models.Store
+	Store    *store.Store
 	DNS      *dnstest.Server
 	Resolver *mailer.Resolver
 	Clock    *skewClock
 	Links    *mailer.Links
 
-	Admin, Marketer       *models.User
+	Admin, Marketer       *accounts.User
 	AdminKey, MarketerKey tc3.Credential
 }
 
 type envOptions struct {
-	wrap    func(*models.Store) api.Store // wraps the store the API uses
-	sandbox bool                          // delivery is the sandbox: DNS does not gate sending
+	wrap    func(*store.Store) api.Store // wraps the store the API uses
+	sandbox bool                         // delivery is the sandbox: DNS does not gate sending
 }
 
 func newEnv(t *testing.T) *env { return newEnvWith(t, envOptions{}) }
@@ -96,14 +99,14 @@ func newEnvWith(t *testing.T, opts envOptions) *env {
 	t.Cleanup(ts.Close)
 	u, _ := url.Parse(ts.URL)
 	e := &env{t: t, URL: ts.URL, Host: u.Host, Store: st, DNS: dns, Resolver: resolver, Clock: clock, Links: links}
-	e.Admin, e.AdminKey = e.userWithKey("boss@example.com", models.RoleAdmin)
-	e.Marketer, e.MarketerKey = e.userWithKey("ann@example.com", models.RoleMarketer)
+	e.Admin, e.AdminKey = e.userWithKey("boss@example.com", accounts.RoleAdmin)
+	e.Marketer, e.MarketerKey = e.userWithKey("ann@example.com", accounts.RoleMarketer)
 	return e
 }
 
-func (e *env) userWithKey(email string, role models.Role) (*models.User, tc3.Credential) {
+func (e *env) userWithKey(email string, role accounts.Role) (*accounts.User, tc3.Credential) {
 	e.t.Helper()
-	u, err := e.Store.CreateUser(ctx, models.NewUser{Email: email, Password: "correct horse 1", Role: role})
+	u, err := e.Store.CreateUser(ctx, accounts.NewUser{Email: email, Password: "correct horse 1", Role: role})
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -213,7 +216,7 @@ func wantRawCode(t *testing.T, r rawResponse, code string) {
 }
 
 // verifiedSender makes a verified domain and a sender address under it.
-func (e *env) verifiedSender(email, name string) *models.SenderAddress {
+func (e *env) verifiedSender(email, name string) *identity.SenderAddress {
 	e.t.Helper()
 	domain := email[strings.LastIndexByte(email, '@')+1:]
 	if _, err := e.Store.GetDomainByName(ctx, domain); err != nil {

@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/sesame-email/sesame/models"
+	"github.com/sesame-email/sesame/models/identity"
+	"github.com/sesame-email/sesame/models/queue"
 )
 
 // Sending domains: Create/Get/List/Update (re-verify)/DeleteEmailIdentity.
@@ -42,15 +44,15 @@ type emailIdentityRequest struct {
 
 const identityTypeDomain = "DOMAIN"
 
-func toTags(in []tagList) []models.Tag {
-	out := make([]models.Tag, len(in))
+func toTags(in []tagList) []identity.Tag {
+	out := make([]identity.Tag, len(in))
 	for i, t := range in {
-		out[i] = models.Tag{Key: t.TagKey, Value: t.TagValue}
+		out[i] = identity.Tag{Key: t.TagKey, Value: t.TagValue}
 	}
 	return out
 }
 
-func (a *API) identity(ctx context.Context, d *models.Domain, recs []models.DNSRecord) (*identityResponse, error) {
+func (a *API) identity(ctx context.Context, d *identity.Domain, recs []identity.DNSRecord) (*identityResponse, error) {
 	if recs == nil {
 		var err error
 		if recs, err = a.store.DomainRecords(ctx, d); err != nil {
@@ -65,7 +67,7 @@ func (a *API) identity(ctx context.Context, d *models.Domain, recs []models.DNSR
 	return out, nil
 }
 
-func (a *API) domainByName(ctx context.Context, name string) (*models.Domain, error) {
+func (a *API) domainByName(ctx context.Context, name string) (*identity.Domain, error) {
 	if strings.TrimSpace(name) == "" {
 		return nil, errf(CodeMissingParameter, "EmailIdentity is required: the sending domain, such as mail.example.com.")
 	}
@@ -92,10 +94,10 @@ func (a *API) createEmailIdentity(ctx context.Context, _ *Caller, req *createEma
 		}
 	}
 	tags := toTags(req.TagList)
-	if err := models.ValidateTags(tags); err != nil {
+	if err := identity.ValidateTags(tags); err != nil {
 		return nil, err
 	}
-	name, err := models.ValidateSendingDomain(req.EmailIdentity)
+	name, err := identity.ValidateSendingDomain(req.EmailIdentity)
 	if err != nil {
 		return nil, err
 	}
@@ -193,17 +195,17 @@ func (a *API) listEmailIdentities(ctx context.Context, _ *Caller, req *listEmail
 	if err != nil {
 		return nil, err
 	}
-	status := map[uint64]models.WarmupStatus{}
+	status := map[uint64]queue.WarmupStatus{}
 	for _, w := range warmup {
-		if w.Kind == models.WarmupDomain {
+		if w.Kind == queue.WarmupDomain {
 			status[w.ID] = w
 		}
 	}
 	want := toTags(req.TagList)
 	out := &listEmailIdentitiesResponse{EmailIdentities: []emailIdentity{}}
-	var selected []models.Domain
+	var selected []identity.Domain
 	for _, d := range domains {
-		if models.HasTags(tags[d.ID], want) {
+		if identity.HasTags(tags[d.ID], want) {
 			selected = append(selected, d)
 		}
 	}
@@ -234,7 +236,7 @@ func (a *API) listEmailIdentities(ctx context.Context, _ *Caller, req *listEmail
 	return out, nil
 }
 
-func reputation(w models.WarmupStatus) (level, quota uint64) {
+func reputation(w queue.WarmupStatus) (level, quota uint64) {
 	if w.Unlimited || w.Day == 0 {
 		return maxReputationLevel, unlimitedQuota
 	}

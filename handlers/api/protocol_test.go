@@ -18,7 +18,9 @@ import (
 
 	"github.com/sesame-email/sesame/handlers/api"
 	"github.com/sesame-email/sesame/internal/tc3"
-	"github.com/sesame-email/sesame/models"
+	"github.com/sesame-email/sesame/models/accounts"
+	"github.com/sesame-email/sesame/models/identity"
+	"github.com/sesame-email/sesame/models/store"
 )
 
 // The API implements every action of the SDK's client, and nothing else.
@@ -81,8 +83,8 @@ func TestSignaturesThroughTheSDK(t *testing.T) {
 	wantCode(t, err, "AuthFailure.SecretIdNotFound")
 
 	// A disabled user's keys stop too.
-	other, otherKey := e.userWithKey("cy@example.com", models.RoleMarketer)
-	_, err = e.Store.UpdateUser(ctx, other.ID, models.UserChange{Role: models.RoleMarketer, Disabled: true})
+	other, otherKey := e.userWithKey("cy@example.com", accounts.RoleMarketer)
+	_, err = e.Store.UpdateUser(ctx, other.ID, accounts.UserChange{Role: accounts.RoleMarketer, Disabled: true})
 	must(t, err)
 	_, err = e.client(otherKey).ListEmailAddress(ses.NewListEmailAddressRequest())
 	wantCode(t, err, "AuthFailure.SecretIdNotFound")
@@ -196,7 +198,7 @@ func TestRolesOfKeys(t *testing.T) {
 		wantCode(t, call(), "AuthFailure.UnauthorizedOperation")
 	}
 	// A user promoted to admin acts as one with the same key.
-	_, err = e.Store.UpdateUser(ctx, e.Marketer.ID, models.UserChange{Role: models.RoleAdmin})
+	_, err = e.Store.UpdateUser(ctx, e.Marketer.ID, accounts.UserChange{Role: accounts.RoleAdmin})
 	must(t, err)
 	r := ses.NewUpdateEmailIdentityRequest()
 	r.EmailIdentity = common.StringPtr("mail.example.com")
@@ -208,11 +210,11 @@ func TestRolesOfKeys(t *testing.T) {
 // failingStore breaks one read, to show what a fault inside an action
 // becomes: a Tencent error, never a page or a dropped connection.
 type failingStore struct {
-	*models.Store
+	*store.Store
 	panics bool
 }
 
-func (s failingStore) ListSenders(context.Context) ([]models.SenderAddress, error) {
+func (s failingStore) ListSenders(context.Context) ([]identity.SenderAddress, error) {
 	if s.panics {
 		panic("boom")
 	}
@@ -221,7 +223,7 @@ func (s failingStore) ListSenders(context.Context) ([]models.SenderAddress, erro
 
 func TestFaultsBecomeInternalErrors(t *testing.T) {
 	for _, panics := range []bool{false, true} {
-		e := newEnvWith(t, envOptions{wrap: func(st *models.Store) api.Store { return failingStore{Store: st, panics: panics} }})
+		e := newEnvWith(t, envOptions{wrap: func(st *store.Store) api.Store { return failingStore{Store: st, panics: panics} }})
 		_, err := e.marketer().ListEmailAddress(ses.NewListEmailAddressRequest())
 		wantCode(t, err, "InternalError")
 		if !strings.Contains(err.Error(), "logged with reference") {

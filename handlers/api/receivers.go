@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/sesame-email/sesame/models"
+	"github.com/sesame-email/sesame/models/audience"
 )
 
 // Recipient lists ("receivers") are Sesame's recipient groups:
@@ -26,7 +27,7 @@ func (a *API) createReceiver(ctx context.Context, _ *Caller, req *createReceiver
 	if name == "" {
 		return nil, errf(CodeReceiverNameIllegal, "ReceiversName is required.")
 	}
-	groups, _, err := a.store.ListGroups(ctx, models.GroupFilter{Keyword: name, Limit: 1 << 20})
+	groups, _, err := a.store.ListGroups(ctx, audience.GroupFilter{Keyword: name, Limit: 1 << 20})
 	if err != nil {
 		return nil, err
 	}
@@ -35,7 +36,7 @@ func (a *API) createReceiver(ctx context.Context, _ *Caller, req *createReceiver
 			return nil, errf(CodeRepeatReceiverName, "A recipient list named %q already exists (ReceiverId %d).", name, g.ID)
 		}
 	}
-	g, err := a.store.CreateGroup(ctx, models.GroupInput{Name: name, Description: req.Desc})
+	g, err := a.store.CreateGroup(ctx, audience.GroupInput{Name: name, Description: req.Desc})
 	if err != nil {
 		return nil, err
 	}
@@ -69,10 +70,10 @@ func (a *API) listReceivers(ctx context.Context, _ *Caller, req *listReceiversRe
 	if err != nil {
 		return nil, err
 	}
-	if req.Status > uint64(models.GroupUploaded) {
+	if req.Status > uint64(audience.GroupUploaded) {
 		return nil, errf(CodeInvalidParameterValue, "Status is 1 (waiting for upload), 2 (uploading) or 3 (uploaded).")
 	}
-	f := models.GroupFilter{Keyword: req.KeyWord, Offset: int(min(req.Offset, 1<<31)), Limit: int(limit)}
+	f := audience.GroupFilter{Keyword: req.KeyWord, Offset: int(min(req.Offset, 1<<31)), Limit: int(limit)}
 	if req.Status != 0 {
 		// The status is derived per group: filter over every group.
 		f.Offset, f.Limit = 0, 1<<30
@@ -82,7 +83,7 @@ func (a *API) listReceivers(ctx context.Context, _ *Caller, req *listReceiversRe
 		return nil, err
 	}
 	if req.Status != 0 {
-		var kept []models.RecipientGroup
+		var kept []audience.RecipientGroup
 		for _, g := range groups {
 			if uint64(g.Status()) == req.Status {
 				kept = append(kept, g)
@@ -114,7 +115,7 @@ type receiverIDRequest struct {
 }
 
 // receiver loads a group for a change: it must exist and not be importing.
-func (a *API) receiver(ctx context.Context, id uint64) (*models.RecipientGroup, error) {
+func (a *API) receiver(ctx context.Context, id uint64) (*audience.RecipientGroup, error) {
 	if id == 0 {
 		return nil, errf(CodeReceiverIDNecessary, "ReceiverId is required.")
 	}
@@ -165,7 +166,7 @@ type createReceiverDetailResponse struct {
 // maxDetailsPerRequest caps the addresses of one call.
 const maxDetailsPerRequest = 50_000
 
-func (a *API) addDetails(ctx context.Context, c *Caller, action string, groupID uint64, in []models.RecipientInput) (*createReceiverDetailResponse, error) {
+func (a *API) addDetails(ctx context.Context, c *Caller, action string, groupID uint64, in []audience.RecipientInput) (*createReceiverDetailResponse, error) {
 	g, err := a.receiver(ctx, groupID)
 	if err != nil {
 		return nil, err
@@ -194,9 +195,9 @@ func (a *API) addDetails(ctx context.Context, c *Caller, action string, groupID 
 }
 
 func (a *API) createReceiverDetail(ctx context.Context, c *Caller, req *createReceiverDetailRequest) (*createReceiverDetailResponse, error) {
-	in := make([]models.RecipientInput, len(req.Emails))
+	in := make([]audience.RecipientInput, len(req.Emails))
 	for i, e := range req.Emails {
-		in[i] = models.RecipientInput{Email: e}
+		in[i] = audience.RecipientInput{Email: e}
 	}
 	return a.addDetails(ctx, c, "CreateReceiverDetail", req.ReceiverId, in)
 }
@@ -207,14 +208,14 @@ func (a *API) createReceiverDetail(ctx context.Context, c *Caller, req *createRe
 const badDataVariable = "!TemplateData"
 
 func (a *API) createReceiverDetailWithData(ctx context.Context, c *Caller, req *createReceiverDetailWithDataRequest) (*createReceiverDetailResponse, error) {
-	in := make([]models.RecipientInput, len(req.Datas))
+	in := make([]audience.RecipientInput, len(req.Datas))
 	for i, d := range req.Datas {
 		vars, err := models.ParseVariables(d.TemplateData)
 		if err != nil || len(d.TemplateData) > maxTemplateData {
 			// Counted as neither valid nor a repeat, and listed as invalid.
 			vars = map[string]string{badDataVariable: ""}
 		}
-		in[i] = models.RecipientInput{Email: d.Email, Variables: vars}
+		in[i] = audience.RecipientInput{Email: d.Email, Variables: vars}
 	}
 	return a.addDetails(ctx, c, "CreateReceiverDetailWithData", req.ReceiverId, in)
 }
@@ -260,7 +261,7 @@ func (a *API) listReceiverDetails(ctx context.Context, _ *Caller, req *listRecei
 	if err != nil {
 		return nil, err
 	}
-	q := models.RecipientDetailQuery{Contains: req.Email, Offset: int(min(req.Offset, 1<<31)), Limit: int(limit)}
+	q := audience.RecipientDetailQuery{Contains: req.Email, Offset: int(min(req.Offset, 1<<31)), Limit: int(limit)}
 	if len(strings.TrimSpace(req.Email)) > 254 {
 		return nil, errf(CodeInvalidParameterValue, "Email is at most 254 characters.")
 	}
@@ -309,15 +310,15 @@ func (a *API) listReceiverDetails(ctx context.Context, _ *Caller, req *listRecei
 	return out, nil
 }
 
-func invalidReason(p models.RowProblem) string {
+func invalidReason(p audience.RowProblem) string {
 	switch p {
-	case models.ProblemEmpty:
+	case audience.ProblemEmpty:
 		return "The address is empty."
-	case models.ProblemTooLong:
+	case audience.ProblemTooLong:
 		return "The address or its data is too long."
-	case models.ProblemBadData:
+	case audience.ProblemBadData:
 		return "TemplateData is not a JSON object of text values with valid variable names."
-	case models.ProblemBadAddress:
+	case audience.ProblemBadAddress:
 		return "Not a valid email address."
 	default:
 		return string(p)

@@ -9,10 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sesame-email/sesame/models/queue"
 	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common"
 	ses "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/ses/v20201002"
-
-	"github.com/sesame-email/sesame/models"
 )
 
 // Ids of 2^63 and beyond name nothing (the databases' ids are signed): each
@@ -181,7 +180,7 @@ func TestReplayedRequestsAreRefused(t *testing.T) {
 	must(t, err)
 	later(3 * time.Second)
 	wantReplayRefused(t, rec.replay(e, "SendEmail"))
-	msgs, _, err := e.Store.FindMessages(ctx, models.MessageQuery{Day: e.Clock.Now(), Recipient: "once@example.org", Limit: 10})
+	msgs, _, err := e.Store.FindMessages(ctx, queue.MessageQuery{Day: e.Clock.Now(), Recipient: "once@example.org", Limit: 10})
 	must(t, err)
 	if len(msgs) != 1 {
 		t.Errorf("%d messages to once@example.org, want 1", len(msgs))
@@ -247,7 +246,7 @@ func TestHeaderSpoofingIsRefused(t *testing.T) {
 		r.HeaderFrom = common.StringPtr(`"billing@bank.example" <alerts@example.com>`)
 	}),
 		"InvalidParameterValue.IllegalSenderName")
-	if msgs, _, _ := e.Store.FindMessages(ctx, models.MessageQuery{Day: e.Clock.Now(), Recipient: "ann@example.org"}); len(msgs) != 0 {
+	if msgs, _, _ := e.Store.FindMessages(ctx, queue.MessageQuery{Day: e.Clock.Now(), Recipient: "ann@example.org"}); len(msgs) != 0 {
 		t.Fatalf("%d messages queued", len(msgs))
 	}
 	must(t, send(func(r *ses.SendEmailRequest) {

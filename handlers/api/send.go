@@ -13,6 +13,10 @@ import (
 
 	"github.com/sesame-email/sesame/mailer"
 	"github.com/sesame-email/sesame/models"
+	"github.com/sesame-email/sesame/models/audience"
+	"github.com/sesame-email/sesame/models/content"
+	"github.com/sesame-email/sesame/models/identity"
+	"github.com/sesame-email/sesame/models/queue"
 )
 
 // SendEmail: one message to at most 50 To, 20 Cc and 20 Bcc recipients,
@@ -84,7 +88,7 @@ func parseAddress(raw string) (addr, name string, err error) {
 
 // sendingAddress resolves FromEmailAddress to a sender address of a
 // verified domain, with the display name the request gives.
-func (a *API) sendingAddress(ctx context.Context, raw string) (*models.SenderAddress, string, error) {
+func (a *API) sendingAddress(ctx context.Context, raw string) (*identity.SenderAddress, string, error) {
 	if strings.TrimSpace(raw) == "" {
 		return nil, "", errf(CodeEmailAddressIsNULL, "FromEmailAddress is required.")
 	}
@@ -131,7 +135,7 @@ func recipientList(field string, in []string, most int) ([]string, error) {
 
 // sendContent is what a send or task says, checked.
 type sendContent struct {
-	template *models.Template // nil for Simple content
+	template *content.Template // nil for Simple content
 	subject  string
 	html     string
 	text     string
@@ -146,7 +150,7 @@ func (a *API) content(ctx context.Context, subject string, tp *templateParam, si
 	switch {
 	case tp != nil && tp.TemplateID != 0:
 		t, err := a.store.UsableTemplate(ctx, tp.TemplateID)
-		var notApproved *models.TemplateNotApprovedError
+		var notApproved *content.TemplateNotApprovedError
 		switch {
 		case errors.Is(err, models.ErrNotFound):
 			return nil, errf(CodeTemplateNotExist, "There is no template %d.", tp.TemplateID)
@@ -188,7 +192,7 @@ func (a *API) content(ctx context.Context, subject string, tp *templateParam, si
 	if c.subject == "" {
 		return nil, errf(CodeSubjectLengthError, "Subject is required (the template has none).")
 	}
-	if err := models.CheckSubject(c.subject, c.vars); err != nil {
+	if err := content.CheckSubject(c.subject, c.vars); err != nil {
 		return nil, err
 	}
 	names, err := models.VariableNames(c.subject, c.html, c.text)
@@ -231,7 +235,7 @@ func (c *sendContent) attachments(in []attachment) error {
 		c.atts = append(c.atts, mailer.Attachment{FileName: name, Data: data})
 		c.attBytes += len(data)
 	}
-	if models.RenderedSize(c.vars, c.subject, c.html, c.text)+c.attBytes*4/3 > models.MaxMessageBytes {
+	if content.RenderedSize(c.vars, c.subject, c.html, c.text)+c.attBytes*4/3 > content.MaxMessageBytes {
 		return errf(CodeEmailContentTooLarge, "The message would be larger than 10 MB.")
 	}
 	return nil
@@ -325,7 +329,7 @@ func replyTo(raw string) (string, error) {
 
 func unsubscribeCode(code string) (string, error) {
 	code = strings.TrimSpace(code)
-	if !models.ValidUnsubscribeCode(code) {
+	if !identity.ValidUnsubscribeCode(code) {
 		return "", errf(CodeInvalidParameterValue, "Unsubscribe is 0 (no link) or a language 1 to 10 (2 is English).")
 	}
 	return code, nil
@@ -429,14 +433,14 @@ func (a *API) sendEmail(ctx context.Context, _ *Caller, req *sendEmailRequest) (
 	if len(suppressed) == len(all) {
 		unsubscribed := true
 		for _, s := range suppressed {
-			unsubscribed = unsubscribed && s.Reason == models.ReasonUnsubscribe
+			unsubscribed = unsubscribed && s.Reason == audience.ReasonUnsubscribe
 		}
 		if unsubscribed {
 			return nil, errf(CodeReceiverHasUnsubscribed, "Every recipient unsubscribed from mail of %s.", sender.Domain.Name)
 		}
 		return nil, errf(CodeEmailAddrInBlacklist, "Every recipient is on the suppression list (bounced, complained or blocked).")
 	}
-	content := models.MessageContent{Subject: c.subject, HTML: c.html, Text: c.text, HeaderTo: formatAddresses(to),
+	content := queue.MessageContent{Subject: c.subject, HTML: c.html, Text: c.text, HeaderTo: formatAddresses(to),
 		HeaderCc: formatAddresses(cc), ReplyTo: reply, Attachments: mailer.EncodeAttachments(c.atts), Unsubscribe: unsubscribe,
 		TrackOpens: true, TrackClicks: true}
 	if len(headers) > 0 {
@@ -447,11 +451,11 @@ func (a *API) sendEmail(ctx context.Context, _ *Caller, req *sendEmailRequest) (
 		id := c.template.ID
 		content.TemplateID = &id
 	}
-	addressees := make([]models.Addressee, len(all))
+	addressees := make([]queue.Addressee, len(all))
 	for i, addr := range all {
-		addressees[i] = models.Addressee{Email: addr, Variables: c.vars}
+		addressees[i] = queue.Addressee{Email: addr, Variables: c.vars}
 	}
-	msgs, err := a.store.Enqueue(ctx, models.EnqueueRequest{Sender: sender, Content: content, To: addressees,
+	msgs, err := a.store.Enqueue(ctx, queue.EnqueueRequest{Sender: sender, Content: content, To: addressees,
 		Transactional: transactional, FromName: fromName})
 	if err != nil {
 		return nil, err

@@ -12,10 +12,10 @@ import (
 
 	"github.com/emersion/go-message"
 	"github.com/emersion/go-msgauth/dkim"
+	"github.com/sesame-email/sesame/models/audience"
+	"github.com/sesame-email/sesame/models/queue"
 	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common"
 	ses "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/ses/v20201002"
-
-	"github.com/sesame-email/sesame/models"
 )
 
 func sendRequest(tplID uint64) *ses.SendEmailRequest {
@@ -48,7 +48,7 @@ func TestSendEmailEndToEnd(t *testing.T) {
 	resp, err := e.marketer().SendEmail(req)
 	must(t, err)
 	id := *resp.Response.MessageId
-	if !models.ValidMessageUID(id) {
+	if !queue.ValidMessageUID(id) {
 		t.Fatalf("MessageId %q", id)
 	}
 
@@ -66,7 +66,7 @@ func TestSendEmailEndToEnd(t *testing.T) {
 			t.Errorf("queued row: %s", queued.ToJsonString())
 		}
 	}
-	msgs, _, err := e.Store.FindMessages(ctx, models.MessageQuery{Day: time.Now(), Request: id})
+	msgs, _, err := e.Store.FindMessages(ctx, queue.MessageQuery{Day: time.Now(), Request: id})
 	must(t, err)
 	for _, m := range msgs {
 		if !m.Transactional || m.FromName != "Example Team" {
@@ -289,9 +289,9 @@ func TestSendEmailToSuppressedRecipients(t *testing.T) {
 	e.verifiedSender("news@example.com", "Example News")
 	tplID := e.template(t, "Welcome", "<p>Hello {{name}}</p>")
 	c := e.marketer()
-	_, _, err := e.Store.AddSuppression(ctx, models.SuppressionInput{Value: "bounced@dest.example.net", Reason: models.ReasonHardBounce})
+	_, _, err := e.Store.AddSuppression(ctx, audience.SuppressionInput{Value: "bounced@dest.example.net", Reason: audience.ReasonHardBounce})
 	must(t, err)
-	_, _, err = e.Store.AddSuppression(ctx, models.SuppressionInput{Value: "left@dest.example.net", Reason: models.ReasonUnsubscribe, ScopeDomain: "example.com"})
+	_, _, err = e.Store.AddSuppression(ctx, audience.SuppressionInput{Value: "left@dest.example.net", Reason: audience.ReasonUnsubscribe, ScopeDomain: "example.com"})
 	must(t, err)
 
 	req := sendRequest(tplID)

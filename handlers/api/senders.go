@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/sesame-email/sesame/models"
+	"github.com/sesame-email/sesame/models/identity"
 )
 
 // Sender addresses: CreateEmailAddress, ListEmailAddress,
@@ -78,7 +79,7 @@ type emailAddressRequest struct {
 }
 
 // senderByAddress finds a sender address given as "addr" or "Name <addr>".
-func (a *API) senderByAddress(ctx context.Context, field, raw string) (*models.SenderAddress, error) {
+func (a *API) senderByAddress(ctx context.Context, field, raw string) (*identity.SenderAddress, error) {
 	if strings.TrimSpace(raw) == "" {
 		return nil, errf(CodeEmailAddressIsNULL, "%s is required.", field)
 	}
@@ -131,7 +132,7 @@ type addressUnsubscribeConfigRequest struct {
 	Status            *uint64 `json:"Status"`
 }
 
-func (a *API) writeUnsubscribeConfig(ctx context.Context, req *addressUnsubscribeConfigRequest, mode models.UnsubscribeConfigWrite) (*empty, error) {
+func (a *API) writeUnsubscribeConfig(ctx context.Context, req *addressUnsubscribeConfigRequest, mode identity.UnsubscribeConfigWrite) (*empty, error) {
 	s, err := a.senderByAddress(ctx, "Address", req.Address)
 	if err != nil {
 		return nil, err
@@ -140,7 +141,7 @@ func (a *API) writeUnsubscribeConfig(ctx context.Context, req *addressUnsubscrib
 	if code == "" {
 		return nil, errf(CodeMissingParameter, "UnsubscribeConfig is required: 0 for no link, or a language 1 to 10 (2 is English).")
 	}
-	if !models.ValidUnsubscribeCode(code) {
+	if !identity.ValidUnsubscribeCode(code) {
 		return nil, errf(CodeInvalidParameterValue, "UnsubscribeConfig %q is not 0 or a language 1 to 10.", truncate(code, 10))
 	}
 	enabled := true
@@ -155,9 +156,9 @@ func (a *API) writeUnsubscribeConfig(ctx context.Context, req *addressUnsubscrib
 	}
 	err = a.store.SetUnsubscribeConfig(ctx, s.ID, code, enabled, mode)
 	switch {
-	case errors.Is(err, models.ErrUnsubscribeConfigExists):
+	case errors.Is(err, identity.ErrUnsubscribeConfigExists):
 		return nil, errf(CodeRepeatCreation, "%s already has an unsubscribe setting: update it (UpdateAddressUnsubscribeConfig).", s.Email)
-	case mode == models.UnsubscribeConfigUpdate && errors.Is(err, models.ErrNotFound):
+	case mode == identity.UnsubscribeConfigUpdate && errors.Is(err, models.ErrNotFound):
 		return nil, errf(CodeResourceNotFound, "%s has no unsubscribe setting: create it (CreateAddressUnsubscribeConfig).", s.Email)
 	case err != nil:
 		return nil, err
@@ -166,11 +167,11 @@ func (a *API) writeUnsubscribeConfig(ctx context.Context, req *addressUnsubscrib
 }
 
 func (a *API) createAddressUnsubscribeConfig(ctx context.Context, _ *Caller, req *addressUnsubscribeConfigRequest) (*empty, error) {
-	return a.writeUnsubscribeConfig(ctx, req, models.UnsubscribeConfigCreate)
+	return a.writeUnsubscribeConfig(ctx, req, identity.UnsubscribeConfigCreate)
 }
 
 func (a *API) updateAddressUnsubscribeConfig(ctx context.Context, _ *Caller, req *addressUnsubscribeConfigRequest) (*empty, error) {
-	return a.writeUnsubscribeConfig(ctx, req, models.UnsubscribeConfigUpdate)
+	return a.writeUnsubscribeConfig(ctx, req, identity.UnsubscribeConfigUpdate)
 }
 
 type deleteAddressUnsubscribeConfigRequest struct {

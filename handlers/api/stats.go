@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/sesame-email/sesame/models"
+	"github.com/sesame-email/sesame/models/queue"
 )
 
 // GetStatisticsReport: daily volumes from the hourly rollup, by calendar
@@ -38,7 +39,7 @@ type getStatisticsReportResponse struct {
 // maxReportDays caps one report.
 const maxReportDays = 366
 
-func toVolume(day string, r models.StatsRow) volume {
+func toVolume(day string, r queue.StatsRow) volume {
 	u := func(n int64) uint64 { return uint64(max(n, 0)) }
 	return volume{SendDate: day, RequestCount: u(r.Requested), AcceptedCount: u(r.Accepted), DeliveredCount: u(r.Delivered),
 		OpenedCount: u(r.Opened), ClickedCount: u(r.Clicked), BounceCount: u(r.Bounced), UnsubscribeCount: u(r.Unsubscribed)}
@@ -51,16 +52,16 @@ func mailboxProvider(raw string) (string, error) {
 	if v == "" {
 		return "", nil
 	}
-	for _, p := range models.Providers {
+	for _, p := range queue.Providers {
 		if v == p {
 			return p, nil
 		}
 	}
-	if p := models.Provider(v); p != "other" {
+	if p := queue.Provider(v); p != "other" {
 		return p, nil
 	}
 	return "", errf(CodeInvalidParameterValue, "ReceivingMailboxType %q is not a mailbox provider Sesame counts: use one of %s.",
-		truncate(raw, 64), strings.Join(models.Providers, ", "))
+		truncate(raw, 64), strings.Join(queue.Providers, ", "))
 }
 
 func (a *API) getStatisticsReport(ctx context.Context, _ *Caller, req *getStatisticsReportRequest) (*getStatisticsReportResponse, error) {
@@ -77,7 +78,7 @@ func (a *API) getStatisticsReport(ctx context.Context, _ *Caller, req *getStatis
 	case to.Sub(from).Hours()/24 >= maxReportDays:
 		return nil, errf(CodeNotSupportDate, "A report covers at most %d days.", maxReportDays)
 	}
-	var f models.StatsFilter
+	var f queue.StatsFilter
 	if name := strings.TrimSpace(req.Domain); name != "" {
 		d, err := a.store.GetDomainByName(ctx, name)
 		if errors.Is(err, models.ErrNotFound) {
@@ -97,7 +98,7 @@ func (a *API) getStatisticsReport(ctx context.Context, _ *Caller, req *getStatis
 	if err != nil {
 		return nil, err
 	}
-	out := &getStatisticsReportResponse{DailyVolumes: []volume{}, OverallVolume: toVolume("", models.Totals(days))}
+	out := &getStatisticsReportResponse{DailyVolumes: []volume{}, OverallVolume: toVolume("", queue.Totals(days))}
 	for _, d := range days {
 		out.DailyVolumes = append(out.DailyVolumes, toVolume(d.Day(), d.StatsRow))
 	}

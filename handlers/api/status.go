@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"github.com/sesame-email/sesame/models"
+	"github.com/sesame-email/sesame/models/audience"
+	"github.com/sesame-email/sesame/models/queue"
 )
 
 // GetSendEmailStatus: the messages of one day, optionally of one send
@@ -55,7 +57,7 @@ const (
 )
 
 // deliveryCodes maps a message's status to the two codes and a message.
-func deliveryCodes(m *models.Message, suppression *models.Suppression) (send, deliver int64, msg string) {
+func deliveryCodes(m *queue.Message, suppression *audience.Suppression) (send, deliver int64, msg string) {
 	switch m.Status {
 	case models.StatusQueued, models.StatusSending:
 		return sendOK, deliverAccepted, ""
@@ -68,7 +70,7 @@ func deliveryCodes(m *models.Message, suppression *models.Suppression) (send, de
 	case models.StatusBounced:
 		return sendOK, deliverBounced, m.LastReply
 	case models.StatusSuppressed:
-		if suppression != nil && suppression.Reason == models.ReasonUnsubscribe {
+		if suppression != nil && suppression.Reason == audience.ReasonUnsubscribe {
 			return sendUnsubscribed, deliverDropped, m.LastReply
 		}
 		return sendBlacklisted, deliverDropped, m.LastReply
@@ -91,7 +93,7 @@ func (a *API) getSendEmailStatus(ctx context.Context, _ *Caller, req *getSendEma
 	if err != nil {
 		return nil, err
 	}
-	rows, _, err := a.store.FindMessages(ctx, models.MessageQuery{Day: day, Request: req.MessageId, Recipient: req.ToEmailAddress,
+	rows, _, err := a.store.FindMessages(ctx, queue.MessageQuery{Day: day, Request: req.MessageId, Recipient: req.ToEmailAddress,
 		Offset: int(min(req.Offset, 1<<31)), Limit: int(limit)})
 	if err != nil {
 		return nil, err
@@ -102,7 +104,7 @@ func (a *API) getSendEmailStatus(ctx context.Context, _ *Caller, req *getSendEma
 			suppressed = append(suppressed, r.Recipient)
 		}
 	}
-	entries := map[string]models.Suppression{}
+	entries := map[string]audience.Suppression{}
 	if len(suppressed) > 0 {
 		if entries, err = a.store.SuppressionsOf(ctx, suppressed); err != nil {
 			return nil, err
@@ -111,7 +113,7 @@ func (a *API) getSendEmailStatus(ctx context.Context, _ *Caller, req *getSendEma
 	out := &getSendEmailStatusResponse{EmailStatusList: []sendEmailStatus{}}
 	for i := range rows {
 		m := &rows[i]
-		var entry *models.Suppression
+		var entry *audience.Suppression
 		if e, ok := entries[m.Recipient]; ok {
 			entry = &e
 		}

@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/sesame-email/sesame/models"
+	"github.com/sesame-email/sesame/models/content"
 )
 
 // Templates: Create/Get/List/Update/DeleteEmailTemplate. The HTML and text
@@ -102,7 +103,7 @@ func (a *API) createEmailTemplate(ctx context.Context, c *Caller, req *createEma
 		return nil, err
 	}
 	uid := c.User.ID
-	t, err := a.store.CreateTemplate(ctx, models.TemplateInput{Name: req.TemplateName, HTML: deref(html), Text: deref(text)}, &uid)
+	t, err := a.store.CreateTemplate(ctx, content.TemplateInput{Name: req.TemplateName, HTML: deref(html), Text: deref(text)}, &uid)
 	if err != nil {
 		return nil, err
 	}
@@ -119,7 +120,7 @@ type getEmailTemplateResponse struct {
 	TemplateName    string          `json:"TemplateName"`
 }
 
-func (a *API) templateByID(ctx context.Context, id uint64) (*models.Template, error) {
+func (a *API) templateByID(ctx context.Context, id uint64) (*content.Template, error) {
 	if id == 0 {
 		return nil, errf(CodeMissingParameter, "TemplateID is required.")
 	}
@@ -155,7 +156,7 @@ func (a *API) updateEmailTemplate(ctx context.Context, _ *Caller, req *updateEma
 	if err != nil {
 		return nil, err
 	}
-	in := models.TemplateInput{Name: t.Name, Subject: t.Subject, HTML: t.HTML, Text: t.Text, SampleData: t.SampleData}
+	in := content.TemplateInput{Name: t.Name, Subject: t.Subject, HTML: t.HTML, Text: t.Text, SampleData: t.SampleData}
 	if req.TemplateName != nil {
 		if strings.TrimSpace(*req.TemplateName) == "" {
 			return nil, errf(CodeTemplateNameIsNULL, "TemplateName cannot be empty.")

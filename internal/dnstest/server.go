@@ -10,8 +10,7 @@ import (
 	"testing"
 
 	"github.com/miekg/dns"
-
-	"github.com/sesame-email/sesame/models"
+	"github.com/sesame-email/sesame/models/identity"
 )
 
 // Server serves the records a test sets.
@@ -172,7 +171,7 @@ func dnsUDPSize(req *dns.Msg) int {
 
 // Publish serves records exactly as Sesame asks a domain to publish them,
 // TXT values in their zone-file form (several strings when long).
-func (s *Server) Publish(t testing.TB, recs []models.DNSRecord) {
+func (s *Server) Publish(t testing.TB, recs []identity.DNSRecord) {
 	t.Helper()
 	byName := map[string][]string{}
 	var names []string

@@ -21,6 +21,9 @@ import (
 
 	"github.com/sesame-email/sesame/internal/benchmeter"
 	"github.com/sesame-email/sesame/models"
+	"github.com/sesame-email/sesame/models/db"
+	"github.com/sesame-email/sesame/models/identity"
+	"github.com/sesame-email/sesame/models/store"
 )
 
 // EnvURL names the PostgreSQL cluster tests should use.
@@ -29,7 +32,7 @@ const EnvURL = "SESAME_TEST_DATABASE_URL"
 // Config returns a StoreConfig for a fresh, empty database that is dropped
 // when the test ends. Password hashing uses bcrypt's minimum cost: the tests
 // check behaviour, not the work factor.
-func Config(t testing.TB) models.StoreConfig {
+func Config(t testing.TB) store.Config {
 	t.Helper()
 	admin := os.Getenv(EnvURL)
 	if admin == "" {
@@ -59,18 +62,18 @@ func Config(t testing.TB) models.StoreConfig {
 // BounceHost is the host name test stores tell domains to point bounces at.
 const BounceHost = "mail.sesame.test"
 
-func base(t testing.TB, databaseURL string) models.StoreConfig {
-	return models.StoreConfig{
+func base(t testing.TB, databaseURL string) store.Config {
+	return store.Config{
 		DatabaseURL:   databaseURL,
 		DataDir:       t.TempDir(),
 		PasswordCost:  bcrypt.MinCost,
 		EncryptionKey: []byte("0123456789abcdef0123456789abcdef"),
-		Identity:      models.IdentityConfig{BounceHost: BounceHost},
+		Identity:      identity.IdentityConfig{BounceHost: BounceHost},
 	}
 }
 
 // Open returns a migrated store on a fresh database, closed when the test ends.
-func Open(t testing.TB, clock models.Clock) *models.Store {
+func Open(t testing.TB, clock models.Clock) *store.Store {
 	t.Helper()
 	cfg := Config(t)
 	cfg.Clock = clock
@@ -79,9 +82,9 @@ func Open(t testing.TB, clock models.Clock) *models.Store {
 
 // OpenConfig opens and migrates the database cfg names; a second call with
 // the same cfg gives a second process's view of the same database.
-func OpenConfig(t testing.TB, cfg models.StoreConfig) *models.Store {
+func OpenConfig(t testing.TB, cfg store.Config) *store.Store {
 	t.Helper()
-	st, err := models.Open(context.Background(), cfg)
+	st, err := store.Open(context.Background(), cfg)
 	if err != nil {
 		t.Fatalf("open store: %v", err)
 	}
@@ -136,11 +139,11 @@ func ServerCPU(tb testing.TB) func() time.Duration {
 // database refuses new connections and its open ones are ended; on SQLite
 // another connection holds the write lock, so every writer waits out its
 // busy timeout and fails.
-func CutOff(t testing.TB, cfg models.StoreConfig) (restore func()) {
+func CutOff(t testing.TB, cfg store.Config) (restore func()) {
 	t.Helper()
 	ctx := context.Background()
 	if cfg.DatabaseURL == "" {
-		db, err := sql.Open("sqlite", models.SQLiteDSN(filepath.Join(cfg.DataDir, "sesame.db")))
+		db, err := sql.Open("sqlite", db.SQLiteDSN(filepath.Join(cfg.DataDir, "sesame.db")))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -9,6 +9,7 @@ import (
 	"github.com/emersion/go-smtp"
 
 	"github.com/sesame-email/sesame/models"
+	"github.com/sesame-email/sesame/models/accounts"
 )
 
 // AUTH's refusals. A refused AUTH leaves the session as it was: the bounce
@@ -61,7 +62,7 @@ func (ss *session) Auth(mech string) (sasl.Server, error) {
 func (ss *session) login(username, password string) error {
 	ctx, cancel := context.WithTimeout(ss.ctx, storeTimeout)
 	defer cancel()
-	sender, err := ss.srv.store.LoginSMTP(ctx, models.LoginInput{Email: username, Password: password, ClientIP: ss.ip})
+	sender, err := ss.srv.store.LoginSMTP(ctx, accounts.LoginInput{Email: username, Password: password, ClientIP: ss.ip})
 	var throttled *models.ThrottledError
 	switch {
 	case errors.Is(err, models.ErrInvalidCredentials):

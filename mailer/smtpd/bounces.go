@@ -10,6 +10,7 @@ import (
 	"github.com/sesame-email/sesame/mailer"
 	"github.com/sesame-email/sesame/mailer/report"
 	"github.com/sesame-email/sesame/models"
+	"github.com/sesame-email/sesame/models/queue"
 )
 
 // The bounce mailbox's refusals.
@@ -77,9 +78,9 @@ func (s *Server) deliverReport(ctx context.Context, log *slog.Logger, to []maile
 // its message; a report to a report mailbox names it by the return path it
 // quotes (ARF's Original-Mail-From), else by the Message-ID of the message
 // it returns.
-func messagesOf(to []mailer.BounceAddress, rep *report.Report) []models.MessageRef {
-	var refs []models.MessageRef
-	add := func(ref models.MessageRef) {
+func messagesOf(to []mailer.BounceAddress, rep *report.Report) []queue.MessageRef {
+	var refs []queue.MessageRef
+	add := func(ref queue.MessageRef) {
 		for _, r := range refs {
 			if r == ref {
 				return
@@ -99,7 +100,7 @@ func messagesOf(to []mailer.BounceAddress, rep *report.Report) []models.MessageR
 	return refs
 }
 
-func (s *Server) applyReport(ctx context.Context, log *slog.Logger, ref models.MessageRef, rep *report.Report) error {
+func (s *Server) applyReport(ctx context.Context, log *slog.Logger, ref queue.MessageRef, rep *report.Report) error {
 	switch rep.Kind {
 	case report.DeliveryStatus:
 		rcpt, ok := rep.Bounce()
@@ -107,7 +108,7 @@ func (s *Server) applyReport(ctx context.Context, log *slog.Logger, ref models.M
 			log.Debug("dropped a report of a delivery")
 			return nil
 		}
-		changed, err := s.store.RecordBounce(ctx, models.Bounce{Message: ref, Hard: rcpt.Permanent(),
+		changed, err := s.store.RecordBounce(ctx, queue.Bounce{Message: ref, Hard: rcpt.Permanent(),
 			Status: rcpt.Status, Diagnostic: rcpt.Diagnostic, Fingerprint: rep.Fingerprint})
 		if err == nil {
 			log.Info("bounce report", "hard", rcpt.Permanent(), "status", rcpt.Status, "reporter", rep.Reporter, "new", changed)
@@ -118,7 +119,7 @@ func (s *Server) applyReport(ctx context.Context, log *slog.Logger, ref models.M
 			log.Debug("dropped a feedback report that is no complaint", "type", rep.FeedbackType)
 			return nil
 		}
-		changed, err := s.store.RecordComplaint(ctx, models.Complaint{Message: ref, FeedbackType: rep.FeedbackType, Reporter: rep.Reporter})
+		changed, err := s.store.RecordComplaint(ctx, queue.Complaint{Message: ref, FeedbackType: rep.FeedbackType, Reporter: rep.Reporter})
 		if err == nil {
 			log.Info("complaint", "type", rep.FeedbackType, "reporter", rep.Reporter, "new", changed)
 		}

@@ -8,24 +8,26 @@ import (
 	"github.com/sesame-email/sesame/mailer"
 	"github.com/sesame-email/sesame/mailer/smtpd"
 	"github.com/sesame-email/sesame/models"
+	"github.com/sesame-email/sesame/models/audience"
+	"github.com/sesame-email/sesame/models/queue"
 )
 
 // report sends a fixture about m to the address given, and fails the test
 // when the server does not accept it.
-func (h *harness) report(fixture string, m *models.Message, to string) {
+func (h *harness) report(fixture string, m *queue.Message, to string) {
 	h.t.Helper()
 	if err := h.send("", []string{to}, reportfixtures.Load(h.t, fixture, m.UID, "example.test", m.Recipient)); err != nil {
 		h.t.Fatalf("%s to %s: %v", fixture, to, err)
 	}
 }
 
-func verp(m *models.Message) string { return mailer.EnvelopeFrom(m.UID, "example.test") }
+func verp(m *queue.Message) string { return mailer.EnvelopeFrom(m.UID, "example.test") }
 
 func TestHardBouncesFromRealMailSystems(t *testing.T) {
 	h := start(t, smtpd.Config{})
 	msgs := h.sent(map[string]models.MessageStatus{"postfix@dest.test": models.StatusDelivered, "exchange@dest.test": models.StatusDeferred})
 	for fixture, tc := range map[string]struct {
-		m     *models.Message
+		m     *queue.Message
 		event string
 	}{
 		"postfix-hard.eml": {msgs["postfix@dest.test"],
@@ -43,7 +45,7 @@ func TestHardBouncesFromRealMailSystems(t *testing.T) {
 		if ev := h.events(tc.m); len(ev) != 1 || ev[0] != tc.event {
 			t.Errorf("%s: events %q", fixture, ev)
 		}
-		if reason, ok := h.suppressed(tc.m.Recipient); !ok || reason != models.ReasonHardBounce {
+		if reason, ok := h.suppressed(tc.m.Recipient); !ok || reason != audience.ReasonHardBounce {
 			t.Errorf("%s: suppression %v %v", fixture, reason, ok)
 		}
 	}
@@ -78,14 +80,14 @@ func TestComplaintsFromFeedbackLoops(t *testing.T) {
 	h.report("yahoo-arf.eml", yahoo, "fbl@bounce.example.test")
 	h.report("microsoft-jmrp-arf.eml", outlook, "abuse@bounce.example.test")
 	h.report("microsoft-jmrp-arf.eml", outlook, verp(outlook))
-	for m, reporter := range map[*models.Message]string{yahoo: "Yahoo!-Mail-Feedback/2.0", outlook: "Microsoft Junk Mail Reporting Program"} {
+	for m, reporter := range map[*queue.Message]string{yahoo: "Yahoo!-Mail-Feedback/2.0", outlook: "Microsoft Junk Mail Reporting Program"} {
 		if got := h.message(m.UID); got.Status != models.StatusDelivered {
 			t.Errorf("%s: status %s", m.Recipient, got.Status)
 		}
 		if ev := h.events(m); len(ev) != 1 || ev[0] != "complained: abuse report from "+reporter {
 			t.Errorf("%s: events %q", m.Recipient, ev)
 		}
-		if reason, ok := h.suppressed(m.Recipient); !ok || reason != models.ReasonComplaint {
+		if reason, ok := h.suppressed(m.Recipient); !ok || reason != audience.ReasonComplaint {
 			t.Errorf("%s: suppression %v %v", m.Recipient, reason, ok)
 		}
 	}
@@ -96,7 +98,7 @@ func TestReportsThatChangeNothing(t *testing.T) {
 	m := h.sent(map[string]models.MessageStatus{"bob@dest.test": models.StatusDelivered})["bob@dest.test"]
 	dsn := string(reportfixtures.Load(t, "postfix-hard.eml", m.UID, "example.test", m.Recipient))
 	arf := string(reportfixtures.Load(t, "microsoft-jmrp-arf.eml", m.UID, "example.test", m.Recipient))
-	unknown := models.NewMessageUID()
+	unknown := queue.NewMessageUID()
 	for name, c := range map[string]struct{ to, data string }{
 		// Accepted and dropped: the sender cannot do better with a refusal.
 		"unknown message":             {mailer.EnvelopeFrom(unknown, "example.test"), strings.ReplaceAll(dsn, m.UID, unknown)},

@@ -26,6 +26,10 @@ import (
 	"github.com/sesame-email/sesame/mailer"
 	"github.com/sesame-email/sesame/mailer/report"
 	"github.com/sesame-email/sesame/models"
+	"github.com/sesame-email/sesame/models/accounts"
+	"github.com/sesame-email/sesame/models/content"
+	"github.com/sesame-email/sesame/models/identity"
+	"github.com/sesame-email/sesame/models/queue"
 )
 
 // Config tunes the server; zero values take the defaults.
@@ -62,7 +66,7 @@ type Config struct {
 
 func (c *Config) defaults() {
 	if c.MaxMessageBytes <= 0 {
-		c.MaxMessageBytes = models.MaxMessageBytes
+		c.MaxMessageBytes = content.MaxMessageBytes
 	}
 	if c.MaxRecipients <= 0 {
 		c.MaxRecipients = 50
@@ -86,13 +90,13 @@ func (c *Config) defaults() {
 
 // Store is what the server needs from the store.
 type Store interface {
-	CanSend(d *models.Domain) bool
-	GetDomainByName(ctx context.Context, raw string) (*models.Domain, error)
-	RecordBounce(ctx context.Context, b models.Bounce) (bool, error)
-	RecordComplaint(ctx context.Context, c models.Complaint) (bool, error)
-	LoginSMTP(ctx context.Context, in models.LoginInput) (*models.SenderAddress, error)
-	GetSenderByEmail(ctx context.Context, raw string) (*models.SenderAddress, error)
-	Enqueue(ctx context.Context, req models.EnqueueRequest) ([]models.Message, error)
+	CanSend(d *identity.Domain) bool
+	GetDomainByName(ctx context.Context, raw string) (*identity.Domain, error)
+	RecordBounce(ctx context.Context, b queue.Bounce) (bool, error)
+	RecordComplaint(ctx context.Context, c queue.Complaint) (bool, error)
+	LoginSMTP(ctx context.Context, in accounts.LoginInput) (*identity.SenderAddress, error)
+	GetSenderByEmail(ctx context.Context, raw string) (*identity.SenderAddress, error)
+	Enqueue(ctx context.Context, req queue.EnqueueRequest) ([]queue.Message, error)
 }
 
 // Server is the SMTP server.
@@ -178,14 +182,14 @@ type session struct {
 
 	// sender is the sender address the client authenticated as; nil: the
 	// bounce mailbox. It was read at senderRead.
-	sender     *models.SenderAddress
+	sender     *identity.SenderAddress
 	senderRead time.Time
 
 	// The transaction.
 	inTx     bool // MAIL was accepted
 	from     string
 	bounceTo []mailer.BounceAddress // to the bounce mailbox
-	rcpts    []models.Addressee     // submitted
+	rcpts    []queue.Addressee      // submitted
 }
 
 // newSession starts a session. go-smtp makes a new one after STARTTLS, so

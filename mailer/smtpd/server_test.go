@@ -25,6 +25,10 @@ import (
 	"github.com/sesame-email/sesame/mailer"
 	"github.com/sesame-email/sesame/mailer/smtpd"
 	"github.com/sesame-email/sesame/models"
+	"github.com/sesame-email/sesame/models/audience"
+	"github.com/sesame-email/sesame/models/identity"
+	"github.com/sesame-email/sesame/models/queue"
+	"github.com/sesame-email/sesame/models/store"
 )
 
 var ctx = context.Background()
@@ -33,10 +37,10 @@ var ctx = context.Background()
 // loopback port in front of it.
 type harness struct {
 	t       testing.TB
-	st      *models.Store
+	st      *store.Store
 	clock   *clocktest.Clock
 	dns     *dnstest.Server
-	sender  *models.SenderAddress
+	sender  *identity.SenderAddress
 	addr    string
 	tlsAddr string // implicit TLS, when the server has a certificate
 	// clientTLS trusts the server's certificate, as a client configured
@@ -54,7 +58,7 @@ func start(t testing.TB, cfg smtpd.Config) *harness {
 }
 
 // startWith is start on the database dbcfg names.
-func startWith(t testing.TB, cfg smtpd.Config, dbcfg models.StoreConfig) *harness {
+func startWith(t testing.TB, cfg smtpd.Config, dbcfg store.Config) *harness {
 	t.Helper()
 	clock := clocktest.New(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
 	dbcfg.Clock = clock
@@ -109,7 +113,7 @@ func (h *harness) shutdown() {
 }
 
 // sent makes messages that went out to each recipient with the status given.
-func (h *harness) sent(outcome map[string]models.MessageStatus) map[string]*models.Message {
+func (h *harness) sent(outcome map[string]models.MessageStatus) map[string]*queue.Message {
 	return fixtures.Sent(h.t, h.st, h.sender, false, outcome)
 }
 
@@ -133,7 +137,7 @@ func (h *harness) dial() *smtp.Client {
 	return c
 }
 
-func (h *harness) message(uid string) *models.Message {
+func (h *harness) message(uid string) *queue.Message {
 	h.t.Helper()
 	m, err := h.st.GetMessageByUID(ctx, uid)
 	if err != nil {
@@ -143,7 +147,7 @@ func (h *harness) message(uid string) *models.Message {
 }
 
 // events lists a message's events after it was sent, as "type: detail".
-func (h *harness) events(m *models.Message) []string {
+func (h *harness) events(m *queue.Message) []string {
 	h.t.Helper()
 	events, err := h.st.MessageEvents(ctx, m.ID)
 	if err != nil {
@@ -158,7 +162,7 @@ func (h *harness) events(m *models.Message) []string {
 	return out[1:] // after the delivery attempt
 }
 
-func (h *harness) suppressed(email string) (models.SuppressionReason, bool) {
+func (h *harness) suppressed(email string) (audience.SuppressionReason, bool) {
 	h.t.Helper()
 	found, err := h.st.SuppressionsOf(ctx, []string{email})
 	if err != nil {

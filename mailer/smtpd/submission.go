@@ -11,6 +11,7 @@ import (
 
 	"github.com/sesame-email/sesame/mailer"
 	"github.com/sesame-email/sesame/models"
+	"github.com/sesame-email/sesame/models/queue"
 )
 
 // Submission's refusals.
@@ -72,7 +73,7 @@ func (ss *session) submissionRcpt(to string) error {
 			return nil
 		}
 	}
-	ss.rcpts = append(ss.rcpts, models.Addressee{Email: email})
+	ss.rcpts = append(ss.rcpts, queue.Addressee{Email: email})
 	return nil
 }
 
@@ -110,13 +111,13 @@ func (ss *session) submit(r io.Reader) error {
 	}
 	ctx, cancel := context.WithTimeout(ss.ctx, storeTimeout)
 	defer cancel()
-	msgs, err := ss.srv.store.Enqueue(ctx, models.EnqueueRequest{
+	msgs, err := ss.srv.store.Enqueue(ctx, queue.EnqueueRequest{
 		Sender:  as,
-		Content: models.MessageContent{Raw: raw, Subject: models.PlainText(sub.Subject)},
+		Content: queue.MessageContent{Raw: raw, Subject: models.PlainText(sub.Subject)},
 		To:      ss.rcpts,
 	})
 	switch {
-	case errors.Is(err, models.ErrDomainNotVerified):
+	case errors.Is(err, queue.ErrDomainNotVerified):
 		return errNotVerified
 	case err != nil:
 		ss.log().Error("queueing a submitted message", "err", err)
@@ -130,7 +131,7 @@ func (ss *session) submit(r io.Reader) error {
 // recipient, each with its own id. The last line names the first, as
 // Postfix's "queued as" does; with several recipients a line per
 // recipient comes before it.
-func queued(msgs []models.Message) error {
+func queued(msgs []queue.Message) error {
 	var b strings.Builder
 	if len(msgs) > 1 {
 		for _, m := range msgs {

@@ -25,6 +25,8 @@ import (
 	"github.com/sesame-email/sesame/mailer"
 	"github.com/sesame-email/sesame/mailer/smtpd"
 	"github.com/sesame-email/sesame/models"
+	"github.com/sesame-email/sesame/models/content"
+	"github.com/sesame-email/sesame/models/store"
 )
 
 const smtpPassword = "Secret2026x"
@@ -36,7 +38,7 @@ func startSubmission(t testing.TB, cfg smtpd.Config) *harness {
 	return startSubmissionWith(t, cfg, testdb.Config(t))
 }
 
-func startSubmissionWith(t testing.TB, cfg smtpd.Config, dbcfg models.StoreConfig) *harness {
+func startSubmissionWith(t testing.TB, cfg smtpd.Config, dbcfg store.Config) *harness {
 	t.Helper()
 	cert, err := smtpd.Certificate("", "", t.TempDir(), testdb.BounceHost, time.Now())
 	if err != nil {
@@ -149,7 +151,7 @@ func TestSubmissionWithGoNetSMTP(t *testing.T) {
 	if ok, mechs := c.Extension("AUTH"); !ok || mechs != "PLAIN LOGIN" {
 		t.Errorf("AUTH after STARTTLS: %v %q", ok, mechs)
 	}
-	if ok, size := c.Extension("SIZE"); !ok || size != strconv.Itoa(models.MaxMessageBytes) {
+	if ok, size := c.Extension("SIZE"); !ok || size != strconv.Itoa(content.MaxMessageBytes) {
 		t.Errorf("SIZE %v %q", ok, size)
 	}
 	if err := c.Auth(netsmtp.PlainAuth("", h.sender.Email, smtpPassword, host)); err != nil {
@@ -493,10 +495,10 @@ func TestSubmissionLimits(t *testing.T) {
 
 	// SIZE over the limit is refused at MAIL, a message over it after DATA;
 	// so is one too big once Message-ID and Date are added.
-	if err := c.Mail(h.sender.Email, &smtp.MailOptions{Size: models.MaxMessageBytes + 1}); smtpCode(err) != 552 {
+	if err := c.Mail(h.sender.Email, &smtp.MailOptions{Size: content.MaxMessageBytes + 1}); smtpCode(err) != 552 {
 		t.Errorf("SIZE over the limit: %v", err)
 	}
-	for _, size := range []int{models.MaxMessageBytes + 1, mailer.MaxSubmissionBytes + 1} {
+	for _, size := range []int{content.MaxMessageBytes + 1, mailer.MaxSubmissionBytes + 1} {
 		big := letter + strings.Repeat(strings.Repeat("x", 98)+"\r\n", (size-len(letter))/100+1)
 		if _, err := submit(c, h.sender.Email, []string{"ann@dest.test"}, big); smtpCode(err) != 552 {
 			t.Errorf("%d bytes: %v", len(big), err)

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/sesame-email/sesame/models"
+	"github.com/sesame-email/sesame/models/accounts"
 )
 
 // FlashKind colours a flash message.
@@ -29,7 +29,7 @@ type Flash struct {
 // Shell is what the layout needs from the request. The web layer puts it in
 // the context before rendering; components read it with ShellFrom.
 type Shell struct {
-	User     *models.User // nil when signed out
+	User     *accounts.User // nil when signed out
 	CSRF     string
 	Flashes  []Flash
 	Path     string // the request path, to mark the current navigation entry

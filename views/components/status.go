@@ -1,19 +1,19 @@
 package components
 
-import "github.com/sesame-email/sesame/models"
+import "github.com/sesame-email/sesame/models/identity"
 
 // recordStatus maps a DNS check result to its badge class and words.
-func recordStatus(s models.RecordStatus) (string, string) {
+func recordStatus(s identity.RecordStatus) (string, string) {
 	switch s {
-	case models.RecordPass:
+	case identity.RecordPass:
 		return "status-good", "Verified"
-	case models.RecordFail:
+	case identity.RecordFail:
 		return "status-bad", "Wrong value"
-	case models.RecordMissing:
+	case identity.RecordMissing:
 		return "status-bad", "Not found"
-	case models.RecordWarning:
+	case identity.RecordWarning:
 		return "status-warn", "Advised"
-	case models.RecordUnknown:
+	case identity.RecordUnknown:
 		return "status-warn", "Could not check"
 	default:
 		return "status-muted", "Not checked yet"

@@ -5,13 +5,13 @@ import (
 	"strings"
 	"time"
 
-	"github.com/sesame-email/sesame/models"
+	"github.com/sesame-email/sesame/models/queue"
 )
 
 // WarmupChart is a domain's or IP's daily quota against what it sent, one
 // column a day. Days it did not send have no quota on record: the quota
 // line breaks there.
-func WarmupChart(id, subject string, history []models.WarmupDayUsage) Chart {
+func WarmupChart(id, subject string, history []queue.WarmupDayUsage) Chart {
 	c := Chart{
 		ID: id, Title: "Daily quota against messages sent, " + subject, XLabel: "Day", YLabel: "Messages",
 		Empty: "Nothing sent in the last " + strconv.Itoa(len(history)) + " days",
@@ -38,11 +38,11 @@ const forecastShownDays = 4
 
 // ForecastSummary says when waiting messages go out, e.g. "42,000 waiting:
 // 17,000 today, 20,000 tomorrow, 5,000 on Friday".
-func ForecastSummary(f models.Forecast) string {
+func ForecastSummary(f queue.Forecast) string {
 	if f.Waiting == 0 {
 		return "Nothing waiting."
 	}
-	say := func(d models.ForecastDay) string { return FormatCount(d.Count) + " " + onDay(d.Date, f.Start) }
+	say := func(d queue.ForecastDay) string { return FormatCount(d.Count) + " " + onDay(d.Date, f.Start) }
 	var parts []string
 	if len(f.Days) <= forecastShownDays {
 		for _, d := range f.Days {
@@ -65,7 +65,7 @@ func ForecastSummary(f models.Forecast) string {
 
 // ForecastDone says when the last waiting message goes out: "today",
 // "tomorrow", "Friday", "Mon 16 Mar"; "—" when nothing waits.
-func ForecastDone(f models.Forecast) string {
+func ForecastDone(f queue.Forecast) string {
 	switch {
 	case f.Waiting == 0:
 		return "—"

@@ -1,0 +1,94 @@
+package accounts
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+)
+
+// Replayed API requests. The official SDKs sign the body, the host and the
+// content type, but not the action and no nonce, so within the clock window
+// a captured request verifies again, and verifies with another
+// X-TC-Action. Every valid signature is therefore remembered with the
+// action and time of its first use for as long as it could verify, and a
+// later use of it is refused when it names another action or one that
+// changes state. Within APIReplayGrace of the first use it is allowed: the
+// SDKs sign two calls with the same body in the same second alike
+// (CreateEmailIdentity then UpdateEmailIdentity is a common pair). A repeat
+// of the same read-only action is always allowed: it reads only what the
+// caller could read.
+const APIReplayGrace = 2 * time.Second
+
+// apiSignatureSweepEvery is how often a process deletes the signatures
+// that can no longer verify.
+const apiSignatureSweepEvery = time.Minute
+
+type apiSignature struct {
+	Signature   string `gorm:"primaryKey"`
+	Action      string
+	FirstUsedAt time.Time
+	ExpiresAt   time.Time
+}
+
+func (apiSignature) TableName() string { return "api_signatures" }
+
+// SignatureUse is one use of a verified API request signature.
+type SignatureUse struct {
+	Signature string
+	Action    string
+	ReadOnly  bool      // the action only reads
+	ExpiresAt time.Time // when the signature stops verifying
+}
+
+// ReplayedError is a signature used again, refused: it was first used at
+// FirstUsedAt for Action.
+type ReplayedError struct {
+	Action      string
+	FirstUsedAt time.Time
+}
+
+func (e *ReplayedError) Error() string {
+	return fmt.Sprintf("replayed request: the signature was first used at %s for %s", e.FirstUsedAt.UTC().Format(time.RFC3339), e.Action)
+}
+
+// UseSignature records the first use of a signature, or checks a later
+// one against it (see APIReplayGrace) and returns a ReplayedError when it is
+// refused. It costs one insert into a small indexed table; a process sweeps
+// out expired signatures in bulk now and then.
+func (s *Accounts) UseSignature(ctx context.Context, u SignatureUse) error {
+	now := s.Now()
+	db := s.Gorm.WithContext(ctx)
+	res := db.Clauses(clause.OnConflict{DoNothing: true}).
+		Create(&apiSignature{Signature: u.Signature, Action: u.Action, FirstUsedAt: now, ExpiresAt: u.ExpiresAt})
+	if res.Error != nil {
+		return res.Error
+	}
+	if res.RowsAffected == 0 {
+		var first apiSignature
+		err := db.Where("signature = ?", u.Signature).Take(&first).Error
+		switch {
+		case errors.Is(err, gorm.ErrRecordNotFound):
+			// Swept meanwhile, as it expired: nothing to compare with.
+		case err != nil:
+			return err
+		case now.Sub(first.FirstUsedAt) > APIReplayGrace && (first.Action != u.Action || !u.ReadOnly):
+			return &ReplayedError{Action: first.Action, FirstUsedAt: first.FirstUsedAt}
+		}
+	}
+	return s.sweepSignatures(ctx, now)
+}
+
+// sweepSignatures deletes, in one statement, the signatures that can no
+// longer verify; each process does it at most once per
+// apiSignatureSweepEvery.
+func (s *Accounts) sweepSignatures(ctx context.Context, now time.Time) error {
+	last := s.signatureSweep.Load()
+	if now.UnixNano()-last < int64(apiSignatureSweepEvery) || !s.signatureSweep.CompareAndSwap(last, now.UnixNano()) {
+		return nil
+	}
+	return s.Gorm.WithContext(ctx).Where("expires_at < ?", now).Delete(&apiSignature{}).Error
+}

@@ -1,0 +1,5 @@
+package accounts_test
+
+import "context"
+
+var ctx = context.Background()

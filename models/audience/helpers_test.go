@@ -1,0 +1,5 @@
+package audience_test
+
+import "context"
+
+var ctx = context.Background()

@@ -1,0 +1,5 @@
+package content_test
+
+import "context"
+
+var ctx = context.Background()

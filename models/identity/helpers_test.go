@@ -1,0 +1,5 @@
+package identity_test
+
+import "context"
+
+var ctx = context.Background()

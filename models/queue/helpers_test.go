@@ -1,0 +1,5 @@
+package queue_test
+
+import "context"
+
+var ctx = context.Background()

@@ -1,0 +1,5 @@
+package seed_test
+
+import "context"
+
+var ctx = context.Background()

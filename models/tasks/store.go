@@ -1,0 +1,26 @@
+// Package tasks is bulk sending over time: batch, scheduled and recurring
+// tasks, their runs, which queue a group's messages in batches, pre-flight
+// checks, and the task life cycle (pause, resume, cancel, resend).
+package tasks
+
+import (
+	"github.com/sesame-email/sesame/models/audience"
+	"github.com/sesame-email/sesame/models/content"
+	"github.com/sesame-email/sesame/models/db"
+	"github.com/sesame-email/sesame/models/identity"
+	"github.com/sesame-email/sesame/models/queue"
+)
+
+// Tasks is the store of tasks and their runs.
+type Tasks struct {
+	*db.DB
+	identities *identity.Identities
+	templates  *content.Templates
+	audience   *audience.Audience
+	queue      *queue.Queue
+}
+
+// New builds the store.
+func New(core *db.DB, identities *identity.Identities, templates *content.Templates, audience *audience.Audience, queue *queue.Queue) *Tasks {
+	return &Tasks{DB: core, identities: identities, templates: templates, audience: audience, queue: queue}
+}

@@ -1,0 +1,5 @@
+package tracking_test
+
+import "context"
+
+var ctx = context.Background()
