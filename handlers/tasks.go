@@ -41,9 +41,7 @@ type TaskService interface {
 	GetTask(ctx context.Context, id uint64) (*tasks.Task, error)
 	PreflightTask(ctx context.Context, in tasks.TaskInput) (*tasks.Preflight, error)
 	ListTaskProgress(ctx context.Context, offset, limit int) ([]tasks.TaskProgress, int64, error)
-	GetTaskProgress(ctx context.Context, id uint64) (*tasks.TaskProgress, error)
-	TaskRuns(ctx context.Context, taskID uint64, limit int) ([]tasks.TaskRun, error)
-	CountRun(ctx context.Context, runID uint64) (tasks.RunCounts, error)
+	GetTaskDetail(ctx context.Context, id uint64, runs int) (*tasks.TaskDetail, error)
 	PauseTask(ctx context.Context, id uint64) error
 	ResumeTask(ctx context.Context, id uint64) error
 	CancelTask(ctx context.Context, id uint64) error
@@ -297,36 +295,25 @@ func (h *Tasks) page(c echo.Context) (views.TaskPage, error) {
 	if err != nil {
 		return views.TaskPage{}, err
 	}
-	pr, err := h.svc.GetTaskProgress(ctx, id)
+	d, err := h.svc.GetTaskDetail(ctx, id, 50)
 	if err != nil {
 		return views.TaskPage{}, err
 	}
-	p := views.TaskPage{Progress: *pr, Sender: "(deleted sender)", Template: "(deleted template)", Group: "(deleted group)"}
-	if pr.Task.SenderID != nil {
-		if s, err := h.svc.GetSender(ctx, *pr.Task.SenderID); err == nil {
+	p := views.TaskPage{Progress: d.TaskProgress, Runs: d.Runs, Sender: "(deleted sender)", Template: "(deleted template)", Group: "(deleted group)"}
+	if d.Task.SenderID != nil {
+		if s, err := h.svc.GetSender(ctx, *d.Task.SenderID); err == nil {
 			p.Sender = s.Email
 		}
 	}
-	if pr.Task.TemplateID != nil {
-		if t, err := h.svc.GetTemplate(ctx, *pr.Task.TemplateID); err == nil {
+	if d.Task.TemplateID != nil {
+		if t, err := h.svc.GetTemplate(ctx, *d.Task.TemplateID); err == nil {
 			p.Template = t.Name
 		}
 	}
-	if pr.Task.GroupID != nil {
-		if g, err := h.svc.GetGroup(ctx, *pr.Task.GroupID); err == nil {
+	if d.Task.GroupID != nil {
+		if g, err := h.svc.GetGroup(ctx, *d.Task.GroupID); err == nil {
 			p.Group = g.Name
 		}
-	}
-	runs, err := h.svc.TaskRuns(ctx, id, 50)
-	if err != nil {
-		return p, err
-	}
-	for _, r := range runs {
-		counts, err := h.svc.CountRun(ctx, r.ID)
-		if err != nil {
-			return p, err
-		}
-		p.Runs = append(p.Runs, views.RunRow{Run: r, Counts: counts})
 	}
 	return p, nil
 }

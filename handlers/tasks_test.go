@@ -96,7 +96,7 @@ func TestTaskFormPreflightAndActions(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantStatus(t, b.post("/tasks/new", "/tasks/preflight", form), http.StatusOK,
-		`data-testid="preflight-forecast">12 waiting: 5 today, 7 tomorrow.`)
+		`data-testid="preflight-forecast">12 to send: 5 today, 7 tomorrow.`)
 
 	// Duplicate copies the form.
 	wantStatus(t, b.get("/tasks/new?from="+itoa(task.ID)), http.StatusOK, `value="March (copy)"`)

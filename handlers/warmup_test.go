@@ -58,7 +58,7 @@ func TestWarmupPages(t *testing.T) {
 	wantStatus(t, marketer.post("/account", "/admin/ips/plans", url.Values{"name": {"x"}, "quotas": {"1"}}), http.StatusForbidden)
 
 	wantStatus(t, admin.get("/admin/ips"), http.StatusOK,
-		`data-testid="warmup-row-domain-example.test"`, "1 of 4", "1 waiting: 1 tomorrow.", `data-testid="chart-chart-domain-`+strconv.FormatUint(d.ID, 10)+`"`,
+		`data-testid="warmup-row-domain-example.test"`, "1 of 4", "1 to send: 1 tomorrow.", `data-testid="chart-chart-domain-`+strconv.FormatUint(d.ID, 10)+`"`,
 		`data-testid="warmup-row-ip-Default route"`, "no limit")
 
 	// Custom plans.

@@ -104,7 +104,7 @@ func warmupOverview(statuses []queue.WarmupStatus) templ.Component {
 			templ_7745c5c3_Var1 = templ.NopComponent
 		}
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<section class=\"card\" aria-labelledby=\"warmup-heading\"><h2 id=\"warmup-heading\">Warm-up today</h2><p class=\"muted small\">Bulk mail counts against the daily quota of its domain and of its IP; what is over waits for the next day's quota. A plan moves on one day for each day that sends, and holds while the last day's hard-bounce rate reached 5% or its complaint rate 0.1%.</p><div class=\"table-wrap\"><table class=\"table\" data-testid=\"warmup-table\"><thead><tr><th scope=\"col\">Sending from</th><th scope=\"col\">Plan</th><th scope=\"col\" class=\"num\">Day</th><th scope=\"col\" class=\"num\">Today's quota</th><th scope=\"col\">Used today</th><th scope=\"col\" class=\"num\">Waiting</th><th scope=\"col\">All sent</th><th scope=\"col\"><span class=\"offscreen\">Actions</span></th></tr></thead> <tbody>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<section class=\"card\" aria-labelledby=\"warmup-heading\"><h2 id=\"warmup-heading\">Warm-up today</h2><p class=\"muted small\">Bulk mail counts against the daily quota of its domain and of its IP; what is over waits for the next day's quota. A plan moves on one day for each day that sends, and holds while the last day's hard-bounce rate reached 5% or its complaint rate 0.1%.</p><div class=\"table-wrap\"><table class=\"table\" data-testid=\"warmup-table\"><thead><tr><th scope=\"col\">Sending from</th><th scope=\"col\">Plan</th><th scope=\"col\" class=\"num\">Day</th><th scope=\"col\" class=\"num\">Today's quota</th><th scope=\"col\">Used today</th><th scope=\"col\" class=\"num\">Waiting for quota</th><th scope=\"col\">All sent</th><th scope=\"col\"><span class=\"offscreen\">Actions</span></th></tr></thead> <tbody>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -312,9 +312,9 @@ func warmupOverview(statuses []queue.WarmupStatus) templ.Component {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var14 string
-			templ_7745c5c3_Var14, templ_7745c5c3_Err = templ.JoinStringErrs(components.FormatCount(st.Waiting))
+			templ_7745c5c3_Var14, templ_7745c5c3_Err = templ.JoinStringErrs(components.FormatCount(st.Forecast.WaitingForQuota()))
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `warmup.templ`, Line: 127, Col: 88}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `warmup.templ`, Line: 127, Col: 107}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var14))
 			if templ_7745c5c3_Err != nil {
@@ -487,7 +487,7 @@ func warmupCard(st queue.WarmupStatus) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		if st.Waiting > 0 {
+		if st.Forecast.WaitingForQuota() > 0 {
 			var templ_7745c5c3_Var25 string
 			templ_7745c5c3_Var25, templ_7745c5c3_Err = templ.JoinStringErrs(components.ForecastSummary(st.Forecast))
 			if templ_7745c5c3_Err != nil {

@@ -126,7 +126,7 @@ func TestBrowserTasks(t *testing.T) {
 	); err != nil {
 		t.Fatal(err)
 	}
-	if got := textOf(t, ctx, `[data-testid="preflight-forecast"]`); !strings.HasPrefix(got, "120 waiting: 100 tomorrow, 20 on ") {
+	if got := textOf(t, ctx, `[data-testid="preflight-forecast"]`); !strings.HasPrefix(got, "120 to send: 100 tomorrow, 20 on ") {
 		t.Errorf("forecast: %q", got)
 	}
 	browsertest.Screenshot(t, ctx, "task-preflight-warmup")

@@ -110,7 +110,7 @@ func TestBrowserWarmupPage(t *testing.T) {
 		t.Errorf("chart of example.test: %d bars, %d quota lines, %d table rows", bars, quotaLines, tableRows)
 	}
 	forecast := textOf(t, ctx, `[data-testid="warmup-card-domain-example.test"] [data-testid="warmup-forecast"]`)
-	if !strings.Contains(forecast, " waiting: ") || !strings.Contains(forecast, "tomorrow") {
+	if !strings.Contains(forecast, " to send: ") || !strings.Contains(forecast, "tomorrow") {
 		t.Errorf("forecast: %q", forecast)
 	}
 	if hold := textOf(t, ctx, `[data-testid="warmup-card-domain-example.test"] [data-testid="warmup-hold"]`); !strings.HasPrefix(hold, "Holding day ") {

@@ -188,7 +188,7 @@ func warmupShow(ctx context.Context, st *store.Store, stdout io.Writer) error {
 			quota = components.FormatCount(s.Quota)
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", subjectName(s), s.Plan, s.DayLabel(), quota,
-			components.FormatCount(s.Used), components.FormatCount(s.Waiting), s.HoldReason)
+			components.FormatCount(s.Used), components.FormatCount(s.Forecast.WaitingForQuota()), s.HoldReason)
 	}
 	if err := tw.Flush(); err != nil {
 		return err

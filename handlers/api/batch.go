@@ -278,14 +278,11 @@ func (a *API) taskData(ctx context.Context, p *tasks.TaskProgress, senders, grou
 	if d.Template.TemplateData == "{}" {
 		d.Template.TemplateData = ""
 	}
-	if p.Latest != nil {
-		d.RequestCount = uint64(max(p.Latest.Requested, 0))
-		if p.Latest.Reason != "" && d.ErrMsg == "" {
-			d.ErrMsg = p.Latest.Reason
-		}
+	if p.Latest != nil && p.Latest.Reason != "" && d.ErrMsg == "" {
+		d.ErrMsg = p.Latest.Reason
 	}
-	d.SendCount = uint64(max(p.Counts.Sent(), 0))
-	d.CacheCount = uint64(max(p.Counts[models.StatusQuotaWait], 0))
+	// Tencent's cached mail is what the daily quota holds for later days.
+	d.RequestCount, d.SendCount, d.CacheCount = uint64(p.Progress.Requested), uint64(p.Progress.Sent()), uint64(p.Progress.WaitingForQuota)
 	if t.SenderID != nil {
 		if _, ok := senders[*t.SenderID]; !ok {
 			s, err := a.store.GetSender(ctx, *t.SenderID)

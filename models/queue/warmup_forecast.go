@@ -53,30 +53,72 @@ func (p PooledOutlook) OnDay(offset int) (int, bool) {
 // is only counted.
 const ForecastHorizon = 366
 
-// ForecastDay is a calendar day on which some waiting messages go out.
+// ForecastDay is a calendar day on which some unsent messages go out.
 type ForecastDay struct {
 	Date  time.Time // midnight, in the zone of the forecast's start
 	Count int
 }
 
-// Forecast says on which days waiting bulk messages will go out.
+// Forecast says on which days unsent bulk messages will go out: those
+// today's quota lets go today, the rest on the days whose quotas they wait
+// for.
 type Forecast struct {
-	Waiting int
-	Start   time.Time     // today
-	Days    []ForecastDay // the days that send some of them, in order
-	Later   int           // what would still wait after ForecastHorizon days
+	Unsent int           // the bulk messages not sent yet
+	Start  time.Time     // today
+	Days   []ForecastDay // the days that send some of them, in order
+	Later  int           // what would still wait after ForecastHorizon days
+}
+
+// Today is how many of the unsent messages go out today.
+func (f Forecast) Today() int {
+	if len(f.Days) == 0 || !f.Days[0].Date.Equal(f.Start) {
+		return 0
+	}
+	return f.Days[0].Count
+}
+
+// WaitingForQuota is how many of the unsent messages today's quota does not
+// let go: they wait for a later day's.
+func (f Forecast) WaitingForQuota() int { return f.Unsent - f.Today() }
+
+// Split shares the forecast's days among groups of its messages, of the
+// sizes given, in the order claims take them: the first group goes first.
+// It is how one domain's forecast tells each task run's, and a pre-flight
+// check the run it would queue behind what is unsent already.
+func (f Forecast) Split(sizes ...int) []Forecast {
+	out := make([]Forecast, len(sizes))
+	day, left := 0, 0 // the day being shared, and what is left of it
+	if len(f.Days) > 0 {
+		left = f.Days[0].Count
+	}
+	for i, n := range sizes {
+		g := Forecast{Unsent: n, Start: f.Start}
+		for n > 0 && day < len(f.Days) {
+			take := min(n, left)
+			g.Days = append(g.Days, ForecastDay{Date: f.Days[day].Date, Count: take})
+			n, left = n-take, left-take
+			if left == 0 {
+				if day++; day < len(f.Days) {
+					left = f.Days[day].Count
+				}
+			}
+		}
+		g.Later = n
+		out[i] = g
+	}
+	return out
 }
 
 // ForecastSending walks the calendar forward from today, whose date (in its
-// location) is the start: each day sends as many of the waiting messages as
+// location) is the start: each day sends as many of the unsent messages as
 // its tightest limit allows. Without limits, or when none of them limits,
 // everything goes today. It is a pure function so the console and a task's
 // pre-flight check tell the same story.
-func ForecastSending(waiting int, today time.Time, limits ...SendingCapacity) Forecast {
+func ForecastSending(unsent int, today time.Time, limits ...SendingCapacity) Forecast {
 	y, m, d := today.Date()
 	start := time.Date(y, m, d, 0, 0, 0, 0, today.Location())
-	f := Forecast{Waiting: max(0, waiting), Start: start}
-	left := f.Waiting
+	f := Forecast{Unsent: max(0, unsent), Start: start}
+	left := f.Unsent
 	for offset := 0; left > 0 && offset < ForecastHorizon; offset++ {
 		n := left
 		for _, l := range limits {
@@ -93,8 +135,8 @@ func ForecastSending(waiting int, today time.Time, limits ...SendingCapacity) Fo
 	return f
 }
 
-// Last is the day the last waiting message goes out; zero when nothing
-// waits or some would wait beyond the horizon.
+// Last is the day the last unsent message goes out; zero when nothing is
+// unsent or some would wait beyond the horizon.
 func (f Forecast) Last() time.Time {
 	if len(f.Days) == 0 || f.Later > 0 {
 		return time.Time{}

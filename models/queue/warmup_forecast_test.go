@@ -54,8 +54,8 @@ func TestForecastSending(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			f := queue.ForecastSending(c.waiting, thursday, c.limits...)
-			if got := days(f); got != c.want || f.Later != c.later || f.Waiting != c.waiting {
-				t.Errorf("got %q, later %d, waiting %d; want %q, later %d", got, f.Later, f.Waiting, c.want, c.later)
+			if got := days(f); got != c.want || f.Later != c.later || f.Unsent != c.waiting {
+				t.Errorf("got %q, later %d, unsent %d; want %q, later %d", got, f.Later, f.Unsent, c.want, c.later)
 			}
 			sum := f.Later
 			for _, d := range f.Days {
@@ -93,5 +93,51 @@ func TestForecastDatesAreCalendarDaysOfItsZone(t *testing.T) {
 	want := time.Date(2026, 3, 8, 0, 0, 0, 0, shanghai)
 	if !f.Start.Equal(time.Date(2026, 3, 6, 0, 0, 0, 0, shanghai)) || !f.Last().Equal(want) || f.Last().Location() != shanghai {
 		t.Errorf("start %v, last %v; want the last on %v", f.Start, f.Last(), want)
+	}
+}
+
+func TestForecastTodayAndWaitingForQuota(t *testing.T) {
+	thursday := time.Date(2026, 3, 5, 15, 30, 0, 0, time.UTC)
+	ramp := []int{100, 200, 400}
+	for _, c := range []struct {
+		name                   string
+		unsent                 int
+		limit                  queue.QuotaOutlook
+		today, waitingForQuota int
+	}{
+		{"nothing unsent", 0, queue.QuotaOutlook{Day: 1, LeftToday: 50, Plan: ramp}, 0, 0},
+		{"all within today's quota", 40, queue.QuotaOutlook{Day: 1, LeftToday: 50, Plan: ramp}, 40, 0},
+		{"some over today's quota", 500, queue.QuotaOutlook{Day: 1, LeftToday: 50, Plan: ramp}, 50, 450},
+		{"today's quota used up", 500, queue.QuotaOutlook{Day: 1, Plan: ramp}, 0, 500},
+		{"no limit", 500, queue.QuotaOutlook{Unlimited: true}, 500, 0},
+	} {
+		f := queue.ForecastSending(c.unsent, thursday, c.limit)
+		if f.Today() != c.today || f.WaitingForQuota() != c.waitingForQuota {
+			t.Errorf("%s: %d today, %d waiting for quota; want %d and %d", c.name, f.Today(), f.WaitingForQuota(), c.today, c.waitingForQuota)
+		}
+	}
+}
+
+func TestForecastSplitSharesTheDaysInOrder(t *testing.T) {
+	thursday := time.Date(2026, 3, 5, 0, 0, 0, 0, time.UTC)
+	// 30 today, then 200 and 400 a day: 1,000 go over four days.
+	f := queue.ForecastSending(1_000, thursday, queue.QuotaOutlook{Day: 1, LeftToday: 30, Plan: []int{100, 200, 400}})
+	parts := f.Split(20, 500, 0, 480)
+	want := []string{"03-05:20", "03-05:10 03-06:200 03-07:290", "", "03-07:110 03-08:370"}
+	for i, p := range parts {
+		if got := days(p); got != want[i] || p.Later != 0 || !p.Start.Equal(f.Start) {
+			t.Errorf("part %d: %q, later %d; want %q", i, got, p.Later, want[i])
+		}
+	}
+	if parts[0].WaitingForQuota() != 0 || parts[1].Today() != 10 || parts[1].WaitingForQuota() != 490 || !parts[3].Last().Equal(f.Last()) {
+		t.Errorf("parts: %+v", parts)
+	}
+	// What the forecast does not send within its horizon stays later in
+	// the last parts.
+	short := queue.ForecastSending(10, thursday, queue.QuotaOutlook{Day: 1, LeftToday: 1, Plan: []int{1}})
+	short.Days = short.Days[:3]
+	short.Later = 7
+	if parts := short.Split(2, 8); days(parts[0]) != "03-05:1 03-06:1" || days(parts[1]) != "03-07:1" || parts[1].Later != 7 {
+		t.Errorf("beyond the horizon: %q, %q later %d", days(parts[0]), days(parts[1]), parts[1].Later)
 	}
 }

@@ -48,23 +48,25 @@ type WarmupStatus struct {
 	Day   int
 	Quota int // today's quota
 	Used  int // bulk messages sent today
-	// Waiting counts messages in quota_wait: a domain's own, or for an IP
-	// those of the domains that send through it (quota_wait messages have
-	// no source IP yet: they wait for the quota before one is chosen).
-	Waiting int
 	// HoldReason says why the plan stays on its day, after a day whose
 	// bounce or complaint rate was too high; empty while it moves on.
 	HoldReason string
 	History    []WarmupDayUsage // the last WarmupHistoryDays days, oldest first
-	Forecast   Forecast         // when the waiting messages go out
+	// Forecast is when the unsent bulk messages go out: a domain's own, or
+	// for an IP those of the domains that send through it (messages get a
+	// source IP only when they are claimed). Those today's quota does not
+	// let go are its WaitingForQuota.
+	Forecast Forecast
 
 	capacity []SendingCapacity // the limits the forecast walks
 }
 
-// ForecastWith is the forecast had extra bulk messages joined those
-// waiting, as a task's pre-flight check asks before it queues them.
-func (w *WarmupStatus) ForecastWith(extra int) Forecast {
-	return ForecastSending(w.Waiting+extra, w.Forecast.Start, w.capacity...)
+// ForecastBehind is when extra bulk messages queued now, behind those
+// unsent already, would go out: what a task's pre-flight check tells of
+// the run it would queue.
+func (w *WarmupStatus) ForecastBehind(extra int) Forecast {
+	all := ForecastSending(w.Forecast.Unsent+extra, w.Forecast.Start, w.capacity...)
+	return all.Split(w.Forecast.Unsent, extra)[1]
 }
 
 // DayLabel is the plan day with the plan's length, "3 of 20"; "22, plan
@@ -102,9 +104,11 @@ type warmupReads struct {
 	usage     map[UsageKey]WarmupUsage
 }
 
-// readWarmup reads what every warm-up status needs: today, the custom
-// plans, and the usage of the charted days.
-func (s *Queue) readWarmup(db *gorm.DB) (*warmupReads, error) {
+// readWarmup reads what the warm-up statuses of domains and ips need:
+// today, the custom plans, the usage of the charted days, and that of the
+// last day each one sent when it is older (which says whether its plan
+// moves on), all in three queries.
+func (s *Queue) readWarmup(db *gorm.DB, domains []identity.Domain, ips []identity.SendingIP) (*warmupReads, error) {
 	now := s.Now().In(s.Location())
 	y, m, d := now.Date()
 	r := &warmupReads{today: time.Date(y, m, d, 0, 0, 0, 0, s.Location()), todayKey: s.Day(now), usage: map[UsageKey]WarmupUsage{}}
@@ -116,7 +120,21 @@ func (s *Queue) readWarmup(db *gorm.DB) (*warmupReads, error) {
 	if err := db.Order("name").Find(&plans).Error; err != nil {
 		return nil, err
 	}
-	if err := db.Where("day >= ?", from).Find(&usage).Error; err != nil {
+	var older []string
+	var args []any
+	olderThanChart := func(kind WarmupSubjectKind, id uint64, lastSent string) {
+		if lastSent != "" && lastSent < from {
+			older = append(older, "(subject = ? AND subject_id = ? AND day = ?)")
+			args = append(args, kind, id, lastSent)
+		}
+	}
+	for _, d := range domains {
+		olderThanChart(WarmupDomain, d.ID, d.WarmupLastSentOn)
+	}
+	for _, ip := range ips {
+		olderThanChart(WarmupIP, ip.ID, ip.WarmupLastSentOn)
+	}
+	if err := db.Where(strings.Join(append([]string{"day >= ?"}, older...), " OR "), append([]any{from}, args...)...).Find(&usage).Error; err != nil {
 		return nil, err
 	}
 	r.schedules = customSchedules(plans)
@@ -127,73 +145,100 @@ func (s *Queue) readWarmup(db *gorm.DB) (*warmupReads, error) {
 }
 
 // domainWarmups works out each domain's status.
-func (s *Queue) domainWarmups(db *gorm.DB, r *warmupReads, domains []identity.Domain) ([]WarmupStatus, error) {
+func (s *Queue) domainWarmups(r *warmupReads, domains []identity.Domain) []WarmupStatus {
 	out := make([]WarmupStatus, 0, len(domains))
 	for _, d := range domains {
-		st, err := s.warmupStatus(db, r, WarmupDomain, d.ID, d.WarmupPlan, d.WarmupDay, d.WarmupLastSentOn, d.WarmupHoldReason)
-		if err != nil {
-			return nil, err
-		}
+		st := s.warmupStatus(r, WarmupDomain, d.ID, d.WarmupPlan, d.WarmupDay, d.WarmupLastSentOn, d.WarmupHoldReason)
 		st.Name, st.Label = d.Name, d.DisplayName()
 		out = append(out, st)
 	}
-	return out, nil
+	return out
 }
 
 // DomainWarmups returns every domain (by name) with today's plan day,
 // quota, use and the last 30 days of usage, read from the domains and the
-// usage table alone: WarmupOverview without the waiting messages, which
-// would count the queue.
+// usage table alone: WarmupOverview without the forecast, which would
+// count the queue.
 func (s *Queue) DomainWarmups(ctx context.Context) ([]WarmupStatus, error) {
 	db := s.Gorm.WithContext(ctx)
-	r, err := s.readWarmup(db)
-	if err != nil {
-		return nil, err
-	}
 	var domains []identity.Domain
 	if err := db.Order("name").Find(&domains).Error; err != nil {
 		return nil, err
 	}
-	return s.domainWarmups(db, r, domains)
-}
-
-// WarmupOverview returns every domain (by name) and then every IP (by
-// address) with today's plan day, quota, use, waiting messages, hold
-// reason, the last 30 days of usage and a forecast for what waits.
-func (s *Queue) WarmupOverview(ctx context.Context) ([]WarmupStatus, error) {
-	db := s.Gorm.WithContext(ctx)
-	r, err := s.readWarmup(db)
+	r, err := s.readWarmup(db, domains, nil)
 	if err != nil {
 		return nil, err
 	}
+	return s.domainWarmups(r, domains), nil
+}
+
+// WarmupOverview returns every domain (by name) and then every IP (by
+// address) with today's plan day, quota, use, hold reason, the last 30
+// days of usage and a forecast for its unsent bulk messages.
+func (s *Queue) WarmupOverview(ctx context.Context) ([]WarmupStatus, error) {
+	o, err := s.WarmupOutlook(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return o.Subjects, nil
+}
+
+// WarmupOutlook is the warm-up overview with each task run's part of its
+// domain's forecast.
+type WarmupOutlook struct {
+	Subjects []WarmupStatus // as WarmupOverview returns them
+	// Runs holds, by run id, the forecast of each task run with unsent bulk
+	// messages: its domain's, split among the runs (and the mail of no run)
+	// in the order claims take them, oldest first.
+	Runs map[uint64]Forecast
+}
+
+// unsentBulkCondition selects the messages a warm-up forecast spreads over
+// the days: bulk ones not sent yet, queued or waiting for quota. It is the
+// condition of the partial index messages_unsent_bulk, written the same
+// way so that both databases count them from the index.
+const unsentBulkCondition = "status IN ('queued', 'quota_wait') AND NOT transactional"
+
+// unsentGroup is how many unsent bulk messages a domain has of one task run
+// (or of no run), and the oldest one's id, which orders the groups as
+// claims take them: claims take due messages oldest first, and a run's are
+// due from when it queued them.
+type unsentGroup struct {
+	DomainID uint64
+	RunID    *uint64
+	N        int
+	FirstID  uint64
+}
+
+// WarmupOutlook works out the overview and each task run's forecast. It
+// reads the same few tables whatever their size; the unsent messages are
+// counted from an index.
+func (s *Queue) WarmupOutlook(ctx context.Context) (*WarmupOutlook, error) {
+	db := s.Gorm.WithContext(ctx)
 	var (
 		domains []identity.Domain
 		ips     []identity.SendingIP
 		routes  []struct{ DomainID, IPID uint64 }
-		waiting []struct {
-			DomainID uint64
-			N        int
-		}
+		unsent  []unsentGroup
 	)
 	for _, q := range []*gorm.DB{
 		db.Order("name").Find(&domains),
 		db.Order("address").Find(&ips),
 		db.Table("domain_ips").Select("domain_id, ip_id").Scan(&routes),
-		db.Model(&Message{}).Select("domain_id, COUNT(*) AS n").Where("status = ?", models.StatusQuotaWait).Group("domain_id").Scan(&waiting),
+		db.Model(&Message{}).Select("domain_id, run_id, COUNT(*) AS n, MIN(id) AS first_id").Where(unsentBulkCondition).
+			Group("domain_id, run_id").Order("domain_id, first_id").Scan(&unsent),
 	} {
 		if q.Error != nil {
 			return nil, q.Error
 		}
 	}
-	out, err := s.domainWarmups(db, r, domains)
+	r, err := s.readWarmup(db, domains, ips)
 	if err != nil {
 		return nil, err
 	}
+	out := s.domainWarmups(r, domains)
 	for _, ip := range ips {
-		st, err := s.warmupStatus(db, r, WarmupIP, ip.ID, ip.WarmupPlan, ip.WarmupDay, ip.WarmupLastSentOn, ip.WarmupHoldReason)
-		if err != nil {
-			return nil, err
-		}
+		st := s.warmupStatus(r, WarmupIP, ip.ID, ip.WarmupPlan, ip.WarmupDay, ip.WarmupLastSentOn, ip.WarmupHoldReason)
 		st.Name, st.Label = ip.Address, ip.Label()
 		out = append(out, st)
 	}
@@ -215,12 +260,20 @@ func (s *Queue) WarmupOverview(ctx context.Context) ([]WarmupStatus, error) {
 			shared = append(shared, ip.ID)
 		}
 	}
-	waitingOf := map[uint64]int{}
-	for _, w := range waiting {
-		waitingOf[w.DomainID] = w.N
+	groups := map[uint64][]unsentGroup{} // by domain, oldest first
+	for _, g := range unsent {
+		groups[g.DomainID] = append(groups[g.DomainID], g)
+	}
+	unsentOf := func(groups []unsentGroup) int {
+		n := 0
+		for _, g := range groups {
+			n += g.N
+		}
+		return n
 	}
 	// A domain's mail is held back by its own quota and by its IPs'
 	// together; an IP's by its own and by its domains' together.
+	ipUnsent := map[uint64]int{}
 	ipDomains := map[uint64]PooledOutlook{}
 	ipPools := make([]PooledOutlook, len(domains))
 	for i := range domains {
@@ -229,41 +282,44 @@ func (s *Queue) WarmupOverview(ctx context.Context) ([]WarmupStatus, error) {
 		if len(route) == 0 {
 			route = shared
 		}
-		st.Waiting = waitingOf[st.ID]
 		for _, id := range route {
-			ipStatus[id].Waiting += st.Waiting
+			ipUnsent[id] += unsentOf(groups[st.ID])
 			ipDomains[id] = append(ipDomains[id], r.outlook(st))
 			ipPools[i] = append(ipPools[i], r.outlook(ipStatus[id]))
 		}
 	}
+	o := &WarmupOutlook{Subjects: out, Runs: map[uint64]Forecast{}}
 	for i := range domains {
-		out[i].capacity = []SendingCapacity{r.outlook(&out[i]), ipPools[i]}
+		st := &out[i]
+		st.capacity = []SendingCapacity{r.outlook(st), ipPools[i]}
+		st.Forecast = ForecastSending(unsentOf(groups[st.ID]), r.today, st.capacity...)
+		sizes := make([]int, len(groups[st.ID]))
+		for j, g := range groups[st.ID] {
+			sizes[j] = g.N
+		}
+		for j, f := range st.Forecast.Split(sizes...) {
+			if run := groups[st.ID][j].RunID; run != nil {
+				o.Runs[*run] = f
+			}
+		}
 	}
 	for id, st := range ipStatus {
 		st.capacity = []SendingCapacity{r.outlook(st), ipDomains[id]}
+		st.Forecast = ForecastSending(ipUnsent[id], r.today, st.capacity...)
 	}
-	for i := range out {
-		out[i].Forecast = ForecastSending(out[i].Waiting, r.today, out[i].capacity...)
-	}
-	return out, nil
+	return o, nil
 }
 
 // warmupStatus works out one subject's day today and its usage history.
-func (s *Queue) warmupStatus(q *gorm.DB, r *warmupReads, kind WarmupSubjectKind, id uint64, plan string, day int, lastSent, hold string) (WarmupStatus, error) {
+func (s *Queue) warmupStatus(r *warmupReads, kind WarmupSubjectKind, id uint64, plan string, day int, lastSent, hold string) WarmupStatus {
 	st := WarmupStatus{Kind: kind, ID: id, Plan: plan, Day: day, HoldReason: hold}
 	schedule := planSchedule(plan, r.schedules)
 	if schedule == nil {
 		st.Unlimited, st.Day, st.HoldReason = true, 0, ""
-		return st, nil
+		return st
 	}
 	if lastSent < r.todayKey {
-		last, ok := r.usage[UsageKey{kind, id, lastSent}]
-		if !ok && lastSent != "" { // last sent before the charted days
-			if err := q.Where("subject = ? AND subject_id = ? AND day = ?", kind, id, lastSent).Take(&last).Error; err != nil && db.NotFound(err) != models.ErrNotFound {
-				return st, err
-			}
-		}
-		st.Day, st.HoldReason = nextSendingDay(day, last)
+		st.Day, st.HoldReason = nextSendingDay(day, r.usage[UsageKey{kind, id, lastSent}])
 	}
 	st.PlanDays = len(schedule)
 	st.Quota = quotaOnDay(schedule, st.Day)
@@ -273,7 +329,7 @@ func (s *Queue) warmupStatus(q *gorm.DB, r *warmupReads, kind WarmupSubjectKind,
 		u, ok := r.usage[UsageKey{kind, id, date.Format(time.DateOnly)}]
 		st.History = append(st.History, WarmupDayUsage{Date: date, Recorded: ok, Quota: u.Quota, Sent: u.Sent})
 	}
-	return st, nil
+	return st
 }
 
 // outlook is a subject's capacity from today on.

@@ -135,16 +135,18 @@ func (w *warmupWorld) set(kind queue.WarmupSubjectKind, name string, ch queue.Wa
 	return w.st.SetWarmup(ctx, kind, w.status(kind, name).ID, ch)
 }
 
-// today writes a status's today as "plan day N: used/quota, waiting W, hold".
+// today writes a status's today as "plan day N: used/quota, unsent U,
+// waiting W, hold": U bulk messages not sent yet, W of them waiting for a
+// later day's quota.
 func today(s queue.WarmupStatus) string {
 	return s.Plan + " day " + strconv.Itoa(s.Day) + ": " + strconv.Itoa(s.Used) + "/" + strconv.Itoa(s.Quota) +
-		", waiting " + strconv.Itoa(s.Waiting) + ", hold " + strconv.Quote(s.HoldReason)
+		", unsent " + strconv.Itoa(s.Forecast.Unsent) + ", waiting " + strconv.Itoa(s.Forecast.WaitingForQuota()) + ", hold " + strconv.Quote(s.HoldReason)
 }
 
 func TestWarmupOverviewFollowsTheDays(t *testing.T) {
 	w := newWarmupWorld(t)
 	d := w.status(queue.WarmupDomain, "example.test")
-	if got := today(d); got != `standard day 1: 0/500, waiting 0, hold ""` || d.PlanDays != 20 {
+	if got := today(d); got != `standard day 1: 0/500, unsent 0, waiting 0, hold ""` || d.PlanDays != 20 {
 		t.Errorf("fresh domain: %s", got)
 	}
 	if len(d.History) != queue.WarmupHistoryDays || d.History[0].Date.Format(time.DateOnly) != "2026-01-31" ||
@@ -161,43 +163,45 @@ func TestWarmupOverviewFollowsTheDays(t *testing.T) {
 		t.Fatalf("day 1 sent %d", n)
 	}
 	d = w.status(queue.WarmupDomain, "example.test")
-	if got := today(d); got != `tiny day 1: 5/5, waiting 1, hold ""` {
+	if got := today(d); got != `tiny day 1: 5/5, unsent 1, waiting 1, hold ""` {
 		t.Errorf("day 1: %s", got)
 	}
 	if last := d.History[29]; !last.Recorded || last.Quota != 5 || last.Sent != 5 {
 		t.Errorf("day 1 history: %+v", last)
 	}
-	if got := days(d.Forecast); got != "03-02:1" || d.Forecast.Waiting != 1 {
+	if got := days(d.Forecast); got != "03-02:1" || d.Forecast.Unsent != 1 {
 		t.Errorf("day 1 forecast: %q", got)
 	}
 	// The default route sends for every domain without a dedicated IP; it
 	// has no limit, but what waits for it waits for the domain's quota.
-	if ip := w.status(queue.WarmupIP, ""); !ip.Unlimited || ip.Waiting != 1 || ip.Label != "Default route" || days(ip.Forecast) != "03-02:1" {
+	if ip := w.status(queue.WarmupIP, ""); !ip.Unlimited || ip.Forecast.WaitingForQuota() != 1 || ip.Label != "Default route" || days(ip.Forecast) != "03-02:1" {
 		t.Errorf("default route: %s, forecast %q", today(ip), days(ip.Forecast))
 	}
 
 	// Day 2: the day moves on with the first send; 1 of 10 hard-bounces.
+	// Before it, the message left over from day 1 is unsent but no longer
+	// waits: day 2's quota lets it go.
 	w.clock.Advance(24 * time.Hour)
-	if got := today(w.status(queue.WarmupDomain, "example.test")); got != `tiny day 2: 0/10, waiting 1, hold ""` {
+	if got := today(w.status(queue.WarmupDomain, "example.test")); got != `tiny day 2: 0/10, unsent 1, waiting 0, hold ""` {
 		t.Errorf("day 2 before sending: %s", got)
 	}
 	w.enqueue(10)
 	if n := w.send(1); n != 10 {
 		t.Fatalf("day 2 sent %d", n)
 	}
-	if got := today(w.status(queue.WarmupDomain, "example.test")); got != `tiny day 2: 10/10, waiting 1, hold ""` {
+	if got := today(w.status(queue.WarmupDomain, "example.test")); got != `tiny day 2: 10/10, unsent 1, waiting 1, hold ""` {
 		t.Errorf("day 2: %s", got)
 	}
 
 	// Day 3 holds day 2, and says why before and after its first send.
 	w.clock.Advance(24 * time.Hour)
 	hold := `hold "Holding day 2: 2026-03-02 had a hard-bounce rate of 10.0% (limit 5%)."`
-	if got := today(w.status(queue.WarmupDomain, "example.test")); got != `tiny day 2: 0/10, waiting 1, `+hold {
+	if got := today(w.status(queue.WarmupDomain, "example.test")); got != `tiny day 2: 0/10, unsent 1, waiting 0, `+hold {
 		t.Errorf("day 3 before sending: %s", got)
 	}
 	w.send(0)
 	d = w.status(queue.WarmupDomain, "example.test")
-	if got := today(d); got != `tiny day 2: 1/10, waiting 0, `+hold {
+	if got := today(d); got != `tiny day 2: 1/10, unsent 0, waiting 0, `+hold {
 		t.Errorf("day 3: %s", got)
 	}
 	var sent []int
@@ -239,7 +243,7 @@ func TestSetWarmupValidates(t *testing.T) {
 	if err := w.st.SetWarmup(ctx, "planet", 1, queue.WarmupChange{Plan: "none"}); !errors.Is(err, models.ErrNotFound) {
 		t.Errorf("unknown kind: %v", err)
 	}
-	if got := today(w.status(queue.WarmupDomain, "example.test")); got != `standard day 1: 0/500, waiting 0, hold ""` {
+	if got := today(w.status(queue.WarmupDomain, "example.test")); got != `standard day 1: 0/500, unsent 0, waiting 0, hold ""` {
 		t.Errorf("refused changes changed the domain: %s", got)
 	}
 }
@@ -263,7 +267,7 @@ func TestSetWarmupPlanAndDay(t *testing.T) {
 		t.Fatal(err)
 	}
 	d := w.status(queue.WarmupDomain, "example.test")
-	if got := today(d); got != `slow day 2: 5/3, waiting 1, hold ""` || d.PlanDays != 2 || d.DayLabel() != "2 of 2" {
+	if got := today(d); got != `slow day 2: 5/3, unsent 1, waiting 1, hold ""` || d.PlanDays != 2 || d.DayLabel() != "2 of 2" {
 		t.Errorf("after setting slow day 2: %s (%s)", got, d.DayLabel())
 	}
 	if h := d.History[29]; h.Quota != 3 {
@@ -282,17 +286,17 @@ func TestSetWarmupPlanAndDay(t *testing.T) {
 	}
 	w.clock.Advance(24 * time.Hour)
 	d = w.status(queue.WarmupDomain, "example.test")
-	if got := today(d); got != `slow day 3: 0/3, waiting 2, hold ""` || d.DayLabel() != "3, plan complete" {
+	if got := today(d); got != `slow day 3: 0/3, unsent 2, waiting 0, hold ""` || d.DayLabel() != "3, plan complete" {
 		t.Errorf("the day after: %s (%s)", got, d.DayLabel())
 	}
-	if got := today(w.status(queue.WarmupDomain, "quiet.test")); got != `standard day 5: 0/10000, waiting 0, hold ""` {
+	if got := today(w.status(queue.WarmupDomain, "quiet.test")); got != `standard day 5: 0/10000, unsent 0, waiting 0, hold ""` {
 		t.Errorf("a quiet domain: %s", got)
 	}
 	// Keeping the day while changing the plan; then no warm-up at all.
 	if err := w.set(queue.WarmupDomain, "quiet.test", queue.WarmupChange{Plan: "tiny"}); err != nil {
 		t.Fatal(err)
 	}
-	if got := today(w.status(queue.WarmupDomain, "quiet.test")); got != `tiny day 5: 0/40, waiting 0, hold ""` {
+	if got := today(w.status(queue.WarmupDomain, "quiet.test")); got != `tiny day 5: 0/40, unsent 0, waiting 0, hold ""` {
 		t.Errorf("plan changed, day kept: %s", got)
 	}
 	if err := w.set(queue.WarmupDomain, "example.test", queue.WarmupChange{Plan: "none"}); err != nil {
@@ -329,15 +333,15 @@ func TestWarmupOverviewOfADedicatedIP(t *testing.T) {
 	if n := w.send(0); n != 5 {
 		t.Fatalf("the IP's first day sent %d", n)
 	}
-	if ip := w.status(queue.WarmupIP, "127.0.0.2"); today(ip) != `tiny day 1: 5/5, waiting 1, hold ""` || days(ip.Forecast) != "03-02:1" {
+	if ip := w.status(queue.WarmupIP, "127.0.0.2"); today(ip) != `tiny day 1: 5/5, unsent 1, waiting 1, hold ""` || days(ip.Forecast) != "03-02:1" {
 		t.Errorf("dedicated IP: %s, forecast %q", today(ip), days(ip.Forecast))
 	}
 	// The domain has no limit of its own, but its IP has.
-	if d := w.status(queue.WarmupDomain, "example.test"); !d.Unlimited || d.Waiting != 1 || days(d.Forecast) != "03-02:1" {
+	if d := w.status(queue.WarmupDomain, "example.test"); !d.Unlimited || d.Forecast.WaitingForQuota() != 1 || days(d.Forecast) != "03-02:1" {
 		t.Errorf("domain on a warming IP: %s, forecast %q", today(d), days(d.Forecast))
 	}
-	if r := w.status(queue.WarmupIP, ""); r.Waiting != 0 {
-		t.Errorf("the default route waits for %d", r.Waiting)
+	if r := w.status(queue.WarmupIP, ""); r.Forecast.Unsent != 0 {
+		t.Errorf("the default route has %d unsent", r.Forecast.Unsent)
 	}
 
 	for _, raw := range []string{" 127.0.0.2 ", "::ffff:127.0.0.2"} {

@@ -25,10 +25,12 @@ type Preflight struct {
 	SenderProblem string
 	// MessageBytes estimates one rendered message with the sample data.
 	MessageBytes int
-	// Warmup says over which days the run's mail would go out, with what
-	// already waits, were it queued now; nil when warm-up lets it all go
-	// today.
-	Warmup *queue.Forecast
+	// Warmup says over which days the run's mail would go out were it
+	// queued now, behind the domain's unsent bulk mail (WarmupAhead); nil
+	// when warm-up lets it all go today. Once queued, the task page and IPs
+	// & warm-up tell the same days: they split the same forecast.
+	Warmup      *queue.Forecast
+	WarmupAhead int
 }
 
 // WillSend is how many messages the first run will send.
@@ -77,28 +79,27 @@ func (s *Tasks) PreflightTask(ctx context.Context, in TaskInput) (*Preflight, er
 	}
 	sample, _ := models.ParseVariables(p.Template.SampleData)
 	p.MessageBytes = content.RenderedSize(sample, p.Template.Subject, p.Template.HTML, p.Template.Text)
-	if p.Warmup, err = s.warmupForecast(ctx, p.Sender.DomainID, int(p.WillSend())); err != nil {
+	if p.Warmup, p.WarmupAhead, err = s.warmupForecast(ctx, p.Sender.DomainID, int(p.WillSend())); err != nil {
 		return nil, err
 	}
 	return p, nil
 }
 
-// warmupForecast is when a domain's waiting mail and extra new messages go
-// out under the warm-up quotas of the domain and its IPs; nil when they all
-// go today.
-func (s *Tasks) warmupForecast(ctx context.Context, domainID uint64, extra int) (*queue.Forecast, error) {
+// warmupForecast is when extra new messages would go out under the warm-up
+// quotas of the domain and its IPs, behind the domain's unsent bulk
+// messages, which it returns too; nil when they all go today.
+func (s *Tasks) warmupForecast(ctx context.Context, domainID uint64, extra int) (*queue.Forecast, int, error) {
 	overview, err := s.queue.WarmupOverview(ctx)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	for i := range overview {
 		if st := &overview[i]; st.Kind == queue.WarmupDomain && st.ID == domainID {
-			f := st.ForecastWith(extra)
-			if len(f.Days) > 1 || f.Later > 0 {
-				return &f, nil
+			if f := st.ForecastBehind(extra); f.WaitingForQuota() > 0 {
+				return &f, st.Forecast.Unsent, nil
 			}
-			return nil, nil
+			return nil, 0, nil
 		}
 	}
-	return nil, nil
+	return nil, 0, nil
 }

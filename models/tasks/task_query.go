@@ -30,13 +30,6 @@ func (s *Tasks) ListTaskProgressWhere(ctx context.Context, f TaskFilter, offset,
 	if err := db.Find(&tasks).Error; err != nil {
 		return nil, 0, err
 	}
-	out := make([]TaskProgress, 0, len(tasks))
-	for i := range tasks {
-		p, err := s.progressOf(ctx, &tasks[i])
-		if err != nil {
-			return nil, 0, err
-		}
-		out = append(out, *p)
-	}
-	return out, total, nil
+	out, err := s.withProgress(ctx, tasks)
+	return out, total, err
 }

@@ -1,12 +1,6 @@
 package tasks
 
-import (
-	"context"
-	"errors"
-
-	"github.com/sesame-email/sesame/models"
-	"github.com/sesame-email/sesame/models/db"
-)
+import "context"
 
 // TaskState is what a task is doing, as people (and Tencent's TaskStatus)
 // see it: its stored status refined by the counts of its latest run.
@@ -59,11 +53,11 @@ func (s TaskState) TencentStatus() uint64 {
 	}
 }
 
-// TaskProgress is a task with its latest run and that run's counts.
+// TaskProgress is a task with its latest run and that run's progress.
 type TaskProgress struct {
-	Task   Task
-	Latest *TaskRun  // nil before the first run
-	Counts RunCounts // of the latest run
+	Task     Task
+	Latest   *TaskRun // nil before the first run
+	Progress Progress // of the latest run
 }
 
 // State refines the task's stored status with its latest run.
@@ -81,42 +75,59 @@ func (p *TaskProgress) State() TaskState {
 	if p.Latest == nil || p.Task.Status == TaskWaiting {
 		return StatePending
 	}
-	c := p.Counts
-	if c[models.StatusQuotaWait] > 0 && c[models.StatusQueued]+c[models.StatusSending]+c[models.StatusDeferred] == 0 && p.Latest.Status == RunSending {
+	if pr := p.Progress; pr.WaitingForQuota > 0 && pr.Queued+pr.Deferred == 0 && p.Latest.Status == RunSending {
 		return StateQuotaPaused
 	}
 	return StateSending
 }
 
-// Done is how many of the latest run's messages have reached a final
-// status, for the progress bar.
-func (p *TaskProgress) Done() int64 { return p.Counts.Total() - p.Counts.Pending() }
+// RunProgress is a run with its progress.
+type RunProgress struct {
+	Run      TaskRun
+	Progress Progress
+}
 
-// Sent counts the messages that left (delivered or bounced by the receiver).
-func (c RunCounts) Sent() int64 { return c[models.StatusDelivered] + c[models.StatusBounced] }
+// TaskDetail is what a task's page shows: its progress, and its most
+// recent runs' too, newest first.
+type TaskDetail struct {
+	TaskProgress
+	Runs []RunProgress
+}
 
-// GetTaskProgress loads a task with its latest run's counts.
-func (s *Tasks) GetTaskProgress(ctx context.Context, id uint64) (*TaskProgress, error) {
+// GetTaskDetail loads a task with its latest run's progress and that of
+// its runs most recent runs, in a constant number of queries.
+func (s *Tasks) GetTaskDetail(ctx context.Context, id uint64, runs int) (*TaskDetail, error) {
 	t, err := s.GetTask(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	return s.progressOf(ctx, t)
-}
-
-func (s *Tasks) progressOf(ctx context.Context, t *Task) (*TaskProgress, error) {
-	p := &TaskProgress{Task: *t, Counts: RunCounts{}}
-	var run TaskRun
-	err := s.Gorm.WithContext(ctx).Where("task_id = ? AND status <> ?", t.ID, RunSkipped).Order("scheduled_for DESC, id DESC").Take(&run).Error
-	if errors.Is(db.NotFound(err), models.ErrNotFound) {
-		return p, nil
-	}
+	latest, err := s.latestRuns(ctx, []uint64{id})
 	if err != nil {
 		return nil, err
 	}
-	p.Latest = &run
-	p.Counts, err = s.CountRun(ctx, run.ID)
-	return p, err
+	recent, err := s.TaskRuns(ctx, id, runs)
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]uint64, 0, len(recent)+1)
+	for _, r := range recent {
+		ids = append(ids, r.ID)
+	}
+	if r, ok := latest[id]; ok {
+		ids = append(ids, r.ID)
+	}
+	progress, err := s.runsProgress(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	d := &TaskDetail{TaskProgress: TaskProgress{Task: *t}}
+	if r, ok := latest[id]; ok {
+		d.Latest, d.Progress = &r, progress[r.ID]
+	}
+	for _, r := range recent {
+		d.Runs = append(d.Runs, RunProgress{Run: r, Progress: progress[r.ID]})
+	}
+	return d, nil
 }
 
 // ListTaskProgress is ListTasks with each task's latest run.
@@ -125,13 +136,53 @@ func (s *Tasks) ListTaskProgress(ctx context.Context, offset, limit int) ([]Task
 	if err != nil {
 		return nil, 0, err
 	}
-	out := make([]TaskProgress, 0, len(tasks))
-	for i := range tasks {
-		p, err := s.progressOf(ctx, &tasks[i])
-		if err != nil {
-			return nil, 0, err
-		}
-		out = append(out, *p)
+	out, err := s.withProgress(ctx, tasks)
+	return out, total, err
+}
+
+// withProgress gives each task its latest run and that run's progress, in
+// a constant number of queries however many tasks there are.
+func (s *Tasks) withProgress(ctx context.Context, tasks []Task) ([]TaskProgress, error) {
+	ids := make([]uint64, len(tasks))
+	for i, t := range tasks {
+		ids[i] = t.ID
 	}
-	return out, total, nil
+	latest, err := s.latestRuns(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	runIDs := make([]uint64, 0, len(latest))
+	for _, r := range latest {
+		runIDs = append(runIDs, r.ID)
+	}
+	progress, err := s.runsProgress(ctx, runIDs)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]TaskProgress, len(tasks))
+	for i, t := range tasks {
+		out[i] = TaskProgress{Task: t}
+		if r, ok := latest[t.ID]; ok {
+			out[i].Latest, out[i].Progress = &r, progress[r.ID]
+		}
+	}
+	return out, nil
+}
+
+// latestRuns finds each task's latest run that is not a skipped one, by
+// task, in one query: for each task, the newest of its runs by the index
+// on (task_id, scheduled_for).
+func (s *Tasks) latestRuns(ctx context.Context, taskIDs []uint64) (map[uint64]TaskRun, error) {
+	out := make(map[uint64]TaskRun, len(taskIDs))
+	if len(taskIDs) == 0 {
+		return out, nil
+	}
+	var runs []TaskRun
+	in, list := s.IDsIn("t.id", taskIDs)
+	err := s.Gorm.WithContext(ctx).Where(`id IN (SELECT (SELECT r.id FROM task_runs r WHERE r.task_id = t.id AND r.status <> ?
+		ORDER BY r.scheduled_for DESC LIMIT 1) FROM tasks t WHERE `+in+`)`, RunSkipped, list).Find(&runs).Error
+	for _, r := range runs {
+		out[r.TaskID] = r
+	}
+	return out, err
 }

@@ -205,7 +205,8 @@ func (s *Tasks) ReputationOfRun(ctx context.Context, runID uint64) (RunReputatio
 	if err != nil {
 		return r, err
 	}
-	r.Sent, r.Bounced = counts.Sent(), counts[models.StatusBounced]
+	p := NewProgress(counts, queue.Forecast{})
+	r.Sent, r.Bounced = p.Sent(), p.Bounced
 	err = s.Gorm.WithContext(ctx).Model(&queue.MessageEvent{}).Joins("JOIN messages ON messages.id = message_events.message_id").
 		Where("messages.run_id = ? AND message_events.type = ?", runID, queue.EventComplained).Count(&r.Complained).Error
 	return r, err

@@ -361,37 +361,6 @@ func (s *Tasks) suppressedRecipientSQL() string {
 		AND ((x.kind = 'address' AND x.value = r.email) OR (x.kind = 'domain' AND x.value = ` + s.recipientDomainSQL() + `)))`
 }
 
-// RunCounts is how many of a run's messages are in each status.
-type RunCounts map[models.MessageStatus]int64
-
-// Total is every message of the run.
-func (c RunCounts) Total() int64 {
-	var n int64
-	for _, v := range c {
-		n += v
-	}
-	return n
-}
-
-// Pending is what the pipeline still owes an attempt.
-func (c RunCounts) Pending() int64 {
-	return c[models.StatusQueued] + c[models.StatusSending] + c[models.StatusDeferred] + c[models.StatusQuotaWait]
-}
-
-// CountRun counts a run's messages by status.
-func (s *Tasks) CountRun(ctx context.Context, runID uint64) (RunCounts, error) {
-	var rows []struct {
-		Status models.MessageStatus
-		N      int64
-	}
-	err := s.Gorm.WithContext(ctx).Model(&queue.Message{}).Select("status, COUNT(*) AS n").Where("run_id = ?", runID).Group("status").Scan(&rows).Error
-	out := RunCounts{}
-	for _, r := range rows {
-		out[r.Status] = r.N
-	}
-	return out, err
-}
-
 // FinishRuns marks sending runs whose messages are all done as completed,
 // and their tasks as waiting for the next run or completed. It returns how
 // many runs finished.

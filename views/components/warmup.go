@@ -36,11 +36,11 @@ func WarmupChart(id, subject string, history []queue.WarmupDayUsage) Chart {
 // one names the first two and the last.
 const forecastShownDays = 4
 
-// ForecastSummary says when waiting messages go out, e.g. "42,000 waiting:
+// ForecastSummary says when unsent messages go out, e.g. "42,000 to send:
 // 17,000 today, 20,000 tomorrow, 5,000 on Friday".
 func ForecastSummary(f queue.Forecast) string {
-	if f.Waiting == 0 {
-		return "Nothing waiting."
+	if f.Unsent == 0 {
+		return "Nothing to send."
 	}
 	say := func(d queue.ForecastDay) string { return FormatCount(d.Count) + " " + onDay(d.Date, f.Start) }
 	var parts []string
@@ -53,26 +53,38 @@ func ForecastSummary(f queue.Forecast) string {
 		parts = append(parts, say(f.Days[0]), say(f.Days[1]),
 			"the rest over "+strconv.Itoa(len(f.Days)-2)+" more days, the last "+say(last))
 	}
-	s := FormatCount(f.Waiting) + " waiting: " + strings.Join(parts, ", ")
+	s := FormatCount(f.Unsent) + " to send: " + strings.Join(parts, ", ")
 	if f.Later > 0 {
 		if len(parts) == 0 {
-			return FormatCount(f.Waiting) + " waiting, and no quota to send them within a year."
+			return FormatCount(f.Unsent) + " to send, and no quota to send them within a year."
 		}
 		s += "; " + FormatCount(f.Later) + " would still wait a year from now"
 	}
 	return s + "."
 }
 
-// ForecastDone says when the last waiting message goes out: "today",
-// "tomorrow", "Friday", "Mon 16 Mar"; "—" when nothing waits.
+// ForecastDone says when the last unsent message goes out: "today",
+// "tomorrow", "Friday", "Mon 16 Mar"; "—" when nothing is unsent.
 func ForecastDone(f queue.Forecast) string {
 	switch {
-	case f.Waiting == 0:
+	case f.Unsent == 0:
 		return "—"
 	case f.Later > 0:
 		return "not within a year"
 	}
 	return dayName(f.Last(), f.Start)
+}
+
+// LastMessageExpected says in a sentence when the last unsent message
+// goes out: "The last message is expected on Fri 18 Dec."
+func LastMessageExpected(f queue.Forecast) string {
+	switch {
+	case f.Unsent == 0:
+		return "Nothing left to send."
+	case f.Later > 0:
+		return "The quota leaves some unsent a year from now."
+	}
+	return "The last message is expected " + onDay(f.Last(), f.Start) + "."
 }
 
 // onDay is a forecast day in a sentence: "today", "tomorrow", "on Friday",
