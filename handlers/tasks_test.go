@@ -1,8 +1,10 @@
 package handlers_test
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -111,4 +113,71 @@ func mustID(t *testing.T, path string) uint64 {
 		t.Fatal(err)
 	}
 	return id
+}
+
+// countsIn reads the nine counts of a task page's part: the tiles
+// (data-testid="count-…") or a run's row (data-count="…").
+func countsIn(t *testing.T, html, attr string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	for _, key := range []string{"requested", "queued", "waiting-for-quota", "delivered", "deferred", "bounced", "suppressed", "failed", "cancelled"} {
+		m := regexp.MustCompile(attr + `="` + prefixOf(attr) + key + `">([^<]*)<`).FindStringSubmatch(html)
+		if m == nil {
+			t.Fatalf("no %s count %s in\n%s", attr, key, html)
+		}
+		out[key] = m[1]
+	}
+	return out
+}
+
+func prefixOf(attr string) string {
+	if attr == "data-testid" {
+		return "count-"
+	}
+	return ""
+}
+
+// A task held by warm-up shows the same numbers in its tiles and its runs
+// table, the day its last message goes as IPs & warm-up does, and once
+// cancelled a bar that is not full.
+func TestTaskPageCountsAgree(t *testing.T) {
+	c := newConsole(t)
+	c.user("boss@example.com", accounts.RoleAdmin)
+	b := c.browser()
+	b.login("boss@example.com")
+	sender := fixtures.Sender(t, c.Store, c.DNS, "news@example.test", "News")
+	// 6,000 on day 1 of the standard plan: 500 today (Sunday), then 1,000,
+	// 2,000 and the last 2,500 on Wednesday.
+	held := fixtures.HoldByWarmup(t, c.Store, sender, 6_000)
+	path := "/tasks/" + itoa(held.Task.ID)
+
+	page := b.get(path)
+	wantStatus(t, page, http.StatusOK, `data-testid="task-last-message">The last message is expected on Wednesday.<`,
+		"Warm-up quotas hold 5,500 for later days. 5,500 to send: 1,000 tomorrow, 2,000 on Tuesday, 2,500 on Wednesday.",
+		`data-testid="task-progress-label">497 / 6,000 done</span>`)
+	tiles := countsIn(t, between(page.Body, `data-testid="task-counts"`, "</section>"), "data-testid")
+	want := map[string]string{"requested": "6,000", "queued": "0", "waiting-for-quota": "5,500", "delivered": "494", "deferred": "3",
+		"bounced": "3", "suppressed": "0", "failed": "0", "cancelled": "0"}
+	if fmt.Sprint(tiles) != fmt.Sprint(want) {
+		t.Errorf("tiles %v\nwant  %v", tiles, want)
+	}
+	if row := countsIn(t, between(page.Body, `data-testid="run-row"`, "</tr>"), "data-count"); fmt.Sprint(row) != fmt.Sprint(tiles) {
+		t.Errorf("runs table %v\ntiles      %v", row, tiles)
+	}
+	wantStatus(t, b.get("/tasks"), http.StatusOK, `data-testid="task-progress-label">497 / 6,000 done</span>`)
+	ips := b.get("/admin/ips")
+	row := between(ips.Body, `data-testid="warmup-row-domain-example.test"`, "</tr>")
+	if !strings.Contains(row, `data-testid="warmup-waiting">5,500<`) || !strings.Contains(row, "<td>Wednesday</td>") {
+		t.Errorf("IPs & warm-up: %s", row)
+	}
+	wantStatus(t, ips, http.StatusOK, "5,500 to send: 1,000 tomorrow, 2,000 on Tuesday, 2,500 on Wednesday.")
+
+	// Cancelled: what was not sent is cancelled, not done.
+	wantStatus(t, b.post(path, path+"/cancel", nil), http.StatusSeeOther)
+	page = b.get(path)
+	wantStatus(t, page, http.StatusOK, `<progress max="6000" value="497" data-testid="task-progress">`,
+		`data-testid="task-progress-label">497 / 6,000 done · 5,503 cancelled</span>`, `data-testid="count-cancelled">5,503<`)
+	if strings.Contains(page.Body, `data-testid="task-forecast"`) {
+		t.Error("a cancelled task still forecasts its last message")
+	}
 }
