@@ -153,7 +153,7 @@ func TestTaskPageCountsAgree(t *testing.T) {
 
 	page := b.get(path)
 	wantStatus(t, page, http.StatusOK, `data-testid="task-last-message">The last message is expected on Wednesday.<`,
-		"Warm-up quotas hold 5,500 for later days. 5,500 to send: 1,000 tomorrow, 2,000 on Tuesday, 2,500 on Wednesday.",
+		"Held back by warm-up quotas. 5,500 to send: 1,000 tomorrow, 2,000 on Tuesday, 2,500 on Wednesday.",
 		`data-testid="task-progress-label">497 / 6,000 done</span>`)
 	tiles := countsIn(t, between(page.Body, `data-testid="task-counts"`, "</section>"), "data-testid")
 	want := map[string]string{"requested": "6,000", "queued": "0", "waiting-for-quota": "5,500", "delivered": "494", "deferred": "3",

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"context"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -8,6 +10,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/sesame-email/sesame/internal/browsertest"
+	"github.com/sesame-email/sesame/internal/clocktest"
 	"github.com/sesame-email/sesame/internal/fixtures"
 	"github.com/sesame-email/sesame/models/accounts"
 	"github.com/sesame-email/sesame/models/queue"
@@ -137,4 +140,85 @@ func TestBrowserTasks(t *testing.T) {
 func waitText(sel, want string) chromedp.Action {
 	return chromedp.Poll(`(() => { const e = document.querySelector('`+sel+`'); return e && e.textContent.trim() === '`+want+`'; })()`, nil,
 		chromedp.WithPollingTimeout(60*time.Second), chromedp.WithPollingInterval(200*time.Millisecond))
+}
+
+// The issue's case: a 600,000-recipient task on day 1 of the standard
+// warm-up plan. Its page, the tasks list and IPs & warm-up tell the same
+// counts and the same last day, at desktop and phone widths; once
+// cancelled its bar is not full.
+func TestBrowserTaskHeldByWarmup(t *testing.T) {
+	a := launchApp(t, clocktest.New(time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)), false)
+	a.user(t, "boss@example.com", "admin password 1", accounts.RoleAdmin)
+	sender := fixtures.Sender(t, a.store, a.DNS, "news@example.test", "Example News")
+	held := fixtures.HoldByWarmup(t, a.store, sender, 600_000)
+	path := a.URL + "/tasks/" + strconv.FormatUint(held.Task.ID, 10)
+	ctx := browsertest.New(t)
+	shoot := func(name string) {
+		t.Helper()
+		if err := chromedp.Run(ctx, chromedp.Evaluate(`window.scrollTo(0, 0)`, nil)); err != nil {
+			t.Fatal(err)
+		}
+		browsertest.Screenshot(t, ctx, name)
+		browsertest.ScreenshotPhone(t, ctx, name)
+	}
+	if err := chromedp.Run(ctx, signIn(ctx, a.URL, "boss@example.com", "admin password 1"),
+		chromedp.Navigate(path), chromedp.WaitVisible(`[data-testid="task-forecast"]`)); err != nil {
+		t.Fatal(err)
+	}
+	shoot("task-held-by-warmup")
+	if got := textOf(t, ctx, `[data-testid="task-last-message"]`); got != "The last message is expected on Thu 12 Mar." {
+		t.Errorf("task page: %q", got)
+	}
+	for _, key := range []string{"queued", "waiting-for-quota", "delivered"} {
+		tile, cell := textOf(t, ctx, `[data-testid="count-`+key+`"]`), textOf(t, ctx, `[data-testid="run-row"] [data-count="`+key+`"]`)
+		if tile != cell {
+			t.Errorf("%s: tile %s, runs table %s", key, tile, cell)
+		}
+	}
+	if got := textOf(t, ctx, `[data-testid="count-waiting-for-quota"]`); got != "599,500" {
+		t.Errorf("waiting for quota: %s", got)
+	}
+
+	if err := chromedp.Run(ctx, chromedp.Navigate(a.URL+"/tasks"), chromedp.WaitVisible(`[data-testid="tasks-table"]`)); err != nil {
+		t.Fatal(err)
+	}
+	shoot("tasks-held-by-warmup")
+
+	if err := chromedp.Run(ctx, chromedp.Navigate(a.URL+"/admin/ips"), chromedp.WaitVisible(`[data-testid="warmup-table"]`)); err != nil {
+		t.Fatal(err)
+	}
+	shoot("warmup-held-by-warmup")
+	row := `[data-testid="warmup-row-domain-example.test"]`
+	if got := textOf(t, ctx, row+` [data-testid="warmup-waiting"]`); got != "599,500" {
+		t.Errorf("IPs & warm-up waiting for quota: %s", got)
+	}
+	if got := textOf(t, ctx, row); !strings.Contains(got, "Thu 12 Mar") {
+		t.Errorf("IPs & warm-up: %q", got)
+	}
+
+	// The same task again would queue behind this one.
+	if err := chromedp.Run(ctx, chromedp.Navigate(path+"/../new?from="+strconv.FormatUint(held.Task.ID, 10)),
+		chromedp.WaitVisible(`[data-testid="task-form"]`), chromedp.Click(`[data-testid="task-preflight"]`),
+		chromedp.WaitVisible(`[data-testid="preflight-forecast"]`)); err != nil {
+		t.Fatal(err)
+	}
+	shoot("task-preflight-behind")
+	if got := textOf(t, ctx, `[data-testid="preflight-forecast"]`); !strings.HasPrefix(got, "599,997 to send: ") ||
+		!strings.Contains(got, "After the domain's 599,500 bulk messages not sent yet.") {
+		t.Errorf("pre-flight behind the task: %q", got)
+	}
+
+	if err := a.store.CancelTask(context.Background(), held.Task.ID); err != nil {
+		t.Fatal(err)
+	}
+	var value, max string
+	if err := chromedp.Run(ctx, chromedp.Navigate(path), chromedp.WaitVisible(`[data-testid="task-progress"]`),
+		chromedp.AttributeValue(`[data-testid="task-progress"]`, "value", &value, nil),
+		chromedp.AttributeValue(`[data-testid="task-progress"]`, "max", &max, nil)); err != nil {
+		t.Fatal(err)
+	}
+	shoot("task-cancelled")
+	if value != "497" || max != "600000" || textOf(t, ctx, `[data-testid="task-progress-label"]`) != "497 / 600,000 done · 599,503 cancelled" {
+		t.Errorf("cancelled: bar %s of %s, %q", value, max, textOf(t, ctx, `[data-testid="task-progress-label"]`))
+	}
 }

@@ -15,6 +15,9 @@ import (
 	"github.com/chromedp/chromedp"
 )
 
+// The desktop window's size, in CSS pixels.
+const desktopWidth, desktopHeight = 1366, 900
+
 // New starts a fresh headless Chromium (new profile, no background traffic)
 // and returns a context for chromedp actions, cancelled when the test ends.
 func New(t *testing.T) context.Context {
@@ -42,7 +45,7 @@ func New(t *testing.T) context.Context {
 		chromedp.Flag("disable-quic", true),
 		chromedp.Flag("disable-dev-shm-usage", true),
 		chromedp.UserDataDir(profile),
-		chromedp.WindowSize(1366, 900),
+		chromedp.WindowSize(desktopWidth, desktopHeight),
 	}
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelCtx := chromedp.NewContext(allocCtx)
@@ -110,7 +113,9 @@ func ScreenshotPhone(t *testing.T, ctx context.Context, name string) string {
 		t.Fatalf("phone viewport: %v", err)
 	}
 	path := Screenshot(t, ctx, name+"-phone")
-	if err := chromedp.Run(ctx, chromedp.EmulateReset()); err != nil {
+	// The desktop size is set again rather than the emulation reset: after
+	// a reset, pages loaded next were laid out a phone's width or so.
+	if err := chromedp.Run(ctx, chromedp.EmulateViewport(desktopWidth, desktopHeight)); err != nil {
 		t.Fatalf("desktop viewport: %v", err)
 	}
 	return path
