@@ -189,25 +189,23 @@ type WarmupOutlook struct {
 	Subjects []WarmupStatus // as WarmupOverview returns them
 	// Runs holds, by run id, the forecast of each task run with unsent bulk
 	// messages: its domain's, split among the runs (and the mail of no run)
-	// in the order claims take them, oldest first.
+	// in the order claims take them, first due first.
 	Runs map[uint64]Forecast
 }
 
 // unsentBulkCondition selects the messages a warm-up forecast spreads over
-// the days: bulk ones not sent yet, queued or waiting for quota. It is the
-// condition of the partial index messages_unsent_bulk, written the same
-// way so that both databases count them from the index.
-const unsentBulkCondition = "status IN ('queued', 'quota_wait') AND NOT transactional"
+// the days: bulk ones not sent yet, queued or waiting for quota. It names
+// the conditions of the partial indexes that hold every column their count
+// reads (migration 0014), messages_due's on PostgreSQL, on SQLite
+// messages_unsent_bulk's, as each database must see them to use the index.
+var unsentBulkCondition = models.DueCondition + " AND status IN ('queued', 'quota_wait') AND NOT transactional"
 
 // unsentGroup is how many unsent bulk messages a domain has of one task run
-// (or of no run), and the oldest one's id, which orders the groups as
-// claims take them: claims take due messages oldest first, and a run's are
-// due from when it queued them.
+// (or of no run).
 type unsentGroup struct {
 	DomainID uint64
 	RunID    *uint64
 	N        int
-	FirstID  uint64
 }
 
 // WarmupOutlook works out the overview and each task run's forecast. It
@@ -225,8 +223,11 @@ func (s *Queue) WarmupOutlook(ctx context.Context) (*WarmupOutlook, error) {
 		db.Order("name").Find(&domains),
 		db.Order("address").Find(&ips),
 		db.Table("domain_ips").Select("domain_id, ip_id").Scan(&routes),
-		db.Model(&Message{}).Select("domain_id, run_id, COUNT(*) AS n, MIN(id) AS first_id").Where(unsentBulkCondition).
-			Group("domain_id, run_id").Order("domain_id, first_id").Scan(&unsent),
+		// Each domain's groups in the order claims take them: theirs is the
+		// order of due time, and the group with the message due first goes
+		// first (the mail of no run first among equals).
+		db.Model(&Message{}).Select("domain_id, run_id, COUNT(*) AS n").Where(unsentBulkCondition).
+			Group("domain_id, run_id").Order("domain_id, MIN(next_attempt_at), run_id IS NOT NULL, run_id").Scan(&unsent),
 	} {
 		if q.Error != nil {
 			return nil, q.Error
@@ -260,7 +261,7 @@ func (s *Queue) WarmupOutlook(ctx context.Context) (*WarmupOutlook, error) {
 			shared = append(shared, ip.ID)
 		}
 	}
-	groups := map[uint64][]unsentGroup{} // by domain, oldest first
+	groups := map[uint64][]unsentGroup{} // by domain, in claim order
 	for _, g := range unsent {
 		groups[g.DomainID] = append(groups[g.DomainID], g)
 	}
