@@ -84,7 +84,7 @@ func (s *Queue) prepareEnqueue(req EnqueueRequest, now time.Time) (*preparedEnqu
 	if req.Sender == nil || req.Sender.Domain == nil {
 		return nil, errors.New("enqueue: sender with domain required")
 	}
-	if !s.identities.CanSend(req.Sender.Domain) {
+	if !s.domains.CanSend(req.Sender.Domain) {
 		return nil, ErrDomainNotVerified
 	}
 	if len(req.To) == 0 {
@@ -139,7 +139,7 @@ func (s *Queue) writeEnqueued(tx *gorm.DB, batch []*preparedEnqueue) error {
 	held := map[uint64]bool{}
 	for _, p := range batch {
 		if d := p.msgs[0].DomainID; !held[d] {
-			if err := s.identities.HoldDomain(tx, d); err != nil {
+			if err := s.domains.HoldDomain(tx, d); err != nil {
 				return err
 			}
 			held[d] = true

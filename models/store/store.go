@@ -47,10 +47,14 @@ type Config struct {
 type Store struct {
 	*db.DB
 	*accounts.Accounts
-	*identity.Identities
+	*identity.Domains
+	*identity.Senders
+	*identity.IPs
 	*content.Templates
 	*audience.Audience
+	*audience.Suppressions
 	*queue.Queue
+	*queue.Sandbox
 	*tasks.Tasks
 	*tracking.Tracking
 	*seed.Seeder
@@ -69,11 +73,11 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		core.Close()
 		return nil, err
 	}
-	ids := identity.New(core, acc, cfg.Identity)
+	domains, senders, ips := identity.New(core, acc, cfg.Identity)
 	tpl := content.New(core, acc)
-	aud := audience.New(core, cfg.DataDir)
-	q := queue.New(core, ids, aud)
-	ts := tasks.New(core, ids, tpl, aud, q)
-	return &Store{DB: core, Accounts: acc, Identities: ids, Templates: tpl, Audience: aud, Queue: q, Tasks: ts,
-		Tracking: tracking.New(core, q, ts), Seeder: seed.New(core)}, nil
+	aud, sup := audience.New(core, cfg.DataDir)
+	q, sandbox := queue.New(core, domains, sup)
+	ts := tasks.New(core, domains, senders, tpl, aud, q)
+	return &Store{DB: core, Accounts: acc, Domains: domains, Senders: senders, IPs: ips, Templates: tpl, Audience: aud,
+		Suppressions: sup, Queue: q, Sandbox: sandbox, Tasks: ts, Tracking: tracking.New(core, q, ts), Seeder: seed.New(core)}, nil
 }

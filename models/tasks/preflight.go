@@ -48,7 +48,7 @@ func (s *Tasks) ValidateTask(ctx context.Context, in TaskInput) error {
 func (s *Tasks) PreflightTask(ctx context.Context, in TaskInput) (*Preflight, error) {
 	p := &Preflight{}
 	var err error
-	if p.Sender, err = s.identities.GetSender(ctx, in.SenderID); err != nil {
+	if p.Sender, err = s.senders.GetSender(ctx, in.SenderID); err != nil {
 		return nil, err
 	}
 	if p.Template, err = s.templates.GetTemplate(ctx, in.TemplateID); err != nil {

@@ -14,13 +14,14 @@ import (
 // Tasks is the store of tasks and their runs.
 type Tasks struct {
 	*db.DB
-	identities *identity.Identities
-	templates  *content.Templates
-	audience   *audience.Audience
-	queue      *queue.Queue
+	domains   *identity.Domains
+	senders   *identity.Senders
+	templates *content.Templates
+	audience  *audience.Audience
+	queue     *queue.Queue
 }
 
 // New builds the store.
-func New(core *db.DB, identities *identity.Identities, templates *content.Templates, audience *audience.Audience, queue *queue.Queue) *Tasks {
-	return &Tasks{DB: core, identities: identities, templates: templates, audience: audience, queue: queue}
+func New(core *db.DB, domains *identity.Domains, senders *identity.Senders, templates *content.Templates, audience *audience.Audience, queue *queue.Queue) *Tasks {
+	return &Tasks{DB: core, domains: domains, senders: senders, templates: templates, audience: audience, queue: queue}
 }

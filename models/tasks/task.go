@@ -257,13 +257,13 @@ func (s *Tasks) CreateTask(ctx context.Context, in TaskInput, firstRun time.Time
 
 // checkTaskParts checks the sender, template and group a task names.
 func (s *Tasks) checkTaskParts(ctx context.Context, in TaskInput, verr *models.ValidationError) error {
-	sender, err := s.identities.GetSender(ctx, in.SenderID)
+	sender, err := s.senders.GetSender(ctx, in.SenderID)
 	switch {
 	case errors.Is(err, models.ErrNotFound):
 		verr.Add("sender_id", "Choose a sender address.")
 	case err != nil:
 		return err
-	case !s.identities.CanSend(sender.Domain):
+	case !s.domains.CanSend(sender.Domain):
 		verr.Add("sender_id", "The sender's domain is not verified.")
 	case in.FromName != "":
 		models.ValidateDisplayName(in.FromName, sender.Email, verr)

@@ -172,7 +172,7 @@ func (s *Tasks) MaterialiseRun(ctx context.Context, runID uint64, batch int) (bo
 		var err error
 		if task.SenderID != nil && task.GroupID != nil {
 			if err = tx.Preload("Domain").Take(&sender, *task.SenderID).Error; err == nil {
-				err = s.identities.HoldDomain(tx, sender.DomainID)
+				err = s.domains.HoldDomain(tx, sender.DomainID)
 			}
 		}
 		if task.SenderID == nil || task.GroupID == nil || db.NotFound(err) == models.ErrNotFound {
