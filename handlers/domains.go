@@ -25,23 +25,33 @@ type DomainService interface {
 	DKIMKeys(ctx context.Context, domainID uint64) ([]identity.DKIMKey, error)
 	AddDKIMKey(ctx context.Context, domainID uint64, alg identity.DKIMAlgorithm) (*identity.DKIMKey, error)
 	VerifyDomain(ctx context.Context, dns identity.DNSLookup, id uint64) (*identity.Domain, []identity.DNSRecord, error)
-	SendingIPsForDomain(ctx context.Context, domainID uint64) ([]identity.SendingIP, error)
-	ListSenders(ctx context.Context) ([]identity.SenderAddress, error)
 	DomainTags(ctx context.Context) (map[uint64][]identity.Tag, error)
 	Identity() identity.IdentityConfig
 	CanSend(d *identity.Domain) bool
 }
 
+// SenderLister lists sender addresses.
+type SenderLister interface {
+	ListSenders(ctx context.Context) ([]identity.SenderAddress, error)
+}
+
+// SourceLister says where a domain's mail leaves from.
+type SourceLister interface {
+	SendingIPsForDomain(ctx context.Context, domainID uint64) ([]identity.SendingIP, error)
+}
+
 // Domains serves sending domains: list and records for everyone, changes
 // for admins.
 type Domains struct {
-	svc DomainService
-	dns identity.DNSLookup
+	svc     DomainService
+	senders SenderLister
+	sources SourceLister
+	dns     identity.DNSLookup
 }
 
 // NewDomains builds the domain handlers; dns answers "Check now".
-func NewDomains(svc DomainService, dns identity.DNSLookup) *Domains {
-	return &Domains{svc: svc, dns: dns}
+func NewDomains(svc DomainService, senders SenderLister, sources SourceLister, dns identity.DNSLookup) *Domains {
+	return &Domains{svc: svc, senders: senders, sources: sources, dns: dns}
 }
 
 func (h *Domains) List(c echo.Context) error {
@@ -52,7 +62,7 @@ func (h *Domains) List(c echo.Context) error {
 	}
 	rows := make([]views.DomainRow, 0, len(domains))
 	for _, d := range domains {
-		ips, err := h.svc.SendingIPsForDomain(ctx, d.ID)
+		ips, err := h.sources.SendingIPsForDomain(ctx, d.ID)
 		if err != nil {
 			return err
 		}
@@ -94,7 +104,7 @@ func (h *Domains) Show(c echo.Context) error {
 	if page.Keys, err = h.svc.DKIMKeys(ctx, d.ID); err != nil {
 		return err
 	}
-	if page.Sending, err = h.svc.SendingIPsForDomain(ctx, d.ID); err != nil {
+	if page.Sending, err = h.sources.SendingIPsForDomain(ctx, d.ID); err != nil {
 		return err
 	}
 	tags, err := h.svc.DomainTags(ctx)
@@ -102,7 +112,7 @@ func (h *Domains) Show(c echo.Context) error {
 		return err
 	}
 	page.Tags = tags[d.ID]
-	senders, err := h.svc.ListSenders(ctx)
+	senders, err := h.senders.ListSenders(ctx)
 	if err != nil {
 		return err
 	}

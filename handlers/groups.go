@@ -27,7 +27,6 @@ type GroupService interface {
 	DeleteRecipient(ctx context.Context, groupID uint64, email string) error
 	ListRecipients(ctx context.Context, groupID uint64, q audience.RecipientQuery) (*audience.RecipientPage, error)
 	EachRecipient(ctx context.Context, groupID uint64, fn func(*audience.Recipient) error) error
-	SuppressionsOf(ctx context.Context, emails []string) (map[string]audience.Suppression, error)
 	CreateImportJob(ctx context.Context, groupID uint64, fileName string, body io.Reader, createdBy *uint64) (*audience.ImportJob, error)
 	GetImportJob(ctx context.Context, groupID, jobID uint64) (*audience.ImportJob, error)
 	ListImportJobs(ctx context.Context, groupID uint64, limit int) ([]audience.ImportJob, error)
@@ -35,11 +34,21 @@ type GroupService interface {
 	EachImportError(ctx context.Context, jobID uint64, fn func(*audience.ImportError) error) error
 }
 
+// SuppressionLookup finds which addresses are suppressed, for any sender.
+type SuppressionLookup interface {
+	SuppressionsOf(ctx context.Context, emails []string) (map[string]audience.Suppression, error)
+}
+
 // Groups serves recipient groups: lists, recipients, imports and exports.
-type Groups struct{ svc GroupService }
+type Groups struct {
+	svc          GroupService
+	suppressions SuppressionLookup
+}
 
 // NewGroups builds the recipient group handlers.
-func NewGroups(svc GroupService) *Groups { return &Groups{svc: svc} }
+func NewGroups(svc GroupService, suppressions SuppressionLookup) *Groups {
+	return &Groups{svc: svc, suppressions: suppressions}
+}
 
 // UploadBodyLimit is what a CSV upload request may carry: the 200 MB file
 // plus room for the multipart framing.
@@ -104,7 +113,7 @@ func (h *Groups) renderGroup(c echo.Context, status int, p views.GroupPage) erro
 	for i, r := range page.Recipients {
 		emails[i] = r.Email
 	}
-	if p.Suppressed, err = h.svc.SuppressionsOf(ctx, emails); err != nil {
+	if p.Suppressed, err = h.suppressions.SuppressionsOf(ctx, emails); err != nil {
 		return err
 	}
 	jobs, err := h.svc.ListImportJobs(ctx, p.Group.ID, 1)

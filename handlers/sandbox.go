@@ -19,21 +19,26 @@ type SandboxService interface {
 	SandboxPage(ctx context.Context, before uint64, limit int) ([]queue.SandboxMessage, error)
 	GetSandboxMessage(ctx context.Context, id uint64) (*queue.SandboxMessage, error)
 	ClearSandbox(ctx context.Context) (int64, error)
+}
+
+// MessageByID loads the queue's message a sandbox copy was kept of.
+type MessageByID interface {
 	GetMessage(ctx context.Context, id uint64) (*queue.Message, error)
 }
 
 // Sandbox serves the mailbox of the sandbox transport.
 type Sandbox struct {
 	svc      SandboxService
+	messages MessageByID
 	delivery string
 }
 
 // NewSandbox builds the sandbox mailbox; delivery is SESAME_DELIVERY.
-func NewSandbox(svc SandboxService, delivery string) *Sandbox {
+func NewSandbox(svc SandboxService, messages MessageByID, delivery string) *Sandbox {
 	if delivery == "" {
 		delivery = "sandbox"
 	}
-	return &Sandbox{svc: svc, delivery: delivery}
+	return &Sandbox{svc: svc, messages: messages, delivery: delivery}
 }
 
 const sandboxPageSize = 50
@@ -81,7 +86,7 @@ func (h *Sandbox) Show(c echo.Context) error {
 	}
 	p := views.SandboxMessagePage{Message: *m, Parsed: parsed}
 	if m.MessageID != nil {
-		if qm, err := h.svc.GetMessage(c.Request().Context(), *m.MessageID); err == nil {
+		if qm, err := h.messages.GetMessage(c.Request().Context(), *m.MessageID); err == nil {
 			p.MessageUID = qm.UID
 		}
 	}

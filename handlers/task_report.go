@@ -19,7 +19,7 @@ func (h *Tasks) report(c echo.Context) (*tracking.TaskReport, error) {
 	if err != nil {
 		return nil, err
 	}
-	return h.svc.TaskReport(c.Request().Context(), id, web.CurrentUser(c).Location())
+	return h.reports.TaskReport(c.Request().Context(), id, web.CurrentUser(c).Location())
 }
 
 // Report shows what a task achieved: funnel, timeline, links, bounces.

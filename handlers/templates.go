@@ -24,16 +24,25 @@ type TemplateService interface {
 	DuplicateTemplate(ctx context.Context, id uint64, createdBy *uint64) (*content.Template, error)
 	DeleteTemplate(ctx context.Context, id uint64) error
 	ReviewTemplate(ctx context.Context, id uint64, approve bool, reason string) (*content.Template, error)
-	TemplateReviewRequired(ctx context.Context) (bool, error)
-	SetTemplateReviewRequired(ctx context.Context, on bool) error
 	CountTemplatesByStatus(ctx context.Context, status content.TemplateStatus) (int64, error)
 }
 
+// ReviewSetting says, and sets, whether templates wait for an admin's review.
+type ReviewSetting interface {
+	TemplateReviewRequired(ctx context.Context) (bool, error)
+	SetTemplateReviewRequired(ctx context.Context, on bool) error
+}
+
 // Templates serves the template list, editor, preview and review.
-type Templates struct{ svc TemplateService }
+type Templates struct {
+	svc    TemplateService
+	review ReviewSetting
+}
 
 // NewTemplates builds the template handlers.
-func NewTemplates(svc TemplateService) *Templates { return &Templates{svc: svc} }
+func NewTemplates(svc TemplateService, review ReviewSetting) *Templates {
+	return &Templates{svc: svc, review: review}
+}
 
 // templateBodyLimit lets a template of up to 10 MB, plus its sample data
 // and form encoding, reach validation, which explains the limit.
@@ -48,7 +57,7 @@ func (h *Templates) List(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	review, err := h.svc.TemplateReviewRequired(ctx)
+	review, err := h.review.TemplateReviewRequired(ctx)
 	if err != nil {
 		return err
 	}
@@ -172,7 +181,7 @@ func (h *Templates) Review(c echo.Context) error {
 // SetReview turns template review on or off.
 func (h *Templates) SetReview(c echo.Context) error {
 	on := c.FormValue("review") == "on"
-	if err := h.svc.SetTemplateReviewRequired(c.Request().Context(), on); err != nil {
+	if err := h.review.SetTemplateReviewRequired(c.Request().Context(), on); err != nil {
 		return err
 	}
 	msg := "Template review is off: new and changed templates are approved at once."

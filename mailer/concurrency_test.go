@@ -8,6 +8,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/sesame-email/sesame/internal/compose"
 	"github.com/sesame-email/sesame/internal/testdb"
 	"github.com/sesame-email/sesame/mailer"
 	"github.com/sesame-email/sesame/models"
@@ -61,7 +62,7 @@ func withClock(cfg store.Config, clock models.Clock) store.Config {
 }
 
 func newEngineOn(st *store.Store, p *pipeline, links *mailer.Links, owner string) *mailer.Engine {
-	return mailer.NewEngine(st, p.relay(), mailer.NewBuilder(links), p.clock, discard(),
+	return mailer.NewEngine(compose.Engine(st), p.relay(), mailer.NewBuilder(links), p.clock, discard(),
 		mailer.EngineConfig{Owner: owner, BounceHost: testdb.BounceHost, BatchSize: 50, RecordInterval: 5e6})
 }
 

@@ -19,7 +19,7 @@ func TestKeysAreLoadedOnceAndFreedWhenRotated(t *testing.T) {
 	if err := rsasign.Available(); err != nil {
 		t.Skip(err)
 	}
-	e := NewEngine(nil, nil, nil, nil, slog.New(slog.DiscardHandler), EngineConfig{})
+	e := NewEngine(EngineStores{}, nil, nil, nil, slog.New(slog.DiscardHandler), EngineConfig{})
 	first, second := generateRSA(t), generateRSA(t)
 	_, ed, _ := ed25519.GenerateKey(rand.Reader)
 	read := func(selector string, key *rsa.PrivateKey) []identity.SigningKey {
@@ -52,7 +52,7 @@ func TestKeysAreLoadedOnceAndFreedWhenRotated(t *testing.T) {
 
 // With the Go signer asked for, keys stay crypto/rsa's.
 func TestGoSignerLeavesKeysAlone(t *testing.T) {
-	e := NewEngine(nil, nil, nil, nil, slog.New(slog.DiscardHandler), EngineConfig{Signer: SignerGo})
+	e := NewEngine(EngineStores{}, nil, nil, nil, slog.New(slog.DiscardHandler), EngineConfig{Signer: SignerGo})
 	key := generateRSA(t)
 	if signer, err := e.Signer(); signer != SignerGo || err != nil {
 		t.Errorf("signer %s, %v", signer, err)

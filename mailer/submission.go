@@ -21,12 +21,6 @@ type Submission struct {
 	Subject string
 }
 
-// MaxSubmissionBytes is the largest raw message accepted: writeRaw adds a
-// Message-ID and a Date when they are missing, and the result must still
-// fit models.MaxMessageBytes, or the message would be accepted and then
-// fail at delivery.
-const MaxSubmissionBytes = content.MaxMessageBytes - 1<<10
-
 // ErrBareLineBreak is a message with a CR or LF that is not part of a CRLF.
 // Such line ends are how SMTP smuggling hides a second message inside the
 // first for a server further on that takes "\n.\n" as the end of the data;
@@ -46,7 +40,7 @@ func invalidf(format string, args ...any) error {
 // size, CRLF line ends only, a header that parses, exactly one From header
 // with one address, and at most one Sender header with one address.
 func ReadSubmission(raw []byte) (*Submission, error) {
-	if len(raw) > MaxSubmissionBytes {
+	if len(raw) > content.MaxRawBytes {
 		return nil, ErrMessageTooLarge
 	}
 	if lf, cr := bytes.Count(raw, []byte("\n")), bytes.Count(raw, []byte("\r")); lf != cr || bytes.Count(raw, []byte("\r\n")) != lf {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/sesame-email/sesame/mailer"
+	"github.com/sesame-email/sesame/models/content"
 	"github.com/sesame-email/sesame/models/queue"
 )
 
@@ -71,7 +72,7 @@ func TestReadSubmissionRefuses(t *testing.T) {
 			t.Errorf("%q: %v", raw, err)
 		}
 	}
-	big := []byte(submitted + strings.Repeat(strings.Repeat("x", 998)+"\r\n", mailer.MaxSubmissionBytes/1000+1))
+	big := []byte(submitted + strings.Repeat(strings.Repeat("x", 998)+"\r\n", content.MaxRawBytes/1000+1))
 	if _, err := mailer.ReadSubmission(big); !errors.Is(err, mailer.ErrMessageTooLarge) {
 		t.Errorf("%d bytes: %v", len(big), err)
 	}

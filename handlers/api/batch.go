@@ -8,7 +8,9 @@ import (
 
 	"github.com/sesame-email/sesame/mailer"
 	"github.com/sesame-email/sesame/models"
+	"github.com/sesame-email/sesame/models/audience"
 	"github.com/sesame-email/sesame/models/content"
+	"github.com/sesame-email/sesame/models/identity"
 	"github.com/sesame-email/sesame/models/tasks"
 )
 
@@ -57,21 +59,21 @@ var taskTypes = map[tasks.TaskKind]uint64{tasks.TaskBatch: taskImmediate, tasks.
 // maxCycleHours caps IntervalTime (the console's limit of 10,000 hours).
 const maxCycleHours = 10_000
 
-func (a *API) beginTime(field, raw string) (time.Time, error) {
+func (h *taskActions) beginTime(field, raw string) (time.Time, error) {
 	if strings.TrimSpace(raw) == "" {
-		return time.Time{}, errf(CodeMissingParameter, "%s is required: YYYY-MM-DD HH:MM:SS in %s.", field, a.loc)
+		return time.Time{}, errf(CodeMissingParameter, "%s is required: YYYY-MM-DD HH:MM:SS in %s.", field, h.loc)
 	}
-	t, ok := a.parseTime(raw)
+	t, ok := h.parseTime(raw)
 	if !ok {
-		return time.Time{}, errf(CodeWrongDate, "%s must be YYYY-MM-DD HH:MM:SS (in %s) or an RFC 3339 time.", field, a.loc)
+		return time.Time{}, errf(CodeWrongDate, "%s must be YYYY-MM-DD HH:MM:SS (in %s) or an RFC 3339 time.", field, h.loc)
 	}
-	if t.Before(a.clock.Now().Add(-time.Minute)) {
-		return time.Time{}, errf(CodeBeginTimeBeforeNow, "%s %s is in the past.", field, a.formatTime(t))
+	if t.Before(h.clock.Now().Add(-time.Minute)) {
+		return time.Time{}, errf(CodeBeginTimeBeforeNow, "%s %s is in the past.", field, h.formatTime(t))
 	}
 	return t, nil
 }
 
-func (a *API) batchSendEmail(ctx context.Context, c *Caller, req *batchSendEmailRequest) (*batchSendEmailResponse, error) {
+func (h *taskActions) batchSendEmail(ctx context.Context, c *Caller, req *batchSendEmailRequest) (*batchSendEmailResponse, error) {
 	if strings.TrimSpace(req.FromEmailAddress) == "" || req.ReceiverId == 0 || req.Template == nil || req.Template.TemplateID == 0 {
 		if req.Simple != nil && req.Template == nil {
 			return nil, errf(CodeWithOutPermission, "A batch sends a template: give Template.TemplateID (Simple content is for SendEmail).")
@@ -81,48 +83,31 @@ func (a *API) batchSendEmail(ctx context.Context, c *Caller, req *batchSendEmail
 	if req.Simple != nil {
 		return nil, errf(CodeWithOutPermission, "A batch sends a template: give Template.TemplateID, not Simple content.")
 	}
-	sender, fromName, err := a.sendingAddress(ctx, req.FromEmailAddress)
+	sender, fromName, err := sendingAddress(ctx, h.senders, req.FromEmailAddress)
 	if err != nil {
 		return nil, err
 	}
-	g, err := a.store.GetGroup(ctx, req.ReceiverId)
-	switch {
-	case errors.Is(err, models.ErrNotFound):
-		return nil, errf(CodeReceiverNotExist, "There is no recipient list %d.", req.ReceiverId)
-	case err != nil:
+	// The task's checks (the sender may send, the template is approved,
+	// the group is ready) are the sending rules; here only what the API
+	// itself reads.
+	if _, err := h.send.Group(ctx, req.ReceiverId); err != nil {
 		return nil, err
-	case g.Importing:
-		return nil, errf(CodeReceiverIsOperating, "Recipient list %d is still importing; try again when it is done.", g.ID)
-	case g.RecipientCount == 0:
-		return nil, errf(CodeReceiverStatusError, "Recipient list %d is empty.", g.ID)
 	}
-	t, err := a.store.UsableTemplate(ctx, req.Template.TemplateID)
-	var notApproved *content.TemplateNotApprovedError
-	switch {
-	case errors.Is(err, models.ErrNotFound):
-		return nil, errf(CodeTemplateNotExist, "There is no template %d.", req.Template.TemplateID)
-	case errors.As(err, &notApproved):
-		return nil, errf(CodeTemplateStatusError, "%s.", upperFirst(notApproved.Error()))
-	case err != nil:
+	t, err := h.send.Template(ctx, req.Template.TemplateID)
+	if err != nil {
 		return nil, err
 	}
 	// TemplateData of a batch are defaults for variables a recipient lacks.
-	if len(req.Template.TemplateData) > maxTemplateData {
-		return nil, errf(CodeTemplateDataLenLimit, "TemplateData is %d bytes; at most %d are allowed.", len(req.Template.TemplateData), maxTemplateData)
-	}
-	defaults, err := models.ParseVariables(req.Template.TemplateData)
+	defaults, err := templateData(req.Template.TemplateData)
 	if err != nil {
-		return nil, errf(CodeTemplateDataError, "TemplateData is %s.", err.Error())
+		return nil, err
 	}
 	subject := strings.TrimSpace(req.Subject)
 	if subject == "" && t.Subject == "" {
 		return nil, errf(CodeSubjectLengthError, "Subject is required (the template has none).")
 	}
-	content := &sendContent{subject: subject, html: t.HTML, text: t.Text, vars: defaults}
-	if content.subject == "" {
-		content.subject = t.Subject
-	}
-	if err := content.attachments(req.Attachments); err != nil {
+	atts, _, err := attachments(req.Attachments)
+	if err != nil {
 		return nil, err
 	}
 	unsubscribe, err := unsubscribeCode(req.Unsubscribe)
@@ -138,11 +123,11 @@ func (a *API) batchSendEmail(ctx context.Context, c *Caller, req *batchSendEmail
 	}
 	uid := c.User.ID
 	in := tasks.TaskInput{
-		Name:    truncate(t.Name+" · API "+a.formatTime(a.clock.Now()), 190),
-		Subject: subject, SenderID: sender.ID, TemplateID: t.ID, GroupID: g.ID, Unsubscribe: unsubscribe,
+		Name:    truncate(t.Name+" · API "+h.formatTime(h.clock.Now()), 190),
+		Subject: subject, SenderID: sender.ID, TemplateID: t.ID, GroupID: req.ReceiverId, Unsubscribe: unsubscribe,
 		AdLocation: int(req.ADLocation), TrackOpens: true, TrackClicks: true, VariableDefaults: defaults,
-		FromName: fromName, ReplyTo: reply, Attachments: mailer.EncodeAttachments(content.atts),
-		TimeZone: a.loc.String(), CreatedBy: &uid,
+		FromName: fromName, ReplyTo: reply, Attachments: mailer.EncodeAttachments(atts),
+		TimeZone: h.loc.String(), CreatedBy: &uid,
 	}
 	switch req.TaskType {
 	case taskImmediate:
@@ -152,7 +137,7 @@ func (a *API) batchSendEmail(ctx context.Context, c *Caller, req *batchSendEmail
 			return nil, errf(CodeTimedParamNecessary, "A timed task (TaskType 2) needs TimedParam.BeginTime.")
 		}
 		in.Kind = tasks.TaskScheduled
-		if in.StartAt, err = a.beginTime("TimedParam.BeginTime", req.TimedParam.BeginTime); err != nil {
+		if in.StartAt, err = h.beginTime("TimedParam.BeginTime", req.TimedParam.BeginTime); err != nil {
 			return nil, err
 		}
 	case taskCycle:
@@ -163,7 +148,7 @@ func (a *API) batchSendEmail(ctx context.Context, c *Caller, req *batchSendEmail
 			return nil, errf(CodeInvalidParameterValue, "CycleParam.IntervalTime is 1 to %d hours.", maxCycleHours)
 		}
 		in.Kind = tasks.TaskRecurring
-		if in.StartAt, err = a.beginTime("CycleParam.BeginTime", req.CycleParam.BeginTime); err != nil {
+		if in.StartAt, err = h.beginTime("CycleParam.BeginTime", req.CycleParam.BeginTime); err != nil {
 			return nil, err
 		}
 		in.IntervalUnit, in.IntervalCount = "hours", int(req.CycleParam.IntervalTime)
@@ -175,7 +160,7 @@ func (a *API) batchSendEmail(ctx context.Context, c *Caller, req *batchSendEmail
 	default:
 		return nil, errf(CodeInvalidParameterValue, "TaskType is 1 (immediate), 2 (timed) or 3 (cycle).")
 	}
-	task, err := a.tasks.Create(ctx, in)
+	task, err := h.creator.Create(ctx, in)
 	if err != nil {
 		return nil, err
 	}
@@ -216,7 +201,7 @@ type listSendTasksResponse struct {
 
 var tencentTaskStatuses = map[uint64]bool{1: true, 5: true, 6: true, 7: true, 10: true}
 
-func (a *API) listSendTasks(ctx context.Context, _ *Caller, req *listSendTasksRequest) (*listSendTasksResponse, error) {
+func (h *taskActions) listSendTasks(ctx context.Context, _ *Caller, req *listSendTasksRequest) (*listSendTasksResponse, error) {
 	limit, err := pageLimit(req.Limit, 100)
 	if err != nil {
 		return nil, err
@@ -242,7 +227,7 @@ func (a *API) listSendTasks(ctx context.Context, _ *Caller, req *listSendTasksRe
 		// filter is applied here over every task the rest selects.
 		offset, pageSize = 0, 0
 	}
-	progress, total, err := a.store.ListTaskProgressWhere(ctx, f, offset, pageSize)
+	progress, total, err := h.tasks.ListTaskProgressWhere(ctx, f, offset, pageSize)
 	if err != nil {
 		return nil, err
 	}
@@ -260,7 +245,7 @@ func (a *API) listSendTasks(ctx context.Context, _ *Caller, req *listSendTasksRe
 	out := &listSendTasksResponse{TotalCount: uint64(total), Data: []sendTaskData{}}
 	senders, groups, templates := map[uint64]string{}, map[uint64]string{}, map[uint64]string{}
 	for _, p := range progress {
-		d, err := a.taskData(ctx, &p, senders, groups, templates)
+		d, err := h.taskData(ctx, &p, senders, groups, templates)
 		if err != nil {
 			return nil, err
 		}
@@ -270,10 +255,10 @@ func (a *API) listSendTasks(ctx context.Context, _ *Caller, req *listSendTasksRe
 }
 
 // taskData describes a task; the maps cache names across one list.
-func (a *API) taskData(ctx context.Context, p *tasks.TaskProgress, senders, groups, templates map[uint64]string) (sendTaskData, error) {
+func (h *taskActions) taskData(ctx context.Context, p *tasks.TaskProgress, senders, groups, templates map[uint64]string) (sendTaskData, error) {
 	t := &p.Task
 	d := sendTaskData{TaskId: t.ID, TaskStatus: p.State().TencentStatus(), TaskType: taskTypes[t.Kind],
-		CreateTime: a.formatTime(t.CreatedAt), UpdateTime: a.formatTime(t.UpdatedAt), Subject: t.Subject,
+		CreateTime: h.formatTime(t.CreatedAt), UpdateTime: h.formatTime(t.UpdatedAt), Subject: t.Subject,
 		Template: templateParam{TemplateData: t.VariableDefaults}, ErrMsg: t.StatusReason}
 	if d.Template.TemplateData == "{}" {
 		d.Template.TemplateData = ""
@@ -288,7 +273,7 @@ func (a *API) taskData(ctx context.Context, p *tasks.TaskProgress, senders, grou
 	d.CacheCount = uint64(max(p.Counts[models.StatusQuotaWait], 0))
 	if t.SenderID != nil {
 		if _, ok := senders[*t.SenderID]; !ok {
-			s, err := a.store.GetSender(ctx, *t.SenderID)
+			s, err := h.senders.GetSender(ctx, *t.SenderID)
 			if err != nil && !errors.Is(err, models.ErrNotFound) {
 				return d, err
 			}
@@ -304,7 +289,7 @@ func (a *API) taskData(ctx context.Context, p *tasks.TaskProgress, senders, grou
 	if t.GroupID != nil {
 		d.ReceiverId = *t.GroupID
 		if _, ok := groups[*t.GroupID]; !ok {
-			g, err := a.store.GetGroup(ctx, *t.GroupID)
+			g, err := h.audience.GetGroup(ctx, *t.GroupID)
 			if err != nil && !errors.Is(err, models.ErrNotFound) {
 				return d, err
 			}
@@ -318,7 +303,7 @@ func (a *API) taskData(ctx context.Context, p *tasks.TaskProgress, senders, grou
 		d.Template.TemplateID = *t.TemplateID
 		if d.Subject == "" {
 			if _, ok := templates[*t.TemplateID]; !ok {
-				tpl, err := a.store.GetTemplate(ctx, *t.TemplateID)
+				tpl, err := h.templates.GetTemplate(ctx, *t.TemplateID)
 				if err != nil && !errors.Is(err, models.ErrNotFound) {
 					return d, err
 				}
@@ -331,9 +316,9 @@ func (a *API) taskData(ctx context.Context, p *tasks.TaskProgress, senders, grou
 	}
 	switch t.Kind {
 	case tasks.TaskScheduled:
-		d.TimedParam = &timedEmailParam{BeginTime: a.formatTime(t.StartAt)}
+		d.TimedParam = &timedEmailParam{BeginTime: h.formatTime(t.StartAt)}
 	case tasks.TaskRecurring:
-		c := &cycleEmailParam{BeginTime: a.formatTime(t.StartAt)}
+		c := &cycleEmailParam{BeginTime: h.formatTime(t.StartAt)}
 		switch t.IntervalUnit {
 		case "hours":
 			c.IntervalTime = uint64(t.IntervalCount)
@@ -346,4 +331,43 @@ func (a *API) taskData(ctx context.Context, p *tasks.TaskProgress, senders, grou
 		d.CycleParam = c
 	}
 	return d, nil
+}
+
+// taskActions serves BatchSendEmail and ListSendTasks.
+type taskActions struct {
+	dates
+	tasks     taskLister
+	creator   TaskCreator
+	send      taskRules
+	senders   taskSenders
+	templates taskTemplates
+	audience  taskGroups
+}
+
+// taskLister lists tasks with their progress.
+type taskLister interface {
+	ListTaskProgressWhere(ctx context.Context, f tasks.TaskFilter, offset, limit int) ([]tasks.TaskProgress, int64, error)
+}
+
+// taskRules are the sending rules a task's parts are held to.
+type taskRules interface {
+	Template(ctx context.Context, id uint64) (*content.Template, error)
+	Group(ctx context.Context, id uint64) (*audience.RecipientGroup, error)
+}
+
+// taskSenders finds sender addresses: the one a batch names, and the
+// ones tasks send from.
+type taskSenders interface {
+	senderFinder
+	GetSender(ctx context.Context, id uint64) (*identity.SenderAddress, error)
+}
+
+// taskTemplates names the templates tasks send.
+type taskTemplates interface {
+	GetTemplate(ctx context.Context, id uint64) (*content.Template, error)
+}
+
+// taskGroups names the groups tasks send to.
+type taskGroups interface {
+	GetGroup(ctx context.Context, id uint64) (*audience.RecipientGroup, error)
 }

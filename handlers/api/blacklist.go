@@ -41,21 +41,21 @@ type listBlackEmailAddressResponse struct {
 	TotalCount uint64              `json:"TotalCount"`
 }
 
-func (a *API) listBlackEmailAddress(ctx context.Context, _ *Caller, req *listBlackEmailAddressRequest) (*listBlackEmailAddressResponse, error) {
+func (h *blacklistActions) listBlackEmailAddress(ctx context.Context, _ *Caller, req *listBlackEmailAddressRequest) (*listBlackEmailAddressResponse, error) {
 	limit, err := pageLimit(req.Limit, 100)
 	if err != nil {
 		return nil, err
 	}
 	q := audience.SuppressionQuery{Prefix: req.EmailAddress, Reasons: bounceReasons, Offset: int(min(req.Offset, 1<<31)), Limit: int(limit)}
 	if s := strings.TrimSpace(req.StartDate); s != "" {
-		d, ok := a.parseDate(s)
+		d, ok := h.parseDate(s)
 		if !ok {
 			return nil, errf(CodeWrongDate, "StartDate must be a date, YYYY-MM-DD.")
 		}
 		q.Since = d
 	}
 	if s := strings.TrimSpace(req.EndDate); s != "" {
-		d, ok := a.parseDate(s)
+		d, ok := h.parseDate(s)
 		if !ok {
 			return nil, errf(CodeWrongDate, "EndDate must be a date, YYYY-MM-DD.")
 		}
@@ -64,7 +64,7 @@ func (a *API) listBlackEmailAddress(ctx context.Context, _ *Caller, req *listBla
 	if !q.Since.IsZero() && !q.Until.IsZero() && !q.Until.After(q.Since) {
 		return nil, errf(CodeWrongDate, "EndDate is before StartDate.")
 	}
-	entries, total, err := a.store.ListSuppressions(ctx, q)
+	entries, total, err := h.suppressions.ListSuppressions(ctx, q)
 	if err != nil {
 		return nil, err
 	}
@@ -74,7 +74,7 @@ func (a *API) listBlackEmailAddress(ctx context.Context, _ *Caller, req *listBla
 		if e.Source != "" {
 			desc += ": " + e.Source
 		}
-		out.BlackList = append(out.BlackList, blackEmailAddress{BounceTime: a.formatTime(e.CreatedAt), EmailAddress: e.Value, IspDesc: desc})
+		out.BlackList = append(out.BlackList, blackEmailAddress{BounceTime: h.formatTime(e.CreatedAt), EmailAddress: e.Value, IspDesc: desc})
 	}
 	return out, nil
 }
@@ -93,11 +93,11 @@ func checkedList(field string, in []string) error {
 	return nil
 }
 
-func (a *API) deleteBlackList(ctx context.Context, _ *Caller, req *deleteBlackListRequest) (*empty, error) {
+func (h *blacklistActions) deleteBlackList(ctx context.Context, _ *Caller, req *deleteBlackListRequest) (*empty, error) {
 	if err := checkedList("EmailAddressList", req.EmailAddressList); err != nil {
 		return nil, err
 	}
-	if _, err := a.store.RemoveSuppressionsOf(ctx, req.EmailAddressList, bounceReasons); err != nil {
+	if _, err := h.suppressions.RemoveSuppressionsOf(ctx, req.EmailAddressList, bounceReasons); err != nil {
 		return nil, err
 	}
 	return &empty{}, nil
@@ -118,36 +118,36 @@ type createCustomBlacklistResponse struct {
 
 // expiry reads ExpireDate: empty is never; a date is midnight of that day
 // in the configured zone, when the entry stops applying.
-func (a *API) expiry(raw string) (*time.Time, error) {
+func (h *blacklistActions) expiry(raw string) (*time.Time, error) {
 	if strings.TrimSpace(raw) == "" {
 		return nil, nil
 	}
-	t, ok := a.parseTime(raw)
+	t, ok := h.parseTime(raw)
 	if !ok {
 		return nil, errf(CodeWrongDate, "ExpireDate must be YYYY-MM-DD (or YYYY-MM-DD HH:MM:SS, or RFC 3339), or empty for never.")
 	}
-	if !t.After(a.clock.Now()) {
-		return nil, errf(CodeWrongDate, "ExpireDate %s is not in the future.", a.formatTime(t))
+	if !t.After(h.clock.Now()) {
+		return nil, errf(CodeWrongDate, "ExpireDate %s is not in the future.", h.formatTime(t))
 	}
 	return &t, nil
 }
 
-func (a *API) formatExpiry(t *time.Time) string {
+func (h *blacklistActions) formatExpiry(t *time.Time) string {
 	if t == nil {
 		return ""
 	}
-	l := t.In(a.loc)
+	l := t.In(h.loc)
 	if l.Hour() == 0 && l.Minute() == 0 && l.Second() == 0 {
 		return l.Format(dateLayout)
 	}
 	return l.Format(timeLayout)
 }
 
-func (a *API) createCustomBlacklist(ctx context.Context, c *Caller, req *createCustomBlacklistRequest) (*createCustomBlacklistResponse, error) {
+func (h *blacklistActions) createCustomBlacklist(ctx context.Context, c *Caller, req *createCustomBlacklistRequest) (*createCustomBlacklistResponse, error) {
 	if err := checkedList("Emails", req.Emails); err != nil {
 		return nil, err
 	}
-	expires, err := a.expiry(req.ExpireDate)
+	expires, err := h.expiry(req.ExpireDate)
 	if err != nil {
 		return nil, err
 	}
@@ -169,7 +169,7 @@ func (a *API) createCustomBlacklist(ctx context.Context, c *Caller, req *createC
 			continue
 		}
 		seen[email] = true
-		_, created, err := a.store.AddSuppression(ctx, audience.SuppressionInput{Value: email, Reason: audience.ReasonManual,
+		_, created, err := h.suppressions.AddSuppression(ctx, audience.SuppressionInput{Value: email, Reason: audience.ReasonManual,
 			Source: "API, key " + c.Key.SecretID, ExpiresAt: expires})
 		if err != nil {
 			return nil, err
@@ -203,7 +203,7 @@ type listCustomBlacklistResponse struct {
 	Data       []blackAddressDetail `json:"Data"`
 }
 
-func (a *API) listCustomBlacklist(ctx context.Context, _ *Caller, req *listCustomBlacklistRequest) (*listCustomBlacklistResponse, error) {
+func (h *blacklistActions) listCustomBlacklist(ctx context.Context, _ *Caller, req *listCustomBlacklistRequest) (*listCustomBlacklistResponse, error) {
 	limit, err := pageLimit(req.Limit, 100)
 	if err != nil {
 		return nil, err
@@ -220,14 +220,14 @@ func (a *API) listCustomBlacklist(ctx context.Context, _ *Caller, req *listCusto
 			return nil, errf(CodeInvalidParameterValue, "Status is 0 (expired), 1 (active) or 2 (all).")
 		}
 	}
-	entries, total, err := a.store.ListSuppressions(ctx, q)
+	entries, total, err := h.suppressions.ListSuppressions(ctx, q)
 	if err != nil {
 		return nil, err
 	}
-	now := a.clock.Now()
+	now := h.clock.Now()
 	out := &listCustomBlacklistResponse{TotalCount: uint64(total), Data: []blackAddressDetail{}}
 	for _, e := range entries {
-		d := blackAddressDetail{Id: e.ID, Email: e.Value, CreateTime: a.formatTime(e.CreatedAt), ExpireDate: a.formatExpiry(e.ExpiresAt)}
+		d := blackAddressDetail{Id: e.ID, Email: e.Value, CreateTime: h.formatTime(e.CreatedAt), ExpireDate: h.formatExpiry(e.ExpiresAt)}
 		if e.ActiveAt(now) {
 			d.Status = 1
 		}
@@ -242,18 +242,18 @@ type updateCustomBlackListRequest struct {
 	ExpireDate string `json:"ExpireDate"`
 }
 
-func (a *API) updateCustomBlackList(ctx context.Context, _ *Caller, req *updateCustomBlackListRequest) (*empty, error) {
+func (h *blacklistActions) updateCustomBlackList(ctx context.Context, _ *Caller, req *updateCustomBlackListRequest) (*empty, error) {
 	if req.Id == 0 {
 		return nil, errf(CodeMissingParameter, "Id is required: the entry's Id from ListCustomBlacklist.")
 	}
 	if strings.TrimSpace(req.Email) == "" {
 		return nil, errf(CodeEmailAddressIsNULL, "Email is required.")
 	}
-	expires, err := a.expiry(req.ExpireDate)
+	expires, err := h.expiry(req.ExpireDate)
 	if err != nil {
 		return nil, err
 	}
-	_, err = a.store.UpdateManualSuppression(ctx, req.Id, req.Email, expires)
+	_, err = h.suppressions.UpdateManualSuppression(ctx, req.Id, req.Email, expires)
 	if errors.Is(err, models.ErrNotFound) {
 		return nil, errf(CodeResourceNotFound, "There is no custom blacklist entry %d.", req.Id)
 	}
@@ -267,12 +267,26 @@ type deleteCustomBlackListRequest struct {
 	Emails []string `json:"Emails"`
 }
 
-func (a *API) deleteCustomBlackList(ctx context.Context, _ *Caller, req *deleteCustomBlackListRequest) (*empty, error) {
+func (h *blacklistActions) deleteCustomBlackList(ctx context.Context, _ *Caller, req *deleteCustomBlackListRequest) (*empty, error) {
 	if err := checkedList("Emails", req.Emails); err != nil {
 		return nil, err
 	}
-	if _, err := a.store.RemoveSuppressionsOf(ctx, req.Emails, []audience.SuppressionReason{audience.ReasonManual}); err != nil {
+	if _, err := h.suppressions.RemoveSuppressionsOf(ctx, req.Emails, []audience.SuppressionReason{audience.ReasonManual}); err != nil {
 		return nil, err
 	}
 	return &empty{}, nil
+}
+
+// blacklistActions serves its resource's actions.
+type blacklistActions struct {
+	dates
+	suppressions blacklistSuppressions
+}
+
+// blacklistSuppressions is what blacklistActions need of the suppressions.
+type blacklistSuppressions interface {
+	AddSuppression(ctx context.Context, in audience.SuppressionInput) (*audience.Suppression, bool, error)
+	ListSuppressions(ctx context.Context, q audience.SuppressionQuery) ([]audience.Suppression, int64, error)
+	RemoveSuppressionsOf(ctx context.Context, values []string, reasons []audience.SuppressionReason) (int64, error)
+	UpdateManualSuppression(ctx context.Context, id uint64, value string, expiresAt *time.Time) (*audience.Suppression, error)
 }

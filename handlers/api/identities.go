@@ -52,10 +52,10 @@ func toTags(in []tagList) []identity.Tag {
 	return out
 }
 
-func (a *API) identity(ctx context.Context, d *identity.Domain, recs []identity.DNSRecord) (*identityResponse, error) {
+func (h *identityActions) identity(ctx context.Context, d *identity.Domain, recs []identity.DNSRecord) (*identityResponse, error) {
 	if recs == nil {
 		var err error
-		if recs, err = a.store.DomainRecords(ctx, d); err != nil {
+		if recs, err = h.domains.DomainRecords(ctx, d); err != nil {
 			return nil, err
 		}
 	}
@@ -67,18 +67,18 @@ func (a *API) identity(ctx context.Context, d *identity.Domain, recs []identity.
 	return out, nil
 }
 
-func (a *API) domainByName(ctx context.Context, name string) (*identity.Domain, error) {
+func (h *identityActions) domainByName(ctx context.Context, name string) (*identity.Domain, error) {
 	if strings.TrimSpace(name) == "" {
 		return nil, errf(CodeMissingParameter, "EmailIdentity is required: the sending domain, such as mail.example.com.")
 	}
-	d, err := a.store.GetDomainByName(ctx, name)
+	d, err := h.domains.GetDomainByName(ctx, name)
 	if errors.Is(err, models.ErrNotFound) {
 		return nil, errf(CodeNotExistDomain, "%s is not a sending domain here.", truncate(name, 253))
 	}
 	return d, err
 }
 
-func (a *API) createEmailIdentity(ctx context.Context, _ *Caller, req *createEmailIdentityRequest) (*identityResponse, error) {
+func (h *identityActions) createEmailIdentity(ctx context.Context, _ *Caller, req *createEmailIdentityRequest) (*identityResponse, error) {
 	if strings.TrimSpace(req.EmailIdentity) == "" {
 		return nil, errf(CodeMissingParameter, "EmailIdentity is required: the sending domain, such as mail.example.com.")
 	}
@@ -101,48 +101,48 @@ func (a *API) createEmailIdentity(ctx context.Context, _ *Caller, req *createEma
 	if err != nil {
 		return nil, err
 	}
-	if _, err := a.store.GetDomainByName(ctx, name); err == nil {
+	if _, err := h.domains.GetDomainByName(ctx, name); err == nil {
 		return nil, errf(CodeRepeatCreation, "%s is already a sending domain.", name)
 	}
-	d, err := a.store.AddDomain(ctx, name, bits)
+	d, err := h.domains.AddDomain(ctx, name, bits)
 	if err != nil {
 		return nil, err
 	}
 	if len(tags) > 0 {
-		if err := a.store.SetDomainTags(ctx, d.ID, tags); err != nil {
+		if err := h.domains.SetDomainTags(ctx, d.ID, tags); err != nil {
 			return nil, err
 		}
 	}
-	return a.identity(ctx, d, nil)
+	return h.identity(ctx, d, nil)
 }
 
-func (a *API) getEmailIdentity(ctx context.Context, _ *Caller, req *emailIdentityRequest) (*identityResponse, error) {
-	d, err := a.domainByName(ctx, req.EmailIdentity)
+func (h *identityActions) getEmailIdentity(ctx context.Context, _ *Caller, req *emailIdentityRequest) (*identityResponse, error) {
+	d, err := h.domainByName(ctx, req.EmailIdentity)
 	if err != nil {
 		return nil, err
 	}
-	return a.identity(ctx, d, nil)
+	return h.identity(ctx, d, nil)
 }
 
 // updateEmailIdentity looks every record up again, as "Check now".
-func (a *API) updateEmailIdentity(ctx context.Context, _ *Caller, req *emailIdentityRequest) (*identityResponse, error) {
-	d, err := a.domainByName(ctx, req.EmailIdentity)
+func (h *identityActions) updateEmailIdentity(ctx context.Context, _ *Caller, req *emailIdentityRequest) (*identityResponse, error) {
+	d, err := h.domainByName(ctx, req.EmailIdentity)
 	if err != nil {
 		return nil, err
 	}
-	d, recs, err := a.store.VerifyDomain(ctx, a.dns, d.ID)
+	d, recs, err := h.domains.VerifyDomain(ctx, h.dns, d.ID)
 	if err != nil {
 		return nil, err
 	}
-	return a.identity(ctx, d, recs)
+	return h.identity(ctx, d, recs)
 }
 
-func (a *API) deleteEmailIdentity(ctx context.Context, _ *Caller, req *emailIdentityRequest) (*empty, error) {
-	d, err := a.domainByName(ctx, req.EmailIdentity)
+func (h *identityActions) deleteEmailIdentity(ctx context.Context, _ *Caller, req *emailIdentityRequest) (*empty, error) {
+	d, err := h.domainByName(ctx, req.EmailIdentity)
 	if err != nil {
 		return nil, err
 	}
-	if err := a.store.DeleteDomain(ctx, d.ID); err != nil {
+	if err := h.domains.DeleteDomain(ctx, d.ID); err != nil {
 		return nil, err
 	}
 	return &empty{}, nil
@@ -178,20 +178,20 @@ const (
 	unlimitedQuota     = math.MaxInt32
 )
 
-func (a *API) listEmailIdentities(ctx context.Context, _ *Caller, req *listEmailIdentitiesRequest) (*listEmailIdentitiesResponse, error) {
+func (h *identityActions) listEmailIdentities(ctx context.Context, _ *Caller, req *listEmailIdentitiesRequest) (*listEmailIdentitiesResponse, error) {
 	limit, err := pageLimit(req.Limit, 100)
 	if err != nil {
 		return nil, err
 	}
-	domains, err := a.store.ListDomains(ctx)
+	domains, err := h.domains.ListDomains(ctx)
 	if err != nil {
 		return nil, err
 	}
-	tags, err := a.store.DomainTags(ctx)
+	tags, err := h.domains.DomainTags(ctx)
 	if err != nil {
 		return nil, err
 	}
-	warmup, err := a.store.WarmupOverview(ctx)
+	warmup, err := h.queue.WarmupOverview(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -217,7 +217,7 @@ func (a *API) listEmailIdentities(ctx context.Context, _ *Caller, req *listEmail
 		if uint64(i) < req.Offset || uint64(len(out.EmailIdentities)) >= limit {
 			continue
 		}
-		ips, err := a.store.SendingIPsForDomain(ctx, d.ID)
+		ips, err := h.ips.SendingIPsForDomain(ctx, d.ID)
 		if err != nil {
 			return nil, err
 		}
@@ -253,4 +253,35 @@ func pageLimit(limit *uint64, most uint64) (uint64, error) {
 		return 0, errf(CodeInvalidLimit, "Limit may be at most %d.", most)
 	}
 	return *limit, nil
+}
+
+// identityActions serves its resource's actions.
+type identityActions struct {
+	dates
+	dns     identity.DNSLookup
+	domains identityDomains
+	ips     identityIps
+	queue   identityQueue
+}
+
+// identityDomains is what identityActions need of the domains.
+type identityDomains interface {
+	AddDomain(ctx context.Context, name string, rsaBits int) (*identity.Domain, error)
+	DeleteDomain(ctx context.Context, id uint64) error
+	DomainRecords(ctx context.Context, d *identity.Domain) ([]identity.DNSRecord, error)
+	DomainTags(ctx context.Context) (map[uint64][]identity.Tag, error)
+	GetDomainByName(ctx context.Context, name string) (*identity.Domain, error)
+	ListDomains(ctx context.Context) ([]identity.Domain, error)
+	SetDomainTags(ctx context.Context, domainID uint64, tags []identity.Tag) error
+	VerifyDomain(ctx context.Context, dns identity.DNSLookup, id uint64) (*identity.Domain, []identity.DNSRecord, error)
+}
+
+// identityIps is what identityActions need of the ips.
+type identityIps interface {
+	SendingIPsForDomain(ctx context.Context, domainID uint64) ([]identity.SendingIP, error)
+}
+
+// identityQueue is what identityActions need of the queue.
+type identityQueue interface {
+	WarmupOverview(ctx context.Context) ([]queue.WarmupStatus, error)
 }

@@ -22,12 +22,12 @@ type createReceiverResponse struct {
 	ReceiverId uint64 `json:"ReceiverId"`
 }
 
-func (a *API) createReceiver(ctx context.Context, _ *Caller, req *createReceiverRequest) (*createReceiverResponse, error) {
+func (h *receiverActions) createReceiver(ctx context.Context, _ *Caller, req *createReceiverRequest) (*createReceiverResponse, error) {
 	name := strings.TrimSpace(req.ReceiversName)
 	if name == "" {
 		return nil, errf(CodeReceiverNameIllegal, "ReceiversName is required.")
 	}
-	groups, _, err := a.store.ListGroups(ctx, audience.GroupFilter{Keyword: name, Limit: 1 << 20})
+	groups, _, err := h.audience.ListGroups(ctx, audience.GroupFilter{Keyword: name, Limit: 1 << 20})
 	if err != nil {
 		return nil, err
 	}
@@ -36,7 +36,7 @@ func (a *API) createReceiver(ctx context.Context, _ *Caller, req *createReceiver
 			return nil, errf(CodeRepeatReceiverName, "A recipient list named %q already exists (ReceiverId %d).", name, g.ID)
 		}
 	}
-	g, err := a.store.CreateGroup(ctx, audience.GroupInput{Name: name, Description: req.Desc})
+	g, err := h.audience.CreateGroup(ctx, audience.GroupInput{Name: name, Description: req.Desc})
 	if err != nil {
 		return nil, err
 	}
@@ -65,7 +65,7 @@ type listReceiversResponse struct {
 	Data       []receiverData `json:"Data"`
 }
 
-func (a *API) listReceivers(ctx context.Context, _ *Caller, req *listReceiversRequest) (*listReceiversResponse, error) {
+func (h *receiverActions) listReceivers(ctx context.Context, _ *Caller, req *listReceiversRequest) (*listReceiversResponse, error) {
 	limit, err := pageLimit(req.Limit, 100)
 	if err != nil {
 		return nil, err
@@ -78,7 +78,7 @@ func (a *API) listReceivers(ctx context.Context, _ *Caller, req *listReceiversRe
 		// The status is derived per group: filter over every group.
 		f.Offset, f.Limit = 0, 1<<30
 	}
-	groups, total, err := a.store.ListGroups(ctx, f)
+	groups, total, err := h.audience.ListGroups(ctx, f)
 	if err != nil {
 		return nil, err
 	}
@@ -97,14 +97,14 @@ func (a *API) listReceivers(ctx context.Context, _ *Caller, req *listReceiversRe
 	for i, g := range groups {
 		ids[i] = g.ID
 	}
-	invalid, err := a.store.InvalidRecipientCounts(ctx, ids)
+	invalid, err := h.audience.InvalidRecipientCounts(ctx, ids)
 	if err != nil {
 		return nil, err
 	}
 	out := &listReceiversResponse{TotalCount: uint64(total), Data: []receiverData{}}
 	for _, g := range groups {
 		out.Data = append(out.Data, receiverData{ReceiverId: g.ID, ReceiversName: g.Name, Count: uint64(max(g.RecipientCount, 0)),
-			Desc: g.Description, ReceiversStatus: uint64(g.Status()), CreateTime: a.formatTime(g.CreatedAt),
+			Desc: g.Description, ReceiversStatus: uint64(g.Status()), CreateTime: h.formatTime(g.CreatedAt),
 			InvalidCount: uint64(max(invalid[g.ID], 0))})
 	}
 	return out, nil
@@ -115,11 +115,11 @@ type receiverIDRequest struct {
 }
 
 // receiver loads a group for a change: it must exist and not be importing.
-func (a *API) receiver(ctx context.Context, id uint64) (*audience.RecipientGroup, error) {
+func (h *receiverActions) receiver(ctx context.Context, id uint64) (*audience.RecipientGroup, error) {
 	if id == 0 {
 		return nil, errf(CodeReceiverIDNecessary, "ReceiverId is required.")
 	}
-	g, err := a.store.GetGroup(ctx, id)
+	g, err := h.audience.GetGroup(ctx, id)
 	if errors.Is(err, models.ErrNotFound) {
 		return nil, errf(CodeReceiverNotExist, "There is no recipient list %d.", id)
 	}
@@ -129,12 +129,12 @@ func (a *API) receiver(ctx context.Context, id uint64) (*audience.RecipientGroup
 	return g, nil
 }
 
-func (a *API) deleteReceiver(ctx context.Context, _ *Caller, req *receiverIDRequest) (*empty, error) {
-	g, err := a.receiver(ctx, req.ReceiverId)
+func (h *receiverActions) deleteReceiver(ctx context.Context, _ *Caller, req *receiverIDRequest) (*empty, error) {
+	g, err := h.receiver(ctx, req.ReceiverId)
 	if err != nil {
 		return nil, err
 	}
-	if err := a.store.DeleteGroup(ctx, g.ID); err != nil {
+	if err := h.audience.DeleteGroup(ctx, g.ID); err != nil {
 		return nil, err
 	}
 	return &empty{}, nil
@@ -166,8 +166,8 @@ type createReceiverDetailResponse struct {
 // maxDetailsPerRequest caps the addresses of one call.
 const maxDetailsPerRequest = 50_000
 
-func (a *API) addDetails(ctx context.Context, c *Caller, action string, groupID uint64, in []audience.RecipientInput) (*createReceiverDetailResponse, error) {
-	g, err := a.receiver(ctx, groupID)
+func (h *receiverActions) addDetails(ctx context.Context, c *Caller, action string, groupID uint64, in []audience.RecipientInput) (*createReceiverDetailResponse, error) {
+	g, err := h.receiver(ctx, groupID)
 	if err != nil {
 		return nil, err
 	}
@@ -181,7 +181,7 @@ func (a *API) addDetails(ctx context.Context, c *Caller, action string, groupID 
 		return nil, errf(CodeReceiverIsOperating, "Recipient list %d is importing a file; try again when it is done.", g.ID)
 	}
 	uid := c.User.ID
-	rep, err := a.store.UploadRecipients(ctx, g.ID, in, "API "+action, &uid)
+	rep, err := h.audience.UploadRecipients(ctx, g.ID, in, "API "+action, &uid)
 	if err != nil {
 		return nil, err
 	}
@@ -194,12 +194,12 @@ func (a *API) addDetails(ctx context.Context, c *Caller, action string, groupID 
 	}, nil
 }
 
-func (a *API) createReceiverDetail(ctx context.Context, c *Caller, req *createReceiverDetailRequest) (*createReceiverDetailResponse, error) {
+func (h *receiverActions) createReceiverDetail(ctx context.Context, c *Caller, req *createReceiverDetailRequest) (*createReceiverDetailResponse, error) {
 	in := make([]audience.RecipientInput, len(req.Emails))
 	for i, e := range req.Emails {
 		in[i] = audience.RecipientInput{Email: e}
 	}
-	return a.addDetails(ctx, c, "CreateReceiverDetail", req.ReceiverId, in)
+	return h.addDetails(ctx, c, "CreateReceiverDetail", req.ReceiverId, in)
 }
 
 // badDataVariable marks a row whose TemplateData is not a flat JSON
@@ -207,7 +207,7 @@ func (a *API) createReceiverDetail(ctx context.Context, c *Caller, req *createRe
 // bad variables.
 const badDataVariable = "!TemplateData"
 
-func (a *API) createReceiverDetailWithData(ctx context.Context, c *Caller, req *createReceiverDetailWithDataRequest) (*createReceiverDetailResponse, error) {
+func (h *receiverActions) createReceiverDetailWithData(ctx context.Context, c *Caller, req *createReceiverDetailWithDataRequest) (*createReceiverDetailResponse, error) {
 	in := make([]audience.RecipientInput, len(req.Datas))
 	for i, d := range req.Datas {
 		vars, err := models.ParseVariables(d.TemplateData)
@@ -217,7 +217,7 @@ func (a *API) createReceiverDetailWithData(ctx context.Context, c *Caller, req *
 		}
 		in[i] = audience.RecipientInput{Email: d.Email, Variables: vars}
 	}
-	return a.addDetails(ctx, c, "CreateReceiverDetailWithData", req.ReceiverId, in)
+	return h.addDetails(ctx, c, "CreateReceiverDetailWithData", req.ReceiverId, in)
 }
 
 type listReceiverDetailsRequest struct {
@@ -252,8 +252,8 @@ const (
 	detailInvalid = 2
 )
 
-func (a *API) listReceiverDetails(ctx context.Context, _ *Caller, req *listReceiverDetailsRequest) (*listReceiverDetailsResponse, error) {
-	g, err := a.receiver(ctx, req.ReceiverId)
+func (h *receiverActions) listReceiverDetails(ctx context.Context, _ *Caller, req *listReceiverDetailsRequest) (*listReceiverDetailsResponse, error) {
+	g, err := h.receiver(ctx, req.ReceiverId)
 	if err != nil {
 		return nil, err
 	}
@@ -266,14 +266,14 @@ func (a *API) listReceiverDetails(ctx context.Context, _ *Caller, req *listRecei
 		return nil, errf(CodeInvalidParameterValue, "Email is at most 254 characters.")
 	}
 	if s := strings.TrimSpace(req.CreateTimeBegin); s != "" {
-		t, ok := a.parseTime(s)
+		t, ok := h.parseTime(s)
 		if !ok {
 			return nil, errf(CodeWrongDate, "CreateTimeBegin must be YYYY-MM-DD HH:MM:SS, YYYY-MM-DD or RFC 3339.")
 		}
 		q.From = t
 	}
 	if s := strings.TrimSpace(req.CreateTimeEnd); s != "" {
-		t, ok := a.parseTime(s)
+		t, ok := h.parseTime(s)
 		if !ok {
 			return nil, errf(CodeWrongDate, "CreateTimeEnd must be YYYY-MM-DD HH:MM:SS, YYYY-MM-DD or RFC 3339.")
 		}
@@ -290,14 +290,14 @@ func (a *API) listReceiverDetails(ctx context.Context, _ *Caller, req *listRecei
 	default:
 		return nil, errf(CodeInvalidParameterValue, "Status is 1 (valid) or 2 (invalid).")
 	}
-	page, err := a.store.ListRecipientDetails(ctx, g.ID, q)
+	page, err := h.audience.ListRecipientDetails(ctx, g.ID, q)
 	if err != nil {
 		return nil, err
 	}
 	out := &listReceiverDetailsResponse{TotalCount: uint64(page.Valid + page.Invalid), Data: []receiverDetail{},
 		ValidCount: uint64(page.Valid), InvalidCount: uint64(page.Invalid)}
 	for _, d := range page.Details {
-		r := receiverDetail{Email: d.Email, CreateTime: a.formatTime(d.CreatedAt), Status: detailValid, EmailId: d.ID}
+		r := receiverDetail{Email: d.Email, CreateTime: h.formatTime(d.CreatedAt), Status: detailValid, EmailId: d.ID}
 		if d.Valid {
 			if d.Variables != "{}" {
 				r.TemplateData = d.Variables
@@ -323,4 +323,21 @@ func invalidReason(p audience.RowProblem) string {
 	default:
 		return string(p)
 	}
+}
+
+// receiverActions serves its resource's actions.
+type receiverActions struct {
+	dates
+	audience receiverAudience
+}
+
+// receiverAudience is what receiverActions need of the audience.
+type receiverAudience interface {
+	CreateGroup(ctx context.Context, in audience.GroupInput) (*audience.RecipientGroup, error)
+	DeleteGroup(ctx context.Context, id uint64) error
+	GetGroup(ctx context.Context, id uint64) (*audience.RecipientGroup, error)
+	InvalidRecipientCounts(ctx context.Context, groupIDs []uint64) (map[uint64]int64, error)
+	ListGroups(ctx context.Context, f audience.GroupFilter) ([]audience.RecipientGroup, int64, error)
+	ListRecipientDetails(ctx context.Context, groupID uint64, q audience.RecipientDetailQuery) (*audience.RecipientDetailPage, error)
+	UploadRecipients(ctx context.Context, groupID uint64, in []audience.RecipientInput, source string, createdBy *uint64) (*audience.AddReport, error)
 }

@@ -19,7 +19,7 @@ type createEmailAddressRequest struct {
 	EmailSenderName string `json:"EmailSenderName"`
 }
 
-func (a *API) createEmailAddress(ctx context.Context, _ *Caller, req *createEmailAddressRequest) (*empty, error) {
+func (h *senderActions) createEmailAddress(ctx context.Context, _ *Caller, req *createEmailAddressRequest) (*empty, error) {
 	if strings.TrimSpace(req.EmailAddress) == "" {
 		return nil, errf(CodeEmailAddressIsNULL, "EmailAddress is required.")
 	}
@@ -28,20 +28,20 @@ func (a *API) createEmailAddress(ctx context.Context, _ *Caller, req *createEmai
 		return nil, errf(CodeIllegalEmailAddress, "%s %s.", truncate(req.EmailAddress, 254), err.Error())
 	}
 	domain := email[strings.LastIndexByte(email, '@')+1:]
-	d, err := a.store.GetDomainByName(ctx, domain)
+	d, err := h.domains.GetDomainByName(ctx, domain)
 	if errors.Is(err, models.ErrNotFound) {
 		return nil, errf(CodeNotExistDomain, "%s is not a sending domain here: an admin must add and verify it first.", domain)
 	}
 	if err != nil {
 		return nil, err
 	}
-	if !a.store.CanSend(d) {
+	if !h.domains.CanSend(d) {
 		return nil, errf(CodeDomainNotVerified, "%s is not verified yet: publish its DNS records and verify it first.", domain)
 	}
-	if _, err := a.store.GetSenderByEmail(ctx, email); err == nil {
+	if _, err := h.senders.GetSenderByEmail(ctx, email); err == nil {
 		return nil, errf(CodeRepeatEmailAddress, "%s is already a sender address.", email)
 	}
-	if _, err := a.store.CreateSender(ctx, email, req.EmailSenderName); err != nil {
+	if _, err := h.senders.CreateSender(ctx, email, req.EmailSenderName); err != nil {
 		return nil, err
 	}
 	return &empty{}, nil
@@ -58,8 +58,8 @@ type listEmailAddressResponse struct {
 	EmailSenders []emailSender `json:"EmailSenders"`
 }
 
-func (a *API) listEmailAddress(ctx context.Context, _ *Caller, _ *struct{}) (*listEmailAddressResponse, error) {
-	senders, err := a.store.ListSenders(ctx)
+func (h *senderActions) listEmailAddress(ctx context.Context, _ *Caller, _ *struct{}) (*listEmailAddressResponse, error) {
+	senders, err := h.senders.ListSenders(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -79,7 +79,7 @@ type emailAddressRequest struct {
 }
 
 // senderByAddress finds a sender address given as "addr" or "Name <addr>".
-func (a *API) senderByAddress(ctx context.Context, field, raw string) (*identity.SenderAddress, error) {
+func (h *senderActions) senderByAddress(ctx context.Context, field, raw string) (*identity.SenderAddress, error) {
 	if strings.TrimSpace(raw) == "" {
 		return nil, errf(CodeEmailAddressIsNULL, "%s is required.", field)
 	}
@@ -87,19 +87,19 @@ func (a *API) senderByAddress(ctx context.Context, field, raw string) (*identity
 	if err != nil {
 		return nil, errf(CodeIllegalEmailAddress, "%s %q is not an email address.", field, truncate(raw, 254))
 	}
-	s, err := a.store.GetSenderByEmail(ctx, addr)
+	s, err := h.senders.GetSenderByEmail(ctx, addr)
 	if errors.Is(err, models.ErrNotFound) {
 		return nil, errf(CodeNoSuchSender, "%s is not a sender address here: create it first (CreateEmailAddress).", addr)
 	}
 	return s, err
 }
 
-func (a *API) deleteEmailAddress(ctx context.Context, _ *Caller, req *emailAddressRequest) (*empty, error) {
-	s, err := a.senderByAddress(ctx, "EmailAddress", req.EmailAddress)
+func (h *senderActions) deleteEmailAddress(ctx context.Context, _ *Caller, req *emailAddressRequest) (*empty, error) {
+	s, err := h.senderByAddress(ctx, "EmailAddress", req.EmailAddress)
 	if err != nil {
 		return nil, err
 	}
-	if err := a.store.DeleteSender(ctx, s.ID); err != nil {
+	if err := h.senders.DeleteSender(ctx, s.ID); err != nil {
 		return nil, err
 	}
 	return &empty{}, nil
@@ -110,15 +110,15 @@ type updateEmailSmtpPasswordRequest struct {
 	EmailAddress string `json:"EmailAddress"`
 }
 
-func (a *API) updateEmailSmtpPassword(ctx context.Context, _ *Caller, req *updateEmailSmtpPasswordRequest) (*empty, error) {
-	s, err := a.senderByAddress(ctx, "EmailAddress", req.EmailAddress)
+func (h *senderActions) updateEmailSmtpPassword(ctx context.Context, _ *Caller, req *updateEmailSmtpPasswordRequest) (*empty, error) {
+	s, err := h.senderByAddress(ctx, "EmailAddress", req.EmailAddress)
 	if err != nil {
 		return nil, err
 	}
 	if req.Password == "" {
 		return nil, errf(CodeMissingParameter, "Password is required.")
 	}
-	if err := a.store.SetSMTPPassword(ctx, s.ID, req.Password); err != nil {
+	if err := h.senders.SetSMTPPassword(ctx, s.ID, req.Password); err != nil {
 		return nil, err
 	}
 	return &empty{}, nil
@@ -132,8 +132,8 @@ type addressUnsubscribeConfigRequest struct {
 	Status            *uint64 `json:"Status"`
 }
 
-func (a *API) writeUnsubscribeConfig(ctx context.Context, req *addressUnsubscribeConfigRequest, mode identity.UnsubscribeConfigWrite) (*empty, error) {
-	s, err := a.senderByAddress(ctx, "Address", req.Address)
+func (h *senderActions) writeUnsubscribeConfig(ctx context.Context, req *addressUnsubscribeConfigRequest, mode identity.UnsubscribeConfigWrite) (*empty, error) {
+	s, err := h.senderByAddress(ctx, "Address", req.Address)
 	if err != nil {
 		return nil, err
 	}
@@ -154,7 +154,7 @@ func (a *API) writeUnsubscribeConfig(ctx context.Context, req *addressUnsubscrib
 			return nil, errf(CodeInvalidParameterValue, "Status is 0 (off) or 1 (on).")
 		}
 	}
-	err = a.store.SetUnsubscribeConfig(ctx, s.ID, code, enabled, mode)
+	err = h.senders.SetUnsubscribeConfig(ctx, s.ID, code, enabled, mode)
 	switch {
 	case errors.Is(err, identity.ErrUnsubscribeConfigExists):
 		return nil, errf(CodeRepeatCreation, "%s already has an unsubscribe setting: update it (UpdateAddressUnsubscribeConfig).", s.Email)
@@ -166,24 +166,24 @@ func (a *API) writeUnsubscribeConfig(ctx context.Context, req *addressUnsubscrib
 	return &empty{}, nil
 }
 
-func (a *API) createAddressUnsubscribeConfig(ctx context.Context, _ *Caller, req *addressUnsubscribeConfigRequest) (*empty, error) {
-	return a.writeUnsubscribeConfig(ctx, req, identity.UnsubscribeConfigCreate)
+func (h *senderActions) createAddressUnsubscribeConfig(ctx context.Context, _ *Caller, req *addressUnsubscribeConfigRequest) (*empty, error) {
+	return h.writeUnsubscribeConfig(ctx, req, identity.UnsubscribeConfigCreate)
 }
 
-func (a *API) updateAddressUnsubscribeConfig(ctx context.Context, _ *Caller, req *addressUnsubscribeConfigRequest) (*empty, error) {
-	return a.writeUnsubscribeConfig(ctx, req, identity.UnsubscribeConfigUpdate)
+func (h *senderActions) updateAddressUnsubscribeConfig(ctx context.Context, _ *Caller, req *addressUnsubscribeConfigRequest) (*empty, error) {
+	return h.writeUnsubscribeConfig(ctx, req, identity.UnsubscribeConfigUpdate)
 }
 
 type deleteAddressUnsubscribeConfigRequest struct {
 	Address string `json:"Address"`
 }
 
-func (a *API) deleteAddressUnsubscribeConfig(ctx context.Context, _ *Caller, req *deleteAddressUnsubscribeConfigRequest) (*empty, error) {
-	s, err := a.senderByAddress(ctx, "Address", req.Address)
+func (h *senderActions) deleteAddressUnsubscribeConfig(ctx context.Context, _ *Caller, req *deleteAddressUnsubscribeConfigRequest) (*empty, error) {
+	s, err := h.senderByAddress(ctx, "Address", req.Address)
 	if err != nil {
 		return nil, err
 	}
-	if err := a.store.DeleteUnsubscribeConfig(ctx, s.ID); errors.Is(err, models.ErrNotFound) {
+	if err := h.senders.DeleteUnsubscribeConfig(ctx, s.ID); errors.Is(err, models.ErrNotFound) {
 		return nil, errf(CodeResourceNotFound, "%s has no unsubscribe setting.", s.Email)
 	} else if err != nil {
 		return nil, err
@@ -207,7 +207,7 @@ type listAddressUnsubscribeConfigResponse struct {
 	Total                        uint64                         `json:"Total"`
 }
 
-func (a *API) listAddressUnsubscribeConfig(ctx context.Context, _ *Caller, req *listAddressUnsubscribeConfigRequest) (*listAddressUnsubscribeConfigResponse, error) {
+func (h *senderActions) listAddressUnsubscribeConfig(ctx context.Context, _ *Caller, req *listAddressUnsubscribeConfigRequest) (*listAddressUnsubscribeConfigResponse, error) {
 	var limit *uint64
 	if s := strings.TrimSpace(req.Limit); s != "" {
 		n, err := strconv.ParseUint(s, 10, 64)
@@ -220,7 +220,7 @@ func (a *API) listAddressUnsubscribeConfig(ctx context.Context, _ *Caller, req *
 	if err != nil {
 		return nil, err
 	}
-	senders, total, err := a.store.ListUnsubscribeConfigs(ctx, int(min(req.Offset, 1<<31)), int(n))
+	senders, total, err := h.senders.ListUnsubscribeConfigs(ctx, int(min(req.Offset, 1<<31)), int(n))
 	if err != nil {
 		return nil, err
 	}
@@ -233,4 +233,29 @@ func (a *API) listAddressUnsubscribeConfig(ctx context.Context, _ *Caller, req *
 		out.AddressUnsubscribeConfigList = append(out.AddressUnsubscribeConfigList, d)
 	}
 	return out, nil
+}
+
+// senderActions serves its resource's actions.
+type senderActions struct {
+	dates
+	domains senderDomains
+	senders senderSenders
+}
+
+// senderDomains is what senderActions need of the domains.
+type senderDomains interface {
+	CanSend(d *identity.Domain) bool
+	GetDomainByName(ctx context.Context, name string) (*identity.Domain, error)
+}
+
+// senderSenders is what senderActions need of the senders.
+type senderSenders interface {
+	CreateSender(ctx context.Context, email, displayName string) (*identity.SenderAddress, error)
+	DeleteSender(ctx context.Context, id uint64) error
+	DeleteUnsubscribeConfig(ctx context.Context, senderID uint64) error
+	GetSenderByEmail(ctx context.Context, email string) (*identity.SenderAddress, error)
+	ListSenders(ctx context.Context) ([]identity.SenderAddress, error)
+	ListUnsubscribeConfigs(ctx context.Context, offset, limit int) ([]identity.SenderAddress, int64, error)
+	SetSMTPPassword(ctx context.Context, id uint64, password string) error
+	SetUnsubscribeConfig(ctx context.Context, senderID uint64, code string, enabled bool, mode identity.UnsubscribeConfigWrite) error
 }

@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"time"
 
 	"github.com/sesame-email/sesame/models"
+	"github.com/sesame-email/sesame/models/identity"
 	"github.com/sesame-email/sesame/models/queue"
 )
 
@@ -64,12 +66,12 @@ func mailboxProvider(raw string) (string, error) {
 		truncate(raw, 64), strings.Join(queue.Providers, ", "))
 }
 
-func (a *API) getStatisticsReport(ctx context.Context, _ *Caller, req *getStatisticsReportRequest) (*getStatisticsReportResponse, error) {
+func (h *statsActions) getStatisticsReport(ctx context.Context, _ *Caller, req *getStatisticsReportRequest) (*getStatisticsReportResponse, error) {
 	if strings.TrimSpace(req.StartDate) == "" || strings.TrimSpace(req.EndDate) == "" {
 		return nil, errf(CodeMissingParameter, "StartDate and EndDate are required (YYYY-MM-DD).")
 	}
-	from, ok1 := a.parseDate(req.StartDate)
-	to, ok2 := a.parseDate(req.EndDate)
+	from, ok1 := h.parseDate(req.StartDate)
+	to, ok2 := h.parseDate(req.EndDate)
 	switch {
 	case !ok1 || !ok2:
 		return nil, errf(CodeWrongDate, "StartDate and EndDate must be dates, YYYY-MM-DD.")
@@ -80,7 +82,7 @@ func (a *API) getStatisticsReport(ctx context.Context, _ *Caller, req *getStatis
 	}
 	var f queue.StatsFilter
 	if name := strings.TrimSpace(req.Domain); name != "" {
-		d, err := a.store.GetDomainByName(ctx, name)
+		d, err := h.domains.GetDomainByName(ctx, name)
 		if errors.Is(err, models.ErrNotFound) {
 			return nil, errf(CodeNotExistDomain, "%s is not a sending domain here.", truncate(name, 253))
 		}
@@ -94,7 +96,7 @@ func (a *API) getStatisticsReport(ctx context.Context, _ *Caller, req *getStatis
 		return nil, err
 	}
 	f.Provider = provider
-	days, err := a.store.DailyVolumes(ctx, from, to, a.loc, f)
+	days, err := h.queue.DailyVolumes(ctx, from, to, h.loc, f)
 	if err != nil {
 		return nil, err
 	}
@@ -103,4 +105,21 @@ func (a *API) getStatisticsReport(ctx context.Context, _ *Caller, req *getStatis
 		out.DailyVolumes = append(out.DailyVolumes, toVolume(d.Day(), d.StatsRow))
 	}
 	return out, nil
+}
+
+// statsActions serves its resource's actions.
+type statsActions struct {
+	dates
+	domains statsDomains
+	queue   statsQueue
+}
+
+// statsDomains is what statsActions need of the domains.
+type statsDomains interface {
+	GetDomainByName(ctx context.Context, name string) (*identity.Domain, error)
+}
+
+// statsQueue is what statsActions need of the queue.
+type statsQueue interface {
+	DailyVolumes(ctx context.Context, from, to time.Time, loc *time.Location, f queue.StatsFilter) ([]queue.Volume, error)
 }

@@ -81,11 +81,11 @@ func deliveryCodes(m *queue.Message, suppression *audience.Suppression) (send, d
 	}
 }
 
-func (a *API) getSendEmailStatus(ctx context.Context, _ *Caller, req *getSendEmailStatusRequest) (*getSendEmailStatusResponse, error) {
+func (h *statusActions) getSendEmailStatus(ctx context.Context, _ *Caller, req *getSendEmailStatusRequest) (*getSendEmailStatusResponse, error) {
 	if strings.TrimSpace(req.RequestDate) == "" {
 		return nil, errf(CodeMissingParameter, "RequestDate is required: the day of the sends, YYYY-MM-DD.")
 	}
-	day, ok := a.parseDate(req.RequestDate)
+	day, ok := h.parseDate(req.RequestDate)
 	if !ok {
 		return nil, errf(CodeWrongDate, "RequestDate must be a date, YYYY-MM-DD.")
 	}
@@ -93,7 +93,7 @@ func (a *API) getSendEmailStatus(ctx context.Context, _ *Caller, req *getSendEma
 	if err != nil {
 		return nil, err
 	}
-	rows, _, err := a.store.FindMessages(ctx, queue.MessageQuery{Day: day, Request: req.MessageId, Recipient: req.ToEmailAddress,
+	rows, _, err := h.queue.FindMessages(ctx, queue.MessageQuery{Day: day, Request: req.MessageId, Recipient: req.ToEmailAddress,
 		Offset: int(min(req.Offset, 1<<31)), Limit: int(limit)})
 	if err != nil {
 		return nil, err
@@ -106,7 +106,7 @@ func (a *API) getSendEmailStatus(ctx context.Context, _ *Caller, req *getSendEma
 	}
 	entries := map[string]audience.Suppression{}
 	if len(suppressed) > 0 {
-		if entries, err = a.store.SuppressionsOf(ctx, suppressed); err != nil {
+		if entries, err = h.suppressions.SuppressionsOf(ctx, suppressed); err != nil {
 			return nil, err
 		}
 	}
@@ -127,4 +127,21 @@ func (a *API) getSendEmailStatus(ctx context.Context, _ *Caller, req *getSendEma
 		})
 	}
 	return out, nil
+}
+
+// statusActions serves its resource's actions.
+type statusActions struct {
+	dates
+	queue        statusQueue
+	suppressions statusSuppressions
+}
+
+// statusQueue is what statusActions need of the queue.
+type statusQueue interface {
+	FindMessages(ctx context.Context, q queue.MessageQuery) ([]queue.MessageRow, bool, error)
+}
+
+// statusSuppressions is what statusActions need of the suppressions.
+type statusSuppressions interface {
+	SuppressionsOf(ctx context.Context, emails []string) (map[string]audience.Suppression, error)
 }

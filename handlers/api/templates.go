@@ -75,8 +75,8 @@ func deref(s *string) string {
 	return *s
 }
 
-func (a *API) templateNameFree(ctx context.Context, name string, except uint64) error {
-	page, err := a.store.ListTemplates(ctx, 0, 1<<20)
+func (h *templateActions) templateNameFree(ctx context.Context, name string, except uint64) error {
+	page, err := h.templates.ListTemplates(ctx, 0, 1<<20)
 	if err != nil {
 		return err
 	}
@@ -88,7 +88,7 @@ func (a *API) templateNameFree(ctx context.Context, name string, except uint64) 
 	return nil
 }
 
-func (a *API) createEmailTemplate(ctx context.Context, c *Caller, req *createEmailTemplateRequest) (*createEmailTemplateResponse, error) {
+func (h *templateActions) createEmailTemplate(ctx context.Context, c *Caller, req *createEmailTemplateRequest) (*createEmailTemplateResponse, error) {
 	if strings.TrimSpace(req.TemplateName) == "" {
 		return nil, errf(CodeTemplateNameIsNULL, "TemplateName is required.")
 	}
@@ -99,11 +99,11 @@ func (a *API) createEmailTemplate(ctx context.Context, c *Caller, req *createEma
 	if strings.TrimSpace(deref(html)) == "" && strings.TrimSpace(deref(text)) == "" {
 		return nil, errf(CodeTemplateContentIsNULL, "TemplateContent needs Html, Text or both (base64).")
 	}
-	if err := a.templateNameFree(ctx, req.TemplateName, 0); err != nil {
+	if err := h.templateNameFree(ctx, req.TemplateName, 0); err != nil {
 		return nil, err
 	}
 	uid := c.User.ID
-	t, err := a.store.CreateTemplate(ctx, content.TemplateInput{Name: req.TemplateName, HTML: deref(html), Text: deref(text)}, &uid)
+	t, err := h.templates.CreateTemplate(ctx, content.TemplateInput{Name: req.TemplateName, HTML: deref(html), Text: deref(text)}, &uid)
 	if err != nil {
 		return nil, err
 	}
@@ -120,19 +120,19 @@ type getEmailTemplateResponse struct {
 	TemplateName    string          `json:"TemplateName"`
 }
 
-func (a *API) templateByID(ctx context.Context, id uint64) (*content.Template, error) {
+func (h *templateActions) templateByID(ctx context.Context, id uint64) (*content.Template, error) {
 	if id == 0 {
 		return nil, errf(CodeMissingParameter, "TemplateID is required.")
 	}
-	t, err := a.store.GetTemplate(ctx, id)
+	t, err := h.templates.GetTemplate(ctx, id)
 	if errors.Is(err, models.ErrNotFound) {
 		return nil, errf(CodeTemplateNotExist, "There is no template %d.", id)
 	}
 	return t, err
 }
 
-func (a *API) getEmailTemplate(ctx context.Context, _ *Caller, req *templateIDRequest) (*getEmailTemplateResponse, error) {
-	t, err := a.templateByID(ctx, req.TemplateID)
+func (h *templateActions) getEmailTemplate(ctx context.Context, _ *Caller, req *templateIDRequest) (*getEmailTemplateResponse, error) {
+	t, err := h.templateByID(ctx, req.TemplateID)
 	if err != nil {
 		return nil, err
 	}
@@ -151,8 +151,8 @@ type updateEmailTemplateRequest struct {
 // updateEmailTemplate replaces the name and the parts given; the subject
 // and sample data set in the console are kept. With review on, the
 // template waits for review again.
-func (a *API) updateEmailTemplate(ctx context.Context, _ *Caller, req *updateEmailTemplateRequest) (*empty, error) {
-	t, err := a.templateByID(ctx, req.TemplateID)
+func (h *templateActions) updateEmailTemplate(ctx context.Context, _ *Caller, req *updateEmailTemplateRequest) (*empty, error) {
+	t, err := h.templateByID(ctx, req.TemplateID)
 	if err != nil {
 		return nil, err
 	}
@@ -161,7 +161,7 @@ func (a *API) updateEmailTemplate(ctx context.Context, _ *Caller, req *updateEma
 		if strings.TrimSpace(*req.TemplateName) == "" {
 			return nil, errf(CodeTemplateNameIsNULL, "TemplateName cannot be empty.")
 		}
-		if err := a.templateNameFree(ctx, *req.TemplateName, t.ID); err != nil {
+		if err := h.templateNameFree(ctx, *req.TemplateName, t.ID); err != nil {
 			return nil, err
 		}
 		in.Name = *req.TemplateName
@@ -179,18 +179,18 @@ func (a *API) updateEmailTemplate(ctx context.Context, _ *Caller, req *updateEma
 	if strings.TrimSpace(in.HTML) == "" && strings.TrimSpace(in.Text) == "" {
 		return nil, errf(CodeTemplateContentIsNULL, "TemplateContent needs Html, Text or both (base64).")
 	}
-	if _, err := a.store.UpdateTemplate(ctx, t.ID, in); err != nil {
+	if _, err := h.templates.UpdateTemplate(ctx, t.ID, in); err != nil {
 		return nil, err
 	}
 	return &empty{}, nil
 }
 
-func (a *API) deleteEmailTemplate(ctx context.Context, _ *Caller, req *templateIDRequest) (*empty, error) {
-	t, err := a.templateByID(ctx, req.TemplateID)
+func (h *templateActions) deleteEmailTemplate(ctx context.Context, _ *Caller, req *templateIDRequest) (*empty, error) {
+	t, err := h.templateByID(ctx, req.TemplateID)
 	if err != nil {
 		return nil, err
 	}
-	if err := a.store.DeleteTemplate(ctx, t.ID); err != nil {
+	if err := h.templates.DeleteTemplate(ctx, t.ID); err != nil {
 		return nil, err
 	}
 	return &empty{}, nil
@@ -214,12 +214,12 @@ type listEmailTemplatesResponse struct {
 	TotalCount        uint64              `json:"TotalCount"`
 }
 
-func (a *API) listEmailTemplates(ctx context.Context, _ *Caller, req *listEmailTemplatesRequest) (*listEmailTemplatesResponse, error) {
+func (h *templateActions) listEmailTemplates(ctx context.Context, _ *Caller, req *listEmailTemplatesRequest) (*listEmailTemplatesResponse, error) {
 	limit, err := pageLimit(req.Limit, 100)
 	if err != nil {
 		return nil, err
 	}
-	page, err := a.store.ListTemplates(ctx, int(min(req.Offset, 1<<31)), int(limit))
+	page, err := h.templates.ListTemplates(ctx, int(min(req.Offset, 1<<31)), int(limit))
 	if err != nil {
 		return nil, err
 	}
@@ -229,4 +229,19 @@ func (a *API) listEmailTemplates(ctx context.Context, _ *Caller, req *listEmailT
 			TemplateName: t.Name, TemplateStatus: t.Status.TencentCode(), TemplateID: t.ID, ReviewReason: t.ReviewReason})
 	}
 	return out, nil
+}
+
+// templateActions serves its resource's actions.
+type templateActions struct {
+	dates
+	templates templateTemplates
+}
+
+// templateTemplates is what templateActions need of the templates.
+type templateTemplates interface {
+	CreateTemplate(ctx context.Context, in content.TemplateInput, createdBy *uint64) (*content.Template, error)
+	DeleteTemplate(ctx context.Context, id uint64) error
+	GetTemplate(ctx context.Context, id uint64) (*content.Template, error)
+	ListTemplates(ctx context.Context, offset, limit int) (*content.TemplatePage, error)
+	UpdateTemplate(ctx context.Context, id uint64, in content.TemplateInput) (*content.Template, error)
 }

@@ -35,7 +35,7 @@ func (s *Server) bounceRecipient(ctx context.Context, to string) (mailer.BounceA
 	if !ok {
 		return addr, errRelayDenied
 	}
-	if _, err := s.store.GetDomainByName(ctx, addr.Domain); errors.Is(err, models.ErrNotFound) {
+	if _, err := s.store.Domains.GetDomainByName(ctx, addr.Domain); errors.Is(err, models.ErrNotFound) {
 		return addr, errRelayDenied
 	} else if err != nil {
 		s.log.Error("looking up a bounce domain", "domain", addr.Domain, "err", err)
@@ -108,7 +108,7 @@ func (s *Server) applyReport(ctx context.Context, log *slog.Logger, ref queue.Me
 			log.Debug("dropped a report of a delivery")
 			return nil
 		}
-		changed, err := s.store.RecordBounce(ctx, queue.Bounce{Message: ref, Hard: rcpt.Permanent(),
+		changed, err := s.store.Reports.RecordBounce(ctx, queue.Bounce{Message: ref, Hard: rcpt.Permanent(),
 			Status: rcpt.Status, Diagnostic: rcpt.Diagnostic, Fingerprint: rep.Fingerprint})
 		if err == nil {
 			log.Info("bounce report", "hard", rcpt.Permanent(), "status", rcpt.Status, "reporter", rep.Reporter, "new", changed)
@@ -119,7 +119,7 @@ func (s *Server) applyReport(ctx context.Context, log *slog.Logger, ref queue.Me
 			log.Debug("dropped a feedback report that is no complaint", "type", rep.FeedbackType)
 			return nil
 		}
-		changed, err := s.store.RecordComplaint(ctx, queue.Complaint{Message: ref, FeedbackType: rep.FeedbackType, Reporter: rep.Reporter})
+		changed, err := s.store.Reports.RecordComplaint(ctx, queue.Complaint{Message: ref, FeedbackType: rep.FeedbackType, Reporter: rep.Reporter})
 		if err == nil {
 			log.Info("complaint", "type", rep.FeedbackType, "reporter", rep.Reporter, "new", changed)
 		}

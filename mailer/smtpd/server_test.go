@@ -17,6 +17,7 @@ import (
 	"github.com/emersion/go-smtp"
 
 	"github.com/sesame-email/sesame/internal/clocktest"
+	"github.com/sesame-email/sesame/internal/compose"
 	"github.com/sesame-email/sesame/internal/dnstest"
 	"github.com/sesame-email/sesame/internal/fixtures"
 	"github.com/sesame-email/sesame/internal/reportfixtures"
@@ -77,7 +78,7 @@ func startWith(t testing.TB, cfg smtpd.Config, dbcfg store.Config) *harness {
 	log := slog.New(slog.NewTextHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	serveCtx, stop := context.WithCancel(ctx)
 	h.stop = stop
-	go func() { h.done <- smtpd.New(st, log, cfg).Serve(serveCtx, ln, tlsLn) }()
+	go func() { h.done <- smtpd.New(compose.SMTP(st), log, cfg).Serve(serveCtx, ln, tlsLn) }()
 	t.Cleanup(func() {
 		h.shutdown()
 		if strings.Contains(h.logs.String(), "level=ERROR") {
@@ -139,7 +140,7 @@ func (h *harness) dial() *smtp.Client {
 
 func (h *harness) message(uid string) *queue.Message {
 	h.t.Helper()
-	m, err := h.st.GetMessageByUID(ctx, uid)
+	m, err := h.st.Queue.GetMessageByUID(ctx, uid)
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -149,7 +150,7 @@ func (h *harness) message(uid string) *queue.Message {
 // events lists a message's events after it was sent, as "type: detail".
 func (h *harness) events(m *queue.Message) []string {
 	h.t.Helper()
-	events, err := h.st.MessageEvents(ctx, m.ID)
+	events, err := h.st.Queue.MessageEvents(ctx, m.ID)
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -164,7 +165,7 @@ func (h *harness) events(m *queue.Message) []string {
 
 func (h *harness) suppressed(email string) (audience.SuppressionReason, bool) {
 	h.t.Helper()
-	found, err := h.st.SuppressionsOf(ctx, []string{email})
+	found, err := h.st.Suppressions.SuppressionsOf(ctx, []string{email})
 	if err != nil {
 		h.t.Fatal(err)
 	}
