@@ -341,7 +341,7 @@ func (h *sendActions) sendEmail(ctx context.Context, _ *Caller, req *sendEmailRe
 		if err != nil {
 			return nil, errf(CodeIncorrectSender, "HeaderFrom must be an address, or a name and an address.")
 		}
-		if !strings.EqualFold(addr[strings.LastIndexByte(addr, '@')+1:], sender.Domain.Name) {
+		if !strings.EqualFold(models.DomainOf(addr), sender.Domain.Name) {
 			return nil, errf(CodeIncorrectSender, "HeaderFrom must be an address of %s, the domain that signs the message.", sender.Domain.Name)
 		}
 		if name, err = models.CheckDisplayName(name, addr); err != nil {

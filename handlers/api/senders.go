@@ -27,7 +27,7 @@ func (h *senderActions) createEmailAddress(ctx context.Context, _ *Caller, req *
 	if err != nil {
 		return nil, errf(CodeIllegalEmailAddress, "%s %s.", truncate(req.EmailAddress, 254), err.Error())
 	}
-	domain := email[strings.LastIndexByte(email, '@')+1:]
+	domain := models.DomainOf(email)
 	d, err := h.domains.GetDomainByName(ctx, domain)
 	if errors.Is(err, models.ErrNotFound) {
 		return nil, errf(CodeNotExistDomain, "%s is not a sending domain here: an admin must add and verify it first.", domain)

@@ -326,6 +326,9 @@ func (s *Suppressions) suppressionsFor(ctx context.Context, emails []string, sco
 		}
 		for _, entry := range found {
 			for _, e := range byValue[entry.Value] {
+				if scope != nil && !entry.Stops(e, *scope, now) {
+					continue // the query narrowed; the rule decides
+				}
 				if cur, ok := out[e]; !ok || outranks(entry, cur) {
 					out[e] = entry
 				}

@@ -45,7 +45,7 @@ func (s *Senders) CreateSender(ctx context.Context, rawEmail, displayName string
 	if err := verr.OrNil(); err != nil {
 		return nil, err
 	}
-	domainName := email[strings.LastIndexByte(email, '@')+1:]
+	domainName := models.DomainOf(email)
 	d, err := s.domains.GetDomainByName(ctx, domainName)
 	if err == models.ErrNotFound {
 		return nil, models.Invalid("email", domainName+" is not a sending domain here. An admin must add and verify it first.")
@@ -190,8 +190,8 @@ func (a *SenderAddress) SendingAs(rawEmail, name string) (*SenderAddress, error)
 	if err != nil {
 		return nil, models.Invalid("from", "This is not a valid email address.")
 	}
-	domain := a.Email[strings.LastIndexByte(a.Email, '@')+1:]
-	if email[strings.LastIndexByte(email, '@')+1:] != domain {
+	domain := models.DomainOf(a.Email)
+	if models.DomainOf(email) != domain {
 		return nil, models.Invalid("from", a.Email+" may only send from addresses @"+domain+".")
 	}
 	if models.ShowsOtherAddress(name, email) {

@@ -102,7 +102,7 @@ func (s *Queue) prepareEnqueue(req EnqueueRequest, now time.Time) (*preparedEnqu
 			verr.Add("to", to.Email+" "+err.Error()+".")
 			continue
 		}
-		domain := email[strings.LastIndexByte(email, '@')+1:]
+		domain := models.DomainOf(email)
 		msgs = append(msgs, Message{
 			UID: NewMessageUID(), Variables: models.EncodeVariables(to.Variables), DomainID: req.Sender.DomainID,
 			FromEmail: req.Sender.Email, FromName: fromName,
