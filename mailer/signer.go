@@ -7,16 +7,6 @@ import (
 	"github.com/sesame-email/sesame/models/identity"
 )
 
-// RSASigner names what makes the RSA DKIM signatures. Both make the same
-// bytes (PKCS#1 v1.5 is deterministic); OpenSSL makes them in about a
-// third of the CPU time.
-type RSASigner string
-
-const (
-	SignerOpenSSL RSASigner = "openssl" // the system's libcrypto 3, through rsasign
-	SignerGo      RSASigner = "go"      // Go's crypto/rsa
-)
-
 // Signer is what makes the engine's RSA signatures and, when that is Go
 // although OpenSSL was not refused in the configuration, why: libcrypto 3
 // did not load, or the binary was built without cgo.
