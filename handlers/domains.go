@@ -141,7 +141,7 @@ func (h *Domains) Verify(c echo.Context) error {
 	case d.Verified() && !wasVerified:
 		return web.RedirectWithFlash(c, path, d.Name+" is verified: it can send now.")
 	case d.Drift:
-		return flashAndRedirect(c, components.FlashError, path, d.DriftReason)
+		return web.FlashAndRedirect(c, components.FlashError, path, d.DriftReason)
 	case d.Verified():
 		return web.RedirectWithFlash(c, path, "All required records are still in place.")
 	}
@@ -151,7 +151,7 @@ func (h *Domains) Verify(c echo.Context) error {
 			waiting++
 		}
 	}
-	return flashAndRedirect(c, components.FlashInfo, path, strconv.Itoa(waiting)+" required record(s) not verified yet; see each record below.")
+	return web.FlashAndRedirect(c, components.FlashInfo, path, strconv.Itoa(waiting)+" required record(s) not verified yet; see each record below.")
 }
 
 func (h *Domains) AddKey(c echo.Context) error {
@@ -163,7 +163,7 @@ func (h *Domains) AddKey(c echo.Context) error {
 	k, err := h.svc.AddDKIMKey(ctx, d.ID, identity.DKIMAlgorithm(c.FormValue("algorithm")))
 	var conflict *models.ConflictError
 	if errors.As(err, &conflict) {
-		return flashAndRedirect(c, components.FlashError, "/domains/"+d.Name, conflict.Message)
+		return web.FlashAndRedirect(c, components.FlashError, "/domains/"+d.Name, conflict.Message)
 	}
 	if err != nil {
 		return err
@@ -180,17 +180,10 @@ func (h *Domains) Delete(c echo.Context) error {
 	err = h.svc.DeleteDomain(ctx, d.ID)
 	var conflict *models.ConflictError
 	if errors.As(err, &conflict) {
-		return flashAndRedirect(c, components.FlashError, "/domains/"+d.Name, conflict.Message)
+		return web.FlashAndRedirect(c, components.FlashError, "/domains/"+d.Name, conflict.Message)
 	}
 	if err != nil {
 		return err
 	}
 	return web.RedirectWithFlash(c, "/domains", d.Name+" deleted.")
-}
-
-func flashAndRedirect(c echo.Context, kind components.FlashKind, path, message string) error {
-	if err := web.Flash(c, kind, message); err != nil {
-		return err
-	}
-	return web.Redirect(c, path)
 }

@@ -66,7 +66,7 @@ func (h *Groups) List(c echo.Context) error {
 
 func (h *Groups) renderList(c echo.Context, status int, form views.GroupForm) error {
 	keyword := c.QueryParam("q")
-	offset := queryInt(c, "offset")
+	offset := web.QueryInt(c, "offset")
 	groups, total, err := h.svc.ListGroups(c.Request().Context(), audience.GroupFilter{Keyword: keyword, Offset: offset, Limit: groupsPerPage})
 	if err != nil {
 		return err
@@ -255,7 +255,7 @@ func (h *Groups) Upload(c echo.Context) error {
 	}
 	uid := web.CurrentUser(c).ID
 	var job *audience.ImportJob
-	err = withUploadedFile(c, "file", func(name string, body io.Reader) error {
+	err = web.WithUploadedFile(c, "file", func(name string, body io.Reader) error {
 		job, err = h.svc.CreateImportJob(c.Request().Context(), g.ID, name, body, &uid)
 		return err
 	})
@@ -295,10 +295,10 @@ func (h *Groups) ImportReport(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	w := startCSVDownload(c, "import-"+strconv.FormatUint(job.ID, 10)+"-invalid-rows.csv")
+	w := web.CSVDownload(c, "import-"+strconv.FormatUint(job.ID, 10)+"-invalid-rows.csv")
 	_ = w.Write([]string{"line", "email", "reason"})
 	err = h.svc.EachImportError(c.Request().Context(), job.ID, func(e *audience.ImportError) error {
-		return w.Write([]string{strconv.FormatInt(e.Line, 10), csvSafe(e.Email), string(e.Reason)})
+		return w.Write([]string{strconv.FormatInt(e.Line, 10), web.CSVSafe(e.Email), string(e.Reason)})
 	})
 	w.Flush()
 	return err
@@ -311,14 +311,14 @@ func (h *Groups) Export(c echo.Context) error {
 		return err
 	}
 	names := g.Variables()
-	w := startCSVDownload(c, "group-"+strconv.FormatUint(g.ID, 10)+".csv")
+	w := web.CSVDownload(c, "group-"+strconv.FormatUint(g.ID, 10)+".csv")
 	_ = w.Write(append([]string{"email"}, names...))
 	row := make([]string, len(names)+1)
 	err = h.svc.EachRecipient(c.Request().Context(), g.ID, func(r *audience.Recipient) error {
 		vars := r.Vars()
-		row[0] = csvSafe(r.Email)
+		row[0] = web.CSVSafe(r.Email)
 		for i, n := range names {
-			row[i+1] = csvSafe(vars[n])
+			row[i+1] = web.CSVSafe(vars[n])
 		}
 		return w.Write(row)
 	})
@@ -331,7 +331,7 @@ func (h *Groups) loadJob(c echo.Context) (*audience.RecipientGroup, *audience.Im
 	if err != nil {
 		return nil, nil, err
 	}
-	jobID, err := idParam(c, "job")
+	jobID, err := web.IDParam(c, "job")
 	if err != nil {
 		return nil, nil, err
 	}
@@ -340,7 +340,7 @@ func (h *Groups) loadJob(c echo.Context) (*audience.RecipientGroup, *audience.Im
 }
 
 func (h *Groups) load(c echo.Context) (*audience.RecipientGroup, error) {
-	id, err := idParam(c, "id")
+	id, err := web.IDParam(c, "id")
 	if err != nil {
 		return nil, err
 	}

@@ -22,6 +22,7 @@ import (
 	"github.com/sesame-email/sesame/internal/dnstest"
 	"github.com/sesame-email/sesame/internal/testdb"
 	"github.com/sesame-email/sesame/mailer"
+	"github.com/sesame-email/sesame/mailer/outgoing"
 	"github.com/sesame-email/sesame/models/accounts"
 	"github.com/sesame-email/sesame/models/store"
 	"github.com/sesame-email/sesame/scheduler"
@@ -41,7 +42,7 @@ type console struct {
 	Clock *clocktest.Clock
 	Web   *web.Server
 	DNS   *dnstest.Server
-	Links *mailer.Links
+	Links *outgoing.Links
 }
 
 // newConsole starts a console; configure changes its web configuration.
@@ -67,14 +68,14 @@ func newConsole(t testing.TB, configure ...func(*web.Config)) *console {
 	if err != nil {
 		t.Fatal(err)
 	}
-	links := mailer.NewLinks("http://localhost:8080", []byte("test link key"))
+	links := outgoing.NewLinks("http://localhost:8080", []byte("test link key"))
 	tracker := mailer.NewTracker(st.Tracking, slog.New(slog.DiscardHandler), 10*time.Millisecond)
 	trackCtx, stopTracker := context.WithCancel(context.Background())
 	tracked := make(chan struct{})
 	go func() { tracker.Run(trackCtx); close(tracked) }()
 	t.Cleanup(func() { stopTracker(); <-tracked })
 	handlers.Mount(srv, compose.Console(st, handlers.Deps{Tasks: scheduler.Tasks{Store: st.Tasks}, DNS: resolver, Delivery: "sandbox",
-		Builder: mailer.NewBuilder(links), Links: links, Tracker: tracker}))
+		Builder: outgoing.NewBuilder(links), Links: links, Tracker: tracker}))
 	ts := httptest.NewServer(srv)
 	t.Cleanup(ts.Close)
 	return &console{t: t, URL: ts.URL, Store: st, Clock: clock, Web: srv, DNS: dns, Links: links}

@@ -89,7 +89,7 @@ func (h *IPs) Create(c echo.Context) error {
 		return err
 	}
 	if !identity.IPConfiguredHere(ip.Address) {
-		return flashAndRedirect(c, components.FlashInfo, "/admin/ips",
+		return web.FlashAndRedirect(c, components.FlashInfo, "/admin/ips",
 			ip.Address+" is registered, but this host has no interface with that address: connections from it will fail until it is configured.")
 	}
 	return web.RedirectWithFlash(c, "/admin/ips", ip.Address+" registered.")
@@ -107,7 +107,7 @@ func (h *IPs) form(ctx context.Context, ip *identity.SendingIP) (views.IPEditFor
 
 func (h *IPs) Edit(c echo.Context) error {
 	ctx := c.Request().Context()
-	id, err := idParam(c, "id")
+	id, err := web.IDParam(c, "id")
 	if err != nil {
 		return err
 	}
@@ -124,7 +124,7 @@ func (h *IPs) Edit(c echo.Context) error {
 
 func (h *IPs) Update(c echo.Context) error {
 	ctx := c.Request().Context()
-	id, err := idParam(c, "id")
+	id, err := web.IDParam(c, "id")
 	if err != nil {
 		return err
 	}
@@ -159,7 +159,7 @@ func (h *IPs) Update(c echo.Context) error {
 
 func (h *IPs) Delete(c echo.Context) error {
 	ctx := c.Request().Context()
-	id, err := idParam(c, "id")
+	id, err := web.IDParam(c, "id")
 	if err != nil {
 		return err
 	}

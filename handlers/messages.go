@@ -9,7 +9,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/sesame-email/sesame/mailer"
+	"github.com/sesame-email/sesame/mailer/outgoing"
 	"github.com/sesame-email/sesame/models"
 	"github.com/sesame-email/sesame/models/content"
 	"github.com/sesame-email/sesame/models/identity"
@@ -46,12 +46,12 @@ type Messages struct {
 	senders   SenderChoices
 	templates TemplateChoices
 	send      Submitter
-	builder   *mailer.Builder
+	builder   *outgoing.Builder
 }
 
 // NewMessages builds the message handlers; builder rebuilds a message for
 // display.
-func NewMessages(svc MessageService, domains DomainGetter, senders SenderChoices, templates TemplateChoices, send Submitter, builder *mailer.Builder) *Messages {
+func NewMessages(svc MessageService, domains DomainGetter, senders SenderChoices, templates TemplateChoices, send Submitter, builder *outgoing.Builder) *Messages {
 	return &Messages{svc: svc, domains: domains, senders: senders, templates: templates, send: send, builder: builder}
 }
 
@@ -80,7 +80,7 @@ func (h *Messages) page(c echo.Context, withBody bool) (views.MessagePage, error
 	if built, err := h.builder.Unsigned(m, content, d.Name); err == nil {
 		p.Raw = built.Data
 		p.Subject = built.Subject
-		p.Parsed, _ = mailer.ParseMessage(built.Data)
+		p.Parsed, _ = outgoing.ParseMessage(built.Data)
 	}
 	return p, nil
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/sesame-email/sesame/internal/compose"
 	"github.com/sesame-email/sesame/internal/fixtures"
 	"github.com/sesame-email/sesame/mailer"
+	"github.com/sesame-email/sesame/mailer/outgoing"
 	"github.com/sesame-email/sesame/models/accounts"
 	"github.com/sesame-email/sesame/models/content"
 )
@@ -50,7 +51,7 @@ func TestSendTestEmailIntoTheSandbox(t *testing.T) {
 	wantStatus(t, b.get(msgPath), http.StatusOK, "Test email queued for bob@dest.test.", `data-status="queued"`, `hx-trigger="every 2s"`, "Welcome Bob &lt;b&gt;")
 
 	// Deliver through the sandbox transport.
-	engine := mailer.NewEngine(compose.Engine(c.Store), mailer.Sandbox{}, mailer.NewBuilder(mailer.NewLinks("http://localhost:8080", []byte("k"))),
+	engine := mailer.NewEngine(compose.Engine(c.Store), mailer.Sandbox{}, outgoing.NewBuilder(outgoing.NewLinks("http://localhost:8080", []byte("k"))),
 		c.Clock, slog.New(slog.DiscardHandler), mailer.EngineConfig{Owner: "t"})
 	if err := engine.RunUntilIdle(context.Background()); err != nil {
 		t.Fatal(err)

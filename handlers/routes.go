@@ -3,7 +3,7 @@ package handlers
 import (
 	"net/http"
 
-	"github.com/sesame-email/sesame/mailer"
+	"github.com/sesame-email/sesame/mailer/outgoing"
 	"github.com/sesame-email/sesame/models/accounts"
 	"github.com/sesame-email/sesame/models/audience"
 	"github.com/sesame-email/sesame/models/content"
@@ -33,9 +33,9 @@ type Deps struct {
 
 	Tasks    TaskCreator
 	DNS      identity.DNSLookup
-	Builder  *mailer.Builder // rebuilds queued messages for display
-	Delivery string          // SESAME_DELIVERY, for the sandbox page
-	Links    *mailer.Links   // checks the tokens of tracking and unsubscribe links
+	Builder  *outgoing.Builder // rebuilds queued messages for display
+	Delivery string            // SESAME_DELIVERY, for the sandbox page
+	Links    *outgoing.Links   // checks the tokens of tracking and unsubscribe links
 	Tracker  EngagementRecorder
 	// Connection is where API and SMTP clients reach Sesame.
 	Connection Connection

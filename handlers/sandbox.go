@@ -7,7 +7,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/sesame-email/sesame/mailer"
+	"github.com/sesame-email/sesame/mailer/outgoing"
 	"github.com/sesame-email/sesame/models"
 	"github.com/sesame-email/sesame/models/queue"
 	"github.com/sesame-email/sesame/views"
@@ -63,8 +63,8 @@ func (h *Sandbox) List(c echo.Context) error {
 	return web.Render(c, http.StatusOK, views.Sandbox(p))
 }
 
-func (h *Sandbox) load(c echo.Context) (*queue.SandboxMessage, *mailer.ParsedMessage, error) {
-	id, err := idParam(c, "id")
+func (h *Sandbox) load(c echo.Context) (*queue.SandboxMessage, *outgoing.ParsedMessage, error) {
+	id, err := web.IDParam(c, "id")
 	if err != nil {
 		return nil, nil, err
 	}
@@ -72,9 +72,9 @@ func (h *Sandbox) load(c echo.Context) (*queue.SandboxMessage, *mailer.ParsedMes
 	if err != nil {
 		return nil, nil, err
 	}
-	parsed, err := mailer.ParseMessage(m.Raw)
+	parsed, err := outgoing.ParseMessage(m.Raw)
 	if err != nil {
-		parsed = &mailer.ParsedMessage{Subject: m.Subject, Text: "This message could not be parsed: " + err.Error()}
+		parsed = &outgoing.ParsedMessage{Subject: m.Subject, Text: "This message could not be parsed: " + err.Error()}
 	}
 	return m, parsed, nil
 }

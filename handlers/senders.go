@@ -78,7 +78,7 @@ func (h *Senders) Create(c echo.Context) error {
 
 func (h *Senders) SetPassword(c echo.Context) error {
 	ctx := c.Request().Context()
-	id, err := idParam(c, "id")
+	id, err := web.IDParam(c, "id")
 	if err != nil {
 		return err
 	}
@@ -104,7 +104,7 @@ func (h *Senders) SetPassword(c echo.Context) error {
 
 func (h *Senders) Delete(c echo.Context) error {
 	ctx := c.Request().Context()
-	id, err := idParam(c, "id")
+	id, err := web.IDParam(c, "id")
 	if err != nil {
 		return err
 	}
@@ -122,7 +122,7 @@ func (h *Senders) Delete(c echo.Context) error {
 // setting as the API's address unsubscribe configuration.
 func (h *Senders) SetUnsubscribe(c echo.Context) error {
 	ctx := c.Request().Context()
-	id, err := idParam(c, "id")
+	id, err := web.IDParam(c, "id")
 	if err != nil {
 		return err
 	}
@@ -134,7 +134,7 @@ func (h *Senders) SetUnsubscribe(c echo.Context) error {
 	err = h.svc.SetUnsubscribeConfig(ctx, id, code, c.FormValue("unsubscribe_enabled") != "", identity.UnsubscribeConfigUpsert)
 	var verr *models.ValidationError
 	if errors.As(err, &verr) {
-		return flashAndRedirect(c, components.FlashError, "/senders", verr.Error())
+		return web.FlashAndRedirect(c, components.FlashError, "/senders", verr.Error())
 	}
 	if err != nil {
 		return err

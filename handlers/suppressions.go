@@ -39,7 +39,7 @@ func (h *Suppressions) List(c echo.Context) error {
 func (h *Suppressions) render(c echo.Context, status int, p views.SuppressionPage) error {
 	p.Query = c.QueryParam("q")
 	p.Reason = c.QueryParam("reason")
-	p.Offset = queryInt(c, "offset")
+	p.Offset = web.QueryInt(c, "offset")
 	p.PerPage = suppressionsPerPage
 	q := audience.SuppressionQuery{Prefix: p.Query, Offset: p.Offset, Limit: suppressionsPerPage}
 	if r := audience.SuppressionReason(p.Reason); r.Valid() {
@@ -81,7 +81,7 @@ func (h *Suppressions) Add(c echo.Context) error {
 }
 
 func (h *Suppressions) Remove(c echo.Context) error {
-	id, err := idParam(c, "id")
+	id, err := web.IDParam(c, "id")
 	if err != nil {
 		return err
 	}
@@ -95,7 +95,7 @@ func (h *Suppressions) Remove(c echo.Context) error {
 func (h *Suppressions) Import(c echo.Context) error {
 	u := web.CurrentUser(c)
 	var rep *audience.SuppressionImportReport
-	err := withUploadedFile(c, "file", func(name string, body io.Reader) error {
+	err := web.WithUploadedFile(c, "file", func(name string, body io.Reader) error {
 		var err error
 		rep, err = h.svc.ImportSuppressions(c.Request().Context(), body, "import of "+name+" by "+u.Email)
 		return err
@@ -115,7 +115,7 @@ func (h *Suppressions) Import(c echo.Context) error {
 
 // Export downloads the whole list as CSV, in the import's format.
 func (h *Suppressions) Export(c echo.Context) error {
-	w := startCSVDownload(c, "suppressions.csv")
+	w := web.CSVDownload(c, "suppressions.csv")
 	_ = w.Write([]string{"email", "reason", "scope_domain", "expires_at", "source", "created_at"})
 	err := h.svc.EachSuppression(c.Request().Context(), func(s *audience.Suppression) error {
 		expires := ""
@@ -124,7 +124,7 @@ func (h *Suppressions) Export(c echo.Context) error {
 		}
 		// A domain is written bare (example.com), which the import reads as
 		// a domain: "@example.com" would be defused as a formula.
-		return w.Write([]string{csvSafe(s.Value), string(s.Reason), s.ScopeDomain, expires, csvSafe(s.Source), s.CreatedAt.UTC().Format(time.RFC3339)})
+		return w.Write([]string{web.CSVSafe(s.Value), string(s.Reason), s.ScopeDomain, expires, web.CSVSafe(s.Source), s.CreatedAt.UTC().Format(time.RFC3339)})
 	})
 	w.Flush()
 	return err

@@ -315,7 +315,7 @@ func (h *Tasks) Create(c echo.Context) error {
 
 func (h *Tasks) page(c echo.Context) (views.TaskPage, error) {
 	ctx := c.Request().Context()
-	id, err := idParam(c, "id")
+	id, err := web.IDParam(c, "id")
 	if err != nil {
 		return views.TaskPage{}, err
 	}
@@ -373,14 +373,14 @@ func (h *Tasks) Live(c echo.Context) error {
 // action runs a task action and reports it.
 func (h *Tasks) action(do func(ctx context.Context, id uint64) error, done string) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		id, err := idParam(c, "id")
+		id, err := web.IDParam(c, "id")
 		if err != nil {
 			return err
 		}
 		path := "/tasks/" + strconv.FormatUint(id, 10)
 		err = do(c.Request().Context(), id)
 		if errors.Is(err, tasks.ErrTaskState) {
-			return flashAndRedirect(c, "error", path, "Not possible now: "+strings.TrimPrefix(err.Error(), tasks.ErrTaskState.Error()+": ")+".")
+			return web.FlashAndRedirect(c, "error", path, "Not possible now: "+strings.TrimPrefix(err.Error(), tasks.ErrTaskState.Error()+": ")+".")
 		}
 		if err != nil {
 			return err
@@ -402,11 +402,11 @@ func (h *Tasks) End() echo.HandlerFunc {
 
 func (h *Tasks) ResendFailed(c echo.Context) error {
 	ctx := c.Request().Context()
-	id, err := idParam(c, "id")
+	id, err := web.IDParam(c, "id")
 	if err != nil {
 		return err
 	}
-	runID, err := idParam(c, "run")
+	runID, err := web.IDParam(c, "run")
 	if err != nil {
 		return err
 	}

@@ -8,7 +8,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/sesame-email/sesame/mailer"
+	"github.com/sesame-email/sesame/mailer/outgoing"
 	"github.com/sesame-email/sesame/models"
 	"github.com/sesame-email/sesame/models/content"
 	"github.com/sesame-email/sesame/views"
@@ -52,7 +52,7 @@ const templatesPerPage = 50
 
 func (h *Templates) List(c echo.Context) error {
 	ctx := c.Request().Context()
-	offset := max(0, queryInt(c, "offset"))
+	offset := max(0, web.QueryInt(c, "offset"))
 	page, err := h.svc.ListTemplates(ctx, offset, templatesPerPage)
 	if err != nil {
 		return err
@@ -132,7 +132,7 @@ func (h *Templates) Update(c echo.Context) error {
 }
 
 func (h *Templates) Duplicate(c echo.Context) error {
-	id, err := idParam(c, "id")
+	id, err := web.IDParam(c, "id")
 	if err != nil {
 		return err
 	}
@@ -209,8 +209,8 @@ func checkTemplate(in content.TemplateInput) views.TemplateCheck {
 			}
 		}
 	}
-	check.Warnings = mailer.Lint(in.Subject, in.HTML, in.Text)
-	tpl, err := mailer.Compile(in.Subject, in.HTML, in.Text)
+	check.Warnings = outgoing.Lint(in.Subject, in.HTML, in.Text)
+	tpl, err := outgoing.Compile(in.Subject, in.HTML, in.Text)
 	if err != nil {
 		return check
 	}
@@ -287,7 +287,7 @@ func previewDocument(in content.TemplateInput) (string, int) {
 	if err != nil {
 		return views.PreviewMessage("The sample data is " + err.Error() + "."), http.StatusUnprocessableEntity
 	}
-	m, err := mailer.Preview(in.Subject, in.HTML, in.Text, vars)
+	m, err := outgoing.Preview(in.Subject, in.HTML, in.Text, vars)
 	if err != nil {
 		return views.PreviewMessage("This template cannot be shown: " + err.Error() + "."), http.StatusUnprocessableEntity
 	}
@@ -298,7 +298,7 @@ func previewDocument(in content.TemplateInput) (string, int) {
 }
 
 func (h *Templates) load(c echo.Context) (*content.Template, error) {
-	id, err := idParam(c, "id")
+	id, err := web.IDParam(c, "id")
 	if err != nil {
 		return nil, err
 	}

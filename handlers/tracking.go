@@ -9,7 +9,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/sesame-email/sesame/mailer"
+	"github.com/sesame-email/sesame/mailer/outgoing"
 	"github.com/sesame-email/sesame/models"
 	"github.com/sesame-email/sesame/models/queue"
 	"github.com/sesame-email/sesame/models/tracking"
@@ -36,7 +36,7 @@ type Unsubscriber interface {
 // redirects and unsubscribe pages. They are public, and trust nothing but
 // the signed token in their path.
 type Tracking struct {
-	links    *mailer.Links
+	links    *outgoing.Links
 	tracker  EngagementRecorder
 	messages MessageLookup
 	unsub    Unsubscriber
@@ -46,7 +46,7 @@ type Tracking struct {
 }
 
 // NewTracking builds the tracking handlers.
-func NewTracking(links *mailer.Links, tracker EngagementRecorder, messages MessageLookup, unsub Unsubscriber, clock models.Clock,
+func NewTracking(links *outgoing.Links, tracker EngagementRecorder, messages MessageLookup, unsub Unsubscriber, clock models.Clock,
 	clientIP func(*http.Request) string) *Tracking {
 	return &Tracking{links: links, tracker: tracker, messages: messages, unsub: unsub, clock: clock, clientIP: clientIP}
 }

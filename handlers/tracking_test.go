@@ -13,6 +13,7 @@ import (
 	"github.com/sesame-email/sesame/internal/compose"
 	"github.com/sesame-email/sesame/internal/fixtures"
 	"github.com/sesame-email/sesame/mailer"
+	"github.com/sesame-email/sesame/mailer/outgoing"
 	"github.com/sesame-email/sesame/models"
 	"github.com/sesame-email/sesame/models/accounts"
 	"github.com/sesame-email/sesame/models/audience"
@@ -30,13 +31,13 @@ func trackedMessage(t *testing.T, c *console, sender *identity.SenderAddress, to
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := mailer.NewEngine(compose.Engine(c.Store), mailer.Sandbox{}, mailer.NewBuilder(c.Links), c.Clock, slog.New(slog.DiscardHandler), mailer.EngineConfig{Owner: "t"})
+	e := mailer.NewEngine(compose.Engine(c.Store), mailer.Sandbox{}, outgoing.NewBuilder(c.Links), c.Clock, slog.New(slog.DiscardHandler), mailer.EngineConfig{Owner: "t"})
 	if err := e.RunUntilIdle(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	box, _ := c.Store.Sandbox.SandboxPage(ctx, 0, 1)
 	kept, _ := c.Store.Sandbox.GetSandboxMessage(ctx, box[0].ID)
-	parsed, err := mailer.ParseMessage(kept.Raw)
+	parsed, err := outgoing.ParseMessage(kept.Raw)
 	if err != nil {
 		t.Fatal(err)
 	}

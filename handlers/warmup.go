@@ -28,7 +28,7 @@ type WarmupService interface {
 // overview shows it.
 func (h *IPs) warmupSubject(c echo.Context) (queue.WarmupStatus, error) {
 	kind := queue.WarmupSubjectKind(c.Param("kind"))
-	id, err := idParam(c, "id")
+	id, err := web.IDParam(c, "id")
 	if err != nil {
 		return queue.WarmupStatus{}, err
 	}

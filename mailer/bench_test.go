@@ -22,6 +22,7 @@ import (
 	"github.com/sesame-email/sesame/internal/smtpsink"
 	"github.com/sesame-email/sesame/internal/testdb"
 	"github.com/sesame-email/sesame/mailer"
+	"github.com/sesame-email/sesame/mailer/outgoing"
 	"github.com/sesame-email/sesame/mailer/rsasign"
 	"github.com/sesame-email/sesame/models"
 	"github.com/sesame-email/sesame/models/identity"
@@ -36,7 +37,7 @@ import (
 type benchDomains struct {
 	*identity.Domains
 	algs    []string
-	signer  mailer.RSASigner
+	signer  outgoing.RSASigner
 	signing *atomic.Int64 // nanoseconds
 }
 
@@ -47,7 +48,7 @@ func (s benchDomains) SigningKeys(ctx context.Context, domainID uint64) ([]ident
 		if !slices.Contains(s.algs, string(k.Algorithm)) {
 			continue
 		}
-		if priv, ok := k.Signer.(*rsa.PrivateKey); ok && s.signer == mailer.SignerOpenSSL {
+		if priv, ok := k.Signer.(*rsa.PrivateKey); ok && s.signer == outgoing.SignerOpenSSL {
 			if k.Signer, err = rsasign.Load(priv); err != nil {
 				return nil, err
 			}
@@ -87,14 +88,14 @@ func BenchmarkDelivery100k(b *testing.B) {
 	defer gcpolicy.Apply()() // the collector as sesame serve sets it
 	for _, c := range []struct {
 		dkim   string
-		signer mailer.RSASigner
-	}{{"none", ""}, {"rsa", mailer.SignerGo}, {"rsa", mailer.SignerOpenSSL}, {"rsa+ed25519", mailer.SignerOpenSSL}, {"ed25519", ""}} {
+		signer outgoing.RSASigner
+	}{{"none", ""}, {"rsa", outgoing.SignerGo}, {"rsa", outgoing.SignerOpenSSL}, {"rsa+ed25519", outgoing.SignerOpenSSL}, {"ed25519", ""}} {
 		name := "dkim=" + c.dkim
 		if c.signer != "" {
 			name += "/signer=" + string(c.signer)
 		}
 		b.Run(name, func(b *testing.B) {
-			if err := rsasign.Available(); c.signer == mailer.SignerOpenSSL && err != nil {
+			if err := rsasign.Available(); c.signer == outgoing.SignerOpenSSL && err != nil {
 				b.Skip(err)
 			}
 			for i := 0; i < b.N; i++ {
@@ -104,7 +105,7 @@ func BenchmarkDelivery100k(b *testing.B) {
 	}
 }
 
-func benchDelivery(b *testing.B, algs []string, signer mailer.RSASigner, n int) {
+func benchDelivery(b *testing.B, algs []string, signer outgoing.RSASigner, n int) {
 	b.StopTimer()
 	st := testdb.Open(b, models.SystemClock{})
 	dns := dnstest.Start(b)
@@ -140,11 +141,11 @@ func benchDelivery(b *testing.B, algs []string, signer mailer.RSASigner, n int) 
 		}
 	}
 
-	links := mailer.NewLinks("https://sesame.example", []byte("link key"))
+	links := outgoing.NewLinks("https://sesame.example", []byte("link key"))
 	var signing atomic.Int64
 	stores := compose.Engine(st)
 	stores.Domains = benchDomains{st.Domains, algs, signer, &signing}
-	engine := mailer.NewEngine(stores, &mailer.Relay{Addr: sink.Addr, TLS: "none"}, mailer.NewBuilder(links), models.SystemClock{}, discard(),
+	engine := mailer.NewEngine(stores, &mailer.Relay{Addr: sink.Addr, TLS: "none"}, outgoing.NewBuilder(links), models.SystemClock{}, discard(),
 		mailer.EngineConfig{Owner: "bench", BounceHost: testdb.BounceHost, Signer: signer})
 	serverCPU := testdb.ServerCPU(b)
 	var serverBefore time.Duration

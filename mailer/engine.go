@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/sesame-email/sesame/mailer/outgoing"
 	"github.com/sesame-email/sesame/models"
 	"github.com/sesame-email/sesame/models/audience"
 	"github.com/sesame-email/sesame/models/identity"
@@ -62,9 +63,9 @@ type EngineConfig struct {
 	Idle           time.Duration // wait between empty claims (1 second)
 	ConnIdle       time.Duration // an unused connection closes after (5 seconds)
 	Retry          RetryPolicy
-	BounceHost     string        // HELO name of the default route
-	RecordInterval time.Duration // longest a result waits to be written (100 ms)
-	Signer         RSASigner     // SignerGo: RSA signatures by crypto/rsa even where libcrypto 3 loads
+	BounceHost     string            // HELO name of the default route
+	RecordInterval time.Duration     // longest a result waits to be written (100 ms)
+	Signer         outgoing.RSASigner // SignerGo: RSA signatures by crypto/rsa even where libcrypto 3 loads
 	// ShutdownTimeout is how long deliveries under way and the writing of
 	// their results may outlast the end of Run's context (30 seconds).
 	ShutdownTimeout time.Duration
@@ -110,7 +111,7 @@ func (c *EngineConfig) defaults() {
 type Engine struct {
 	store     EngineStores
 	transport Transport
-	builder   *Builder
+	builder   *outgoing.Builder
 	clock     models.Clock
 	log       *slog.Logger
 	cfg       EngineConfig
@@ -132,7 +133,7 @@ type Engine struct {
 
 type compiled struct {
 	row      *queue.MessageContent
-	template *Template
+	template *outgoing.Template
 	err      error
 }
 
@@ -155,7 +156,7 @@ type lane struct {
 }
 
 // NewEngine builds an engine.
-func NewEngine(store EngineStores, transport Transport, builder *Builder, clock models.Clock, log *slog.Logger, cfg EngineConfig) *Engine {
+func NewEngine(store EngineStores, transport Transport, builder *outgoing.Builder, clock models.Clock, log *slog.Logger, cfg EngineConfig) *Engine {
 	cfg.defaults()
 	return &Engine{
 		store: store, transport: transport, builder: builder, clock: clock, log: log.With("component", "delivery"), cfg: cfg,
@@ -374,12 +375,12 @@ func (e *Engine) deliver(ctx context.Context, l *lane, m *queue.Message, sess Se
 		e.finish(m, models.StatusFailed, err.Error(), nil)
 		return sess
 	}
-	built, err := e.builder.Build(&Outgoing{Message: m, Content: c.row, Template: c.template, Domain: dk.name, Keys: dk.keys})
+	built, err := e.builder.Build(&outgoing.Outgoing{Message: m, Content: c.row, Template: c.template, Domain: dk.name, Keys: dk.keys})
 	if err != nil {
 		e.finish(m, models.StatusFailed, "cannot build the message: "+err.Error(), nil)
 		return sess
 	}
-	d := &Delivery{Message: m, From: EnvelopeFrom(m.UID, dk.name), Data: built.Data, SourceIP: m.SourceIP, Helo: e.helo(m.SourceIP)}
+	d := &Delivery{Message: m, From: outgoing.EnvelopeFrom(m.UID, dk.name), Data: built.Data, SourceIP: m.SourceIP, Helo: e.helo(m.SourceIP)}
 	var out Outcome
 	if sess == nil {
 		var oerr error

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/sesame-email/sesame/mailer/outgoing"
 	"github.com/sesame-email/sesame/models/queue"
 )
 
@@ -41,7 +42,7 @@ func (e *Engine) content(ctx context.Context, id uint64) (*compiled, error) {
 	}
 	c = &compiled{row: row}
 	if row.Raw == nil {
-		c.template, c.err = Compile(row.Subject, row.HTML, row.Text)
+		c.template, c.err = outgoing.Compile(row.Subject, row.HTML, row.Text)
 	}
 	e.mu.Lock()
 	if len(e.contents) >= maxCachedContent {

@@ -19,6 +19,7 @@ import (
 	"github.com/sesame-email/sesame/internal/smtpsink"
 	"github.com/sesame-email/sesame/internal/testdb"
 	"github.com/sesame-email/sesame/mailer"
+	"github.com/sesame-email/sesame/mailer/outgoing"
 	"github.com/sesame-email/sesame/mailer/smtpd"
 	"github.com/sesame-email/sesame/models"
 	"github.com/sesame-email/sesame/models/identity"
@@ -37,7 +38,7 @@ type pipeline struct {
 	dns    *dnstest.Server
 	sink   *smtpsink.Sink
 	sender *identity.SenderAddress
-	signer mailer.RSASigner // empty: the engine's default
+	signer outgoing.RSASigner // empty: the engine's default
 }
 
 func newPipeline(t *testing.T) *pipeline {
@@ -57,8 +58,8 @@ func newPipelineWith(t *testing.T, cfg store.Config) *pipeline {
 }
 
 func (p *pipeline) engine(transport mailer.Transport, owner string) *mailer.Engine {
-	links := mailer.NewLinks("https://sesame.example", []byte("link key"))
-	return mailer.NewEngine(compose.Engine(p.st), transport, mailer.NewBuilder(links), p.clock, discard(),
+	links := outgoing.NewLinks("https://sesame.example", []byte("link key"))
+	return mailer.NewEngine(compose.Engine(p.st), transport, outgoing.NewBuilder(links), p.clock, discard(),
 		mailer.EngineConfig{Owner: owner, BounceHost: testdb.BounceHost, ConnIdle: 200 * time.Millisecond, RecordInterval: 10 * time.Millisecond, Signer: p.signer})
 }
 
@@ -111,7 +112,7 @@ func (p *pipeline) counts() map[models.MessageStatus]int {
 
 func TestRelayDeliveryBuildsSignedMail(t *testing.T) { forEachSigner(t, relayDeliveryBuildsSignedMail) }
 
-func relayDeliveryBuildsSignedMail(t *testing.T, signer mailer.RSASigner) {
+func relayDeliveryBuildsSignedMail(t *testing.T, signer outgoing.RSASigner) {
 	p := newPipeline(t)
 	p.signer = signer
 	msgs := p.enqueue(false, "ann@dest.test", "bob@dest.test")
@@ -183,7 +184,7 @@ func containsFold(list []string, s string) bool {
 
 func TestDualSigningWithEd25519(t *testing.T) { forEachSigner(t, dualSigningWithEd25519) }
 
-func dualSigningWithEd25519(t *testing.T, signer mailer.RSASigner) {
+func dualSigningWithEd25519(t *testing.T, signer outgoing.RSASigner) {
 	p := newPipeline(t)
 	p.signer = signer
 	d, _ := p.st.Domains.GetDomainByName(ctx, "example.test")
@@ -232,7 +233,7 @@ func TestSandboxKeepsMessages(t *testing.T) {
 	if err != nil || !bytes.Contains(kept.Raw, []byte("DKIM-Signature")) || *kept.MessageID != msgs[0].ID {
 		t.Fatalf("sandbox message: %v", err)
 	}
-	parsed, err := mailer.ParseMessage(kept.Raw)
+	parsed, err := outgoing.ParseMessage(kept.Raw)
 	if err != nil || parsed.Subject != "Hello ann" || !strings.Contains(parsed.HTML, "Hi ann") || !strings.Contains(parsed.Text, "Hi ann") {
 		t.Fatalf("parsed: %+v %v", parsed, err)
 	}

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"testing"
 
+	"github.com/sesame-email/sesame/mailer/outgoing"
 	"github.com/sesame-email/sesame/mailer/rsasign"
 	"github.com/sesame-email/sesame/models/identity"
 )
@@ -52,9 +53,9 @@ func TestKeysAreLoadedOnceAndFreedWhenRotated(t *testing.T) {
 
 // With the Go signer asked for, keys stay crypto/rsa's.
 func TestGoSignerLeavesKeysAlone(t *testing.T) {
-	e := NewEngine(EngineStores{}, nil, nil, nil, slog.New(slog.DiscardHandler), EngineConfig{Signer: SignerGo})
+	e := NewEngine(EngineStores{}, nil, nil, nil, slog.New(slog.DiscardHandler), EngineConfig{Signer: outgoing.SignerGo})
 	key := generateRSA(t)
-	if signer, err := e.Signer(); signer != SignerGo || err != nil {
+	if signer, err := e.Signer(); signer != outgoing.SignerGo || err != nil {
 		t.Errorf("signer %s, %v", signer, err)
 	}
 	if keys := e.loadSigners([]identity.SigningKey{{Selector: "s1", Signer: key}}, nil); keys[0].Signer != key {

@@ -9,6 +9,7 @@ import (
 	"github.com/emersion/go-message"
 	"github.com/emersion/go-message/mail"
 	"github.com/emersion/go-message/textproto"
+	"github.com/sesame-email/sesame/mailer/outgoing"
 	"github.com/sesame-email/sesame/models/content"
 )
 
@@ -41,7 +42,7 @@ func invalidf(format string, args ...any) error {
 // with one address, and at most one Sender header with one address.
 func ReadSubmission(raw []byte) (*Submission, error) {
 	if len(raw) > content.MaxRawBytes {
-		return nil, ErrMessageTooLarge
+		return nil, outgoing.ErrMessageTooLarge
 	}
 	if lf, cr := bytes.Count(raw, []byte("\n")), bytes.Count(raw, []byte("\r")); lf != cr || bytes.Count(raw, []byte("\r\n")) != lf {
 		return nil, ErrBareLineBreak

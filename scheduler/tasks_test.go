@@ -16,6 +16,7 @@ import (
 	"github.com/sesame-email/sesame/internal/smtpsink"
 	"github.com/sesame-email/sesame/internal/testdb"
 	"github.com/sesame-email/sesame/mailer"
+	"github.com/sesame-email/sesame/mailer/outgoing"
 	"github.com/sesame-email/sesame/models"
 	"github.com/sesame-email/sesame/models/audience"
 	"github.com/sesame-email/sesame/models/queue"
@@ -75,7 +76,7 @@ func (f *taskFixture) tick() {
 // deliver sends every due message through the sandbox transport.
 func (f *taskFixture) deliver() {
 	f.t.Helper()
-	e := mailer.NewEngine(compose.Engine(f.st), mailer.Sandbox{}, mailer.NewBuilder(mailer.NewLinks("https://s.test", []byte("k"))), f.clock,
+	e := mailer.NewEngine(compose.Engine(f.st), mailer.Sandbox{}, outgoing.NewBuilder(outgoing.NewLinks("https://s.test", []byte("k"))), f.clock,
 		slog.New(slog.DiscardHandler), mailer.EngineConfig{Owner: "test"})
 	if err := e.RunUntilIdle(ctx); err != nil {
 		f.t.Fatal(err)
@@ -418,7 +419,7 @@ func TestReputationGuardPausesABouncingTask(t *testing.T) {
 	sink := smtpsink.Start(t)
 	sink.When("r1", smtpsink.Reply550, 0) // r1, r10–r19, r100–r199: 111 bounce
 	sink.When("r3", smtpsink.Reply451, 0) // r3, r30–r39, r300–r399: 111 wait for a retry
-	e := mailer.NewEngine(compose.Engine(f.st), &mailer.Relay{Addr: sink.Addr, TLS: "none"}, mailer.NewBuilder(mailer.NewLinks("https://s.test", []byte("k"))), f.clock,
+	e := mailer.NewEngine(compose.Engine(f.st), &mailer.Relay{Addr: sink.Addr, TLS: "none"}, outgoing.NewBuilder(outgoing.NewLinks("https://s.test", []byte("k"))), f.clock,
 		slog.New(slog.DiscardHandler), mailer.EngineConfig{Owner: "test"})
 	if err := e.RunUntilIdle(ctx); err != nil {
 		t.Fatal(err)

@@ -23,6 +23,7 @@ import (
 	"github.com/sesame-email/sesame/internal/compose"
 	"github.com/sesame-email/sesame/internal/gcpolicy"
 	"github.com/sesame-email/sesame/mailer"
+	"github.com/sesame-email/sesame/mailer/outgoing"
 	"github.com/sesame-email/sesame/mailer/smtpd"
 	"github.com/sesame-email/sesame/models"
 	"github.com/sesame-email/sesame/models/audience"
@@ -39,7 +40,7 @@ type app struct {
 	clock   models.Clock
 	store   *store.Store
 	dns     *mailer.Resolver
-	links   *mailer.Links
+	links   *outgoing.Links
 	engine  *mailer.Engine
 	tasks   *scheduler.TaskRunner
 	tracker *mailer.Tracker
@@ -88,8 +89,8 @@ func newApp(ctx context.Context, cfg Config, log *slog.Logger, clock models.Cloc
 		st.DB.Close()
 		return nil, &configError{"SESAME_DELIVERY", err.Error()}
 	}
-	links := mailer.NewLinks(cfg.PublicURL.String(), cfg.deriveKey("links", 32))
-	builder := mailer.NewBuilder(links)
+	links := outgoing.NewLinks(cfg.PublicURL.String(), cfg.deriveKey("links", 32))
+	builder := outgoing.NewBuilder(links)
 	owner := leaseOwner()
 	engine := mailer.NewEngine(compose.Engine(st), transport, builder, clock, log, mailer.EngineConfig{
 		Owner:           owner,

@@ -17,6 +17,7 @@ import (
 	"github.com/sesame-email/sesame/internal/smtpsink"
 	"github.com/sesame-email/sesame/internal/testdb"
 	"github.com/sesame-email/sesame/mailer"
+	"github.com/sesame-email/sesame/mailer/outgoing"
 	"github.com/sesame-email/sesame/models/accounts"
 	"github.com/sesame-email/sesame/models/identity"
 	"github.com/sesame-email/sesame/models/queue"
@@ -49,7 +50,7 @@ func warmupHistory(t *testing.T) *testApp {
 	}
 
 	sink := smtpsink.Start(t)
-	engine := mailer.NewEngine(compose.Engine(st), &mailer.Relay{Addr: sink.Addr, TLS: "none"}, mailer.NewBuilder(mailer.NewLinks(a.URL, []byte("links"))),
+	engine := mailer.NewEngine(compose.Engine(st), &mailer.Relay{Addr: sink.Addr, TLS: "none"}, outgoing.NewBuilder(outgoing.NewLinks(a.URL, []byte("links"))),
 		clock, slog.New(slog.DiscardHandler), mailer.EngineConfig{Owner: "warmup-test", BounceHost: testdb.BounceHost, ConnIdle: 100 * time.Millisecond, RecordInterval: 10 * time.Millisecond})
 	n := 0
 	for day := range days {

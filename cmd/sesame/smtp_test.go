@@ -25,6 +25,7 @@ import (
 	"github.com/sesame-email/sesame/internal/swaks"
 	"github.com/sesame-email/sesame/internal/testdb"
 	"github.com/sesame-email/sesame/mailer"
+	"github.com/sesame-email/sesame/mailer/outgoing"
 	"github.com/sesame-email/sesame/mailer/smtpd"
 	"github.com/sesame-email/sesame/models"
 	"github.com/sesame-email/sesame/models/audience"
@@ -191,7 +192,7 @@ func TestAsynchronousBounceThroughTheApp(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	if err := c.SendMail("", []string{mailer.EnvelopeFrom(m.UID, "example.test")}, bytes.NewReader(dsn)); err != nil {
+	if err := c.SendMail("", []string{outgoing.EnvelopeFrom(m.UID, "example.test")}, bytes.NewReader(dsn)); err != nil {
 		t.Fatal(err)
 	}
 	m, _ = a.store.Queue.GetMessageByUID(context.Background(), m.UID)

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/sesame-email/sesame/mailer"
+	"github.com/sesame-email/sesame/mailer/outgoing"
 	"github.com/sesame-email/sesame/models"
 	"github.com/sesame-email/sesame/models/audience"
 	"github.com/sesame-email/sesame/models/content"
@@ -126,7 +126,7 @@ func (h *taskActions) batchSendEmail(ctx context.Context, c *Caller, req *batchS
 		Name:    truncate(t.Name+" · API "+h.formatTime(h.clock.Now()), 190),
 		Subject: subject, SenderID: sender.ID, TemplateID: t.ID, GroupID: req.ReceiverId, Unsubscribe: unsubscribe,
 		AdLocation: int(req.ADLocation), TrackOpens: true, TrackClicks: true, VariableDefaults: defaults,
-		FromName: fromName, ReplyTo: reply, Attachments: mailer.EncodeAttachments(atts),
+		FromName: fromName, ReplyTo: reply, Attachments: outgoing.EncodeAttachments(atts),
 		TimeZone: h.loc.String(), CreatedBy: &uid,
 	}
 	switch req.TaskType {

@@ -31,6 +31,7 @@ import (
 	"github.com/sesame-email/sesame/internal/tc3"
 	"github.com/sesame-email/sesame/internal/testdb"
 	"github.com/sesame-email/sesame/mailer"
+	"github.com/sesame-email/sesame/mailer/outgoing"
 	"github.com/sesame-email/sesame/models"
 	"github.com/sesame-email/sesame/models/accounts"
 	"github.com/sesame-email/sesame/models/identity"
@@ -61,7 +62,7 @@ type env struct {
 	DNS      *dnstest.Server
 	Resolver *mailer.Resolver
 	Clock    *skewClock
-	Links    *mailer.Links
+	Links    *outgoing.Links
 
 	Admin, Marketer       *accounts.User
 	AdminKey, MarketerKey tc3.Credential
@@ -88,9 +89,9 @@ func newEnvWith(t *testing.T, opts envOptions) *env {
 	pub, _ := url.Parse("http://localhost:8080")
 	srv := web.New(web.Config{PublicURL: pub, HashKey: []byte(strings.Repeat("k", 64)), Version: "test",
 		Metrics: prometheus.NewRegistry(), Static: static.Files}, st.Accounts)
-	links := mailer.NewLinks("http://localhost:8080", []byte("test link key"))
+	links := outgoing.NewLinks("http://localhost:8080", []byte("test link key"))
 	handlers.Mount(srv, compose.Console(st, handlers.Deps{Tasks: scheduler.Tasks{Store: st.Tasks}, DNS: resolver, Delivery: "sandbox",
-		Builder: mailer.NewBuilder(links), Links: links, Tracker: mailer.NewTracker(st.Tracking, slog.New(slog.DiscardHandler), time.Second)}))
+		Builder: outgoing.NewBuilder(links), Links: links, Tracker: mailer.NewTracker(st.Tracking, slog.New(slog.DiscardHandler), time.Second)}))
 	apiCfg := compose.API(st, api.Config{Tasks: scheduler.Tasks{Store: st.Tasks}, DNS: resolver, Clock: clock})
 	if opts.wrap != nil {
 		opts.wrap(&apiCfg)
@@ -241,7 +242,7 @@ func (e *env) verifiedSender(email, name string) *identity.SenderAddress {
 // deliver runs the delivery engine over the queue into the sandbox.
 func (e *env) deliver() {
 	e.t.Helper()
-	engine := mailer.NewEngine(compose.Engine(e.Store), mailer.Sandbox{}, mailer.NewBuilder(e.Links), models.SystemClock{},
+	engine := mailer.NewEngine(compose.Engine(e.Store), mailer.Sandbox{}, outgoing.NewBuilder(e.Links), models.SystemClock{},
 		slog.New(slog.DiscardHandler), mailer.EngineConfig{Owner: "test", BounceHost: testdb.BounceHost})
 	must(e.t, engine.RunUntilIdle(ctx))
 }

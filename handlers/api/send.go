@@ -12,7 +12,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/sesame-email/sesame/mailer"
+	"github.com/sesame-email/sesame/mailer/outgoing"
 	"github.com/sesame-email/sesame/models"
 	"github.com/sesame-email/sesame/models/identity"
 	"github.com/sesame-email/sesame/models/queue"
@@ -142,11 +142,11 @@ func templateData(raw string) (map[string]string, error) {
 }
 
 // attachments decodes Attachments, and says how many bytes they hold.
-func attachments(in []attachment) ([]mailer.Attachment, int, error) {
+func attachments(in []attachment) ([]outgoing.Attachment, int, error) {
 	if len(in) > maxAttachments {
 		return nil, 0, errf(CodeTooManyAttachments, "%d attachments; at most %d are allowed.", len(in), maxAttachments)
 	}
-	var out []mailer.Attachment
+	var out []outgoing.Attachment
 	total := 0
 	for i, at := range in {
 		if at.FileURL != "" {
@@ -164,7 +164,7 @@ func attachments(in []attachment) ([]mailer.Attachment, int, error) {
 		if len(data) == 0 {
 			return nil, 0, errf(CodeAttachContentIsWrong, "Attachments[%d].Content is empty.", i)
 		}
-		out = append(out, mailer.Attachment{FileName: name, Data: data})
+		out = append(out, outgoing.Attachment{FileName: name, Data: data})
 		total += len(data)
 	}
 	return out, total, nil
@@ -311,7 +311,7 @@ func (h *sendActions) sendEmail(ctx context.Context, _ *Caller, req *sendEmailRe
 	if err != nil {
 		return nil, err
 	}
-	send.Content.Attachments, send.AttachmentBytes = mailer.EncodeAttachments(atts), attBytes
+	send.Content.Attachments, send.AttachmentBytes = outgoing.EncodeAttachments(atts), attBytes
 	if send.Content.Unsubscribe, err = unsubscribeCode(req.Unsubscribe); err != nil {
 		return nil, err
 	}

@@ -23,7 +23,7 @@ import (
 	"github.com/emersion/go-smtp"
 	"golang.org/x/net/netutil"
 
-	"github.com/sesame-email/sesame/mailer"
+	"github.com/sesame-email/sesame/mailer/outgoing"
 	"github.com/sesame-email/sesame/mailer/report"
 	"github.com/sesame-email/sesame/models"
 	"github.com/sesame-email/sesame/models/accounts"
@@ -199,8 +199,8 @@ type session struct {
 	// The transaction.
 	inTx     bool // MAIL was accepted
 	from     string
-	bounceTo []mailer.BounceAddress // to the bounce mailbox
-	rcpts    []queue.Addressee      // submitted
+	bounceTo []outgoing.BounceAddress // to the bounce mailbox
+	rcpts    []queue.Addressee       // submitted
 }
 
 // newSession starts a session. go-smtp makes a new one after STARTTLS, so

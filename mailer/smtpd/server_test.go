@@ -23,7 +23,7 @@ import (
 	"github.com/sesame-email/sesame/internal/reportfixtures"
 	"github.com/sesame-email/sesame/internal/syncbuf"
 	"github.com/sesame-email/sesame/internal/testdb"
-	"github.com/sesame-email/sesame/mailer"
+	"github.com/sesame-email/sesame/mailer/outgoing"
 	"github.com/sesame-email/sesame/mailer/smtpd"
 	"github.com/sesame-email/sesame/models"
 	"github.com/sesame-email/sesame/models/audience"
@@ -230,8 +230,8 @@ func TestBounceAddressesAreAccepted(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, to := range []string{
-		mailer.EnvelopeFrom(m.UID, "example.test"),
-		strings.ToUpper(mailer.EnvelopeFrom(m.UID, "example.test")),
+		outgoing.EnvelopeFrom(m.UID, "example.test"),
+		strings.ToUpper(outgoing.EnvelopeFrom(m.UID, "example.test")),
 		"fbl@bounce.example.test", "postmaster@bounce.example.test", "abuse@bounce.example.test",
 	} {
 		if err := c.Rcpt(to, nil); err != nil {
@@ -245,7 +245,7 @@ func TestOversizeMessagesAreRefused(t *testing.T) {
 	m := h.sent(map[string]models.MessageStatus{"bob@dest.test": models.StatusDelivered})["bob@dest.test"]
 	dsn := reportfixtures.Load(t, "postfix-hard.eml", m.UID, "example.test", "bob@dest.test")
 	padded := bytes.Replace(dsn, []byte("Hello there."), bytes.Repeat([]byte("0123456789abcdef\r\n"), 5000), 1)
-	err := h.send("", []string{mailer.EnvelopeFrom(m.UID, "example.test")}, padded)
+	err := h.send("", []string{outgoing.EnvelopeFrom(m.UID, "example.test")}, padded)
 	if err == nil || !strings.Contains(err.Error(), "552") {
 		t.Fatalf("oversize DSN: %v", err)
 	}
@@ -275,7 +275,7 @@ func TestTooManyRecipients(t *testing.T) {
 func TestGarbageNeverBreaksTheServer(t *testing.T) {
 	h := start(t, smtpd.Config{})
 	m := h.sent(map[string]models.MessageStatus{"bob@dest.test": models.StatusDelivered})["bob@dest.test"]
-	verp := mailer.EnvelopeFrom(m.UID, "example.test")
+	verp := outgoing.EnvelopeFrom(m.UID, "example.test")
 	// Messages that are no report, or a broken one, are accepted and dropped.
 	for name, data := range map[string]string{
 		"plain-text bounce": "From: MAILER-DAEMON@old.test\r\nSubject: failure notice\r\n\r\nSorry, I couldn't deliver.\r\n",
@@ -354,7 +354,7 @@ func TestShutdownLetsTheOpenTransactionFinish(t *testing.T) {
 	if err := c.Mail("", nil); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.Rcpt(mailer.EnvelopeFrom(m.UID, "example.test"), nil); err != nil {
+	if err := c.Rcpt(outgoing.EnvelopeFrom(m.UID, "example.test"), nil); err != nil {
 		t.Fatal(err)
 	}
 	h.stop()

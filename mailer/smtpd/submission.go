@@ -10,6 +10,7 @@ import (
 	"github.com/emersion/go-smtp"
 
 	"github.com/sesame-email/sesame/mailer"
+	"github.com/sesame-email/sesame/mailer/outgoing"
 	"github.com/sesame-email/sesame/models"
 	"github.com/sesame-email/sesame/models/queue"
 	"github.com/sesame-email/sesame/models/sending"
@@ -106,7 +107,7 @@ func (ss *session) submit(r io.Reader) error {
 	case errors.Is(err, mailer.ErrBareLineBreak):
 		ss.log().Warn("refused a message with bare line breaks (SMTP smuggling?)", "user", ss.sender.Email)
 		return errBareLineBreak
-	case errors.Is(err, mailer.ErrMessageTooLarge):
+	case errors.Is(err, outgoing.ErrMessageTooLarge):
 		return errSubmissionSize
 	case errors.As(err, &invalid):
 		return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 6, 0}, Message: "Message refused: " + invalid.Reason}

@@ -24,6 +24,7 @@ import (
 	"github.com/sesame-email/sesame/internal/smtpsink"
 	"github.com/sesame-email/sesame/internal/testdb"
 	"github.com/sesame-email/sesame/mailer"
+	"github.com/sesame-email/sesame/mailer/outgoing"
 	"github.com/sesame-email/sesame/mailer/smtpd"
 	"github.com/sesame-email/sesame/models"
 	"github.com/sesame-email/sesame/models/content"
@@ -265,7 +266,7 @@ func TestSubmissionIsDeliveredSigned(t *testing.T) {
 	uids := queuedUIDs(t, reply)
 
 	sink := smtpsink.Start(t)
-	engine := mailer.NewEngine(compose.Engine(h.st), &mailer.Relay{Addr: sink.Addr, TLS: "none"}, mailer.NewBuilder(mailer.NewLinks("https://sesame.example", []byte("k"))),
+	engine := mailer.NewEngine(compose.Engine(h.st), &mailer.Relay{Addr: sink.Addr, TLS: "none"}, outgoing.NewBuilder(outgoing.NewLinks("https://sesame.example", []byte("k"))),
 		h.clock, slog.New(slog.DiscardHandler), mailer.EngineConfig{Owner: "test", BounceHost: testdb.BounceHost, ConnIdle: 100 * time.Millisecond, RecordInterval: 10 * time.Millisecond})
 	if err := engine.RunUntilIdle(ctx); err != nil {
 		t.Fatal(err)
@@ -280,7 +281,7 @@ func TestSubmissionIsDeliveredSigned(t *testing.T) {
 		if m := h.message(uid); m.Status != models.StatusDelivered {
 			t.Errorf("%s: %s", mail.To[0], m.Status)
 		}
-		if mail.From != mailer.EnvelopeFrom(uid, "example.test") {
+		if mail.From != outgoing.EnvelopeFrom(uid, "example.test") {
 			t.Errorf("envelope from %q", mail.From)
 		}
 		header, body, _ := bytes.Cut(mail.Data, []byte("\r\n\r\n"))

@@ -13,6 +13,7 @@ import (
 	"github.com/sesame-email/sesame/internal/smtpsink"
 	"github.com/sesame-email/sesame/internal/testdb"
 	"github.com/sesame-email/sesame/mailer"
+	"github.com/sesame-email/sesame/mailer/outgoing"
 	"github.com/sesame-email/sesame/models/queue"
 	"github.com/sesame-email/sesame/models/tracking"
 )
@@ -34,7 +35,7 @@ func TestRollupEqualsADirectCountOfTheEvents(t *testing.T) {
 	sink.When("gone", smtpsink.Reply550, 0)
 	sink.When("slow", smtpsink.Reply451, 1)
 	log := slog.New(slog.DiscardHandler)
-	engine := mailer.NewEngine(compose.Engine(st), &mailer.Relay{Addr: sink.Addr, TLS: "none"}, mailer.NewBuilder(mailer.NewLinks("https://sesame.test", []byte("k"))),
+	engine := mailer.NewEngine(compose.Engine(st), &mailer.Relay{Addr: sink.Addr, TLS: "none"}, outgoing.NewBuilder(outgoing.NewLinks("https://sesame.test", []byte("k"))),
 		clock, log, mailer.EngineConfig{Owner: "rollup", BounceHost: testdb.BounceHost, ConnIdle: 100 * time.Millisecond, RecordInterval: 10 * time.Millisecond})
 	deliver := func() {
 		t.Helper()

@@ -1,4 +1,4 @@
-package handlers
+package web
 
 import (
 	"encoding/csv"
@@ -14,18 +14,18 @@ import (
 	"github.com/sesame-email/sesame/models/audience"
 )
 
-// csvSafe defuses a cell a spreadsheet would run as a formula: one that
+// CSVSafe defuses a cell a spreadsheet would run as a formula: one that
 // starts with =, +, -, @, a tab or a carriage return gets a leading quote.
-func csvSafe(cell string) string {
+func CSVSafe(cell string) string {
 	if cell != "" && strings.ContainsRune("=+-@\t\r", rune(cell[0])) {
 		return "'" + cell
 	}
 	return cell
 }
 
-// startCSVDownload sends the headers of a CSV attachment and returns a
+// CSVDownload sends the headers of a CSV attachment and returns a
 // writer for its rows; the body streams as it is written.
-func startCSVDownload(c echo.Context, filename string) *csv.Writer {
+func CSVDownload(c echo.Context, filename string) *csv.Writer {
 	h := c.Response().Header()
 	h.Set(echo.HeaderContentType, "text/csv; charset=utf-8")
 	h.Set(echo.HeaderContentDisposition, mime.FormatMediaType("attachment", map[string]string{"filename": filename}))
@@ -33,12 +33,12 @@ func startCSVDownload(c echo.Context, filename string) *csv.Writer {
 	return csv.NewWriter(c.Response())
 }
 
-// withUploadedFile hands fn the named file of a multipart request as a
+// WithUploadedFile hands fn the named file of a multipart request as a
 // stream, without buffering it in memory or in a temporary file. When the
 // form was already parsed (a browser without JavaScript sends the CSRF
 // token as a form field, which makes the CSRF check parse the body), the
 // parsed file is used instead.
-func withUploadedFile(c echo.Context, field string, fn func(name string, body io.Reader) error) error {
+func WithUploadedFile(c echo.Context, field string, fn func(name string, body io.Reader) error) error {
 	req := c.Request()
 	if req.MultipartForm != nil {
 		fh, err := c.FormFile(field)
@@ -50,7 +50,7 @@ func withUploadedFile(c echo.Context, field string, fn func(name string, body io
 			return err
 		}
 		defer f.Close()
-		return uploadError(fn(fh.Filename, f))
+		return UploadError(fn(fh.Filename, f))
 	}
 	mr, err := req.MultipartReader()
 	if err != nil {
@@ -62,7 +62,7 @@ func withUploadedFile(c echo.Context, field string, fn func(name string, body io
 			return models.Invalid(field, "Choose a CSV file to upload.")
 		}
 		if err != nil {
-			return uploadError(err)
+			return UploadError(err)
 		}
 		if part.FormName() != field {
 			continue
@@ -70,13 +70,13 @@ func withUploadedFile(c echo.Context, field string, fn func(name string, body io
 		if part.FileName() == "" {
 			return models.Invalid(field, "Choose a CSV file to upload.")
 		}
-		return uploadError(fn(part.FileName(), part))
+		return UploadError(fn(part.FileName(), part))
 	}
 }
 
-// uploadError turns a body over the route's limit into the message the
+// UploadError turns a body over the route's limit into the message the
 // form shows.
-func uploadError(err error) error {
+func UploadError(err error) error {
 	if _, tooLarge := errors.AsType[*http.MaxBytesError](err); tooLarge {
 		return audience.UploadTooLarge()
 	}

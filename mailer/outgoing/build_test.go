@@ -1,4 +1,4 @@
-package mailer_test
+package outgoing_test
 
 import (
 	"bytes"
@@ -9,7 +9,7 @@ import (
 
 	"github.com/emersion/go-message/mail"
 
-	"github.com/sesame-email/sesame/mailer"
+	"github.com/sesame-email/sesame/mailer/outgoing"
 	"github.com/sesame-email/sesame/models/queue"
 )
 
@@ -25,18 +25,18 @@ func TestBuiltPartsDecodeToTheRenderedText(t *testing.T) {
 	}{{"alternative", html, text}, {"text only", "", text}} {
 		t.Run(c.name, func(t *testing.T) {
 			content := &queue.MessageContent{Subject: "Hi {{name}}", HTML: c.html, Text: c.text}
-			tpl, err := mailer.Compile(content.Subject, content.HTML, content.Text)
+			tpl, err := outgoing.Compile(content.Subject, content.HTML, content.Text)
 			if err != nil {
 				t.Fatal(err)
 			}
 			m := &queue.Message{UID: queue.NewMessageUID(), CreatedAt: time.Now(), FromEmail: "news@example.test",
 				Recipient: "ann@dest.test", Variables: `{"name":"Änn"}`}
-			links := mailer.NewLinks("https://sesame.example", []byte("k"))
+			links := outgoing.NewLinks("https://sesame.example", []byte("k"))
 			want, err := tpl.Render(map[string]string{"name": "Änn", "unsubscribe_url": links.UnsubscribeURL(m.UID)})
 			if err != nil {
 				t.Fatal(err)
 			}
-			built, err := mailer.NewBuilder(links).Unsigned(m, content, "example.test")
+			built, err := outgoing.NewBuilder(links).Unsigned(m, content, "example.test")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -71,8 +71,8 @@ func TestUnsubscribeFooterOnlyWhereThePartHasNoLink(t *testing.T) {
 	content := &queue.MessageContent{Subject: "Hi", Unsubscribe: "2",
 		HTML: `<p>News</p><p><a href="{{unsubscribe_url}}">Leave this list</a></p>`, Text: "News"}
 	m := &queue.Message{UID: queue.NewMessageUID(), CreatedAt: time.Now(), FromEmail: "news@example.test", Recipient: "ann@dest.test"}
-	links := mailer.NewLinks("https://sesame.example", []byte("k"))
-	built, err := mailer.NewBuilder(links).Unsigned(m, content, "example.test")
+	links := outgoing.NewLinks("https://sesame.example", []byte("k"))
+	built, err := outgoing.NewBuilder(links).Unsigned(m, content, "example.test")
 	if err != nil {
 		t.Fatal(err)
 	}

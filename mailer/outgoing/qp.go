@@ -1,4 +1,4 @@
-package mailer
+package outgoing
 
 // appendQP appends s encoded as quoted-printable (RFC 2045 6.7) to dst,
 // byte for byte what mime/quotedprintable's Writer produces (line breaks as

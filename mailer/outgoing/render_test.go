@@ -1,4 +1,4 @@
-package mailer_test
+package outgoing_test
 
 import (
 	"errors"
@@ -6,12 +6,12 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/sesame-email/sesame/mailer"
+	"github.com/sesame-email/sesame/mailer/outgoing"
 	"github.com/sesame-email/sesame/models"
 )
 
 func TestRenderEscapesOnlyTheHTMLPart(t *testing.T) {
-	tpl, err := mailer.Compile("Hi {{ name }}", `<p title="{{name}}">Hello {{name}}, {{missing}}!</p>`, "Hello {{name}}")
+	tpl, err := outgoing.Compile("Hi {{ name }}", `<p title="{{name}}">Hello {{name}}, {{missing}}!</p>`, "Hello {{name}}")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -35,7 +35,7 @@ func TestRenderEscapesOnlyTheHTMLPart(t *testing.T) {
 }
 
 func TestValuesAreNeverTemplateCode(t *testing.T) {
-	tpl, err := mailer.Compile("{{a}}", "{{a}} {{b}}", "{{a}} {{b}}")
+	tpl, err := outgoing.Compile("{{a}}", "{{a}} {{b}}", "{{a}} {{b}}")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,7 +46,7 @@ func TestValuesAreNeverTemplateCode(t *testing.T) {
 }
 
 func TestSubjectValuesCannotBreakTheLine(t *testing.T) {
-	tpl, _ := mailer.Compile("Order {{id}} shipped", "", "x")
+	tpl, _ := outgoing.Compile("Order {{id}} shipped", "", "x")
 	got := tpl.Subject(map[string]string{"id": "42\r\nBcc: victim@example.com\n"})
 	if got != "Order 42 Bcc: victim@example.com shipped" {
 		t.Errorf("subject %q", got)
@@ -56,7 +56,7 @@ func TestSubjectValuesCannotBreakTheLine(t *testing.T) {
 // Recipient groups are not checked against the subjects their values fill:
 // no control character of a value reaches the Subject header.
 func TestSubjectValuesCannotHoldControlCharacters(t *testing.T) {
-	tpl, _ := mailer.Compile("Invoice {{id}} from {{who}}", "", "x")
+	tpl, _ := outgoing.Compile("Invoice {{id}} from {{who}}", "", "x")
 	got := tpl.Subject(map[string]string{"id": "42\x00", "who": "the\x1b[8m bank\u0085x"})
 	if got != "Invoice 42 from the [8m bank x" {
 		t.Errorf("subject %q", got)
@@ -66,7 +66,7 @@ func TestSubjectValuesCannotHoldControlCharacters(t *testing.T) {
 // A recipient's data cannot put a javascript:, vbscript: or data: URL where
 // a link or resource address begins; elsewhere values are only escaped.
 func TestUnsafeURLsInValuesAreDropped(t *testing.T) {
-	tpl, err := mailer.Compile("s", `<a href="{{link}}">go</a> <a HREF = '{{link}}'>go</a> <img src={{link}}> `+
+	tpl, err := outgoing.Compile("s", `<a href="{{link}}">go</a> <a HREF = '{{link}}'>go</a> <img src={{link}}> `+
 		`<a href="https://x.example/?next={{link}}">kept</a> <p title="{{link}}">{{link}}</p>`, "{{link}}")
 	if err != nil {
 		t.Fatal(err)
@@ -89,7 +89,7 @@ func TestUnsafeURLsInValuesAreDropped(t *testing.T) {
 }
 
 func TestTextPartIsGeneratedFromHTML(t *testing.T) {
-	tpl, err := mailer.Compile("s", `<html><head><title>T</title><style>p{color:red}</style></head><body>
+	tpl, err := outgoing.Compile("s", `<html><head><title>T</title><style>p{color:red}</style></head><body>
 <h1>Hello {{ name }}</h1><p>Your   order is
 <b>ready</b>.</p><ul><li>One</li><li>Two</li></ul><ol><li>First</li><li>Second</li></ol>
 <p><a href="https://shop.example/o/{{id}}">Track it</a> or mail <a href="mailto:help@shop.example">help@shop.example</a>.<br>Thanks<img src="x.png" alt="logo"></p>
@@ -123,15 +123,15 @@ Bye & see you`
 	if !tpl.HasHTML() {
 		t.Error("HasHTML false")
 	}
-	textOnly, _ := mailer.Compile("s", "", "Just {{x}}")
+	textOnly, _ := outgoing.Compile("s", "", "Just {{x}}")
 	if textOnly.HasHTML() {
 		t.Error("a text-only template has HTML")
 	}
 }
 
 func TestCompileReportsThePart(t *testing.T) {
-	_, err := mailer.Compile("ok", "<p>\n {{ name</p>", "")
-	var perr *mailer.PartError
+	_, err := outgoing.Compile("ok", "<p>\n {{ name</p>", "")
+	var perr *outgoing.PartError
 	var serr *models.TemplateSyntaxError
 	if !errors.As(err, &perr) || perr.Part != "html" || !errors.As(err, &serr) || serr.Line != 2 || serr.Column != 2 {
 		t.Errorf("err %v", err)
@@ -139,15 +139,15 @@ func TestCompileReportsThePart(t *testing.T) {
 }
 
 func TestRenderRefusesOversizeMessages(t *testing.T) {
-	tpl, _ := mailer.Compile("s", "{{v}}{{v}}{{v}}", "x")
+	tpl, _ := outgoing.Compile("s", "{{v}}{{v}}{{v}}", "x")
 	_, err := tpl.Render(map[string]string{"v": strings.Repeat("x", 4<<20)})
-	if !errors.Is(err, mailer.ErrMessageTooLarge) {
+	if !errors.Is(err, outgoing.ErrMessageTooLarge) {
 		t.Errorf("err %v", err)
 	}
 }
 
 func TestLint(t *testing.T) {
-	got := mailer.Lint(strings.Repeat("s", 101), `<style>.a{background:url("http://cdn.example/bg.png")}</style>
+	got := outgoing.Lint(strings.Repeat("s", 101), `<style>.a{background:url("http://cdn.example/bg.png")}</style>
 <img src="http://cdn.example/a.png"><img src="https://cdn.example/b.png" alt=""><a href="http://shop.example/">shop</a>`+
 		`<a href=" JavaScript:alert(document.cookie)">win</a><img alt="" src="data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk">`, "")
 	want := []string{
@@ -162,7 +162,7 @@ func TestLint(t *testing.T) {
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("lint:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
-	clean := mailer.Lint("Hello", `<p>Hi <img src="https://x.example/a.png" alt="A"> <a href="https://x.example/unsubscribe?u={{id}}">Leave</a></p>`, "Hi")
+	clean := outgoing.Lint("Hello", `<p>Hi <img src="https://x.example/a.png" alt="A"> <a href="https://x.example/unsubscribe?u={{id}}">Leave</a></p>`, "Hi")
 	if len(clean) != 0 {
 		t.Errorf("clean template warned: %v", clean)
 	}
@@ -170,7 +170,7 @@ func TestLint(t *testing.T) {
 
 func BenchmarkRender(b *testing.B) {
 	html := strings.Repeat(`<tr><td style="padding:8px">Dear {{ first_name }}, your code is {{code}} in {{city}}.</td></tr>`, 100)
-	tpl, err := mailer.Compile("Hello {{first_name}}", "<table>"+html+"</table>", "")
+	tpl, err := outgoing.Compile("Hello {{first_name}}", "<table>"+html+"</table>", "")
 	if err != nil {
 		b.Fatal(err)
 	}

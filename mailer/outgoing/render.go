@@ -2,7 +2,7 @@
 // This file is the renderer: a template is compiled once and rendered for
 // each recipient by plain substitution of {{variables}}; nothing a user
 // writes is ever executed as template code.
-package mailer
+package outgoing
 
 import (
 	"errors"

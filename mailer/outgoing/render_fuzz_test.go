@@ -1,11 +1,11 @@
-package mailer_test
+package outgoing_test
 
 import (
 	"errors"
 	"strings"
 	"testing"
 
-	"github.com/sesame-email/sesame/mailer"
+	"github.com/sesame-email/sesame/mailer/outgoing"
 	"github.com/sesame-email/sesame/models"
 )
 
@@ -26,12 +26,12 @@ func FuzzTemplate(f *testing.F) {
 			if !errors.As(err, &serr) || serr.Line < 1 || serr.Column < 1 || serr.Line > strings.Count(text, "\n")+1 {
 				t.Fatalf("bad error %v", err)
 			}
-			if _, cerr := mailer.Compile("", "", text); cerr == nil {
+			if _, cerr := outgoing.Compile("", "", text); cerr == nil {
 				t.Fatal("the renderer compiled what the scanner refused")
 			}
 			return
 		}
-		tpl, err := mailer.Compile("", "", text)
+		tpl, err := outgoing.Compile("", "", text)
 		if err != nil {
 			t.Fatalf("scanner accepted, compile refused: %v", err)
 		}
