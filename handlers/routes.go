@@ -3,6 +3,7 @@ package handlers
 import (
 	"net/http"
 
+	"github.com/sesame-email/sesame/handlers/recipients"
 	"github.com/sesame-email/sesame/mailer/outgoing"
 	"github.com/sesame-email/sesame/models/accounts"
 	"github.com/sesame-email/sesame/models/audience"
@@ -123,7 +124,7 @@ func Mount(srv *web.Server, d Deps) {
 	srv.Add(post, "/templates/:id/delete", templates.Delete, web.Member)
 	srv.Add(post, "/templates/:id/review", templates.Review, web.AdminOnly)
 
-	groups := NewGroups(d.Audience, d.Suppressions)
+	groups := recipients.NewGroups(d.Audience, d.Suppressions)
 	srv.Add(get, "/groups", groups.List, web.Member)
 	srv.Add(post, "/groups", groups.Create, web.Member)
 	srv.Add(get, "/groups/:id", groups.Show, web.Member)
@@ -133,15 +134,15 @@ func Mount(srv *web.Server, d Deps) {
 	srv.Add(post, "/groups/:id/paste", groups.Paste, web.Member)
 	srv.Add(post, "/groups/:id/recipients/delete", groups.DeleteRecipient, web.Member)
 	srv.Add(get, "/groups/:id/export.csv", groups.Export, web.Member)
-	srv.AddWithBodyLimit(post, "/groups/:id/imports", groups.Upload, web.Member, UploadBodyLimit)
+	srv.AddWithBodyLimit(post, "/groups/:id/imports", groups.Upload, web.Member, recipients.UploadBodyLimit)
 	srv.Add(get, "/groups/:id/imports/:job", groups.ImportStatus, web.Member)
 	srv.Add(get, "/groups/:id/imports/:job/invalid.csv", groups.ImportReport, web.Member)
 
-	suppressions := NewSuppressions(d.Suppressions)
+	suppressions := recipients.NewSuppressions(d.Suppressions)
 	srv.Add(get, "/suppressions", suppressions.List, web.Member)
 	srv.Add(post, "/suppressions", suppressions.Add, web.Member)
 	srv.Add(post, "/suppressions/:id/delete", suppressions.Remove, web.Member)
-	srv.AddWithBodyLimit(post, "/suppressions/import", suppressions.Import, web.Member, UploadBodyLimit)
+	srv.AddWithBodyLimit(post, "/suppressions/import", suppressions.Import, web.Member, recipients.UploadBodyLimit)
 	srv.Add(get, "/suppressions/export.csv", suppressions.Export, web.Member)
 
 	tasks := NewTasks(d.TaskStore, d.Senders, d.Templates, d.Audience, d.Tracking, d.Tasks)

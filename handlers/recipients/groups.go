@@ -1,4 +1,6 @@
-package handlers
+// Package recipients serves the console's recipient groups (their
+// recipients, imports and exports) and the suppression list.
+package recipients
 
 import (
 	"context"
