@@ -404,6 +404,3 @@ func truncate(s string, n int) string {
 	}
 	return s[:n] + "…"
 }
-
-// empty is the answer of actions that return nothing but the RequestId.
-type empty struct{}

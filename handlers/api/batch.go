@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sesame-email/sesame/handlers/api/wire"
 	"github.com/sesame-email/sesame/mailer/outgoing"
 	"github.com/sesame-email/sesame/models"
 	"github.com/sesame-email/sesame/models/audience"
@@ -17,35 +18,6 @@ import (
 // BatchSendEmail creates a task, exactly as the console's task form does
 // (through the scheduler), and ListSendTasks lists tasks with Tencent's
 // TaskStatus.
-
-type cycleEmailParam struct {
-	BeginTime    string `json:"BeginTime"`
-	IntervalTime uint64 `json:"IntervalTime"`
-	TermCycle    uint64 `json:"TermCycle"`
-}
-
-type timedEmailParam struct {
-	BeginTime string `json:"BeginTime"`
-}
-
-type batchSendEmailRequest struct {
-	FromEmailAddress string           `json:"FromEmailAddress"`
-	ReceiverId       uint64           `json:"ReceiverId"`
-	Subject          string           `json:"Subject"`
-	TaskType         uint64           `json:"TaskType"`
-	ReplyToAddresses string           `json:"ReplyToAddresses"`
-	Template         *templateParam   `json:"Template"`
-	Simple           *simpleContent   `json:"Simple"`
-	Attachments      []attachment     `json:"Attachments"`
-	CycleParam       *cycleEmailParam `json:"CycleParam"`
-	TimedParam       *timedEmailParam `json:"TimedParam"`
-	Unsubscribe      string           `json:"Unsubscribe"`
-	ADLocation       uint64           `json:"ADLocation"`
-}
-
-type batchSendEmailResponse struct {
-	TaskId uint64 `json:"TaskId"`
-}
 
 // Tencent's TaskType.
 const (
@@ -73,7 +45,7 @@ func (h *taskActions) beginTime(field, raw string) (time.Time, error) {
 	return t, nil
 }
 
-func (h *taskActions) batchSendEmail(ctx context.Context, c *Caller, req *batchSendEmailRequest) (*batchSendEmailResponse, error) {
+func (h *taskActions) batchSendEmail(ctx context.Context, c *Caller, req *wire.BatchSendEmailRequest) (*wire.BatchSendEmailResponse, error) {
 	if strings.TrimSpace(req.FromEmailAddress) == "" || req.ReceiverId == 0 || req.Template == nil || req.Template.TemplateID == 0 {
 		if req.Simple != nil && req.Template == nil {
 			return nil, errf(CodeWithOutPermission, "A batch sends a template: give Template.TemplateID (Simple content is for SendEmail).")
@@ -164,44 +136,12 @@ func (h *taskActions) batchSendEmail(ctx context.Context, c *Caller, req *batchS
 	if err != nil {
 		return nil, err
 	}
-	return &batchSendEmailResponse{TaskId: task.ID}, nil
-}
-
-type listSendTasksRequest struct {
-	Offset     uint64  `json:"Offset"`
-	Limit      *uint64 `json:"Limit"`
-	Status     uint64  `json:"Status"`
-	ReceiverId uint64  `json:"ReceiverId"`
-	TaskType   uint64  `json:"TaskType"`
-}
-
-type sendTaskData struct {
-	TaskId           uint64           `json:"TaskId"`
-	FromEmailAddress string           `json:"FromEmailAddress"`
-	ReceiverId       uint64           `json:"ReceiverId"`
-	TaskStatus       uint64           `json:"TaskStatus"`
-	TaskType         uint64           `json:"TaskType"`
-	RequestCount     uint64           `json:"RequestCount"`
-	SendCount        uint64           `json:"SendCount"`
-	CacheCount       uint64           `json:"CacheCount"`
-	CreateTime       string           `json:"CreateTime"`
-	UpdateTime       string           `json:"UpdateTime"`
-	Subject          string           `json:"Subject"`
-	Template         templateParam    `json:"Template"`
-	CycleParam       *cycleEmailParam `json:"CycleParam,omitempty"`
-	TimedParam       *timedEmailParam `json:"TimedParam,omitempty"`
-	ErrMsg           string           `json:"ErrMsg"`
-	ReceiversName    string           `json:"ReceiversName"`
-}
-
-type listSendTasksResponse struct {
-	TotalCount uint64         `json:"TotalCount"`
-	Data       []sendTaskData `json:"Data"`
+	return &wire.BatchSendEmailResponse{TaskId: task.ID}, nil
 }
 
 var tencentTaskStatuses = map[uint64]bool{1: true, 5: true, 6: true, 7: true, 10: true}
 
-func (h *taskActions) listSendTasks(ctx context.Context, _ *Caller, req *listSendTasksRequest) (*listSendTasksResponse, error) {
+func (h *taskActions) listSendTasks(ctx context.Context, _ *Caller, req *wire.ListSendTasksRequest) (*wire.ListSendTasksResponse, error) {
 	limit, err := pageLimit(req.Limit, 100)
 	if err != nil {
 		return nil, err
@@ -242,7 +182,7 @@ func (h *taskActions) listSendTasks(ctx context.Context, _ *Caller, req *listSen
 		start := min(int(min(req.Offset, 1<<31)), len(kept))
 		progress = kept[start:min(start+int(limit), len(kept))]
 	}
-	out := &listSendTasksResponse{TotalCount: uint64(total), Data: []sendTaskData{}}
+	out := &wire.ListSendTasksResponse{TotalCount: uint64(total), Data: []wire.SendTaskData{}}
 	senders, groups, templates := map[uint64]string{}, map[uint64]string{}, map[uint64]string{}
 	for _, p := range progress {
 		d, err := h.taskData(ctx, &p, senders, groups, templates)
@@ -255,11 +195,11 @@ func (h *taskActions) listSendTasks(ctx context.Context, _ *Caller, req *listSen
 }
 
 // taskData describes a task; the maps cache names across one list.
-func (h *taskActions) taskData(ctx context.Context, p *tasks.TaskProgress, senders, groups, templates map[uint64]string) (sendTaskData, error) {
+func (h *taskActions) taskData(ctx context.Context, p *tasks.TaskProgress, senders, groups, templates map[uint64]string) (wire.SendTaskData, error) {
 	t := &p.Task
-	d := sendTaskData{TaskId: t.ID, TaskStatus: p.State().TencentStatus(), TaskType: taskTypes[t.Kind],
+	d := wire.SendTaskData{TaskId: t.ID, TaskStatus: p.State().TencentStatus(), TaskType: taskTypes[t.Kind],
 		CreateTime: h.formatTime(t.CreatedAt), UpdateTime: h.formatTime(t.UpdatedAt), Subject: t.Subject,
-		Template: templateParam{TemplateData: t.VariableDefaults}, ErrMsg: t.StatusReason}
+		Template: wire.TemplateParam{TemplateData: t.VariableDefaults}, ErrMsg: t.StatusReason}
 	if d.Template.TemplateData == "{}" {
 		d.Template.TemplateData = ""
 	}
@@ -316,9 +256,9 @@ func (h *taskActions) taskData(ctx context.Context, p *tasks.TaskProgress, sende
 	}
 	switch t.Kind {
 	case tasks.TaskScheduled:
-		d.TimedParam = &timedEmailParam{BeginTime: h.formatTime(t.StartAt)}
+		d.TimedParam = &wire.TimedEmailParam{BeginTime: h.formatTime(t.StartAt)}
 	case tasks.TaskRecurring:
-		c := &cycleEmailParam{BeginTime: h.formatTime(t.StartAt)}
+		c := &wire.CycleEmailParam{BeginTime: h.formatTime(t.StartAt)}
 		switch t.IntervalUnit {
 		case "hours":
 			c.IntervalTime = uint64(t.IntervalCount)

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sesame-email/sesame/handlers/api/wire"
 	"github.com/sesame-email/sesame/models"
 	"github.com/sesame-email/sesame/models/audience"
 )
@@ -21,27 +22,7 @@ var bounceReasons = []audience.SuppressionReason{audience.ReasonHardBounce, audi
 // maxListChange caps the addresses one call adds or removes.
 const maxListChange = 1000
 
-type listBlackEmailAddressRequest struct {
-	StartDate    string  `json:"StartDate"`
-	EndDate      string  `json:"EndDate"`
-	Limit        *uint64 `json:"Limit"`
-	Offset       uint64  `json:"Offset"`
-	EmailAddress string  `json:"EmailAddress"`
-	TaskID       string  `json:"TaskID"` // deprecated by Tencent; accepted and ignored
-}
-
-type blackEmailAddress struct {
-	BounceTime   string `json:"BounceTime"`
-	EmailAddress string `json:"EmailAddress"`
-	IspDesc      string `json:"IspDesc"`
-}
-
-type listBlackEmailAddressResponse struct {
-	BlackList  []blackEmailAddress `json:"BlackList"`
-	TotalCount uint64              `json:"TotalCount"`
-}
-
-func (h *blacklistActions) listBlackEmailAddress(ctx context.Context, _ *Caller, req *listBlackEmailAddressRequest) (*listBlackEmailAddressResponse, error) {
+func (h *blacklistActions) listBlackEmailAddress(ctx context.Context, _ *Caller, req *wire.ListBlackEmailAddressRequest) (*wire.ListBlackEmailAddressResponse, error) {
 	limit, err := pageLimit(req.Limit, 100)
 	if err != nil {
 		return nil, err
@@ -68,19 +49,15 @@ func (h *blacklistActions) listBlackEmailAddress(ctx context.Context, _ *Caller,
 	if err != nil {
 		return nil, err
 	}
-	out := &listBlackEmailAddressResponse{BlackList: []blackEmailAddress{}, TotalCount: uint64(total)}
+	out := &wire.ListBlackEmailAddressResponse{BlackList: []wire.BlackEmailAddress{}, TotalCount: uint64(total)}
 	for _, e := range entries {
 		desc := e.Reason.Label()
 		if e.Source != "" {
 			desc += ": " + e.Source
 		}
-		out.BlackList = append(out.BlackList, blackEmailAddress{BounceTime: h.formatTime(e.CreatedAt), EmailAddress: e.Value, IspDesc: desc})
+		out.BlackList = append(out.BlackList, wire.BlackEmailAddress{BounceTime: h.formatTime(e.CreatedAt), EmailAddress: e.Value, IspDesc: desc})
 	}
 	return out, nil
-}
-
-type deleteBlackListRequest struct {
-	EmailAddressList []string `json:"EmailAddressList"`
 }
 
 func checkedList(field string, in []string) error {
@@ -93,27 +70,14 @@ func checkedList(field string, in []string) error {
 	return nil
 }
 
-func (h *blacklistActions) deleteBlackList(ctx context.Context, _ *Caller, req *deleteBlackListRequest) (*empty, error) {
+func (h *blacklistActions) deleteBlackList(ctx context.Context, _ *Caller, req *wire.DeleteBlackListRequest) (*wire.Empty, error) {
 	if err := checkedList("EmailAddressList", req.EmailAddressList); err != nil {
 		return nil, err
 	}
 	if _, err := h.suppressions.RemoveSuppressionsOf(ctx, req.EmailAddressList, bounceReasons); err != nil {
 		return nil, err
 	}
-	return &empty{}, nil
-}
-
-type createCustomBlacklistRequest struct {
-	Emails     []string `json:"Emails"`
-	ExpireDate string   `json:"ExpireDate"`
-}
-
-type createCustomBlacklistResponse struct {
-	TotalCount   uint64 `json:"TotalCount"`
-	ValidCount   uint64 `json:"ValidCount"`
-	TooLongCount uint64 `json:"TooLongCount"`
-	RepeatCount  uint64 `json:"RepeatCount"`
-	InvalidCount uint64 `json:"InvalidCount"`
+	return &wire.Empty{}, nil
 }
 
 // expiry reads ExpireDate: empty is never; a date is midnight of that day
@@ -143,7 +107,7 @@ func (h *blacklistActions) formatExpiry(t *time.Time) string {
 	return l.Format(timeLayout)
 }
 
-func (h *blacklistActions) createCustomBlacklist(ctx context.Context, c *Caller, req *createCustomBlacklistRequest) (*createCustomBlacklistResponse, error) {
+func (h *blacklistActions) createCustomBlacklist(ctx context.Context, c *Caller, req *wire.CreateCustomBlacklistRequest) (*wire.CreateCustomBlacklistResponse, error) {
 	if err := checkedList("Emails", req.Emails); err != nil {
 		return nil, err
 	}
@@ -151,7 +115,7 @@ func (h *blacklistActions) createCustomBlacklist(ctx context.Context, c *Caller,
 	if err != nil {
 		return nil, err
 	}
-	out := &createCustomBlacklistResponse{TotalCount: uint64(len(req.Emails))}
+	out := &wire.CreateCustomBlacklistResponse{TotalCount: uint64(len(req.Emails))}
 	seen := map[string]bool{}
 	for _, raw := range req.Emails {
 		email, problem := audience.NormalizeRecipientEmail(raw)
@@ -183,27 +147,7 @@ func (h *blacklistActions) createCustomBlacklist(ctx context.Context, c *Caller,
 	return out, nil
 }
 
-type listCustomBlacklistRequest struct {
-	Offset uint64  `json:"Offset"`
-	Limit  *uint64 `json:"Limit"`
-	Status *uint64 `json:"Status"`
-	Email  string  `json:"Email"`
-}
-
-type blackAddressDetail struct {
-	Id         uint64 `json:"Id"`
-	Email      string `json:"Email"`
-	CreateTime string `json:"CreateTime"`
-	ExpireDate string `json:"ExpireDate"`
-	Status     uint64 `json:"Status"`
-}
-
-type listCustomBlacklistResponse struct {
-	TotalCount uint64               `json:"TotalCount"`
-	Data       []blackAddressDetail `json:"Data"`
-}
-
-func (h *blacklistActions) listCustomBlacklist(ctx context.Context, _ *Caller, req *listCustomBlacklistRequest) (*listCustomBlacklistResponse, error) {
+func (h *blacklistActions) listCustomBlacklist(ctx context.Context, _ *Caller, req *wire.ListCustomBlacklistRequest) (*wire.ListCustomBlacklistResponse, error) {
 	limit, err := pageLimit(req.Limit, 100)
 	if err != nil {
 		return nil, err
@@ -225,9 +169,9 @@ func (h *blacklistActions) listCustomBlacklist(ctx context.Context, _ *Caller, r
 		return nil, err
 	}
 	now := h.clock.Now()
-	out := &listCustomBlacklistResponse{TotalCount: uint64(total), Data: []blackAddressDetail{}}
+	out := &wire.ListCustomBlacklistResponse{TotalCount: uint64(total), Data: []wire.BlackAddressDetail{}}
 	for _, e := range entries {
-		d := blackAddressDetail{Id: e.ID, Email: e.Value, CreateTime: h.formatTime(e.CreatedAt), ExpireDate: h.formatExpiry(e.ExpiresAt)}
+		d := wire.BlackAddressDetail{Id: e.ID, Email: e.Value, CreateTime: h.formatTime(e.CreatedAt), ExpireDate: h.formatExpiry(e.ExpiresAt)}
 		if e.ActiveAt(now) {
 			d.Status = 1
 		}
@@ -236,13 +180,7 @@ func (h *blacklistActions) listCustomBlacklist(ctx context.Context, _ *Caller, r
 	return out, nil
 }
 
-type updateCustomBlackListRequest struct {
-	Id         uint64 `json:"Id"`
-	Email      string `json:"Email"`
-	ExpireDate string `json:"ExpireDate"`
-}
-
-func (h *blacklistActions) updateCustomBlackList(ctx context.Context, _ *Caller, req *updateCustomBlackListRequest) (*empty, error) {
+func (h *blacklistActions) updateCustomBlackList(ctx context.Context, _ *Caller, req *wire.UpdateCustomBlackListRequest) (*wire.Empty, error) {
 	if req.Id == 0 {
 		return nil, errf(CodeMissingParameter, "Id is required: the entry's Id from ListCustomBlacklist.")
 	}
@@ -260,21 +198,17 @@ func (h *blacklistActions) updateCustomBlackList(ctx context.Context, _ *Caller,
 	if err != nil {
 		return nil, err
 	}
-	return &empty{}, nil
+	return &wire.Empty{}, nil
 }
 
-type deleteCustomBlackListRequest struct {
-	Emails []string `json:"Emails"`
-}
-
-func (h *blacklistActions) deleteCustomBlackList(ctx context.Context, _ *Caller, req *deleteCustomBlackListRequest) (*empty, error) {
+func (h *blacklistActions) deleteCustomBlackList(ctx context.Context, _ *Caller, req *wire.DeleteCustomBlackListRequest) (*wire.Empty, error) {
 	if err := checkedList("Emails", req.Emails); err != nil {
 		return nil, err
 	}
 	if _, err := h.suppressions.RemoveSuppressionsOf(ctx, req.Emails, []audience.SuppressionReason{audience.ReasonManual}); err != nil {
 		return nil, err
 	}
-	return &empty{}, nil
+	return &wire.Empty{}, nil
 }
 
 // blacklistActions serves its resource's actions.

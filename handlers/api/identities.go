@@ -6,6 +6,7 @@ import (
 	"math"
 	"strings"
 
+	"github.com/sesame-email/sesame/handlers/api/wire"
 	"github.com/sesame-email/sesame/models"
 	"github.com/sesame-email/sesame/models/identity"
 	"github.com/sesame-email/sesame/models/queue"
@@ -13,38 +14,9 @@ import (
 
 // Sending domains: Create/Get/List/Update (re-verify)/DeleteEmailIdentity.
 
-type tagList struct {
-	TagKey   string `json:"TagKey"`
-	TagValue string `json:"TagValue"`
-}
-
-type dnsAttributes struct {
-	Type          string `json:"Type"`
-	SendDomain    string `json:"SendDomain"`
-	ExpectedValue string `json:"ExpectedValue"`
-	CurrentValue  string `json:"CurrentValue"`
-	Status        bool   `json:"Status"`
-}
-
-type identityResponse struct {
-	IdentityType             string          `json:"IdentityType"`
-	VerifiedForSendingStatus bool            `json:"VerifiedForSendingStatus"`
-	Attributes               []dnsAttributes `json:"Attributes"`
-}
-
-type createEmailIdentityRequest struct {
-	EmailIdentity string    `json:"EmailIdentity"`
-	DKIMOption    *uint64   `json:"DKIMOption"`
-	TagList       []tagList `json:"TagList"`
-}
-
-type emailIdentityRequest struct {
-	EmailIdentity string `json:"EmailIdentity"`
-}
-
 const identityTypeDomain = "DOMAIN"
 
-func toTags(in []tagList) []identity.Tag {
+func toTags(in []wire.TagList) []identity.Tag {
 	out := make([]identity.Tag, len(in))
 	for i, t := range in {
 		out[i] = identity.Tag{Key: t.TagKey, Value: t.TagValue}
@@ -52,16 +24,16 @@ func toTags(in []tagList) []identity.Tag {
 	return out
 }
 
-func (h *identityActions) identity(ctx context.Context, d *identity.Domain, recs []identity.DNSRecord) (*identityResponse, error) {
+func (h *identityActions) identity(ctx context.Context, d *identity.Domain, recs []identity.DNSRecord) (*wire.IdentityResponse, error) {
 	if recs == nil {
 		var err error
 		if recs, err = h.domains.DomainRecords(ctx, d); err != nil {
 			return nil, err
 		}
 	}
-	out := &identityResponse{IdentityType: identityTypeDomain, VerifiedForSendingStatus: d.Verified(), Attributes: []dnsAttributes{}}
+	out := &wire.IdentityResponse{IdentityType: identityTypeDomain, VerifiedForSendingStatus: d.Verified(), Attributes: []wire.DnsAttributes{}}
 	for _, r := range recs {
-		out.Attributes = append(out.Attributes, dnsAttributes{Type: r.Type, SendDomain: r.Name, ExpectedValue: r.Value,
+		out.Attributes = append(out.Attributes, wire.DnsAttributes{Type: r.Type, SendDomain: r.Name, ExpectedValue: r.Value,
 			CurrentValue: r.Current, Status: r.Passed()})
 	}
 	return out, nil
@@ -78,7 +50,7 @@ func (h *identityActions) domainByName(ctx context.Context, name string) (*ident
 	return d, err
 }
 
-func (h *identityActions) createEmailIdentity(ctx context.Context, _ *Caller, req *createEmailIdentityRequest) (*identityResponse, error) {
+func (h *identityActions) createEmailIdentity(ctx context.Context, _ *Caller, req *wire.CreateEmailIdentityRequest) (*wire.IdentityResponse, error) {
 	if strings.TrimSpace(req.EmailIdentity) == "" {
 		return nil, errf(CodeMissingParameter, "EmailIdentity is required: the sending domain, such as mail.example.com.")
 	}
@@ -116,7 +88,7 @@ func (h *identityActions) createEmailIdentity(ctx context.Context, _ *Caller, re
 	return h.identity(ctx, d, nil)
 }
 
-func (h *identityActions) getEmailIdentity(ctx context.Context, _ *Caller, req *emailIdentityRequest) (*identityResponse, error) {
+func (h *identityActions) getEmailIdentity(ctx context.Context, _ *Caller, req *wire.EmailIdentityRequest) (*wire.IdentityResponse, error) {
 	d, err := h.domainByName(ctx, req.EmailIdentity)
 	if err != nil {
 		return nil, err
@@ -125,7 +97,7 @@ func (h *identityActions) getEmailIdentity(ctx context.Context, _ *Caller, req *
 }
 
 // updateEmailIdentity looks every record up again, as "Check now".
-func (h *identityActions) updateEmailIdentity(ctx context.Context, _ *Caller, req *emailIdentityRequest) (*identityResponse, error) {
+func (h *identityActions) updateEmailIdentity(ctx context.Context, _ *Caller, req *wire.EmailIdentityRequest) (*wire.IdentityResponse, error) {
 	d, err := h.domainByName(ctx, req.EmailIdentity)
 	if err != nil {
 		return nil, err
@@ -137,7 +109,7 @@ func (h *identityActions) updateEmailIdentity(ctx context.Context, _ *Caller, re
 	return h.identity(ctx, d, recs)
 }
 
-func (h *identityActions) deleteEmailIdentity(ctx context.Context, _ *Caller, req *emailIdentityRequest) (*empty, error) {
+func (h *identityActions) deleteEmailIdentity(ctx context.Context, _ *Caller, req *wire.EmailIdentityRequest) (*wire.Empty, error) {
 	d, err := h.domainByName(ctx, req.EmailIdentity)
 	if err != nil {
 		return nil, err
@@ -145,30 +117,7 @@ func (h *identityActions) deleteEmailIdentity(ctx context.Context, _ *Caller, re
 	if err := h.domains.DeleteDomain(ctx, d.ID); err != nil {
 		return nil, err
 	}
-	return &empty{}, nil
-}
-
-type listEmailIdentitiesRequest struct {
-	TagList []tagList `json:"TagList"`
-	Limit   *uint64   `json:"Limit"`
-	Offset  uint64    `json:"Offset"`
-}
-
-type emailIdentity struct {
-	IdentityName           string    `json:"IdentityName"`
-	IdentityType           string    `json:"IdentityType"`
-	SendingEnabled         bool      `json:"SendingEnabled"`
-	CurrentReputationLevel uint64    `json:"CurrentReputationLevel"`
-	DailyQuota             uint64    `json:"DailyQuota"`
-	SendIp                 []string  `json:"SendIp"`
-	TagList                []tagList `json:"TagList"`
-}
-
-type listEmailIdentitiesResponse struct {
-	EmailIdentities    []emailIdentity `json:"EmailIdentities"`
-	MaxReputationLevel uint64          `json:"MaxReputationLevel"`
-	MaxDailyQuota      uint64          `json:"MaxDailyQuota"`
-	Total              uint64          `json:"Total"`
+	return &wire.Empty{}, nil
 }
 
 // Warm-up levels as Tencent reports reputation: 1 to 20, the day of the
@@ -178,7 +127,7 @@ const (
 	unlimitedQuota     = math.MaxInt32
 )
 
-func (h *identityActions) listEmailIdentities(ctx context.Context, _ *Caller, req *listEmailIdentitiesRequest) (*listEmailIdentitiesResponse, error) {
+func (h *identityActions) listEmailIdentities(ctx context.Context, _ *Caller, req *wire.ListEmailIdentitiesRequest) (*wire.ListEmailIdentitiesResponse, error) {
 	limit, err := pageLimit(req.Limit, 100)
 	if err != nil {
 		return nil, err
@@ -202,7 +151,7 @@ func (h *identityActions) listEmailIdentities(ctx context.Context, _ *Caller, re
 		}
 	}
 	want := toTags(req.TagList)
-	out := &listEmailIdentitiesResponse{EmailIdentities: []emailIdentity{}}
+	out := &wire.ListEmailIdentitiesResponse{EmailIdentities: []wire.EmailIdentity{}}
 	var selected []identity.Domain
 	for _, d := range domains {
 		if identity.HasTags(tags[d.ID], want) {
@@ -221,15 +170,15 @@ func (h *identityActions) listEmailIdentities(ctx context.Context, _ *Caller, re
 		if err != nil {
 			return nil, err
 		}
-		id := emailIdentity{IdentityName: d.Name, IdentityType: identityTypeDomain, SendingEnabled: d.Verified(),
-			CurrentReputationLevel: level, DailyQuota: quota, SendIp: []string{}, TagList: []tagList{}}
+		id := wire.EmailIdentity{IdentityName: d.Name, IdentityType: identityTypeDomain, SendingEnabled: d.Verified(),
+			CurrentReputationLevel: level, DailyQuota: quota, SendIp: []string{}, TagList: []wire.TagList{}}
 		for _, ip := range ips {
 			if !ip.IsDefaultRoute() {
 				id.SendIp = append(id.SendIp, ip.Address)
 			}
 		}
 		for _, t := range tags[d.ID] {
-			id.TagList = append(id.TagList, tagList{TagKey: t.Key, TagValue: t.Value})
+			id.TagList = append(id.TagList, wire.TagList{TagKey: t.Key, TagValue: t.Value})
 		}
 		out.EmailIdentities = append(out.EmailIdentities, id)
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 
+	"github.com/sesame-email/sesame/handlers/api/wire"
 	"github.com/sesame-email/sesame/models"
 	"github.com/sesame-email/sesame/models/audience"
 )
@@ -13,16 +14,7 @@ import (
 // CreateReceiver, ListReceivers, DeleteReceiver, CreateReceiverDetail,
 // CreateReceiverDetailWithData, ListReceiverDetails.
 
-type createReceiverRequest struct {
-	ReceiversName string `json:"ReceiversName"`
-	Desc          string `json:"Desc"`
-}
-
-type createReceiverResponse struct {
-	ReceiverId uint64 `json:"ReceiverId"`
-}
-
-func (h *receiverActions) createReceiver(ctx context.Context, _ *Caller, req *createReceiverRequest) (*createReceiverResponse, error) {
+func (h *receiverActions) createReceiver(ctx context.Context, _ *Caller, req *wire.CreateReceiverRequest) (*wire.CreateReceiverResponse, error) {
 	name := strings.TrimSpace(req.ReceiversName)
 	if name == "" {
 		return nil, errf(CodeReceiverNameIllegal, "ReceiversName is required.")
@@ -40,32 +32,10 @@ func (h *receiverActions) createReceiver(ctx context.Context, _ *Caller, req *cr
 	if err != nil {
 		return nil, err
 	}
-	return &createReceiverResponse{ReceiverId: g.ID}, nil
+	return &wire.CreateReceiverResponse{ReceiverId: g.ID}, nil
 }
 
-type listReceiversRequest struct {
-	Offset  uint64  `json:"Offset"`
-	Limit   *uint64 `json:"Limit"`
-	Status  uint64  `json:"Status"`
-	KeyWord string  `json:"KeyWord"`
-}
-
-type receiverData struct {
-	ReceiverId      uint64 `json:"ReceiverId"`
-	ReceiversName   string `json:"ReceiversName"`
-	Count           uint64 `json:"Count"`
-	Desc            string `json:"Desc"`
-	ReceiversStatus uint64 `json:"ReceiversStatus"`
-	CreateTime      string `json:"CreateTime"`
-	InvalidCount    uint64 `json:"InvalidCount"`
-}
-
-type listReceiversResponse struct {
-	TotalCount uint64         `json:"TotalCount"`
-	Data       []receiverData `json:"Data"`
-}
-
-func (h *receiverActions) listReceivers(ctx context.Context, _ *Caller, req *listReceiversRequest) (*listReceiversResponse, error) {
+func (h *receiverActions) listReceivers(ctx context.Context, _ *Caller, req *wire.ListReceiversRequest) (*wire.ListReceiversResponse, error) {
 	limit, err := pageLimit(req.Limit, 100)
 	if err != nil {
 		return nil, err
@@ -101,17 +71,13 @@ func (h *receiverActions) listReceivers(ctx context.Context, _ *Caller, req *lis
 	if err != nil {
 		return nil, err
 	}
-	out := &listReceiversResponse{TotalCount: uint64(total), Data: []receiverData{}}
+	out := &wire.ListReceiversResponse{TotalCount: uint64(total), Data: []wire.ReceiverData{}}
 	for _, g := range groups {
-		out.Data = append(out.Data, receiverData{ReceiverId: g.ID, ReceiversName: g.Name, Count: uint64(max(g.RecipientCount, 0)),
+		out.Data = append(out.Data, wire.ReceiverData{ReceiverId: g.ID, ReceiversName: g.Name, Count: uint64(max(g.RecipientCount, 0)),
 			Desc: g.Description, ReceiversStatus: uint64(g.Status()), CreateTime: h.formatTime(g.CreatedAt),
 			InvalidCount: uint64(max(invalid[g.ID], 0))})
 	}
 	return out, nil
-}
-
-type receiverIDRequest struct {
-	ReceiverId uint64 `json:"ReceiverId"`
 }
 
 // receiver loads a group for a change: it must exist and not be importing.
@@ -129,7 +95,7 @@ func (h *receiverActions) receiver(ctx context.Context, id uint64) (*audience.Re
 	return g, nil
 }
 
-func (h *receiverActions) deleteReceiver(ctx context.Context, _ *Caller, req *receiverIDRequest) (*empty, error) {
+func (h *receiverActions) deleteReceiver(ctx context.Context, _ *Caller, req *wire.ReceiverIDRequest) (*wire.Empty, error) {
 	g, err := h.receiver(ctx, req.ReceiverId)
 	if err != nil {
 		return nil, err
@@ -137,36 +103,13 @@ func (h *receiverActions) deleteReceiver(ctx context.Context, _ *Caller, req *re
 	if err := h.audience.DeleteGroup(ctx, g.ID); err != nil {
 		return nil, err
 	}
-	return &empty{}, nil
-}
-
-type createReceiverDetailRequest struct {
-	ReceiverId uint64   `json:"ReceiverId"`
-	Emails     []string `json:"Emails"`
-}
-
-type receiverInputData struct {
-	Email        string `json:"Email"`
-	TemplateData string `json:"TemplateData"`
-}
-
-type createReceiverDetailWithDataRequest struct {
-	ReceiverId uint64              `json:"ReceiverId"`
-	Datas      []receiverInputData `json:"Datas"`
-}
-
-type createReceiverDetailResponse struct {
-	TotalCount      uint64 `json:"TotalCount"`
-	ValidCount      uint64 `json:"ValidCount"`
-	TooLongCount    uint64 `json:"TooLongCount"`
-	EmptyEmailCount uint64 `json:"EmptyEmailCount"`
-	RepeatCount     uint64 `json:"RepeatCount"`
+	return &wire.Empty{}, nil
 }
 
 // maxDetailsPerRequest caps the addresses of one call.
 const maxDetailsPerRequest = 50_000
 
-func (h *receiverActions) addDetails(ctx context.Context, c *Caller, action string, groupID uint64, in []audience.RecipientInput) (*createReceiverDetailResponse, error) {
+func (h *receiverActions) addDetails(ctx context.Context, c *Caller, action string, groupID uint64, in []audience.RecipientInput) (*wire.CreateReceiverDetailResponse, error) {
 	g, err := h.receiver(ctx, groupID)
 	if err != nil {
 		return nil, err
@@ -185,7 +128,7 @@ func (h *receiverActions) addDetails(ctx context.Context, c *Caller, action stri
 	if err != nil {
 		return nil, err
 	}
-	return &createReceiverDetailResponse{
+	return &wire.CreateReceiverDetailResponse{
 		TotalCount:      uint64(rep.Total),
 		ValidCount:      uint64(rep.Inserted + rep.Updated),
 		TooLongCount:    uint64(rep.TooLong),
@@ -194,7 +137,7 @@ func (h *receiverActions) addDetails(ctx context.Context, c *Caller, action stri
 	}, nil
 }
 
-func (h *receiverActions) createReceiverDetail(ctx context.Context, c *Caller, req *createReceiverDetailRequest) (*createReceiverDetailResponse, error) {
+func (h *receiverActions) createReceiverDetail(ctx context.Context, c *Caller, req *wire.CreateReceiverDetailRequest) (*wire.CreateReceiverDetailResponse, error) {
 	in := make([]audience.RecipientInput, len(req.Emails))
 	for i, e := range req.Emails {
 		in[i] = audience.RecipientInput{Email: e}
@@ -207,7 +150,7 @@ func (h *receiverActions) createReceiverDetail(ctx context.Context, c *Caller, r
 // bad variables.
 const badDataVariable = "!TemplateData"
 
-func (h *receiverActions) createReceiverDetailWithData(ctx context.Context, c *Caller, req *createReceiverDetailWithDataRequest) (*createReceiverDetailResponse, error) {
+func (h *receiverActions) createReceiverDetailWithData(ctx context.Context, c *Caller, req *wire.CreateReceiverDetailWithDataRequest) (*wire.CreateReceiverDetailResponse, error) {
 	in := make([]audience.RecipientInput, len(req.Datas))
 	for i, d := range req.Datas {
 		vars, err := models.ParseVariables(d.TemplateData)
@@ -220,39 +163,13 @@ func (h *receiverActions) createReceiverDetailWithData(ctx context.Context, c *C
 	return h.addDetails(ctx, c, "CreateReceiverDetailWithData", req.ReceiverId, in)
 }
 
-type listReceiverDetailsRequest struct {
-	ReceiverId      uint64  `json:"ReceiverId"`
-	Offset          uint64  `json:"Offset"`
-	Limit           *uint64 `json:"Limit"`
-	Email           string  `json:"Email"`
-	CreateTimeBegin string  `json:"CreateTimeBegin"`
-	CreateTimeEnd   string  `json:"CreateTimeEnd"`
-	Status          uint64  `json:"Status"`
-}
-
-type receiverDetail struct {
-	Email        string `json:"Email"`
-	CreateTime   string `json:"CreateTime"`
-	TemplateData string `json:"TemplateData"`
-	Reason       string `json:"Reason"`
-	Status       uint64 `json:"Status"`
-	EmailId      uint64 `json:"EmailId"`
-}
-
-type listReceiverDetailsResponse struct {
-	TotalCount   uint64           `json:"TotalCount"`
-	Data         []receiverDetail `json:"Data"`
-	ValidCount   uint64           `json:"ValidCount"`
-	InvalidCount uint64           `json:"InvalidCount"`
-}
-
 // Tencent's ReceiverDetail Status.
 const (
 	detailValid   = 1
 	detailInvalid = 2
 )
 
-func (h *receiverActions) listReceiverDetails(ctx context.Context, _ *Caller, req *listReceiverDetailsRequest) (*listReceiverDetailsResponse, error) {
+func (h *receiverActions) listReceiverDetails(ctx context.Context, _ *Caller, req *wire.ListReceiverDetailsRequest) (*wire.ListReceiverDetailsResponse, error) {
 	g, err := h.receiver(ctx, req.ReceiverId)
 	if err != nil {
 		return nil, err
@@ -294,10 +211,10 @@ func (h *receiverActions) listReceiverDetails(ctx context.Context, _ *Caller, re
 	if err != nil {
 		return nil, err
 	}
-	out := &listReceiverDetailsResponse{TotalCount: uint64(page.Valid + page.Invalid), Data: []receiverDetail{},
+	out := &wire.ListReceiverDetailsResponse{TotalCount: uint64(page.Valid + page.Invalid), Data: []wire.ReceiverDetail{},
 		ValidCount: uint64(page.Valid), InvalidCount: uint64(page.Invalid)}
 	for _, d := range page.Details {
-		r := receiverDetail{Email: d.Email, CreateTime: h.formatTime(d.CreatedAt), Status: detailValid, EmailId: d.ID}
+		r := wire.ReceiverDetail{Email: d.Email, CreateTime: h.formatTime(d.CreatedAt), Status: detailValid, EmailId: d.ID}
 		if d.Valid {
 			if d.Variables != "{}" {
 				r.TemplateData = d.Variables

@@ -12,6 +12,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/sesame-email/sesame/handlers/api/wire"
 	"github.com/sesame-email/sesame/mailer/outgoing"
 	"github.com/sesame-email/sesame/models"
 	"github.com/sesame-email/sesame/models/identity"
@@ -21,43 +22,6 @@ import (
 
 // SendEmail: one message to at most 50 To, 20 Cc and 20 Bcc recipients,
 // durably queued (one queue row per recipient) before the answer.
-
-type templateParam struct {
-	TemplateID   uint64 `json:"TemplateID"`
-	TemplateData string `json:"TemplateData"`
-}
-
-type simpleContent struct {
-	Html string `json:"Html"`
-	Text string `json:"Text"`
-}
-
-type attachment struct {
-	FileName string `json:"FileName"`
-	Content  string `json:"Content"`
-	FileURL  string `json:"FileURL"`
-}
-
-type sendEmailRequest struct {
-	FromEmailAddress string         `json:"FromEmailAddress"`
-	Destination      []string       `json:"Destination"`
-	Subject          string         `json:"Subject"`
-	ReplyToAddresses string         `json:"ReplyToAddresses"`
-	Cc               []string       `json:"Cc"`
-	Bcc              []string       `json:"Bcc"`
-	Template         *templateParam `json:"Template"`
-	Simple           *simpleContent `json:"Simple"`
-	Attachments      []attachment   `json:"Attachments"`
-	Unsubscribe      string         `json:"Unsubscribe"`
-	TriggerType      *uint64        `json:"TriggerType"`
-	SmtpMessageId    string         `json:"SmtpMessageId"`
-	SmtpHeaders      string         `json:"SmtpHeaders"`
-	HeaderFrom       string         `json:"HeaderFrom"`
-}
-
-type sendEmailResponse struct {
-	MessageId string `json:"MessageId"`
-}
 
 // Limits of one send, as Tencent's.
 const (
@@ -142,7 +106,7 @@ func templateData(raw string) (map[string]string, error) {
 }
 
 // attachments decodes Attachments, and says how many bytes they hold.
-func attachments(in []attachment) ([]outgoing.Attachment, int, error) {
+func attachments(in []wire.Attachment) ([]outgoing.Attachment, int, error) {
 	if len(in) > maxAttachments {
 		return nil, 0, errf(CodeTooManyAttachments, "%d attachments; at most %d are allowed.", len(in), maxAttachments)
 	}
@@ -264,7 +228,7 @@ func unsubscribeCode(code string) (string, error) {
 	return code, nil
 }
 
-func (h *sendActions) sendEmail(ctx context.Context, _ *Caller, req *sendEmailRequest) (*sendEmailResponse, error) {
+func (h *sendActions) sendEmail(ctx context.Context, _ *Caller, req *wire.SendEmailRequest) (*wire.SendEmailResponse, error) {
 	sender, fromName, err := sendingAddress(ctx, h.senders, req.FromEmailAddress)
 	if err != nil {
 		return nil, err
@@ -360,7 +324,7 @@ func (h *sendActions) sendEmail(ctx context.Context, _ *Caller, req *sendEmailRe
 	if err != nil {
 		return nil, err
 	}
-	return &sendEmailResponse{MessageId: msgs[0].UID}, nil
+	return &wire.SendEmailResponse{MessageId: msgs[0].UID}, nil
 }
 
 // everyRecipient is To and Cc, then Bcc, each address once: an address

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/sesame-email/sesame/handlers/api/wire"
 	"github.com/sesame-email/sesame/models"
 	"github.com/sesame-email/sesame/models/identity"
 )
@@ -14,12 +15,7 @@ import (
 // DeleteEmailAddress, UpdateEmailSmtpPassWord, and their unsubscribe
 // settings: Create/List/Update/DeleteAddressUnsubscribeConfig.
 
-type createEmailAddressRequest struct {
-	EmailAddress    string `json:"EmailAddress"`
-	EmailSenderName string `json:"EmailSenderName"`
-}
-
-func (h *senderActions) createEmailAddress(ctx context.Context, _ *Caller, req *createEmailAddressRequest) (*empty, error) {
+func (h *senderActions) createEmailAddress(ctx context.Context, _ *Caller, req *wire.CreateEmailAddressRequest) (*wire.Empty, error) {
 	if strings.TrimSpace(req.EmailAddress) == "" {
 		return nil, errf(CodeEmailAddressIsNULL, "EmailAddress is required.")
 	}
@@ -44,38 +40,23 @@ func (h *senderActions) createEmailAddress(ctx context.Context, _ *Caller, req *
 	if _, err := h.senders.CreateSender(ctx, email, req.EmailSenderName); err != nil {
 		return nil, err
 	}
-	return &empty{}, nil
+	return &wire.Empty{}, nil
 }
 
-type emailSender struct {
-	EmailAddress     string `json:"EmailAddress"`
-	EmailSenderName  string `json:"EmailSenderName"`
-	CreatedTimestamp uint64 `json:"CreatedTimestamp"`
-	SmtpPwdType      uint64 `json:"SmtpPwdType"`
-}
-
-type listEmailAddressResponse struct {
-	EmailSenders []emailSender `json:"EmailSenders"`
-}
-
-func (h *senderActions) listEmailAddress(ctx context.Context, _ *Caller, _ *struct{}) (*listEmailAddressResponse, error) {
+func (h *senderActions) listEmailAddress(ctx context.Context, _ *Caller, _ *struct{}) (*wire.ListEmailAddressResponse, error) {
 	senders, err := h.senders.ListSenders(ctx)
 	if err != nil {
 		return nil, err
 	}
-	out := &listEmailAddressResponse{EmailSenders: []emailSender{}}
+	out := &wire.ListEmailAddressResponse{EmailSenders: []wire.EmailSender{}}
 	for _, s := range senders {
-		e := emailSender{EmailAddress: s.Email, EmailSenderName: s.DisplayName, CreatedTimestamp: uint64(max(s.CreatedAt.Unix(), 0))}
+		e := wire.EmailSender{EmailAddress: s.Email, EmailSenderName: s.DisplayName, CreatedTimestamp: uint64(max(s.CreatedAt.Unix(), 0))}
 		if s.HasSMTPPassword() {
 			e.SmtpPwdType = 1
 		}
 		out.EmailSenders = append(out.EmailSenders, e)
 	}
 	return out, nil
-}
-
-type emailAddressRequest struct {
-	EmailAddress string `json:"EmailAddress"`
 }
 
 // senderByAddress finds a sender address given as "addr" or "Name <addr>".
@@ -94,7 +75,7 @@ func (h *senderActions) senderByAddress(ctx context.Context, field, raw string) 
 	return s, err
 }
 
-func (h *senderActions) deleteEmailAddress(ctx context.Context, _ *Caller, req *emailAddressRequest) (*empty, error) {
+func (h *senderActions) deleteEmailAddress(ctx context.Context, _ *Caller, req *wire.EmailAddressRequest) (*wire.Empty, error) {
 	s, err := h.senderByAddress(ctx, "EmailAddress", req.EmailAddress)
 	if err != nil {
 		return nil, err
@@ -102,15 +83,10 @@ func (h *senderActions) deleteEmailAddress(ctx context.Context, _ *Caller, req *
 	if err := h.senders.DeleteSender(ctx, s.ID); err != nil {
 		return nil, err
 	}
-	return &empty{}, nil
+	return &wire.Empty{}, nil
 }
 
-type updateEmailSmtpPasswordRequest struct {
-	Password     string `json:"Password"`
-	EmailAddress string `json:"EmailAddress"`
-}
-
-func (h *senderActions) updateEmailSmtpPassword(ctx context.Context, _ *Caller, req *updateEmailSmtpPasswordRequest) (*empty, error) {
+func (h *senderActions) updateEmailSmtpPassword(ctx context.Context, _ *Caller, req *wire.UpdateEmailSmtpPasswordRequest) (*wire.Empty, error) {
 	s, err := h.senderByAddress(ctx, "EmailAddress", req.EmailAddress)
 	if err != nil {
 		return nil, err
@@ -121,18 +97,12 @@ func (h *senderActions) updateEmailSmtpPassword(ctx context.Context, _ *Caller, 
 	if err := h.senders.SetSMTPPassword(ctx, s.ID, req.Password); err != nil {
 		return nil, err
 	}
-	return &empty{}, nil
+	return &wire.Empty{}, nil
 }
 
 // Unsubscribe settings of sender addresses.
 
-type addressUnsubscribeConfigRequest struct {
-	Address           string  `json:"Address"`
-	UnsubscribeConfig string  `json:"UnsubscribeConfig"`
-	Status            *uint64 `json:"Status"`
-}
-
-func (h *senderActions) writeUnsubscribeConfig(ctx context.Context, req *addressUnsubscribeConfigRequest, mode identity.UnsubscribeConfigWrite) (*empty, error) {
+func (h *senderActions) writeUnsubscribeConfig(ctx context.Context, req *wire.AddressUnsubscribeConfigRequest, mode identity.UnsubscribeConfigWrite) (*wire.Empty, error) {
 	s, err := h.senderByAddress(ctx, "Address", req.Address)
 	if err != nil {
 		return nil, err
@@ -163,22 +133,18 @@ func (h *senderActions) writeUnsubscribeConfig(ctx context.Context, req *address
 	case err != nil:
 		return nil, err
 	}
-	return &empty{}, nil
+	return &wire.Empty{}, nil
 }
 
-func (h *senderActions) createAddressUnsubscribeConfig(ctx context.Context, _ *Caller, req *addressUnsubscribeConfigRequest) (*empty, error) {
+func (h *senderActions) createAddressUnsubscribeConfig(ctx context.Context, _ *Caller, req *wire.AddressUnsubscribeConfigRequest) (*wire.Empty, error) {
 	return h.writeUnsubscribeConfig(ctx, req, identity.UnsubscribeConfigCreate)
 }
 
-func (h *senderActions) updateAddressUnsubscribeConfig(ctx context.Context, _ *Caller, req *addressUnsubscribeConfigRequest) (*empty, error) {
+func (h *senderActions) updateAddressUnsubscribeConfig(ctx context.Context, _ *Caller, req *wire.AddressUnsubscribeConfigRequest) (*wire.Empty, error) {
 	return h.writeUnsubscribeConfig(ctx, req, identity.UnsubscribeConfigUpdate)
 }
 
-type deleteAddressUnsubscribeConfigRequest struct {
-	Address string `json:"Address"`
-}
-
-func (h *senderActions) deleteAddressUnsubscribeConfig(ctx context.Context, _ *Caller, req *deleteAddressUnsubscribeConfigRequest) (*empty, error) {
+func (h *senderActions) deleteAddressUnsubscribeConfig(ctx context.Context, _ *Caller, req *wire.DeleteAddressUnsubscribeConfigRequest) (*wire.Empty, error) {
 	s, err := h.senderByAddress(ctx, "Address", req.Address)
 	if err != nil {
 		return nil, err
@@ -188,26 +154,10 @@ func (h *senderActions) deleteAddressUnsubscribeConfig(ctx context.Context, _ *C
 	} else if err != nil {
 		return nil, err
 	}
-	return &empty{}, nil
+	return &wire.Empty{}, nil
 }
 
-type listAddressUnsubscribeConfigRequest struct {
-	Offset uint64 `json:"Offset"`
-	Limit  string `json:"Limit"` // a string in this action, as the SDK has it
-}
-
-type addressUnsubscribeConfigData struct {
-	Address           string `json:"Address"`
-	UnsubscribeConfig string `json:"UnsubscribeConfig"`
-	Status            uint64 `json:"Status"`
-}
-
-type listAddressUnsubscribeConfigResponse struct {
-	AddressUnsubscribeConfigList []addressUnsubscribeConfigData `json:"AddressUnsubscribeConfigList"`
-	Total                        uint64                         `json:"Total"`
-}
-
-func (h *senderActions) listAddressUnsubscribeConfig(ctx context.Context, _ *Caller, req *listAddressUnsubscribeConfigRequest) (*listAddressUnsubscribeConfigResponse, error) {
+func (h *senderActions) listAddressUnsubscribeConfig(ctx context.Context, _ *Caller, req *wire.ListAddressUnsubscribeConfigRequest) (*wire.ListAddressUnsubscribeConfigResponse, error) {
 	var limit *uint64
 	if s := strings.TrimSpace(req.Limit); s != "" {
 		n, err := strconv.ParseUint(s, 10, 64)
@@ -224,9 +174,9 @@ func (h *senderActions) listAddressUnsubscribeConfig(ctx context.Context, _ *Cal
 	if err != nil {
 		return nil, err
 	}
-	out := &listAddressUnsubscribeConfigResponse{AddressUnsubscribeConfigList: []addressUnsubscribeConfigData{}, Total: uint64(total)}
+	out := &wire.ListAddressUnsubscribeConfigResponse{AddressUnsubscribeConfigList: []wire.AddressUnsubscribeConfigData{}, Total: uint64(total)}
 	for _, s := range senders {
-		d := addressUnsubscribeConfigData{Address: s.Email, UnsubscribeConfig: s.UnsubscribeConfig}
+		d := wire.AddressUnsubscribeConfigData{Address: s.Email, UnsubscribeConfig: s.UnsubscribeConfig}
 		if s.UnsubscribeEnabled {
 			d.Status = 1
 		}

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sesame-email/sesame/handlers/api/wire"
 	"github.com/sesame-email/sesame/models"
 	"github.com/sesame-email/sesame/models/identity"
 	"github.com/sesame-email/sesame/models/queue"
@@ -15,35 +16,12 @@ import (
 // day in the configured zone, for one sending domain and one mailbox
 // provider or all.
 
-type getStatisticsReportRequest struct {
-	StartDate            string `json:"StartDate"`
-	EndDate              string `json:"EndDate"`
-	Domain               string `json:"Domain"`
-	ReceivingMailboxType string `json:"ReceivingMailboxType"`
-}
-
-type volume struct {
-	SendDate         string `json:"SendDate"`
-	RequestCount     uint64 `json:"RequestCount"`
-	AcceptedCount    uint64 `json:"AcceptedCount"`
-	DeliveredCount   uint64 `json:"DeliveredCount"`
-	OpenedCount      uint64 `json:"OpenedCount"`
-	ClickedCount     uint64 `json:"ClickedCount"`
-	BounceCount      uint64 `json:"BounceCount"`
-	UnsubscribeCount uint64 `json:"UnsubscribeCount"`
-}
-
-type getStatisticsReportResponse struct {
-	DailyVolumes  []volume `json:"DailyVolumes"`
-	OverallVolume volume   `json:"OverallVolume"`
-}
-
 // maxReportDays caps one report.
 const maxReportDays = 366
 
-func toVolume(day string, r queue.StatsRow) volume {
+func toVolume(day string, r queue.StatsRow) wire.Volume {
 	u := func(n int64) uint64 { return uint64(max(n, 0)) }
-	return volume{SendDate: day, RequestCount: u(r.Requested), AcceptedCount: u(r.Accepted), DeliveredCount: u(r.Delivered),
+	return wire.Volume{SendDate: day, RequestCount: u(r.Requested), AcceptedCount: u(r.Accepted), DeliveredCount: u(r.Delivered),
 		OpenedCount: u(r.Opened), ClickedCount: u(r.Clicked), BounceCount: u(r.Bounced), UnsubscribeCount: u(r.Unsubscribed)}
 }
 
@@ -66,7 +44,7 @@ func mailboxProvider(raw string) (string, error) {
 		truncate(raw, 64), strings.Join(queue.Providers, ", "))
 }
 
-func (h *statsActions) getStatisticsReport(ctx context.Context, _ *Caller, req *getStatisticsReportRequest) (*getStatisticsReportResponse, error) {
+func (h *statsActions) getStatisticsReport(ctx context.Context, _ *Caller, req *wire.GetStatisticsReportRequest) (*wire.GetStatisticsReportResponse, error) {
 	if strings.TrimSpace(req.StartDate) == "" || strings.TrimSpace(req.EndDate) == "" {
 		return nil, errf(CodeMissingParameter, "StartDate and EndDate are required (YYYY-MM-DD).")
 	}
@@ -100,7 +78,7 @@ func (h *statsActions) getStatisticsReport(ctx context.Context, _ *Caller, req *
 	if err != nil {
 		return nil, err
 	}
-	out := &getStatisticsReportResponse{DailyVolumes: []volume{}, OverallVolume: toVolume("", queue.Totals(days))}
+	out := &wire.GetStatisticsReportResponse{DailyVolumes: []wire.Volume{}, OverallVolume: toVolume("", queue.Totals(days))}
 	for _, d := range days {
 		out.DailyVolumes = append(out.DailyVolumes, toVolume(d.Day(), d.StatsRow))
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 
+	"github.com/sesame-email/sesame/handlers/api/wire"
 	"github.com/sesame-email/sesame/models"
 	"github.com/sesame-email/sesame/models/audience"
 	"github.com/sesame-email/sesame/models/queue"
@@ -12,34 +13,6 @@ import (
 // GetSendEmailStatus: the messages of one day, optionally of one send
 // (MessageId) or one recipient, with Tencent's SendStatus and
 // DeliverStatus codes.
-
-type getSendEmailStatusRequest struct {
-	RequestDate    string  `json:"RequestDate"`
-	Offset         uint64  `json:"Offset"`
-	Limit          *uint64 `json:"Limit"`
-	MessageId      string  `json:"MessageId"`
-	ToEmailAddress string  `json:"ToEmailAddress"`
-}
-
-type sendEmailStatus struct {
-	MessageId        string `json:"MessageId"`
-	ToEmailAddress   string `json:"ToEmailAddress"`
-	FromEmailAddress string `json:"FromEmailAddress"`
-	SendStatus       int64  `json:"SendStatus"`
-	DeliverStatus    int64  `json:"DeliverStatus"`
-	DeliverMessage   string `json:"DeliverMessage"`
-	RequestTime      int64  `json:"RequestTime"`
-	DeliverTime      int64  `json:"DeliverTime"`
-	UserOpened       bool   `json:"UserOpened"`
-	UserClicked      bool   `json:"UserClicked"`
-	UserUnsubscribed bool   `json:"UserUnsubscribed"`
-	UserComplainted  bool   `json:"UserComplainted"`
-	UserComplained   bool   `json:"UserComplained"`
-}
-
-type getSendEmailStatusResponse struct {
-	EmailStatusList []sendEmailStatus `json:"EmailStatusList"`
-}
 
 // Tencent's SendStatus (its own processing) and DeliverStatus (the
 // recipient's side), as models.go of the SDK documents them.
@@ -81,7 +54,7 @@ func deliveryCodes(m *queue.Message, suppression *audience.Suppression) (send, d
 	}
 }
 
-func (h *statusActions) getSendEmailStatus(ctx context.Context, _ *Caller, req *getSendEmailStatusRequest) (*getSendEmailStatusResponse, error) {
+func (h *statusActions) getSendEmailStatus(ctx context.Context, _ *Caller, req *wire.GetSendEmailStatusRequest) (*wire.GetSendEmailStatusResponse, error) {
 	if strings.TrimSpace(req.RequestDate) == "" {
 		return nil, errf(CodeMissingParameter, "RequestDate is required: the day of the sends, YYYY-MM-DD.")
 	}
@@ -110,7 +83,7 @@ func (h *statusActions) getSendEmailStatus(ctx context.Context, _ *Caller, req *
 			return nil, err
 		}
 	}
-	out := &getSendEmailStatusResponse{EmailStatusList: []sendEmailStatus{}}
+	out := &wire.GetSendEmailStatusResponse{EmailStatusList: []wire.SendEmailStatus{}}
 	for i := range rows {
 		m := &rows[i]
 		var entry *audience.Suppression
@@ -118,7 +91,7 @@ func (h *statusActions) getSendEmailStatus(ctx context.Context, _ *Caller, req *
 			entry = &e
 		}
 		send, deliver, msg := deliveryCodes(&m.Message, entry)
-		out.EmailStatusList = append(out.EmailStatusList, sendEmailStatus{
+		out.EmailStatusList = append(out.EmailStatusList, wire.SendEmailStatus{
 			MessageId: m.RequestUID, ToEmailAddress: m.Recipient, FromEmailAddress: m.FromEmail,
 			SendStatus: send, DeliverStatus: deliver, DeliverMessage: msg,
 			RequestTime: m.CreatedAt.Unix(), DeliverTime: unixSeconds(m.DeliveredAt),

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/sesame-email/sesame/handlers/api/wire"
 	"github.com/sesame-email/sesame/models"
 	"github.com/sesame-email/sesame/models/content"
 )
@@ -15,20 +16,6 @@ import (
 // travel base64-encoded in TemplateContent; Tencent's templates have no
 // subject (a send gives it), so a template made here has none either until
 // someone gives it one in the console.
-
-type templateContent struct {
-	Html *string `json:"Html,omitempty"`
-	Text *string `json:"Text,omitempty"`
-}
-
-type createEmailTemplateRequest struct {
-	TemplateName    string           `json:"TemplateName"`
-	TemplateContent *templateContent `json:"TemplateContent"`
-}
-
-type createEmailTemplateResponse struct {
-	TemplateID uint64 `json:"TemplateID"`
-}
 
 // decodeBase64Text reads base64 (padded or not) holding UTF-8 text.
 func decodeBase64Text(field, s string, code string) (string, error) {
@@ -47,7 +34,7 @@ func decodeBase64Text(field, s string, code string) (string, error) {
 }
 
 // decodeContent reads TemplateContent: nil parts stay nil.
-func decodeContent(c *templateContent, code string) (html, text *string, err error) {
+func decodeContent(c *wire.TemplateContent, code string) (html, text *string, err error) {
 	if c == nil {
 		return nil, nil, nil
 	}
@@ -88,7 +75,7 @@ func (h *templateActions) templateNameFree(ctx context.Context, name string, exc
 	return nil
 }
 
-func (h *templateActions) createEmailTemplate(ctx context.Context, c *Caller, req *createEmailTemplateRequest) (*createEmailTemplateResponse, error) {
+func (h *templateActions) createEmailTemplate(ctx context.Context, c *Caller, req *wire.CreateEmailTemplateRequest) (*wire.CreateEmailTemplateResponse, error) {
 	if strings.TrimSpace(req.TemplateName) == "" {
 		return nil, errf(CodeTemplateNameIsNULL, "TemplateName is required.")
 	}
@@ -107,17 +94,7 @@ func (h *templateActions) createEmailTemplate(ctx context.Context, c *Caller, re
 	if err != nil {
 		return nil, err
 	}
-	return &createEmailTemplateResponse{TemplateID: t.ID}, nil
-}
-
-type templateIDRequest struct {
-	TemplateID uint64 `json:"TemplateID"`
-}
-
-type getEmailTemplateResponse struct {
-	TemplateContent templateContent `json:"TemplateContent"`
-	TemplateStatus  uint64          `json:"TemplateStatus"`
-	TemplateName    string          `json:"TemplateName"`
+	return &wire.CreateEmailTemplateResponse{TemplateID: t.ID}, nil
 }
 
 func (h *templateActions) templateByID(ctx context.Context, id uint64) (*content.Template, error) {
@@ -131,27 +108,21 @@ func (h *templateActions) templateByID(ctx context.Context, id uint64) (*content
 	return t, err
 }
 
-func (h *templateActions) getEmailTemplate(ctx context.Context, _ *Caller, req *templateIDRequest) (*getEmailTemplateResponse, error) {
+func (h *templateActions) getEmailTemplate(ctx context.Context, _ *Caller, req *wire.TemplateIDRequest) (*wire.GetEmailTemplateResponse, error) {
 	t, err := h.templateByID(ctx, req.TemplateID)
 	if err != nil {
 		return nil, err
 	}
 	html := base64.StdEncoding.EncodeToString([]byte(t.HTML))
 	text := base64.StdEncoding.EncodeToString([]byte(t.Text))
-	return &getEmailTemplateResponse{TemplateContent: templateContent{Html: &html, Text: &text},
+	return &wire.GetEmailTemplateResponse{TemplateContent: wire.TemplateContent{Html: &html, Text: &text},
 		TemplateStatus: uint64(t.Status.TencentCode()), TemplateName: t.Name}, nil
-}
-
-type updateEmailTemplateRequest struct {
-	TemplateContent *templateContent `json:"TemplateContent"`
-	TemplateID      uint64           `json:"TemplateID"`
-	TemplateName    *string          `json:"TemplateName"`
 }
 
 // updateEmailTemplate replaces the name and the parts given; the subject
 // and sample data set in the console are kept. With review on, the
 // template waits for review again.
-func (h *templateActions) updateEmailTemplate(ctx context.Context, _ *Caller, req *updateEmailTemplateRequest) (*empty, error) {
+func (h *templateActions) updateEmailTemplate(ctx context.Context, _ *Caller, req *wire.UpdateEmailTemplateRequest) (*wire.Empty, error) {
 	t, err := h.templateByID(ctx, req.TemplateID)
 	if err != nil {
 		return nil, err
@@ -182,10 +153,10 @@ func (h *templateActions) updateEmailTemplate(ctx context.Context, _ *Caller, re
 	if _, err := h.templates.UpdateTemplate(ctx, t.ID, in); err != nil {
 		return nil, err
 	}
-	return &empty{}, nil
+	return &wire.Empty{}, nil
 }
 
-func (h *templateActions) deleteEmailTemplate(ctx context.Context, _ *Caller, req *templateIDRequest) (*empty, error) {
+func (h *templateActions) deleteEmailTemplate(ctx context.Context, _ *Caller, req *wire.TemplateIDRequest) (*wire.Empty, error) {
 	t, err := h.templateByID(ctx, req.TemplateID)
 	if err != nil {
 		return nil, err
@@ -193,28 +164,10 @@ func (h *templateActions) deleteEmailTemplate(ctx context.Context, _ *Caller, re
 	if err := h.templates.DeleteTemplate(ctx, t.ID); err != nil {
 		return nil, err
 	}
-	return &empty{}, nil
+	return &wire.Empty{}, nil
 }
 
-type listEmailTemplatesRequest struct {
-	Limit  *uint64 `json:"Limit"`
-	Offset uint64  `json:"Offset"`
-}
-
-type templatesMetadata struct {
-	CreatedTimestamp uint64 `json:"CreatedTimestamp"`
-	TemplateName     string `json:"TemplateName"`
-	TemplateStatus   int64  `json:"TemplateStatus"`
-	TemplateID       uint64 `json:"TemplateID"`
-	ReviewReason     string `json:"ReviewReason"`
-}
-
-type listEmailTemplatesResponse struct {
-	TemplatesMetadata []templatesMetadata `json:"TemplatesMetadata"`
-	TotalCount        uint64              `json:"TotalCount"`
-}
-
-func (h *templateActions) listEmailTemplates(ctx context.Context, _ *Caller, req *listEmailTemplatesRequest) (*listEmailTemplatesResponse, error) {
+func (h *templateActions) listEmailTemplates(ctx context.Context, _ *Caller, req *wire.ListEmailTemplatesRequest) (*wire.ListEmailTemplatesResponse, error) {
 	limit, err := pageLimit(req.Limit, 100)
 	if err != nil {
 		return nil, err
@@ -223,9 +176,9 @@ func (h *templateActions) listEmailTemplates(ctx context.Context, _ *Caller, req
 	if err != nil {
 		return nil, err
 	}
-	out := &listEmailTemplatesResponse{TemplatesMetadata: []templatesMetadata{}, TotalCount: uint64(page.Total)}
+	out := &wire.ListEmailTemplatesResponse{TemplatesMetadata: []wire.TemplatesMetadata{}, TotalCount: uint64(page.Total)}
 	for _, t := range page.Templates {
-		out.TemplatesMetadata = append(out.TemplatesMetadata, templatesMetadata{CreatedTimestamp: uint64(max(t.CreatedAt.Unix(), 0)),
+		out.TemplatesMetadata = append(out.TemplatesMetadata, wire.TemplatesMetadata{CreatedTimestamp: uint64(max(t.CreatedAt.Unix(), 0)),
 			TemplateName: t.Name, TemplateStatus: t.Status.TencentCode(), TemplateID: t.ID, ReviewReason: t.ReviewReason})
 	}
 	return out, nil
