@@ -62,6 +62,9 @@ func (h *taskActions) batchSendEmail(ctx context.Context, c *Caller, req *wire.B
 	// The task's checks (the sender may send, the template is approved,
 	// the group is ready) are the sending rules; here only what the API
 	// itself reads.
+	if err := h.send.CheckSender(sender, fromName); err != nil {
+		return nil, err
+	}
 	if _, err := h.send.Group(ctx, req.ReceiverId); err != nil {
 		return nil, err
 	}
@@ -291,6 +294,7 @@ type taskLister interface {
 
 // taskRules are the sending rules a task's parts are held to.
 type taskRules interface {
+	CheckSender(sender *identity.SenderAddress, fromName string) error
 	Template(ctx context.Context, id uint64) (*content.Template, error)
 	Group(ctx context.Context, id uint64) (*audience.RecipientGroup, error)
 }
