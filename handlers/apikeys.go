@@ -77,7 +77,7 @@ func (h *APIKeys) Create(c echo.Context) error {
 // user is an admin.
 func (h *APIKeys) Revoke(c echo.Context) error {
 	ctx := c.Request().Context()
-	id, err := idParam(c, "id")
+	id, err := web.IDParam(c, "id")
 	if err != nil {
 		return err
 	}

@@ -22,7 +22,7 @@ func TestAPIKeysPage(t *testing.T) {
 	c.user("boss@example.com", accounts.RoleAdmin)
 	ann := c.user("ann@example.com", accounts.RoleMarketer)
 	bob := c.user("bob@example.com", accounts.RoleMarketer)
-	_, _, err := c.Store.CreateAPIKey(ctx, bob.ID, "bob's script")
+	_, _, err := c.Store.Accounts.CreateAPIKey(ctx, bob.ID, "bob's script")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,7 +38,7 @@ func TestAPIKeysPage(t *testing.T) {
 	if id == nil || key == nil {
 		t.Fatalf("no new key on the page:\n%s", mainContent(p.Body))
 	}
-	auth, err := c.Store.AuthenticateAPIKey(ctx, id[1])
+	auth, err := c.Store.Accounts.AuthenticateAPIKey(ctx, id[1])
 	if err != nil || auth.SecretKey != key[1] || auth.User.ID != ann.ID {
 		t.Fatalf("the shown key does not authenticate: %v", err)
 	}
@@ -54,24 +54,24 @@ func TestAPIKeysPage(t *testing.T) {
 	wantStatus(t, b.post("/api-keys", "/api-keys", url.Values{"name": {strings.Repeat("n", 101)}}), http.StatusUnprocessableEntity, "Use at most 100 characters.")
 
 	// Revoking needs the form's CSRF token.
-	k, err := c.Store.GetAPIKeyBySecretID(ctx, id[1])
+	k, err := c.Store.Accounts.GetAPIKeyBySecretID(ctx, id[1])
 	if err != nil {
 		t.Fatal(err)
 	}
 	wantStatus(t, b.postRaw("/api-keys/"+itoa(k.ID)+"/revoke", "_csrf=forged", nil), http.StatusForbidden)
-	if _, err := c.Store.AuthenticateAPIKey(ctx, id[1]); err != nil {
+	if _, err := c.Store.Accounts.AuthenticateAPIKey(ctx, id[1]); err != nil {
 		t.Fatalf("a forged form revoked the key: %v", err)
 	}
 	// Nor can ann revoke bob's key.
-	bobKeys, _ := c.Store.ListAPIKeys(ctx, bob.ID)
+	bobKeys, _ := c.Store.Accounts.ListAPIKeys(ctx, bob.ID)
 	wantStatus(t, b.post("/api-keys", "/api-keys/"+itoa(bobKeys[0].ID)+"/revoke", nil), http.StatusNotFound)
-	if _, err := c.Store.AuthenticateAPIKey(ctx, bobKeys[0].SecretID); err != nil {
+	if _, err := c.Store.Accounts.AuthenticateAPIKey(ctx, bobKeys[0].SecretID); err != nil {
 		t.Fatalf("ann revoked bob's key: %v", err)
 	}
 
 	p = b.post("/api-keys", "/api-keys/"+itoa(k.ID)+"/revoke", nil)
 	wantStatus(t, p, http.StatusSeeOther)
-	if _, err := c.Store.AuthenticateAPIKey(ctx, id[1]); !errors.Is(err, models.ErrNotFound) {
+	if _, err := c.Store.Accounts.AuthenticateAPIKey(ctx, id[1]); !errors.Is(err, models.ErrNotFound) {
 		t.Fatalf("a revoked key still authenticates: %v", err)
 	}
 	wantStatus(t, b.get("/api-keys"), http.StatusOK, "revoked: requests signed with it are refused", "Revoked")
@@ -82,7 +82,7 @@ func TestAPIKeysPage(t *testing.T) {
 	all := admin.get("/api-keys")
 	wantStatus(t, all, http.StatusOK, id[1], bobKeys[0].SecretID, "ann@example.com", "bob@example.com")
 	wantStatus(t, admin.post("/api-keys", "/api-keys/"+itoa(bobKeys[0].ID)+"/revoke", nil), http.StatusSeeOther)
-	if _, err := c.Store.AuthenticateAPIKey(ctx, bobKeys[0].SecretID); !errors.Is(err, models.ErrNotFound) {
+	if _, err := c.Store.Accounts.AuthenticateAPIKey(ctx, bobKeys[0].SecretID); !errors.Is(err, models.ErrNotFound) {
 		t.Fatalf("the admin's revocation did not stop the key: %v", err)
 	}
 

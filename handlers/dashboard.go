@@ -17,26 +17,36 @@ import (
 	"github.com/sesame-email/sesame/web"
 )
 
-// DashboardService is what the start page needs.
+// DashboardService reads the start page's statistics.
 type DashboardService interface {
-	DriftingDomains(ctx context.Context) ([]identity.Domain, error)
 	HasSent(ctx context.Context) (bool, error)
 	Dashboard(ctx context.Context, in tracking.DashboardInput, loc *time.Location, limits queue.ReputationLimits) (*tracking.DashboardReport, error)
+}
+
+// DomainLister lists sending domains, and those whose DNS drifted.
+type DomainLister interface {
 	ListDomains(ctx context.Context) ([]identity.Domain, error)
+	DriftingDomains(ctx context.Context) ([]identity.Domain, error)
+}
+
+// TaskLister lists tasks.
+type TaskLister interface {
 	ListTasks(ctx context.Context, offset, limit int) ([]tasks.Task, int64, error)
 	GetTask(ctx context.Context, id uint64) (*tasks.Task, error)
 }
 
 // Dashboard serves the console's start page.
 type Dashboard struct {
-	svc  DashboardService
-	warn queue.ReputationLimits
+	stats   DashboardService
+	domains DomainLister
+	tasks   TaskLister
+	warn    queue.ReputationLimits
 }
 
 // NewDashboard builds the start page handler; warn are the rates at which
 // it warns about the sender's reputation.
-func NewDashboard(svc DashboardService, warn queue.ReputationLimits) *Dashboard {
-	return &Dashboard{svc: svc, warn: warn}
+func NewDashboard(stats DashboardService, domains DomainLister, tasks TaskLister, warn queue.ReputationLimits) *Dashboard {
+	return &Dashboard{stats: stats, domains: domains, tasks: tasks, warn: warn}
 }
 
 // dashboardTaskChoices is how many of the latest tasks the task filter
@@ -49,22 +59,22 @@ func (h *Dashboard) Show(c echo.Context) error {
 		Domain: c.QueryParam("domain"), Provider: c.QueryParam("provider"), Task: c.QueryParam("task")}
 	p := views.DashboardPage{Input: in, Warn: h.warn}
 	var err error
-	if p.Drifting, err = h.svc.DriftingDomains(ctx); err != nil {
+	if p.Drifting, err = h.domains.DriftingDomains(ctx); err != nil {
 		return err
 	}
-	sent, err := h.svc.HasSent(ctx)
+	sent, err := h.stats.HasSent(ctx)
 	if err != nil {
 		return err
 	}
 	p.GettingStarted = !sent
-	if p.Domains, err = h.svc.ListDomains(ctx); err != nil {
+	if p.Domains, err = h.domains.ListDomains(ctx); err != nil {
 		return err
 	}
-	if p.Tasks, _, err = h.svc.ListTasks(ctx, 0, dashboardTaskChoices); err != nil {
+	if p.Tasks, _, err = h.tasks.ListTasks(ctx, 0, dashboardTaskChoices); err != nil {
 		return err
 	}
 	if id, perr := models.ParseID(in.Task); perr == nil && len(p.Tasks) == dashboardTaskChoices && p.Tasks[len(p.Tasks)-1].ID > id {
-		t, err := h.svc.GetTask(ctx, id)
+		t, err := h.tasks.GetTask(ctx, id)
 		switch {
 		case err == nil:
 			p.Tasks = append(p.Tasks, *t)
@@ -72,7 +82,7 @@ func (h *Dashboard) Show(c echo.Context) error {
 			return err
 		}
 	}
-	p.Report, err = h.svc.Dashboard(ctx, in, web.CurrentUser(c).Location(), h.warn)
+	p.Report, err = h.stats.Dashboard(ctx, in, web.CurrentUser(c).Location(), h.warn)
 	var verr *models.ValidationError
 	if errors.As(err, &verr) {
 		p.Errors = verr

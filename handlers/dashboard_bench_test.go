@@ -28,7 +28,7 @@ func BenchmarkDashboard30Days10MEvents(b *testing.B) {
 		b.StopTimer()
 		c := newConsole(b)
 		start := time.Now()
-		seeded, err := c.Store.SeedEvents(ctx, seed.SeedOptions{Events: events, Days: 30})
+		seeded, err := c.Store.Seeder.SeedEvents(ctx, seed.SeedOptions{Events: events, Days: 30})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -59,10 +59,10 @@ func newSendingHistory(t *testing.T) *sendingHistory {
 	}
 	// A link scanner: stored, not counted.
 	events = append(events, tracking.Engagement{UID: h.messages["g9@gmail.com"].UID, Kind: tracking.EngagementClick, URL: "https://shop.test/scanned", At: at, UserAgent: "Mozilla/5.0 (compatible; Barracuda Sentinel)"})
-	if err := c.Store.RecordEngagement(ctx, events); err != nil {
+	if err := c.Store.Tracking.RecordEngagement(ctx, events); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.Store.RecordComplaint(ctx, queue.Complaint{Message: queue.MessageRef{UID: h.messages["g5@gmail.com"].UID, Domain: "example.test"}, FeedbackType: "abuse"}); err != nil {
+	if _, err := c.Store.Queue.RecordComplaint(ctx, queue.Complaint{Message: queue.MessageRef{UID: h.messages["g5@gmail.com"].UID, Domain: "example.test"}, FeedbackType: "abuse"}); err != nil {
 		t.Fatal("complaint:", err)
 	}
 	c.Clock.Advance(24 * time.Hour)

@@ -25,23 +25,33 @@ type DomainService interface {
 	DKIMKeys(ctx context.Context, domainID uint64) ([]identity.DKIMKey, error)
 	AddDKIMKey(ctx context.Context, domainID uint64, alg identity.DKIMAlgorithm) (*identity.DKIMKey, error)
 	VerifyDomain(ctx context.Context, dns identity.DNSLookup, id uint64) (*identity.Domain, []identity.DNSRecord, error)
-	SendingIPsForDomain(ctx context.Context, domainID uint64) ([]identity.SendingIP, error)
-	ListSenders(ctx context.Context) ([]identity.SenderAddress, error)
 	DomainTags(ctx context.Context) (map[uint64][]identity.Tag, error)
 	Identity() identity.IdentityConfig
 	CanSend(d *identity.Domain) bool
 }
 
+// SenderLister lists sender addresses.
+type SenderLister interface {
+	ListSenders(ctx context.Context) ([]identity.SenderAddress, error)
+}
+
+// SourceLister says where a domain's mail leaves from.
+type SourceLister interface {
+	SendingIPsForDomain(ctx context.Context, domainID uint64) ([]identity.SendingIP, error)
+}
+
 // Domains serves sending domains: list and records for everyone, changes
 // for admins.
 type Domains struct {
-	svc DomainService
-	dns identity.DNSLookup
+	svc     DomainService
+	senders SenderLister
+	sources SourceLister
+	dns     identity.DNSLookup
 }
 
 // NewDomains builds the domain handlers; dns answers "Check now".
-func NewDomains(svc DomainService, dns identity.DNSLookup) *Domains {
-	return &Domains{svc: svc, dns: dns}
+func NewDomains(svc DomainService, senders SenderLister, sources SourceLister, dns identity.DNSLookup) *Domains {
+	return &Domains{svc: svc, senders: senders, sources: sources, dns: dns}
 }
 
 func (h *Domains) List(c echo.Context) error {
@@ -52,7 +62,7 @@ func (h *Domains) List(c echo.Context) error {
 	}
 	rows := make([]views.DomainRow, 0, len(domains))
 	for _, d := range domains {
-		ips, err := h.svc.SendingIPsForDomain(ctx, d.ID)
+		ips, err := h.sources.SendingIPsForDomain(ctx, d.ID)
 		if err != nil {
 			return err
 		}
@@ -94,7 +104,7 @@ func (h *Domains) Show(c echo.Context) error {
 	if page.Keys, err = h.svc.DKIMKeys(ctx, d.ID); err != nil {
 		return err
 	}
-	if page.Sending, err = h.svc.SendingIPsForDomain(ctx, d.ID); err != nil {
+	if page.Sending, err = h.sources.SendingIPsForDomain(ctx, d.ID); err != nil {
 		return err
 	}
 	tags, err := h.svc.DomainTags(ctx)
@@ -102,7 +112,7 @@ func (h *Domains) Show(c echo.Context) error {
 		return err
 	}
 	page.Tags = tags[d.ID]
-	senders, err := h.svc.ListSenders(ctx)
+	senders, err := h.senders.ListSenders(ctx)
 	if err != nil {
 		return err
 	}
@@ -131,7 +141,7 @@ func (h *Domains) Verify(c echo.Context) error {
 	case d.Verified() && !wasVerified:
 		return web.RedirectWithFlash(c, path, d.Name+" is verified: it can send now.")
 	case d.Drift:
-		return flashAndRedirect(c, components.FlashError, path, d.DriftReason)
+		return web.FlashAndRedirect(c, components.FlashError, path, d.DriftReason)
 	case d.Verified():
 		return web.RedirectWithFlash(c, path, "All required records are still in place.")
 	}
@@ -141,7 +151,7 @@ func (h *Domains) Verify(c echo.Context) error {
 			waiting++
 		}
 	}
-	return flashAndRedirect(c, components.FlashInfo, path, strconv.Itoa(waiting)+" required record(s) not verified yet; see each record below.")
+	return web.FlashAndRedirect(c, components.FlashInfo, path, strconv.Itoa(waiting)+" required record(s) not verified yet; see each record below.")
 }
 
 func (h *Domains) AddKey(c echo.Context) error {
@@ -153,7 +163,7 @@ func (h *Domains) AddKey(c echo.Context) error {
 	k, err := h.svc.AddDKIMKey(ctx, d.ID, identity.DKIMAlgorithm(c.FormValue("algorithm")))
 	var conflict *models.ConflictError
 	if errors.As(err, &conflict) {
-		return flashAndRedirect(c, components.FlashError, "/domains/"+d.Name, conflict.Message)
+		return web.FlashAndRedirect(c, components.FlashError, "/domains/"+d.Name, conflict.Message)
 	}
 	if err != nil {
 		return err
@@ -170,17 +180,10 @@ func (h *Domains) Delete(c echo.Context) error {
 	err = h.svc.DeleteDomain(ctx, d.ID)
 	var conflict *models.ConflictError
 	if errors.As(err, &conflict) {
-		return flashAndRedirect(c, components.FlashError, "/domains/"+d.Name, conflict.Message)
+		return web.FlashAndRedirect(c, components.FlashError, "/domains/"+d.Name, conflict.Message)
 	}
 	if err != nil {
 		return err
 	}
 	return web.RedirectWithFlash(c, "/domains", d.Name+" deleted.")
-}
-
-func flashAndRedirect(c echo.Context, kind components.FlashKind, path, message string) error {
-	if err := web.Flash(c, kind, message); err != nil {
-		return err
-	}
-	return web.Redirect(c, path)
 }

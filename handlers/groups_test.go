@@ -99,7 +99,7 @@ func TestGroupImportFlow(t *testing.T) {
 		t.Fatalf("upload answered %v", p.Header)
 	}
 	groupID, _ := strconv.ParseUint(strings.TrimPrefix(g, "/groups/"), 10, 64)
-	jobs, err := c.Store.ListImportJobs(ctx, groupID, 1)
+	jobs, err := c.Store.Audience.ListImportJobs(ctx, groupID, 1)
 	if err != nil || len(jobs) != 1 {
 		t.Fatalf("jobs %v %v", jobs, err)
 	}
@@ -121,10 +121,10 @@ func TestGroupImportFlow(t *testing.T) {
 	}
 
 	// Recipients show their standing on the suppression list.
-	if _, _, err := c.Store.AddSuppression(ctx, audience.SuppressionInput{Value: "bob@example.com", Reason: audience.ReasonUnsubscribe, ScopeDomain: "shop.example"}); err != nil {
+	if _, _, err := c.Store.Suppressions.AddSuppression(ctx, audience.SuppressionInput{Value: "bob@example.com", Reason: audience.ReasonUnsubscribe, ScopeDomain: "shop.example"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := c.Store.AddSuppression(ctx, audience.SuppressionInput{Value: "example.com", Reason: audience.ReasonHardBounce}); err != nil {
+	if _, _, err := c.Store.Suppressions.AddSuppression(ctx, audience.SuppressionInput{Value: "example.com", Reason: audience.ReasonHardBounce}); err != nil {
 		t.Fatal(err)
 	}
 	shown := b.get(g)

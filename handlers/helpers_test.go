@@ -18,9 +18,11 @@ import (
 
 	"github.com/sesame-email/sesame/handlers"
 	"github.com/sesame-email/sesame/internal/clocktest"
+	"github.com/sesame-email/sesame/internal/compose"
 	"github.com/sesame-email/sesame/internal/dnstest"
 	"github.com/sesame-email/sesame/internal/testdb"
 	"github.com/sesame-email/sesame/mailer"
+	"github.com/sesame-email/sesame/mailer/outgoing"
 	"github.com/sesame-email/sesame/models/accounts"
 	"github.com/sesame-email/sesame/models/store"
 	"github.com/sesame-email/sesame/scheduler"
@@ -40,7 +42,7 @@ type console struct {
 	Clock *clocktest.Clock
 	Web   *web.Server
 	DNS   *dnstest.Server
-	Links *mailer.Links
+	Links *outgoing.Links
 }
 
 // newConsole starts a console; configure changes its web configuration.
@@ -60,20 +62,20 @@ func newConsole(t testing.TB, configure ...func(*web.Config)) *console {
 	for _, f := range configure {
 		f(&cfg)
 	}
-	srv := web.New(cfg, st)
+	srv := web.New(cfg, st.Accounts)
 	dns := dnstest.Start(t)
 	resolver, err := mailer.NewResolver(dns.Addr, 500*time.Millisecond)
 	if err != nil {
 		t.Fatal(err)
 	}
-	links := mailer.NewLinks("http://localhost:8080", []byte("test link key"))
-	tracker := mailer.NewTracker(st, slog.New(slog.DiscardHandler), 10*time.Millisecond)
+	links := outgoing.NewLinks("http://localhost:8080", []byte("test link key"))
+	tracker := mailer.NewTracker(st.Tracking, slog.New(slog.DiscardHandler), 10*time.Millisecond)
 	trackCtx, stopTracker := context.WithCancel(context.Background())
 	tracked := make(chan struct{})
 	go func() { tracker.Run(trackCtx); close(tracked) }()
 	t.Cleanup(func() { stopTracker(); <-tracked })
-	handlers.Mount(srv, handlers.Deps{Store: st, Tasks: scheduler.Tasks{Store: st}, DNS: resolver, Delivery: "sandbox",
-		Builder: mailer.NewBuilder(links), Links: links, Tracker: tracker})
+	handlers.Mount(srv, compose.Console(st, handlers.Deps{Tasks: scheduler.Tasks{Store: st.Tasks}, DNS: resolver, Delivery: "sandbox",
+		Builder: outgoing.NewBuilder(links), Links: links, Tracker: tracker}))
 	ts := httptest.NewServer(srv)
 	t.Cleanup(ts.Close)
 	return &console{t: t, URL: ts.URL, Store: st, Clock: clock, Web: srv, DNS: dns, Links: links}
@@ -91,7 +93,7 @@ func (c *console) resolver() *mailer.Resolver {
 
 func (c *console) user(email string, role accounts.Role) *accounts.User {
 	c.t.Helper()
-	u, err := c.Store.CreateUser(ctx, accounts.NewUser{Email: email, Password: testPassword, Role: role})
+	u, err := c.Store.Accounts.CreateUser(ctx, accounts.NewUser{Email: email, Password: testPassword, Role: role})
 	if err != nil {
 		c.t.Fatal(err)
 	}

@@ -17,11 +17,11 @@ import (
 // publish puts every record the domain asks for into the test DNS.
 func (c *console) publish(name string) {
 	c.t.Helper()
-	d, err := c.Store.GetDomainByName(ctx, name)
+	d, err := c.Store.Domains.GetDomainByName(ctx, name)
 	if err != nil {
 		c.t.Fatal(err)
 	}
-	recs, _ := c.Store.DomainRecords(ctx, d)
+	recs, _ := c.Store.Domains.DomainRecords(ctx, d)
 	c.DNS.Publish(c.t, recs)
 	c.DNS.Set(c.t, testdb.BounceHost+". 300 IN A 127.0.0.1")
 }
@@ -54,7 +54,7 @@ func TestDomainLifecycle(t *testing.T) {
 	}
 	wantStatus(t, marketer.post("/domains/example.test", "/domains/example.test/verify", nil), http.StatusForbidden)
 	wantStatus(t, marketer.post("/domains", "/domains", url.Values{"name": {"other.test"}}), http.StatusForbidden)
-	if _, err := c.Store.GetDomainByName(ctx, "other.test"); err == nil {
+	if _, err := c.Store.Domains.GetDomainByName(ctx, "other.test"); err == nil {
 		t.Error("a marketer added a domain")
 	}
 
@@ -69,7 +69,7 @@ func TestDomainLifecycle(t *testing.T) {
 	wantStatus(t, marketer.post("/senders", "/senders", url.Values{"email": {"news@nope.test"}}), http.StatusUnprocessableEntity, "nope.test is not a sending domain here")
 	wantStatus(t, marketer.post("/senders", "/senders", url.Values{"email": {"news@example.test"}, "display_name": {"News: daily"}}), http.StatusUnprocessableEntity, "A display name cannot contain :, &lt; or &gt;.")
 	wantStatus(t, marketer.post("/senders", "/senders", url.Values{"email": {"news@example.test"}, "display_name": {"Example News"}}), http.StatusSeeOther)
-	sender, err := c.Store.GetSenderByEmail(ctx, "news@example.test")
+	sender, err := c.Store.Senders.GetSenderByEmail(ctx, "news@example.test")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,13 +98,13 @@ func TestIPPages(t *testing.T) {
 	c.user("boss@example.com", accounts.RoleAdmin)
 	admin := c.browser()
 	admin.login("boss@example.com")
-	if _, err := c.Store.AddDomain(ctx, "example.test", 1024); err != nil {
+	if _, err := c.Store.Domains.AddDomain(ctx, "example.test", 1024); err != nil {
 		t.Fatal(err)
 	}
 	wantStatus(t, admin.get("/admin/ips"), http.StatusOK, "Default route", "no explicit bind")
 	// A destination that told an address to slow down is listed with why
 	// and until when; once the throttle ends it is not.
-	if err := c.Store.ThrottleDestination(ctx, queue.DestinationThrottle{Destination: "gmail.com", SourceIP: "", Until: c.Clock.Now().Add(time.Minute),
+	if err := c.Store.Queue.ThrottleDestination(ctx, queue.DestinationThrottle{Destination: "gmail.com", SourceIP: "", Until: c.Clock.Now().Add(time.Minute),
 		BackoffSeconds: 60, Reason: "421 4.7.28 Our system has detected an unusual rate of unsolicited mail"}); err != nil {
 		t.Fatal(err)
 	}
@@ -120,14 +120,14 @@ func TestIPPages(t *testing.T) {
 	wantStatus(t, admin.post("/admin/ips", "/admin/ips", url.Values{"address": {"127.0.0.2"}, "helo_host": {"mta2.test"}, "pool": {"dedicated"}}), http.StatusSeeOther)
 	wantStatus(t, admin.get("/admin/ips"), http.StatusOK, "127.0.0.2 registered.")
 
-	ips, _ := c.Store.ListSendingIPs(ctx)
+	ips, _ := c.Store.IPs.ListSendingIPs(ctx)
 	var loopback identity.SendingIP
 	for _, ip := range ips {
 		if ip.Address == "127.0.0.2" {
 			loopback = ip
 		}
 	}
-	d, _ := c.Store.GetDomainByName(ctx, "example.test")
+	d, _ := c.Store.Domains.GetDomainByName(ctx, "example.test")
 	path := "/admin/ips/" + strconv.FormatUint(loopback.ID, 10)
 	wantStatus(t, admin.post(path, path, url.Values{"helo_host": {"mta2.test"}, "pool": {"dedicated"}, "domain": {"x"}}), http.StatusBadRequest)
 	wantStatus(t, admin.post(path, path, url.Values{"helo_host": {"mta2.test"}, "pool": {"dedicated"}, "domain": {strconv.FormatUint(d.ID, 10)}}), http.StatusSeeOther)
@@ -142,17 +142,17 @@ func TestDashboardWarnsOfDNSDrift(t *testing.T) {
 	c.user("ann@example.com", accounts.RoleMarketer)
 	b := c.browser()
 	b.login("ann@example.com")
-	d, _ := c.Store.AddDomain(ctx, "example.test", 1024)
+	d, _ := c.Store.Domains.AddDomain(ctx, "example.test", 1024)
 	c.publish("example.test")
 	res := c.resolver()
-	if _, _, err := c.Store.VerifyDomain(ctx, res, d.ID); err != nil {
+	if _, _, err := c.Store.Domains.VerifyDomain(ctx, res, d.ID); err != nil {
 		t.Fatal(err)
 	}
 	if p := b.get("/"); strings.Contains(p.Body, "dashboard-drift") {
 		t.Fatal("drift shown for a healthy domain")
 	}
 	c.DNS.Remove("example.test")
-	if _, _, err := c.Store.VerifyDomain(ctx, res, d.ID); err != nil {
+	if _, _, err := c.Store.Domains.VerifyDomain(ctx, res, d.ID); err != nil {
 		t.Fatal(err)
 	}
 	wantStatus(t, b.get("/"), http.StatusOK, `data-testid="dashboard-drift"`, "DNS changed since verification: SPF missing.")

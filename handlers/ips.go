@@ -4,13 +4,11 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/sesame-email/sesame/models"
 	"github.com/sesame-email/sesame/models/identity"
-	"github.com/sesame-email/sesame/models/queue"
 	"github.com/sesame-email/sesame/views"
 	"github.com/sesame-email/sesame/views/components"
 	"github.com/sesame-email/sesame/web"
@@ -23,18 +21,27 @@ type IPService interface {
 	AddSendingIP(ctx context.Context, in identity.NewSendingIP) (*identity.SendingIP, error)
 	UpdateSendingIP(ctx context.Context, id uint64, ch identity.SendingIPChange) (*identity.SendingIP, error)
 	DeleteSendingIP(ctx context.Context, id uint64) error
+}
+
+// IdentityInfo is how domains must point here, and the domains an address
+// may be dedicated to.
+type IdentityInfo interface {
 	ListDomains(ctx context.Context) ([]identity.Domain, error)
 	Identity() identity.IdentityConfig
-	Clock() models.Clock
-	ThrottlesUntil(ctx context.Context, t time.Time) ([]queue.DestinationThrottle, error)
-	WarmupService
 }
 
 // IPs serves the sending addresses and the warm-up of domains and IPs.
-type IPs struct{ svc IPService }
+type IPs struct {
+	svc      IPService
+	warmup   WarmupService
+	identity IdentityInfo
+	clock    models.Clock
+}
 
 // NewIPs builds the IP handlers.
-func NewIPs(svc IPService) *IPs { return &IPs{svc: svc} }
+func NewIPs(svc IPService, warmup WarmupService, identity IdentityInfo, clock models.Clock) *IPs {
+	return &IPs{svc: svc, warmup: warmup, identity: identity, clock: clock}
+}
 
 // page fills the IPs & warm-up page around the state of its forms.
 func (h *IPs) page(ctx context.Context, form views.IPsPage) (views.IPsPage, error) {
@@ -42,14 +49,14 @@ func (h *IPs) page(ctx context.Context, form views.IPsPage) (views.IPsPage, erro
 	if err != nil {
 		return form, err
 	}
-	if form.Warmup, err = h.svc.WarmupOverview(ctx); err != nil {
+	if form.Warmup, err = h.warmup.WarmupOverview(ctx); err != nil {
 		return form, err
 	}
-	if form.Plans, err = h.svc.ListWarmupPlans(ctx); err != nil {
+	if form.Plans, err = h.warmup.ListWarmupPlans(ctx); err != nil {
 		return form, err
 	}
-	form.BounceHost = h.svc.Identity().BounceHost
-	if form.Throttles, err = h.svc.ThrottlesUntil(ctx, h.svc.Clock().Now()); err != nil {
+	form.BounceHost = h.identity.Identity().BounceHost
+	if form.Throttles, err = h.warmup.ThrottlesUntil(ctx, h.clock.Now()); err != nil {
 		return form, err
 	}
 	for _, ip := range ips {
@@ -82,7 +89,7 @@ func (h *IPs) Create(c echo.Context) error {
 		return err
 	}
 	if !identity.IPConfiguredHere(ip.Address) {
-		return flashAndRedirect(c, components.FlashInfo, "/admin/ips",
+		return web.FlashAndRedirect(c, components.FlashInfo, "/admin/ips",
 			ip.Address+" is registered, but this host has no interface with that address: connections from it will fail until it is configured.")
 	}
 	return web.RedirectWithFlash(c, "/admin/ips", ip.Address+" registered.")
@@ -94,13 +101,13 @@ func (h *IPs) form(ctx context.Context, ip *identity.SendingIP) (views.IPEditFor
 		f.Assigned[d.ID] = true
 	}
 	var err error
-	f.Domains, err = h.svc.ListDomains(ctx)
+	f.Domains, err = h.identity.ListDomains(ctx)
 	return f, err
 }
 
 func (h *IPs) Edit(c echo.Context) error {
 	ctx := c.Request().Context()
-	id, err := idParam(c, "id")
+	id, err := web.IDParam(c, "id")
 	if err != nil {
 		return err
 	}
@@ -117,7 +124,7 @@ func (h *IPs) Edit(c echo.Context) error {
 
 func (h *IPs) Update(c echo.Context) error {
 	ctx := c.Request().Context()
-	id, err := idParam(c, "id")
+	id, err := web.IDParam(c, "id")
 	if err != nil {
 		return err
 	}
@@ -152,7 +159,7 @@ func (h *IPs) Update(c echo.Context) error {
 
 func (h *IPs) Delete(c echo.Context) error {
 	ctx := c.Request().Context()
-	id, err := idParam(c, "id")
+	id, err := web.IDParam(c, "id")
 	if err != nil {
 		return err
 	}

@@ -9,39 +9,50 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/sesame-email/sesame/mailer"
+	"github.com/sesame-email/sesame/mailer/outgoing"
 	"github.com/sesame-email/sesame/models"
 	"github.com/sesame-email/sesame/models/content"
 	"github.com/sesame-email/sesame/models/identity"
 	"github.com/sesame-email/sesame/models/queue"
+	"github.com/sesame-email/sesame/models/sending"
 	"github.com/sesame-email/sesame/views"
 	"github.com/sesame-email/sesame/web"
 )
 
-// MessageService is what the message pages need.
+// MessageService is what the message pages read.
 type MessageService interface {
 	GetMessageByUID(ctx context.Context, uid string) (*queue.Message, error)
 	MessageEvents(ctx context.Context, messageID uint64) ([]queue.MessageEvent, error)
 	GetMessageContent(ctx context.Context, id uint64) (*queue.MessageContent, error)
-	GetDomain(ctx context.Context, id uint64) (*identity.Domain, error)
-	ListSendableSenders(ctx context.Context) ([]identity.SenderAddress, error)
-	GetSender(ctx context.Context, id uint64) (*identity.SenderAddress, error)
-	ListTemplates(ctx context.Context, offset, limit int) (*content.TemplatePage, error)
-	UsableTemplate(ctx context.Context, id uint64) (*content.Template, error)
-	Enqueue(ctx context.Context, req queue.EnqueueRequest) ([]queue.Message, error)
 	FindMessages(ctx context.Context, q queue.MessageQuery) ([]queue.MessageRow, bool, error)
+}
+
+// DomainGetter loads a sending domain.
+type DomainGetter interface {
+	GetDomain(ctx context.Context, id uint64) (*identity.Domain, error)
+}
+
+// Submitter queues mail by the sending rules (package sending).
+type Submitter interface {
+	Sender(ctx context.Context, id uint64) (*identity.SenderAddress, error)
+	Template(ctx context.Context, id uint64) (*content.Template, error)
+	Submit(ctx context.Context, req sending.Request) ([]queue.Message, error)
 }
 
 // Messages serves one message's page and the test send.
 type Messages struct {
-	svc     MessageService
-	builder *mailer.Builder
+	svc       MessageService
+	domains   DomainGetter
+	senders   SenderChoices
+	templates TemplateChoices
+	send      Submitter
+	builder   *outgoing.Builder
 }
 
 // NewMessages builds the message handlers; builder rebuilds a message for
 // display.
-func NewMessages(svc MessageService, builder *mailer.Builder) *Messages {
-	return &Messages{svc: svc, builder: builder}
+func NewMessages(svc MessageService, domains DomainGetter, senders SenderChoices, templates TemplateChoices, send Submitter, builder *outgoing.Builder) *Messages {
+	return &Messages{svc: svc, domains: domains, senders: senders, templates: templates, send: send, builder: builder}
 }
 
 func (h *Messages) page(c echo.Context, withBody bool) (views.MessagePage, error) {
@@ -62,14 +73,14 @@ func (h *Messages) page(c echo.Context, withBody bool) (views.MessagePage, error
 	if !withBody {
 		return p, nil
 	}
-	d, err := h.svc.GetDomain(ctx, m.DomainID)
+	d, err := h.domains.GetDomain(ctx, m.DomainID)
 	if err != nil {
 		return p, err
 	}
 	if built, err := h.builder.Unsigned(m, content, d.Name); err == nil {
 		p.Raw = built.Data
 		p.Subject = built.Subject
-		p.Parsed, _ = mailer.ParseMessage(built.Data)
+		p.Parsed, _ = outgoing.ParseMessage(built.Data)
 	}
 	return p, nil
 }
@@ -131,10 +142,10 @@ func (h *Messages) HTML(c echo.Context) error {
 
 func (h *Messages) testForm(ctx context.Context, f views.SendTestForm) (views.SendTestForm, error) {
 	var err error
-	if f.Senders, err = h.svc.ListSendableSenders(ctx); err != nil {
+	if f.Senders, err = h.senders.ListSendableSenders(ctx); err != nil {
 		return f, err
 	}
-	page, err := h.svc.ListTemplates(ctx, 0, 500)
+	page, err := h.templates.ListTemplates(ctx, 0, 500)
 	if err != nil {
 		return f, err
 	}
@@ -176,24 +187,14 @@ func (h *Messages) SendTest(c echo.Context) error {
 
 func (h *Messages) sendTest(ctx context.Context, f views.SendTestForm) ([]queue.Message, error) {
 	senderID, _ := models.ParseID(f.SenderID)
-	sender, err := h.svc.GetSender(ctx, senderID)
-	if errors.Is(err, models.ErrNotFound) {
-		return nil, models.Invalid("sender_id", "Choose a sender address.")
-	}
+	sender, err := h.send.Sender(ctx, senderID)
 	if err != nil {
-		return nil, err
+		return nil, formError(err)
 	}
 	templateID, _ := models.ParseID(f.TemplateID)
-	tpl, err := h.svc.UsableTemplate(ctx, templateID)
-	if errors.Is(err, models.ErrNotFound) {
-		return nil, models.Invalid("template_id", "Choose a template.")
-	}
-	var notApproved *content.TemplateNotApprovedError
-	if errors.As(err, &notApproved) {
-		return nil, models.Invalid("template_id", notApproved.Error())
-	}
+	tpl, err := h.send.Template(ctx, templateID)
 	if err != nil {
-		return nil, err
+		return nil, formError(err)
 	}
 	raw := f.Variables
 	if strings.TrimSpace(raw) == "" {
@@ -203,12 +204,16 @@ func (h *Messages) sendTest(ctx context.Context, f views.SendTestForm) ([]queue.
 	if err != nil {
 		return nil, models.Invalid("variables", "The variables are "+err.Error()+".")
 	}
-	msgs, err := h.svc.Enqueue(ctx, queue.EnqueueRequest{
-		Sender: sender, Content: queue.ContentFromTemplate(tpl, "2"), Transactional: true,
-		To: []queue.Addressee{{Email: f.To, Variables: vars}},
-	})
-	if errors.Is(err, queue.ErrDomainNotVerified) {
-		return nil, models.Invalid("sender_id", "This sender's domain is not verified, so it cannot send.")
+	msgs, err := h.send.Submit(ctx, sending.Request{Sender: sender, TemplateID: tpl.ID, Content: queue.MessageContent{Unsubscribe: "2"},
+		Transactional: true, To: []queue.Addressee{{Email: f.To, Variables: vars}}})
+	return msgs, formError(err)
+}
+
+// formError turns a sending rule's refusal into the form's field error.
+func formError(err error) error {
+	var r *sending.Refusal
+	if errors.As(err, &r) {
+		return r.Invalid()
 	}
-	return msgs, err
+	return err
 }

@@ -9,8 +9,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sesame-email/sesame/internal/compose"
 	"github.com/sesame-email/sesame/internal/fixtures"
 	"github.com/sesame-email/sesame/mailer"
+	"github.com/sesame-email/sesame/mailer/outgoing"
 	"github.com/sesame-email/sesame/models/accounts"
 	"github.com/sesame-email/sesame/models/content"
 )
@@ -23,7 +25,7 @@ func TestSendTestEmailIntoTheSandbox(t *testing.T) {
 	wantStatus(t, b.get("/send-test"), http.StatusOK, "Not ready to send yet")
 
 	sender := fixtures.Sender(t, c.Store, c.DNS, "news@example.test", "Example News")
-	tpl, err := c.Store.CreateTemplate(ctx, content.TemplateInput{Name: "Welcome", Subject: "Welcome {{name}}",
+	tpl, err := c.Store.Templates.CreateTemplate(ctx, content.TemplateInput{Name: "Welcome", Subject: "Welcome {{name}}",
 		HTML: `<p style="color:red">Hello {{name}}</p><script>alert(1)</script>`, SampleData: `{"name":"Sample"}`}, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -38,7 +40,7 @@ func TestSendTestEmailIntoTheSandbox(t *testing.T) {
 	wantStatus(t, b.post("/send-test", "/send-test", bad), http.StatusUnprocessableEntity, "not a valid email address")
 	bad = cloneValues(form)
 	bad.Set("template_id", "999")
-	wantStatus(t, b.post("/send-test", "/send-test", bad), http.StatusUnprocessableEntity, "Choose a template.")
+	wantStatus(t, b.post("/send-test", "/send-test", bad), http.StatusUnprocessableEntity, "There is no template 999.")
 
 	form.Set("variables", `{"name": "Bob <b>"}`)
 	p := b.post("/send-test", "/send-test", form)
@@ -49,7 +51,7 @@ func TestSendTestEmailIntoTheSandbox(t *testing.T) {
 	wantStatus(t, b.get(msgPath), http.StatusOK, "Test email queued for bob@dest.test.", `data-status="queued"`, `hx-trigger="every 2s"`, "Welcome Bob &lt;b&gt;")
 
 	// Deliver through the sandbox transport.
-	engine := mailer.NewEngine(c.Store, mailer.Sandbox{}, mailer.NewBuilder(mailer.NewLinks("http://localhost:8080", []byte("k"))),
+	engine := mailer.NewEngine(compose.Engine(c.Store), mailer.Sandbox{}, outgoing.NewBuilder(outgoing.NewLinks("http://localhost:8080", []byte("k"))),
 		c.Clock, slog.New(slog.DiscardHandler), mailer.EngineConfig{Owner: "t"})
 	if err := engine.RunUntilIdle(context.Background()); err != nil {
 		t.Fatal(err)

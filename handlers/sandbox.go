@@ -7,7 +7,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/sesame-email/sesame/mailer"
+	"github.com/sesame-email/sesame/mailer/outgoing"
 	"github.com/sesame-email/sesame/models"
 	"github.com/sesame-email/sesame/models/queue"
 	"github.com/sesame-email/sesame/views"
@@ -19,21 +19,26 @@ type SandboxService interface {
 	SandboxPage(ctx context.Context, before uint64, limit int) ([]queue.SandboxMessage, error)
 	GetSandboxMessage(ctx context.Context, id uint64) (*queue.SandboxMessage, error)
 	ClearSandbox(ctx context.Context) (int64, error)
+}
+
+// MessageByID loads the queue's message a sandbox copy was kept of.
+type MessageByID interface {
 	GetMessage(ctx context.Context, id uint64) (*queue.Message, error)
 }
 
 // Sandbox serves the mailbox of the sandbox transport.
 type Sandbox struct {
 	svc      SandboxService
+	messages MessageByID
 	delivery string
 }
 
 // NewSandbox builds the sandbox mailbox; delivery is SESAME_DELIVERY.
-func NewSandbox(svc SandboxService, delivery string) *Sandbox {
+func NewSandbox(svc SandboxService, messages MessageByID, delivery string) *Sandbox {
 	if delivery == "" {
 		delivery = "sandbox"
 	}
-	return &Sandbox{svc: svc, delivery: delivery}
+	return &Sandbox{svc: svc, messages: messages, delivery: delivery}
 }
 
 const sandboxPageSize = 50
@@ -58,8 +63,8 @@ func (h *Sandbox) List(c echo.Context) error {
 	return web.Render(c, http.StatusOK, views.Sandbox(p))
 }
 
-func (h *Sandbox) load(c echo.Context) (*queue.SandboxMessage, *mailer.ParsedMessage, error) {
-	id, err := idParam(c, "id")
+func (h *Sandbox) load(c echo.Context) (*queue.SandboxMessage, *outgoing.ParsedMessage, error) {
+	id, err := web.IDParam(c, "id")
 	if err != nil {
 		return nil, nil, err
 	}
@@ -67,9 +72,9 @@ func (h *Sandbox) load(c echo.Context) (*queue.SandboxMessage, *mailer.ParsedMes
 	if err != nil {
 		return nil, nil, err
 	}
-	parsed, err := mailer.ParseMessage(m.Raw)
+	parsed, err := outgoing.ParseMessage(m.Raw)
 	if err != nil {
-		parsed = &mailer.ParsedMessage{Subject: m.Subject, Text: "This message could not be parsed: " + err.Error()}
+		parsed = &outgoing.ParsedMessage{Subject: m.Subject, Text: "This message could not be parsed: " + err.Error()}
 	}
 	return m, parsed, nil
 }
@@ -81,7 +86,7 @@ func (h *Sandbox) Show(c echo.Context) error {
 	}
 	p := views.SandboxMessagePage{Message: *m, Parsed: parsed}
 	if m.MessageID != nil {
-		if qm, err := h.svc.GetMessage(c.Request().Context(), *m.MessageID); err == nil {
+		if qm, err := h.messages.GetMessage(c.Request().Context(), *m.MessageID); err == nil {
 			p.MessageUID = qm.UID
 		}
 	}

@@ -58,7 +58,7 @@ func TestAdminPagesAreForAdmins(t *testing.T) {
 		t.Errorf("only %d admin routes found", adminRoutes)
 	}
 	// Nor did the marketer's posts change anything.
-	u, _ := c.Store.GetUserByEmail(ctx, "boss@example.com")
+	u, _ := c.Store.Accounts.GetUserByEmail(ctx, "boss@example.com")
 	if u.Role != accounts.RoleAdmin {
 		t.Error("a marketer changed a role")
 	}
@@ -84,12 +84,12 @@ func TestFormsNeedTheCSRFToken(t *testing.T) {
 	// A cross-site request is refused even with a valid token.
 	form.Set("_csrf", b.csrf("/account"))
 	wantStatus(t, b.postRaw("/account/timezone", form.Encode(), http.Header{"Sec-Fetch-Site": {"cross-site"}, "Origin": {"https://evil.example"}}), http.StatusForbidden)
-	if u, _ := c.Store.GetUserByEmail(ctx, "ann@example.com"); u.TimeZone != "UTC" {
+	if u, _ := c.Store.Accounts.GetUserByEmail(ctx, "ann@example.com"); u.TimeZone != "UTC" {
 		t.Fatalf("a refused form changed the time zone to %s", u.TimeZone)
 	}
 	// The real form works.
 	wantStatus(t, b.postRaw("/account/timezone", form.Encode(), http.Header{"Sec-Fetch-Site": {"same-origin"}}), http.StatusSeeOther)
-	if u, _ := c.Store.GetUserByEmail(ctx, "ann@example.com"); u.TimeZone != "Asia/Tokyo" {
+	if u, _ := c.Store.Accounts.GetUserByEmail(ctx, "ann@example.com"); u.TimeZone != "Asia/Tokyo" {
 		t.Errorf("time zone is %s", u.TimeZone)
 	}
 	// The login form is protected too.
@@ -145,7 +145,7 @@ func TestOperationsEndpoints(t *testing.T) {
 	wantStatus(t, b.get("/metrics"), http.StatusOK, `sesame_http_requests_total{code="200",method="GET",route="/login"}`,
 		`sesame_http_requests_total{code="200",method="GET",route="/t/o/:token"}`)
 	wantStatus(t, b.get("/static/css/app.css"), http.StatusOK, "--primary")
-	c.Store.Close()
+	c.Store.DB.Close()
 	wantStatus(t, b.get("/readyz"), http.StatusServiceUnavailable)
 }
 
@@ -195,7 +195,7 @@ func TestHugeIDsAreNotFound(t *testing.T) {
 	wantStatus(t, b.get("/sandbox?before=9223372036854775807"), http.StatusOK)
 	// An id beyond the range in a form is the field's error, as any unknown id.
 	fixtures.Sender(t, c.Store, c.DNS, "news@example.test", "News")
-	if _, err := c.Store.CreateTemplate(ctx, content.TemplateInput{Name: "T", Subject: "S", HTML: "<p>Hi</p>"}, nil); err != nil {
+	if _, err := c.Store.Templates.CreateTemplate(ctx, content.TemplateInput{Name: "T", Subject: "S", HTML: "<p>Hi</p>"}, nil); err != nil {
 		t.Fatal(err)
 	}
 	fixtures.Group(t, c.Store, "Readers", 1)
@@ -301,10 +301,10 @@ func TestHeaderSpoofingIsRefusedInTheConsole(t *testing.T) {
 	wantStatus(t, b.post("/templates/new", "/templates", url.Values{"name": {"Invoice"}, "subject": {"Hi {{name}}"}, "html": {"<p>Hi</p>"},
 		"sample_data": {`{"name": "Ann\u0007"}`}}),
 		http.StatusUnprocessableEntity, "The value of {{name}} is used in the subject, so it cannot contain line breaks or control characters.")
-	if senders, _ := c.Store.ListSenders(ctx); len(senders) != 1 {
+	if senders, _ := c.Store.Senders.ListSenders(ctx); len(senders) != 1 {
 		t.Errorf("%d senders", len(senders))
 	}
-	if page, _ := c.Store.ListTemplates(ctx, 0, 10); len(page.Templates) != 0 {
+	if page, _ := c.Store.Templates.ListTemplates(ctx, 0, 10); len(page.Templates) != 0 {
 		t.Errorf("%d templates", len(page.Templates))
 	}
 }

@@ -21,14 +21,14 @@ func TestSenderUnsubscribeSetting(t *testing.T) {
 
 	path := "/senders/" + itoa(a.ID) + "/unsubscribe"
 	wantStatus(t, b.post("/senders", path, url.Values{"unsubscribe_config": {"6"}, "unsubscribe_enabled": {"1"}}), http.StatusSeeOther)
-	got, err := c.Store.GetSender(ctx, a.ID)
+	got, err := c.Store.Senders.GetSender(ctx, a.ID)
 	if err != nil || got.UnsubscribeConfig != "6" || !got.UnsubscribeEnabled || got.DefaultUnsubscribe() != "6" {
 		t.Fatalf("after saving German, on: %+v %v", got, err)
 	}
 	wantStatus(t, b.get("/senders"), http.StatusOK, "Unsubscribe link of news@example.test saved.", "German")
 
 	wantStatus(t, b.post("/senders", path, url.Values{"unsubscribe_config": {"6"}}), http.StatusSeeOther)
-	if got, _ = c.Store.GetSender(ctx, a.ID); got.UnsubscribeEnabled || got.DefaultUnsubscribe() != "" {
+	if got, _ = c.Store.Senders.GetSender(ctx, a.ID); got.UnsubscribeEnabled || got.DefaultUnsubscribe() != "" {
 		t.Errorf("after switching off: %+v", got)
 	}
 	wantStatus(t, b.get("/senders"), http.StatusOK, "German, off")
@@ -36,7 +36,7 @@ func TestSenderUnsubscribeSetting(t *testing.T) {
 	wantStatus(t, b.post("/senders", path, url.Values{"unsubscribe_config": {"99"}}), http.StatusSeeOther)
 	wantStatus(t, b.get("/senders"), http.StatusOK, "Choose a language for the unsubscribe link")
 	wantStatus(t, b.post("/senders", path, url.Values{"unsubscribe_config": {""}}), http.StatusSeeOther)
-	if got, _ = c.Store.GetSender(ctx, a.ID); got.HasUnsubscribeConfig() {
+	if got, _ = c.Store.Senders.GetSender(ctx, a.ID); got.HasUnsubscribeConfig() {
 		t.Errorf("after removing: %+v", got)
 	}
 }

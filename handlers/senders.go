@@ -17,7 +17,6 @@ import (
 // SenderService is what the sender address page needs.
 type SenderService interface {
 	ListSenders(ctx context.Context) ([]identity.SenderAddress, error)
-	ListSendableDomains(ctx context.Context) ([]identity.Domain, error)
 	GetSender(ctx context.Context, id uint64) (*identity.SenderAddress, error)
 	CreateSender(ctx context.Context, email, displayName string) (*identity.SenderAddress, error)
 	DeleteSender(ctx context.Context, id uint64) error
@@ -25,11 +24,21 @@ type SenderService interface {
 	SetUnsubscribeConfig(ctx context.Context, senderID uint64, code string, enabled bool, mode identity.UnsubscribeConfigWrite) error
 }
 
+// SendableDomains lists the domains new sender addresses may belong to.
+type SendableDomains interface {
+	ListSendableDomains(ctx context.Context) ([]identity.Domain, error)
+}
+
 // Senders serves sender addresses.
-type Senders struct{ svc SenderService }
+type Senders struct {
+	svc     SenderService
+	domains SendableDomains
+}
 
 // NewSenders builds the sender address handlers.
-func NewSenders(svc SenderService) *Senders { return &Senders{svc: svc} }
+func NewSenders(svc SenderService, domains SendableDomains) *Senders {
+	return &Senders{svc: svc, domains: domains}
+}
 
 func (h *Senders) page(ctx context.Context) (views.SendersPage, error) {
 	var p views.SendersPage
@@ -37,7 +46,7 @@ func (h *Senders) page(ctx context.Context) (views.SendersPage, error) {
 	if p.Senders, err = h.svc.ListSenders(ctx); err != nil {
 		return p, err
 	}
-	p.Domains, err = h.svc.ListSendableDomains(ctx)
+	p.Domains, err = h.domains.ListSendableDomains(ctx)
 	return p, err
 }
 
@@ -69,7 +78,7 @@ func (h *Senders) Create(c echo.Context) error {
 
 func (h *Senders) SetPassword(c echo.Context) error {
 	ctx := c.Request().Context()
-	id, err := idParam(c, "id")
+	id, err := web.IDParam(c, "id")
 	if err != nil {
 		return err
 	}
@@ -95,7 +104,7 @@ func (h *Senders) SetPassword(c echo.Context) error {
 
 func (h *Senders) Delete(c echo.Context) error {
 	ctx := c.Request().Context()
-	id, err := idParam(c, "id")
+	id, err := web.IDParam(c, "id")
 	if err != nil {
 		return err
 	}
@@ -113,7 +122,7 @@ func (h *Senders) Delete(c echo.Context) error {
 // setting as the API's address unsubscribe configuration.
 func (h *Senders) SetUnsubscribe(c echo.Context) error {
 	ctx := c.Request().Context()
-	id, err := idParam(c, "id")
+	id, err := web.IDParam(c, "id")
 	if err != nil {
 		return err
 	}
@@ -125,7 +134,7 @@ func (h *Senders) SetUnsubscribe(c echo.Context) error {
 	err = h.svc.SetUnsubscribeConfig(ctx, id, code, c.FormValue("unsubscribe_enabled") != "", identity.UnsubscribeConfigUpsert)
 	var verr *models.ValidationError
 	if errors.As(err, &verr) {
-		return flashAndRedirect(c, components.FlashError, "/senders", verr.Error())
+		return web.FlashAndRedirect(c, components.FlashError, "/senders", verr.Error())
 	}
 	if err != nil {
 		return err

@@ -42,7 +42,7 @@ func TestSuppressionPage(t *testing.T) {
 		t.Error("imported entry missing from the export")
 	}
 
-	list, _, _ := c.Store.ListSuppressions(ctx, audience.SuppressionQuery{Prefix: "ann@"})
+	list, _, _ := c.Store.Suppressions.ListSuppressions(ctx, audience.SuppressionQuery{Prefix: "ann@"})
 	path := "/suppressions/" + itoa(list[0].ID) + "/delete"
 	wantStatus(t, b.post("/suppressions", path, nil), http.StatusSeeOther)
 	wantStatus(t, b.post("/suppressions", path, nil), http.StatusNotFound)

@@ -15,11 +15,11 @@ import (
 
 // report loads the task report the path names, its days in the user's zone.
 func (h *Tasks) report(c echo.Context) (*tracking.TaskReport, error) {
-	id, err := idParam(c, "id")
+	id, err := web.IDParam(c, "id")
 	if err != nil {
 		return nil, err
 	}
-	return h.svc.TaskReport(c.Request().Context(), id, web.CurrentUser(c).Location())
+	return h.reports.TaskReport(c.Request().Context(), id, web.CurrentUser(c).Location())
 }
 
 // Report shows what a task achieved: funnel, timeline, links, bounces.
@@ -39,13 +39,13 @@ func (h *Tasks) ReportCSV(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	w := startCSVDownload(c, "task-"+strconv.FormatUint(r.Task.ID, 10)+"-report.csv")
+	w := web.CSVDownload(c, "task-"+strconv.FormatUint(r.Task.ID, 10)+"-report.csv")
 	n := func(v int64) string { return strconv.FormatInt(v, 10) }
 	counts := func(s queue.StatsRow) []string {
 		return []string{n(s.Requested), n(s.Accepted), n(s.Delivered), n(s.Deferred), n(s.Bounced), n(s.Opened), n(s.Clicked), n(s.Unsubscribed), n(s.Complained)}
 	}
 	_ = w.Write([]string{"section", "item", "requested", "accepted", "delivered", "deferred", "bounced", "opened", "clicked", "unsubscribed", "complained"})
-	_ = w.Write(append([]string{"total", csvSafe(r.Task.Name)}, counts(r.Totals)...))
+	_ = w.Write(append([]string{"total", web.CSVSafe(r.Task.Name)}, counts(r.Totals)...))
 	section, layout := "day", time.DateOnly
 	if r.Hourly {
 		section, layout = "hour", "2006-01-02 15:04 MST"
@@ -54,10 +54,10 @@ func (h *Tasks) ReportCSV(c echo.Context) error {
 		_ = w.Write(append([]string{section, v.Start.Format(layout)}, counts(v.StatsRow)...))
 	}
 	for _, l := range r.Links {
-		_ = w.Write([]string{"link", csvSafe(l.URL), "", "", "", "", "", "", n(l.Clicks), "", ""})
+		_ = w.Write([]string{"link", web.CSVSafe(l.URL), "", "", "", "", "", "", n(l.Clicks), "", ""})
 	}
 	for _, b := range r.Bounces {
-		_ = w.Write([]string{"bounce", csvSafe(b.Reason), "", "", "", "", n(b.Count), "", "", "", ""})
+		_ = w.Write([]string{"bounce", web.CSVSafe(b.Reason), "", "", "", "", n(b.Count), "", "", "", ""})
 	}
 	w.Flush()
 	return w.Error()

@@ -46,7 +46,7 @@ func TestTaskReportCSVDefusesFormulas(t *testing.T) {
 	task, msgs := fixtures.Campaign(t, c.Store, sender, "=HYPERLINK(\"http://evil.test\")", []string{"a@dest.test", "b@dest.test"}, map[string]fixtures.Outcome{
 		"b@dest.test": {Status: models.StatusBounced, Reply: "-1+1 rejected"},
 	})
-	if err := c.Store.RecordEngagement(ctx, []tracking.Engagement{{UID: msgs["a@dest.test"].UID, Kind: tracking.EngagementClick,
+	if err := c.Store.Tracking.RecordEngagement(ctx, []tracking.Engagement{{UID: msgs["a@dest.test"].UID, Kind: tracking.EngagementClick,
 		URL: "@SUM(1)", At: c.Clock.Now().Add(time.Minute), UserAgent: person}}); err != nil {
 		t.Fatal(err)
 	}
@@ -78,7 +78,7 @@ func TestTaskReportBeforeTheFirstRun(t *testing.T) {
 	c := newConsole(t)
 	c.user("ann@example.com", accounts.RoleMarketer)
 	sender := fixtures.Sender(t, c.Store, c.DNS, "news@example.test", "News")
-	task, err := c.Store.CreateTask(ctx, tasks.TaskInput{Name: "Later", SenderID: sender.ID, TemplateID: fixtures.Template(t, c.Store, "Later").ID,
+	task, err := c.Store.Tasks.CreateTask(ctx, tasks.TaskInput{Name: "Later", SenderID: sender.ID, TemplateID: fixtures.Template(t, c.Store, "Later").ID,
 		GroupID: fixtures.Group(t, c.Store, "Later", 1).ID, Kind: tasks.TaskScheduled, StartAt: c.Clock.Now().Add(time.Hour)}, time.Time{})
 	if err != nil {
 		t.Fatal(err)

@@ -30,14 +30,8 @@ type TaskCreator interface {
 	Check(ctx context.Context, in tasks.TaskInput) (time.Time, error)
 }
 
-// TaskService is what the task pages need from the store.
+// TaskService is the task life cycle: what the task pages show and do.
 type TaskService interface {
-	ListSendableSenders(ctx context.Context) ([]identity.SenderAddress, error)
-	ListTemplates(ctx context.Context, offset, limit int) (*content.TemplatePage, error)
-	ListGroups(ctx context.Context, f audience.GroupFilter) ([]audience.RecipientGroup, int64, error)
-	GetSender(ctx context.Context, id uint64) (*identity.SenderAddress, error)
-	GetTemplate(ctx context.Context, id uint64) (*content.Template, error)
-	GetGroup(ctx context.Context, id uint64) (*audience.RecipientGroup, error)
 	GetTask(ctx context.Context, id uint64) (*tasks.Task, error)
 	PreflightTask(ctx context.Context, in tasks.TaskInput) (*tasks.Preflight, error)
 	ListTaskProgress(ctx context.Context, offset, limit int) ([]tasks.TaskProgress, int64, error)
@@ -48,17 +42,45 @@ type TaskService interface {
 	EndRecurrence(ctx context.Context, id uint64) error
 	ResendFailed(ctx context.Context, runID uint64) (int64, error)
 	GetTaskRun(ctx context.Context, id uint64) (*tasks.TaskRun, error)
+}
+
+// TaskReporter reports what became of a task's mail.
+type TaskReporter interface {
 	TaskReport(ctx context.Context, taskID uint64, loc *time.Location) (*tracking.TaskReport, error)
+}
+
+// SenderChoices are the sender addresses forms that send may choose.
+type SenderChoices interface {
+	ListSendableSenders(ctx context.Context) ([]identity.SenderAddress, error)
+	GetSender(ctx context.Context, id uint64) (*identity.SenderAddress, error)
+}
+
+// TemplateChoices are the templates forms that send may choose.
+type TemplateChoices interface {
+	ListTemplates(ctx context.Context, offset, limit int) (*content.TemplatePage, error)
+	GetTemplate(ctx context.Context, id uint64) (*content.Template, error)
+}
+
+// GroupChoices are the recipient groups a task may send to.
+type GroupChoices interface {
+	ListGroups(ctx context.Context, f audience.GroupFilter) ([]audience.RecipientGroup, int64, error)
+	GetGroup(ctx context.Context, id uint64) (*audience.RecipientGroup, error)
 }
 
 // Tasks serves sending tasks.
 type Tasks struct {
-	svc     TaskService
-	creator TaskCreator
+	svc       TaskService
+	senders   SenderChoices
+	templates TemplateChoices
+	groups    GroupChoices
+	reports   TaskReporter
+	creator   TaskCreator
 }
 
 // NewTasks builds the task handlers.
-func NewTasks(svc TaskService, creator TaskCreator) *Tasks { return &Tasks{svc: svc, creator: creator} }
+func NewTasks(svc TaskService, senders SenderChoices, templates TemplateChoices, groups GroupChoices, reports TaskReporter, creator TaskCreator) *Tasks {
+	return &Tasks{svc: svc, senders: senders, templates: templates, groups: groups, reports: reports, creator: creator}
+}
 
 func (h *Tasks) List(c echo.Context) error {
 	tasks, _, err := h.svc.ListTaskProgress(c.Request().Context(), 0, 200)
@@ -72,10 +94,10 @@ func (h *Tasks) List(c echo.Context) error {
 // approved templates, groups.
 func (h *Tasks) withChoices(ctx context.Context, f views.TaskForm) (views.TaskForm, error) {
 	var err error
-	if f.Senders, err = h.svc.ListSendableSenders(ctx); err != nil {
+	if f.Senders, err = h.senders.ListSendableSenders(ctx); err != nil {
 		return f, err
 	}
-	page, err := h.svc.ListTemplates(ctx, 0, 500)
+	page, err := h.templates.ListTemplates(ctx, 0, 500)
 	if err != nil {
 		return f, err
 	}
@@ -84,7 +106,7 @@ func (h *Tasks) withChoices(ctx context.Context, f views.TaskForm) (views.TaskFo
 			f.Templates = append(f.Templates, t)
 		}
 	}
-	f.Groups, _, err = h.svc.ListGroups(ctx, audience.GroupFilter{Limit: 500})
+	f.Groups, _, err = h.groups.ListGroups(ctx, audience.GroupFilter{Limit: 500})
 	return f, err
 }
 
@@ -291,7 +313,7 @@ func (h *Tasks) Create(c echo.Context) error {
 
 func (h *Tasks) page(c echo.Context) (views.TaskPage, error) {
 	ctx := c.Request().Context()
-	id, err := idParam(c, "id")
+	id, err := web.IDParam(c, "id")
 	if err != nil {
 		return views.TaskPage{}, err
 	}
@@ -301,17 +323,17 @@ func (h *Tasks) page(c echo.Context) (views.TaskPage, error) {
 	}
 	p := views.TaskPage{Progress: d.TaskProgress, Runs: d.Runs, Sender: "(deleted sender)", Template: "(deleted template)", Group: "(deleted group)"}
 	if d.Task.SenderID != nil {
-		if s, err := h.svc.GetSender(ctx, *d.Task.SenderID); err == nil {
+		if s, err := h.senders.GetSender(ctx, *d.Task.SenderID); err == nil {
 			p.Sender = s.Email
 		}
 	}
 	if d.Task.TemplateID != nil {
-		if t, err := h.svc.GetTemplate(ctx, *d.Task.TemplateID); err == nil {
+		if t, err := h.templates.GetTemplate(ctx, *d.Task.TemplateID); err == nil {
 			p.Template = t.Name
 		}
 	}
 	if d.Task.GroupID != nil {
-		if g, err := h.svc.GetGroup(ctx, *d.Task.GroupID); err == nil {
+		if g, err := h.groups.GetGroup(ctx, *d.Task.GroupID); err == nil {
 			p.Group = g.Name
 		}
 	}
@@ -338,14 +360,14 @@ func (h *Tasks) Live(c echo.Context) error {
 // action runs a task action and reports it.
 func (h *Tasks) action(do func(ctx context.Context, id uint64) error, done string) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		id, err := idParam(c, "id")
+		id, err := web.IDParam(c, "id")
 		if err != nil {
 			return err
 		}
 		path := "/tasks/" + strconv.FormatUint(id, 10)
 		err = do(c.Request().Context(), id)
 		if errors.Is(err, tasks.ErrTaskState) {
-			return flashAndRedirect(c, "error", path, "Not possible now: "+strings.TrimPrefix(err.Error(), tasks.ErrTaskState.Error()+": ")+".")
+			return web.FlashAndRedirect(c, "error", path, "Not possible now: "+strings.TrimPrefix(err.Error(), tasks.ErrTaskState.Error()+": ")+".")
 		}
 		if err != nil {
 			return err
@@ -367,11 +389,11 @@ func (h *Tasks) End() echo.HandlerFunc {
 
 func (h *Tasks) ResendFailed(c echo.Context) error {
 	ctx := c.Request().Context()
-	id, err := idParam(c, "id")
+	id, err := web.IDParam(c, "id")
 	if err != nil {
 		return err
 	}
-	runID, err := idParam(c, "run")
+	runID, err := web.IDParam(c, "run")
 	if err != nil {
 		return err
 	}

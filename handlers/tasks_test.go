@@ -24,7 +24,7 @@ func TestTaskFormPreflightAndActions(t *testing.T) {
 	wantStatus(t, b.get("/tasks/new"), http.StatusOK, "Not ready for a task yet")
 
 	sender := fixtures.Sender(t, c.Store, c.DNS, "news@example.test", "News")
-	tpl, err := c.Store.CreateTemplate(ctx, content.TemplateInput{Name: "City news", Subject: "News for {{city}}", HTML: "<p>Hi {{name}} in {{city}}</p>"}, nil)
+	tpl, err := c.Store.Templates.CreateTemplate(ctx, content.TemplateInput{Name: "City news", Subject: "News for {{city}}", HTML: "<p>Hi {{name}} in {{city}}</p>"}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,7 +49,7 @@ func TestTaskFormPreflightAndActions(t *testing.T) {
 	wantStatus(t, b.post("/tasks/new", "/tasks/preflight", bad), http.StatusUnprocessableEntity)
 
 	// The pre-flight page: numbers and the variable the group lacks.
-	blocked, _, err := c.Store.AddSuppression(ctx, audience.SuppressionInput{Value: "dest.test", Reason: audience.ReasonManual})
+	blocked, _, err := c.Store.Suppressions.AddSuppression(ctx, audience.SuppressionInput{Value: "dest.test", Reason: audience.ReasonManual})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,19 +82,19 @@ func TestTaskFormPreflightAndActions(t *testing.T) {
 	if strings.Contains(b.get(taskPath).Body, `data-testid="task-pause"`) {
 		t.Error("a cancelled task offers pause")
 	}
-	task, _ := c.Store.GetTask(ctx, mustID(t, taskPath))
+	task, _ := c.Store.Tasks.GetTask(ctx, mustID(t, taskPath))
 	if task.VariableDefaults != `{"city":"Lisbon"}` {
 		t.Errorf("defaults stored as %s", task.VariableDefaults)
 	}
 
 	// Over the warm-up quota: the pre-flight check says which days the mail goes.
-	if _, err := c.Store.CreateWarmupPlan(ctx, queue.NewWarmupPlan{Name: "tiny", Quotas: "5, 10"}); err != nil {
+	if _, err := c.Store.Queue.CreateWarmupPlan(ctx, queue.NewWarmupPlan{Name: "tiny", Quotas: "5, 10"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.Store.SetWarmup(ctx, queue.WarmupDomain, sender.DomainID, queue.WarmupChange{Plan: "tiny", Day: "1"}); err != nil {
+	if err := c.Store.Queue.SetWarmup(ctx, queue.WarmupDomain, sender.DomainID, queue.WarmupChange{Plan: "tiny", Day: "1"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.Store.RemoveSuppression(ctx, blocked.ID); err != nil {
+	if err := c.Store.Suppressions.RemoveSuppression(ctx, blocked.ID); err != nil {
 		t.Fatal(err)
 	}
 	wantStatus(t, b.post("/tasks/new", "/tasks/preflight", form), http.StatusOK,

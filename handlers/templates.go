@@ -8,7 +8,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/sesame-email/sesame/mailer"
+	"github.com/sesame-email/sesame/mailer/outgoing"
 	"github.com/sesame-email/sesame/models"
 	"github.com/sesame-email/sesame/models/content"
 	"github.com/sesame-email/sesame/views"
@@ -24,16 +24,25 @@ type TemplateService interface {
 	DuplicateTemplate(ctx context.Context, id uint64, createdBy *uint64) (*content.Template, error)
 	DeleteTemplate(ctx context.Context, id uint64) error
 	ReviewTemplate(ctx context.Context, id uint64, approve bool, reason string) (*content.Template, error)
-	TemplateReviewRequired(ctx context.Context) (bool, error)
-	SetTemplateReviewRequired(ctx context.Context, on bool) error
 	CountTemplatesByStatus(ctx context.Context, status content.TemplateStatus) (int64, error)
 }
 
+// ReviewSetting says, and sets, whether templates wait for an admin's review.
+type ReviewSetting interface {
+	TemplateReviewRequired(ctx context.Context) (bool, error)
+	SetTemplateReviewRequired(ctx context.Context, on bool) error
+}
+
 // Templates serves the template list, editor, preview and review.
-type Templates struct{ svc TemplateService }
+type Templates struct {
+	svc    TemplateService
+	review ReviewSetting
+}
 
 // NewTemplates builds the template handlers.
-func NewTemplates(svc TemplateService) *Templates { return &Templates{svc: svc} }
+func NewTemplates(svc TemplateService, review ReviewSetting) *Templates {
+	return &Templates{svc: svc, review: review}
+}
 
 // templateBodyLimit lets a template of up to 10 MB, plus its sample data
 // and form encoding, reach validation, which explains the limit.
@@ -43,12 +52,12 @@ const templatesPerPage = 50
 
 func (h *Templates) List(c echo.Context) error {
 	ctx := c.Request().Context()
-	offset := max(0, queryInt(c, "offset"))
+	offset := max(0, web.QueryInt(c, "offset"))
 	page, err := h.svc.ListTemplates(ctx, offset, templatesPerPage)
 	if err != nil {
 		return err
 	}
-	review, err := h.svc.TemplateReviewRequired(ctx)
+	review, err := h.review.TemplateReviewRequired(ctx)
 	if err != nil {
 		return err
 	}
@@ -123,7 +132,7 @@ func (h *Templates) Update(c echo.Context) error {
 }
 
 func (h *Templates) Duplicate(c echo.Context) error {
-	id, err := idParam(c, "id")
+	id, err := web.IDParam(c, "id")
 	if err != nil {
 		return err
 	}
@@ -172,7 +181,7 @@ func (h *Templates) Review(c echo.Context) error {
 // SetReview turns template review on or off.
 func (h *Templates) SetReview(c echo.Context) error {
 	on := c.FormValue("review") == "on"
-	if err := h.svc.SetTemplateReviewRequired(c.Request().Context(), on); err != nil {
+	if err := h.review.SetTemplateReviewRequired(c.Request().Context(), on); err != nil {
 		return err
 	}
 	msg := "Template review is off: new and changed templates are approved at once."
@@ -200,8 +209,8 @@ func checkTemplate(in content.TemplateInput) views.TemplateCheck {
 			}
 		}
 	}
-	check.Warnings = mailer.Lint(in.Subject, in.HTML, in.Text)
-	tpl, err := mailer.Compile(in.Subject, in.HTML, in.Text)
+	check.Warnings = outgoing.Lint(in.Subject, in.HTML, in.Text)
+	tpl, err := outgoing.Compile(in.Subject, in.HTML, in.Text)
 	if err != nil {
 		return check
 	}
@@ -278,7 +287,7 @@ func previewDocument(in content.TemplateInput) (string, int) {
 	if err != nil {
 		return views.PreviewMessage("The sample data is " + err.Error() + "."), http.StatusUnprocessableEntity
 	}
-	m, err := mailer.Preview(in.Subject, in.HTML, in.Text, vars)
+	m, err := outgoing.Preview(in.Subject, in.HTML, in.Text, vars)
 	if err != nil {
 		return views.PreviewMessage("This template cannot be shown: " + err.Error() + "."), http.StatusUnprocessableEntity
 	}
@@ -289,7 +298,7 @@ func previewDocument(in content.TemplateInput) (string, int) {
 }
 
 func (h *Templates) load(c echo.Context) (*content.Template, error) {
-	id, err := idParam(c, "id")
+	id, err := web.IDParam(c, "id")
 	if err != nil {
 		return nil, err
 	}

@@ -22,7 +22,7 @@ func TestTemplateEditorFlow(t *testing.T) {
 	// Errors come back on the form, with line and column, and nothing is saved.
 	p := b.post("/templates/new", "/templates", url.Values{"name": {"Welcome"}, "subject": {"Hi"}, "html": {"<p>\n  {{ name</p>"}})
 	wantStatus(t, p, http.StatusUnprocessableEntity, "Syntax error at line 2, column 3: this {{ is never closed with }}.", `value="Welcome"`)
-	if page, _ := c.Store.ListTemplates(ctx, 0, 10); page.Total != 0 {
+	if page, _ := c.Store.Templates.ListTemplates(ctx, 0, 10); page.Total != 0 {
 		t.Fatal("an invalid template was saved")
 	}
 
@@ -114,7 +114,7 @@ func TestTemplateReview(t *testing.T) {
 	wantStatus(t, ann.get(loc), http.StatusOK, "Rejected: Needs an unsubscribe link")
 	wantStatus(t, admin.post(loc, loc+"/review", url.Values{"decision": {"approve"}}), http.StatusSeeOther)
 	id, _ := strconv.ParseUint(strings.TrimPrefix(loc, "/templates/"), 10, 64)
-	if _, err := c.Store.UsableTemplate(ctx, id); err != nil {
+	if _, err := c.Store.Templates.UsableTemplate(ctx, id); err != nil {
 		t.Errorf("approved template unusable: %v", err)
 	}
 }

@@ -9,7 +9,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/sesame-email/sesame/mailer"
+	"github.com/sesame-email/sesame/mailer/outgoing"
 	"github.com/sesame-email/sesame/models"
 	"github.com/sesame-email/sesame/models/queue"
 	"github.com/sesame-email/sesame/models/tracking"
@@ -22,9 +22,13 @@ type EngagementRecorder interface {
 	Record(e tracking.Engagement)
 }
 
-// UnsubscribeService applies unsubscribes.
-type UnsubscribeService interface {
+// MessageLookup finds a message by its id.
+type MessageLookup interface {
 	GetMessageByUID(ctx context.Context, uid string) (*queue.Message, error)
+}
+
+// Unsubscriber applies unsubscribes.
+type Unsubscriber interface {
 	Unsubscribe(ctx context.Context, uid, via string) (bool, error)
 }
 
@@ -32,17 +36,19 @@ type UnsubscribeService interface {
 // redirects and unsubscribe pages. They are public, and trust nothing but
 // the signed token in their path.
 type Tracking struct {
-	links   *mailer.Links
-	tracker EngagementRecorder
-	svc     UnsubscribeService
-	clock   models.Clock
+	links    *outgoing.Links
+	tracker  EngagementRecorder
+	messages MessageLookup
+	unsub    Unsubscriber
+	clock    models.Clock
 	// clientIP is the web server's: the client behind trusted proxies.
 	clientIP func(*http.Request) string
 }
 
 // NewTracking builds the tracking handlers.
-func NewTracking(links *mailer.Links, tracker EngagementRecorder, svc UnsubscribeService, clock models.Clock, clientIP func(*http.Request) string) *Tracking {
-	return &Tracking{links: links, tracker: tracker, svc: svc, clock: clock, clientIP: clientIP}
+func NewTracking(links *outgoing.Links, tracker EngagementRecorder, messages MessageLookup, unsub Unsubscriber, clock models.Clock,
+	clientIP func(*http.Request) string) *Tracking {
+	return &Tracking{links: links, tracker: tracker, messages: messages, unsub: unsub, clock: clock, clientIP: clientIP}
 }
 
 // pixel is a transparent 1×1 GIF, sent with fixed headers (values shared
@@ -109,7 +115,7 @@ func (h *Tracking) Unsubscribe(c echo.Context) error {
 	if oneClick {
 		via = "one-click (RFC 8058)"
 	}
-	if _, err := h.svc.Unsubscribe(c.Request().Context(), m.UID, via); err != nil {
+	if _, err := h.unsub.Unsubscribe(c.Request().Context(), m.UID, via); err != nil {
 		return err
 	}
 	if oneClick {
@@ -123,7 +129,7 @@ func (h *Tracking) message(c echo.Context) (*queue.Message, error) {
 	if !ok {
 		return nil, models.ErrNotFound
 	}
-	m, err := h.svc.GetMessageByUID(c.Request().Context(), uid)
+	m, err := h.messages.GetMessageByUID(c.Request().Context(), uid)
 	if errors.Is(err, models.ErrNotFound) {
 		return nil, models.ErrNotFound
 	}

@@ -10,8 +10,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sesame-email/sesame/internal/compose"
 	"github.com/sesame-email/sesame/internal/fixtures"
 	"github.com/sesame-email/sesame/mailer"
+	"github.com/sesame-email/sesame/mailer/outgoing"
 	"github.com/sesame-email/sesame/models"
 	"github.com/sesame-email/sesame/models/accounts"
 	"github.com/sesame-email/sesame/models/audience"
@@ -23,23 +25,23 @@ import (
 // it with the HTML as delivered.
 func trackedMessage(t *testing.T, c *console, sender *identity.SenderAddress, to string) (*queue.Message, string) {
 	t.Helper()
-	msgs, err := c.Store.Enqueue(ctx, queue.EnqueueRequest{Sender: sender, Content: queue.MessageContent{
+	msgs, err := c.Store.Queue.Enqueue(ctx, queue.EnqueueRequest{Sender: sender, Content: queue.MessageContent{
 		Subject: "Hi", HTML: `<html><body><p>Hi</p><a href="https://shop.test/sale?x=1&amp;y=2">Sale</a> <a href="mailto:a@b.test">mail</a></body></html>`,
 		Unsubscribe: "2", TrackOpens: true, TrackClicks: true}, To: []queue.Addressee{{Email: to}}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := mailer.NewEngine(c.Store, mailer.Sandbox{}, mailer.NewBuilder(c.Links), c.Clock, slog.New(slog.DiscardHandler), mailer.EngineConfig{Owner: "t"})
+	e := mailer.NewEngine(compose.Engine(c.Store), mailer.Sandbox{}, outgoing.NewBuilder(c.Links), c.Clock, slog.New(slog.DiscardHandler), mailer.EngineConfig{Owner: "t"})
 	if err := e.RunUntilIdle(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	box, _ := c.Store.SandboxPage(ctx, 0, 1)
-	kept, _ := c.Store.GetSandboxMessage(ctx, box[0].ID)
-	parsed, err := mailer.ParseMessage(kept.Raw)
+	box, _ := c.Store.Sandbox.SandboxPage(ctx, 0, 1)
+	kept, _ := c.Store.Sandbox.GetSandboxMessage(ctx, box[0].ID)
+	parsed, err := outgoing.ParseMessage(kept.Raw)
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, _ := c.Store.GetMessageByUID(ctx, msgs[0].UID)
+	m, _ := c.Store.Queue.GetMessageByUID(ctx, msgs[0].UID)
 	return m, parsed.HTML
 }
 
@@ -62,7 +64,7 @@ func waitForEvents(t *testing.T, c *console, m *queue.Message, n int) []queue.Me
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		evs, _ := c.Store.MessageEvents(ctx, m.ID)
+		evs, _ := c.Store.Queue.MessageEvents(ctx, m.ID)
 		var eng []queue.MessageEvent
 		for _, e := range evs {
 			if e.Type == "opened" || e.Type == "clicked" {
@@ -116,11 +118,11 @@ func TestOpenAndClickTracking(t *testing.T) {
 	if len(evs) != 5 || machines != 2 {
 		t.Fatalf("%d events, %d machine: %+v", len(evs), machines, evs)
 	}
-	got, _ := c.Store.GetMessageByUID(ctx, m.UID)
+	got, _ := c.Store.Queue.GetMessageByUID(ctx, m.UID)
 	if got.OpenedAt == nil || got.ClickedAt == nil {
 		t.Errorf("first open and click not marked: %+v", got)
 	}
-	days, _ := c.Store.DailyVolumes(ctx, c.Clock.Now(), c.Clock.Now(), time.UTC, queue.StatsFilter{})
+	days, _ := c.Store.Queue.DailyVolumes(ctx, c.Clock.Now(), c.Clock.Now(), time.UTC, queue.StatsFilter{})
 	total := queue.Totals(days)
 	if total.Opened != 1 || total.Clicked != 1 || total.Delivered != 1 || total.Requested != 1 || total.Accepted != 1 {
 		t.Errorf("rollup %+v", total)
@@ -151,7 +153,7 @@ func TestUnsubscribe(t *testing.T) {
 	b := c.browser()
 	// GET asks, and changes nothing.
 	wantStatus(t, b.get(link[1]), http.StatusOK, "Unsubscribe?", "ann@dest.test")
-	if got, _ := c.Store.GetMessageByUID(ctx, m.UID); got.UnsubscribedAt != nil {
+	if got, _ := c.Store.Queue.GetMessageByUID(ctx, m.UID); got.UnsubscribedAt != nil {
 		t.Fatal("a GET unsubscribed")
 	}
 	// RFC 8058 one-click: no cookies, no CSRF token, a plain 200.
@@ -170,7 +172,7 @@ func TestUnsubscribe(t *testing.T) {
 			t.Fatalf("one-click %d: %d", i, p.Status)
 		}
 	}
-	evs, _ := c.Store.MessageEvents(ctx, m.ID)
+	evs, _ := c.Store.Queue.MessageEvents(ctx, m.ID)
 	unsubs := 0
 	for _, e := range evs {
 		if e.Type == "unsubscribed" {
@@ -180,7 +182,7 @@ func TestUnsubscribe(t *testing.T) {
 	if unsubs != 1 {
 		t.Errorf("%d unsubscribe events after a replay", unsubs)
 	}
-	list, _, _ := c.Store.ListSuppressions(ctx, audience.SuppressionQuery{})
+	list, _, _ := c.Store.Suppressions.ListSuppressions(ctx, audience.SuppressionQuery{})
 	if len(list) != 1 || list[0].Reason != audience.ReasonUnsubscribe || list[0].ScopeDomain != "example.test" {
 		t.Fatalf("suppressions %+v", list)
 	}
@@ -197,7 +199,7 @@ func TestUnsubscribe(t *testing.T) {
 	if elsewhere.Status != models.StatusDelivered {
 		t.Errorf("other domain after unsubscribe: %s", elsewhere.Status)
 	}
-	days, _ := c.Store.DailyVolumes(ctx, c.Clock.Now(), c.Clock.Now(), time.UTC, queue.StatsFilter{})
+	days, _ := c.Store.Queue.DailyVolumes(ctx, c.Clock.Now(), c.Clock.Now(), time.UTC, queue.StatsFilter{})
 	if total := queue.Totals(days); total.Unsubscribed != 1 {
 		t.Errorf("rollup unsubscribed %d", total.Unsubscribed)
 	}

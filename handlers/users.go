@@ -108,7 +108,7 @@ func (h *Users) ResetPassword(c echo.Context) error {
 }
 
 func (h *Users) load(c echo.Context) (*accounts.User, error) {
-	id, err := idParam(c, "id")
+	id, err := web.IDParam(c, "id")
 	if err != nil {
 		return nil, err
 	}

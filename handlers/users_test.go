@@ -24,7 +24,7 @@ func TestAdminManagesUsers(t *testing.T) {
 		t.Fatalf("create: %d", p.Status)
 	}
 	wantStatus(t, admin.get("/admin/users"), http.StatusOK, "User ann@example.com created.", "ann@example.com")
-	ann, err := c.Store.GetUserByEmail(ctx, "ann@example.com")
+	ann, err := c.Store.Accounts.GetUserByEmail(ctx, "ann@example.com")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,12 +46,12 @@ func TestAdminManagesUsers(t *testing.T) {
 	wantStatus(t, admin.post(annPath, annPath, url.Values{"role": {"marketer"}}), http.StatusSeeOther)
 	wantStatus(t, admin.post(annPath, annPath+"/password", url.Values{"password": {"x"}}), http.StatusUnprocessableEntity, "Use at least 10 characters.")
 	wantStatus(t, admin.post(annPath, annPath+"/password", url.Values{"password": {"brand new pass"}}), http.StatusSeeOther)
-	if _, err := c.Store.Authenticate(ctx, "ann@example.com", "brand new pass"); err != nil {
+	if _, err := c.Store.Accounts.Authenticate(ctx, "ann@example.com", "brand new pass"); err != nil {
 		t.Errorf("reset password refused: %v", err)
 	}
 
 	// The last admin cannot demote themselves.
-	boss, _ := c.Store.GetUserByEmail(ctx, "boss@example.com")
+	boss, _ := c.Store.Accounts.GetUserByEmail(ctx, "boss@example.com")
 	bossPath := "/admin/users/" + strconv.FormatUint(boss.ID, 10)
 	wantStatus(t, admin.post(bossPath, bossPath, url.Values{"role": {"marketer"}}), http.StatusConflict, "last active admin")
 	// Bad role and unknown users.

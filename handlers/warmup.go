@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -20,17 +21,18 @@ type WarmupService interface {
 	ListWarmupPlans(ctx context.Context) ([]queue.WarmupPlan, error)
 	SetWarmup(ctx context.Context, kind queue.WarmupSubjectKind, id uint64, ch queue.WarmupChange) error
 	CreateWarmupPlan(ctx context.Context, in queue.NewWarmupPlan) (*queue.WarmupPlan, error)
+	ThrottlesUntil(ctx context.Context, t time.Time) ([]queue.DestinationThrottle, error)
 }
 
 // warmupSubject finds the domain or IP a warm-up URL names, as the
 // overview shows it.
 func (h *IPs) warmupSubject(c echo.Context) (queue.WarmupStatus, error) {
 	kind := queue.WarmupSubjectKind(c.Param("kind"))
-	id, err := idParam(c, "id")
+	id, err := web.IDParam(c, "id")
 	if err != nil {
 		return queue.WarmupStatus{}, err
 	}
-	all, err := h.svc.WarmupOverview(c.Request().Context())
+	all, err := h.warmup.WarmupOverview(c.Request().Context())
 	if err != nil {
 		return queue.WarmupStatus{}, err
 	}
@@ -43,7 +45,7 @@ func (h *IPs) warmupSubject(c echo.Context) (queue.WarmupStatus, error) {
 }
 
 func (h *IPs) renderWarmupForm(c echo.Context, status int, f views.WarmupForm) error {
-	plans, err := h.svc.ListWarmupPlans(c.Request().Context())
+	plans, err := h.warmup.ListWarmupPlans(c.Request().Context())
 	if err != nil {
 		return err
 	}
@@ -65,7 +67,7 @@ func (h *IPs) SetWarmup(c echo.Context) error {
 		return err
 	}
 	ch := queue.WarmupChange{Plan: c.FormValue("plan"), Day: c.FormValue("day")}
-	err = h.svc.SetWarmup(c.Request().Context(), st.Kind, st.ID, ch)
+	err = h.warmup.SetWarmup(c.Request().Context(), st.Kind, st.ID, ch)
 	var verr *models.ValidationError
 	if errors.As(err, &verr) {
 		return h.renderWarmupForm(c, http.StatusUnprocessableEntity, views.WarmupForm{Status: st, Plan: ch.Plan, Day: ch.Day, Errors: verr})
@@ -79,7 +81,7 @@ func (h *IPs) SetWarmup(c echo.Context) error {
 func (h *IPs) CreatePlan(c echo.Context) error {
 	ctx := c.Request().Context()
 	in := queue.NewWarmupPlan{Name: c.FormValue("name"), Quotas: c.FormValue("quotas")}
-	p, err := h.svc.CreateWarmupPlan(ctx, in)
+	p, err := h.warmup.CreateWarmupPlan(ctx, in)
 	var verr *models.ValidationError
 	if errors.As(err, &verr) {
 		page, perr := h.page(ctx, views.IPsPage{Pool: string(identity.PoolShared), Plan: views.PlanForm{Name: in.Name, Quotas: in.Quotas, Errors: verr}})

@@ -20,33 +20,33 @@ func TestWarmupPages(t *testing.T) {
 	marketer := c.browser()
 	marketer.login("ann@example.com")
 
-	d, err := c.Store.AddDomain(ctx, "example.test", 1024)
+	d, err := c.Store.Domains.AddDomain(ctx, "example.test", 1024)
 	if err != nil {
 		t.Fatal(err)
 	}
 	c.publish("example.test")
-	if _, _, err := c.Store.VerifyDomain(ctx, c.resolver(), d.ID); err != nil {
+	if _, _, err := c.Store.Domains.VerifyDomain(ctx, c.resolver(), d.ID); err != nil {
 		t.Fatal(err)
 	}
-	sender, err := c.Store.CreateSender(ctx, "news@example.test", "News")
+	sender, err := c.Store.Senders.CreateSender(ctx, "news@example.test", "News")
 	if err != nil {
 		t.Fatal(err)
 	}
 	// A small plan keeps the queue short: 6 queued, 5 sent, 1 waits.
-	if _, err := c.Store.CreateWarmupPlan(ctx, queue.NewWarmupPlan{Name: "tiny", Quotas: "5, 10, 20, 40"}); err != nil {
+	if _, err := c.Store.Queue.CreateWarmupPlan(ctx, queue.NewWarmupPlan{Name: "tiny", Quotas: "5, 10, 20, 40"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.Store.SetWarmup(ctx, queue.WarmupDomain, d.ID, queue.WarmupChange{Plan: "tiny"}); err != nil {
+	if err := c.Store.Queue.SetWarmup(ctx, queue.WarmupDomain, d.ID, queue.WarmupChange{Plan: "tiny"}); err != nil {
 		t.Fatal(err)
 	}
 	req := queue.EnqueueRequest{Sender: sender, Content: queue.MessageContent{Subject: "Hi", Text: "Hello"}}
 	for i := range 6 {
 		req.To = append(req.To, queue.Addressee{Email: "r" + strconv.Itoa(i) + "@dest.test"})
 	}
-	if _, err := c.Store.Enqueue(ctx, req); err != nil {
+	if _, err := c.Store.Queue.Enqueue(ctx, req); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.Store.ClaimMessages(ctx, "test", 1000, time.Minute); err != nil {
+	if _, err := c.Store.Queue.ClaimMessages(ctx, "test", 1000, time.Minute); err != nil {
 		t.Fatal(err)
 	}
 	edit := "/admin/ips/warmup/domain/" + strconv.FormatUint(d.ID, 10)

@@ -15,39 +15,40 @@ import (
 	"time"
 
 	"github.com/sesame-email/sesame/internal/benchmeter"
+	"github.com/sesame-email/sesame/internal/compose"
 	"github.com/sesame-email/sesame/internal/dnstest"
 	"github.com/sesame-email/sesame/internal/fixtures"
 	"github.com/sesame-email/sesame/internal/gcpolicy"
 	"github.com/sesame-email/sesame/internal/smtpsink"
 	"github.com/sesame-email/sesame/internal/testdb"
 	"github.com/sesame-email/sesame/mailer"
+	"github.com/sesame-email/sesame/mailer/outgoing"
 	"github.com/sesame-email/sesame/mailer/rsasign"
 	"github.com/sesame-email/sesame/models"
 	"github.com/sesame-email/sesame/models/identity"
 	"github.com/sesame-email/sesame/models/queue"
-	"github.com/sesame-email/sesame/models/store"
 )
 
-// benchStore signs with the chosen keys only (none, the RSA-2048 key, the
+// benchDomains signs with the chosen keys only (none, the RSA-2048 key, the
 // Ed25519 key, or both), RSA by the chosen signer, and counts the CPU time
 // of every signature. The meter hides the RSA key's type from the engine,
 // so the RSA key is loaded into libcrypto here, by the call the engine
 // makes, once per key cache refresh instead of once per key.
-type benchStore struct {
-	*store.Store
+type benchDomains struct {
+	*identity.Domains
 	algs    []string
-	signer  mailer.RSASigner
+	signer  outgoing.RSASigner
 	signing *atomic.Int64 // nanoseconds
 }
 
-func (s benchStore) SigningKeys(ctx context.Context, domainID uint64) ([]identity.SigningKey, error) {
-	keys, err := s.Store.SigningKeys(ctx, domainID)
+func (s benchDomains) SigningKeys(ctx context.Context, domainID uint64) ([]identity.SigningKey, error) {
+	keys, err := s.Domains.SigningKeys(ctx, domainID)
 	var out []identity.SigningKey
 	for _, k := range keys {
 		if !slices.Contains(s.algs, string(k.Algorithm)) {
 			continue
 		}
-		if priv, ok := k.Signer.(*rsa.PrivateKey); ok && s.signer == mailer.SignerOpenSSL {
+		if priv, ok := k.Signer.(*rsa.PrivateKey); ok && s.signer == outgoing.SignerOpenSSL {
 			if k.Signer, err = rsasign.Load(priv); err != nil {
 				return nil, err
 			}
@@ -87,14 +88,14 @@ func BenchmarkDelivery100k(b *testing.B) {
 	defer gcpolicy.Apply()() // the collector as sesame serve sets it
 	for _, c := range []struct {
 		dkim   string
-		signer mailer.RSASigner
-	}{{"none", ""}, {"rsa", mailer.SignerGo}, {"rsa", mailer.SignerOpenSSL}, {"rsa+ed25519", mailer.SignerOpenSSL}, {"ed25519", ""}} {
+		signer outgoing.RSASigner
+	}{{"none", ""}, {"rsa", outgoing.SignerGo}, {"rsa", outgoing.SignerOpenSSL}, {"rsa+ed25519", outgoing.SignerOpenSSL}, {"ed25519", ""}} {
 		name := "dkim=" + c.dkim
 		if c.signer != "" {
 			name += "/signer=" + string(c.signer)
 		}
 		b.Run(name, func(b *testing.B) {
-			if err := rsasign.Available(); c.signer == mailer.SignerOpenSSL && err != nil {
+			if err := rsasign.Available(); c.signer == outgoing.SignerOpenSSL && err != nil {
 				b.Skip(err)
 			}
 			for i := 0; i < b.N; i++ {
@@ -104,22 +105,22 @@ func BenchmarkDelivery100k(b *testing.B) {
 	}
 }
 
-func benchDelivery(b *testing.B, algs []string, signer mailer.RSASigner, n int) {
+func benchDelivery(b *testing.B, algs []string, signer outgoing.RSASigner, n int) {
 	b.StopTimer()
 	st := testdb.Open(b, models.SystemClock{})
 	dns := dnstest.Start(b)
-	d, err := st.AddDomain(ctx, "bench.test", 2048)
+	d, err := st.Domains.AddDomain(ctx, "bench.test", 2048)
 	if err != nil {
 		b.Fatal(err)
 	}
-	if _, err := st.AddDKIMKey(ctx, d.ID, identity.DKIMEd25519); err != nil {
+	if _, err := st.Domains.AddDKIMKey(ctx, d.ID, identity.DKIMEd25519); err != nil {
 		b.Fatal(err)
 	}
-	recs, _ := st.DomainRecords(ctx, d)
+	recs, _ := st.Domains.DomainRecords(ctx, d)
 	dns.Publish(b, recs)
 	dns.Set(b, testdb.BounceHost+". 300 IN A 127.0.0.1")
 	res, _ := mailer.NewResolver(dns.Addr, time.Second)
-	if _, _, err := st.VerifyDomain(ctx, res, d.ID); err != nil {
+	if _, _, err := st.Domains.VerifyDomain(ctx, res, d.ID); err != nil {
 		b.Fatal(err)
 	}
 	sender := fixtures.Sender(b, st, dns, "news@bench.test", "Bench")
@@ -135,14 +136,16 @@ func benchDelivery(b *testing.B, algs []string, signer mailer.RSASigner, n int) 
 			req.To = append(req.To, queue.Addressee{Email: "user" + strconv.Itoa(i) + "@sink.test", Variables: map[string]string{
 				"first": "Ann" + strconv.Itoa(i), "last": "Lee", "city": "Lisbon", "code": strconv.Itoa(100000 + i), "plan": "gold"}})
 		}
-		if _, err := st.Enqueue(ctx, req); err != nil {
+		if _, err := st.Queue.Enqueue(ctx, req); err != nil {
 			b.Fatal(err)
 		}
 	}
 
-	links := mailer.NewLinks("https://sesame.example", []byte("link key"))
+	links := outgoing.NewLinks("https://sesame.example", []byte("link key"))
 	var signing atomic.Int64
-	engine := mailer.NewEngine(benchStore{st, algs, signer, &signing}, &mailer.Relay{Addr: sink.Addr, TLS: "none"}, mailer.NewBuilder(links), models.SystemClock{}, discard(),
+	stores := compose.Engine(st)
+	stores.Domains = benchDomains{st.Domains, algs, signer, &signing}
+	engine := mailer.NewEngine(stores, &mailer.Relay{Addr: sink.Addr, TLS: "none"}, outgoing.NewBuilder(links), models.SystemClock{}, discard(),
 		mailer.EngineConfig{Owner: "bench", BounceHost: testdb.BounceHost, Signer: signer})
 	serverCPU := testdb.ServerCPU(b)
 	var serverBefore time.Duration
@@ -160,10 +163,10 @@ func benchDelivery(b *testing.B, algs []string, signer mailer.RSASigner, n int) 
 	elapsed := time.Since(start)
 	cpu, sinkCPU := benchmeter.ProcessCPU()-cpuBefore, sink.CPU()-sinkBefore
 	if got, err := sink.Accepted(); got != int64(n) {
-		c, _ := st.CountMessagesByStatus(ctx)
+		c, _ := st.Queue.CountMessagesByStatus(ctx)
 		b.Fatalf("sink accepted %d of %d (%v); statuses %v", got, n, err, c)
 	}
-	c, _ := st.CountMessagesByStatus(ctx)
+	c, _ := st.Queue.CountMessagesByStatus(ctx)
 	if c[models.StatusDelivered] != n {
 		b.Fatalf("statuses %v", c)
 	}

@@ -8,8 +8,10 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/sesame-email/sesame/internal/compose"
 	"github.com/sesame-email/sesame/internal/testdb"
 	"github.com/sesame-email/sesame/mailer"
+	"github.com/sesame-email/sesame/mailer/outgoing"
 	"github.com/sesame-email/sesame/models"
 	"github.com/sesame-email/sesame/models/store"
 )
@@ -28,7 +30,7 @@ func TestTwoEnginesShareTheQueue(t *testing.T) {
 	}
 	p.enqueue(false, recipients...)
 
-	links := mailer.NewLinks("https://sesame.example", []byte("link key"))
+	links := outgoing.NewLinks("https://sesame.example", []byte("link key"))
 	engines := []*mailer.Engine{p.engine(p.relay(), "one"), newEngineOn(second, p, links, "two")}
 	var wg sync.WaitGroup
 	for _, e := range engines {
@@ -60,8 +62,8 @@ func withClock(cfg store.Config, clock models.Clock) store.Config {
 	return cfg
 }
 
-func newEngineOn(st *store.Store, p *pipeline, links *mailer.Links, owner string) *mailer.Engine {
-	return mailer.NewEngine(st, p.relay(), mailer.NewBuilder(links), p.clock, discard(),
+func newEngineOn(st *store.Store, p *pipeline, links *outgoing.Links, owner string) *mailer.Engine {
+	return mailer.NewEngine(compose.Engine(st), p.relay(), outgoing.NewBuilder(links), p.clock, discard(),
 		mailer.EngineConfig{Owner: owner, BounceHost: testdb.BounceHost, BatchSize: 50, RecordInterval: 5e6})
 }
 

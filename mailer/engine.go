@@ -9,25 +9,47 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/sesame-email/sesame/mailer/outgoing"
 	"github.com/sesame-email/sesame/models"
 	"github.com/sesame-email/sesame/models/audience"
 	"github.com/sesame-email/sesame/models/identity"
 	"github.com/sesame-email/sesame/models/queue"
 )
 
-// EngineStore is what the delivery engine needs from the store.
-type EngineStore interface {
+// EngineStores are what the delivery engine reads and writes.
+type EngineStores struct {
+	Queue        EngineQueue
+	Domains      EngineDomains
+	IPs          EngineIPs
+	Suppressions EngineSuppressions
+}
+
+// EngineQueue is the queue the engine claims from and records into, with
+// the destinations' throttles.
+type EngineQueue interface {
 	ClaimMessages(ctx context.Context, owner string, limit int, lease time.Duration) ([]queue.Message, error)
 	RecordResults(ctx context.Context, owner string, results []queue.DeliveryResult) error
 	ExtendLeases(ctx context.Context, owner string, lease time.Duration) error
 	GetMessageContent(ctx context.Context, id uint64) (*queue.MessageContent, error)
-	GetDomain(ctx context.Context, id uint64) (*identity.Domain, error)
-	SigningKeys(ctx context.Context, domainID uint64) ([]identity.SigningKey, error)
-	SuppressedAmong(ctx context.Context, senderDomain string, emails []string) (map[string]audience.Suppression, error)
-	ListSendingIPs(ctx context.Context) ([]identity.SendingIP, error)
 	ThrottleDestination(ctx context.Context, t queue.DestinationThrottle) error
 	EndThrottle(ctx context.Context, destination, sourceIP string) error
 	ThrottlesUntil(ctx context.Context, t time.Time) ([]queue.DestinationThrottle, error)
+}
+
+// EngineDomains gives a domain's name and signing keys.
+type EngineDomains interface {
+	GetDomain(ctx context.Context, id uint64) (*identity.Domain, error)
+	SigningKeys(ctx context.Context, domainID uint64) ([]identity.SigningKey, error)
+}
+
+// EngineIPs gives the sending addresses' HELO names.
+type EngineIPs interface {
+	ListSendingIPs(ctx context.Context) ([]identity.SendingIP, error)
+}
+
+// EngineSuppressions says which recipients must not be sent to.
+type EngineSuppressions interface {
+	SuppressedAmong(ctx context.Context, senderDomain string, emails []string) (map[string]audience.Suppression, error)
 }
 
 // EngineConfig tunes the engine; zero values take the defaults.
@@ -41,9 +63,9 @@ type EngineConfig struct {
 	Idle           time.Duration // wait between empty claims (1 second)
 	ConnIdle       time.Duration // an unused connection closes after (5 seconds)
 	Retry          RetryPolicy
-	BounceHost     string        // HELO name of the default route
-	RecordInterval time.Duration // longest a result waits to be written (100 ms)
-	Signer         RSASigner     // SignerGo: RSA signatures by crypto/rsa even where libcrypto 3 loads
+	BounceHost     string            // HELO name of the default route
+	RecordInterval time.Duration     // longest a result waits to be written (100 ms)
+	Signer         outgoing.RSASigner // SignerGo: RSA signatures by crypto/rsa even where libcrypto 3 loads
 	// ShutdownTimeout is how long deliveries under way and the writing of
 	// their results may outlast the end of Run's context (30 seconds).
 	ShutdownTimeout time.Duration
@@ -87,9 +109,9 @@ func (c *EngineConfig) defaults() {
 // signs each in a bounded pool of workers that reuse connections per
 // destination, and records outcomes in batches.
 type Engine struct {
-	store     EngineStore
+	store     EngineStores
 	transport Transport
-	builder   *Builder
+	builder   *outgoing.Builder
 	clock     models.Clock
 	log       *slog.Logger
 	cfg       EngineConfig
@@ -111,7 +133,7 @@ type Engine struct {
 
 type compiled struct {
 	row      *queue.MessageContent
-	template *Template
+	template *outgoing.Template
 	err      error
 }
 
@@ -134,7 +156,7 @@ type lane struct {
 }
 
 // NewEngine builds an engine.
-func NewEngine(store EngineStore, transport Transport, builder *Builder, clock models.Clock, log *slog.Logger, cfg EngineConfig) *Engine {
+func NewEngine(store EngineStores, transport Transport, builder *outgoing.Builder, clock models.Clock, log *slog.Logger, cfg EngineConfig) *Engine {
 	cfg.defaults()
 	return &Engine{
 		store: store, transport: transport, builder: builder, clock: clock, log: log.With("component", "delivery"), cfg: cfg,
@@ -172,7 +194,7 @@ func (e *Engine) run(ctx context.Context, untilIdle bool) error {
 	for ctx.Err() == nil {
 		select {
 		case <-heartbeat.C:
-			if err := e.store.ExtendLeases(ctx, e.cfg.Owner, e.cfg.Lease); err != nil && ctx.Err() == nil {
+			if err := e.store.Queue.ExtendLeases(ctx, e.cfg.Owner, e.cfg.Lease); err != nil && ctx.Err() == nil {
 				e.log.ErrorContext(ctx, "extend leases", "err", err)
 			}
 		default:
@@ -182,7 +204,7 @@ func (e *Engine) run(ctx context.Context, untilIdle bool) error {
 			case <-ctx.Done():
 			case <-e.freed:
 			case <-heartbeat.C:
-				_ = e.store.ExtendLeases(ctx, e.cfg.Owner, e.cfg.Lease)
+				_ = e.store.Queue.ExtendLeases(ctx, e.cfg.Owner, e.cfg.Lease)
 			}
 			continue
 		}
@@ -219,7 +241,7 @@ func (e *Engine) run(ctx context.Context, untilIdle bool) error {
 
 // claim takes a batch and hands each message to its lane.
 func (e *Engine) claim(ctx, workCtx context.Context) (int, error) {
-	msgs, err := e.store.ClaimMessages(ctx, e.cfg.Owner, e.cfg.BatchSize, e.cfg.Lease)
+	msgs, err := e.store.Queue.ClaimMessages(ctx, e.cfg.Owner, e.cfg.BatchSize, e.cfg.Lease)
 	if err != nil || len(msgs) == 0 {
 		return 0, err
 	}
@@ -243,7 +265,7 @@ func (e *Engine) claim(ctx, workCtx context.Context) (int, error) {
 		for i, m := range group {
 			emails[i] = m.Recipient
 		}
-		suppressed, err := e.store.SuppressedAmong(ctx, dk.name, emails)
+		suppressed, err := e.store.Suppressions.SuppressedAmong(ctx, dk.name, emails)
 		if err != nil {
 			for _, m := range group {
 				e.finish(m, models.StatusDeferred, "suppression list unavailable: "+err.Error(), nil)
@@ -353,12 +375,12 @@ func (e *Engine) deliver(ctx context.Context, l *lane, m *queue.Message, sess Se
 		e.finish(m, models.StatusFailed, err.Error(), nil)
 		return sess
 	}
-	built, err := e.builder.Build(&Outgoing{Message: m, Content: c.row, Template: c.template, Domain: dk.name, Keys: dk.keys})
+	built, err := e.builder.Build(&outgoing.Outgoing{Message: m, Content: c.row, Template: c.template, Domain: dk.name, Keys: dk.keys})
 	if err != nil {
 		e.finish(m, models.StatusFailed, "cannot build the message: "+err.Error(), nil)
 		return sess
 	}
-	d := &Delivery{Message: m, From: EnvelopeFrom(m.UID, dk.name), Data: built.Data, SourceIP: m.SourceIP, Helo: e.helo(m.SourceIP)}
+	d := &Delivery{Message: m, From: outgoing.EnvelopeFrom(m.UID, dk.name), Data: built.Data, SourceIP: m.SourceIP, Helo: e.helo(m.SourceIP)}
 	var out Outcome
 	if sess == nil {
 		var oerr error
@@ -446,7 +468,7 @@ func (e *Engine) record(ctx context.Context) {
 			return
 		}
 		for attempt := 1; ; attempt++ {
-			err := e.store.RecordResults(ctx, e.cfg.Owner, batch)
+			err := e.store.Queue.RecordResults(ctx, e.cfg.Owner, batch)
 			if err == nil {
 				break
 			}

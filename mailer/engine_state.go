@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/sesame-email/sesame/mailer/outgoing"
 	"github.com/sesame-email/sesame/models/queue"
 )
 
@@ -35,13 +36,13 @@ func (e *Engine) content(ctx context.Context, id uint64) (*compiled, error) {
 	if ok {
 		return c, c.err
 	}
-	row, err := e.store.GetMessageContent(ctx, id)
+	row, err := e.store.Queue.GetMessageContent(ctx, id)
 	if err != nil {
 		return nil, err // not cached: a database hiccup is worth retrying
 	}
 	c = &compiled{row: row}
 	if row.Raw == nil {
-		c.template, c.err = Compile(row.Subject, row.HTML, row.Text)
+		c.template, c.err = outgoing.Compile(row.Subject, row.HTML, row.Text)
 	}
 	e.mu.Lock()
 	if len(e.contents) >= maxCachedContent {
@@ -60,11 +61,11 @@ func (e *Engine) domainKeys(ctx context.Context, domainID uint64) (domainKeys, e
 	if ok && now.Sub(dk.fetched) < keyCacheTTL {
 		return dk, nil
 	}
-	d, err := e.store.GetDomain(ctx, domainID)
+	d, err := e.store.Domains.GetDomain(ctx, domainID)
 	if err != nil {
 		return dk, err
 	}
-	keys, err := e.store.SigningKeys(ctx, domainID)
+	keys, err := e.store.Domains.SigningKeys(ctx, domainID)
 	if err != nil {
 		return dk, err
 	}
@@ -79,11 +80,11 @@ func (e *Engine) domainKeys(ctx context.Context, domainID uint64) (domainKeys, e
 // set or ended.
 func (e *Engine) refreshIPs(ctx context.Context) error {
 	read := e.clock.Now()
-	ips, err := e.store.ListSendingIPs(ctx)
+	ips, err := e.store.IPs.ListSendingIPs(ctx)
 	if err != nil {
 		return err
 	}
-	throttles, err := e.store.ThrottlesUntil(ctx, read.Add(-throttleMemory))
+	throttles, err := e.store.Queue.ThrottlesUntil(ctx, read.Add(-throttleMemory))
 	if err != nil {
 		return err
 	}
@@ -168,7 +169,7 @@ func (e *Engine) throttle(ctx context.Context, k laneKey, reply string, now time
 	t = throttleState{until: now.Add(backoff), since: now, backoff: backoff, reason: reply}
 	e.throttles[k] = t
 	e.mu.Unlock()
-	err := e.store.ThrottleDestination(ctx, queue.DestinationThrottle{Destination: k.dest, SourceIP: k.source, Until: t.until,
+	err := e.store.Queue.ThrottleDestination(ctx, queue.DestinationThrottle{Destination: k.dest, SourceIP: k.source, Until: t.until,
 		BackoffSeconds: int(backoff / time.Second), Reason: reply})
 	if err != nil {
 		e.log.WarnContext(ctx, "record throttle", "destination", k.dest, "source", k.source, "err", err)
@@ -189,7 +190,7 @@ func (e *Engine) delivered(ctx context.Context, k laneKey, started time.Time) {
 	if !ok || started.Before(t.since) {
 		return
 	}
-	if err := e.store.EndThrottle(ctx, k.dest, k.source); err != nil {
+	if err := e.store.Queue.EndThrottle(ctx, k.dest, k.source); err != nil {
 		e.log.WarnContext(ctx, "end throttle", "destination", k.dest, "source", k.source, "err", err)
 	}
 }

@@ -13,11 +13,13 @@ import (
 	"github.com/emersion/go-msgauth/dkim"
 
 	"github.com/sesame-email/sesame/internal/clocktest"
+	"github.com/sesame-email/sesame/internal/compose"
 	"github.com/sesame-email/sesame/internal/dnstest"
 	"github.com/sesame-email/sesame/internal/fixtures"
 	"github.com/sesame-email/sesame/internal/smtpsink"
 	"github.com/sesame-email/sesame/internal/testdb"
 	"github.com/sesame-email/sesame/mailer"
+	"github.com/sesame-email/sesame/mailer/outgoing"
 	"github.com/sesame-email/sesame/mailer/smtpd"
 	"github.com/sesame-email/sesame/models"
 	"github.com/sesame-email/sesame/models/identity"
@@ -36,7 +38,7 @@ type pipeline struct {
 	dns    *dnstest.Server
 	sink   *smtpsink.Sink
 	sender *identity.SenderAddress
-	signer mailer.RSASigner // empty: the engine's default
+	signer outgoing.RSASigner // empty: the engine's default
 }
 
 func newPipeline(t *testing.T) *pipeline {
@@ -56,8 +58,8 @@ func newPipelineWith(t *testing.T, cfg store.Config) *pipeline {
 }
 
 func (p *pipeline) engine(transport mailer.Transport, owner string) *mailer.Engine {
-	links := mailer.NewLinks("https://sesame.example", []byte("link key"))
-	return mailer.NewEngine(p.st, transport, mailer.NewBuilder(links), p.clock, discard(),
+	links := outgoing.NewLinks("https://sesame.example", []byte("link key"))
+	return mailer.NewEngine(compose.Engine(p.st), transport, outgoing.NewBuilder(links), p.clock, discard(),
 		mailer.EngineConfig{Owner: owner, BounceHost: testdb.BounceHost, ConnIdle: 200 * time.Millisecond, RecordInterval: 10 * time.Millisecond, Signer: p.signer})
 }
 
@@ -83,7 +85,7 @@ func (p *pipeline) enqueue(transactional bool, to ...string) []queue.Message {
 	for _, email := range to {
 		req.To = append(req.To, queue.Addressee{Email: email, Variables: map[string]string{"name": strings.Split(email, "@")[0]}})
 	}
-	msgs, err := p.st.Enqueue(ctx, req)
+	msgs, err := p.st.Queue.Enqueue(ctx, req)
 	if err != nil {
 		p.t.Fatal(err)
 	}
@@ -92,7 +94,7 @@ func (p *pipeline) enqueue(transactional bool, to ...string) []queue.Message {
 
 func (p *pipeline) status(uid string) *queue.Message {
 	p.t.Helper()
-	m, err := p.st.GetMessageByUID(ctx, uid)
+	m, err := p.st.Queue.GetMessageByUID(ctx, uid)
 	if err != nil {
 		p.t.Fatal(err)
 	}
@@ -101,7 +103,7 @@ func (p *pipeline) status(uid string) *queue.Message {
 
 func (p *pipeline) counts() map[models.MessageStatus]int {
 	p.t.Helper()
-	c, err := p.st.CountMessagesByStatus(ctx)
+	c, err := p.st.Queue.CountMessagesByStatus(ctx)
 	if err != nil {
 		p.t.Fatal(err)
 	}
@@ -110,7 +112,7 @@ func (p *pipeline) counts() map[models.MessageStatus]int {
 
 func TestRelayDeliveryBuildsSignedMail(t *testing.T) { forEachSigner(t, relayDeliveryBuildsSignedMail) }
 
-func relayDeliveryBuildsSignedMail(t *testing.T, signer mailer.RSASigner) {
+func relayDeliveryBuildsSignedMail(t *testing.T, signer outgoing.RSASigner) {
 	p := newPipeline(t)
 	p.signer = signer
 	msgs := p.enqueue(false, "ann@dest.test", "bob@dest.test")
@@ -182,17 +184,17 @@ func containsFold(list []string, s string) bool {
 
 func TestDualSigningWithEd25519(t *testing.T) { forEachSigner(t, dualSigningWithEd25519) }
 
-func dualSigningWithEd25519(t *testing.T, signer mailer.RSASigner) {
+func dualSigningWithEd25519(t *testing.T, signer outgoing.RSASigner) {
 	p := newPipeline(t)
 	p.signer = signer
-	d, _ := p.st.GetDomainByName(ctx, "example.test")
-	if _, err := p.st.AddDKIMKey(ctx, d.ID, identity.DKIMEd25519); err != nil {
+	d, _ := p.st.Domains.GetDomainByName(ctx, "example.test")
+	if _, err := p.st.Domains.AddDKIMKey(ctx, d.ID, identity.DKIMEd25519); err != nil {
 		t.Fatal(err)
 	}
-	recs, _ := p.st.DomainRecords(ctx, d)
+	recs, _ := p.st.Domains.DomainRecords(ctx, d)
 	p.dns.Publish(t, recs)
 	res, _ := mailer.NewResolver(p.dns.Addr, time.Second)
-	if _, _, err := p.st.VerifyDomain(ctx, res, d.ID); err != nil {
+	if _, _, err := p.st.Domains.VerifyDomain(ctx, res, d.ID); err != nil {
 		t.Fatal(err)
 	}
 	p.enqueue(false, "ann@dest.test")
@@ -223,15 +225,15 @@ func TestSandboxKeepsMessages(t *testing.T) {
 	if got := p.status(msgs[0].UID); got.Status != models.StatusDelivered || got.LastReply != "250 kept in the sandbox mailbox" {
 		t.Fatalf("%+v", got)
 	}
-	box, err := p.st.SandboxPage(ctx, 0, 10)
+	box, err := p.st.Sandbox.SandboxPage(ctx, 0, 10)
 	if err != nil || len(box) != 1 || box[0].Subject != "Hello ann" {
 		t.Fatalf("sandbox: %+v %v", box, err)
 	}
-	kept, err := p.st.GetSandboxMessage(ctx, box[0].ID)
+	kept, err := p.st.Sandbox.GetSandboxMessage(ctx, box[0].ID)
 	if err != nil || !bytes.Contains(kept.Raw, []byte("DKIM-Signature")) || *kept.MessageID != msgs[0].ID {
 		t.Fatalf("sandbox message: %v", err)
 	}
-	parsed, err := mailer.ParseMessage(kept.Raw)
+	parsed, err := outgoing.ParseMessage(kept.Raw)
 	if err != nil || parsed.Subject != "Hello ann" || !strings.Contains(parsed.HTML, "Hi ann") || !strings.Contains(parsed.Text, "Hi ann") {
 		t.Fatalf("parsed: %+v %v", parsed, err)
 	}
@@ -312,7 +314,7 @@ func TestHardBounceSuppressesTheRecipient(t *testing.T) {
 // throttle is the destination's throttle for the default route, if any.
 func (p *pipeline) throttle() *queue.DestinationThrottle {
 	p.t.Helper()
-	throttles, err := p.st.ThrottlesUntil(ctx, p.clock.Now())
+	throttles, err := p.st.Queue.ThrottlesUntil(ctx, p.clock.Now())
 	if err != nil {
 		p.t.Fatal(err)
 	}
@@ -462,12 +464,12 @@ func TestDroppedConnectionIsRetried(t *testing.T) {
 func TestSourceIP(t *testing.T) {
 	p := newPipeline(t)
 	other := fixtures.Sender(t, p.st, p.dns, "news@shared.test", "")
-	d, _ := p.st.GetDomainByName(ctx, "example.test")
-	ip, err := p.st.AddSendingIP(ctx, identity.NewSendingIP{Address: "127.0.0.2", HeloHost: "mta2.sesame.test", Pool: identity.PoolDedicated})
+	d, _ := p.st.Domains.GetDomainByName(ctx, "example.test")
+	ip, err := p.st.IPs.AddSendingIP(ctx, identity.NewSendingIP{Address: "127.0.0.2", HeloHost: "mta2.sesame.test", Pool: identity.PoolDedicated})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := p.st.UpdateSendingIP(ctx, ip.ID, identity.SendingIPChange{HeloHost: "mta2.sesame.test", Pool: identity.PoolDedicated, DomainIDs: []uint64{d.ID}}); err != nil {
+	if _, err := p.st.IPs.UpdateSendingIP(ctx, ip.ID, identity.SendingIPChange{HeloHost: "mta2.sesame.test", Pool: identity.PoolDedicated, DomainIDs: []uint64{d.ID}}); err != nil {
 		t.Fatal(err)
 	}
 	p.enqueue(false, "ann@dest.test", "bob@dest.test")
@@ -546,7 +548,7 @@ func TestMXUsesSTARTTLSWhenOffered(t *testing.T) {
 
 func TestHeaderInjectionIsRefused(t *testing.T) {
 	p := newPipeline(t)
-	msgs, err := p.st.Enqueue(ctx, queue.EnqueueRequest{Sender: p.sender,
+	msgs, err := p.st.Queue.Enqueue(ctx, queue.EnqueueRequest{Sender: p.sender,
 		Content: queue.MessageContent{Subject: "Hi {{name}}", Text: "x", ReplyTo: "a@example.test\r\nBcc: victim@example.test"},
 		To:      []queue.Addressee{{Email: "ann@dest.test", Variables: map[string]string{"name": "Ann\r\nBcc: evil@example.test"}}}})
 	if err != nil {
@@ -558,7 +560,7 @@ func TestHeaderInjectionIsRefused(t *testing.T) {
 		t.Fatalf("%s %q", m.Status, m.LastReply)
 	}
 	// A line break in a variable never reaches the subject header.
-	msgs, _ = p.st.Enqueue(ctx, queue.EnqueueRequest{Sender: p.sender, Content: queue.MessageContent{Subject: "Hi {{name}}", Text: "x"},
+	msgs, _ = p.st.Queue.Enqueue(ctx, queue.EnqueueRequest{Sender: p.sender, Content: queue.MessageContent{Subject: "Hi {{name}}", Text: "x"},
 		To: []queue.Addressee{{Email: "ann@dest.test", Variables: map[string]string{"name": "Ann\r\nBcc: evil@example.test"}}}})
 	p.deliver()
 	mails := p.sink.Mails()
@@ -598,7 +600,7 @@ func TestWarmupQuota(t *testing.T) {
 	if c[models.StatusDelivered] != 601 || c[models.StatusQuotaWait] != 0 {
 		t.Fatalf("next day: %v", c)
 	}
-	d, _ := p.st.GetDomainByName(ctx, "example.test")
+	d, _ := p.st.Domains.GetDomainByName(ctx, "example.test")
 	if d.WarmupDay != 2 {
 		t.Errorf("warm-up day %d", d.WarmupDay)
 	}
@@ -607,13 +609,13 @@ func TestWarmupQuota(t *testing.T) {
 func TestDomainWithQueuedMailCannotBeDeleted(t *testing.T) {
 	p := newPipeline(t)
 	p.enqueue(false, "ann@dest.test")
-	d, _ := p.st.GetDomainByName(ctx, "example.test")
-	err := p.st.DeleteDomain(ctx, d.ID)
+	d, _ := p.st.Domains.GetDomainByName(ctx, "example.test")
+	err := p.st.Domains.DeleteDomain(ctx, d.ID)
 	if !errors.Is(err, models.ErrConflict) || err.Error() != "1 message is still queued for example.test. Wait until they are sent, or cancel them, before deleting the domain." {
 		t.Fatalf("delete with queued mail: %v", err)
 	}
 	p.deliver()
-	if err := p.st.DeleteDomain(ctx, d.ID); err != nil {
+	if err := p.st.Domains.DeleteDomain(ctx, d.ID); err != nil {
 		t.Fatalf("delete after delivery: %v", err)
 	}
 }

@@ -3,31 +3,22 @@ package mailer
 import (
 	"crypto/rsa"
 
+	"github.com/sesame-email/sesame/mailer/outgoing"
 	"github.com/sesame-email/sesame/mailer/rsasign"
 	"github.com/sesame-email/sesame/models/identity"
-)
-
-// RSASigner names what makes the RSA DKIM signatures. Both make the same
-// bytes (PKCS#1 v1.5 is deterministic); OpenSSL makes them in about a
-// third of the CPU time.
-type RSASigner string
-
-const (
-	SignerOpenSSL RSASigner = "openssl" // the system's libcrypto 3, through rsasign
-	SignerGo      RSASigner = "go"      // Go's crypto/rsa
 )
 
 // Signer is what makes the engine's RSA signatures and, when that is Go
 // although OpenSSL was not refused in the configuration, why: libcrypto 3
 // did not load, or the binary was built without cgo.
-func (e *Engine) Signer() (RSASigner, error) {
-	if e.cfg.Signer == SignerGo {
-		return SignerGo, nil
+func (e *Engine) Signer() (outgoing.RSASigner, error) {
+	if e.cfg.Signer == outgoing.SignerGo {
+		return outgoing.SignerGo, nil
 	}
 	if err := rsasign.Available(); err != nil {
-		return SignerGo, err
+		return outgoing.SignerGo, err
 	}
-	return SignerOpenSSL, nil
+	return outgoing.SignerOpenSSL, nil
 }
 
 // loadSigners loads the RSA keys of a domain's keys, as just read, into
@@ -36,7 +27,7 @@ func (e *Engine) Signer() (RSASigner, error) {
 // costs nothing; a loaded key no longer among keys has been rotated away
 // and is closed: messages still signing with it finish with crypto/rsa.
 func (e *Engine) loadSigners(keys, cached []identity.SigningKey) []identity.SigningKey {
-	if signer, _ := e.Signer(); signer != SignerOpenSSL {
+	if signer, _ := e.Signer(); signer != outgoing.SignerOpenSSL {
 		return keys
 	}
 	kept := map[*rsasign.Key]bool{}

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"testing"
 
+	"github.com/sesame-email/sesame/mailer/outgoing"
 	"github.com/sesame-email/sesame/mailer/rsasign"
 	"github.com/sesame-email/sesame/models/identity"
 )
@@ -19,7 +20,7 @@ func TestKeysAreLoadedOnceAndFreedWhenRotated(t *testing.T) {
 	if err := rsasign.Available(); err != nil {
 		t.Skip(err)
 	}
-	e := NewEngine(nil, nil, nil, nil, slog.New(slog.DiscardHandler), EngineConfig{})
+	e := NewEngine(EngineStores{}, nil, nil, nil, slog.New(slog.DiscardHandler), EngineConfig{})
 	first, second := generateRSA(t), generateRSA(t)
 	_, ed, _ := ed25519.GenerateKey(rand.Reader)
 	read := func(selector string, key *rsa.PrivateKey) []identity.SigningKey {
@@ -52,9 +53,9 @@ func TestKeysAreLoadedOnceAndFreedWhenRotated(t *testing.T) {
 
 // With the Go signer asked for, keys stay crypto/rsa's.
 func TestGoSignerLeavesKeysAlone(t *testing.T) {
-	e := NewEngine(nil, nil, nil, nil, slog.New(slog.DiscardHandler), EngineConfig{Signer: SignerGo})
+	e := NewEngine(EngineStores{}, nil, nil, nil, slog.New(slog.DiscardHandler), EngineConfig{Signer: outgoing.SignerGo})
 	key := generateRSA(t)
-	if signer, err := e.Signer(); signer != SignerGo || err != nil {
+	if signer, err := e.Signer(); signer != outgoing.SignerGo || err != nil {
 		t.Errorf("signer %s, %v", signer, err)
 	}
 	if keys := e.loadSigners([]identity.SigningKey{{Selector: "s1", Signer: key}}, nil); keys[0].Signer != key {

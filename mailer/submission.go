@@ -9,6 +9,7 @@ import (
 	"github.com/emersion/go-message"
 	"github.com/emersion/go-message/mail"
 	"github.com/emersion/go-message/textproto"
+	"github.com/sesame-email/sesame/mailer/outgoing"
 	"github.com/sesame-email/sesame/models/content"
 )
 
@@ -20,12 +21,6 @@ type Submission struct {
 	Sender  *mail.Address // the Sender header, nil when absent
 	Subject string
 }
-
-// MaxSubmissionBytes is the largest raw message accepted: writeRaw adds a
-// Message-ID and a Date when they are missing, and the result must still
-// fit models.MaxMessageBytes, or the message would be accepted and then
-// fail at delivery.
-const MaxSubmissionBytes = content.MaxMessageBytes - 1<<10
 
 // ErrBareLineBreak is a message with a CR or LF that is not part of a CRLF.
 // Such line ends are how SMTP smuggling hides a second message inside the
@@ -46,8 +41,8 @@ func invalidf(format string, args ...any) error {
 // size, CRLF line ends only, a header that parses, exactly one From header
 // with one address, and at most one Sender header with one address.
 func ReadSubmission(raw []byte) (*Submission, error) {
-	if len(raw) > MaxSubmissionBytes {
-		return nil, ErrMessageTooLarge
+	if len(raw) > content.MaxRawBytes {
+		return nil, outgoing.ErrMessageTooLarge
 	}
 	if lf, cr := bytes.Count(raw, []byte("\n")), bytes.Count(raw, []byte("\r")); lf != cr || bytes.Count(raw, []byte("\r\n")) != lf {
 		return nil, ErrBareLineBreak

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/sesame-email/sesame/mailer"
+	"github.com/sesame-email/sesame/mailer/outgoing"
+	"github.com/sesame-email/sesame/models/content"
 	"github.com/sesame-email/sesame/models/queue"
 )
 
@@ -71,8 +73,8 @@ func TestReadSubmissionRefuses(t *testing.T) {
 			t.Errorf("%q: %v", raw, err)
 		}
 	}
-	big := []byte(submitted + strings.Repeat(strings.Repeat("x", 998)+"\r\n", mailer.MaxSubmissionBytes/1000+1))
-	if _, err := mailer.ReadSubmission(big); !errors.Is(err, mailer.ErrMessageTooLarge) {
+	big := []byte(submitted + strings.Repeat(strings.Repeat("x", 998)+"\r\n", content.MaxRawBytes/1000+1))
+	if _, err := mailer.ReadSubmission(big); !errors.Is(err, outgoing.ErrMessageTooLarge) {
 		t.Errorf("%d bytes: %v", len(big), err)
 	}
 }
@@ -86,7 +88,7 @@ func TestRawSubmissionIsPassedThrough(t *testing.T) {
 		t.Fatal(err)
 	}
 	m := &queue.Message{UID: queue.NewMessageUID(), CreatedAt: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)}
-	built, err := mailer.NewBuilder(mailer.NewLinks("https://sesame.example", []byte("k"))).Unsigned(m, &queue.MessageContent{Raw: []byte(raw)}, "example.test")
+	built, err := outgoing.NewBuilder(outgoing.NewLinks("https://sesame.example", []byte("k"))).Unsigned(m, &queue.MessageContent{Raw: []byte(raw)}, "example.test")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,7 +108,7 @@ func TestRawSubmissionIsPassedThrough(t *testing.T) {
 
 func TestHeaderOnlySubmissionIsBuilt(t *testing.T) {
 	m := &queue.Message{UID: queue.NewMessageUID(), CreatedAt: time.Now()}
-	built, err := mailer.NewBuilder(mailer.NewLinks("https://sesame.example", []byte("k"))).
+	built, err := outgoing.NewBuilder(outgoing.NewLinks("https://sesame.example", []byte("k"))).
 		Unsigned(m, &queue.MessageContent{Raw: []byte("From: news@example.test\r\nSubject: hi\r\n")}, "example.test")
 	if err != nil || !bytes.HasSuffix(built.Data, []byte("Subject: hi\r\n\r\n")) || !bytes.Contains(built.Data, []byte("Message-Id: <"+m.UID)) {
 		t.Errorf("%q %v", built.Data, err)

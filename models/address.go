@@ -82,3 +82,8 @@ func NormalizeDomain(raw string) (string, error) {
 	}
 	return ascii, nil
 }
+
+// DomainOf is the domain of an address: what follows its last @. SQL
+// statements over many addresses use db.DomainOfSQL, held to this by a
+// test.
+func DomainOf(email string) string { return email[strings.LastIndexByte(email, '@')+1:] }

@@ -27,7 +27,7 @@ func BenchmarkMaterialise1M(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
 		f := newTaskFixtureWith(b, testdb.Config(b), clocktest.New(time.Now()), 0)
-		g, err := f.st.CreateGroup(ctx, audience.GroupInput{Name: "Million"})
+		g, err := f.st.Audience.CreateGroup(ctx, audience.GroupInput{Name: "Million"})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -37,11 +37,11 @@ func BenchmarkMaterialise1M(b *testing.B) {
 				rows = append(rows, audience.RecipientInput{Email: "user" + strconv.Itoa(j) + "@dest.test",
 					Variables: map[string]string{"name": "User " + strconv.Itoa(j), "city": "Lisbon", "plan": "gold"}})
 			}
-			if _, err := f.st.AddRecipients(ctx, g.ID, rows); err != nil {
+			if _, err := f.st.Audience.AddRecipients(ctx, g.ID, rows); err != nil {
 				b.Fatal(err)
 			}
 		}
-		task, err := f.st.CreateTask(ctx, tasks.TaskInput{Name: "Big", SenderID: f.base.SenderID, TemplateID: f.base.TemplateID,
+		task, err := f.st.Tasks.CreateTask(ctx, tasks.TaskInput{Name: "Big", SenderID: f.base.SenderID, TemplateID: f.base.TemplateID,
 			GroupID: g.ID, Kind: tasks.TaskBatch, TimeZone: "UTC"}, time.Time{})
 		if err != nil {
 			b.Fatal(err)
@@ -63,7 +63,7 @@ func BenchmarkMaterialise1M(b *testing.B) {
 		if serverCPU != nil {
 			b.ReportMetric((serverCPU()-serverBefore).Seconds()/float64(n)*1000, "db-cpu-s/1k-msgs")
 		}
-		counts, _ := f.st.CountRun(ctx, f.runs(task)[0].ID)
+		counts, _ := f.st.Tasks.CountRun(ctx, f.runs(task)[0].ID)
 		if counts.Total() != int64(n) {
 			b.Fatalf("%d messages for %d recipients", counts.Total(), n)
 		}

@@ -19,9 +19,9 @@ func TestDomainRecheckSchedule(t *testing.T) {
 	st := testdb.Open(t, clock)
 	dns := dnstest.Start(t)
 	res, _ := mailer.NewResolver(dns.Addr, time.Second)
-	checker := scheduler.NewDomainChecker(st, res, clock, slog.New(slog.DiscardHandler))
+	checker := scheduler.NewDomainChecker(st.Domains, res, clock, slog.New(slog.DiscardHandler))
 
-	d, err := st.AddDomain(ctx, "example.test", 1024)
+	d, err := st.Domains.AddDomain(ctx, "example.test", 1024)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,12 +40,12 @@ func TestDomainRecheckSchedule(t *testing.T) {
 	runOnce(1) // pending: every 10 minutes
 
 	// Publish the records: the next check verifies; then daily.
-	recs, _ := st.DomainRecords(ctx, d)
+	recs, _ := st.Domains.DomainRecords(ctx, d)
 	dns.Publish(t, recs)
 	dns.Set(t, testdb.BounceHost+". 300 IN A 127.0.0.1")
 	clock.Advance(10 * time.Minute)
 	runOnce(1)
-	if got, _ := st.GetDomain(ctx, d.ID); !got.Verified() {
+	if got, _ := st.Domains.GetDomain(ctx, d.ID); !got.Verified() {
 		t.Fatal("not verified by the background check")
 	}
 	clock.Advance(23 * time.Hour)
@@ -57,7 +57,7 @@ func TestDomainRecheckSchedule(t *testing.T) {
 	dns.Remove("_sesame.example.test")
 	clock.Advance(24 * time.Hour)
 	runOnce(1)
-	if got, _ := st.GetDomain(ctx, d.ID); !got.Drift || !got.Verified() {
+	if got, _ := st.Domains.GetDomain(ctx, d.ID); !got.Drift || !got.Verified() {
 		t.Fatalf("drift %v verified %v", got.Drift, got.Verified())
 	}
 	clock.Advance(10 * time.Minute)
@@ -69,7 +69,7 @@ func TestDomainCheckerStopsWithItsContext(t *testing.T) {
 	st := testdb.Open(t, clock)
 	dns := dnstest.Start(t)
 	res, _ := mailer.NewResolver(dns.Addr, time.Second)
-	checker := scheduler.NewDomainChecker(st, res, clock, slog.New(slog.DiscardHandler))
+	checker := scheduler.NewDomainChecker(st.Domains, res, clock, slog.New(slog.DiscardHandler))
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error)
 	go func() { done <- checker.Run(ctx) }()

@@ -21,7 +21,7 @@ func newQueueFixture(t *testing.T, n, batch int) *taskFixture {
 // fire starts the task's run without queueing any of it.
 func (f *taskFixture) fire(task *tasks.Task) *tasks.TaskRun {
 	f.t.Helper()
-	run, _, err := f.st.FireRun(ctx, task, task.StartAt, nil)
+	run, _, err := f.st.Tasks.FireRun(ctx, task, task.StartAt, nil)
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -36,7 +36,7 @@ func (f *taskFixture) expectQueuedOnce(run *tasks.TaskRun, n int) {
 	for more, offset := true, 0; more; offset += 100 {
 		var msgs []queue.MessageRow
 		var err error
-		if msgs, more, err = f.st.FindMessages(ctx, queue.MessageQuery{Day: f.clock.Now(), Offset: offset, Limit: 100}); err != nil {
+		if msgs, more, err = f.st.Queue.FindMessages(ctx, queue.MessageQuery{Day: f.clock.Now(), Offset: offset, Limit: 100}); err != nil {
 			f.t.Fatal(err)
 		}
 		for _, m := range msgs {
@@ -57,28 +57,28 @@ func TestPauseWhileQueueingHoldsTheRest(t *testing.T) {
 	f := newQueueFixture(t, 40, 5)
 	task := f.create(func(in *tasks.TaskInput) { in.Kind = tasks.TaskBatch })
 	run := f.fire(task)
-	if more, err := f.st.MaterialiseRun(ctx, run.ID, 5); !more || err != nil {
+	if more, err := f.st.Tasks.MaterialiseRun(ctx, run.ID, 5); !more || err != nil {
 		t.Fatalf("first batch: more %v, %v", more, err)
 	}
-	if err := f.st.PauseTask(ctx, task.ID); err != nil {
+	if err := f.st.Tasks.PauseTask(ctx, task.ID); err != nil {
 		t.Fatal(err)
 	}
-	if more, err := f.st.MaterialiseRun(ctx, run.ID, 5); more || err != nil {
+	if more, err := f.st.Tasks.MaterialiseRun(ctx, run.ID, 5); more || err != nil {
 		t.Fatalf("a paused run queued: more %v, %v", more, err)
 	}
 	f.tick()
 	f.deliver()
-	if c, _ := f.st.CountRun(ctx, run.ID); c.Total() != 5 || c[models.StatusDelivered] != 0 {
+	if c, _ := f.st.Tasks.CountRun(ctx, run.ID); c.Total() != 5 || c[models.StatusDelivered] != 0 {
 		t.Fatalf("while paused: %v", c)
 	}
-	if err := f.st.ResumeTask(ctx, task.ID); err != nil {
+	if err := f.st.Tasks.ResumeTask(ctx, task.ID); err != nil {
 		t.Fatal(err)
 	}
 	f.tick()
 	f.deliver()
 	f.tick()
 	f.expectQueuedOnce(run, 40)
-	if c, _ := f.st.CountRun(ctx, run.ID); c[models.StatusDelivered] != 40 {
+	if c, _ := f.st.Tasks.CountRun(ctx, run.ID); c[models.StatusDelivered] != 40 {
 		t.Errorf("after resume: %v", c)
 	}
 	if got := f.task(task.ID); got.Status != tasks.TaskCompleted {
@@ -92,15 +92,15 @@ func TestCancelWhileQueueingStopsIt(t *testing.T) {
 	f := newQueueFixture(t, 40, 5)
 	task := f.create(func(in *tasks.TaskInput) { in.Kind = tasks.TaskBatch })
 	run := f.fire(task)
-	if _, err := f.st.MaterialiseRun(ctx, run.ID, 5); err != nil {
+	if _, err := f.st.Tasks.MaterialiseRun(ctx, run.ID, 5); err != nil {
 		t.Fatal(err)
 	}
-	if err := f.st.CancelTask(ctx, task.ID); err != nil {
+	if err := f.st.Tasks.CancelTask(ctx, task.ID); err != nil {
 		t.Fatal(err)
 	}
 	f.tick()
 	f.deliver()
-	if c, _ := f.st.CountRun(ctx, run.ID); c.Total() != 5 || c[models.StatusCancelled] != 5 {
+	if c, _ := f.st.Tasks.CountRun(ctx, run.ID); c.Total() != 5 || c[models.StatusCancelled] != 5 {
 		t.Errorf("after cancel: %v", c)
 	}
 	if got := f.runs(task)[0]; got.Status != tasks.RunCancelled {
@@ -119,7 +119,7 @@ func TestPauseDuringQueueingLeavesNothingDue(t *testing.T) {
 	go func() { ticked <- f.runner.Tick(ctx) }()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		if runs, _ := f.st.TaskRuns(ctx, task.ID, 1); len(runs) > 0 && runs[0].Requested > 0 {
+		if runs, _ := f.st.Tasks.TaskRuns(ctx, task.ID, 1); len(runs) > 0 && runs[0].Requested > 0 {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -127,7 +127,7 @@ func TestPauseDuringQueueingLeavesNothingDue(t *testing.T) {
 		}
 		time.Sleep(time.Millisecond)
 	}
-	if err := f.st.PauseTask(ctx, task.ID); err != nil {
+	if err := f.st.Tasks.PauseTask(ctx, task.ID); err != nil {
 		t.Fatal(err)
 	}
 	if err := <-ticked; err != nil {
@@ -135,10 +135,10 @@ func TestPauseDuringQueueingLeavesNothingDue(t *testing.T) {
 	}
 	paused := f.runs(task)[0]
 	t.Logf("the pause landed with %d of %d queued", paused.Requested, n)
-	if due, err := f.st.ClaimMessages(ctx, "test", n, time.Minute); err != nil || len(due) != 0 {
+	if due, err := f.st.Queue.ClaimMessages(ctx, "test", n, time.Minute); err != nil || len(due) != 0 {
 		t.Fatalf("%d messages due while paused (%v)", len(due), err)
 	}
-	if err := f.st.ResumeTask(ctx, task.ID); err != nil {
+	if err := f.st.Tasks.ResumeTask(ctx, task.ID); err != nil {
 		t.Fatal(err)
 	}
 	f.tick()
@@ -146,7 +146,7 @@ func TestPauseDuringQueueingLeavesNothingDue(t *testing.T) {
 	f.tick()
 	run := f.runs(task)[0]
 	f.expectQueuedOnce(&run, n)
-	if c, _ := f.st.CountRun(ctx, run.ID); c[models.StatusDelivered] != n {
+	if c, _ := f.st.Tasks.CountRun(ctx, run.ID); c[models.StatusDelivered] != n {
 		t.Errorf("after resume: %v", c)
 	}
 }

@@ -10,11 +10,13 @@ import (
 	"time"
 
 	"github.com/sesame-email/sesame/internal/clocktest"
+	"github.com/sesame-email/sesame/internal/compose"
 	"github.com/sesame-email/sesame/internal/dnstest"
 	"github.com/sesame-email/sesame/internal/fixtures"
 	"github.com/sesame-email/sesame/internal/smtpsink"
 	"github.com/sesame-email/sesame/internal/testdb"
 	"github.com/sesame-email/sesame/mailer"
+	"github.com/sesame-email/sesame/mailer/outgoing"
 	"github.com/sesame-email/sesame/models"
 	"github.com/sesame-email/sesame/models/audience"
 	"github.com/sesame-email/sesame/models/queue"
@@ -48,7 +50,7 @@ func newTaskFixtureWith(t testing.TB, cfg store.Config, clock *clocktest.Clock, 
 	tpl := fixtures.Template(t, st, "Weekly")
 	g := fixtures.Group(t, st, "Readers", recipients)
 	f := &taskFixture{t: t, st: st, clock: clock,
-		runner: scheduler.NewTaskRunner(st, clock, slog.New(slog.DiscardHandler), "test-holder", time.Hour),
+		runner: scheduler.NewTaskRunner(st.Tasks, clock, slog.New(slog.DiscardHandler), "test-holder", time.Hour),
 		base:   tasks.TaskInput{Name: "Newsletter", SenderID: sender.ID, TemplateID: tpl.ID, GroupID: g.ID, TimeZone: "UTC"}}
 	return f
 }
@@ -57,7 +59,7 @@ func (f *taskFixture) create(mod func(*tasks.TaskInput)) *tasks.Task {
 	f.t.Helper()
 	in := f.base
 	mod(&in)
-	task, err := scheduler.Tasks{Store: f.st}.Create(ctx, in)
+	task, err := scheduler.Tasks{Store: f.st.Tasks}.Create(ctx, in)
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -74,7 +76,7 @@ func (f *taskFixture) tick() {
 // deliver sends every due message through the sandbox transport.
 func (f *taskFixture) deliver() {
 	f.t.Helper()
-	e := mailer.NewEngine(f.st, mailer.Sandbox{}, mailer.NewBuilder(mailer.NewLinks("https://s.test", []byte("k"))), f.clock,
+	e := mailer.NewEngine(compose.Engine(f.st), mailer.Sandbox{}, outgoing.NewBuilder(outgoing.NewLinks("https://s.test", []byte("k"))), f.clock,
 		slog.New(slog.DiscardHandler), mailer.EngineConfig{Owner: "test"})
 	if err := e.RunUntilIdle(ctx); err != nil {
 		f.t.Fatal(err)
@@ -83,7 +85,7 @@ func (f *taskFixture) deliver() {
 
 func (f *taskFixture) runs(task *tasks.Task) []tasks.TaskRun {
 	f.t.Helper()
-	runs, err := f.st.TaskRuns(ctx, task.ID, 100)
+	runs, err := f.st.Tasks.TaskRuns(ctx, task.ID, 100)
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -92,7 +94,7 @@ func (f *taskFixture) runs(task *tasks.Task) []tasks.TaskRun {
 
 func (f *taskFixture) task(id uint64) *tasks.Task {
 	f.t.Helper()
-	task, err := f.st.GetTask(ctx, id)
+	task, err := f.st.Tasks.GetTask(ctx, id)
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -122,7 +124,7 @@ func TestScheduledTaskFiresOnceAtItsTime(t *testing.T) {
 	if got := f.task(task.ID); got.Status != tasks.TaskCompleted {
 		t.Errorf("task after delivery: %s", got.Status)
 	}
-	counts, _ := f.st.CountRun(ctx, runs[0].ID)
+	counts, _ := f.st.Tasks.CountRun(ctx, runs[0].ID)
 	if counts[models.StatusDelivered] != 30 || counts.Total() != 30 {
 		t.Errorf("counts %v", counts)
 	}
@@ -133,10 +135,10 @@ func TestScheduledTaskFiresOnceAtItsTime(t *testing.T) {
 
 func TestBatchTaskFiresAtOnceWithSuppressedSkipped(t *testing.T) {
 	f := newTaskFixture(t, time.Date(2026, 6, 1, 8, 0, 0, 0, time.UTC), 10)
-	if _, _, err := f.st.AddSuppression(ctx, audience.SuppressionInput{Value: "r3@dest.test", Reason: audience.ReasonManual}); err != nil {
+	if _, _, err := f.st.Suppressions.AddSuppression(ctx, audience.SuppressionInput{Value: "r3@dest.test", Reason: audience.ReasonManual}); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := f.st.AddSuppression(ctx, audience.SuppressionInput{Value: "r4@dest.test", Reason: audience.ReasonUnsubscribe, ScopeDomain: "other.test"}); err != nil {
+	if _, _, err := f.st.Suppressions.AddSuppression(ctx, audience.SuppressionInput{Value: "r4@dest.test", Reason: audience.ReasonUnsubscribe, ScopeDomain: "other.test"}); err != nil {
 		t.Fatal(err)
 	}
 	task := f.create(func(in *tasks.TaskInput) {
@@ -147,11 +149,11 @@ func TestBatchTaskFiresAtOnceWithSuppressedSkipped(t *testing.T) {
 	f.tick()
 	f.deliver()
 	runs := f.runs(task)
-	counts, _ := f.st.CountRun(ctx, runs[0].ID)
+	counts, _ := f.st.Tasks.CountRun(ctx, runs[0].ID)
 	if counts[models.StatusDelivered] != 9 || counts[models.StatusSuppressed] != 1 {
 		t.Fatalf("counts %v", counts)
 	}
-	box, _ := f.st.SandboxPage(ctx, 0, 1)
+	box, _ := f.st.Sandbox.SandboxPage(ctx, 0, 1)
 	if box[0].Subject != "(AD) Big news" {
 		t.Errorf("subject %q", box[0].Subject)
 	}
@@ -164,22 +166,22 @@ func TestBatchTaskFiresAtOnceWithSuppressedSkipped(t *testing.T) {
 func TestRunQueuesTheGroupAsItWasWhenFired(t *testing.T) {
 	f := newTaskFixture(t, time.Date(2026, 6, 1, 8, 0, 0, 0, time.UTC), 10)
 	task := f.create(func(in *tasks.TaskInput) { in.Kind = tasks.TaskBatch })
-	run, _, err := f.st.FireRun(ctx, task, task.StartAt, nil)
+	run, _, err := f.st.Tasks.FireRun(ctx, task, task.StartAt, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if more, err := f.st.MaterialiseRun(ctx, run.ID, 3); !more || err != nil {
+	if more, err := f.st.Tasks.MaterialiseRun(ctx, run.ID, 3); !more || err != nil {
 		t.Fatalf("first batch: more %v, %v", more, err)
 	}
-	if err := f.st.DeleteRecipient(ctx, *task.GroupID, "r0@dest.test"); err != nil {
+	if err := f.st.Audience.DeleteRecipient(ctx, *task.GroupID, "r0@dest.test"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.st.AddRecipients(ctx, *task.GroupID, []audience.RecipientInput{{Email: "r0@dest.test"}, {Email: "late@dest.test"}}); err != nil {
+	if _, err := f.st.Audience.AddRecipients(ctx, *task.GroupID, []audience.RecipientInput{{Email: "r0@dest.test"}, {Email: "late@dest.test"}}); err != nil {
 		t.Fatal(err)
 	}
 	f.runner.Batch = 3
 	f.tick()
-	msgs, _, err := f.st.FindMessages(ctx, queue.MessageQuery{Day: f.clock.Now()})
+	msgs, _, err := f.st.Queue.FindMessages(ctx, queue.MessageQuery{Day: f.clock.Now()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -275,26 +277,26 @@ func TestPauseAndResumeSendEveryoneOnce(t *testing.T) {
 	f := newTaskFixture(t, time.Date(2026, 6, 1, 8, 0, 0, 0, time.UTC), 40)
 	task := f.create(func(in *tasks.TaskInput) { in.Kind = tasks.TaskBatch })
 	f.tick()
-	if err := f.st.PauseTask(ctx, task.ID); err != nil {
+	if err := f.st.Tasks.PauseTask(ctx, task.ID); err != nil {
 		t.Fatal(err)
 	}
 	f.deliver()
 	run := f.runs(task)[0]
-	if c, _ := f.st.CountRun(ctx, run.ID); c[models.StatusDelivered] != 0 || c[models.StatusQueued] != 40 {
+	if c, _ := f.st.Tasks.CountRun(ctx, run.ID); c[models.StatusDelivered] != 0 || c[models.StatusQueued] != 40 {
 		t.Fatalf("delivered while paused: %v", c)
 	}
-	if err := f.st.PauseTask(ctx, task.ID); !errors.Is(err, tasks.ErrTaskState) {
+	if err := f.st.Tasks.PauseTask(ctx, task.ID); !errors.Is(err, tasks.ErrTaskState) {
 		t.Errorf("pausing twice: %v", err)
 	}
-	if err := f.st.ResumeTask(ctx, task.ID); err != nil {
+	if err := f.st.Tasks.ResumeTask(ctx, task.ID); err != nil {
 		t.Fatal(err)
 	}
 	f.deliver()
 	f.tick()
-	if c, _ := f.st.CountRun(ctx, run.ID); c[models.StatusDelivered] != 40 || c.Total() != 40 {
+	if c, _ := f.st.Tasks.CountRun(ctx, run.ID); c[models.StatusDelivered] != 40 || c.Total() != 40 {
 		t.Fatalf("after resume: %v", c)
 	}
-	box, _ := f.st.SandboxPage(ctx, 0, 100)
+	box, _ := f.st.Sandbox.SandboxPage(ctx, 0, 100)
 	seen := map[string]bool{}
 	for _, m := range box {
 		if seen[m.Recipient] {
@@ -314,18 +316,18 @@ func TestCancelAndResendFailed(t *testing.T) {
 	f := newTaskFixture(t, time.Date(2026, 6, 1, 8, 0, 0, 0, time.UTC), 5)
 	task := f.create(func(in *tasks.TaskInput) { in.Kind = tasks.TaskBatch })
 	f.tick()
-	if err := f.st.CancelTask(ctx, task.ID); err != nil {
+	if err := f.st.Tasks.CancelTask(ctx, task.ID); err != nil {
 		t.Fatal(err)
 	}
 	f.deliver()
 	run := f.runs(task)[0]
-	if c, _ := f.st.CountRun(ctx, run.ID); c[models.StatusCancelled] != 5 {
+	if c, _ := f.st.Tasks.CountRun(ctx, run.ID); c[models.StatusCancelled] != 5 {
 		t.Fatalf("after cancel: %v", c)
 	}
 	if got := f.task(task.ID); got.Status != tasks.TaskCancelled {
 		t.Errorf("status %s", got.Status)
 	}
-	if n, err := f.st.ResendFailed(ctx, run.ID); err != nil || n != 0 {
+	if n, err := f.st.Tasks.ResendFailed(ctx, run.ID); err != nil || n != 0 {
 		t.Errorf("resend with nothing failed: %d %v", n, err)
 	}
 }
@@ -335,7 +337,7 @@ func TestTwoSchedulersFireEachRunOnce(t *testing.T) {
 	clock := clocktest.New(time.Date(2026, 6, 1, 8, 0, 0, 0, time.UTC))
 	f := newTaskFixtureWith(t, cfg, clock, 20)
 	other := testdb.OpenConfig(t, func() store.Config { c := cfg; c.Clock = clock; return c }())
-	second := scheduler.NewTaskRunner(other, clock, slog.New(slog.DiscardHandler), "other-holder", time.Hour)
+	second := scheduler.NewTaskRunner(other.Tasks, clock, slog.New(slog.DiscardHandler), "other-holder", time.Hour)
 	task := f.create(func(in *tasks.TaskInput) { in.Kind = tasks.TaskBatch })
 	var wg sync.WaitGroup
 	for _, r := range []*scheduler.TaskRunner{f.runner, second} {
@@ -352,15 +354,15 @@ func TestTwoSchedulersFireEachRunOnce(t *testing.T) {
 	if len(runs) != 1 {
 		t.Fatalf("%d runs", len(runs))
 	}
-	if c, _ := f.st.CountRun(ctx, runs[0].ID); c.Total() != 20 {
+	if c, _ := f.st.Tasks.CountRun(ctx, runs[0].ID); c.Total() != 20 {
 		t.Errorf("%d messages", c.Total())
 	}
 	// The lease passes to the other process when the first stops renewing it.
 	clock.Advance(time.Minute)
-	if ok, _ := other.AcquireLease(ctx, "scheduler", "other-holder", 30*time.Second); !ok {
+	if ok, _ := other.Tasks.AcquireLease(ctx, "scheduler", "other-holder", 30*time.Second); !ok {
 		t.Error("lease not taken over after it ran out")
 	}
-	if ok, _ := f.st.AcquireLease(ctx, "scheduler", "test-holder", 30*time.Second); ok {
+	if ok, _ := f.st.Tasks.AcquireLease(ctx, "scheduler", "test-holder", 30*time.Second); ok {
 		t.Error("two holders of one lease")
 	}
 }
@@ -368,8 +370,8 @@ func TestTwoSchedulersFireEachRunOnce(t *testing.T) {
 func TestTaskValidation(t *testing.T) {
 	now := time.Date(2026, 6, 1, 8, 0, 0, 0, time.UTC)
 	f := newTaskFixture(t, now, 1)
-	empty, _ := f.st.CreateGroup(ctx, audience.GroupInput{Name: "Empty"})
-	pending, _ := f.st.AddDomain(ctx, "pending.test", 1024)
+	empty, _ := f.st.Audience.CreateGroup(ctx, audience.GroupInput{Name: "Empty"})
+	pending, _ := f.st.Domains.AddDomain(ctx, "pending.test", 1024)
 	_ = pending
 	for _, tc := range []struct {
 		name  string
@@ -379,7 +381,7 @@ func TestTaskValidation(t *testing.T) {
 	}{
 		{"past start", func(in *tasks.TaskInput) { in.Kind = tasks.TaskScheduled; in.StartAt = now.Add(-time.Hour) }, "start_at", "The start time is in the past."},
 		{"empty group", func(in *tasks.TaskInput) { in.Kind = tasks.TaskBatch; in.GroupID = empty.ID }, "group_id", "This group has no recipients."},
-		{"no template", func(in *tasks.TaskInput) { in.Kind = tasks.TaskBatch; in.TemplateID = 999 }, "template_id", "Choose a template."},
+		{"no template", func(in *tasks.TaskInput) { in.Kind = tasks.TaskBatch; in.TemplateID = 999 }, "template_id", "There is no template 999."},
 		{"bad cron", func(in *tasks.TaskInput) {
 			in.Kind = tasks.TaskRecurring
 			in.StartAt = now
@@ -401,7 +403,7 @@ func TestTaskValidation(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			in := f.base
 			tc.mod(&in)
-			_, err := scheduler.Tasks{Store: f.st}.Create(ctx, in)
+			_, err := scheduler.Tasks{Store: f.st.Tasks}.Create(ctx, in)
 			var verr *models.ValidationError
 			if !errors.As(err, &verr) || verr.Fields[tc.field] != tc.want {
 				t.Errorf("got %v", err)
@@ -417,13 +419,13 @@ func TestReputationGuardPausesABouncingTask(t *testing.T) {
 	sink := smtpsink.Start(t)
 	sink.When("r1", smtpsink.Reply550, 0) // r1, r10–r19, r100–r199: 111 bounce
 	sink.When("r3", smtpsink.Reply451, 0) // r3, r30–r39, r300–r399: 111 wait for a retry
-	e := mailer.NewEngine(f.st, &mailer.Relay{Addr: sink.Addr, TLS: "none"}, mailer.NewBuilder(mailer.NewLinks("https://s.test", []byte("k"))), f.clock,
+	e := mailer.NewEngine(compose.Engine(f.st), &mailer.Relay{Addr: sink.Addr, TLS: "none"}, outgoing.NewBuilder(outgoing.NewLinks("https://s.test", []byte("k"))), f.clock,
 		slog.New(slog.DiscardHandler), mailer.EngineConfig{Owner: "test"})
 	if err := e.RunUntilIdle(ctx); err != nil {
 		t.Fatal(err)
 	}
 	run := f.runs(task)[0]
-	rep, _ := f.st.ReputationOfRun(ctx, run.ID)
+	rep, _ := f.st.Tasks.ReputationOfRun(ctx, run.ID)
 	if rep.Sent != 289 || rep.Bounced != 111 {
 		t.Fatalf("reputation %+v", rep)
 	}
@@ -442,7 +444,7 @@ func TestReputationGuardPausesABouncingTask(t *testing.T) {
 	if err := e.RunUntilIdle(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if c, _ := f.st.CountRun(ctx, run.ID); c[models.StatusDeferred] != 111 {
+	if c, _ := f.st.Tasks.CountRun(ctx, run.ID); c[models.StatusDeferred] != 111 {
 		t.Errorf("deferred messages went out while paused: %v", c)
 	}
 }

@@ -11,7 +11,7 @@ import templruntime "github.com/a-h/templ/runtime"
 import (
 	"strconv"
 
-	"github.com/sesame-email/sesame/mailer"
+	"github.com/sesame-email/sesame/mailer/outgoing"
 	"github.com/sesame-email/sesame/models"
 	"github.com/sesame-email/sesame/models/queue"
 	"github.com/sesame-email/sesame/views/components"
@@ -23,7 +23,7 @@ type MessagePage struct {
 	Message queue.Message
 	Events  []queue.MessageEvent
 	Subject string
-	Parsed  *mailer.ParsedMessage // rebuilt for display; nil if it cannot be
+	Parsed  *outgoing.ParsedMessage // rebuilt for display; nil if it cannot be
 	Raw     []byte
 }
 

@@ -11,7 +11,7 @@ import templruntime "github.com/a-h/templ/runtime"
 import (
 	"strconv"
 
-	"github.com/sesame-email/sesame/mailer"
+	"github.com/sesame-email/sesame/mailer/outgoing"
 	"github.com/sesame-email/sesame/models/queue"
 	"github.com/sesame-email/sesame/views/components"
 	"github.com/sesame-email/sesame/views/layouts"
@@ -238,7 +238,7 @@ func orNone(s string) string {
 // SandboxMessagePage shows one kept message.
 type SandboxMessagePage struct {
 	Message    queue.SandboxMessage
-	Parsed     *mailer.ParsedMessage
+	Parsed     *outgoing.ParsedMessage
 	MessageUID string // the queue message it came from, if still known
 }
 
@@ -349,7 +349,7 @@ func SandboxMessage(p SandboxMessagePage) templ.Component {
 
 // MailView shows a message: its HTML in a sandboxed frame loaded from
 // htmlURL, its text part, headers and raw source.
-func MailView(htmlURL string, parsed *mailer.ParsedMessage, raw []byte) templ.Component {
+func MailView(htmlURL string, parsed *outgoing.ParsedMessage, raw []byte) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
 		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {

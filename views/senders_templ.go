@@ -11,7 +11,7 @@ import templruntime "github.com/a-h/templ/runtime"
 import (
 	"strconv"
 
-	"github.com/sesame-email/sesame/mailer"
+	"github.com/sesame-email/sesame/mailer/outgoing"
 	"github.com/sesame-email/sesame/models"
 	"github.com/sesame-email/sesame/models/identity"
 	"github.com/sesame-email/sesame/views/components"
@@ -345,7 +345,7 @@ func passwordErrorsFor(p SendersPage, a identity.SenderAddress) *models.Validati
 
 // unsubscribeLabel names a language code of the unsubscribe link.
 func unsubscribeLabel(code string) string {
-	for _, l := range mailer.UnsubscribeLanguages {
+	for _, l := range outgoing.UnsubscribeLanguages {
 		if l.Code == code {
 			return l.Name
 		}
@@ -355,7 +355,7 @@ func unsubscribeLabel(code string) string {
 
 func senderUnsubscribeOptions() []components.Option {
 	out := []components.Option{{Value: "", Label: "No setting: each send chooses"}}
-	for _, l := range mailer.UnsubscribeLanguages {
+	for _, l := range outgoing.UnsubscribeLanguages {
 		out = append(out, components.Option{Value: l.Code, Label: l.Name})
 	}
 	return out

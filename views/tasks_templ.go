@@ -12,7 +12,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/sesame-email/sesame/mailer"
+	"github.com/sesame-email/sesame/mailer/outgoing"
 	"github.com/sesame-email/sesame/models"
 	"github.com/sesame-email/sesame/models/audience"
 	"github.com/sesame-email/sesame/models/content"
@@ -426,7 +426,7 @@ func (f TaskForm) groupOptions() []components.Option {
 
 func unsubscribeOptions() []components.Option {
 	var out []components.Option
-	for _, l := range mailer.UnsubscribeLanguages {
+	for _, l := range outgoing.UnsubscribeLanguages {
 		out = append(out, components.Option{Value: l.Code, Label: l.Name})
 	}
 	return out

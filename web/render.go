@@ -189,3 +189,10 @@ func SetRetryAfter(c echo.Context, at time.Time) {
 	}
 	c.Response().Header().Set("Retry-After", strconv.Itoa(secs))
 }
+
+func FlashAndRedirect(c echo.Context, kind components.FlashKind, path, message string) error {
+	if err := Flash(c, kind, message); err != nil {
+		return err
+	}
+	return Redirect(c, path)
+}

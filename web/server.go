@@ -23,7 +23,6 @@ import (
 
 	"github.com/sesame-email/sesame/models"
 	"github.com/sesame-email/sesame/models/accounts"
-	"github.com/sesame-email/sesame/models/db"
 	"github.com/sesame-email/sesame/views/components"
 )
 
@@ -34,7 +33,7 @@ type Store interface {
 	SessionRepo
 	GetUser(ctx context.Context, id uint64) (*accounts.User, error)
 	Ping(ctx context.Context) error
-	SchemaVersion(ctx context.Context) (int, error)
+	Migrated(ctx context.Context) (bool, error)
 }
 
 // Config configures a Server.
@@ -255,8 +254,7 @@ func (s *Server) ready(c echo.Context) error {
 	if err := s.store.Ping(ctx); err != nil {
 		return c.String(http.StatusServiceUnavailable, "database unreachable\n")
 	}
-	v, err := s.store.SchemaVersion(ctx)
-	if err != nil || v < db.LatestSchemaVersion() {
+	if ok, err := s.store.Migrated(ctx); err != nil || !ok {
 		return c.String(http.StatusServiceUnavailable, "database not migrated\n")
 	}
 	return c.String(http.StatusOK, "ready\n")

@@ -56,7 +56,7 @@ func apikeyCommand(ctx context.Context, cfg Config, args []string, stdout io.Wri
 	if err != nil {
 		return err
 	}
-	defer st.Close()
+	defer st.DB.Close()
 	return run(st)
 }
 
@@ -73,7 +73,7 @@ func parseCommandFlags(fs *flag.FlagSet, args []string, positional int) error {
 }
 
 func userByEmail(ctx context.Context, st *store.Store, email string) (*accounts.User, error) {
-	u, err := st.GetUserByEmail(ctx, email)
+	u, err := st.Accounts.GetUserByEmail(ctx, email)
 	if errors.Is(err, models.ErrNotFound) {
 		return nil, fmt.Errorf("--user: no user %s", email)
 	}
@@ -85,7 +85,7 @@ func apikeyCreate(ctx context.Context, st *store.Store, email, name string, stdo
 	if err != nil {
 		return err
 	}
-	k, secret, err := st.CreateAPIKey(ctx, u.ID, name)
+	k, secret, err := st.Accounts.CreateAPIKey(ctx, u.ID, name)
 	if err != nil {
 		return err
 	}
@@ -102,7 +102,7 @@ func apikeyList(ctx context.Context, st *store.Store, email string, stdout io.Wr
 		}
 		userID = u.ID
 	}
-	keys, err := st.ListAPIKeys(ctx, userID)
+	keys, err := st.Accounts.ListAPIKeys(ctx, userID)
 	if err != nil {
 		return err
 	}
@@ -125,14 +125,14 @@ func apikeyList(ctx context.Context, st *store.Store, email string, stdout io.Wr
 }
 
 func apikeyRevoke(ctx context.Context, st *store.Store, secretID string, stdout io.Writer) error {
-	k, err := st.GetAPIKeyBySecretID(ctx, secretID)
+	k, err := st.Accounts.GetAPIKeyBySecretID(ctx, secretID)
 	if errors.Is(err, models.ErrNotFound) {
 		return fmt.Errorf("no API key %s", secretID)
 	}
 	if err != nil {
 		return err
 	}
-	if err := st.RevokeAPIKey(ctx, k.ID); err != nil {
+	if err := st.Accounts.RevokeAPIKey(ctx, k.ID); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "revoked %s\n", k.SecretID)

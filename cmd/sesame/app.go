@@ -20,8 +20,10 @@ import (
 
 	"github.com/sesame-email/sesame/handlers"
 	"github.com/sesame-email/sesame/handlers/api"
+	"github.com/sesame-email/sesame/internal/compose"
 	"github.com/sesame-email/sesame/internal/gcpolicy"
 	"github.com/sesame-email/sesame/mailer"
+	"github.com/sesame-email/sesame/mailer/outgoing"
 	"github.com/sesame-email/sesame/mailer/smtpd"
 	"github.com/sesame-email/sesame/models"
 	"github.com/sesame-email/sesame/models/audience"
@@ -38,7 +40,7 @@ type app struct {
 	clock   models.Clock
 	store   *store.Store
 	dns     *mailer.Resolver
-	links   *mailer.Links
+	links   *outgoing.Links
 	engine  *mailer.Engine
 	tasks   *scheduler.TaskRunner
 	tracker *mailer.Tracker
@@ -59,8 +61,8 @@ func newApp(ctx context.Context, cfg Config, log *slog.Logger, clock models.Cloc
 	if err != nil {
 		return nil, err
 	}
-	if _, err := st.Migrate(ctx); err != nil {
-		st.Close()
+	if _, err := st.DB.Migrate(ctx); err != nil {
+		st.DB.Close()
 		return nil, err
 	}
 	reg := prometheus.NewRegistry()
@@ -76,21 +78,21 @@ func newApp(ctx context.Context, cfg Config, log *slog.Logger, clock models.Cloc
 		TrustedProxies: cfg.TrustedProxies,
 		MetricsToken:   cfg.MetricsToken,
 		Sandbox:        cfg.sandbox(),
-	}, st)
+	}, st.Accounts)
 	resolver, err := mailer.NewResolver(cfg.DNSResolver, 5*time.Second)
 	if err != nil {
-		st.Close()
+		st.DB.Close()
 		return nil, &configError{"SESAME_DNS_RESOLVER", err.Error()}
 	}
 	transport, err := mailer.ParseDelivery(cfg.Delivery, resolver)
 	if err != nil {
-		st.Close()
+		st.DB.Close()
 		return nil, &configError{"SESAME_DELIVERY", err.Error()}
 	}
-	links := mailer.NewLinks(cfg.PublicURL.String(), cfg.deriveKey("links", 32))
-	builder := mailer.NewBuilder(links)
+	links := outgoing.NewLinks(cfg.PublicURL.String(), cfg.deriveKey("links", 32))
+	builder := outgoing.NewBuilder(links)
 	owner := leaseOwner()
-	engine := mailer.NewEngine(st, transport, builder, clock, log, mailer.EngineConfig{
+	engine := mailer.NewEngine(compose.Engine(st), transport, builder, clock, log, mailer.EngineConfig{
 		Owner:           owner,
 		Lease:           cfg.QueueLease,
 		BounceHost:      cfg.BounceHost,
@@ -104,22 +106,23 @@ func newApp(ctx context.Context, cfg Config, log *slog.Logger, clock models.Cloc
 	}, []string{"impl"})
 	signerInfo.WithLabelValues(string(signer)).Set(1)
 	reg.MustRegister(signerInfo)
-	tracker := mailer.NewTracker(st, log, time.Second)
-	handlers.Mount(srv, handlers.Deps{Store: st, Tasks: scheduler.Tasks{Store: st}, DNS: resolver, Builder: builder, Delivery: cfg.Delivery,
+	tracker := mailer.NewTracker(st.Tracking, log, time.Second)
+	creator := scheduler.Tasks{Store: st.Tasks}
+	handlers.Mount(srv, compose.Console(st, handlers.Deps{Tasks: creator, DNS: resolver, Builder: builder, Delivery: cfg.Delivery,
 		Links: links, Tracker: tracker, Warn: cfg.Warn,
-		Connection: handlers.Connection{PublicURL: cfg.PublicURL, SMTPHost: cfg.BounceHost, SMTPAddr: cfg.SMTPAddr, SMTPSAddr: cfg.SMTPSAddr}})
-	api.New(api.Config{Store: st, Tasks: scheduler.Tasks{Store: st}, DNS: resolver, Clock: clock, Logger: log}).Mount(srv)
+		Connection: handlers.Connection{PublicURL: cfg.PublicURL, SMTPHost: cfg.BounceHost, SMTPAddr: cfg.SMTPAddr, SMTPSAddr: cfg.SMTPSAddr}}))
+	api.New(compose.API(st, api.Config{Tasks: creator, DNS: resolver, Clock: clock, Logger: log})).Mount(srv)
 	cert, err := smtpd.Certificate(cfg.TLSCert, cfg.TLSKey, cfg.DataDir, cfg.BounceHost, clock.Now())
 	if err != nil {
-		st.Close()
+		st.DB.Close()
 		return nil, &configError{"SESAME_TLS_CERT", "cannot load the SMTP server's certificate: " + err.Error()}
 	}
-	smtpServer := smtpd.New(st, log, smtpd.Config{
+	smtpServer := smtpd.New(compose.SMTP(st), log, smtpd.Config{
 		Hostname:     cfg.BounceHost,
 		TLS:          &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12},
 		InsecureAuth: cfg.SMTPInsecure,
 	})
-	tasks := scheduler.NewTaskRunner(st, clock, log, owner, cfg.TaskGrace)
+	tasks := scheduler.NewTaskRunner(st.Tasks, clock, log, owner, cfg.TaskGrace)
 	if cfg.Guard != (scheduler.Guard{}) {
 		tasks.Guard = cfg.Guard
 	}
@@ -143,7 +146,7 @@ type listeners struct {
 // SMTP server on its listeners; they stop when ctx ends, and close waits
 // for them.
 func (a *app) startBackground(ctx context.Context, ls listeners) {
-	checker := scheduler.NewDomainChecker(a.store, a.dns, a.clock, a.log)
+	checker := scheduler.NewDomainChecker(a.store.Domains, a.dns, a.clock, a.log)
 	a.workers.Go(func() { _ = checker.Run(ctx) })
 	importer := audience.NewImporter(a.store.Audience, a.log)
 	a.workers.Go(func() {
@@ -168,7 +171,7 @@ func (a *app) startBackground(ctx context.Context, ls listeners) {
 // ensureAdmin creates the first admin on an empty database and prints its
 // login once.
 func (a *app) ensureAdmin(ctx context.Context, out io.Writer) error {
-	u, password, err := a.store.EnsureAdmin(ctx, a.cfg.AdminEmail, a.cfg.AdminPassword)
+	u, password, err := a.store.Accounts.EnsureAdmin(ctx, a.cfg.AdminEmail, a.cfg.AdminPassword)
 	if err != nil || u == nil {
 		return err
 	}
@@ -245,7 +248,7 @@ func (a *app) serveHTTP(ctx context.Context, ln net.Listener) (time.Time, error)
 // background loops).
 func (a *app) close() {
 	if !a.unfinished {
-		a.store.Close()
+		a.store.DB.Close()
 	}
 }
 

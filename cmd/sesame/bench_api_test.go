@@ -37,11 +37,11 @@ func BenchmarkAPISendEmail(b *testing.B) {
 		ctx := context.Background()
 		fixtures.Sender(b, a.store, a.DNS, "news@bench.test", "Bench")
 		tpl := fixtures.Template(b, a.store, "bench")
-		u, err := a.store.CreateUser(ctx, accounts.NewUser{Email: "bench@example.com", Password: "bench password 1", Role: accounts.RoleMarketer})
+		u, err := a.store.Accounts.CreateUser(ctx, accounts.NewUser{Email: "bench@example.com", Password: "bench password 1", Role: accounts.RoleMarketer})
 		if err != nil {
 			b.Fatal(err)
 		}
-		key, secret, err := a.store.CreateAPIKey(ctx, u.ID, "bench")
+		key, secret, err := a.store.Accounts.CreateAPIKey(ctx, u.ID, "bench")
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -87,7 +87,7 @@ func BenchmarkAPISendEmail(b *testing.B) {
 		if err := firstErr.Load(); err != nil {
 			b.Fatalf("%d requests failed; the first: %v", failed.Load(), err)
 		}
-		counts, err := a.store.CountMessagesByStatus(ctx)
+		counts, err := a.store.Queue.CountMessagesByStatus(ctx)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -30,7 +30,7 @@ func BenchmarkOpenPixel(b *testing.B) {
 		b.StopTimer()
 		a := startApp(b)
 		sender := fixtures.Sender(b, a.store, a.DNS, "news@bench.test", "Bench")
-		msgs, err := a.store.Enqueue(context.Background(), queue.EnqueueRequest{Sender: sender, Transactional: true,
+		msgs, err := a.store.Queue.Enqueue(context.Background(), queue.EnqueueRequest{Sender: sender, Transactional: true,
 			Content: queue.MessageContent{Subject: "Hi", HTML: "<p>Hi</p>", TrackOpens: true}, To: []queue.Addressee{{Email: "ann@dest.test"}}})
 		if err != nil {
 			b.Fatal(err)
@@ -55,7 +55,7 @@ func BenchmarkOpenPixel(b *testing.B) {
 		deadline := time.Now().Add(30 * time.Second)
 		var stored int64
 		for time.Now().Before(deadline) {
-			if stored, _ = a.store.CountMessageEvents(context.Background(), msgs[0].ID); stored >= int64(requests) {
+			if stored, _ = a.store.Queue.CountMessageEvents(context.Background(), msgs[0].ID); stored >= int64(requests) {
 				break
 			}
 			time.Sleep(200 * time.Millisecond)

@@ -15,11 +15,11 @@ func TestBrowserAPIKeysAndConnectionPage(t *testing.T) {
 	a := startApp(t)
 	a.user(t, "boss@example.com", "admin password 1", accounts.RoleAdmin)
 	a.user(t, "ann@example.com", "marketer pass 1", accounts.RoleMarketer)
-	ann, err := a.store.GetUserByEmail(context.Background(), "ann@example.com")
+	ann, err := a.store.Accounts.GetUserByEmail(context.Background(), "ann@example.com")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := a.store.CreateAPIKey(context.Background(), ann.ID, "newsletter importer"); err != nil {
+	if _, _, err := a.store.Accounts.CreateAPIKey(context.Background(), ann.ID, "newsletter importer"); err != nil {
 		t.Fatal(err)
 	}
 	ctx := browsertest.New(t)
@@ -35,7 +35,7 @@ func TestBrowserAPIKeysAndConnectionPage(t *testing.T) {
 		t.Fatal(err)
 	}
 	id, secret := textOf(t, ctx, `[data-testid="new-secret-id"]`), textOf(t, ctx, `[data-testid="new-secret-key"]`)
-	auth, err := a.store.AuthenticateAPIKey(context.Background(), id)
+	auth, err := a.store.Accounts.AuthenticateAPIKey(context.Background(), id)
 	if err != nil || auth.SecretKey != secret {
 		t.Fatalf("the key shown does not authenticate: %v", err)
 	}
@@ -62,7 +62,7 @@ func TestBrowserAPIKeysAndConnectionPage(t *testing.T) {
 	if got := textOf(t, ctx, `[data-testid="api-key-`+id+`"] [data-testid="key-status"]`); !strings.HasPrefix(got, "Revoked") {
 		t.Errorf("after revoking: %q", got)
 	}
-	if _, err := a.store.AuthenticateAPIKey(context.Background(), id); err == nil {
+	if _, err := a.store.Accounts.AuthenticateAPIKey(context.Background(), id); err == nil {
 		t.Error("the revoked key still authenticates")
 	}
 	browsertest.Screenshot(t, ctx, "api-keys")

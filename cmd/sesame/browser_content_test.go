@@ -214,7 +214,7 @@ func TestBrowserTemplateListAndSuppressions(t *testing.T) {
 	a.user(t, "boss@example.com", "admin password 1", accounts.RoleAdmin)
 	bg := context.Background()
 	for _, name := range []string{"Welcome", "Invoice"} {
-		if _, err := a.store.CreateTemplate(bg, content.TemplateInput{Name: name, Subject: name + " for {{name}}", Text: "Hi {{name}}"}, nil); err != nil {
+		if _, err := a.store.Templates.CreateTemplate(bg, content.TemplateInput{Name: name, Subject: name + " for {{name}}", Text: "Hi {{name}}"}, nil); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -225,7 +225,7 @@ func TestBrowserTemplateListAndSuppressions(t *testing.T) {
 		{Value: "left@example.com", Reason: audience.ReasonUnsubscribe, ScopeDomain: "news.example.com", Source: "one-click unsubscribe"},
 		{Value: "spam-trap.example", Reason: audience.ReasonManual, Source: "console", ExpiresAt: &expiry},
 	} {
-		if _, _, err := a.store.AddSuppression(bg, in); err != nil {
+		if _, _, err := a.store.Suppressions.AddSuppression(bg, in); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -254,11 +254,11 @@ func TestBrowserTemplateListAndSuppressions(t *testing.T) {
 	browsertest.Screenshot(t, ctx, "suppressions")
 
 	for _, name := range []string{"Newsletter", "Customers"} {
-		g, err := a.store.CreateGroup(bg, audience.GroupInput{Name: name, Description: name + " from the shop"})
+		g, err := a.store.Audience.CreateGroup(bg, audience.GroupInput{Name: name, Description: name + " from the shop"})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := a.store.AddRecipients(bg, g.ID, []audience.RecipientInput{{Email: "ann@example.com", Variables: map[string]string{"first_name": "Ann", "city": "Oslo"}}}); err != nil {
+		if _, err := a.store.Audience.AddRecipients(bg, g.ID, []audience.RecipientInput{{Email: "ann@example.com", Variables: map[string]string{"first_name": "Ann", "city": "Oslo"}}}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -32,7 +32,7 @@ func count(t *testing.T, ctx context.Context, js string) int {
 func TestBrowserDashboardAndTaskReport(t *testing.T) {
 	a := launchApp(t, models.SystemClock{}, false)
 	a.user(t, "boss@example.com", "admin password 1", accounts.RoleAdmin)
-	seeded, err := a.store.SeedEvents(context.Background(), seed.SeedOptions{Events: 60_000, Days: 30})
+	seeded, err := a.store.Seeder.SeedEvents(context.Background(), seed.SeedOptions{Events: 60_000, Days: 30})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,7 +17,7 @@ func TestBrowserTestEmailToSandbox(t *testing.T) {
 	a := startApp(t)
 	a.user(t, "ann@example.com", "marketer pass 1", accounts.RoleMarketer)
 	fixtures.Sender(t, a.store, a.DNS, "news@example.test", "Example News")
-	if _, err := a.store.CreateTemplate(context.Background(), content.TemplateInput{Name: "Welcome", Subject: "Welcome, {{name}}",
+	if _, err := a.store.Templates.CreateTemplate(context.Background(), content.TemplateInput{Name: "Welcome", Subject: "Welcome, {{name}}",
 		HTML:       `<html><body style="font-family:sans-serif"><h1 style="color:#0f766e">Hello {{name}}</h1><p>Thanks for joining <b>Example</b>.</p><p><a href="https://example.test/start">Get started</a></p></body></html>`,
 		SampleData: `{"name":"Sam"}`}, nil); err != nil {
 		t.Fatal(err)

@@ -48,11 +48,11 @@ func TestBrowserDomainVerification(t *testing.T) {
 	browsertest.Screenshot(t, ctx, "domain-pending")
 
 	// Publish exactly what the page asks for, as an admin would at the DNS host.
-	d, err := a.store.GetDomainByName(context.Background(), "example.test")
+	d, err := a.store.Domains.GetDomainByName(context.Background(), "example.test")
 	if err != nil {
 		t.Fatal(err)
 	}
-	recs, _ := a.store.DomainRecords(context.Background(), d)
+	recs, _ := a.store.Domains.DomainRecords(context.Background(), d)
 	a.DNS.Publish(t, recs)
 
 	// The flash of the last step is still on the page: wait for the new one

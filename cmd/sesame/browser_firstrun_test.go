@@ -83,7 +83,7 @@ func TestBrowserFirstRunReachesTheSandboxWithoutDNS(t *testing.T) {
 	if got := textOf(t, ctx, `[data-testid="sandbox-row"]`); !strings.Contains(got, "Welcome, Ann") || !strings.Contains(got, "ann@example.org") {
 		t.Errorf("sandbox row: %q", got)
 	}
-	d, err := a.store.GetDomainByName(t.Context(), "example.com")
+	d, err := a.store.Domains.GetDomainByName(t.Context(), "example.com")
 	if err != nil || d.Verified() {
 		t.Errorf("the domain after sending from the sandbox: %+v %v", d, err)
 	}

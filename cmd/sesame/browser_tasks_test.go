@@ -114,10 +114,10 @@ func TestBrowserTasks(t *testing.T) {
 
 	// On a young warm-up plan the pre-flight check says over which days the
 	// mail will go: today's 360 sent already exceed day 1's quota of 50.
-	if _, err := a.store.CreateWarmupPlan(ctx, queue.NewWarmupPlan{Name: "gentle", Quotas: "50, 100"}); err != nil {
+	if _, err := a.store.Queue.CreateWarmupPlan(ctx, queue.NewWarmupPlan{Name: "gentle", Quotas: "50, 100"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := a.store.SetWarmup(ctx, queue.WarmupDomain, sender.DomainID, queue.WarmupChange{Plan: "gentle", Day: "1"}); err != nil {
+	if err := a.store.Queue.SetWarmup(ctx, queue.WarmupDomain, sender.DomainID, queue.WarmupChange{Plan: "gentle", Day: "1"}); err != nil {
 		t.Fatal(err)
 	}
 	if err := chromedp.Run(ctx,
@@ -208,7 +208,7 @@ func TestBrowserTaskHeldByWarmup(t *testing.T) {
 		t.Errorf("pre-flight behind the task: %q", got)
 	}
 
-	if err := a.store.CancelTask(context.Background(), held.Task.ID); err != nil {
+	if err := a.store.Tasks.CancelTask(context.Background(), held.Task.ID); err != nil {
 		t.Fatal(err)
 	}
 	var value, max string

@@ -151,7 +151,7 @@ func TestBrowserFormWithoutValidCSRFTokenIsRefused(t *testing.T) {
 	if status != "403" {
 		t.Errorf("forged token: status %s", status)
 	}
-	u, _ := a.store.GetUserByEmail(context.Background(), "ann@example.com")
+	u, _ := a.store.Accounts.GetUserByEmail(context.Background(), "ann@example.com")
 	if u.TimeZone != "UTC" {
 		t.Errorf("the refused form changed the time zone to %s", u.TimeZone)
 	}

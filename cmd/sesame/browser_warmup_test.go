@@ -12,10 +12,12 @@ import (
 
 	"github.com/sesame-email/sesame/internal/browsertest"
 	"github.com/sesame-email/sesame/internal/clocktest"
+	"github.com/sesame-email/sesame/internal/compose"
 	"github.com/sesame-email/sesame/internal/fixtures"
 	"github.com/sesame-email/sesame/internal/smtpsink"
 	"github.com/sesame-email/sesame/internal/testdb"
 	"github.com/sesame-email/sesame/mailer"
+	"github.com/sesame-email/sesame/mailer/outgoing"
 	"github.com/sesame-email/sesame/models/accounts"
 	"github.com/sesame-email/sesame/models/identity"
 	"github.com/sesame-email/sesame/models/queue"
@@ -33,22 +35,22 @@ func warmupHistory(t *testing.T) *testApp {
 	a := launchApp(t, clock, false)
 	st := a.store
 	sender := fixtures.Sender(t, st, a.DNS, "news@example.test", "Example News")
-	if _, err := st.CreateWarmupPlan(ctx, queue.NewWarmupPlan{Name: "gentle", Quotas: "4, 6, 9, 12, 16, 20, 24, 30, 36, 42"}); err != nil {
+	if _, err := st.Queue.CreateWarmupPlan(ctx, queue.NewWarmupPlan{Name: "gentle", Quotas: "4, 6, 9, 12, 16, 20, 24, 30, 36, 42"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := st.SetWarmup(ctx, queue.WarmupDomain, sender.DomainID, queue.WarmupChange{Plan: "gentle"}); err != nil {
+	if err := st.Queue.SetWarmup(ctx, queue.WarmupDomain, sender.DomainID, queue.WarmupChange{Plan: "gentle"}); err != nil {
 		t.Fatal(err)
 	}
-	ip, err := st.AddSendingIP(ctx, identity.NewSendingIP{Address: "127.0.0.2", HeloHost: "mta2.sesame.test", Pool: identity.PoolDedicated})
+	ip, err := st.IPs.AddSendingIP(ctx, identity.NewSendingIP{Address: "127.0.0.2", HeloHost: "mta2.sesame.test", Pool: identity.PoolDedicated})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.UpdateSendingIP(ctx, ip.ID, identity.SendingIPChange{HeloHost: "mta2.sesame.test", Pool: identity.PoolDedicated, DomainIDs: []uint64{sender.DomainID}}); err != nil {
+	if _, err := st.IPs.UpdateSendingIP(ctx, ip.ID, identity.SendingIPChange{HeloHost: "mta2.sesame.test", Pool: identity.PoolDedicated, DomainIDs: []uint64{sender.DomainID}}); err != nil {
 		t.Fatal(err)
 	}
 
 	sink := smtpsink.Start(t)
-	engine := mailer.NewEngine(st, &mailer.Relay{Addr: sink.Addr, TLS: "none"}, mailer.NewBuilder(mailer.NewLinks(a.URL, []byte("links"))),
+	engine := mailer.NewEngine(compose.Engine(st), &mailer.Relay{Addr: sink.Addr, TLS: "none"}, outgoing.NewBuilder(outgoing.NewLinks(a.URL, []byte("links"))),
 		clock, slog.New(slog.DiscardHandler), mailer.EngineConfig{Owner: "warmup-test", BounceHost: testdb.BounceHost, ConnIdle: 100 * time.Millisecond, RecordInterval: 10 * time.Millisecond})
 	n := 0
 	for day := range days {
@@ -61,7 +63,7 @@ func warmupHistory(t *testing.T) *testApp {
 			n++
 			req.To = append(req.To, queue.Addressee{Email: fmt.Sprintf("r%d@dest.test", n), Variables: map[string]string{"day": fmt.Sprint(day)}})
 		}
-		if _, err := st.Enqueue(ctx, req); err != nil {
+		if _, err := st.Queue.Enqueue(ctx, req); err != nil {
 			t.Fatal(err)
 		}
 		if day == 4 || day == days-2 {

@@ -56,8 +56,8 @@ func newChildFixture(t *testing.T, env ...string) *childFixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { st.Close() })
-	if _, err := st.Migrate(context.Background()); err != nil {
+	t.Cleanup(func() { st.DB.Close() })
+	if _, err := st.DB.Migrate(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	f.store = st
@@ -77,7 +77,7 @@ func (f *childFixture) enqueue(total int) []queue.Message {
 	for i := range total {
 		req.To = append(req.To, queue.Addressee{Email: "r" + strconv.Itoa(i) + "@dest.test", Variables: map[string]string{"n": strconv.Itoa(i)}})
 	}
-	msgs, err := f.store.Enqueue(context.Background(), req)
+	msgs, err := f.store.Queue.Enqueue(context.Background(), req)
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -109,7 +109,7 @@ func (f *childFixture) start() (*exec.Cmd, *syncbuf.Buffer) {
 
 // delivered counts the messages recorded as delivered.
 func (f *childFixture) delivered() int {
-	c, err := f.store.CountMessagesByStatus(context.Background())
+	c, err := f.store.Queue.CountMessagesByStatus(context.Background())
 	if err != nil {
 		return 0
 	}

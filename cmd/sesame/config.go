@@ -20,6 +20,7 @@ import (
 	"unicode"
 
 	"github.com/sesame-email/sesame/mailer"
+	"github.com/sesame-email/sesame/mailer/outgoing"
 	"github.com/sesame-email/sesame/models"
 	"github.com/sesame-email/sesame/models/accounts"
 	"github.com/sesame-email/sesame/models/db"
@@ -63,7 +64,7 @@ type Config struct {
 	Guard scheduler.Guard
 	Warn  queue.ReputationLimits
 
-	DKIMSigner mailer.RSASigner // SignerGo, or empty: OpenSSL's libcrypto 3 when it loads
+	DKIMSigner outgoing.RSASigner // SignerGo, or empty: OpenSSL's libcrypto 3 when it loads
 
 	passwordCost int // bcrypt cost; zero means the models default
 }
@@ -127,7 +128,7 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	switch get("SESAME_DKIM_SIGNER", "auto") {
 	case "auto":
 	case "go":
-		cfg.DKIMSigner = mailer.SignerGo
+		cfg.DKIMSigner = outgoing.SignerGo
 	default:
 		return cfg, &configError{"SESAME_DKIM_SIGNER", "must be auto (OpenSSL's libcrypto 3 when it loads, else Go) or go"}
 	}

@@ -35,7 +35,7 @@ func TestCrashRecovery(t *testing.T) {
 
 	inFlight := map[string]bool{}
 	for _, m := range msgs {
-		got, err := f.store.GetMessageByUID(context.Background(), m.UID)
+		got, err := f.store.Queue.GetMessageByUID(context.Background(), m.UID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -76,7 +76,7 @@ func TestCrashRecovery(t *testing.T) {
 			}
 		}
 	}
-	c, _ := f.store.CountMessagesByStatus(context.Background())
+	c, _ := f.store.Queue.CountMessagesByStatus(context.Background())
 	if c[models.StatusSending] != 0 || c[models.StatusDelivered] != total {
 		t.Errorf("final statuses %v", c)
 	}
@@ -90,13 +90,13 @@ func TestCrashDuringMaterialisation(t *testing.T) {
 	tpl := fixtures.Template(t, f.store, "Crash")
 	const total = 30_000
 	g := fixtures.Group(t, f.store, "Many", total)
-	task, err := f.store.CreateTask(context.Background(), tasks.TaskInput{Name: "Big", SenderID: f.sender.ID, TemplateID: tpl.ID, GroupID: g.ID,
+	task, err := f.store.Tasks.CreateTask(context.Background(), tasks.TaskInput{Name: "Big", SenderID: f.sender.ID, TemplateID: tpl.ID, GroupID: g.ID,
 		Kind: tasks.TaskBatch, TimeZone: "UTC"}, time.Time{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	runOf := func() *tasks.TaskRun {
-		runs, err := f.store.TaskRuns(context.Background(), task.ID, 1)
+		runs, err := f.store.Tasks.TaskRuns(context.Background(), task.ID, 1)
 		if err != nil || len(runs) == 0 {
 			return nil
 		}
@@ -118,7 +118,7 @@ func TestCrashDuringMaterialisation(t *testing.T) {
 		t.Errorf("graceful shutdown: %v", err)
 	}
 	r := runOf()
-	counts, err := f.store.CountRun(context.Background(), r.ID)
+	counts, err := f.store.Tasks.CountRun(context.Background(), r.ID)
 	if err != nil || counts.Total() != total || r.Requested != total {
 		t.Fatalf("after the restart: %d messages, requested %d, for %d recipients (%v)", counts.Total(), r.Requested, total, err)
 	}

@@ -32,9 +32,9 @@ func devCommand(ctx context.Context, cfg Config, args []string, stdout io.Writer
 	if err != nil {
 		return err
 	}
-	defer st.Close()
+	defer st.DB.Close()
 	start := time.Now()
-	res, err := st.SeedEvents(ctx, seed.SeedOptions{Events: *count, Days: *days})
+	res, err := st.Seeder.SeedEvents(ctx, seed.SeedOptions{Events: *count, Days: *days})
 	if err != nil {
 		return err
 	}

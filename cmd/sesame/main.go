@@ -111,8 +111,8 @@ func openStore(ctx context.Context, cfg Config) (*store.Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, err := st.Migrate(ctx); err != nil {
-		st.Close()
+	if _, err := st.DB.Migrate(ctx); err != nil {
+		st.DB.Close()
 		return nil, err
 	}
 	return st, nil
@@ -123,8 +123,8 @@ func migrate(ctx context.Context, cfg Config, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	defer st.Close()
-	v, err := st.SchemaVersion(ctx)
+	defer st.DB.Close()
+	v, err := st.DB.SchemaVersion(ctx)
 	if err != nil {
 		return err
 	}
@@ -147,8 +147,8 @@ func userCommand(ctx context.Context, cfg Config, args []string, stdout io.Write
 	if err != nil {
 		return err
 	}
-	defer st.Close()
-	u, err := st.CreateUser(ctx, accounts.NewUser{Email: *email, Password: *password, Role: accounts.Role(*role)})
+	defer st.DB.Close()
+	u, err := st.Accounts.CreateUser(ctx, accounts.NewUser{Email: *email, Password: *password, Role: accounts.Role(*role)})
 	if err != nil {
 		return err
 	}

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/sesame-email/sesame/mailer"
+	"github.com/sesame-email/sesame/mailer/outgoing"
 	"github.com/sesame-email/sesame/mailer/rsasign"
 	"github.com/sesame-email/sesame/models"
 )
@@ -14,12 +14,12 @@ import (
 // /metrics names what makes RSA DKIM signatures: OpenSSL where libcrypto 3
 // loads, unless SESAME_DKIM_SIGNER=go asks for crypto/rsa.
 func TestMetricsNameTheDKIMSigner(t *testing.T) {
-	auto := mailer.SignerOpenSSL
+	auto := outgoing.SignerOpenSSL
 	if err := rsasign.Available(); err != nil {
 		t.Logf("no libcrypto here (%v): auto means go", err)
-		auto = mailer.SignerGo
+		auto = outgoing.SignerGo
 	}
-	for env, want := range map[string]mailer.RSASigner{"auto": auto, "go": mailer.SignerGo} {
+	for env, want := range map[string]outgoing.RSASigner{"auto": auto, "go": outgoing.SignerGo} {
 		cfg, err := loadConfig(func(name string) string {
 			if name == "SESAME_DKIM_SIGNER" {
 				return env

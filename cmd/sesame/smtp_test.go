@@ -25,6 +25,7 @@ import (
 	"github.com/sesame-email/sesame/internal/swaks"
 	"github.com/sesame-email/sesame/internal/testdb"
 	"github.com/sesame-email/sesame/mailer"
+	"github.com/sesame-email/sesame/mailer/outgoing"
 	"github.com/sesame-email/sesame/mailer/smtpd"
 	"github.com/sesame-email/sesame/models"
 	"github.com/sesame-email/sesame/models/audience"
@@ -178,7 +179,7 @@ func TestServeWithTheOperatorsCertificateAndImplicitTLS(t *testing.T) {
 func TestAsynchronousBounceThroughTheApp(t *testing.T) {
 	a := startApp(t)
 	sender := fixtures.Sender(t, a.store, a.DNS, "news@example.test", "News")
-	msgs, err := a.store.Enqueue(context.Background(), queue.EnqueueRequest{Sender: sender,
+	msgs, err := a.store.Queue.Enqueue(context.Background(), queue.EnqueueRequest{Sender: sender,
 		Content: queue.MessageContent{Subject: "Hello", Text: "Hello there."}, To: []queue.Addressee{{Email: "gone@dest.test"}}})
 	if err != nil {
 		t.Fatal(err)
@@ -191,11 +192,11 @@ func TestAsynchronousBounceThroughTheApp(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	if err := c.SendMail("", []string{mailer.EnvelopeFrom(m.UID, "example.test")}, bytes.NewReader(dsn)); err != nil {
+	if err := c.SendMail("", []string{outgoing.EnvelopeFrom(m.UID, "example.test")}, bytes.NewReader(dsn)); err != nil {
 		t.Fatal(err)
 	}
-	m, _ = a.store.GetMessageByUID(context.Background(), m.UID)
-	found, _ := a.store.SuppressionsOf(context.Background(), []string{m.Recipient})
+	m, _ = a.store.Queue.GetMessageByUID(context.Background(), m.UID)
+	found, _ := a.store.Suppressions.SuppressionsOf(context.Background(), []string{m.Recipient})
 	if m.Status != models.StatusBounced || found[m.Recipient].Reason != audience.ReasonHardBounce {
 		t.Errorf("after the DSN: %s, suppression %+v", m.Status, found[m.Recipient])
 	}
@@ -205,7 +206,7 @@ func TestAsynchronousBounceThroughTheApp(t *testing.T) {
 func (a *testApp) delivered(t *testing.T, uid string) *queue.Message {
 	t.Helper()
 	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-		m, err := a.store.GetMessageByUID(context.Background(), uid)
+		m, err := a.store.Queue.GetMessageByUID(context.Background(), uid)
 		if err == nil && m.Status == models.StatusDelivered {
 			return m
 		}
@@ -239,14 +240,14 @@ func trusting(t *testing.T, certFile, serverName string) *tls.Config {
 // signature checked against the domain's published key.
 func (a *testApp) sandbox(t *testing.T) map[string][]byte {
 	t.Helper()
-	page, err := a.store.SandboxPage(context.Background(), 0, 100)
+	page, err := a.store.Sandbox.SandboxPage(context.Background(), 0, 100)
 	if err != nil {
 		t.Fatal(err)
 	}
 	res, _ := mailer.NewResolver(a.DNS.Addr, time.Second)
 	out := map[string][]byte{}
 	for _, s := range page {
-		m, err := a.store.GetSandboxMessage(context.Background(), s.ID)
+		m, err := a.store.Sandbox.GetSandboxMessage(context.Background(), s.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -268,7 +269,7 @@ func TestSMTPSubmissionThroughTheApp(t *testing.T) {
 	a := startApp(t)
 	ctx := context.Background()
 	sender := fixtures.Sender(t, a.store, a.DNS, "news@example.test", "News")
-	if err := a.store.SetSMTPPassword(ctx, sender.ID, "Secret2026x"); err != nil {
+	if err := a.store.Senders.SetSMTPPassword(ctx, sender.ID, "Secret2026x"); err != nil {
 		t.Fatal(err)
 	}
 
@@ -300,7 +301,7 @@ func TestSMTPSubmissionThroughTheApp(t *testing.T) {
 	}
 	c.Quit()
 	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-		counts, _ := a.store.CountMessagesByStatus(ctx)
+		counts, _ := a.store.Queue.CountMessagesByStatus(ctx)
 		if counts[models.StatusDelivered] == 1 {
 			break
 		}

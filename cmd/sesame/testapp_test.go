@@ -92,7 +92,7 @@ func loopback(t testing.TB) net.Listener {
 
 func (a *testApp) user(t testing.TB, email, password string, role accounts.Role) {
 	t.Helper()
-	if _, err := a.store.CreateUser(context.Background(), accounts.NewUser{Email: email, Password: password, Role: role}); err != nil {
+	if _, err := a.store.Accounts.CreateUser(context.Background(), accounts.NewUser{Email: email, Password: password, Role: role}); err != nil {
 		t.Fatal(err)
 	}
 }

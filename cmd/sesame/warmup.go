@@ -51,7 +51,7 @@ func warmupCommand(ctx context.Context, cfg Config, args []string, stdout io.Wri
 	if err != nil {
 		return err
 	}
-	defer st.Close()
+	defer st.DB.Close()
 	return run(st)
 }
 
@@ -128,7 +128,7 @@ func flagError(err error) error {
 func warmupSet(ctx context.Context, st *store.Store, ref warmupRef, ch queue.WarmupChange, stdout io.Writer) error {
 	var id uint64
 	if ref.kind == queue.WarmupDomain {
-		d, err := st.GetDomainByName(ctx, ref.name)
+		d, err := st.Domains.GetDomainByName(ctx, ref.name)
 		if errors.Is(err, models.ErrNotFound) {
 			return fmt.Errorf("no sending domain %s: add it first", ref.name)
 		} else if err != nil {
@@ -136,7 +136,7 @@ func warmupSet(ctx context.Context, st *store.Store, ref warmupRef, ch queue.War
 		}
 		id = d.ID
 	} else {
-		ip, err := st.GetSendingIPByAddress(ctx, ref.name)
+		ip, err := st.IPs.GetSendingIPByAddress(ctx, ref.name)
 		if errors.Is(err, models.ErrNotFound) {
 			return fmt.Errorf("no sending IP %s: register it first", ref.name)
 		} else if err != nil {
@@ -144,10 +144,10 @@ func warmupSet(ctx context.Context, st *store.Store, ref warmupRef, ch queue.War
 		}
 		id = ip.ID
 	}
-	if err := st.SetWarmup(ctx, ref.kind, id, ch); err != nil {
+	if err := st.Queue.SetWarmup(ctx, ref.kind, id, ch); err != nil {
 		return flagError(err)
 	}
-	all, err := st.WarmupOverview(ctx)
+	all, err := st.Queue.WarmupOverview(ctx)
 	if err != nil {
 		return err
 	}
@@ -171,11 +171,11 @@ func subjectName(s queue.WarmupStatus) string {
 }
 
 func warmupShow(ctx context.Context, st *store.Store, stdout io.Writer) error {
-	all, err := st.WarmupOverview(ctx)
+	all, err := st.Queue.WarmupOverview(ctx)
 	if err != nil {
 		return err
 	}
-	plans, err := st.ListWarmupPlans(ctx)
+	plans, err := st.Queue.ListWarmupPlans(ctx)
 	if err != nil {
 		return err
 	}
@@ -210,7 +210,7 @@ func warmupShow(ctx context.Context, st *store.Store, stdout io.Writer) error {
 }
 
 func warmupPlanCreate(ctx context.Context, st *store.Store, in queue.NewWarmupPlan, stdout io.Writer) error {
-	p, err := st.CreateWarmupPlan(ctx, in)
+	p, err := st.Queue.CreateWarmupPlan(ctx, in)
 	if err != nil {
 		return flagError(err)
 	}

@@ -16,10 +16,10 @@ func TestWarmupCommands(t *testing.T) {
 	ctx := context.Background()
 	dbcfg := testdb.Config(t)
 	st := testdb.OpenConfig(t, dbcfg)
-	if _, err := st.AddDomain(ctx, "example.test", 1024); err != nil {
+	if _, err := st.Domains.AddDomain(ctx, "example.test", 1024); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.AddSendingIP(ctx, identity.NewSendingIP{Address: "127.0.0.2", HeloHost: "mta2.sesame.test", Pool: identity.PoolDedicated}); err != nil {
+	if _, err := st.IPs.AddSendingIP(ctx, identity.NewSendingIP{Address: "127.0.0.2", HeloHost: "mta2.sesame.test", Pool: identity.PoolDedicated}); err != nil {
 		t.Fatal(err)
 	}
 	vars := env(map[string]string{"SESAME_DATA_DIR": dbcfg.DataDir, "DATABASE_URL": dbcfg.DatabaseURL})

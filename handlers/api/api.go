@@ -29,7 +29,6 @@ import (
 	"github.com/sesame-email/sesame/internal/tc3"
 	"github.com/sesame-email/sesame/models"
 	"github.com/sesame-email/sesame/models/accounts"
-	"github.com/sesame-email/sesame/models/identity"
 	"github.com/sesame-email/sesame/models/tasks"
 	"github.com/sesame-email/sesame/web"
 )
@@ -51,29 +50,24 @@ type TaskCreator interface {
 	Create(ctx context.Context, in tasks.TaskInput) (*tasks.Task, error)
 }
 
-// Config is what the API is built from.
-type Config struct {
-	Store  Store
-	Tasks  TaskCreator
-	DNS    identity.DNSLookup
-	Clock  models.Clock
-	Logger *slog.Logger
+// Authenticator checks API keys and the signatures they made.
+type Authenticator interface {
+	AuthenticateAPIKey(ctx context.Context, secretID string) (*accounts.APIKeyAuth, error)
+	UseSignature(ctx context.Context, u accounts.SignatureUse) error
 }
 
-// API serves the actions.
+// API serves the actions: the protocol (signatures, JSON, errors) here,
+// each resource's actions in its own type.
 type API struct {
-	store   Store
-	tasks   TaskCreator
-	dns     identity.DNSLookup
-	clock   models.Clock
-	loc     *time.Location
+	dates
+	keys    Authenticator
 	log     *slog.Logger
 	actions map[string]action
 }
 
 // New builds the API.
 func New(cfg Config) *API {
-	a := &API{store: cfg.Store, tasks: cfg.Tasks, dns: cfg.DNS, clock: cfg.Clock, log: cfg.Logger}
+	a := &API{dates: dates{clock: cfg.Clock, loc: cfg.Location}, keys: cfg.Keys, log: cfg.Logger}
 	if a.clock == nil {
 		a.clock = models.SystemClock{}
 	}
@@ -81,11 +75,10 @@ func New(cfg Config) *API {
 		a.log = slog.New(slog.DiscardHandler)
 	}
 	a.log = a.log.With("component", "api")
-	a.loc = cfg.Store.Location()
 	if a.loc == nil {
 		a.loc = time.UTC
 	}
-	a.actions = a.register()
+	a.actions = register(cfg, a.dates)
 	return a
 }
 
@@ -229,7 +222,7 @@ func (a *API) authenticate(r *http.Request, body []byte, action string) (*Caller
 	if !signed["content-type"] || !signed["host"] {
 		return nil, errf(CodeInvalidAuthorization, "SignedHeaders must include content-type and host.")
 	}
-	key, err := a.store.AuthenticateAPIKey(r.Context(), auth.SecretID)
+	key, err := a.keys.AuthenticateAPIKey(r.Context(), auth.SecretID)
 	switch {
 	case errors.Is(err, models.ErrNotFound):
 		return nil, errf(CodeSecretIdNotFound, "The SecretId %s does not exist or was revoked.", truncate(auth.SecretID, 64))
@@ -253,7 +246,7 @@ func (a *API) authenticate(r *http.Request, body []byte, action string) (*Caller
 	if !ok {
 		return nil, errf(CodeSignatureFailure, "The signature does not match: check the SecretKey and that the request is signed as sent.")
 	}
-	err = a.store.UseSignature(r.Context(), accounts.SignatureUse{Signature: got, Action: action, ReadOnly: readOnly(action),
+	err = a.keys.UseSignature(r.Context(), accounts.SignatureUse{Signature: got, Action: action, ReadOnly: readOnly(action),
 		ExpiresAt: time.Unix(ts, 0).Add(MaxClockSkew)})
 	var replayed *accounts.ReplayedError
 	switch {
@@ -411,6 +404,3 @@ func truncate(s string, n int) string {
 	}
 	return s[:n] + "…"
 }
-
-// empty is the answer of actions that return nothing but the RequestId.
-type empty struct{}

@@ -6,44 +6,18 @@ import (
 	"strings"
 	"time"
 
-	"github.com/sesame-email/sesame/mailer"
+	"github.com/sesame-email/sesame/handlers/api/wire"
+	"github.com/sesame-email/sesame/mailer/outgoing"
 	"github.com/sesame-email/sesame/models"
+	"github.com/sesame-email/sesame/models/audience"
 	"github.com/sesame-email/sesame/models/content"
+	"github.com/sesame-email/sesame/models/identity"
 	"github.com/sesame-email/sesame/models/tasks"
 )
 
 // BatchSendEmail creates a task, exactly as the console's task form does
 // (through the scheduler), and ListSendTasks lists tasks with Tencent's
 // TaskStatus.
-
-type cycleEmailParam struct {
-	BeginTime    string `json:"BeginTime"`
-	IntervalTime uint64 `json:"IntervalTime"`
-	TermCycle    uint64 `json:"TermCycle"`
-}
-
-type timedEmailParam struct {
-	BeginTime string `json:"BeginTime"`
-}
-
-type batchSendEmailRequest struct {
-	FromEmailAddress string           `json:"FromEmailAddress"`
-	ReceiverId       uint64           `json:"ReceiverId"`
-	Subject          string           `json:"Subject"`
-	TaskType         uint64           `json:"TaskType"`
-	ReplyToAddresses string           `json:"ReplyToAddresses"`
-	Template         *templateParam   `json:"Template"`
-	Simple           *simpleContent   `json:"Simple"`
-	Attachments      []attachment     `json:"Attachments"`
-	CycleParam       *cycleEmailParam `json:"CycleParam"`
-	TimedParam       *timedEmailParam `json:"TimedParam"`
-	Unsubscribe      string           `json:"Unsubscribe"`
-	ADLocation       uint64           `json:"ADLocation"`
-}
-
-type batchSendEmailResponse struct {
-	TaskId uint64 `json:"TaskId"`
-}
 
 // Tencent's TaskType.
 const (
@@ -57,21 +31,21 @@ var taskTypes = map[tasks.TaskKind]uint64{tasks.TaskBatch: taskImmediate, tasks.
 // maxCycleHours caps IntervalTime (the console's limit of 10,000 hours).
 const maxCycleHours = 10_000
 
-func (a *API) beginTime(field, raw string) (time.Time, error) {
+func (h *taskActions) beginTime(field, raw string) (time.Time, error) {
 	if strings.TrimSpace(raw) == "" {
-		return time.Time{}, errf(CodeMissingParameter, "%s is required: YYYY-MM-DD HH:MM:SS in %s.", field, a.loc)
+		return time.Time{}, errf(CodeMissingParameter, "%s is required: YYYY-MM-DD HH:MM:SS in %s.", field, h.loc)
 	}
-	t, ok := a.parseTime(raw)
+	t, ok := h.parseTime(raw)
 	if !ok {
-		return time.Time{}, errf(CodeWrongDate, "%s must be YYYY-MM-DD HH:MM:SS (in %s) or an RFC 3339 time.", field, a.loc)
+		return time.Time{}, errf(CodeWrongDate, "%s must be YYYY-MM-DD HH:MM:SS (in %s) or an RFC 3339 time.", field, h.loc)
 	}
-	if t.Before(a.clock.Now().Add(-time.Minute)) {
-		return time.Time{}, errf(CodeBeginTimeBeforeNow, "%s %s is in the past.", field, a.formatTime(t))
+	if t.Before(h.clock.Now().Add(-time.Minute)) {
+		return time.Time{}, errf(CodeBeginTimeBeforeNow, "%s %s is in the past.", field, h.formatTime(t))
 	}
 	return t, nil
 }
 
-func (a *API) batchSendEmail(ctx context.Context, c *Caller, req *batchSendEmailRequest) (*batchSendEmailResponse, error) {
+func (h *taskActions) batchSendEmail(ctx context.Context, c *Caller, req *wire.BatchSendEmailRequest) (*wire.BatchSendEmailResponse, error) {
 	if strings.TrimSpace(req.FromEmailAddress) == "" || req.ReceiverId == 0 || req.Template == nil || req.Template.TemplateID == 0 {
 		if req.Simple != nil && req.Template == nil {
 			return nil, errf(CodeWithOutPermission, "A batch sends a template: give Template.TemplateID (Simple content is for SendEmail).")
@@ -81,48 +55,34 @@ func (a *API) batchSendEmail(ctx context.Context, c *Caller, req *batchSendEmail
 	if req.Simple != nil {
 		return nil, errf(CodeWithOutPermission, "A batch sends a template: give Template.TemplateID, not Simple content.")
 	}
-	sender, fromName, err := a.sendingAddress(ctx, req.FromEmailAddress)
+	sender, fromName, err := sendingAddress(ctx, h.senders, req.FromEmailAddress)
 	if err != nil {
 		return nil, err
 	}
-	g, err := a.store.GetGroup(ctx, req.ReceiverId)
-	switch {
-	case errors.Is(err, models.ErrNotFound):
-		return nil, errf(CodeReceiverNotExist, "There is no recipient list %d.", req.ReceiverId)
-	case err != nil:
+	// The task's checks (the sender may send, the template is approved,
+	// the group is ready) are the sending rules; here only what the API
+	// itself reads.
+	if err := h.send.CheckSender(sender, fromName); err != nil {
 		return nil, err
-	case g.Importing:
-		return nil, errf(CodeReceiverIsOperating, "Recipient list %d is still importing; try again when it is done.", g.ID)
-	case g.RecipientCount == 0:
-		return nil, errf(CodeReceiverStatusError, "Recipient list %d is empty.", g.ID)
 	}
-	t, err := a.store.UsableTemplate(ctx, req.Template.TemplateID)
-	var notApproved *content.TemplateNotApprovedError
-	switch {
-	case errors.Is(err, models.ErrNotFound):
-		return nil, errf(CodeTemplateNotExist, "There is no template %d.", req.Template.TemplateID)
-	case errors.As(err, &notApproved):
-		return nil, errf(CodeTemplateStatusError, "%s.", upperFirst(notApproved.Error()))
-	case err != nil:
+	if _, err := h.send.Group(ctx, req.ReceiverId); err != nil {
+		return nil, err
+	}
+	t, err := h.send.Template(ctx, req.Template.TemplateID)
+	if err != nil {
 		return nil, err
 	}
 	// TemplateData of a batch are defaults for variables a recipient lacks.
-	if len(req.Template.TemplateData) > maxTemplateData {
-		return nil, errf(CodeTemplateDataLenLimit, "TemplateData is %d bytes; at most %d are allowed.", len(req.Template.TemplateData), maxTemplateData)
-	}
-	defaults, err := models.ParseVariables(req.Template.TemplateData)
+	defaults, err := templateData(req.Template.TemplateData)
 	if err != nil {
-		return nil, errf(CodeTemplateDataError, "TemplateData is %s.", err.Error())
+		return nil, err
 	}
 	subject := strings.TrimSpace(req.Subject)
 	if subject == "" && t.Subject == "" {
 		return nil, errf(CodeSubjectLengthError, "Subject is required (the template has none).")
 	}
-	content := &sendContent{subject: subject, html: t.HTML, text: t.Text, vars: defaults}
-	if content.subject == "" {
-		content.subject = t.Subject
-	}
-	if err := content.attachments(req.Attachments); err != nil {
+	atts, _, err := attachments(req.Attachments)
+	if err != nil {
 		return nil, err
 	}
 	unsubscribe, err := unsubscribeCode(req.Unsubscribe)
@@ -138,11 +98,11 @@ func (a *API) batchSendEmail(ctx context.Context, c *Caller, req *batchSendEmail
 	}
 	uid := c.User.ID
 	in := tasks.TaskInput{
-		Name:    truncate(t.Name+" · API "+a.formatTime(a.clock.Now()), 190),
-		Subject: subject, SenderID: sender.ID, TemplateID: t.ID, GroupID: g.ID, Unsubscribe: unsubscribe,
+		Name:    truncate(t.Name+" · API "+h.formatTime(h.clock.Now()), 190),
+		Subject: subject, SenderID: sender.ID, TemplateID: t.ID, GroupID: req.ReceiverId, Unsubscribe: unsubscribe,
 		AdLocation: int(req.ADLocation), TrackOpens: true, TrackClicks: true, VariableDefaults: defaults,
-		FromName: fromName, ReplyTo: reply, Attachments: mailer.EncodeAttachments(content.atts),
-		TimeZone: a.loc.String(), CreatedBy: &uid,
+		FromName: fromName, ReplyTo: reply, Attachments: outgoing.EncodeAttachments(atts),
+		TimeZone: h.loc.String(), CreatedBy: &uid,
 	}
 	switch req.TaskType {
 	case taskImmediate:
@@ -152,7 +112,7 @@ func (a *API) batchSendEmail(ctx context.Context, c *Caller, req *batchSendEmail
 			return nil, errf(CodeTimedParamNecessary, "A timed task (TaskType 2) needs TimedParam.BeginTime.")
 		}
 		in.Kind = tasks.TaskScheduled
-		if in.StartAt, err = a.beginTime("TimedParam.BeginTime", req.TimedParam.BeginTime); err != nil {
+		if in.StartAt, err = h.beginTime("TimedParam.BeginTime", req.TimedParam.BeginTime); err != nil {
 			return nil, err
 		}
 	case taskCycle:
@@ -163,7 +123,7 @@ func (a *API) batchSendEmail(ctx context.Context, c *Caller, req *batchSendEmail
 			return nil, errf(CodeInvalidParameterValue, "CycleParam.IntervalTime is 1 to %d hours.", maxCycleHours)
 		}
 		in.Kind = tasks.TaskRecurring
-		if in.StartAt, err = a.beginTime("CycleParam.BeginTime", req.CycleParam.BeginTime); err != nil {
+		if in.StartAt, err = h.beginTime("CycleParam.BeginTime", req.CycleParam.BeginTime); err != nil {
 			return nil, err
 		}
 		in.IntervalUnit, in.IntervalCount = "hours", int(req.CycleParam.IntervalTime)
@@ -175,48 +135,16 @@ func (a *API) batchSendEmail(ctx context.Context, c *Caller, req *batchSendEmail
 	default:
 		return nil, errf(CodeInvalidParameterValue, "TaskType is 1 (immediate), 2 (timed) or 3 (cycle).")
 	}
-	task, err := a.tasks.Create(ctx, in)
+	task, err := h.creator.Create(ctx, in)
 	if err != nil {
 		return nil, err
 	}
-	return &batchSendEmailResponse{TaskId: task.ID}, nil
-}
-
-type listSendTasksRequest struct {
-	Offset     uint64  `json:"Offset"`
-	Limit      *uint64 `json:"Limit"`
-	Status     uint64  `json:"Status"`
-	ReceiverId uint64  `json:"ReceiverId"`
-	TaskType   uint64  `json:"TaskType"`
-}
-
-type sendTaskData struct {
-	TaskId           uint64           `json:"TaskId"`
-	FromEmailAddress string           `json:"FromEmailAddress"`
-	ReceiverId       uint64           `json:"ReceiverId"`
-	TaskStatus       uint64           `json:"TaskStatus"`
-	TaskType         uint64           `json:"TaskType"`
-	RequestCount     uint64           `json:"RequestCount"`
-	SendCount        uint64           `json:"SendCount"`
-	CacheCount       uint64           `json:"CacheCount"`
-	CreateTime       string           `json:"CreateTime"`
-	UpdateTime       string           `json:"UpdateTime"`
-	Subject          string           `json:"Subject"`
-	Template         templateParam    `json:"Template"`
-	CycleParam       *cycleEmailParam `json:"CycleParam,omitempty"`
-	TimedParam       *timedEmailParam `json:"TimedParam,omitempty"`
-	ErrMsg           string           `json:"ErrMsg"`
-	ReceiversName    string           `json:"ReceiversName"`
-}
-
-type listSendTasksResponse struct {
-	TotalCount uint64         `json:"TotalCount"`
-	Data       []sendTaskData `json:"Data"`
+	return &wire.BatchSendEmailResponse{TaskId: task.ID}, nil
 }
 
 var tencentTaskStatuses = map[uint64]bool{1: true, 5: true, 6: true, 7: true, 10: true}
 
-func (a *API) listSendTasks(ctx context.Context, _ *Caller, req *listSendTasksRequest) (*listSendTasksResponse, error) {
+func (h *taskActions) listSendTasks(ctx context.Context, _ *Caller, req *wire.ListSendTasksRequest) (*wire.ListSendTasksResponse, error) {
 	limit, err := pageLimit(req.Limit, 100)
 	if err != nil {
 		return nil, err
@@ -242,7 +170,7 @@ func (a *API) listSendTasks(ctx context.Context, _ *Caller, req *listSendTasksRe
 		// filter is applied here over every task the rest selects.
 		offset, pageSize = 0, 0
 	}
-	progress, total, err := a.store.ListTaskProgressWhere(ctx, f, offset, pageSize)
+	progress, total, err := h.tasks.ListTaskProgressWhere(ctx, f, offset, pageSize)
 	if err != nil {
 		return nil, err
 	}
@@ -257,10 +185,10 @@ func (a *API) listSendTasks(ctx context.Context, _ *Caller, req *listSendTasksRe
 		start := min(int(min(req.Offset, 1<<31)), len(kept))
 		progress = kept[start:min(start+int(limit), len(kept))]
 	}
-	out := &listSendTasksResponse{TotalCount: uint64(total), Data: []sendTaskData{}}
+	out := &wire.ListSendTasksResponse{TotalCount: uint64(total), Data: []wire.SendTaskData{}}
 	senders, groups, templates := map[uint64]string{}, map[uint64]string{}, map[uint64]string{}
 	for _, p := range progress {
-		d, err := a.taskData(ctx, &p, senders, groups, templates)
+		d, err := h.taskData(ctx, &p, senders, groups, templates)
 		if err != nil {
 			return nil, err
 		}
@@ -270,11 +198,11 @@ func (a *API) listSendTasks(ctx context.Context, _ *Caller, req *listSendTasksRe
 }
 
 // taskData describes a task; the maps cache names across one list.
-func (a *API) taskData(ctx context.Context, p *tasks.TaskProgress, senders, groups, templates map[uint64]string) (sendTaskData, error) {
+func (h *taskActions) taskData(ctx context.Context, p *tasks.TaskProgress, senders, groups, templates map[uint64]string) (wire.SendTaskData, error) {
 	t := &p.Task
-	d := sendTaskData{TaskId: t.ID, TaskStatus: p.State().TencentStatus(), TaskType: taskTypes[t.Kind],
-		CreateTime: a.formatTime(t.CreatedAt), UpdateTime: a.formatTime(t.UpdatedAt), Subject: t.Subject,
-		Template: templateParam{TemplateData: t.VariableDefaults}, ErrMsg: t.StatusReason}
+	d := wire.SendTaskData{TaskId: t.ID, TaskStatus: p.State().TencentStatus(), TaskType: taskTypes[t.Kind],
+		CreateTime: h.formatTime(t.CreatedAt), UpdateTime: h.formatTime(t.UpdatedAt), Subject: t.Subject,
+		Template: wire.TemplateParam{TemplateData: t.VariableDefaults}, ErrMsg: t.StatusReason}
 	if d.Template.TemplateData == "{}" {
 		d.Template.TemplateData = ""
 	}
@@ -285,7 +213,7 @@ func (a *API) taskData(ctx context.Context, p *tasks.TaskProgress, senders, grou
 	d.RequestCount, d.SendCount, d.CacheCount = uint64(p.Progress.Requested), uint64(p.Progress.Sent()), uint64(p.Progress.WaitingForQuota)
 	if t.SenderID != nil {
 		if _, ok := senders[*t.SenderID]; !ok {
-			s, err := a.store.GetSender(ctx, *t.SenderID)
+			s, err := h.senders.GetSender(ctx, *t.SenderID)
 			if err != nil && !errors.Is(err, models.ErrNotFound) {
 				return d, err
 			}
@@ -301,7 +229,7 @@ func (a *API) taskData(ctx context.Context, p *tasks.TaskProgress, senders, grou
 	if t.GroupID != nil {
 		d.ReceiverId = *t.GroupID
 		if _, ok := groups[*t.GroupID]; !ok {
-			g, err := a.store.GetGroup(ctx, *t.GroupID)
+			g, err := h.audience.GetGroup(ctx, *t.GroupID)
 			if err != nil && !errors.Is(err, models.ErrNotFound) {
 				return d, err
 			}
@@ -315,7 +243,7 @@ func (a *API) taskData(ctx context.Context, p *tasks.TaskProgress, senders, grou
 		d.Template.TemplateID = *t.TemplateID
 		if d.Subject == "" {
 			if _, ok := templates[*t.TemplateID]; !ok {
-				tpl, err := a.store.GetTemplate(ctx, *t.TemplateID)
+				tpl, err := h.templates.GetTemplate(ctx, *t.TemplateID)
 				if err != nil && !errors.Is(err, models.ErrNotFound) {
 					return d, err
 				}
@@ -328,9 +256,9 @@ func (a *API) taskData(ctx context.Context, p *tasks.TaskProgress, senders, grou
 	}
 	switch t.Kind {
 	case tasks.TaskScheduled:
-		d.TimedParam = &timedEmailParam{BeginTime: a.formatTime(t.StartAt)}
+		d.TimedParam = &wire.TimedEmailParam{BeginTime: h.formatTime(t.StartAt)}
 	case tasks.TaskRecurring:
-		c := &cycleEmailParam{BeginTime: a.formatTime(t.StartAt)}
+		c := &wire.CycleEmailParam{BeginTime: h.formatTime(t.StartAt)}
 		switch t.IntervalUnit {
 		case "hours":
 			c.IntervalTime = uint64(t.IntervalCount)
@@ -343,4 +271,44 @@ func (a *API) taskData(ctx context.Context, p *tasks.TaskProgress, senders, grou
 		d.CycleParam = c
 	}
 	return d, nil
+}
+
+// taskActions serves BatchSendEmail and ListSendTasks.
+type taskActions struct {
+	dates
+	tasks     taskLister
+	creator   TaskCreator
+	send      taskRules
+	senders   taskSenders
+	templates taskTemplates
+	audience  taskGroups
+}
+
+// taskLister lists tasks with their progress.
+type taskLister interface {
+	ListTaskProgressWhere(ctx context.Context, f tasks.TaskFilter, offset, limit int) ([]tasks.TaskProgress, int64, error)
+}
+
+// taskRules are the sending rules a task's parts are held to.
+type taskRules interface {
+	CheckSender(sender *identity.SenderAddress, fromName string) error
+	Template(ctx context.Context, id uint64) (*content.Template, error)
+	Group(ctx context.Context, id uint64) (*audience.RecipientGroup, error)
+}
+
+// taskSenders finds sender addresses: the one a batch names, and the
+// ones tasks send from.
+type taskSenders interface {
+	senderFinder
+	GetSender(ctx context.Context, id uint64) (*identity.SenderAddress, error)
+}
+
+// taskTemplates names the templates tasks send.
+type taskTemplates interface {
+	GetTemplate(ctx context.Context, id uint64) (*content.Template, error)
+}
+
+// taskGroups names the groups tasks send to.
+type taskGroups interface {
+	GetGroup(ctx context.Context, id uint64) (*audience.RecipientGroup, error)
 }

@@ -41,7 +41,7 @@ func TestBatchSendEmailAndListSendTasks(t *testing.T) {
 	resp, err := c.BatchSendEmail(now)
 	must(t, err)
 	batchID := *resp.Response.TaskId
-	task, err := e.Store.GetTask(ctx, batchID)
+	task, err := e.Store.Tasks.GetTask(ctx, batchID)
 	must(t, err)
 	if task.Kind != tasks.TaskBatch || *task.GroupID != groupID || *task.TemplateID != tplID || task.FromName != "The Editors" ||
 		task.ReplyTo != "<editors@example.com>" || task.AdLocation != 1 || task.CreatedBy == nil || *task.CreatedBy != e.Marketer.ID {
@@ -50,7 +50,7 @@ func TestBatchSendEmailAndListSendTasks(t *testing.T) {
 
 	// It runs as any console task: the scheduler fires it and the engine
 	// delivers it.
-	runner := scheduler.NewTaskRunner(e.Store, models.SystemClock{}, slog.New(slog.DiscardHandler), "test", time.Hour)
+	runner := scheduler.NewTaskRunner(e.Store.Tasks, models.SystemClock{}, slog.New(slog.DiscardHandler), "test", time.Hour)
 	must(t, runner.Tick(ctx))
 	e.deliver()
 	must(t, runner.Tick(ctx))
@@ -73,7 +73,7 @@ func TestBatchSendEmailAndListSendTasks(t *testing.T) {
 	timed.TimedParam = &ses.TimedEmailParam{BeginTime: common.StringPtr(begin.Format(time.DateTime))}
 	timedResp, err := c.BatchSendEmail(timed)
 	must(t, err)
-	task, err = e.Store.GetTask(ctx, *timedResp.Response.TaskId)
+	task, err = e.Store.Tasks.GetTask(ctx, *timedResp.Response.TaskId)
 	must(t, err)
 	if task.Kind != tasks.TaskScheduled || !task.StartAt.Equal(begin) {
 		t.Errorf("timed task: %+v", task)
@@ -83,7 +83,7 @@ func TestBatchSendEmailAndListSendTasks(t *testing.T) {
 	cycle.CycleParam = &ses.CycleEmailParam{BeginTime: common.StringPtr(begin.Format(time.RFC3339)), IntervalTime: common.Uint64Ptr(36)}
 	cycleResp, err := c.BatchSendEmail(cycle)
 	must(t, err)
-	task, err = e.Store.GetTask(ctx, *cycleResp.Response.TaskId)
+	task, err = e.Store.Tasks.GetTask(ctx, *cycleResp.Response.TaskId)
 	must(t, err)
 	if task.Kind != tasks.TaskRecurring || task.IntervalUnit != "hours" || task.IntervalCount != 36 || !task.StartAt.Equal(begin) {
 		t.Errorf("cycle task: %+v", task)
@@ -193,7 +193,7 @@ func TestBatchSendEmailRefusals(t *testing.T) {
 			wantCode(t, err, tc.code)
 		})
 	}
-	tasks, total, err := e.Store.ListTasks(ctx, 0, 10)
+	tasks, total, err := e.Store.Tasks.ListTasks(ctx, 0, 10)
 	must(t, err)
 	if total != 0 {
 		t.Errorf("refused batches made tasks: %+v", tasks)

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sesame-email/sesame/handlers/api/wire"
 	"github.com/sesame-email/sesame/models"
 	"github.com/sesame-email/sesame/models/audience"
 )
@@ -21,41 +22,21 @@ var bounceReasons = []audience.SuppressionReason{audience.ReasonHardBounce, audi
 // maxListChange caps the addresses one call adds or removes.
 const maxListChange = 1000
 
-type listBlackEmailAddressRequest struct {
-	StartDate    string  `json:"StartDate"`
-	EndDate      string  `json:"EndDate"`
-	Limit        *uint64 `json:"Limit"`
-	Offset       uint64  `json:"Offset"`
-	EmailAddress string  `json:"EmailAddress"`
-	TaskID       string  `json:"TaskID"` // deprecated by Tencent; accepted and ignored
-}
-
-type blackEmailAddress struct {
-	BounceTime   string `json:"BounceTime"`
-	EmailAddress string `json:"EmailAddress"`
-	IspDesc      string `json:"IspDesc"`
-}
-
-type listBlackEmailAddressResponse struct {
-	BlackList  []blackEmailAddress `json:"BlackList"`
-	TotalCount uint64              `json:"TotalCount"`
-}
-
-func (a *API) listBlackEmailAddress(ctx context.Context, _ *Caller, req *listBlackEmailAddressRequest) (*listBlackEmailAddressResponse, error) {
+func (h *blacklistActions) listBlackEmailAddress(ctx context.Context, _ *Caller, req *wire.ListBlackEmailAddressRequest) (*wire.ListBlackEmailAddressResponse, error) {
 	limit, err := pageLimit(req.Limit, 100)
 	if err != nil {
 		return nil, err
 	}
 	q := audience.SuppressionQuery{Prefix: req.EmailAddress, Reasons: bounceReasons, Offset: int(min(req.Offset, 1<<31)), Limit: int(limit)}
 	if s := strings.TrimSpace(req.StartDate); s != "" {
-		d, ok := a.parseDate(s)
+		d, ok := h.parseDate(s)
 		if !ok {
 			return nil, errf(CodeWrongDate, "StartDate must be a date, YYYY-MM-DD.")
 		}
 		q.Since = d
 	}
 	if s := strings.TrimSpace(req.EndDate); s != "" {
-		d, ok := a.parseDate(s)
+		d, ok := h.parseDate(s)
 		if !ok {
 			return nil, errf(CodeWrongDate, "EndDate must be a date, YYYY-MM-DD.")
 		}
@@ -64,23 +45,19 @@ func (a *API) listBlackEmailAddress(ctx context.Context, _ *Caller, req *listBla
 	if !q.Since.IsZero() && !q.Until.IsZero() && !q.Until.After(q.Since) {
 		return nil, errf(CodeWrongDate, "EndDate is before StartDate.")
 	}
-	entries, total, err := a.store.ListSuppressions(ctx, q)
+	entries, total, err := h.suppressions.ListSuppressions(ctx, q)
 	if err != nil {
 		return nil, err
 	}
-	out := &listBlackEmailAddressResponse{BlackList: []blackEmailAddress{}, TotalCount: uint64(total)}
+	out := &wire.ListBlackEmailAddressResponse{BlackList: []wire.BlackEmailAddress{}, TotalCount: uint64(total)}
 	for _, e := range entries {
 		desc := e.Reason.Label()
 		if e.Source != "" {
 			desc += ": " + e.Source
 		}
-		out.BlackList = append(out.BlackList, blackEmailAddress{BounceTime: a.formatTime(e.CreatedAt), EmailAddress: e.Value, IspDesc: desc})
+		out.BlackList = append(out.BlackList, wire.BlackEmailAddress{BounceTime: h.formatTime(e.CreatedAt), EmailAddress: e.Value, IspDesc: desc})
 	}
 	return out, nil
-}
-
-type deleteBlackListRequest struct {
-	EmailAddressList []string `json:"EmailAddressList"`
 }
 
 func checkedList(field string, in []string) error {
@@ -93,65 +70,52 @@ func checkedList(field string, in []string) error {
 	return nil
 }
 
-func (a *API) deleteBlackList(ctx context.Context, _ *Caller, req *deleteBlackListRequest) (*empty, error) {
+func (h *blacklistActions) deleteBlackList(ctx context.Context, _ *Caller, req *wire.DeleteBlackListRequest) (*wire.Empty, error) {
 	if err := checkedList("EmailAddressList", req.EmailAddressList); err != nil {
 		return nil, err
 	}
-	if _, err := a.store.RemoveSuppressionsOf(ctx, req.EmailAddressList, bounceReasons); err != nil {
+	if _, err := h.suppressions.RemoveSuppressionsOf(ctx, req.EmailAddressList, bounceReasons); err != nil {
 		return nil, err
 	}
-	return &empty{}, nil
-}
-
-type createCustomBlacklistRequest struct {
-	Emails     []string `json:"Emails"`
-	ExpireDate string   `json:"ExpireDate"`
-}
-
-type createCustomBlacklistResponse struct {
-	TotalCount   uint64 `json:"TotalCount"`
-	ValidCount   uint64 `json:"ValidCount"`
-	TooLongCount uint64 `json:"TooLongCount"`
-	RepeatCount  uint64 `json:"RepeatCount"`
-	InvalidCount uint64 `json:"InvalidCount"`
+	return &wire.Empty{}, nil
 }
 
 // expiry reads ExpireDate: empty is never; a date is midnight of that day
 // in the configured zone, when the entry stops applying.
-func (a *API) expiry(raw string) (*time.Time, error) {
+func (h *blacklistActions) expiry(raw string) (*time.Time, error) {
 	if strings.TrimSpace(raw) == "" {
 		return nil, nil
 	}
-	t, ok := a.parseTime(raw)
+	t, ok := h.parseTime(raw)
 	if !ok {
 		return nil, errf(CodeWrongDate, "ExpireDate must be YYYY-MM-DD (or YYYY-MM-DD HH:MM:SS, or RFC 3339), or empty for never.")
 	}
-	if !t.After(a.clock.Now()) {
-		return nil, errf(CodeWrongDate, "ExpireDate %s is not in the future.", a.formatTime(t))
+	if !t.After(h.clock.Now()) {
+		return nil, errf(CodeWrongDate, "ExpireDate %s is not in the future.", h.formatTime(t))
 	}
 	return &t, nil
 }
 
-func (a *API) formatExpiry(t *time.Time) string {
+func (h *blacklistActions) formatExpiry(t *time.Time) string {
 	if t == nil {
 		return ""
 	}
-	l := t.In(a.loc)
+	l := t.In(h.loc)
 	if l.Hour() == 0 && l.Minute() == 0 && l.Second() == 0 {
 		return l.Format(dateLayout)
 	}
 	return l.Format(timeLayout)
 }
 
-func (a *API) createCustomBlacklist(ctx context.Context, c *Caller, req *createCustomBlacklistRequest) (*createCustomBlacklistResponse, error) {
+func (h *blacklistActions) createCustomBlacklist(ctx context.Context, c *Caller, req *wire.CreateCustomBlacklistRequest) (*wire.CreateCustomBlacklistResponse, error) {
 	if err := checkedList("Emails", req.Emails); err != nil {
 		return nil, err
 	}
-	expires, err := a.expiry(req.ExpireDate)
+	expires, err := h.expiry(req.ExpireDate)
 	if err != nil {
 		return nil, err
 	}
-	out := &createCustomBlacklistResponse{TotalCount: uint64(len(req.Emails))}
+	out := &wire.CreateCustomBlacklistResponse{TotalCount: uint64(len(req.Emails))}
 	seen := map[string]bool{}
 	for _, raw := range req.Emails {
 		email, problem := audience.NormalizeRecipientEmail(raw)
@@ -169,7 +133,7 @@ func (a *API) createCustomBlacklist(ctx context.Context, c *Caller, req *createC
 			continue
 		}
 		seen[email] = true
-		_, created, err := a.store.AddSuppression(ctx, audience.SuppressionInput{Value: email, Reason: audience.ReasonManual,
+		_, created, err := h.suppressions.AddSuppression(ctx, audience.SuppressionInput{Value: email, Reason: audience.ReasonManual,
 			Source: "API, key " + c.Key.SecretID, ExpiresAt: expires})
 		if err != nil {
 			return nil, err
@@ -183,27 +147,7 @@ func (a *API) createCustomBlacklist(ctx context.Context, c *Caller, req *createC
 	return out, nil
 }
 
-type listCustomBlacklistRequest struct {
-	Offset uint64  `json:"Offset"`
-	Limit  *uint64 `json:"Limit"`
-	Status *uint64 `json:"Status"`
-	Email  string  `json:"Email"`
-}
-
-type blackAddressDetail struct {
-	Id         uint64 `json:"Id"`
-	Email      string `json:"Email"`
-	CreateTime string `json:"CreateTime"`
-	ExpireDate string `json:"ExpireDate"`
-	Status     uint64 `json:"Status"`
-}
-
-type listCustomBlacklistResponse struct {
-	TotalCount uint64               `json:"TotalCount"`
-	Data       []blackAddressDetail `json:"Data"`
-}
-
-func (a *API) listCustomBlacklist(ctx context.Context, _ *Caller, req *listCustomBlacklistRequest) (*listCustomBlacklistResponse, error) {
+func (h *blacklistActions) listCustomBlacklist(ctx context.Context, _ *Caller, req *wire.ListCustomBlacklistRequest) (*wire.ListCustomBlacklistResponse, error) {
 	limit, err := pageLimit(req.Limit, 100)
 	if err != nil {
 		return nil, err
@@ -220,14 +164,14 @@ func (a *API) listCustomBlacklist(ctx context.Context, _ *Caller, req *listCusto
 			return nil, errf(CodeInvalidParameterValue, "Status is 0 (expired), 1 (active) or 2 (all).")
 		}
 	}
-	entries, total, err := a.store.ListSuppressions(ctx, q)
+	entries, total, err := h.suppressions.ListSuppressions(ctx, q)
 	if err != nil {
 		return nil, err
 	}
-	now := a.clock.Now()
-	out := &listCustomBlacklistResponse{TotalCount: uint64(total), Data: []blackAddressDetail{}}
+	now := h.clock.Now()
+	out := &wire.ListCustomBlacklistResponse{TotalCount: uint64(total), Data: []wire.BlackAddressDetail{}}
 	for _, e := range entries {
-		d := blackAddressDetail{Id: e.ID, Email: e.Value, CreateTime: a.formatTime(e.CreatedAt), ExpireDate: a.formatExpiry(e.ExpiresAt)}
+		d := wire.BlackAddressDetail{Id: e.ID, Email: e.Value, CreateTime: h.formatTime(e.CreatedAt), ExpireDate: h.formatExpiry(e.ExpiresAt)}
 		if e.ActiveAt(now) {
 			d.Status = 1
 		}
@@ -236,43 +180,47 @@ func (a *API) listCustomBlacklist(ctx context.Context, _ *Caller, req *listCusto
 	return out, nil
 }
 
-type updateCustomBlackListRequest struct {
-	Id         uint64 `json:"Id"`
-	Email      string `json:"Email"`
-	ExpireDate string `json:"ExpireDate"`
-}
-
-func (a *API) updateCustomBlackList(ctx context.Context, _ *Caller, req *updateCustomBlackListRequest) (*empty, error) {
+func (h *blacklistActions) updateCustomBlackList(ctx context.Context, _ *Caller, req *wire.UpdateCustomBlackListRequest) (*wire.Empty, error) {
 	if req.Id == 0 {
 		return nil, errf(CodeMissingParameter, "Id is required: the entry's Id from ListCustomBlacklist.")
 	}
 	if strings.TrimSpace(req.Email) == "" {
 		return nil, errf(CodeEmailAddressIsNULL, "Email is required.")
 	}
-	expires, err := a.expiry(req.ExpireDate)
+	expires, err := h.expiry(req.ExpireDate)
 	if err != nil {
 		return nil, err
 	}
-	_, err = a.store.UpdateManualSuppression(ctx, req.Id, req.Email, expires)
+	_, err = h.suppressions.UpdateManualSuppression(ctx, req.Id, req.Email, expires)
 	if errors.Is(err, models.ErrNotFound) {
 		return nil, errf(CodeResourceNotFound, "There is no custom blacklist entry %d.", req.Id)
 	}
 	if err != nil {
 		return nil, err
 	}
-	return &empty{}, nil
+	return &wire.Empty{}, nil
 }
 
-type deleteCustomBlackListRequest struct {
-	Emails []string `json:"Emails"`
-}
-
-func (a *API) deleteCustomBlackList(ctx context.Context, _ *Caller, req *deleteCustomBlackListRequest) (*empty, error) {
+func (h *blacklistActions) deleteCustomBlackList(ctx context.Context, _ *Caller, req *wire.DeleteCustomBlackListRequest) (*wire.Empty, error) {
 	if err := checkedList("Emails", req.Emails); err != nil {
 		return nil, err
 	}
-	if _, err := a.store.RemoveSuppressionsOf(ctx, req.Emails, []audience.SuppressionReason{audience.ReasonManual}); err != nil {
+	if _, err := h.suppressions.RemoveSuppressionsOf(ctx, req.Emails, []audience.SuppressionReason{audience.ReasonManual}); err != nil {
 		return nil, err
 	}
-	return &empty{}, nil
+	return &wire.Empty{}, nil
+}
+
+// blacklistActions serves its resource's actions.
+type blacklistActions struct {
+	dates
+	suppressions blacklistSuppressions
+}
+
+// blacklistSuppressions is what blacklistActions need of the suppressions.
+type blacklistSuppressions interface {
+	AddSuppression(ctx context.Context, in audience.SuppressionInput) (*audience.Suppression, bool, error)
+	ListSuppressions(ctx context.Context, q audience.SuppressionQuery) ([]audience.Suppression, int64, error)
+	RemoveSuppressionsOf(ctx context.Context, values []string, reasons []audience.SuppressionReason) (int64, error)
+	UpdateManualSuppression(ctx context.Context, id uint64, value string, expiresAt *time.Time) (*audience.Suppression, error)
 }

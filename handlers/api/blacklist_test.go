@@ -18,7 +18,7 @@ func TestBlackList(t *testing.T) {
 		{Value: "angry@dest.example.net", Reason: audience.ReasonComplaint},
 		{Value: "manual@dest.example.net", Reason: audience.ReasonManual}, // the custom blacklist's, not this one's
 	} {
-		_, _, err := e.Store.AddSuppression(ctx, s)
+		_, _, err := e.Store.Suppressions.AddSuppression(ctx, s)
 		must(t, err)
 	}
 	today := time.Now().UTC().Format(time.DateOnly)
@@ -55,7 +55,7 @@ func TestBlackList(t *testing.T) {
 	del.EmailAddressList = common.StringPtrs([]string{"GONE@dest.example.net", "manual@dest.example.net"})
 	_, err = c.DeleteBlackList(del)
 	must(t, err)
-	left, err := e.Store.SuppressionsOf(ctx, []string{"gone@dest.example.net", "manual@dest.example.net", "angry@dest.example.net"})
+	left, err := e.Store.Suppressions.SuppressionsOf(ctx, []string{"gone@dest.example.net", "manual@dest.example.net", "angry@dest.example.net"})
 	must(t, err)
 	if _, ok := left["gone@dest.example.net"]; ok || len(left) != 2 {
 		t.Errorf("after DeleteBlackList: %v", left)
@@ -116,7 +116,7 @@ func TestCustomBlacklist(t *testing.T) {
 	update.Id, update.Email, update.ExpireDate = spam.Id, common.StringPtr("spammer@dest.example.net"), common.StringPtr("")
 	_, err = c.UpdateCustomBlackList(update)
 	must(t, err)
-	entry, err := e.Store.GetSuppression(ctx, *spam.Id)
+	entry, err := e.Store.Suppressions.GetSuppression(ctx, *spam.Id)
 	must(t, err)
 	if entry.Value != "spammer@dest.example.net" || entry.ExpiresAt != nil {
 		t.Errorf("after update: %+v", entry)
@@ -130,7 +130,7 @@ func TestCustomBlacklist(t *testing.T) {
 
 	// Expired entries are told apart from active ones.
 	past := time.Now().Add(-time.Hour)
-	must(t, e.Store.SetSuppressionExpiry(ctx, *spam.Id, &past))
+	must(t, e.Store.Suppressions.SetSuppressionExpiry(ctx, *spam.Id, &past))
 	for status, want := range map[uint64]uint64{0: 1, 1: 1, 2: 2} {
 		req := ses.NewListCustomBlacklistRequest()
 		req.Status = common.Uint64Ptr(status)

@@ -11,6 +11,7 @@ import (
 	"github.com/sesame-email/sesame/models/content"
 	"github.com/sesame-email/sesame/models/identity"
 	"github.com/sesame-email/sesame/models/queue"
+	"github.com/sesame-email/sesame/models/sending"
 )
 
 // Error is a Tencent error: a code from the SDK's errors.go (or Tencent's
@@ -153,6 +154,26 @@ var notFoundCodes = map[string]string{
 	"DeleteAddressUnsubscribeConfig": CodeResourceNotFound,
 }
 
+// refusalCodes are the Tencent codes of the sending rules' refusals.
+var refusalCodes = map[sending.Rule]string{
+	sending.SenderUnknown:       CodeNoSuchSender,
+	sending.SenderCannotSend:    CodeDomainNotVerified,
+	sending.TemplateUnknown:     CodeTemplateNotExist,
+	sending.TemplateNotApproved: CodeTemplateStatusError,
+	sending.InlineReviewed:      CodeWithOutPermission,
+	sending.NoContent:           CodeMissingEmailContent,
+	sending.NoSubject:           CodeSubjectLengthError,
+	sending.BrokenVariables:     CodeEmailContentIsWrong,
+	sending.MissingVariables:    CodeTemplateNotMatchData,
+	sending.TooLarge:            CodeEmailContentTooLarge,
+	sending.NoRecipients:        CodeEmailAddressIsNULL,
+	sending.AllSuppressed:       CodeEmailAddrInBlacklist,
+	sending.AllUnsubscribed:     CodeReceiverHasUnsubscribed,
+	sending.GroupUnknown:        CodeReceiverNotExist,
+	sending.GroupEmpty:          CodeReceiverStatusError,
+	sending.GroupImporting:      CodeReceiverIsOperating,
+}
+
 // toAPIError is the one place where errors become Tencent codes. Errors
 // the actions raise themselves are already *Error; domain errors are
 // mapped by kind, validation errors by action and field. Anything else is
@@ -164,10 +185,13 @@ func (a *API) toAPIError(ctx context.Context, action, requestID string, err erro
 		conflict    *models.ConflictError
 		notApproved *content.TemplateNotApprovedError
 		throttled   *models.ThrottledError
+		refusal     *sending.Refusal
 	)
 	switch {
 	case errors.As(err, &apiErr):
 		return apiErr
+	case errors.As(err, &refusal):
+		return errf(refusalCodes[refusal.Rule], "%s", refusal.Message)
 	case errors.Is(err, identity.ErrSamePassword):
 		return errf(CodeRepeatPassword, "The new SMTP password must differ from the current one.")
 	case errors.As(err, &verr):

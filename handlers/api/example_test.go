@@ -40,7 +40,7 @@ func TestTheSDKExampleSends(t *testing.T) {
 		t.Fatalf("the example: %v\n%s", err, out)
 	}
 	uid := strings.TrimSpace(strings.TrimPrefix(string(out), "queued: "))
-	msgs, _, err := e.Store.FindMessages(ctx, queue.MessageQuery{Day: time.Now(), Request: uid})
+	msgs, _, err := e.Store.Queue.FindMessages(ctx, queue.MessageQuery{Day: time.Now(), Request: uid})
 	must(t, err)
 	if len(msgs) != 1 || msgs[0].Recipient != "ann@example.org" || msgs[0].FromName != "Example News" {
 		t.Fatalf("queued: %+v", msgs)

@@ -26,10 +26,12 @@ import (
 
 	"github.com/sesame-email/sesame/handlers"
 	"github.com/sesame-email/sesame/handlers/api"
+	"github.com/sesame-email/sesame/internal/compose"
 	"github.com/sesame-email/sesame/internal/dnstest"
 	"github.com/sesame-email/sesame/internal/tc3"
 	"github.com/sesame-email/sesame/internal/testdb"
 	"github.com/sesame-email/sesame/mailer"
+	"github.com/sesame-email/sesame/mailer/outgoing"
 	"github.com/sesame-email/sesame/models"
 	"github.com/sesame-email/sesame/models/accounts"
 	"github.com/sesame-email/sesame/models/identity"
@@ -60,15 +62,15 @@ type env struct {
 	DNS      *dnstest.Server
 	Resolver *mailer.Resolver
 	Clock    *skewClock
-	Links    *mailer.Links
+	Links    *outgoing.Links
 
 	Admin, Marketer       *accounts.User
 	AdminKey, MarketerKey tc3.Credential
 }
 
 type envOptions struct {
-	wrap    func(*store.Store) api.Store // wraps the store the API uses
-	sandbox bool                         // delivery is the sandbox: DNS does not gate sending
+	wrap    func(*api.Config) // stands in for some of the API's stores
+	sandbox bool              // delivery is the sandbox: DNS does not gate sending
 }
 
 func newEnv(t *testing.T) *env { return newEnvWith(t, envOptions{}) }
@@ -86,15 +88,15 @@ func newEnvWith(t *testing.T, opts envOptions) *env {
 	}
 	pub, _ := url.Parse("http://localhost:8080")
 	srv := web.New(web.Config{PublicURL: pub, HashKey: []byte(strings.Repeat("k", 64)), Version: "test",
-		Metrics: prometheus.NewRegistry(), Static: static.Files}, st)
-	links := mailer.NewLinks("http://localhost:8080", []byte("test link key"))
-	handlers.Mount(srv, handlers.Deps{Store: st, Tasks: scheduler.Tasks{Store: st}, DNS: resolver, Delivery: "sandbox",
-		Builder: mailer.NewBuilder(links), Links: links, Tracker: mailer.NewTracker(st, slog.New(slog.DiscardHandler), time.Second)})
-	var apiStore api.Store = st
+		Metrics: prometheus.NewRegistry(), Static: static.Files}, st.Accounts)
+	links := outgoing.NewLinks("http://localhost:8080", []byte("test link key"))
+	handlers.Mount(srv, compose.Console(st, handlers.Deps{Tasks: scheduler.Tasks{Store: st.Tasks}, DNS: resolver, Delivery: "sandbox",
+		Builder: outgoing.NewBuilder(links), Links: links, Tracker: mailer.NewTracker(st.Tracking, slog.New(slog.DiscardHandler), time.Second)}))
+	apiCfg := compose.API(st, api.Config{Tasks: scheduler.Tasks{Store: st.Tasks}, DNS: resolver, Clock: clock})
 	if opts.wrap != nil {
-		apiStore = opts.wrap(st)
+		opts.wrap(&apiCfg)
 	}
-	api.New(api.Config{Store: apiStore, Tasks: scheduler.Tasks{Store: st}, DNS: resolver, Clock: clock}).Mount(srv)
+	api.New(apiCfg).Mount(srv)
 	ts := httptest.NewServer(srv)
 	t.Cleanup(ts.Close)
 	u, _ := url.Parse(ts.URL)
@@ -106,11 +108,11 @@ func newEnvWith(t *testing.T, opts envOptions) *env {
 
 func (e *env) userWithKey(email string, role accounts.Role) (*accounts.User, tc3.Credential) {
 	e.t.Helper()
-	u, err := e.Store.CreateUser(ctx, accounts.NewUser{Email: email, Password: "correct horse 1", Role: role})
+	u, err := e.Store.Accounts.CreateUser(ctx, accounts.NewUser{Email: email, Password: "correct horse 1", Role: role})
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	k, secret, err := e.Store.CreateAPIKey(ctx, u.ID, "tests")
+	k, secret, err := e.Store.Accounts.CreateAPIKey(ctx, u.ID, "tests")
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -219,20 +221,20 @@ func wantRawCode(t *testing.T, r rawResponse, code string) {
 func (e *env) verifiedSender(email, name string) *identity.SenderAddress {
 	e.t.Helper()
 	domain := email[strings.LastIndexByte(email, '@')+1:]
-	if _, err := e.Store.GetDomainByName(ctx, domain); err != nil {
-		d, err := e.Store.AddDomain(ctx, domain, 1024)
+	if _, err := e.Store.Domains.GetDomainByName(ctx, domain); err != nil {
+		d, err := e.Store.Domains.AddDomain(ctx, domain, 1024)
 		must(e.t, err)
-		recs, err := e.Store.DomainRecords(ctx, d)
+		recs, err := e.Store.Domains.DomainRecords(ctx, d)
 		must(e.t, err)
 		e.DNS.Publish(e.t, recs)
 		e.DNS.Set(e.t, testdb.BounceHost+". 300 IN A 127.0.0.1")
-		d, _, err = e.Store.VerifyDomain(ctx, e.Resolver, d.ID)
+		d, _, err = e.Store.Domains.VerifyDomain(ctx, e.Resolver, d.ID)
 		must(e.t, err)
 		if !d.Verified() {
 			e.t.Fatalf("%s not verified", domain)
 		}
 	}
-	s, err := e.Store.CreateSender(ctx, email, name)
+	s, err := e.Store.Senders.CreateSender(ctx, email, name)
 	must(e.t, err)
 	return s
 }
@@ -240,7 +242,7 @@ func (e *env) verifiedSender(email, name string) *identity.SenderAddress {
 // deliver runs the delivery engine over the queue into the sandbox.
 func (e *env) deliver() {
 	e.t.Helper()
-	engine := mailer.NewEngine(e.Store, mailer.Sandbox{}, mailer.NewBuilder(e.Links), models.SystemClock{},
+	engine := mailer.NewEngine(compose.Engine(e.Store), mailer.Sandbox{}, outgoing.NewBuilder(e.Links), models.SystemClock{},
 		slog.New(slog.DiscardHandler), mailer.EngineConfig{Owner: "test", BounceHost: testdb.BounceHost})
 	must(e.t, engine.RunUntilIdle(ctx))
 }
@@ -264,11 +266,11 @@ func (e *env) template(t *testing.T, name, html string) uint64 {
 // sandboxRaw is the raw message the sandbox kept for a recipient.
 func (e *env) sandboxRaw(t *testing.T, recipient string) string {
 	t.Helper()
-	msgs, err := e.Store.SandboxPage(ctx, 0, 1000)
+	msgs, err := e.Store.Sandbox.SandboxPage(ctx, 0, 1000)
 	must(t, err)
 	for _, m := range msgs {
 		if m.Recipient == recipient {
-			full, err := e.Store.GetSandboxMessage(ctx, m.ID)
+			full, err := e.Store.Sandbox.GetSandboxMessage(ctx, m.ID)
 			must(t, err)
 			return string(full.Raw)
 		}

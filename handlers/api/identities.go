@@ -6,6 +6,7 @@ import (
 	"math"
 	"strings"
 
+	"github.com/sesame-email/sesame/handlers/api/wire"
 	"github.com/sesame-email/sesame/models"
 	"github.com/sesame-email/sesame/models/identity"
 	"github.com/sesame-email/sesame/models/queue"
@@ -13,38 +14,9 @@ import (
 
 // Sending domains: Create/Get/List/Update (re-verify)/DeleteEmailIdentity.
 
-type tagList struct {
-	TagKey   string `json:"TagKey"`
-	TagValue string `json:"TagValue"`
-}
-
-type dnsAttributes struct {
-	Type          string `json:"Type"`
-	SendDomain    string `json:"SendDomain"`
-	ExpectedValue string `json:"ExpectedValue"`
-	CurrentValue  string `json:"CurrentValue"`
-	Status        bool   `json:"Status"`
-}
-
-type identityResponse struct {
-	IdentityType             string          `json:"IdentityType"`
-	VerifiedForSendingStatus bool            `json:"VerifiedForSendingStatus"`
-	Attributes               []dnsAttributes `json:"Attributes"`
-}
-
-type createEmailIdentityRequest struct {
-	EmailIdentity string    `json:"EmailIdentity"`
-	DKIMOption    *uint64   `json:"DKIMOption"`
-	TagList       []tagList `json:"TagList"`
-}
-
-type emailIdentityRequest struct {
-	EmailIdentity string `json:"EmailIdentity"`
-}
-
 const identityTypeDomain = "DOMAIN"
 
-func toTags(in []tagList) []identity.Tag {
+func toTags(in []wire.TagList) []identity.Tag {
 	out := make([]identity.Tag, len(in))
 	for i, t := range in {
 		out[i] = identity.Tag{Key: t.TagKey, Value: t.TagValue}
@@ -52,33 +24,33 @@ func toTags(in []tagList) []identity.Tag {
 	return out
 }
 
-func (a *API) identity(ctx context.Context, d *identity.Domain, recs []identity.DNSRecord) (*identityResponse, error) {
+func (h *identityActions) identity(ctx context.Context, d *identity.Domain, recs []identity.DNSRecord) (*wire.IdentityResponse, error) {
 	if recs == nil {
 		var err error
-		if recs, err = a.store.DomainRecords(ctx, d); err != nil {
+		if recs, err = h.domains.DomainRecords(ctx, d); err != nil {
 			return nil, err
 		}
 	}
-	out := &identityResponse{IdentityType: identityTypeDomain, VerifiedForSendingStatus: d.Verified(), Attributes: []dnsAttributes{}}
+	out := &wire.IdentityResponse{IdentityType: identityTypeDomain, VerifiedForSendingStatus: d.Verified(), Attributes: []wire.DnsAttributes{}}
 	for _, r := range recs {
-		out.Attributes = append(out.Attributes, dnsAttributes{Type: r.Type, SendDomain: r.Name, ExpectedValue: r.Value,
+		out.Attributes = append(out.Attributes, wire.DnsAttributes{Type: r.Type, SendDomain: r.Name, ExpectedValue: r.Value,
 			CurrentValue: r.Current, Status: r.Passed()})
 	}
 	return out, nil
 }
 
-func (a *API) domainByName(ctx context.Context, name string) (*identity.Domain, error) {
+func (h *identityActions) domainByName(ctx context.Context, name string) (*identity.Domain, error) {
 	if strings.TrimSpace(name) == "" {
 		return nil, errf(CodeMissingParameter, "EmailIdentity is required: the sending domain, such as mail.example.com.")
 	}
-	d, err := a.store.GetDomainByName(ctx, name)
+	d, err := h.domains.GetDomainByName(ctx, name)
 	if errors.Is(err, models.ErrNotFound) {
 		return nil, errf(CodeNotExistDomain, "%s is not a sending domain here.", truncate(name, 253))
 	}
 	return d, err
 }
 
-func (a *API) createEmailIdentity(ctx context.Context, _ *Caller, req *createEmailIdentityRequest) (*identityResponse, error) {
+func (h *identityActions) createEmailIdentity(ctx context.Context, _ *Caller, req *wire.CreateEmailIdentityRequest) (*wire.IdentityResponse, error) {
 	if strings.TrimSpace(req.EmailIdentity) == "" {
 		return nil, errf(CodeMissingParameter, "EmailIdentity is required: the sending domain, such as mail.example.com.")
 	}
@@ -101,74 +73,51 @@ func (a *API) createEmailIdentity(ctx context.Context, _ *Caller, req *createEma
 	if err != nil {
 		return nil, err
 	}
-	if _, err := a.store.GetDomainByName(ctx, name); err == nil {
+	if _, err := h.domains.GetDomainByName(ctx, name); err == nil {
 		return nil, errf(CodeRepeatCreation, "%s is already a sending domain.", name)
 	}
-	d, err := a.store.AddDomain(ctx, name, bits)
+	d, err := h.domains.AddDomain(ctx, name, bits)
 	if err != nil {
 		return nil, err
 	}
 	if len(tags) > 0 {
-		if err := a.store.SetDomainTags(ctx, d.ID, tags); err != nil {
+		if err := h.domains.SetDomainTags(ctx, d.ID, tags); err != nil {
 			return nil, err
 		}
 	}
-	return a.identity(ctx, d, nil)
+	return h.identity(ctx, d, nil)
 }
 
-func (a *API) getEmailIdentity(ctx context.Context, _ *Caller, req *emailIdentityRequest) (*identityResponse, error) {
-	d, err := a.domainByName(ctx, req.EmailIdentity)
+func (h *identityActions) getEmailIdentity(ctx context.Context, _ *Caller, req *wire.EmailIdentityRequest) (*wire.IdentityResponse, error) {
+	d, err := h.domainByName(ctx, req.EmailIdentity)
 	if err != nil {
 		return nil, err
 	}
-	return a.identity(ctx, d, nil)
+	return h.identity(ctx, d, nil)
 }
 
 // updateEmailIdentity looks every record up again, as "Check now".
-func (a *API) updateEmailIdentity(ctx context.Context, _ *Caller, req *emailIdentityRequest) (*identityResponse, error) {
-	d, err := a.domainByName(ctx, req.EmailIdentity)
+func (h *identityActions) updateEmailIdentity(ctx context.Context, _ *Caller, req *wire.EmailIdentityRequest) (*wire.IdentityResponse, error) {
+	d, err := h.domainByName(ctx, req.EmailIdentity)
 	if err != nil {
 		return nil, err
 	}
-	d, recs, err := a.store.VerifyDomain(ctx, a.dns, d.ID)
+	d, recs, err := h.domains.VerifyDomain(ctx, h.dns, d.ID)
 	if err != nil {
 		return nil, err
 	}
-	return a.identity(ctx, d, recs)
+	return h.identity(ctx, d, recs)
 }
 
-func (a *API) deleteEmailIdentity(ctx context.Context, _ *Caller, req *emailIdentityRequest) (*empty, error) {
-	d, err := a.domainByName(ctx, req.EmailIdentity)
+func (h *identityActions) deleteEmailIdentity(ctx context.Context, _ *Caller, req *wire.EmailIdentityRequest) (*wire.Empty, error) {
+	d, err := h.domainByName(ctx, req.EmailIdentity)
 	if err != nil {
 		return nil, err
 	}
-	if err := a.store.DeleteDomain(ctx, d.ID); err != nil {
+	if err := h.domains.DeleteDomain(ctx, d.ID); err != nil {
 		return nil, err
 	}
-	return &empty{}, nil
-}
-
-type listEmailIdentitiesRequest struct {
-	TagList []tagList `json:"TagList"`
-	Limit   *uint64   `json:"Limit"`
-	Offset  uint64    `json:"Offset"`
-}
-
-type emailIdentity struct {
-	IdentityName           string    `json:"IdentityName"`
-	IdentityType           string    `json:"IdentityType"`
-	SendingEnabled         bool      `json:"SendingEnabled"`
-	CurrentReputationLevel uint64    `json:"CurrentReputationLevel"`
-	DailyQuota             uint64    `json:"DailyQuota"`
-	SendIp                 []string  `json:"SendIp"`
-	TagList                []tagList `json:"TagList"`
-}
-
-type listEmailIdentitiesResponse struct {
-	EmailIdentities    []emailIdentity `json:"EmailIdentities"`
-	MaxReputationLevel uint64          `json:"MaxReputationLevel"`
-	MaxDailyQuota      uint64          `json:"MaxDailyQuota"`
-	Total              uint64          `json:"Total"`
+	return &wire.Empty{}, nil
 }
 
 // Warm-up levels as Tencent reports reputation: 1 to 20, the day of the
@@ -178,20 +127,20 @@ const (
 	unlimitedQuota     = math.MaxInt32
 )
 
-func (a *API) listEmailIdentities(ctx context.Context, _ *Caller, req *listEmailIdentitiesRequest) (*listEmailIdentitiesResponse, error) {
+func (h *identityActions) listEmailIdentities(ctx context.Context, _ *Caller, req *wire.ListEmailIdentitiesRequest) (*wire.ListEmailIdentitiesResponse, error) {
 	limit, err := pageLimit(req.Limit, 100)
 	if err != nil {
 		return nil, err
 	}
-	domains, err := a.store.ListDomains(ctx)
+	domains, err := h.domains.ListDomains(ctx)
 	if err != nil {
 		return nil, err
 	}
-	tags, err := a.store.DomainTags(ctx)
+	tags, err := h.domains.DomainTags(ctx)
 	if err != nil {
 		return nil, err
 	}
-	warmup, err := a.store.WarmupOverview(ctx)
+	warmup, err := h.queue.WarmupOverview(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -202,7 +151,7 @@ func (a *API) listEmailIdentities(ctx context.Context, _ *Caller, req *listEmail
 		}
 	}
 	want := toTags(req.TagList)
-	out := &listEmailIdentitiesResponse{EmailIdentities: []emailIdentity{}}
+	out := &wire.ListEmailIdentitiesResponse{EmailIdentities: []wire.EmailIdentity{}}
 	var selected []identity.Domain
 	for _, d := range domains {
 		if identity.HasTags(tags[d.ID], want) {
@@ -217,19 +166,19 @@ func (a *API) listEmailIdentities(ctx context.Context, _ *Caller, req *listEmail
 		if uint64(i) < req.Offset || uint64(len(out.EmailIdentities)) >= limit {
 			continue
 		}
-		ips, err := a.store.SendingIPsForDomain(ctx, d.ID)
+		ips, err := h.ips.SendingIPsForDomain(ctx, d.ID)
 		if err != nil {
 			return nil, err
 		}
-		id := emailIdentity{IdentityName: d.Name, IdentityType: identityTypeDomain, SendingEnabled: d.Verified(),
-			CurrentReputationLevel: level, DailyQuota: quota, SendIp: []string{}, TagList: []tagList{}}
+		id := wire.EmailIdentity{IdentityName: d.Name, IdentityType: identityTypeDomain, SendingEnabled: d.Verified(),
+			CurrentReputationLevel: level, DailyQuota: quota, SendIp: []string{}, TagList: []wire.TagList{}}
 		for _, ip := range ips {
 			if !ip.IsDefaultRoute() {
 				id.SendIp = append(id.SendIp, ip.Address)
 			}
 		}
 		for _, t := range tags[d.ID] {
-			id.TagList = append(id.TagList, tagList{TagKey: t.Key, TagValue: t.Value})
+			id.TagList = append(id.TagList, wire.TagList{TagKey: t.Key, TagValue: t.Value})
 		}
 		out.EmailIdentities = append(out.EmailIdentities, id)
 	}
@@ -253,4 +202,35 @@ func pageLimit(limit *uint64, most uint64) (uint64, error) {
 		return 0, errf(CodeInvalidLimit, "Limit may be at most %d.", most)
 	}
 	return *limit, nil
+}
+
+// identityActions serves its resource's actions.
+type identityActions struct {
+	dates
+	dns     identity.DNSLookup
+	domains identityDomains
+	ips     identityIps
+	queue   identityQueue
+}
+
+// identityDomains is what identityActions need of the domains.
+type identityDomains interface {
+	AddDomain(ctx context.Context, name string, rsaBits int) (*identity.Domain, error)
+	DeleteDomain(ctx context.Context, id uint64) error
+	DomainRecords(ctx context.Context, d *identity.Domain) ([]identity.DNSRecord, error)
+	DomainTags(ctx context.Context) (map[uint64][]identity.Tag, error)
+	GetDomainByName(ctx context.Context, name string) (*identity.Domain, error)
+	ListDomains(ctx context.Context) ([]identity.Domain, error)
+	SetDomainTags(ctx context.Context, domainID uint64, tags []identity.Tag) error
+	VerifyDomain(ctx context.Context, dns identity.DNSLookup, id uint64) (*identity.Domain, []identity.DNSRecord, error)
+}
+
+// identityIps is what identityActions need of the ips.
+type identityIps interface {
+	SendingIPsForDomain(ctx context.Context, domainID uint64) ([]identity.SendingIP, error)
+}
+
+// identityQueue is what identityActions need of the queue.
+type identityQueue interface {
+	WarmupOverview(ctx context.Context) ([]queue.WarmupStatus, error)
 }

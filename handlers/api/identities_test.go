@@ -36,9 +36,9 @@ func TestIdentities(t *testing.T) {
 			t.Errorf("no %s record in %v", want, types)
 		}
 	}
-	d, err := e.Store.GetDomainByName(ctx, "mail.example.com")
+	d, err := e.Store.Domains.GetDomainByName(ctx, "mail.example.com")
 	must(t, err)
-	keys, err := e.Store.DKIMKeys(ctx, d.ID)
+	keys, err := e.Store.Domains.DKIMKeys(ctx, d.ID)
 	must(t, err)
 	if len(keys) != 1 || keys[0].Bits != 1024 {
 		t.Errorf("DKIMOption 0 made %+v", keys)
@@ -70,7 +70,7 @@ func TestIdentities(t *testing.T) {
 
 	// Publish the records: UpdateEmailIdentity checks them again and the
 	// domain can send.
-	recs, err := e.Store.DomainRecords(ctx, d)
+	recs, err := e.Store.Domains.DomainRecords(ctx, d)
 	must(t, err)
 	e.DNS.Publish(t, recs)
 	e.DNS.Set(t, testdb.BounceHost+". 300 IN A 127.0.0.1")

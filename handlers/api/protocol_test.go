@@ -17,10 +17,10 @@ import (
 	ses "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/ses/v20201002"
 
 	"github.com/sesame-email/sesame/handlers/api"
+	"github.com/sesame-email/sesame/internal/compose"
 	"github.com/sesame-email/sesame/internal/tc3"
 	"github.com/sesame-email/sesame/models/accounts"
 	"github.com/sesame-email/sesame/models/identity"
-	"github.com/sesame-email/sesame/models/store"
 )
 
 // The API implements every action of the SDK's client, and nothing else.
@@ -34,8 +34,7 @@ func TestEveryActionOfTheSDKIsServed(t *testing.T) {
 		}
 	}
 	e := newEnv(t)
-	st := e.Store
-	served := api.New(api.Config{Store: st}).Actions()
+	served := api.New(compose.API(e.Store, api.Config{})).Actions()
 	sort.Strings(sdk)
 	sort.Strings(served)
 	if len(sdk) != 35 || !reflect.DeepEqual(sdk, served) {
@@ -48,7 +47,7 @@ func TestSignaturesThroughTheSDK(t *testing.T) {
 	if _, err := e.marketer().ListEmailAddress(ses.NewListEmailAddressRequest()); err != nil {
 		t.Fatalf("a good key: %v", err)
 	}
-	k, err := e.Store.GetAPIKeyBySecretID(ctx, e.MarketerKey.SecretID)
+	k, err := e.Store.Accounts.GetAPIKeyBySecretID(ctx, e.MarketerKey.SecretID)
 	must(t, err)
 	if k.LastUsedAt == nil {
 		t.Error("the key's last use was not noted")
@@ -78,13 +77,13 @@ func TestSignaturesThroughTheSDK(t *testing.T) {
 
 	// Revoking stops the key with its very next request.
 	client := e.marketer()
-	must(t, e.Store.RevokeAPIKey(ctx, k.ID))
+	must(t, e.Store.Accounts.RevokeAPIKey(ctx, k.ID))
 	_, err = client.ListEmailAddress(ses.NewListEmailAddressRequest())
 	wantCode(t, err, "AuthFailure.SecretIdNotFound")
 
 	// A disabled user's keys stop too.
 	other, otherKey := e.userWithKey("cy@example.com", accounts.RoleMarketer)
-	_, err = e.Store.UpdateUser(ctx, other.ID, accounts.UserChange{Role: accounts.RoleMarketer, Disabled: true})
+	_, err = e.Store.Accounts.UpdateUser(ctx, other.ID, accounts.UserChange{Role: accounts.RoleMarketer, Disabled: true})
 	must(t, err)
 	_, err = e.client(otherKey).ListEmailAddress(ses.NewListEmailAddressRequest())
 	wantCode(t, err, "AuthFailure.SecretIdNotFound")
@@ -198,7 +197,7 @@ func TestRolesOfKeys(t *testing.T) {
 		wantCode(t, call(), "AuthFailure.UnauthorizedOperation")
 	}
 	// A user promoted to admin acts as one with the same key.
-	_, err = e.Store.UpdateUser(ctx, e.Marketer.ID, accounts.UserChange{Role: accounts.RoleAdmin})
+	_, err = e.Store.Accounts.UpdateUser(ctx, e.Marketer.ID, accounts.UserChange{Role: accounts.RoleAdmin})
 	must(t, err)
 	r := ses.NewUpdateEmailIdentityRequest()
 	r.EmailIdentity = common.StringPtr("mail.example.com")
@@ -210,7 +209,7 @@ func TestRolesOfKeys(t *testing.T) {
 // failingStore breaks one read, to show what a fault inside an action
 // becomes: a Tencent error, never a page or a dropped connection.
 type failingStore struct {
-	*store.Store
+	api.SenderStore
 	panics bool
 }
 
@@ -223,7 +222,7 @@ func (s failingStore) ListSenders(context.Context) ([]identity.SenderAddress, er
 
 func TestFaultsBecomeInternalErrors(t *testing.T) {
 	for _, panics := range []bool{false, true} {
-		e := newEnvWith(t, envOptions{wrap: func(st *store.Store) api.Store { return failingStore{Store: st, panics: panics} }})
+		e := newEnvWith(t, envOptions{wrap: func(cfg *api.Config) { cfg.Senders = failingStore{SenderStore: cfg.Senders, panics: panics} }})
 		_, err := e.marketer().ListEmailAddress(ses.NewListEmailAddressRequest())
 		wantCode(t, err, "InternalError")
 		if !strings.Contains(err.Error(), "logged with reference") {

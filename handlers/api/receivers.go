@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 
+	"github.com/sesame-email/sesame/handlers/api/wire"
 	"github.com/sesame-email/sesame/models"
 	"github.com/sesame-email/sesame/models/audience"
 )
@@ -13,21 +14,12 @@ import (
 // CreateReceiver, ListReceivers, DeleteReceiver, CreateReceiverDetail,
 // CreateReceiverDetailWithData, ListReceiverDetails.
 
-type createReceiverRequest struct {
-	ReceiversName string `json:"ReceiversName"`
-	Desc          string `json:"Desc"`
-}
-
-type createReceiverResponse struct {
-	ReceiverId uint64 `json:"ReceiverId"`
-}
-
-func (a *API) createReceiver(ctx context.Context, _ *Caller, req *createReceiverRequest) (*createReceiverResponse, error) {
+func (h *receiverActions) createReceiver(ctx context.Context, _ *Caller, req *wire.CreateReceiverRequest) (*wire.CreateReceiverResponse, error) {
 	name := strings.TrimSpace(req.ReceiversName)
 	if name == "" {
 		return nil, errf(CodeReceiverNameIllegal, "ReceiversName is required.")
 	}
-	groups, _, err := a.store.ListGroups(ctx, audience.GroupFilter{Keyword: name, Limit: 1 << 20})
+	groups, _, err := h.audience.ListGroups(ctx, audience.GroupFilter{Keyword: name, Limit: 1 << 20})
 	if err != nil {
 		return nil, err
 	}
@@ -36,36 +28,14 @@ func (a *API) createReceiver(ctx context.Context, _ *Caller, req *createReceiver
 			return nil, errf(CodeRepeatReceiverName, "A recipient list named %q already exists (ReceiverId %d).", name, g.ID)
 		}
 	}
-	g, err := a.store.CreateGroup(ctx, audience.GroupInput{Name: name, Description: req.Desc})
+	g, err := h.audience.CreateGroup(ctx, audience.GroupInput{Name: name, Description: req.Desc})
 	if err != nil {
 		return nil, err
 	}
-	return &createReceiverResponse{ReceiverId: g.ID}, nil
+	return &wire.CreateReceiverResponse{ReceiverId: g.ID}, nil
 }
 
-type listReceiversRequest struct {
-	Offset  uint64  `json:"Offset"`
-	Limit   *uint64 `json:"Limit"`
-	Status  uint64  `json:"Status"`
-	KeyWord string  `json:"KeyWord"`
-}
-
-type receiverData struct {
-	ReceiverId      uint64 `json:"ReceiverId"`
-	ReceiversName   string `json:"ReceiversName"`
-	Count           uint64 `json:"Count"`
-	Desc            string `json:"Desc"`
-	ReceiversStatus uint64 `json:"ReceiversStatus"`
-	CreateTime      string `json:"CreateTime"`
-	InvalidCount    uint64 `json:"InvalidCount"`
-}
-
-type listReceiversResponse struct {
-	TotalCount uint64         `json:"TotalCount"`
-	Data       []receiverData `json:"Data"`
-}
-
-func (a *API) listReceivers(ctx context.Context, _ *Caller, req *listReceiversRequest) (*listReceiversResponse, error) {
+func (h *receiverActions) listReceivers(ctx context.Context, _ *Caller, req *wire.ListReceiversRequest) (*wire.ListReceiversResponse, error) {
 	limit, err := pageLimit(req.Limit, 100)
 	if err != nil {
 		return nil, err
@@ -78,7 +48,7 @@ func (a *API) listReceivers(ctx context.Context, _ *Caller, req *listReceiversRe
 		// The status is derived per group: filter over every group.
 		f.Offset, f.Limit = 0, 1<<30
 	}
-	groups, total, err := a.store.ListGroups(ctx, f)
+	groups, total, err := h.audience.ListGroups(ctx, f)
 	if err != nil {
 		return nil, err
 	}
@@ -97,29 +67,25 @@ func (a *API) listReceivers(ctx context.Context, _ *Caller, req *listReceiversRe
 	for i, g := range groups {
 		ids[i] = g.ID
 	}
-	invalid, err := a.store.InvalidRecipientCounts(ctx, ids)
+	invalid, err := h.audience.InvalidRecipientCounts(ctx, ids)
 	if err != nil {
 		return nil, err
 	}
-	out := &listReceiversResponse{TotalCount: uint64(total), Data: []receiverData{}}
+	out := &wire.ListReceiversResponse{TotalCount: uint64(total), Data: []wire.ReceiverData{}}
 	for _, g := range groups {
-		out.Data = append(out.Data, receiverData{ReceiverId: g.ID, ReceiversName: g.Name, Count: uint64(max(g.RecipientCount, 0)),
-			Desc: g.Description, ReceiversStatus: uint64(g.Status()), CreateTime: a.formatTime(g.CreatedAt),
+		out.Data = append(out.Data, wire.ReceiverData{ReceiverId: g.ID, ReceiversName: g.Name, Count: uint64(max(g.RecipientCount, 0)),
+			Desc: g.Description, ReceiversStatus: uint64(g.Status()), CreateTime: h.formatTime(g.CreatedAt),
 			InvalidCount: uint64(max(invalid[g.ID], 0))})
 	}
 	return out, nil
 }
 
-type receiverIDRequest struct {
-	ReceiverId uint64 `json:"ReceiverId"`
-}
-
 // receiver loads a group for a change: it must exist and not be importing.
-func (a *API) receiver(ctx context.Context, id uint64) (*audience.RecipientGroup, error) {
+func (h *receiverActions) receiver(ctx context.Context, id uint64) (*audience.RecipientGroup, error) {
 	if id == 0 {
 		return nil, errf(CodeReceiverIDNecessary, "ReceiverId is required.")
 	}
-	g, err := a.store.GetGroup(ctx, id)
+	g, err := h.audience.GetGroup(ctx, id)
 	if errors.Is(err, models.ErrNotFound) {
 		return nil, errf(CodeReceiverNotExist, "There is no recipient list %d.", id)
 	}
@@ -129,45 +95,22 @@ func (a *API) receiver(ctx context.Context, id uint64) (*audience.RecipientGroup
 	return g, nil
 }
 
-func (a *API) deleteReceiver(ctx context.Context, _ *Caller, req *receiverIDRequest) (*empty, error) {
-	g, err := a.receiver(ctx, req.ReceiverId)
+func (h *receiverActions) deleteReceiver(ctx context.Context, _ *Caller, req *wire.ReceiverIDRequest) (*wire.Empty, error) {
+	g, err := h.receiver(ctx, req.ReceiverId)
 	if err != nil {
 		return nil, err
 	}
-	if err := a.store.DeleteGroup(ctx, g.ID); err != nil {
+	if err := h.audience.DeleteGroup(ctx, g.ID); err != nil {
 		return nil, err
 	}
-	return &empty{}, nil
-}
-
-type createReceiverDetailRequest struct {
-	ReceiverId uint64   `json:"ReceiverId"`
-	Emails     []string `json:"Emails"`
-}
-
-type receiverInputData struct {
-	Email        string `json:"Email"`
-	TemplateData string `json:"TemplateData"`
-}
-
-type createReceiverDetailWithDataRequest struct {
-	ReceiverId uint64              `json:"ReceiverId"`
-	Datas      []receiverInputData `json:"Datas"`
-}
-
-type createReceiverDetailResponse struct {
-	TotalCount      uint64 `json:"TotalCount"`
-	ValidCount      uint64 `json:"ValidCount"`
-	TooLongCount    uint64 `json:"TooLongCount"`
-	EmptyEmailCount uint64 `json:"EmptyEmailCount"`
-	RepeatCount     uint64 `json:"RepeatCount"`
+	return &wire.Empty{}, nil
 }
 
 // maxDetailsPerRequest caps the addresses of one call.
 const maxDetailsPerRequest = 50_000
 
-func (a *API) addDetails(ctx context.Context, c *Caller, action string, groupID uint64, in []audience.RecipientInput) (*createReceiverDetailResponse, error) {
-	g, err := a.receiver(ctx, groupID)
+func (h *receiverActions) addDetails(ctx context.Context, c *Caller, action string, groupID uint64, in []audience.RecipientInput) (*wire.CreateReceiverDetailResponse, error) {
+	g, err := h.receiver(ctx, groupID)
 	if err != nil {
 		return nil, err
 	}
@@ -181,11 +124,11 @@ func (a *API) addDetails(ctx context.Context, c *Caller, action string, groupID 
 		return nil, errf(CodeReceiverIsOperating, "Recipient list %d is importing a file; try again when it is done.", g.ID)
 	}
 	uid := c.User.ID
-	rep, err := a.store.UploadRecipients(ctx, g.ID, in, "API "+action, &uid)
+	rep, err := h.audience.UploadRecipients(ctx, g.ID, in, "API "+action, &uid)
 	if err != nil {
 		return nil, err
 	}
-	return &createReceiverDetailResponse{
+	return &wire.CreateReceiverDetailResponse{
 		TotalCount:      uint64(rep.Total),
 		ValidCount:      uint64(rep.Inserted + rep.Updated),
 		TooLongCount:    uint64(rep.TooLong),
@@ -194,12 +137,12 @@ func (a *API) addDetails(ctx context.Context, c *Caller, action string, groupID 
 	}, nil
 }
 
-func (a *API) createReceiverDetail(ctx context.Context, c *Caller, req *createReceiverDetailRequest) (*createReceiverDetailResponse, error) {
+func (h *receiverActions) createReceiverDetail(ctx context.Context, c *Caller, req *wire.CreateReceiverDetailRequest) (*wire.CreateReceiverDetailResponse, error) {
 	in := make([]audience.RecipientInput, len(req.Emails))
 	for i, e := range req.Emails {
 		in[i] = audience.RecipientInput{Email: e}
 	}
-	return a.addDetails(ctx, c, "CreateReceiverDetail", req.ReceiverId, in)
+	return h.addDetails(ctx, c, "CreateReceiverDetail", req.ReceiverId, in)
 }
 
 // badDataVariable marks a row whose TemplateData is not a flat JSON
@@ -207,7 +150,7 @@ func (a *API) createReceiverDetail(ctx context.Context, c *Caller, req *createRe
 // bad variables.
 const badDataVariable = "!TemplateData"
 
-func (a *API) createReceiverDetailWithData(ctx context.Context, c *Caller, req *createReceiverDetailWithDataRequest) (*createReceiverDetailResponse, error) {
+func (h *receiverActions) createReceiverDetailWithData(ctx context.Context, c *Caller, req *wire.CreateReceiverDetailWithDataRequest) (*wire.CreateReceiverDetailResponse, error) {
 	in := make([]audience.RecipientInput, len(req.Datas))
 	for i, d := range req.Datas {
 		vars, err := models.ParseVariables(d.TemplateData)
@@ -217,33 +160,7 @@ func (a *API) createReceiverDetailWithData(ctx context.Context, c *Caller, req *
 		}
 		in[i] = audience.RecipientInput{Email: d.Email, Variables: vars}
 	}
-	return a.addDetails(ctx, c, "CreateReceiverDetailWithData", req.ReceiverId, in)
-}
-
-type listReceiverDetailsRequest struct {
-	ReceiverId      uint64  `json:"ReceiverId"`
-	Offset          uint64  `json:"Offset"`
-	Limit           *uint64 `json:"Limit"`
-	Email           string  `json:"Email"`
-	CreateTimeBegin string  `json:"CreateTimeBegin"`
-	CreateTimeEnd   string  `json:"CreateTimeEnd"`
-	Status          uint64  `json:"Status"`
-}
-
-type receiverDetail struct {
-	Email        string `json:"Email"`
-	CreateTime   string `json:"CreateTime"`
-	TemplateData string `json:"TemplateData"`
-	Reason       string `json:"Reason"`
-	Status       uint64 `json:"Status"`
-	EmailId      uint64 `json:"EmailId"`
-}
-
-type listReceiverDetailsResponse struct {
-	TotalCount   uint64           `json:"TotalCount"`
-	Data         []receiverDetail `json:"Data"`
-	ValidCount   uint64           `json:"ValidCount"`
-	InvalidCount uint64           `json:"InvalidCount"`
+	return h.addDetails(ctx, c, "CreateReceiverDetailWithData", req.ReceiverId, in)
 }
 
 // Tencent's ReceiverDetail Status.
@@ -252,8 +169,8 @@ const (
 	detailInvalid = 2
 )
 
-func (a *API) listReceiverDetails(ctx context.Context, _ *Caller, req *listReceiverDetailsRequest) (*listReceiverDetailsResponse, error) {
-	g, err := a.receiver(ctx, req.ReceiverId)
+func (h *receiverActions) listReceiverDetails(ctx context.Context, _ *Caller, req *wire.ListReceiverDetailsRequest) (*wire.ListReceiverDetailsResponse, error) {
+	g, err := h.receiver(ctx, req.ReceiverId)
 	if err != nil {
 		return nil, err
 	}
@@ -266,14 +183,14 @@ func (a *API) listReceiverDetails(ctx context.Context, _ *Caller, req *listRecei
 		return nil, errf(CodeInvalidParameterValue, "Email is at most 254 characters.")
 	}
 	if s := strings.TrimSpace(req.CreateTimeBegin); s != "" {
-		t, ok := a.parseTime(s)
+		t, ok := h.parseTime(s)
 		if !ok {
 			return nil, errf(CodeWrongDate, "CreateTimeBegin must be YYYY-MM-DD HH:MM:SS, YYYY-MM-DD or RFC 3339.")
 		}
 		q.From = t
 	}
 	if s := strings.TrimSpace(req.CreateTimeEnd); s != "" {
-		t, ok := a.parseTime(s)
+		t, ok := h.parseTime(s)
 		if !ok {
 			return nil, errf(CodeWrongDate, "CreateTimeEnd must be YYYY-MM-DD HH:MM:SS, YYYY-MM-DD or RFC 3339.")
 		}
@@ -290,14 +207,14 @@ func (a *API) listReceiverDetails(ctx context.Context, _ *Caller, req *listRecei
 	default:
 		return nil, errf(CodeInvalidParameterValue, "Status is 1 (valid) or 2 (invalid).")
 	}
-	page, err := a.store.ListRecipientDetails(ctx, g.ID, q)
+	page, err := h.audience.ListRecipientDetails(ctx, g.ID, q)
 	if err != nil {
 		return nil, err
 	}
-	out := &listReceiverDetailsResponse{TotalCount: uint64(page.Valid + page.Invalid), Data: []receiverDetail{},
+	out := &wire.ListReceiverDetailsResponse{TotalCount: uint64(page.Valid + page.Invalid), Data: []wire.ReceiverDetail{},
 		ValidCount: uint64(page.Valid), InvalidCount: uint64(page.Invalid)}
 	for _, d := range page.Details {
-		r := receiverDetail{Email: d.Email, CreateTime: a.formatTime(d.CreatedAt), Status: detailValid, EmailId: d.ID}
+		r := wire.ReceiverDetail{Email: d.Email, CreateTime: h.formatTime(d.CreatedAt), Status: detailValid, EmailId: d.ID}
 		if d.Valid {
 			if d.Variables != "{}" {
 				r.TemplateData = d.Variables
@@ -323,4 +240,21 @@ func invalidReason(p audience.RowProblem) string {
 	default:
 		return string(p)
 	}
+}
+
+// receiverActions serves its resource's actions.
+type receiverActions struct {
+	dates
+	audience receiverAudience
+}
+
+// receiverAudience is what receiverActions need of the audience.
+type receiverAudience interface {
+	CreateGroup(ctx context.Context, in audience.GroupInput) (*audience.RecipientGroup, error)
+	DeleteGroup(ctx context.Context, id uint64) error
+	GetGroup(ctx context.Context, id uint64) (*audience.RecipientGroup, error)
+	InvalidRecipientCounts(ctx context.Context, groupIDs []uint64) (map[uint64]int64, error)
+	ListGroups(ctx context.Context, f audience.GroupFilter) ([]audience.RecipientGroup, int64, error)
+	ListRecipientDetails(ctx context.Context, groupID uint64, q audience.RecipientDetailQuery) (*audience.RecipientDetailPage, error)
+	UploadRecipients(ctx context.Context, groupID uint64, in []audience.RecipientInput, source string, createdBy *uint64) (*audience.AddReport, error)
 }

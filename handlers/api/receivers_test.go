@@ -22,7 +22,7 @@ func TestReceivers(t *testing.T) {
 	e := newEnv(t)
 	c := e.marketer()
 	id := e.receiver(t, "Customers")
-	g, err := e.Store.GetGroup(ctx, id)
+	g, err := e.Store.Audience.GetGroup(ctx, id)
 	must(t, err)
 	if g.Name != "Customers" || g.Description != "made by a test" {
 		t.Fatalf("group: %+v", g)
@@ -82,7 +82,7 @@ func TestReceivers(t *testing.T) {
 	if *dataResp.Response.TotalCount != 3 || *dataResp.Response.ValidCount != 2 {
 		t.Errorf("with data: %s", dataResp.ToJsonString())
 	}
-	ann, err := e.Store.GetRecipient(ctx, id, "ann@dest.example.net")
+	ann, err := e.Store.Audience.GetRecipient(ctx, id, "ann@dest.example.net")
 	must(t, err)
 	if ann.Variables != `{"name":"Ann"}` {
 		t.Errorf("Ann's variables: %s", ann.Variables)

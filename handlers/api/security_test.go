@@ -164,7 +164,7 @@ func TestReplayedRequestsAreRefused(t *testing.T) {
 	must(t, err)
 	later(3 * time.Second)
 	wantReplayRefused(t, rec.replay(e, "DeleteEmailTemplate"))
-	if _, err := e.Store.GetTemplate(ctx, tplID); err != nil {
+	if _, err := e.Store.Templates.GetTemplate(ctx, tplID); err != nil {
 		t.Fatalf("the template: %v", err)
 	}
 	// The same read, again and again, is harmless and allowed.
@@ -180,7 +180,7 @@ func TestReplayedRequestsAreRefused(t *testing.T) {
 	must(t, err)
 	later(3 * time.Second)
 	wantReplayRefused(t, rec.replay(e, "SendEmail"))
-	msgs, _, err := e.Store.FindMessages(ctx, queue.MessageQuery{Day: e.Clock.Now(), Recipient: "once@example.org", Limit: 10})
+	msgs, _, err := e.Store.Queue.FindMessages(ctx, queue.MessageQuery{Day: e.Clock.Now(), Recipient: "once@example.org", Limit: 10})
 	must(t, err)
 	if len(msgs) != 1 {
 		t.Errorf("%d messages to once@example.org, want 1", len(msgs))
@@ -205,7 +205,7 @@ func TestSameSecondCallsWithTheSameBodyWork(t *testing.T) {
 	must(t, err)
 	e.Clock.offset.Add(int64(3 * time.Second))
 	wantReplayRefused(t, rec.replay(e, "DeleteEmailIdentity"))
-	if _, err := e.Store.GetDomainByName(ctx, "pair.example"); err != nil {
+	if _, err := e.Store.Domains.GetDomainByName(ctx, "pair.example"); err != nil {
 		t.Errorf("the domain: %v", err)
 	}
 }
@@ -246,7 +246,7 @@ func TestHeaderSpoofingIsRefused(t *testing.T) {
 		r.HeaderFrom = common.StringPtr(`"billing@bank.example" <alerts@example.com>`)
 	}),
 		"InvalidParameterValue.IllegalSenderName")
-	if msgs, _, _ := e.Store.FindMessages(ctx, queue.MessageQuery{Day: e.Clock.Now(), Recipient: "ann@example.org"}); len(msgs) != 0 {
+	if msgs, _, _ := e.Store.Queue.FindMessages(ctx, queue.MessageQuery{Day: e.Clock.Now(), Recipient: "ann@example.org"}); len(msgs) != 0 {
 		t.Fatalf("%d messages queued", len(msgs))
 	}
 	must(t, send(func(r *ses.SendEmailRequest) {

@@ -7,57 +7,21 @@ import (
 	"errors"
 	"net/mail"
 	"path"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/sesame-email/sesame/mailer"
+	"github.com/sesame-email/sesame/handlers/api/wire"
+	"github.com/sesame-email/sesame/mailer/outgoing"
 	"github.com/sesame-email/sesame/models"
-	"github.com/sesame-email/sesame/models/audience"
-	"github.com/sesame-email/sesame/models/content"
 	"github.com/sesame-email/sesame/models/identity"
 	"github.com/sesame-email/sesame/models/queue"
+	"github.com/sesame-email/sesame/models/sending"
 )
 
 // SendEmail: one message to at most 50 To, 20 Cc and 20 Bcc recipients,
 // durably queued (one queue row per recipient) before the answer.
-
-type templateParam struct {
-	TemplateID   uint64 `json:"TemplateID"`
-	TemplateData string `json:"TemplateData"`
-}
-
-type simpleContent struct {
-	Html string `json:"Html"`
-	Text string `json:"Text"`
-}
-
-type attachment struct {
-	FileName string `json:"FileName"`
-	Content  string `json:"Content"`
-	FileURL  string `json:"FileURL"`
-}
-
-type sendEmailRequest struct {
-	FromEmailAddress string         `json:"FromEmailAddress"`
-	Destination      []string       `json:"Destination"`
-	Subject          string         `json:"Subject"`
-	ReplyToAddresses string         `json:"ReplyToAddresses"`
-	Cc               []string       `json:"Cc"`
-	Bcc              []string       `json:"Bcc"`
-	Template         *templateParam `json:"Template"`
-	Simple           *simpleContent `json:"Simple"`
-	Attachments      []attachment   `json:"Attachments"`
-	Unsubscribe      string         `json:"Unsubscribe"`
-	TriggerType      *uint64        `json:"TriggerType"`
-	SmtpMessageId    string         `json:"SmtpMessageId"`
-	SmtpHeaders      string         `json:"SmtpHeaders"`
-	HeaderFrom       string         `json:"HeaderFrom"`
-}
-
-type sendEmailResponse struct {
-	MessageId string `json:"MessageId"`
-}
 
 // Limits of one send, as Tencent's.
 const (
@@ -86,9 +50,10 @@ func parseAddress(raw string) (addr, name string, err error) {
 	return addr, strings.TrimSpace(name), err
 }
 
-// sendingAddress resolves FromEmailAddress to a sender address of a
-// verified domain, with the display name the request gives.
-func (a *API) sendingAddress(ctx context.Context, raw string) (*identity.SenderAddress, string, error) {
+// sendingAddress resolves FromEmailAddress, "addr" or "Name <addr>", to a
+// sender address and the display name given; whether it may send is the
+// sending rules' to say (sending.Service.CheckSender).
+func sendingAddress(ctx context.Context, senders senderFinder, raw string) (*identity.SenderAddress, string, error) {
 	if strings.TrimSpace(raw) == "" {
 		return nil, "", errf(CodeEmailAddressIsNULL, "FromEmailAddress is required.")
 	}
@@ -96,22 +61,16 @@ func (a *API) sendingAddress(ctx context.Context, raw string) (*identity.SenderA
 	if err != nil {
 		return nil, "", errf(CodeIncorrectSender, "FromEmailAddress must be an address, or a name and an address: Example <news@example.com>.")
 	}
-	if name != "" {
-		if name, err = models.CheckDisplayName(name, addr); err != nil {
-			return nil, "", err
-		}
-	}
-	s, err := a.store.SenderForSending(ctx, addr)
+	s, err := senders.SenderForSending(ctx, addr)
 	if errors.Is(err, models.ErrNotFound) {
 		return nil, "", errf(CodeNoSuchSender, "%s is not a sender address here: create it first (CreateEmailAddress).", addr)
 	}
-	if err != nil {
-		return nil, "", err
-	}
-	if !a.store.CanSend(s.Domain) {
-		return nil, "", errf(CodeDomainNotVerified, "The domain of %s is not verified: it cannot send until it is.", addr)
-	}
-	return s, name, nil
+	return s, name, err
+}
+
+// senderFinder finds the sender address a request names.
+type senderFinder interface {
+	SenderForSending(ctx context.Context, email string) (*identity.SenderAddress, error)
 }
 
 // recipientList checks one list of addresses.
@@ -133,112 +92,46 @@ func recipientList(field string, in []string, most int) ([]string, error) {
 	return out, nil
 }
 
-// sendContent is what a send or task says, checked.
-type sendContent struct {
-	template *content.Template // nil for Simple content
-	subject  string
-	html     string
-	text     string
-	vars     map[string]string
-	atts     []mailer.Attachment
-	attBytes int
-}
-
-// content checks Template or Simple with its TemplateData and the subject.
-func (a *API) content(ctx context.Context, subject string, tp *templateParam, simple *simpleContent) (*sendContent, error) {
-	c := &sendContent{vars: map[string]string{}}
-	switch {
-	case tp != nil && tp.TemplateID != 0:
-		t, err := a.store.UsableTemplate(ctx, tp.TemplateID)
-		var notApproved *content.TemplateNotApprovedError
-		switch {
-		case errors.Is(err, models.ErrNotFound):
-			return nil, errf(CodeTemplateNotExist, "There is no template %d.", tp.TemplateID)
-		case errors.As(err, &notApproved):
-			return nil, errf(CodeTemplateStatusError, "%s.", upperFirst(notApproved.Error()))
-		case err != nil:
-			return nil, err
-		}
-		c.template, c.subject, c.html, c.text = t, t.Subject, t.HTML, t.Text
-		if len(tp.TemplateData) > maxTemplateData {
-			return nil, errf(CodeTemplateDataLenLimit, "TemplateData is %d bytes; at most %d are allowed.", len(tp.TemplateData), maxTemplateData)
-		}
-		if c.vars, err = models.ParseVariables(tp.TemplateData); err != nil {
-			return nil, errf(CodeTemplateDataError, "TemplateData is %s.", err.Error())
-		}
-	case simple != nil:
-		review, err := a.store.TemplateReviewRequired(ctx)
-		if err != nil {
-			return nil, err
-		}
-		if review {
-			return nil, errf(CodeWithOutPermission, "Templates are reviewed here: send with an approved template (Template.TemplateID), not Simple content.")
-		}
-		if c.html, err = decodeBase64Text("Simple.Html", simple.Html, CodeEmailContentIsWrong); err != nil {
-			return nil, err
-		}
-		if c.text, err = decodeBase64Text("Simple.Text", simple.Text, CodeEmailContentIsWrong); err != nil {
-			return nil, err
-		}
-		if strings.TrimSpace(c.html) == "" && strings.TrimSpace(c.text) == "" {
-			return nil, errf(CodeMissingEmailContent, "Simple needs Html, Text or both (base64).")
-		}
-	default:
-		return nil, errf(CodeMissingEmailContent, "Give the content: Template with a TemplateID (and its TemplateData).")
+// templateData reads TemplateData: the variables, as a JSON object of
+// strings.
+func templateData(raw string) (map[string]string, error) {
+	if len(raw) > maxTemplateData {
+		return nil, errf(CodeTemplateDataLenLimit, "TemplateData is %d bytes; at most %d are allowed.", len(raw), maxTemplateData)
 	}
-	if s := strings.TrimSpace(subject); s != "" {
-		c.subject = s
-	}
-	if c.subject == "" {
-		return nil, errf(CodeSubjectLengthError, "Subject is required (the template has none).")
-	}
-	if err := content.CheckSubject(c.subject, c.vars); err != nil {
-		return nil, err
-	}
-	names, err := models.VariableNames(c.subject, c.html, c.text)
+	vars, err := models.ParseVariables(raw)
 	if err != nil {
-		return nil, errf(CodeEmailContentIsWrong, "The content has a broken {{variable}}: %s.", err.Error())
+		return nil, errf(CodeTemplateDataError, "TemplateData is %s.", err.Error())
 	}
-	var missing []string
-	for _, n := range names {
-		if _, ok := c.vars[n]; !ok && n != "unsubscribe_url" {
-			missing = append(missing, n)
-		}
-	}
-	if len(missing) > 0 {
-		return nil, errf(CodeTemplateNotMatchData, "TemplateData lacks the template's variables: %s.", strings.Join(missing, ", "))
-	}
-	return c, nil
+	return vars, nil
 }
 
-// attachments checks and decodes Attachments.
-func (c *sendContent) attachments(in []attachment) error {
+// attachments decodes Attachments, and says how many bytes they hold.
+func attachments(in []wire.Attachment) ([]outgoing.Attachment, int, error) {
 	if len(in) > maxAttachments {
-		return errf(CodeTooManyAttachments, "%d attachments; at most %d are allowed.", len(in), maxAttachments)
+		return nil, 0, errf(CodeTooManyAttachments, "%d attachments; at most %d are allowed.", len(in), maxAttachments)
 	}
+	var out []outgoing.Attachment
+	total := 0
 	for i, at := range in {
 		if at.FileURL != "" {
-			return errf(CodeUnsupportedOperation, "Attachments[%d].FileURL is not supported: send the file's Content in base64.", i)
+			return nil, 0, errf(CodeUnsupportedOperation, "Attachments[%d].FileURL is not supported: send the file's Content in base64.", i)
 		}
 		name := strings.TrimSpace(at.FileName)
 		if name == "" || utf8.RuneCountInString(name) > maxAttachName || !utf8.ValidString(name) ||
 			strings.ContainsAny(name, `/\"`) || strings.IndexFunc(name, unicode.IsControl) >= 0 || name != path.Base(name) {
-			return errf(CodeInvalidAttachName, "Attachments[%d].FileName must be a file name of 1 to 255 characters, without /, \\, \" or control characters.", i)
+			return nil, 0, errf(CodeInvalidAttachName, "Attachments[%d].FileName must be a file name of 1 to 255 characters, without /, \\, \" or control characters.", i)
 		}
 		data, err := base64.StdEncoding.DecodeString(strings.TrimSpace(at.Content))
 		if err != nil {
-			return errf(CodeAttachContentIsWrong, "Attachments[%d].Content is not valid base64.", i)
+			return nil, 0, errf(CodeAttachContentIsWrong, "Attachments[%d].Content is not valid base64.", i)
 		}
 		if len(data) == 0 {
-			return errf(CodeAttachContentIsWrong, "Attachments[%d].Content is empty.", i)
+			return nil, 0, errf(CodeAttachContentIsWrong, "Attachments[%d].Content is empty.", i)
 		}
-		c.atts = append(c.atts, mailer.Attachment{FileName: name, Data: data})
-		c.attBytes += len(data)
+		out = append(out, outgoing.Attachment{FileName: name, Data: data})
+		total += len(data)
 	}
-	if content.RenderedSize(c.vars, c.subject, c.html, c.text)+c.attBytes*4/3 > content.MaxMessageBytes {
-		return errf(CodeEmailContentTooLarge, "The message would be larger than 10 MB.")
-	}
-	return nil
+	return out, total, nil
 }
 
 // reservedHeaders are set by Sesame and cannot come from SmtpHeaders.
@@ -335,8 +228,8 @@ func unsubscribeCode(code string) (string, error) {
 	return code, nil
 }
 
-func (a *API) sendEmail(ctx context.Context, _ *Caller, req *sendEmailRequest) (*sendEmailResponse, error) {
-	sender, fromName, err := a.sendingAddress(ctx, req.FromEmailAddress)
+func (h *sendActions) sendEmail(ctx context.Context, _ *Caller, req *wire.SendEmailRequest) (*wire.SendEmailResponse, error) {
+	sender, fromName, err := sendingAddress(ctx, h.senders, req.FromEmailAddress)
 	if err != nil {
 		return nil, err
 	}
@@ -355,53 +248,47 @@ func (a *API) sendEmail(ctx context.Context, _ *Caller, req *sendEmailRequest) (
 	if err != nil {
 		return nil, err
 	}
-	seen := map[string]bool{}
-	var all []string
-	for _, list := range [][]string{to, cc} {
-		for _, addr := range list {
-			if k := strings.ToLower(addr); !seen[k] {
-				seen[k] = true
-				all = append(all, addr)
-			}
-		}
-	}
-	visible := len(all)
-	for _, addr := range bcc {
-		k := strings.ToLower(addr)
-		if seen[k] {
-			for _, v := range all[:visible] {
-				if strings.EqualFold(v, addr) {
-					return nil, errf(CodeInvalidParameterValue, "%s is both a visible recipient and in Bcc.", addr)
-				}
-			}
-			continue // given twice in Bcc
-		}
-		seen[k] = true
-		all = append(all, addr)
-	}
-	c, err := a.content(ctx, req.Subject, req.Template, req.Simple)
+	all, err := everyRecipient(to, cc, bcc)
 	if err != nil {
 		return nil, err
 	}
-	if err := c.attachments(req.Attachments); err != nil {
-		return nil, err
+	send := sending.Request{Sender: sender, FromName: fromName, Content: queue.MessageContent{Subject: strings.TrimSpace(req.Subject),
+		HeaderTo: formatAddresses(to), HeaderCc: formatAddresses(cc), TrackOpens: true, TrackClicks: true}}
+	vars := map[string]string{}
+	switch {
+	case req.Template != nil && req.Template.TemplateID != 0:
+		send.TemplateID = req.Template.TemplateID
+		if vars, err = templateData(req.Template.TemplateData); err != nil {
+			return nil, err
+		}
+	case req.Simple != nil:
+		if send.Content.HTML, err = decodeBase64Text("Simple.Html", req.Simple.Html, CodeEmailContentIsWrong); err != nil {
+			return nil, err
+		}
+		if send.Content.Text, err = decodeBase64Text("Simple.Text", req.Simple.Text, CodeEmailContentIsWrong); err != nil {
+			return nil, err
+		}
+	default:
+		return nil, errf(CodeMissingEmailContent, "Give the content: Template with a TemplateID (and its TemplateData).")
 	}
-	unsubscribe, err := unsubscribeCode(req.Unsubscribe)
+	atts, attBytes, err := attachments(req.Attachments)
 	if err != nil {
 		return nil, err
 	}
-	transactional := false
+	send.Content.Attachments, send.AttachmentBytes = outgoing.EncodeAttachments(atts), attBytes
+	if send.Content.Unsubscribe, err = unsubscribeCode(req.Unsubscribe); err != nil {
+		return nil, err
+	}
 	if req.TriggerType != nil {
 		switch *req.TriggerType {
 		case triggerBulk:
 		case triggerImmediate:
-			transactional = true
+			send.Transactional = true
 		default:
 			return nil, errf(CodeInvalidParameterValue, "TriggerType is 0 (bulk) or 1 (triggered, such as verification codes).")
 		}
 	}
-	reply, err := replyTo(req.ReplyToAddresses)
-	if err != nil {
+	if send.Content.ReplyTo, err = replyTo(req.ReplyToAddresses); err != nil {
 		return nil, err
 	}
 	headers, err := extraHeaders(req.SmtpHeaders)
@@ -418,7 +305,7 @@ func (a *API) sendEmail(ctx context.Context, _ *Caller, req *sendEmailRequest) (
 		if err != nil {
 			return nil, errf(CodeIncorrectSender, "HeaderFrom must be an address, or a name and an address.")
 		}
-		if !strings.EqualFold(addr[strings.LastIndexByte(addr, '@')+1:], sender.Domain.Name) {
+		if !strings.EqualFold(models.DomainOf(addr), sender.Domain.Name) {
 			return nil, errf(CodeIncorrectSender, "HeaderFrom must be an address of %s, the domain that signs the message.", sender.Domain.Name)
 		}
 		if name, err = models.CheckDisplayName(name, addr); err != nil {
@@ -426,39 +313,56 @@ func (a *API) sendEmail(ctx context.Context, _ *Caller, req *sendEmailRequest) (
 		}
 		headers["From"] = (&mail.Address{Name: name, Address: addr}).String()
 	}
-	suppressed, err := a.store.SuppressedAmong(ctx, sender.Domain.Name, all)
-	if err != nil {
-		return nil, err
-	}
-	if len(suppressed) == len(all) {
-		unsubscribed := true
-		for _, s := range suppressed {
-			unsubscribed = unsubscribed && s.Reason == audience.ReasonUnsubscribe
-		}
-		if unsubscribed {
-			return nil, errf(CodeReceiverHasUnsubscribed, "Every recipient unsubscribed from mail of %s.", sender.Domain.Name)
-		}
-		return nil, errf(CodeEmailAddrInBlacklist, "Every recipient is on the suppression list (bounced, complained or blocked).")
-	}
-	content := queue.MessageContent{Subject: c.subject, HTML: c.html, Text: c.text, HeaderTo: formatAddresses(to),
-		HeaderCc: formatAddresses(cc), ReplyTo: reply, Attachments: mailer.EncodeAttachments(c.atts), Unsubscribe: unsubscribe,
-		TrackOpens: true, TrackClicks: true}
 	if len(headers) > 0 {
 		b, _ := json.Marshal(headers)
-		content.ExtraHeaders = string(b)
+		send.Content.ExtraHeaders = string(b)
 	}
-	if c.template != nil {
-		id := c.template.ID
-		content.TemplateID = &id
+	for _, addr := range all {
+		send.To = append(send.To, queue.Addressee{Email: addr, Variables: vars})
 	}
-	addressees := make([]queue.Addressee, len(all))
-	for i, addr := range all {
-		addressees[i] = queue.Addressee{Email: addr, Variables: c.vars}
-	}
-	msgs, err := a.store.Enqueue(ctx, queue.EnqueueRequest{Sender: sender, Content: content, To: addressees,
-		Transactional: transactional, FromName: fromName})
+	msgs, err := h.send.Submit(ctx, send)
 	if err != nil {
 		return nil, err
 	}
-	return &sendEmailResponse{MessageId: msgs[0].UID}, nil
+	return &wire.SendEmailResponse{MessageId: msgs[0].UID}, nil
+}
+
+// everyRecipient is To and Cc, then Bcc, each address once: an address
+// both visible and in Bcc is refused, since it would show where Bcc must
+// not.
+func everyRecipient(to, cc, bcc []string) ([]string, error) {
+	seen := map[string]bool{}
+	var all []string
+	for _, list := range [][]string{to, cc} {
+		for _, addr := range list {
+			if k := strings.ToLower(addr); !seen[k] {
+				seen[k] = true
+				all = append(all, addr)
+			}
+		}
+	}
+	for _, addr := range bcc {
+		k := strings.ToLower(addr)
+		if seen[k] {
+			if slices.ContainsFunc(all, func(v string) bool { return strings.EqualFold(v, addr) }) {
+				return nil, errf(CodeInvalidParameterValue, "%s is both a visible recipient and in Bcc.", addr)
+			}
+			continue
+		}
+		seen[k] = true
+		all = append(all, addr)
+	}
+	return all, nil
+}
+
+// sendActions serves SendEmail.
+type sendActions struct {
+	dates
+	senders senderFinder
+	send    submitter
+}
+
+// submitter queues mail by the sending rules.
+type submitter interface {
+	Submit(ctx context.Context, req sending.Request) ([]queue.Message, error)
 }

@@ -66,7 +66,7 @@ func TestSendEmailEndToEnd(t *testing.T) {
 			t.Errorf("queued row: %s", queued.ToJsonString())
 		}
 	}
-	msgs, _, err := e.Store.FindMessages(ctx, queue.MessageQuery{Day: time.Now(), Request: id})
+	msgs, _, err := e.Store.Queue.FindMessages(ctx, queue.MessageQuery{Day: time.Now(), Request: id})
 	must(t, err)
 	for _, m := range msgs {
 		if !m.Transactional || m.FromName != "Example Team" {
@@ -178,7 +178,7 @@ func TestSendEmailRefusals(t *testing.T) {
 	pending.EmailIdentity = common.StringPtr("pending.example.org")
 	_, err := e.admin().CreateEmailIdentity(pending)
 	must(t, err)
-	_, err = e.Store.CreateSender(ctx, "x@pending.example.org", "")
+	_, err = e.Store.Senders.CreateSender(ctx, "x@pending.example.org", "")
 	if err == nil {
 		t.Fatal("a sender under an unverified domain")
 	}
@@ -236,7 +236,7 @@ func TestSendEmailRefusals(t *testing.T) {
 		})
 	}
 
-	if n, _ := e.Store.CountMessagesByStatus(ctx); len(n) != 0 {
+	if n, _ := e.Store.Queue.CountMessagesByStatus(ctx); len(n) != 0 {
 		t.Errorf("refused sends queued messages: %v", n)
 	}
 }
@@ -258,14 +258,14 @@ func TestSendEmailTemplatesAndSimpleContent(t *testing.T) {
 	wantCode(t, err, "InvalidParameterValue.EmailContentIsWrong")
 
 	// With review on, only approved templates send.
-	must(t, e.Store.SetTemplateReviewRequired(ctx, true))
+	must(t, e.Store.Accounts.SetTemplateReviewRequired(ctx, true))
 	req.Simple = &ses.Simple{Html: b64("<p>Direct</p>")}
 	_, err = c.SendEmail(req)
 	wantCode(t, err, "FailedOperation.WithOutPermission")
 	tplID := e.template(t, "Waiting", "<p>Hello {{name}}</p>")
 	_, err = c.SendEmail(sendRequest(tplID))
 	wantCode(t, err, "OperationDenied.TemplateStatusError")
-	_, err = e.Store.ReviewTemplate(ctx, tplID, true, "")
+	_, err = e.Store.Templates.ReviewTemplate(ctx, tplID, true, "")
 	must(t, err)
 	_, err = c.SendEmail(sendRequest(tplID))
 	must(t, err)
@@ -289,9 +289,9 @@ func TestSendEmailToSuppressedRecipients(t *testing.T) {
 	e.verifiedSender("news@example.com", "Example News")
 	tplID := e.template(t, "Welcome", "<p>Hello {{name}}</p>")
 	c := e.marketer()
-	_, _, err := e.Store.AddSuppression(ctx, audience.SuppressionInput{Value: "bounced@dest.example.net", Reason: audience.ReasonHardBounce})
+	_, _, err := e.Store.Suppressions.AddSuppression(ctx, audience.SuppressionInput{Value: "bounced@dest.example.net", Reason: audience.ReasonHardBounce})
 	must(t, err)
-	_, _, err = e.Store.AddSuppression(ctx, audience.SuppressionInput{Value: "left@dest.example.net", Reason: audience.ReasonUnsubscribe, ScopeDomain: "example.com"})
+	_, _, err = e.Store.Suppressions.AddSuppression(ctx, audience.SuppressionInput{Value: "left@dest.example.net", Reason: audience.ReasonUnsubscribe, ScopeDomain: "example.com"})
 	must(t, err)
 
 	req := sendRequest(tplID)

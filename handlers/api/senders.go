@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/sesame-email/sesame/handlers/api/wire"
 	"github.com/sesame-email/sesame/models"
 	"github.com/sesame-email/sesame/models/identity"
 )
@@ -14,12 +15,7 @@ import (
 // DeleteEmailAddress, UpdateEmailSmtpPassWord, and their unsubscribe
 // settings: Create/List/Update/DeleteAddressUnsubscribeConfig.
 
-type createEmailAddressRequest struct {
-	EmailAddress    string `json:"EmailAddress"`
-	EmailSenderName string `json:"EmailSenderName"`
-}
-
-func (a *API) createEmailAddress(ctx context.Context, _ *Caller, req *createEmailAddressRequest) (*empty, error) {
+func (h *senderActions) createEmailAddress(ctx context.Context, _ *Caller, req *wire.CreateEmailAddressRequest) (*wire.Empty, error) {
 	if strings.TrimSpace(req.EmailAddress) == "" {
 		return nil, errf(CodeEmailAddressIsNULL, "EmailAddress is required.")
 	}
@@ -27,45 +23,34 @@ func (a *API) createEmailAddress(ctx context.Context, _ *Caller, req *createEmai
 	if err != nil {
 		return nil, errf(CodeIllegalEmailAddress, "%s %s.", truncate(req.EmailAddress, 254), err.Error())
 	}
-	domain := email[strings.LastIndexByte(email, '@')+1:]
-	d, err := a.store.GetDomainByName(ctx, domain)
+	domain := models.DomainOf(email)
+	d, err := h.domains.GetDomainByName(ctx, domain)
 	if errors.Is(err, models.ErrNotFound) {
 		return nil, errf(CodeNotExistDomain, "%s is not a sending domain here: an admin must add and verify it first.", domain)
 	}
 	if err != nil {
 		return nil, err
 	}
-	if !a.store.CanSend(d) {
+	if !h.domains.CanSend(d) {
 		return nil, errf(CodeDomainNotVerified, "%s is not verified yet: publish its DNS records and verify it first.", domain)
 	}
-	if _, err := a.store.GetSenderByEmail(ctx, email); err == nil {
+	if _, err := h.senders.GetSenderByEmail(ctx, email); err == nil {
 		return nil, errf(CodeRepeatEmailAddress, "%s is already a sender address.", email)
 	}
-	if _, err := a.store.CreateSender(ctx, email, req.EmailSenderName); err != nil {
+	if _, err := h.senders.CreateSender(ctx, email, req.EmailSenderName); err != nil {
 		return nil, err
 	}
-	return &empty{}, nil
+	return &wire.Empty{}, nil
 }
 
-type emailSender struct {
-	EmailAddress     string `json:"EmailAddress"`
-	EmailSenderName  string `json:"EmailSenderName"`
-	CreatedTimestamp uint64 `json:"CreatedTimestamp"`
-	SmtpPwdType      uint64 `json:"SmtpPwdType"`
-}
-
-type listEmailAddressResponse struct {
-	EmailSenders []emailSender `json:"EmailSenders"`
-}
-
-func (a *API) listEmailAddress(ctx context.Context, _ *Caller, _ *struct{}) (*listEmailAddressResponse, error) {
-	senders, err := a.store.ListSenders(ctx)
+func (h *senderActions) listEmailAddress(ctx context.Context, _ *Caller, _ *struct{}) (*wire.ListEmailAddressResponse, error) {
+	senders, err := h.senders.ListSenders(ctx)
 	if err != nil {
 		return nil, err
 	}
-	out := &listEmailAddressResponse{EmailSenders: []emailSender{}}
+	out := &wire.ListEmailAddressResponse{EmailSenders: []wire.EmailSender{}}
 	for _, s := range senders {
-		e := emailSender{EmailAddress: s.Email, EmailSenderName: s.DisplayName, CreatedTimestamp: uint64(max(s.CreatedAt.Unix(), 0))}
+		e := wire.EmailSender{EmailAddress: s.Email, EmailSenderName: s.DisplayName, CreatedTimestamp: uint64(max(s.CreatedAt.Unix(), 0))}
 		if s.HasSMTPPassword() {
 			e.SmtpPwdType = 1
 		}
@@ -74,12 +59,8 @@ func (a *API) listEmailAddress(ctx context.Context, _ *Caller, _ *struct{}) (*li
 	return out, nil
 }
 
-type emailAddressRequest struct {
-	EmailAddress string `json:"EmailAddress"`
-}
-
 // senderByAddress finds a sender address given as "addr" or "Name <addr>".
-func (a *API) senderByAddress(ctx context.Context, field, raw string) (*identity.SenderAddress, error) {
+func (h *senderActions) senderByAddress(ctx context.Context, field, raw string) (*identity.SenderAddress, error) {
 	if strings.TrimSpace(raw) == "" {
 		return nil, errf(CodeEmailAddressIsNULL, "%s is required.", field)
 	}
@@ -87,53 +68,42 @@ func (a *API) senderByAddress(ctx context.Context, field, raw string) (*identity
 	if err != nil {
 		return nil, errf(CodeIllegalEmailAddress, "%s %q is not an email address.", field, truncate(raw, 254))
 	}
-	s, err := a.store.GetSenderByEmail(ctx, addr)
+	s, err := h.senders.GetSenderByEmail(ctx, addr)
 	if errors.Is(err, models.ErrNotFound) {
 		return nil, errf(CodeNoSuchSender, "%s is not a sender address here: create it first (CreateEmailAddress).", addr)
 	}
 	return s, err
 }
 
-func (a *API) deleteEmailAddress(ctx context.Context, _ *Caller, req *emailAddressRequest) (*empty, error) {
-	s, err := a.senderByAddress(ctx, "EmailAddress", req.EmailAddress)
+func (h *senderActions) deleteEmailAddress(ctx context.Context, _ *Caller, req *wire.EmailAddressRequest) (*wire.Empty, error) {
+	s, err := h.senderByAddress(ctx, "EmailAddress", req.EmailAddress)
 	if err != nil {
 		return nil, err
 	}
-	if err := a.store.DeleteSender(ctx, s.ID); err != nil {
+	if err := h.senders.DeleteSender(ctx, s.ID); err != nil {
 		return nil, err
 	}
-	return &empty{}, nil
+	return &wire.Empty{}, nil
 }
 
-type updateEmailSmtpPasswordRequest struct {
-	Password     string `json:"Password"`
-	EmailAddress string `json:"EmailAddress"`
-}
-
-func (a *API) updateEmailSmtpPassword(ctx context.Context, _ *Caller, req *updateEmailSmtpPasswordRequest) (*empty, error) {
-	s, err := a.senderByAddress(ctx, "EmailAddress", req.EmailAddress)
+func (h *senderActions) updateEmailSmtpPassword(ctx context.Context, _ *Caller, req *wire.UpdateEmailSmtpPasswordRequest) (*wire.Empty, error) {
+	s, err := h.senderByAddress(ctx, "EmailAddress", req.EmailAddress)
 	if err != nil {
 		return nil, err
 	}
 	if req.Password == "" {
 		return nil, errf(CodeMissingParameter, "Password is required.")
 	}
-	if err := a.store.SetSMTPPassword(ctx, s.ID, req.Password); err != nil {
+	if err := h.senders.SetSMTPPassword(ctx, s.ID, req.Password); err != nil {
 		return nil, err
 	}
-	return &empty{}, nil
+	return &wire.Empty{}, nil
 }
 
 // Unsubscribe settings of sender addresses.
 
-type addressUnsubscribeConfigRequest struct {
-	Address           string  `json:"Address"`
-	UnsubscribeConfig string  `json:"UnsubscribeConfig"`
-	Status            *uint64 `json:"Status"`
-}
-
-func (a *API) writeUnsubscribeConfig(ctx context.Context, req *addressUnsubscribeConfigRequest, mode identity.UnsubscribeConfigWrite) (*empty, error) {
-	s, err := a.senderByAddress(ctx, "Address", req.Address)
+func (h *senderActions) writeUnsubscribeConfig(ctx context.Context, req *wire.AddressUnsubscribeConfigRequest, mode identity.UnsubscribeConfigWrite) (*wire.Empty, error) {
+	s, err := h.senderByAddress(ctx, "Address", req.Address)
 	if err != nil {
 		return nil, err
 	}
@@ -154,7 +124,7 @@ func (a *API) writeUnsubscribeConfig(ctx context.Context, req *addressUnsubscrib
 			return nil, errf(CodeInvalidParameterValue, "Status is 0 (off) or 1 (on).")
 		}
 	}
-	err = a.store.SetUnsubscribeConfig(ctx, s.ID, code, enabled, mode)
+	err = h.senders.SetUnsubscribeConfig(ctx, s.ID, code, enabled, mode)
 	switch {
 	case errors.Is(err, identity.ErrUnsubscribeConfigExists):
 		return nil, errf(CodeRepeatCreation, "%s already has an unsubscribe setting: update it (UpdateAddressUnsubscribeConfig).", s.Email)
@@ -163,51 +133,31 @@ func (a *API) writeUnsubscribeConfig(ctx context.Context, req *addressUnsubscrib
 	case err != nil:
 		return nil, err
 	}
-	return &empty{}, nil
+	return &wire.Empty{}, nil
 }
 
-func (a *API) createAddressUnsubscribeConfig(ctx context.Context, _ *Caller, req *addressUnsubscribeConfigRequest) (*empty, error) {
-	return a.writeUnsubscribeConfig(ctx, req, identity.UnsubscribeConfigCreate)
+func (h *senderActions) createAddressUnsubscribeConfig(ctx context.Context, _ *Caller, req *wire.AddressUnsubscribeConfigRequest) (*wire.Empty, error) {
+	return h.writeUnsubscribeConfig(ctx, req, identity.UnsubscribeConfigCreate)
 }
 
-func (a *API) updateAddressUnsubscribeConfig(ctx context.Context, _ *Caller, req *addressUnsubscribeConfigRequest) (*empty, error) {
-	return a.writeUnsubscribeConfig(ctx, req, identity.UnsubscribeConfigUpdate)
+func (h *senderActions) updateAddressUnsubscribeConfig(ctx context.Context, _ *Caller, req *wire.AddressUnsubscribeConfigRequest) (*wire.Empty, error) {
+	return h.writeUnsubscribeConfig(ctx, req, identity.UnsubscribeConfigUpdate)
 }
 
-type deleteAddressUnsubscribeConfigRequest struct {
-	Address string `json:"Address"`
-}
-
-func (a *API) deleteAddressUnsubscribeConfig(ctx context.Context, _ *Caller, req *deleteAddressUnsubscribeConfigRequest) (*empty, error) {
-	s, err := a.senderByAddress(ctx, "Address", req.Address)
+func (h *senderActions) deleteAddressUnsubscribeConfig(ctx context.Context, _ *Caller, req *wire.DeleteAddressUnsubscribeConfigRequest) (*wire.Empty, error) {
+	s, err := h.senderByAddress(ctx, "Address", req.Address)
 	if err != nil {
 		return nil, err
 	}
-	if err := a.store.DeleteUnsubscribeConfig(ctx, s.ID); errors.Is(err, models.ErrNotFound) {
+	if err := h.senders.DeleteUnsubscribeConfig(ctx, s.ID); errors.Is(err, models.ErrNotFound) {
 		return nil, errf(CodeResourceNotFound, "%s has no unsubscribe setting.", s.Email)
 	} else if err != nil {
 		return nil, err
 	}
-	return &empty{}, nil
+	return &wire.Empty{}, nil
 }
 
-type listAddressUnsubscribeConfigRequest struct {
-	Offset uint64 `json:"Offset"`
-	Limit  string `json:"Limit"` // a string in this action, as the SDK has it
-}
-
-type addressUnsubscribeConfigData struct {
-	Address           string `json:"Address"`
-	UnsubscribeConfig string `json:"UnsubscribeConfig"`
-	Status            uint64 `json:"Status"`
-}
-
-type listAddressUnsubscribeConfigResponse struct {
-	AddressUnsubscribeConfigList []addressUnsubscribeConfigData `json:"AddressUnsubscribeConfigList"`
-	Total                        uint64                         `json:"Total"`
-}
-
-func (a *API) listAddressUnsubscribeConfig(ctx context.Context, _ *Caller, req *listAddressUnsubscribeConfigRequest) (*listAddressUnsubscribeConfigResponse, error) {
+func (h *senderActions) listAddressUnsubscribeConfig(ctx context.Context, _ *Caller, req *wire.ListAddressUnsubscribeConfigRequest) (*wire.ListAddressUnsubscribeConfigResponse, error) {
 	var limit *uint64
 	if s := strings.TrimSpace(req.Limit); s != "" {
 		n, err := strconv.ParseUint(s, 10, 64)
@@ -220,17 +170,42 @@ func (a *API) listAddressUnsubscribeConfig(ctx context.Context, _ *Caller, req *
 	if err != nil {
 		return nil, err
 	}
-	senders, total, err := a.store.ListUnsubscribeConfigs(ctx, int(min(req.Offset, 1<<31)), int(n))
+	senders, total, err := h.senders.ListUnsubscribeConfigs(ctx, int(min(req.Offset, 1<<31)), int(n))
 	if err != nil {
 		return nil, err
 	}
-	out := &listAddressUnsubscribeConfigResponse{AddressUnsubscribeConfigList: []addressUnsubscribeConfigData{}, Total: uint64(total)}
+	out := &wire.ListAddressUnsubscribeConfigResponse{AddressUnsubscribeConfigList: []wire.AddressUnsubscribeConfigData{}, Total: uint64(total)}
 	for _, s := range senders {
-		d := addressUnsubscribeConfigData{Address: s.Email, UnsubscribeConfig: s.UnsubscribeConfig}
+		d := wire.AddressUnsubscribeConfigData{Address: s.Email, UnsubscribeConfig: s.UnsubscribeConfig}
 		if s.UnsubscribeEnabled {
 			d.Status = 1
 		}
 		out.AddressUnsubscribeConfigList = append(out.AddressUnsubscribeConfigList, d)
 	}
 	return out, nil
+}
+
+// senderActions serves its resource's actions.
+type senderActions struct {
+	dates
+	domains senderDomains
+	senders senderSenders
+}
+
+// senderDomains is what senderActions need of the domains.
+type senderDomains interface {
+	CanSend(d *identity.Domain) bool
+	GetDomainByName(ctx context.Context, name string) (*identity.Domain, error)
+}
+
+// senderSenders is what senderActions need of the senders.
+type senderSenders interface {
+	CreateSender(ctx context.Context, email, displayName string) (*identity.SenderAddress, error)
+	DeleteSender(ctx context.Context, id uint64) error
+	DeleteUnsubscribeConfig(ctx context.Context, senderID uint64) error
+	GetSenderByEmail(ctx context.Context, email string) (*identity.SenderAddress, error)
+	ListSenders(ctx context.Context) ([]identity.SenderAddress, error)
+	ListUnsubscribeConfigs(ctx context.Context, offset, limit int) ([]identity.SenderAddress, int64, error)
+	SetSMTPPassword(ctx context.Context, id uint64, password string) error
+	SetUnsubscribeConfig(ctx context.Context, senderID uint64, code string, enabled bool, mode identity.UnsubscribeConfigWrite) error
 }

@@ -50,7 +50,7 @@ func TestSenderAddresses(t *testing.T) {
 	pw.EmailAddress, pw.Password = common.StringPtr("news@example.com"), common.StringPtr("Secret2Password")
 	_, err = c.UpdateEmailSmtpPassWord(pw)
 	must(t, err)
-	if _, err := e.Store.AuthenticateSMTP(ctx, "news@example.com", "Secret2Password"); err != nil {
+	if _, err := e.Store.Senders.AuthenticateSMTP(ctx, "news@example.com", "Secret2Password"); err != nil {
 		t.Errorf("the new SMTP password does not sign in: %v", err)
 	}
 	_, err = c.UpdateEmailSmtpPassWord(pw)
@@ -75,7 +75,7 @@ func TestSenderAddresses(t *testing.T) {
 	must(t, err)
 	_, err = c.DeleteEmailAddress(del)
 	wantCode(t, err, "InvalidParameterValue.NoSuchSender")
-	if _, err := e.Store.GetSenderByEmail(ctx, "news@example.com"); err == nil {
+	if _, err := e.Store.Senders.GetSenderByEmail(ctx, "news@example.com"); err == nil {
 		t.Error("the address is still there")
 	}
 }
@@ -130,7 +130,7 @@ func TestAddressUnsubscribeConfigs(t *testing.T) {
 	update.Address, update.UnsubscribeConfig, update.Status = common.StringPtr("news@example.com"), common.StringPtr("2"), common.Uint64Ptr(0)
 	_, err = c.UpdateAddressUnsubscribeConfig(update)
 	must(t, err)
-	a, err := e.Store.GetSenderByEmail(ctx, "news@example.com")
+	a, err := e.Store.Senders.GetSenderByEmail(ctx, "news@example.com")
 	must(t, err)
 	if a.UnsubscribeConfig != "2" || a.UnsubscribeEnabled || a.DefaultUnsubscribe() != "" {
 		t.Errorf("after update: %+v", a)

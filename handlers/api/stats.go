@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"time"
 
+	"github.com/sesame-email/sesame/handlers/api/wire"
 	"github.com/sesame-email/sesame/models"
+	"github.com/sesame-email/sesame/models/identity"
 	"github.com/sesame-email/sesame/models/queue"
 )
 
@@ -13,35 +16,12 @@ import (
 // day in the configured zone, for one sending domain and one mailbox
 // provider or all.
 
-type getStatisticsReportRequest struct {
-	StartDate            string `json:"StartDate"`
-	EndDate              string `json:"EndDate"`
-	Domain               string `json:"Domain"`
-	ReceivingMailboxType string `json:"ReceivingMailboxType"`
-}
-
-type volume struct {
-	SendDate         string `json:"SendDate"`
-	RequestCount     uint64 `json:"RequestCount"`
-	AcceptedCount    uint64 `json:"AcceptedCount"`
-	DeliveredCount   uint64 `json:"DeliveredCount"`
-	OpenedCount      uint64 `json:"OpenedCount"`
-	ClickedCount     uint64 `json:"ClickedCount"`
-	BounceCount      uint64 `json:"BounceCount"`
-	UnsubscribeCount uint64 `json:"UnsubscribeCount"`
-}
-
-type getStatisticsReportResponse struct {
-	DailyVolumes  []volume `json:"DailyVolumes"`
-	OverallVolume volume   `json:"OverallVolume"`
-}
-
 // maxReportDays caps one report.
 const maxReportDays = 366
 
-func toVolume(day string, r queue.StatsRow) volume {
+func toVolume(day string, r queue.StatsRow) wire.Volume {
 	u := func(n int64) uint64 { return uint64(max(n, 0)) }
-	return volume{SendDate: day, RequestCount: u(r.Requested), AcceptedCount: u(r.Accepted), DeliveredCount: u(r.Delivered),
+	return wire.Volume{SendDate: day, RequestCount: u(r.Requested), AcceptedCount: u(r.Accepted), DeliveredCount: u(r.Delivered),
 		OpenedCount: u(r.Opened), ClickedCount: u(r.Clicked), BounceCount: u(r.Bounced), UnsubscribeCount: u(r.Unsubscribed)}
 }
 
@@ -64,12 +44,12 @@ func mailboxProvider(raw string) (string, error) {
 		truncate(raw, 64), strings.Join(queue.Providers, ", "))
 }
 
-func (a *API) getStatisticsReport(ctx context.Context, _ *Caller, req *getStatisticsReportRequest) (*getStatisticsReportResponse, error) {
+func (h *statsActions) getStatisticsReport(ctx context.Context, _ *Caller, req *wire.GetStatisticsReportRequest) (*wire.GetStatisticsReportResponse, error) {
 	if strings.TrimSpace(req.StartDate) == "" || strings.TrimSpace(req.EndDate) == "" {
 		return nil, errf(CodeMissingParameter, "StartDate and EndDate are required (YYYY-MM-DD).")
 	}
-	from, ok1 := a.parseDate(req.StartDate)
-	to, ok2 := a.parseDate(req.EndDate)
+	from, ok1 := h.parseDate(req.StartDate)
+	to, ok2 := h.parseDate(req.EndDate)
 	switch {
 	case !ok1 || !ok2:
 		return nil, errf(CodeWrongDate, "StartDate and EndDate must be dates, YYYY-MM-DD.")
@@ -80,7 +60,7 @@ func (a *API) getStatisticsReport(ctx context.Context, _ *Caller, req *getStatis
 	}
 	var f queue.StatsFilter
 	if name := strings.TrimSpace(req.Domain); name != "" {
-		d, err := a.store.GetDomainByName(ctx, name)
+		d, err := h.domains.GetDomainByName(ctx, name)
 		if errors.Is(err, models.ErrNotFound) {
 			return nil, errf(CodeNotExistDomain, "%s is not a sending domain here.", truncate(name, 253))
 		}
@@ -94,13 +74,30 @@ func (a *API) getStatisticsReport(ctx context.Context, _ *Caller, req *getStatis
 		return nil, err
 	}
 	f.Provider = provider
-	days, err := a.store.DailyVolumes(ctx, from, to, a.loc, f)
+	days, err := h.queue.DailyVolumes(ctx, from, to, h.loc, f)
 	if err != nil {
 		return nil, err
 	}
-	out := &getStatisticsReportResponse{DailyVolumes: []volume{}, OverallVolume: toVolume("", queue.Totals(days))}
+	out := &wire.GetStatisticsReportResponse{DailyVolumes: []wire.Volume{}, OverallVolume: toVolume("", queue.Totals(days))}
 	for _, d := range days {
 		out.DailyVolumes = append(out.DailyVolumes, toVolume(d.Day(), d.StatsRow))
 	}
 	return out, nil
+}
+
+// statsActions serves its resource's actions.
+type statsActions struct {
+	dates
+	domains statsDomains
+	queue   statsQueue
+}
+
+// statsDomains is what statsActions need of the domains.
+type statsDomains interface {
+	GetDomainByName(ctx context.Context, name string) (*identity.Domain, error)
+}
+
+// statsQueue is what statsActions need of the queue.
+type statsQueue interface {
+	DailyVolumes(ctx context.Context, from, to time.Time, loc *time.Location, f queue.StatsFilter) ([]queue.Volume, error)
 }

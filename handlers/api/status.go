@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 
+	"github.com/sesame-email/sesame/handlers/api/wire"
 	"github.com/sesame-email/sesame/models"
 	"github.com/sesame-email/sesame/models/audience"
 	"github.com/sesame-email/sesame/models/queue"
@@ -12,34 +13,6 @@ import (
 // GetSendEmailStatus: the messages of one day, optionally of one send
 // (MessageId) or one recipient, with Tencent's SendStatus and
 // DeliverStatus codes.
-
-type getSendEmailStatusRequest struct {
-	RequestDate    string  `json:"RequestDate"`
-	Offset         uint64  `json:"Offset"`
-	Limit          *uint64 `json:"Limit"`
-	MessageId      string  `json:"MessageId"`
-	ToEmailAddress string  `json:"ToEmailAddress"`
-}
-
-type sendEmailStatus struct {
-	MessageId        string `json:"MessageId"`
-	ToEmailAddress   string `json:"ToEmailAddress"`
-	FromEmailAddress string `json:"FromEmailAddress"`
-	SendStatus       int64  `json:"SendStatus"`
-	DeliverStatus    int64  `json:"DeliverStatus"`
-	DeliverMessage   string `json:"DeliverMessage"`
-	RequestTime      int64  `json:"RequestTime"`
-	DeliverTime      int64  `json:"DeliverTime"`
-	UserOpened       bool   `json:"UserOpened"`
-	UserClicked      bool   `json:"UserClicked"`
-	UserUnsubscribed bool   `json:"UserUnsubscribed"`
-	UserComplainted  bool   `json:"UserComplainted"`
-	UserComplained   bool   `json:"UserComplained"`
-}
-
-type getSendEmailStatusResponse struct {
-	EmailStatusList []sendEmailStatus `json:"EmailStatusList"`
-}
 
 // Tencent's SendStatus (its own processing) and DeliverStatus (the
 // recipient's side), as models.go of the SDK documents them.
@@ -81,11 +54,11 @@ func deliveryCodes(m *queue.Message, suppression *audience.Suppression) (send, d
 	}
 }
 
-func (a *API) getSendEmailStatus(ctx context.Context, _ *Caller, req *getSendEmailStatusRequest) (*getSendEmailStatusResponse, error) {
+func (h *statusActions) getSendEmailStatus(ctx context.Context, _ *Caller, req *wire.GetSendEmailStatusRequest) (*wire.GetSendEmailStatusResponse, error) {
 	if strings.TrimSpace(req.RequestDate) == "" {
 		return nil, errf(CodeMissingParameter, "RequestDate is required: the day of the sends, YYYY-MM-DD.")
 	}
-	day, ok := a.parseDate(req.RequestDate)
+	day, ok := h.parseDate(req.RequestDate)
 	if !ok {
 		return nil, errf(CodeWrongDate, "RequestDate must be a date, YYYY-MM-DD.")
 	}
@@ -93,7 +66,7 @@ func (a *API) getSendEmailStatus(ctx context.Context, _ *Caller, req *getSendEma
 	if err != nil {
 		return nil, err
 	}
-	rows, _, err := a.store.FindMessages(ctx, queue.MessageQuery{Day: day, Request: req.MessageId, Recipient: req.ToEmailAddress,
+	rows, _, err := h.queue.FindMessages(ctx, queue.MessageQuery{Day: day, Request: req.MessageId, Recipient: req.ToEmailAddress,
 		Offset: int(min(req.Offset, 1<<31)), Limit: int(limit)})
 	if err != nil {
 		return nil, err
@@ -106,11 +79,11 @@ func (a *API) getSendEmailStatus(ctx context.Context, _ *Caller, req *getSendEma
 	}
 	entries := map[string]audience.Suppression{}
 	if len(suppressed) > 0 {
-		if entries, err = a.store.SuppressionsOf(ctx, suppressed); err != nil {
+		if entries, err = h.suppressions.SuppressionsOf(ctx, suppressed); err != nil {
 			return nil, err
 		}
 	}
-	out := &getSendEmailStatusResponse{EmailStatusList: []sendEmailStatus{}}
+	out := &wire.GetSendEmailStatusResponse{EmailStatusList: []wire.SendEmailStatus{}}
 	for i := range rows {
 		m := &rows[i]
 		var entry *audience.Suppression
@@ -118,7 +91,7 @@ func (a *API) getSendEmailStatus(ctx context.Context, _ *Caller, req *getSendEma
 			entry = &e
 		}
 		send, deliver, msg := deliveryCodes(&m.Message, entry)
-		out.EmailStatusList = append(out.EmailStatusList, sendEmailStatus{
+		out.EmailStatusList = append(out.EmailStatusList, wire.SendEmailStatus{
 			MessageId: m.RequestUID, ToEmailAddress: m.Recipient, FromEmailAddress: m.FromEmail,
 			SendStatus: send, DeliverStatus: deliver, DeliverMessage: msg,
 			RequestTime: m.CreatedAt.Unix(), DeliverTime: unixSeconds(m.DeliveredAt),
@@ -127,4 +100,21 @@ func (a *API) getSendEmailStatus(ctx context.Context, _ *Caller, req *getSendEma
 		})
 	}
 	return out, nil
+}
+
+// statusActions serves its resource's actions.
+type statusActions struct {
+	dates
+	queue        statusQueue
+	suppressions statusSuppressions
+}
+
+// statusQueue is what statusActions need of the queue.
+type statusQueue interface {
+	FindMessages(ctx context.Context, q queue.MessageQuery) ([]queue.MessageRow, bool, error)
+}
+
+// statusSuppressions is what statusActions need of the suppressions.
+type statusSuppressions interface {
+	SuppressionsOf(ctx context.Context, emails []string) (map[string]audience.Suppression, error)
 }

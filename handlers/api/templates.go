@@ -7,6 +7,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/sesame-email/sesame/handlers/api/wire"
 	"github.com/sesame-email/sesame/models"
 	"github.com/sesame-email/sesame/models/content"
 )
@@ -15,20 +16,6 @@ import (
 // travel base64-encoded in TemplateContent; Tencent's templates have no
 // subject (a send gives it), so a template made here has none either until
 // someone gives it one in the console.
-
-type templateContent struct {
-	Html *string `json:"Html,omitempty"`
-	Text *string `json:"Text,omitempty"`
-}
-
-type createEmailTemplateRequest struct {
-	TemplateName    string           `json:"TemplateName"`
-	TemplateContent *templateContent `json:"TemplateContent"`
-}
-
-type createEmailTemplateResponse struct {
-	TemplateID uint64 `json:"TemplateID"`
-}
 
 // decodeBase64Text reads base64 (padded or not) holding UTF-8 text.
 func decodeBase64Text(field, s string, code string) (string, error) {
@@ -47,7 +34,7 @@ func decodeBase64Text(field, s string, code string) (string, error) {
 }
 
 // decodeContent reads TemplateContent: nil parts stay nil.
-func decodeContent(c *templateContent, code string) (html, text *string, err error) {
+func decodeContent(c *wire.TemplateContent, code string) (html, text *string, err error) {
 	if c == nil {
 		return nil, nil, nil
 	}
@@ -75,8 +62,8 @@ func deref(s *string) string {
 	return *s
 }
 
-func (a *API) templateNameFree(ctx context.Context, name string, except uint64) error {
-	page, err := a.store.ListTemplates(ctx, 0, 1<<20)
+func (h *templateActions) templateNameFree(ctx context.Context, name string, except uint64) error {
+	page, err := h.templates.ListTemplates(ctx, 0, 1<<20)
 	if err != nil {
 		return err
 	}
@@ -88,7 +75,7 @@ func (a *API) templateNameFree(ctx context.Context, name string, except uint64) 
 	return nil
 }
 
-func (a *API) createEmailTemplate(ctx context.Context, c *Caller, req *createEmailTemplateRequest) (*createEmailTemplateResponse, error) {
+func (h *templateActions) createEmailTemplate(ctx context.Context, c *Caller, req *wire.CreateEmailTemplateRequest) (*wire.CreateEmailTemplateResponse, error) {
 	if strings.TrimSpace(req.TemplateName) == "" {
 		return nil, errf(CodeTemplateNameIsNULL, "TemplateName is required.")
 	}
@@ -99,60 +86,44 @@ func (a *API) createEmailTemplate(ctx context.Context, c *Caller, req *createEma
 	if strings.TrimSpace(deref(html)) == "" && strings.TrimSpace(deref(text)) == "" {
 		return nil, errf(CodeTemplateContentIsNULL, "TemplateContent needs Html, Text or both (base64).")
 	}
-	if err := a.templateNameFree(ctx, req.TemplateName, 0); err != nil {
+	if err := h.templateNameFree(ctx, req.TemplateName, 0); err != nil {
 		return nil, err
 	}
 	uid := c.User.ID
-	t, err := a.store.CreateTemplate(ctx, content.TemplateInput{Name: req.TemplateName, HTML: deref(html), Text: deref(text)}, &uid)
+	t, err := h.templates.CreateTemplate(ctx, content.TemplateInput{Name: req.TemplateName, HTML: deref(html), Text: deref(text)}, &uid)
 	if err != nil {
 		return nil, err
 	}
-	return &createEmailTemplateResponse{TemplateID: t.ID}, nil
+	return &wire.CreateEmailTemplateResponse{TemplateID: t.ID}, nil
 }
 
-type templateIDRequest struct {
-	TemplateID uint64 `json:"TemplateID"`
-}
-
-type getEmailTemplateResponse struct {
-	TemplateContent templateContent `json:"TemplateContent"`
-	TemplateStatus  uint64          `json:"TemplateStatus"`
-	TemplateName    string          `json:"TemplateName"`
-}
-
-func (a *API) templateByID(ctx context.Context, id uint64) (*content.Template, error) {
+func (h *templateActions) templateByID(ctx context.Context, id uint64) (*content.Template, error) {
 	if id == 0 {
 		return nil, errf(CodeMissingParameter, "TemplateID is required.")
 	}
-	t, err := a.store.GetTemplate(ctx, id)
+	t, err := h.templates.GetTemplate(ctx, id)
 	if errors.Is(err, models.ErrNotFound) {
 		return nil, errf(CodeTemplateNotExist, "There is no template %d.", id)
 	}
 	return t, err
 }
 
-func (a *API) getEmailTemplate(ctx context.Context, _ *Caller, req *templateIDRequest) (*getEmailTemplateResponse, error) {
-	t, err := a.templateByID(ctx, req.TemplateID)
+func (h *templateActions) getEmailTemplate(ctx context.Context, _ *Caller, req *wire.TemplateIDRequest) (*wire.GetEmailTemplateResponse, error) {
+	t, err := h.templateByID(ctx, req.TemplateID)
 	if err != nil {
 		return nil, err
 	}
 	html := base64.StdEncoding.EncodeToString([]byte(t.HTML))
 	text := base64.StdEncoding.EncodeToString([]byte(t.Text))
-	return &getEmailTemplateResponse{TemplateContent: templateContent{Html: &html, Text: &text},
+	return &wire.GetEmailTemplateResponse{TemplateContent: wire.TemplateContent{Html: &html, Text: &text},
 		TemplateStatus: uint64(t.Status.TencentCode()), TemplateName: t.Name}, nil
-}
-
-type updateEmailTemplateRequest struct {
-	TemplateContent *templateContent `json:"TemplateContent"`
-	TemplateID      uint64           `json:"TemplateID"`
-	TemplateName    *string          `json:"TemplateName"`
 }
 
 // updateEmailTemplate replaces the name and the parts given; the subject
 // and sample data set in the console are kept. With review on, the
 // template waits for review again.
-func (a *API) updateEmailTemplate(ctx context.Context, _ *Caller, req *updateEmailTemplateRequest) (*empty, error) {
-	t, err := a.templateByID(ctx, req.TemplateID)
+func (h *templateActions) updateEmailTemplate(ctx context.Context, _ *Caller, req *wire.UpdateEmailTemplateRequest) (*wire.Empty, error) {
+	t, err := h.templateByID(ctx, req.TemplateID)
 	if err != nil {
 		return nil, err
 	}
@@ -161,7 +132,7 @@ func (a *API) updateEmailTemplate(ctx context.Context, _ *Caller, req *updateEma
 		if strings.TrimSpace(*req.TemplateName) == "" {
 			return nil, errf(CodeTemplateNameIsNULL, "TemplateName cannot be empty.")
 		}
-		if err := a.templateNameFree(ctx, *req.TemplateName, t.ID); err != nil {
+		if err := h.templateNameFree(ctx, *req.TemplateName, t.ID); err != nil {
 			return nil, err
 		}
 		in.Name = *req.TemplateName
@@ -179,54 +150,51 @@ func (a *API) updateEmailTemplate(ctx context.Context, _ *Caller, req *updateEma
 	if strings.TrimSpace(in.HTML) == "" && strings.TrimSpace(in.Text) == "" {
 		return nil, errf(CodeTemplateContentIsNULL, "TemplateContent needs Html, Text or both (base64).")
 	}
-	if _, err := a.store.UpdateTemplate(ctx, t.ID, in); err != nil {
+	if _, err := h.templates.UpdateTemplate(ctx, t.ID, in); err != nil {
 		return nil, err
 	}
-	return &empty{}, nil
+	return &wire.Empty{}, nil
 }
 
-func (a *API) deleteEmailTemplate(ctx context.Context, _ *Caller, req *templateIDRequest) (*empty, error) {
-	t, err := a.templateByID(ctx, req.TemplateID)
+func (h *templateActions) deleteEmailTemplate(ctx context.Context, _ *Caller, req *wire.TemplateIDRequest) (*wire.Empty, error) {
+	t, err := h.templateByID(ctx, req.TemplateID)
 	if err != nil {
 		return nil, err
 	}
-	if err := a.store.DeleteTemplate(ctx, t.ID); err != nil {
+	if err := h.templates.DeleteTemplate(ctx, t.ID); err != nil {
 		return nil, err
 	}
-	return &empty{}, nil
+	return &wire.Empty{}, nil
 }
 
-type listEmailTemplatesRequest struct {
-	Limit  *uint64 `json:"Limit"`
-	Offset uint64  `json:"Offset"`
-}
-
-type templatesMetadata struct {
-	CreatedTimestamp uint64 `json:"CreatedTimestamp"`
-	TemplateName     string `json:"TemplateName"`
-	TemplateStatus   int64  `json:"TemplateStatus"`
-	TemplateID       uint64 `json:"TemplateID"`
-	ReviewReason     string `json:"ReviewReason"`
-}
-
-type listEmailTemplatesResponse struct {
-	TemplatesMetadata []templatesMetadata `json:"TemplatesMetadata"`
-	TotalCount        uint64              `json:"TotalCount"`
-}
-
-func (a *API) listEmailTemplates(ctx context.Context, _ *Caller, req *listEmailTemplatesRequest) (*listEmailTemplatesResponse, error) {
+func (h *templateActions) listEmailTemplates(ctx context.Context, _ *Caller, req *wire.ListEmailTemplatesRequest) (*wire.ListEmailTemplatesResponse, error) {
 	limit, err := pageLimit(req.Limit, 100)
 	if err != nil {
 		return nil, err
 	}
-	page, err := a.store.ListTemplates(ctx, int(min(req.Offset, 1<<31)), int(limit))
+	page, err := h.templates.ListTemplates(ctx, int(min(req.Offset, 1<<31)), int(limit))
 	if err != nil {
 		return nil, err
 	}
-	out := &listEmailTemplatesResponse{TemplatesMetadata: []templatesMetadata{}, TotalCount: uint64(page.Total)}
+	out := &wire.ListEmailTemplatesResponse{TemplatesMetadata: []wire.TemplatesMetadata{}, TotalCount: uint64(page.Total)}
 	for _, t := range page.Templates {
-		out.TemplatesMetadata = append(out.TemplatesMetadata, templatesMetadata{CreatedTimestamp: uint64(max(t.CreatedAt.Unix(), 0)),
+		out.TemplatesMetadata = append(out.TemplatesMetadata, wire.TemplatesMetadata{CreatedTimestamp: uint64(max(t.CreatedAt.Unix(), 0)),
 			TemplateName: t.Name, TemplateStatus: t.Status.TencentCode(), TemplateID: t.ID, ReviewReason: t.ReviewReason})
 	}
 	return out, nil
+}
+
+// templateActions serves its resource's actions.
+type templateActions struct {
+	dates
+	templates templateTemplates
+}
+
+// templateTemplates is what templateActions need of the templates.
+type templateTemplates interface {
+	CreateTemplate(ctx context.Context, in content.TemplateInput, createdBy *uint64) (*content.Template, error)
+	DeleteTemplate(ctx context.Context, id uint64) error
+	GetTemplate(ctx context.Context, id uint64) (*content.Template, error)
+	ListTemplates(ctx context.Context, offset, limit int) (*content.TemplatePage, error)
+	UpdateTemplate(ctx context.Context, id uint64, in content.TemplateInput) (*content.Template, error)
 }

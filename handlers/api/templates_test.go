@@ -25,7 +25,7 @@ func TestTemplates(t *testing.T) {
 	created, err := c.CreateEmailTemplate(create)
 	must(t, err)
 	id := *created.Response.TemplateID
-	tpl, err := e.Store.GetTemplate(ctx, id)
+	tpl, err := e.Store.Templates.GetTemplate(ctx, id)
 	must(t, err)
 	if tpl.HTML != "<h1>Hello {{name}}</h1>" || tpl.Text != "Hello {{name}}" || tpl.CreatedBy == nil || *tpl.CreatedBy != e.Marketer.ID {
 		t.Fatalf("stored: %+v", tpl)
@@ -65,7 +65,7 @@ func TestTemplates(t *testing.T) {
 	update.TemplateContent = &ses.TemplateContent{Html: b64("<h1>Welcome back, {{name}}</h1>")}
 	_, err = c.UpdateEmailTemplate(update)
 	must(t, err)
-	tpl, err = e.Store.GetTemplate(ctx, id)
+	tpl, err = e.Store.Templates.GetTemplate(ctx, id)
 	must(t, err)
 	if tpl.Name != "Welcome back" || tpl.HTML != "<h1>Welcome back, {{name}}</h1>" || tpl.Text != "Hello {{name}}" {
 		t.Errorf("after update: %+v", tpl)
@@ -75,7 +75,7 @@ func TestTemplates(t *testing.T) {
 	wantCode(t, err, "InvalidParameterValue.TemplateNotExist")
 
 	// With review on, a marketer's template waits for an admin.
-	must(t, e.Store.SetTemplateReviewRequired(ctx, true))
+	must(t, e.Store.Accounts.SetTemplateReviewRequired(ctx, true))
 	create.TemplateName = common.StringPtr("Promo")
 	promo, err := c.CreateEmailTemplate(create)
 	must(t, err)

@@ -88,8 +88,8 @@ func OpenConfig(t testing.TB, cfg store.Config) *store.Store {
 	if err != nil {
 		t.Fatalf("open store: %v", err)
 	}
-	t.Cleanup(func() { st.Close() })
-	if _, err := st.Migrate(context.Background()); err != nil {
+	t.Cleanup(func() { st.DB.Close() })
+	if _, err := st.DB.Migrate(context.Background()); err != nil {
 		t.Fatalf("migrate: %v", err)
 	}
 	return st

@@ -62,7 +62,7 @@ func (ss *session) Auth(mech string) (sasl.Server, error) {
 func (ss *session) login(username, password string) error {
 	ctx, cancel := context.WithTimeout(ss.ctx, storeTimeout)
 	defer cancel()
-	sender, err := ss.srv.store.LoginSMTP(ctx, accounts.LoginInput{Email: username, Password: password, ClientIP: ss.ip})
+	sender, err := ss.srv.store.Senders.LoginSMTP(ctx, accounts.LoginInput{Email: username, Password: password, ClientIP: ss.ip})
 	var throttled *models.ThrottledError
 	switch {
 	case errors.Is(err, models.ErrInvalidCredentials):

@@ -7,7 +7,7 @@ import (
 
 	"github.com/emersion/go-smtp"
 
-	"github.com/sesame-email/sesame/mailer"
+	"github.com/sesame-email/sesame/mailer/outgoing"
 	"github.com/sesame-email/sesame/mailer/report"
 	"github.com/sesame-email/sesame/models"
 	"github.com/sesame-email/sesame/models/queue"
@@ -30,12 +30,12 @@ var reportMailboxes = map[string]bool{"fbl": true, "postmaster": true, "abuse": 
 
 // bounceRecipient accepts a VERP return path or a report mailbox at
 // bounce.<domain> of a domain Sesame sends for.
-func (s *Server) bounceRecipient(ctx context.Context, to string) (mailer.BounceAddress, error) {
-	addr, ok := mailer.ParseBounceAddress(to)
+func (s *Server) bounceRecipient(ctx context.Context, to string) (outgoing.BounceAddress, error) {
+	addr, ok := outgoing.ParseBounceAddress(to)
 	if !ok {
 		return addr, errRelayDenied
 	}
-	if _, err := s.store.GetDomainByName(ctx, addr.Domain); errors.Is(err, models.ErrNotFound) {
+	if _, err := s.store.Domains.GetDomainByName(ctx, addr.Domain); errors.Is(err, models.ErrNotFound) {
 		return addr, errRelayDenied
 	} else if err != nil {
 		s.log.Error("looking up a bounce domain", "domain", addr.Domain, "err", err)
@@ -51,7 +51,7 @@ func (s *Server) bounceRecipient(ctx context.Context, to string) (mailer.BounceA
 // be read or matched is accepted and dropped, since refusing it would only
 // bounce the bounce; a failing store answers 451 so the report comes again,
 // and the replay changes nothing that was recorded.
-func (s *Server) deliverReport(ctx context.Context, log *slog.Logger, to []mailer.BounceAddress, rep *report.Report, parseErr error) error {
+func (s *Server) deliverReport(ctx context.Context, log *slog.Logger, to []outgoing.BounceAddress, rep *report.Report, parseErr error) error {
 	if parseErr != nil {
 		log.Debug("dropped a message that is no report", "err", parseErr)
 		return nil
@@ -78,7 +78,7 @@ func (s *Server) deliverReport(ctx context.Context, log *slog.Logger, to []maile
 // its message; a report to a report mailbox names it by the return path it
 // quotes (ARF's Original-Mail-From), else by the Message-ID of the message
 // it returns.
-func messagesOf(to []mailer.BounceAddress, rep *report.Report) []queue.MessageRef {
+func messagesOf(to []outgoing.BounceAddress, rep *report.Report) []queue.MessageRef {
 	var refs []queue.MessageRef
 	add := func(ref queue.MessageRef) {
 		for _, r := range refs {
@@ -91,9 +91,9 @@ func messagesOf(to []mailer.BounceAddress, rep *report.Report) []queue.MessageRe
 	for _, addr := range to {
 		if ref, ok := addr.Message(); ok {
 			add(ref)
-		} else if ref, ok := mailer.ParseReturnPath(rep.OriginalMailFrom); ok {
+		} else if ref, ok := outgoing.ParseReturnPath(rep.OriginalMailFrom); ok {
 			add(ref)
-		} else if ref, ok := mailer.ParseMessageID(rep.OriginalMessageID); ok {
+		} else if ref, ok := outgoing.ParseMessageID(rep.OriginalMessageID); ok {
 			add(ref)
 		}
 	}
@@ -108,7 +108,7 @@ func (s *Server) applyReport(ctx context.Context, log *slog.Logger, ref queue.Me
 			log.Debug("dropped a report of a delivery")
 			return nil
 		}
-		changed, err := s.store.RecordBounce(ctx, queue.Bounce{Message: ref, Hard: rcpt.Permanent(),
+		changed, err := s.store.Reports.RecordBounce(ctx, queue.Bounce{Message: ref, Hard: rcpt.Permanent(),
 			Status: rcpt.Status, Diagnostic: rcpt.Diagnostic, Fingerprint: rep.Fingerprint})
 		if err == nil {
 			log.Info("bounce report", "hard", rcpt.Permanent(), "status", rcpt.Status, "reporter", rep.Reporter, "new", changed)
@@ -119,7 +119,7 @@ func (s *Server) applyReport(ctx context.Context, log *slog.Logger, ref queue.Me
 			log.Debug("dropped a feedback report that is no complaint", "type", rep.FeedbackType)
 			return nil
 		}
-		changed, err := s.store.RecordComplaint(ctx, queue.Complaint{Message: ref, FeedbackType: rep.FeedbackType, Reporter: rep.Reporter})
+		changed, err := s.store.Reports.RecordComplaint(ctx, queue.Complaint{Message: ref, FeedbackType: rep.FeedbackType, Reporter: rep.Reporter})
 		if err == nil {
 			log.Info("complaint", "type", rep.FeedbackType, "reporter", rep.Reporter, "new", changed)
 		}

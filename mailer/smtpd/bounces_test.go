@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	"github.com/sesame-email/sesame/internal/reportfixtures"
-	"github.com/sesame-email/sesame/mailer"
+	"github.com/sesame-email/sesame/mailer/outgoing"
 	"github.com/sesame-email/sesame/mailer/smtpd"
 	"github.com/sesame-email/sesame/models"
 	"github.com/sesame-email/sesame/models/audience"
@@ -21,7 +21,7 @@ func (h *harness) report(fixture string, m *queue.Message, to string) {
 	}
 }
 
-func verp(m *queue.Message) string { return mailer.EnvelopeFrom(m.UID, "example.test") }
+func verp(m *queue.Message) string { return outgoing.EnvelopeFrom(m.UID, "example.test") }
 
 func TestHardBouncesFromRealMailSystems(t *testing.T) {
 	h := start(t, smtpd.Config{})
@@ -101,7 +101,7 @@ func TestReportsThatChangeNothing(t *testing.T) {
 	unknown := queue.NewMessageUID()
 	for name, c := range map[string]struct{ to, data string }{
 		// Accepted and dropped: the sender cannot do better with a refusal.
-		"unknown message":             {mailer.EnvelopeFrom(unknown, "example.test"), strings.ReplaceAll(dsn, m.UID, unknown)},
+		"unknown message":             {outgoing.EnvelopeFrom(unknown, "example.test"), strings.ReplaceAll(dsn, m.UID, unknown)},
 		"a report mailbox, no match":  {"postmaster@bounce.example.test", strings.ReplaceAll(dsn, m.UID+"@example.test", "abc@elsewhere.test")},
 		"a delivery notice":           {verp(m), strings.Replace(strings.Replace(dsn, "Action: failed", "Action: delivered", 1), "Status: 5.1.1", "Status: 2.0.0", 1)},
 		"not-spam feedback":           {verp(m), strings.Replace(arf, "Feedback-Type: abuse", "Feedback-Type: not-spam", 1)},

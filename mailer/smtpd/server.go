@@ -23,13 +23,14 @@ import (
 	"github.com/emersion/go-smtp"
 	"golang.org/x/net/netutil"
 
-	"github.com/sesame-email/sesame/mailer"
+	"github.com/sesame-email/sesame/mailer/outgoing"
 	"github.com/sesame-email/sesame/mailer/report"
 	"github.com/sesame-email/sesame/models"
 	"github.com/sesame-email/sesame/models/accounts"
 	"github.com/sesame-email/sesame/models/content"
 	"github.com/sesame-email/sesame/models/identity"
 	"github.com/sesame-email/sesame/models/queue"
+	"github.com/sesame-email/sesame/models/sending"
 )
 
 // Config tunes the server; zero values take the defaults.
@@ -88,26 +89,36 @@ func (c *Config) defaults() {
 	}
 }
 
-// Store is what the server needs from the store.
-type Store interface {
-	CanSend(d *identity.Domain) bool
-	GetDomainByName(ctx context.Context, raw string) (*identity.Domain, error)
-	RecordBounce(ctx context.Context, b queue.Bounce) (bool, error)
-	RecordComplaint(ctx context.Context, c queue.Complaint) (bool, error)
-	LoginSMTP(ctx context.Context, in accounts.LoginInput) (*identity.SenderAddress, error)
-	GetSenderByEmail(ctx context.Context, raw string) (*identity.SenderAddress, error)
-	Enqueue(ctx context.Context, req queue.EnqueueRequest) ([]queue.Message, error)
+// Stores are what the server reads and writes: bounce domains, the
+// reports that come back, sender addresses and their passwords, and the
+// sending rules submissions go through.
+type Stores struct {
+	Domains interface {
+		GetDomainByName(ctx context.Context, raw string) (*identity.Domain, error)
+	}
+	Reports interface {
+		RecordBounce(ctx context.Context, b queue.Bounce) (bool, error)
+		RecordComplaint(ctx context.Context, c queue.Complaint) (bool, error)
+	}
+	Senders interface {
+		LoginSMTP(ctx context.Context, in accounts.LoginInput) (*identity.SenderAddress, error)
+		GetSenderByEmail(ctx context.Context, raw string) (*identity.SenderAddress, error)
+	}
+	Sending interface {
+		CheckSender(sender *identity.SenderAddress, fromName string) error
+		Submit(ctx context.Context, req sending.Request) ([]queue.Message, error)
+	}
 }
 
 // Server is the SMTP server.
 type Server struct {
-	store Store
+	store Stores
 	log   *slog.Logger
 	cfg   Config
 }
 
 // New builds a server.
-func New(store Store, log *slog.Logger, cfg Config) *Server {
+func New(store Stores, log *slog.Logger, cfg Config) *Server {
 	cfg.defaults()
 	return &Server{store: store, log: log.With("component", "smtpd"), cfg: cfg}
 }
@@ -188,8 +199,8 @@ type session struct {
 	// The transaction.
 	inTx     bool // MAIL was accepted
 	from     string
-	bounceTo []mailer.BounceAddress // to the bounce mailbox
-	rcpts    []queue.Addressee      // submitted
+	bounceTo []outgoing.BounceAddress // to the bounce mailbox
+	rcpts    []queue.Addressee       // submitted
 }
 
 // newSession starts a session. go-smtp makes a new one after STARTTLS, so

@@ -17,12 +17,13 @@ import (
 	"github.com/emersion/go-smtp"
 
 	"github.com/sesame-email/sesame/internal/clocktest"
+	"github.com/sesame-email/sesame/internal/compose"
 	"github.com/sesame-email/sesame/internal/dnstest"
 	"github.com/sesame-email/sesame/internal/fixtures"
 	"github.com/sesame-email/sesame/internal/reportfixtures"
 	"github.com/sesame-email/sesame/internal/syncbuf"
 	"github.com/sesame-email/sesame/internal/testdb"
-	"github.com/sesame-email/sesame/mailer"
+	"github.com/sesame-email/sesame/mailer/outgoing"
 	"github.com/sesame-email/sesame/mailer/smtpd"
 	"github.com/sesame-email/sesame/models"
 	"github.com/sesame-email/sesame/models/audience"
@@ -77,7 +78,7 @@ func startWith(t testing.TB, cfg smtpd.Config, dbcfg store.Config) *harness {
 	log := slog.New(slog.NewTextHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	serveCtx, stop := context.WithCancel(ctx)
 	h.stop = stop
-	go func() { h.done <- smtpd.New(st, log, cfg).Serve(serveCtx, ln, tlsLn) }()
+	go func() { h.done <- smtpd.New(compose.SMTP(st), log, cfg).Serve(serveCtx, ln, tlsLn) }()
 	t.Cleanup(func() {
 		h.shutdown()
 		if strings.Contains(h.logs.String(), "level=ERROR") {
@@ -139,7 +140,7 @@ func (h *harness) dial() *smtp.Client {
 
 func (h *harness) message(uid string) *queue.Message {
 	h.t.Helper()
-	m, err := h.st.GetMessageByUID(ctx, uid)
+	m, err := h.st.Queue.GetMessageByUID(ctx, uid)
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -149,7 +150,7 @@ func (h *harness) message(uid string) *queue.Message {
 // events lists a message's events after it was sent, as "type: detail".
 func (h *harness) events(m *queue.Message) []string {
 	h.t.Helper()
-	events, err := h.st.MessageEvents(ctx, m.ID)
+	events, err := h.st.Queue.MessageEvents(ctx, m.ID)
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -164,7 +165,7 @@ func (h *harness) events(m *queue.Message) []string {
 
 func (h *harness) suppressed(email string) (audience.SuppressionReason, bool) {
 	h.t.Helper()
-	found, err := h.st.SuppressionsOf(ctx, []string{email})
+	found, err := h.st.Suppressions.SuppressionsOf(ctx, []string{email})
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -229,8 +230,8 @@ func TestBounceAddressesAreAccepted(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, to := range []string{
-		mailer.EnvelopeFrom(m.UID, "example.test"),
-		strings.ToUpper(mailer.EnvelopeFrom(m.UID, "example.test")),
+		outgoing.EnvelopeFrom(m.UID, "example.test"),
+		strings.ToUpper(outgoing.EnvelopeFrom(m.UID, "example.test")),
 		"fbl@bounce.example.test", "postmaster@bounce.example.test", "abuse@bounce.example.test",
 	} {
 		if err := c.Rcpt(to, nil); err != nil {
@@ -244,7 +245,7 @@ func TestOversizeMessagesAreRefused(t *testing.T) {
 	m := h.sent(map[string]models.MessageStatus{"bob@dest.test": models.StatusDelivered})["bob@dest.test"]
 	dsn := reportfixtures.Load(t, "postfix-hard.eml", m.UID, "example.test", "bob@dest.test")
 	padded := bytes.Replace(dsn, []byte("Hello there."), bytes.Repeat([]byte("0123456789abcdef\r\n"), 5000), 1)
-	err := h.send("", []string{mailer.EnvelopeFrom(m.UID, "example.test")}, padded)
+	err := h.send("", []string{outgoing.EnvelopeFrom(m.UID, "example.test")}, padded)
 	if err == nil || !strings.Contains(err.Error(), "552") {
 		t.Fatalf("oversize DSN: %v", err)
 	}
@@ -274,7 +275,7 @@ func TestTooManyRecipients(t *testing.T) {
 func TestGarbageNeverBreaksTheServer(t *testing.T) {
 	h := start(t, smtpd.Config{})
 	m := h.sent(map[string]models.MessageStatus{"bob@dest.test": models.StatusDelivered})["bob@dest.test"]
-	verp := mailer.EnvelopeFrom(m.UID, "example.test")
+	verp := outgoing.EnvelopeFrom(m.UID, "example.test")
 	// Messages that are no report, or a broken one, are accepted and dropped.
 	for name, data := range map[string]string{
 		"plain-text bounce": "From: MAILER-DAEMON@old.test\r\nSubject: failure notice\r\n\r\nSorry, I couldn't deliver.\r\n",
@@ -353,7 +354,7 @@ func TestShutdownLetsTheOpenTransactionFinish(t *testing.T) {
 	if err := c.Mail("", nil); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.Rcpt(mailer.EnvelopeFrom(m.UID, "example.test"), nil); err != nil {
+	if err := c.Rcpt(outgoing.EnvelopeFrom(m.UID, "example.test"), nil); err != nil {
 		t.Fatal(err)
 	}
 	h.stop()

@@ -10,8 +10,10 @@ import (
 	"github.com/emersion/go-smtp"
 
 	"github.com/sesame-email/sesame/mailer"
+	"github.com/sesame-email/sesame/mailer/outgoing"
 	"github.com/sesame-email/sesame/models"
 	"github.com/sesame-email/sesame/models/queue"
+	"github.com/sesame-email/sesame/models/sending"
 )
 
 // Submission's refusals.
@@ -33,7 +35,7 @@ func (ss *session) submissionFrom(from string) error {
 	if now := ss.srv.cfg.Clock.Now(); now.Sub(ss.senderRead) >= ss.srv.cfg.SenderRecheck {
 		ctx, cancel := context.WithTimeout(ss.ctx, storeTimeout)
 		defer cancel()
-		sender, err := ss.srv.store.GetSenderByEmail(ctx, ss.sender.Email)
+		sender, err := ss.srv.store.Senders.GetSenderByEmail(ctx, ss.sender.Email)
 		if errors.Is(err, models.ErrNotFound) {
 			return errSenderGone
 		}
@@ -43,13 +45,28 @@ func (ss *session) submissionFrom(from string) error {
 		}
 		ss.sender, ss.senderRead = sender, now
 	}
-	if !ss.srv.store.CanSend(ss.sender.Domain) {
-		return errNotVerified
+	if err := ss.srv.store.Sending.CheckSender(ss.sender, ""); err != nil {
+		return refused(err)
 	}
 	if _, err := ss.sender.SendingAs(from, ""); err != nil {
 		return notAllowed(553, "Sender address", err)
 	}
 	return nil
+}
+
+// refused words a sending rule's refusal as an SMTP reply.
+func refused(err error) error {
+	var r *sending.Refusal
+	if !errors.As(err, &r) {
+		return notAllowed(550, "Sender", err)
+	}
+	switch r.Rule {
+	case sending.SenderCannotSend:
+		return errNotVerified
+	case sending.TooLarge:
+		return errSubmissionSize
+	}
+	return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 7, 1}, Message: "Message refused: " + r.Message}
 }
 
 // notAllowed is a refused MAIL FROM, From or Sender, with the rule it broke.
@@ -90,7 +107,7 @@ func (ss *session) submit(r io.Reader) error {
 	case errors.Is(err, mailer.ErrBareLineBreak):
 		ss.log().Warn("refused a message with bare line breaks (SMTP smuggling?)", "user", ss.sender.Email)
 		return errBareLineBreak
-	case errors.Is(err, mailer.ErrMessageTooLarge):
+	case errors.Is(err, outgoing.ErrMessageTooLarge):
 		return errSubmissionSize
 	case errors.As(err, &invalid):
 		return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 6, 0}, Message: "Message refused: " + invalid.Reason}
@@ -111,14 +128,15 @@ func (ss *session) submit(r io.Reader) error {
 	}
 	ctx, cancel := context.WithTimeout(ss.ctx, storeTimeout)
 	defer cancel()
-	msgs, err := ss.srv.store.Enqueue(ctx, queue.EnqueueRequest{
+	msgs, err := ss.srv.store.Sending.Submit(ctx, sending.Request{
 		Sender:  as,
 		Content: queue.MessageContent{Raw: raw, Subject: models.PlainText(sub.Subject)},
 		To:      ss.rcpts,
 	})
+	var refusal *sending.Refusal
 	switch {
-	case errors.Is(err, queue.ErrDomainNotVerified):
-		return errNotVerified
+	case errors.As(err, &refusal):
+		return refused(refusal)
 	case err != nil:
 		ss.log().Error("queueing a submitted message", "err", err)
 		return errTryLater

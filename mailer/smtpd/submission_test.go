@@ -20,9 +20,11 @@ import (
 	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
 
+	"github.com/sesame-email/sesame/internal/compose"
 	"github.com/sesame-email/sesame/internal/smtpsink"
 	"github.com/sesame-email/sesame/internal/testdb"
 	"github.com/sesame-email/sesame/mailer"
+	"github.com/sesame-email/sesame/mailer/outgoing"
 	"github.com/sesame-email/sesame/mailer/smtpd"
 	"github.com/sesame-email/sesame/models"
 	"github.com/sesame-email/sesame/models/content"
@@ -49,7 +51,7 @@ func startSubmissionWith(t testing.TB, cfg smtpd.Config, dbcfg store.Config) *ha
 	pool := x509.NewCertPool()
 	pool.AddCert(cert.Leaf)
 	h.clientTLS = &tls.Config{RootCAs: pool, ServerName: testdb.BounceHost}
-	if err := h.st.SetSMTPPassword(ctx, h.sender.ID, smtpPassword); err != nil {
+	if err := h.st.Senders.SetSMTPPassword(ctx, h.sender.ID, smtpPassword); err != nil {
 		t.Fatal(err)
 	}
 	return h
@@ -114,7 +116,7 @@ func queuedUIDs(t testing.TB, reply string) map[string]string {
 
 func (h *harness) counts() map[models.MessageStatus]int {
 	h.t.Helper()
-	c, err := h.st.CountMessagesByStatus(ctx)
+	c, err := h.st.Queue.CountMessagesByStatus(ctx)
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -194,7 +196,7 @@ func TestSubmissionRepliesWithTheMessageIDs(t *testing.T) {
 	if m.Status != models.StatusQueued || m.Recipient != "ann@dest.test" || m.FromEmail != "news@example.test" || m.FromName != "Example News" || m.Transactional {
 		t.Errorf("queued %+v", m)
 	}
-	content, err := h.st.GetMessageContent(ctx, m.ContentID)
+	content, err := h.st.Queue.GetMessageContent(ctx, m.ContentID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -221,7 +223,7 @@ func TestSubmissionRepliesWithTheMessageIDs(t *testing.T) {
 		t.Fatal(err)
 	}
 	m = h.message(queuedUIDs(t, reply)[""])
-	if c, _ := h.st.GetMessageContent(ctx, m.ContentID); c.Subject != "caf\uFFFD  au lait" {
+	if c, _ := h.st.Queue.GetMessageContent(ctx, m.ContentID); c.Subject != "caf\uFFFD  au lait" {
 		t.Errorf("subject %q", c.Subject)
 	}
 
@@ -264,7 +266,7 @@ func TestSubmissionIsDeliveredSigned(t *testing.T) {
 	uids := queuedUIDs(t, reply)
 
 	sink := smtpsink.Start(t)
-	engine := mailer.NewEngine(h.st, &mailer.Relay{Addr: sink.Addr, TLS: "none"}, mailer.NewBuilder(mailer.NewLinks("https://sesame.example", []byte("k"))),
+	engine := mailer.NewEngine(compose.Engine(h.st), &mailer.Relay{Addr: sink.Addr, TLS: "none"}, outgoing.NewBuilder(outgoing.NewLinks("https://sesame.example", []byte("k"))),
 		h.clock, slog.New(slog.DiscardHandler), mailer.EngineConfig{Owner: "test", BounceHost: testdb.BounceHost, ConnIdle: 100 * time.Millisecond, RecordInterval: 10 * time.Millisecond})
 	if err := engine.RunUntilIdle(ctx); err != nil {
 		t.Fatal(err)
@@ -279,7 +281,7 @@ func TestSubmissionIsDeliveredSigned(t *testing.T) {
 		if m := h.message(uid); m.Status != models.StatusDelivered {
 			t.Errorf("%s: %s", mail.To[0], m.Status)
 		}
-		if mail.From != mailer.EnvelopeFrom(uid, "example.test") {
+		if mail.From != outgoing.EnvelopeFrom(uid, "example.test") {
 			t.Errorf("envelope from %q", mail.From)
 		}
 		header, body, _ := bytes.Cut(mail.Data, []byte("\r\n\r\n"))
@@ -460,7 +462,7 @@ func TestSenderAddressesOutsideTheDomainAreRefused(t *testing.T) {
 func TestDeletedSenderStopsSending(t *testing.T) {
 	h := startSubmission(t, smtpd.Config{})
 	c := h.login()
-	if err := h.st.DeleteSender(ctx, h.sender.ID); err != nil {
+	if err := h.st.Senders.DeleteSender(ctx, h.sender.ID); err != nil {
 		t.Fatal(err)
 	}
 	// The session knows the address for a few seconds, then reads it again.
@@ -498,14 +500,14 @@ func TestSubmissionLimits(t *testing.T) {
 	if err := c.Mail(h.sender.Email, &smtp.MailOptions{Size: content.MaxMessageBytes + 1}); smtpCode(err) != 552 {
 		t.Errorf("SIZE over the limit: %v", err)
 	}
-	for _, size := range []int{content.MaxMessageBytes + 1, mailer.MaxSubmissionBytes + 1} {
+	for _, size := range []int{content.MaxMessageBytes + 1, content.MaxRawBytes + 1} {
 		big := letter + strings.Repeat(strings.Repeat("x", 98)+"\r\n", (size-len(letter))/100+1)
 		if _, err := submit(c, h.sender.Email, []string{"ann@dest.test"}, big); smtpCode(err) != 552 {
 			t.Errorf("%d bytes: %v", len(big), err)
 		}
 	}
 	// Just under the limit is fine.
-	fits := letter + strings.Repeat(strings.Repeat("x", 98)+"\r\n", (mailer.MaxSubmissionBytes-len(letter))/100)
+	fits := letter + strings.Repeat(strings.Repeat("x", 98)+"\r\n", (content.MaxRawBytes-len(letter))/100)
 	if _, err := submit(c, h.sender.Email, []string{"ann@dest.test"}, fits); err != nil {
 		t.Errorf("%d bytes: %v", len(fits), err)
 	}
@@ -557,7 +559,7 @@ func TestSmugglingIsRefused(t *testing.T) {
 		t.Fatalf("%q", got)
 	}
 	m := h.message(strings.TrimPrefix(c.last, "250 2.0.0 Ok: queued as "))
-	content, _ := h.st.GetMessageContent(ctx, m.ContentID)
+	content, _ := h.st.Queue.GetMessageContent(ctx, m.ContentID)
 	if got := h.counts(); got[models.StatusQueued] != 1 || m.Recipient != "ann@dest.test" || !bytes.HasSuffix(content.Raw, []byte("\r\nfirst\r\n"+smuggled)) {
 		t.Errorf("queued %v, %s: %q", got, m.Recipient, content.Raw)
 	}
@@ -673,14 +675,14 @@ func TestSandboxSubmitsFromAnUnverifiedDomain(t *testing.T) {
 		dbcfg := testdb.Config(t)
 		dbcfg.Identity.Sandbox = true // to create the address; the server below decides
 		setup := testdb.OpenConfig(t, dbcfg)
-		if _, err := setup.AddDomain(ctx, "unverified.test", 1024); err != nil {
+		if _, err := setup.Domains.AddDomain(ctx, "unverified.test", 1024); err != nil {
 			t.Fatal(err)
 		}
-		sender, err := setup.CreateSender(ctx, "news@unverified.test", "News")
+		sender, err := setup.Senders.CreateSender(ctx, "news@unverified.test", "News")
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := setup.SetSMTPPassword(ctx, sender.ID, smtpPassword); err != nil {
+		if err := setup.Senders.SetSMTPPassword(ctx, sender.ID, smtpPassword); err != nil {
 			t.Fatal(err)
 		}
 		dbcfg.Identity.Sandbox = sandbox

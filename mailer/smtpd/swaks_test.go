@@ -37,7 +37,7 @@ func TestSwaksSubmits(t *testing.T) {
 			continue
 		}
 		m := h.message(uid)
-		content, err := h.st.GetMessageContent(ctx, m.ContentID)
+		content, err := h.st.Queue.GetMessageContent(ctx, m.ContentID)
 		if err != nil || m.Status != models.StatusQueued || content.Subject != name || !bytes.Contains(content.Raw, []byte("X-Mailer: swaks")) {
 			t.Errorf("%s: %+v %q %v", name, m, content.Subject, err)
 		}

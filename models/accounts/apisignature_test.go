@@ -31,7 +31,7 @@ func TestAPISignatureReplayRule(t *testing.T) {
 	} {
 		sig := fmt.Sprintf("%064d", i)
 		use := func(action string) error {
-			return st.UseSignature(ctx, accounts.SignatureUse{Signature: sig, Action: action, ReadOnly: strings.HasPrefix(action, "Get") || strings.HasPrefix(action, "List"),
+			return st.Accounts.UseSignature(ctx, accounts.SignatureUse{Signature: sig, Action: action, ReadOnly: strings.HasPrefix(action, "Get") || strings.HasPrefix(action, "List"),
 				ExpiresAt: clock.Now().Add(5 * time.Minute)})
 		}
 		if err := use(tc.first); err != nil {
@@ -57,12 +57,12 @@ func TestAPISignaturesAcrossProcesses(t *testing.T) {
 	cfg.Clock = clock
 	one, two := testdb.OpenConfig(t, cfg), testdb.OpenConfig(t, cfg)
 	use := accounts.SignatureUse{Signature: "ab", Action: "SendEmail", ExpiresAt: clock.Now().Add(5 * time.Minute)}
-	if err := one.UseSignature(ctx, use); err != nil {
+	if err := one.Accounts.UseSignature(ctx, use); err != nil {
 		t.Fatal(err)
 	}
 	clock.Advance(3 * time.Second)
 	var replayed *accounts.ReplayedError
-	if err := two.UseSignature(ctx, use); !errors.As(err, &replayed) {
+	if err := two.Accounts.UseSignature(ctx, use); !errors.As(err, &replayed) {
 		t.Errorf("through the second process: %v", err)
 	}
 }
@@ -72,24 +72,24 @@ func TestAPISignaturesAreSweptWhenExpired(t *testing.T) {
 	st, clock := fixtures.Store(t)
 	for i := range 50 {
 		use := accounts.SignatureUse{Signature: fmt.Sprint(i), Action: "GetEmailTemplate", ReadOnly: true, ExpiresAt: clock.Now().Add(5 * time.Minute)}
-		if err := st.UseSignature(ctx, use); err != nil {
+		if err := st.Accounts.UseSignature(ctx, use); err != nil {
 			t.Fatal(err)
 		}
 	}
 	clock.Advance(4 * time.Minute)
 	fresh := accounts.SignatureUse{Signature: "fresh", Action: "SendEmail", ExpiresAt: clock.Now().Add(5 * time.Minute)}
-	if err := st.UseSignature(ctx, fresh); err != nil {
+	if err := st.Accounts.UseSignature(ctx, fresh); err != nil {
 		t.Fatal(err)
 	}
-	if n, err := st.APISignatureCount(ctx); err != nil || n != 51 {
+	if n, err := st.Accounts.APISignatureCount(ctx); err != nil || n != 51 {
 		t.Fatalf("within the window: %d signatures, %v", n, err)
 	}
 	clock.Advance(2 * time.Minute)
 	later := accounts.SignatureUse{Signature: "later", Action: "SendEmail", ExpiresAt: clock.Now().Add(5 * time.Minute)}
-	if err := st.UseSignature(ctx, later); err != nil {
+	if err := st.Accounts.UseSignature(ctx, later); err != nil {
 		t.Fatal(err)
 	}
-	if n, err := st.APISignatureCount(ctx); err != nil || n != 2 {
+	if n, err := st.Accounts.APISignatureCount(ctx); err != nil || n != 2 {
 		t.Errorf("after the first 50 expired: %d signatures, %v", n, err)
 	}
 }

@@ -37,13 +37,13 @@ func TestCreateUserValidates(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := st.CreateUser(ctx, tc.in)
+			_, err := st.Accounts.CreateUser(ctx, tc.in)
 			if got := fixtures.FieldErrors(t, err)[tc.field]; got != tc.want {
 				t.Errorf("%s: got %q, want %q", tc.field, got, tc.want)
 			}
 		})
 	}
-	if n, _ := st.CountUsers(ctx); n != 0 {
+	if n, _ := st.Accounts.CountUsers(ctx); n != 0 {
 		t.Errorf("invalid input stored %d users", n)
 	}
 }
@@ -54,7 +54,7 @@ func TestCreateUserNormalisesAndRejectsDuplicates(t *testing.T) {
 	if u.Email != "ann@xn--bcher-kva.example" {
 		t.Errorf("email stored as %q", u.Email)
 	}
-	_, err := st.CreateUser(ctx, accounts.NewUser{Email: "ANN@xn--bcher-kva.example", Password: "0123456789", Role: accounts.RoleAdmin})
+	_, err := st.Accounts.CreateUser(ctx, accounts.NewUser{Email: "ANN@xn--bcher-kva.example", Password: "0123456789", Role: accounts.RoleAdmin})
 	if got := fixtures.FieldErrors(t, err)["email"]; got != "A user with this email address already exists." {
 		t.Errorf("duplicate: %q", got)
 	}
@@ -63,23 +63,23 @@ func TestCreateUserNormalisesAndRejectsDuplicates(t *testing.T) {
 func TestAuthenticate(t *testing.T) {
 	st, _ := fixtures.Store(t)
 	u := fixtures.User(t, st, "ann@example.com", accounts.RoleMarketer)
-	if got, err := st.Authenticate(ctx, "ANN@example.com", "correct horse 1"); err != nil || got.ID != u.ID {
+	if got, err := st.Accounts.Authenticate(ctx, "ANN@example.com", "correct horse 1"); err != nil || got.ID != u.ID {
 		t.Fatalf("right password: %v %v", got, err)
 	}
 	for _, tc := range []struct{ email, password string }{
 		{"ann@example.com", "wrong password"},
 		{"nobody@example.com", "correct horse 1"},
 	} {
-		if _, err := st.Authenticate(ctx, tc.email, tc.password); !errors.Is(err, models.ErrInvalidCredentials) {
+		if _, err := st.Accounts.Authenticate(ctx, tc.email, tc.password); !errors.Is(err, models.ErrInvalidCredentials) {
 			t.Errorf("%s/%s: got %v", tc.email, tc.password, err)
 		}
 	}
 	other := fixtures.User(t, st, "boss@example.com", accounts.RoleAdmin)
 	_ = other
-	if _, err := st.UpdateUser(ctx, u.ID, accounts.UserChange{Role: accounts.RoleMarketer, Disabled: true}); err != nil {
+	if _, err := st.Accounts.UpdateUser(ctx, u.ID, accounts.UserChange{Role: accounts.RoleMarketer, Disabled: true}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.Authenticate(ctx, "ann@example.com", "correct horse 1"); !errors.Is(err, models.ErrInvalidCredentials) {
+	if _, err := st.Accounts.Authenticate(ctx, "ann@example.com", "correct horse 1"); !errors.Is(err, models.ErrInvalidCredentials) {
 		t.Errorf("disabled user signed in: %v", err)
 	}
 }
@@ -88,16 +88,16 @@ func TestLastAdminCannotBeRemoved(t *testing.T) {
 	st, _ := fixtures.Store(t)
 	admin := fixtures.User(t, st, "admin@example.com", accounts.RoleAdmin)
 	for _, ch := range []accounts.UserChange{{Role: accounts.RoleMarketer}, {Role: accounts.RoleAdmin, Disabled: true}} {
-		_, err := st.UpdateUser(ctx, admin.ID, ch)
+		_, err := st.Accounts.UpdateUser(ctx, admin.ID, ch)
 		if !errors.Is(err, models.ErrConflict) || !strings.Contains(err.Error(), "last active admin") {
 			t.Errorf("%+v: got %v", ch, err)
 		}
 	}
 	fixtures.User(t, st, "second@example.com", accounts.RoleAdmin)
-	if _, err := st.UpdateUser(ctx, admin.ID, accounts.UserChange{Role: accounts.RoleMarketer}); err != nil {
+	if _, err := st.Accounts.UpdateUser(ctx, admin.ID, accounts.UserChange{Role: accounts.RoleMarketer}); err != nil {
 		t.Errorf("with a second admin: %v", err)
 	}
-	got, _ := st.GetUser(ctx, admin.ID)
+	got, _ := st.Accounts.GetUser(ctx, admin.ID)
 	if got.Role != accounts.RoleMarketer {
 		t.Errorf("role is %s", got.Role)
 	}
@@ -109,34 +109,34 @@ func TestDisablingAndPasswordChangesEndSessions(t *testing.T) {
 	fixtures.User(t, st, "boss@example.com", accounts.RoleAdmin)
 	newSession := func(id string) {
 		now := clock.Now()
-		if err := st.CreateSession(ctx, &accounts.Session{ID: id, UserID: u.ID, CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(time.Hour)}); err != nil {
+		if err := st.Accounts.CreateSession(ctx, &accounts.Session{ID: id, UserID: u.ID, CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(time.Hour)}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	exists := func(id string) bool {
-		_, err := st.GetSession(ctx, id)
+		_, err := st.Accounts.GetSession(ctx, id)
 		return err == nil
 	}
 
 	newSession("a")
 	newSession("b")
-	if err := st.ChangePassword(ctx, u.ID, "correct horse 1", "new password 22", "new password 22", "a"); err != nil {
+	if err := st.Accounts.ChangePassword(ctx, u.ID, "correct horse 1", "new password 22", "new password 22", "a"); err != nil {
 		t.Fatal(err)
 	}
 	if !exists("a") || exists("b") {
 		t.Errorf("after a password change: current kept=%v, other kept=%v", exists("a"), exists("b"))
 	}
-	if _, err := st.Authenticate(ctx, u.Email, "new password 22"); err != nil {
+	if _, err := st.Accounts.Authenticate(ctx, u.Email, "new password 22"); err != nil {
 		t.Errorf("new password refused: %v", err)
 	}
 
-	err := st.ChangePassword(ctx, u.ID, "wrong", "x", "y", "a")
+	err := st.Accounts.ChangePassword(ctx, u.ID, "wrong", "x", "y", "a")
 	f := fixtures.FieldErrors(t, err)
 	if f["current_password"] == "" || f["new_password"] == "" || f["confirm_password"] == "" {
 		t.Errorf("field errors: %v", f)
 	}
 
-	if err := st.ResetPassword(ctx, u.ID, "reset password 3"); err != nil {
+	if err := st.Accounts.ResetPassword(ctx, u.ID, "reset password 3"); err != nil {
 		t.Fatal(err)
 	}
 	if exists("a") {
@@ -144,7 +144,7 @@ func TestDisablingAndPasswordChangesEndSessions(t *testing.T) {
 	}
 
 	newSession("c")
-	if _, err := st.UpdateUser(ctx, u.ID, accounts.UserChange{Role: accounts.RoleAdmin, Disabled: true}); err != nil {
+	if _, err := st.Accounts.UpdateUser(ctx, u.ID, accounts.UserChange{Role: accounts.RoleAdmin, Disabled: true}); err != nil {
 		t.Fatal(err)
 	}
 	if exists("c") {
@@ -156,7 +156,7 @@ func TestLoginThrottle(t *testing.T) {
 	st, clock := fixtures.Store(t)
 	fixtures.User(t, st, "ann@example.com", accounts.RoleMarketer)
 	login := func(email, password, ip string) error {
-		_, err := st.Login(ctx, accounts.LoginInput{Email: email, Password: password, ClientIP: ip})
+		_, err := st.Accounts.Login(ctx, accounts.LoginInput{Email: email, Password: password, ClientIP: ip})
 		return err
 	}
 	for i := 0; i < accounts.LoginMaxFailures; i++ {
@@ -185,7 +185,7 @@ func TestLoginThrottle(t *testing.T) {
 func adminLogin(t *testing.T, st *store.Store) func(password, ip string) error {
 	fixtures.User(t, st, "admin@example.com", accounts.RoleAdmin)
 	return func(password, ip string) error {
-		_, err := st.Login(ctx, accounts.LoginInput{Email: "admin@example.com", Password: password, ClientIP: ip})
+		_, err := st.Accounts.Login(ctx, accounts.LoginInput{Email: "admin@example.com", Password: password, ClientIP: ip})
 		return err
 	}
 }
@@ -275,28 +275,28 @@ func TestLoginThrottlesAnAddressGuessingManyAccounts(t *testing.T) {
 	fixtures.User(t, st, "ann@example.com", accounts.RoleMarketer)
 	for i := range accounts.LoginMaxAddressFailures {
 		clock.Advance(time.Second)
-		_, err := st.Login(ctx, accounts.LoginInput{Email: fmt.Sprintf("user%d@example.com", i), Password: "guess guess", ClientIP: "10.0.0.1"})
+		_, err := st.Accounts.Login(ctx, accounts.LoginInput{Email: fmt.Sprintf("user%d@example.com", i), Password: "guess guess", ClientIP: "10.0.0.1"})
 		if !errors.Is(err, models.ErrInvalidCredentials) {
 			t.Fatalf("guess %d: %v", i+1, err)
 		}
 	}
 	var throttled *models.ThrottledError
-	if _, err := st.Login(ctx, accounts.LoginInput{Email: "ann@example.com", Password: "correct horse 1", ClientIP: "10.0.0.1"}); !errors.As(err, &throttled) {
+	if _, err := st.Accounts.Login(ctx, accounts.LoginInput{Email: "ann@example.com", Password: "correct horse 1", ClientIP: "10.0.0.1"}); !errors.As(err, &throttled) {
 		t.Errorf("the guessing address: %v", err)
 	}
-	if _, err := st.Login(ctx, accounts.LoginInput{Email: "ann@example.com", Password: "correct horse 1", ClientIP: "10.0.0.2"}); err != nil {
+	if _, err := st.Accounts.Login(ctx, accounts.LoginInput{Email: "ann@example.com", Password: "correct horse 1", ClientIP: "10.0.0.2"}); err != nil {
 		t.Errorf("another address: %v", err)
 	}
 }
 
 func TestLoginValidatesInput(t *testing.T) {
 	st, _ := fixtures.Store(t)
-	_, err := st.Login(ctx, accounts.LoginInput{Email: strings.Repeat("a", 300), Password: strings.Repeat("p", 2000)})
+	_, err := st.Accounts.Login(ctx, accounts.LoginInput{Email: strings.Repeat("a", 300), Password: strings.Repeat("p", 2000)})
 	f := fixtures.FieldErrors(t, err)
 	if f["email"] == "" || f["password"] == "" {
 		t.Errorf("over-long input: %v", f)
 	}
-	_, err = st.Login(ctx, accounts.LoginInput{})
+	_, err = st.Accounts.Login(ctx, accounts.LoginInput{})
 	f = fixtures.FieldErrors(t, err)
 	if f["email"] != "Enter your email address." || f["password"] != "Enter your password." {
 		t.Errorf("empty input: %v", f)
@@ -305,14 +305,14 @@ func TestLoginValidatesInput(t *testing.T) {
 
 func TestEnsureAdminOnlyOnEmptyDatabase(t *testing.T) {
 	st, _ := fixtures.Store(t)
-	u, pw, err := st.EnsureAdmin(ctx, "admin@localhost", "")
+	u, pw, err := st.Accounts.EnsureAdmin(ctx, "admin@localhost", "")
 	if err != nil || u == nil || len(pw) != 16 {
 		t.Fatalf("first start: %v %q %v", u, pw, err)
 	}
-	if _, err := st.Authenticate(ctx, "admin@localhost", pw); err != nil {
+	if _, err := st.Accounts.Authenticate(ctx, "admin@localhost", pw); err != nil {
 		t.Errorf("printed password does not work: %v", err)
 	}
-	u, pw, err = st.EnsureAdmin(ctx, "admin@localhost", "")
+	u, pw, err = st.Accounts.EnsureAdmin(ctx, "admin@localhost", "")
 	if err != nil || u != nil || pw != "" {
 		t.Errorf("second start created again: %v %q %v", u, pw, err)
 	}
@@ -320,11 +320,11 @@ func TestEnsureAdminOnlyOnEmptyDatabase(t *testing.T) {
 
 func TestMigrateIsIdempotent(t *testing.T) {
 	st, _ := fixtures.Store(t)
-	n, err := st.Migrate(ctx)
+	n, err := st.DB.Migrate(ctx)
 	if err != nil || n != 0 {
 		t.Fatalf("second migrate applied %d: %v", n, err)
 	}
-	v, err := st.SchemaVersion(ctx)
+	v, err := st.DB.SchemaVersion(ctx)
 	if err != nil || v != db.LatestSchemaVersion() || v == 0 {
 		t.Errorf("schema version %d (latest %d): %v", v, db.LatestSchemaVersion(), err)
 	}

@@ -14,7 +14,7 @@ import (
 
 func mustGroup(t *testing.T, st *store.Store, name string) *audience.RecipientGroup {
 	t.Helper()
-	g, err := st.CreateGroup(ctx, audience.GroupInput{Name: name})
+	g, err := st.Audience.CreateGroup(ctx, audience.GroupInput{Name: name})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,18 +47,18 @@ func TestNormalizeRecipientEmail(t *testing.T) {
 
 func TestGroupsAndRecipients(t *testing.T) {
 	st, _ := fixtures.Store(t)
-	if _, err := st.CreateGroup(ctx, audience.GroupInput{Name: ""}); fixtures.FieldErrors(t, err)["name"] != "Enter a name." {
+	if _, err := st.Audience.CreateGroup(ctx, audience.GroupInput{Name: ""}); fixtures.FieldErrors(t, err)["name"] != "Enter a name." {
 		t.Error("empty name accepted")
 	}
 	g := fixtures.Group(t, st, "Customers", 0)
-	if _, err := st.CreateGroup(ctx, audience.GroupInput{Name: "Customers"}); fixtures.FieldErrors(t, err)["name"] == "" {
+	if _, err := st.Audience.CreateGroup(ctx, audience.GroupInput{Name: "Customers"}); fixtures.FieldErrors(t, err)["name"] == "" {
 		t.Error("duplicate name accepted")
 	}
 	if g.Status() != audience.GroupWaitingForUpload {
 		t.Errorf("new group status %d", g.Status())
 	}
 
-	rep, err := st.AddRecipients(ctx, g.ID, []audience.RecipientInput{
+	rep, err := st.Audience.AddRecipients(ctx, g.ID, []audience.RecipientInput{
 		{Email: "Ann@Example.com", Variables: map[string]string{"name": "Ann"}},
 		{Email: "bob@example.com"},
 		{Email: "ann@example.com", Variables: map[string]string{"name": "Anna", "city": "Oslo"}},
@@ -78,13 +78,13 @@ func TestGroupsAndRecipients(t *testing.T) {
 	if len(rep.Problems) != 4 || rep.Problems[0].Line != 4 || rep.Problems[3].Reason != audience.ProblemBadData {
 		t.Errorf("problems %+v", rep.Problems)
 	}
-	r, err := st.GetRecipient(ctx, g.ID, "ANN@example.com")
+	r, err := st.Audience.GetRecipient(ctx, g.ID, "ANN@example.com")
 	if err != nil || r.Vars()["name"] != "Anna" || r.Vars()["city"] != "Oslo" {
 		t.Errorf("the later row should win: %+v %v", r, err)
 	}
 
 	// Again: one changed, one unchanged, one new.
-	rep, err = st.AddRecipients(ctx, g.ID, []audience.RecipientInput{
+	rep, err = st.Audience.AddRecipients(ctx, g.ID, []audience.RecipientInput{
 		{Email: "ann@example.com", Variables: map[string]string{"name": "Anna", "city": "Oslo"}},
 		{Email: "bob@example.com", Variables: map[string]string{"name": "Bob"}},
 		{Email: "cy@example.com"},
@@ -92,44 +92,44 @@ func TestGroupsAndRecipients(t *testing.T) {
 	if err != nil || rep.Inserted != 1 || rep.Updated != 1 || rep.Unchanged != 1 {
 		t.Errorf("second add: %+v %v", rep, err)
 	}
-	g, _ = st.GetGroup(ctx, g.ID)
+	g, _ = st.Audience.GetGroup(ctx, g.ID)
 	if g.RecipientCount != 3 || strings.Join(g.Variables(), ",") != "name,city" || g.Status() != audience.GroupUploaded {
 		t.Errorf("group after adds: %+v %v", g, g.Variables())
 	}
-	if _, err := st.AddRecipients(ctx, 9999, []audience.RecipientInput{{Email: "a@example.com"}}); !errors.Is(err, models.ErrNotFound) {
+	if _, err := st.Audience.AddRecipients(ctx, 9999, []audience.RecipientInput{{Email: "a@example.com"}}); !errors.Is(err, models.ErrNotFound) {
 		t.Errorf("add to a missing group: %v", err)
 	}
 
-	if err := st.DeleteRecipient(ctx, g.ID, "BOB@example.com"); err != nil {
+	if err := st.Audience.DeleteRecipient(ctx, g.ID, "BOB@example.com"); err != nil {
 		t.Fatal(err)
 	}
-	if err := st.DeleteRecipient(ctx, g.ID, "bob@example.com"); !errors.Is(err, models.ErrNotFound) {
+	if err := st.Audience.DeleteRecipient(ctx, g.ID, "bob@example.com"); !errors.Is(err, models.ErrNotFound) {
 		t.Errorf("second delete: %v", err)
 	}
-	g, _ = st.GetGroup(ctx, g.ID)
+	g, _ = st.Audience.GetGroup(ctx, g.ID)
 	if g.RecipientCount != 2 {
 		t.Errorf("count after delete %d", g.RecipientCount)
 	}
 
-	g2, err := st.UpdateGroup(ctx, g.ID, audience.GroupInput{Name: "Clients", Description: "From the shop"})
+	g2, err := st.Audience.UpdateGroup(ctx, g.ID, audience.GroupInput{Name: "Clients", Description: "From the shop"})
 	if err != nil || g2.Name != "Clients" || g2.Description != "From the shop" {
 		t.Errorf("rename: %+v %v", g2, err)
 	}
 	fixtures.Group(t, st, "Prospects", 0)
-	groups, total, err := st.ListGroups(ctx, audience.GroupFilter{Keyword: "CLI"})
+	groups, total, err := st.Audience.ListGroups(ctx, audience.GroupFilter{Keyword: "CLI"})
 	if err != nil || total != 1 || groups[0].Name != "Clients" {
 		t.Errorf("search groups: %v %d %v", groups, total, err)
 	}
-	if err := st.DeleteGroup(ctx, g.ID); err != nil {
+	if err := st.Audience.DeleteGroup(ctx, g.ID); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.GetRecipient(ctx, g.ID, "ann@example.com"); !errors.Is(err, models.ErrNotFound) {
+	if _, err := st.Audience.GetRecipient(ctx, g.ID, "ann@example.com"); !errors.Is(err, models.ErrNotFound) {
 		t.Errorf("recipients outlived their group: %v", err)
 	}
-	if _, err := st.AddRecipients(ctx, g.ID, []audience.RecipientInput{{Email: "late@example.com"}}); !errors.Is(err, models.ErrNotFound) {
+	if _, err := st.Audience.AddRecipients(ctx, g.ID, []audience.RecipientInput{{Email: "late@example.com"}}); !errors.Is(err, models.ErrNotFound) {
 		t.Errorf("added to a deleted group: %v", err)
 	}
-	if _, err := st.GetRecipient(ctx, g.ID, "late@example.com"); !errors.Is(err, models.ErrNotFound) {
+	if _, err := st.Audience.GetRecipient(ctx, g.ID, "late@example.com"); !errors.Is(err, models.ErrNotFound) {
 		t.Errorf("a recipient was written for a deleted group: %v", err)
 	}
 }
@@ -142,14 +142,14 @@ func TestRecipientPagesAndSearch(t *testing.T) {
 		in = append(in, audience.RecipientInput{Email: fmt.Sprintf("user%03d@example.com", i)})
 	}
 	in = append(in, audience.RecipientInput{Email: "zed@example.org"})
-	if _, err := st.AddRecipients(ctx, g.ID, in); err != nil {
+	if _, err := st.Audience.AddRecipients(ctx, g.ID, in); err != nil {
 		t.Fatal(err)
 	}
 	var all []string
 	after := ""
 	pages := 0
 	for {
-		page, err := st.ListRecipients(ctx, g.ID, audience.RecipientQuery{After: after, Limit: 100})
+		page, err := st.Audience.ListRecipients(ctx, g.ID, audience.RecipientQuery{After: after, Limit: 100})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -165,16 +165,16 @@ func TestRecipientPagesAndSearch(t *testing.T) {
 	if pages != 3 || len(all) != 251 || all[0] != "user000@example.com" || all[250] != "zed@example.org" {
 		t.Errorf("%d pages, %d rows, first %s", pages, len(all), all[0])
 	}
-	page, err := st.ListRecipients(ctx, g.ID, audience.RecipientQuery{Prefix: "USER12", Limit: 50})
+	page, err := st.Audience.ListRecipients(ctx, g.ID, audience.RecipientQuery{Prefix: "USER12", Limit: 50})
 	if err != nil || len(page.Recipients) != 10 || page.Recipients[0].Email != "user120@example.com" || page.Next != "" {
 		t.Errorf("prefix search: %d %v", len(page.Recipients), err)
 	}
-	byID, err := st.RecipientsAfterID(ctx, g.ID, 0, 5)
+	byID, err := st.Audience.RecipientsAfterID(ctx, g.ID, 0, 5)
 	if err != nil || len(byID) != 5 || byID[0].ID >= byID[4].ID {
 		t.Errorf("by id: %v", err)
 	}
 	n := 0
-	if err := st.EachRecipient(ctx, g.ID, func(*audience.Recipient) error { n++; return nil }); err != nil || n != 251 {
+	if err := st.Audience.EachRecipient(ctx, g.ID, func(*audience.Recipient) error { n++; return nil }); err != nil || n != 251 {
 		t.Errorf("each: %d %v", n, err)
 	}
 }

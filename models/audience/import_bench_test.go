@@ -41,7 +41,7 @@ func BenchmarkImportMillion(b *testing.B) {
 	serverCPU := testdb.ServerCPU(b)
 
 	for i := 0; b.Loop(); i++ {
-		g, err := st.CreateGroup(ctx, audience.GroupInput{Name: "million " + strconv.Itoa(i)})
+		g, err := st.Audience.CreateGroup(ctx, audience.GroupInput{Name: "million " + strconv.Itoa(i)})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -57,7 +57,7 @@ func BenchmarkImportMillion(b *testing.B) {
 			}
 			cpuBefore := benchmeter.ProcessCPU()
 			start := time.Now()
-			job, err := st.CreateImportJob(ctx, g.ID, "million.csv", f, nil)
+			job, err := st.Audience.CreateImportJob(ctx, g.ID, "million.csv", f, nil)
 			f.Close()
 			if err != nil {
 				b.Fatal(err)
@@ -70,7 +70,7 @@ func BenchmarkImportMillion(b *testing.B) {
 			if serverCPU != nil {
 				b.ReportMetric((serverCPU()-serverBefore).Seconds()/float64(rows)*1000, pass+"-db-cpu-s/1k-rows")
 			}
-			job, _ = st.GetImportJob(ctx, g.ID, job.ID)
+			job, _ = st.Audience.GetImportJob(ctx, g.ID, job.ID)
 			if job.Status != audience.ImportDone || job.Imported+job.Unchanged != int64(rows) {
 				b.Fatalf("import %s: %+v", job.Status, job)
 			}
@@ -81,19 +81,19 @@ func BenchmarkImportMillion(b *testing.B) {
 		}
 
 		start := time.Now()
-		page, err := st.ListRecipients(ctx, g.ID, audience.RecipientQuery{Limit: 50})
+		page, err := st.Audience.ListRecipients(ctx, g.ID, audience.RecipientQuery{Limit: 50})
 		first := time.Since(start)
 		if err != nil || len(page.Recipients) != 50 {
 			b.Fatalf("first page: %v", err)
 		}
 		start = time.Now()
-		next, err := st.ListRecipients(ctx, g.ID, audience.RecipientQuery{After: page.Next, Limit: 50})
+		next, err := st.Audience.ListRecipients(ctx, g.ID, audience.RecipientQuery{After: page.Next, Limit: 50})
 		second := time.Since(start)
 		if err != nil || len(next.Recipients) != 50 {
 			b.Fatalf("next page: %v", err)
 		}
 		start = time.Now()
-		found, err := st.ListRecipients(ctx, g.ID, audience.RecipientQuery{Prefix: "u7a", Limit: 50})
+		found, err := st.Audience.ListRecipients(ctx, g.ID, audience.RecipientQuery{Prefix: "u7a", Limit: 50})
 		search := time.Since(start)
 		if err != nil || len(found.Recipients) == 0 {
 			b.Fatalf("search: %v", err)

@@ -19,14 +19,14 @@ import (
 // ends, returning the finished job and its invalid rows.
 func importCSV(t *testing.T, st *store.Store, g *audience.RecipientGroup, body io.Reader) (*audience.ImportJob, []audience.ImportError) {
 	t.Helper()
-	job, err := st.CreateImportJob(ctx, g.ID, "people.csv", body, nil)
+	job, err := st.Audience.CreateImportJob(ctx, g.ID, "people.csv", body, nil)
 	if err != nil {
 		t.Fatalf("upload: %v", err)
 	}
 	if err := audience.NewImporter(st.Audience, nil).Drain(ctx); err != nil {
 		t.Fatal(err)
 	}
-	job, err = st.GetImportJob(ctx, g.ID, job.ID)
+	job, err = st.Audience.GetImportJob(ctx, g.ID, job.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,7 +34,7 @@ func importCSV(t *testing.T, st *store.Store, g *audience.RecipientGroup, body i
 		t.Fatalf("import %s: %s", job.Status, job.Error)
 	}
 	var problems []audience.ImportError
-	err = st.EachImportError(ctx, job.ID, func(e *audience.ImportError) error { problems = append(problems, *e); return nil })
+	err = st.Audience.EachImportError(ctx, job.ID, func(e *audience.ImportError) error { problems = append(problems, *e); return nil })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,12 +75,12 @@ func TestImportRefusesBadHeaders(t *testing.T) {
 		"email,n\xe4me\n":                  "The file is not UTF-8 text. Save it as “CSV UTF-8” and upload it again.",
 		strings.Repeat("x", 70<<10) + "\n": "The first line is too long to be a header row.",
 	} {
-		_, err := st.CreateImportJob(ctx, g.ID, "x.csv", strings.NewReader(body), nil)
+		_, err := st.Audience.CreateImportJob(ctx, g.ID, "x.csv", strings.NewReader(body), nil)
 		if got := fixtures.FieldErrors(t, err)["file"]; got != want {
 			t.Errorf("%.40q: %q, want %q", body, got, want)
 		}
 	}
-	if jobs, _ := st.ListImportJobs(ctx, g.ID, 10); len(jobs) != 0 {
+	if jobs, _ := st.Audience.ListImportJobs(ctx, g.ID, 10); len(jobs) != 0 {
 		t.Errorf("refused files left %d jobs", len(jobs))
 	}
 }
@@ -112,19 +112,19 @@ func TestImportReportsBadRowsAndKeepsGoodOnes(t *testing.T) {
 	if got := problemList(problems); got != want {
 		t.Errorf("problems:\n%s\nwant:\n%s", got, want)
 	}
-	ann, _ := st.GetRecipient(ctx, g.ID, "ann@example.com")
+	ann, _ := st.Audience.GetRecipient(ctx, g.ID, "ann@example.com")
 	if ann.Variables != `{"city":"Oslo","first_name":"Annie"}` {
 		t.Errorf("ann %s", ann.Variables)
 	}
-	cy, _ := st.GetRecipient(ctx, g.ID, "cy@example.com")
+	cy, _ := st.Audience.GetRecipient(ctx, g.ID, "cy@example.com")
 	if cy.Vars()["first_name"] != "Cy \"the\"\nSecond" {
 		t.Errorf("cy %s", cy.Variables)
 	}
-	fay, _ := st.GetRecipient(ctx, g.ID, "fay@example.com")
+	fay, _ := st.Audience.GetRecipient(ctx, g.ID, "fay@example.com")
 	if fay.Variables != "{}" {
 		t.Errorf("empty cells should not become variables: %s", fay.Variables)
 	}
-	g, _ = st.GetGroup(ctx, g.ID)
+	g, _ = st.Audience.GetGroup(ctx, g.ID)
 	if g.RecipientCount != 3 || strings.Join(g.Variables(), ",") != "first_name,city" || g.Importing {
 		t.Errorf("group %+v", g)
 	}
@@ -156,7 +156,7 @@ func TestImportIsIdempotentAndCountsChanges(t *testing.T) {
 	changed := strings.Replace(file, "User 5,C5,basic", "User 5,C5,pro", 1) + "new1@example.com,N,1,p\nnew2@example.com,N,2,p\n"
 	job, _ = importCSV(t, st, g, strings.NewReader(changed))
 	wantCounts(t, job, counts{rows: 2002, imported: 2, updated: 1, unchanged: 1799, invalid: 200})
-	g, _ = st.GetGroup(ctx, g.ID)
+	g, _ = st.Audience.GetGroup(ctx, g.ID)
 	if g.RecipientCount != 1802 {
 		t.Errorf("count %d", g.RecipientCount)
 	}
@@ -234,7 +234,7 @@ func TestImportOfAHugeFieldKeepsTheOtherRows(t *testing.T) {
 	if got := problemList(problems); got != "3 \"\" too long\n" {
 		t.Errorf("problems %s", got)
 	}
-	if _, err := st.GetRecipient(ctx, g.ID, "cy@example.com"); err != nil {
+	if _, err := st.Audience.GetRecipient(ctx, g.ID, "cy@example.com"); err != nil {
 		t.Errorf("the row after the huge field is lost: %v", err)
 	}
 }
@@ -243,7 +243,7 @@ func TestImportRefusesFilesOver200MB(t *testing.T) {
 	st, _ := fixtures.Store(t)
 	g := fixtures.Group(t, st, "G", 0)
 	body := io.MultiReader(strings.NewReader("email\n"), &repeatReader{b: '\n', n: audience.MaxImportBytes})
-	_, err := st.CreateImportJob(ctx, g.ID, "big.csv", body, nil)
+	_, err := st.Audience.CreateImportJob(ctx, g.ID, "big.csv", body, nil)
 	if got := fixtures.FieldErrors(t, err)["file"]; !strings.Contains(got, "larger than 200 MB") {
 		t.Errorf("got %q", got)
 	}
@@ -252,16 +252,16 @@ func TestImportRefusesFilesOver200MB(t *testing.T) {
 func TestImportOfADeletedGroupStops(t *testing.T) {
 	st, _ := fixtures.Store(t)
 	g := fixtures.Group(t, st, "G", 0)
-	if _, err := st.CreateImportJob(ctx, g.ID, "a.csv", bytes.NewBufferString("email\na@example.com\n"), nil); err != nil {
+	if _, err := st.Audience.CreateImportJob(ctx, g.ID, "a.csv", bytes.NewBufferString("email\na@example.com\n"), nil); err != nil {
 		t.Fatal(err)
 	}
-	if err := st.DeleteGroup(ctx, g.ID); err != nil {
+	if err := st.Audience.DeleteGroup(ctx, g.ID); err != nil {
 		t.Fatal(err)
 	}
 	if err := audience.NewImporter(st.Audience, nil).Drain(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if n, _ := st.ListImportJobs(ctx, g.ID, 10); len(n) != 0 {
+	if n, _ := st.Audience.ListImportJobs(ctx, g.ID, 10); len(n) != 0 {
 		t.Errorf("jobs outlived their group")
 	}
 }
@@ -271,7 +271,7 @@ func TestImportOfADeletedGroupStops(t *testing.T) {
 func TestImporterResumesInterruptedJobs(t *testing.T) {
 	st, _ := fixtures.Store(t)
 	g := fixtures.Group(t, st, "G", 0)
-	job, err := st.CreateImportJob(ctx, g.ID, "a.csv", strings.NewReader("email\na@example.com\nb@example.com\nbad\n"), nil)
+	job, err := st.Audience.CreateImportJob(ctx, g.ID, "a.csv", strings.NewReader("email\na@example.com\nb@example.com\nbad\n"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -283,7 +283,7 @@ func TestImporterResumesInterruptedJobs(t *testing.T) {
 	go func() { done <- audience.NewImporter(st.Audience, nil).Run(runCtx) }()
 	deadline := time.Now().Add(20 * time.Second)
 	for time.Now().Before(deadline) {
-		if job, _ = st.GetImportJob(ctx, g.ID, job.ID); job.Finished() {
+		if job, _ = st.Audience.GetImportJob(ctx, g.ID, job.ID); job.Finished() {
 			break
 		}
 		time.Sleep(10 * time.Millisecond)

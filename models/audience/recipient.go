@@ -48,7 +48,7 @@ func normalizeRecipientEmail(raw string, normalizeDomain func(string) (string, e
 		return "", ProblemTooLong
 	case err != nil:
 		return "", ProblemBadAddress
-	case !strings.Contains(email[strings.LastIndexByte(email, '@')+1:], "."):
+	case !strings.Contains(models.DomainOf(email), "."):
 		// A bare host name (user@localhost) is not deliverable from outside.
 		return "", ProblemBadAddress
 	}

@@ -5,7 +5,7 @@ package audience
 
 import "github.com/sesame-email/sesame/models/db"
 
-// Audience is the store of groups, recipients, imports and suppressions.
+// Audience is the store of groups, their recipients and imports.
 type Audience struct {
 	*db.DB
 	// dataDir holds uploaded files waiting for import.
@@ -14,7 +14,12 @@ type Audience struct {
 	importQueued chan struct{}
 }
 
-// New builds the store; dataDir keeps uploads until they are imported.
-func New(core *db.DB, dataDir string) *Audience {
-	return &Audience{DB: core, dataDir: dataDir, importQueued: make(chan struct{}, 1)}
+// Suppressions is the store of the suppression list.
+type Suppressions struct {
+	*db.DB
+}
+
+// New builds the stores; dataDir keeps uploads until they are imported.
+func New(core *db.DB, dataDir string) (*Audience, *Suppressions) {
+	return &Audience{DB: core, dataDir: dataDir, importQueued: make(chan struct{}, 1)}, &Suppressions{DB: core}
 }

@@ -139,7 +139,7 @@ func (in *SuppressionInput) normalize(now time.Time) (SuppressionKind, error) {
 // is already listed for the same reason and scope returns the existing
 // entry unchanged, so replayed bounce reports change nothing. Only an entry
 // that has expired is revived, with the new expiry.
-func (s *Audience) AddSuppression(ctx context.Context, in SuppressionInput) (*Suppression, bool, error) {
+func (s *Suppressions) AddSuppression(ctx context.Context, in SuppressionInput) (*Suppression, bool, error) {
 	var (
 		entry   *Suppression
 		created bool
@@ -186,7 +186,7 @@ func AddSuppression(tx *gorm.DB, in SuppressionInput, now time.Time) (*Suppressi
 }
 
 // RemoveSuppression deletes one entry.
-func (s *Audience) RemoveSuppression(ctx context.Context, id uint64) error {
+func (s *Suppressions) RemoveSuppression(ctx context.Context, id uint64) error {
 	res := s.Gorm.WithContext(ctx).Delete(&Suppression{}, id)
 	if res.Error == nil && res.RowsAffected == 0 {
 		return models.ErrNotFound
@@ -195,7 +195,7 @@ func (s *Audience) RemoveSuppression(ctx context.Context, id uint64) error {
 }
 
 // GetSuppression loads one entry.
-func (s *Audience) GetSuppression(ctx context.Context, id uint64) (*Suppression, error) {
+func (s *Suppressions) GetSuppression(ctx context.Context, id uint64) (*Suppression, error) {
 	var e Suppression
 	if err := s.Gorm.WithContext(ctx).Take(&e, id).Error; err != nil {
 		return nil, db.NotFound(err)
@@ -206,7 +206,7 @@ func (s *Audience) GetSuppression(ctx context.Context, id uint64) (*Suppression,
 // SetSuppressionExpiry changes when an entry stops applying (nil: never),
 // also to a time already past, which UpdateManualSuppression refuses: for
 // operators' scripts and tests that need an expired entry.
-func (s *Audience) SetSuppressionExpiry(ctx context.Context, id uint64, expiresAt *time.Time) error {
+func (s *Suppressions) SetSuppressionExpiry(ctx context.Context, id uint64, expiresAt *time.Time) error {
 	if expiresAt != nil {
 		t := expiresAt.UTC()
 		expiresAt = &t
@@ -230,7 +230,7 @@ type SuppressionQuery struct {
 }
 
 // ListSuppressions returns the entries q selects and how many there are.
-func (s *Audience) ListSuppressions(ctx context.Context, q SuppressionQuery) ([]Suppression, int64, error) {
+func (s *Suppressions) ListSuppressions(ctx context.Context, q SuppressionQuery) ([]Suppression, int64, error) {
 	db := s.Gorm.WithContext(ctx).Model(&Suppression{})
 	if p := strings.ToLower(strings.TrimSpace(q.Prefix)); p != "" {
 		db = db.Where("value >= ?", p)
@@ -266,7 +266,7 @@ func (s *Audience) ListSuppressions(ctx context.Context, q SuppressionQuery) ([]
 }
 
 // EachSuppression calls fn for every entry, oldest first, in pages.
-func (s *Audience) EachSuppression(ctx context.Context, fn func(*Suppression) error) error {
+func (s *Suppressions) EachSuppression(ctx context.Context, fn func(*Suppression) error) error {
 	return eachInPages(func(after uint64) ([]Suppression, error) {
 		var rows []Suppression
 		err := s.Gorm.WithContext(ctx).Where("id > ?", after).Order("id").Limit(pageOfRows).Find(&rows).Error
@@ -282,18 +282,18 @@ const suppressionLookupChunk = 400
 // given. An entry matches an address or the address's domain; expired
 // entries are ignored; an unsubscribe counts only when it came from
 // senderDomain. It is the delivery engine's one query per batch.
-func (s *Audience) SuppressedAmong(ctx context.Context, senderDomain string, emails []string) (map[string]Suppression, error) {
+func (s *Suppressions) SuppressedAmong(ctx context.Context, senderDomain string, emails []string) (map[string]Suppression, error) {
 	scope := strings.ToLower(strings.TrimSpace(senderDomain))
 	return s.suppressionsFor(ctx, emails, &scope)
 }
 
 // SuppressionsOf is SuppressedAmong for every sender: it also reports
 // unsubscribes from any domain, for showing a recipient's status.
-func (s *Audience) SuppressionsOf(ctx context.Context, emails []string) (map[string]Suppression, error) {
+func (s *Suppressions) SuppressionsOf(ctx context.Context, emails []string) (map[string]Suppression, error) {
 	return s.suppressionsFor(ctx, emails, nil)
 }
 
-func (s *Audience) suppressionsFor(ctx context.Context, emails []string, scope *string) (map[string]Suppression, error) {
+func (s *Suppressions) suppressionsFor(ctx context.Context, emails []string, scope *string) (map[string]Suppression, error) {
 	out := map[string]Suppression{}
 	now := s.Now()
 	for start := 0; start < len(emails); start += suppressionLookupChunk {
@@ -326,6 +326,9 @@ func (s *Audience) suppressionsFor(ctx context.Context, emails []string, scope *
 		}
 		for _, entry := range found {
 			for _, e := range byValue[entry.Value] {
+				if scope != nil && !entry.Stops(e, *scope, now) {
+					continue // the query narrowed; the rule decides
+				}
 				if cur, ok := out[e]; !ok || outranks(entry, cur) {
 					out[e] = entry
 				}

@@ -12,7 +12,7 @@ import (
 
 // RemoveSuppressionsOf deletes the entries of values (addresses or
 // domains, any case) that have one of reasons, and says how many went.
-func (s *Audience) RemoveSuppressionsOf(ctx context.Context, values []string, reasons []SuppressionReason) (int64, error) {
+func (s *Suppressions) RemoveSuppressionsOf(ctx context.Context, values []string, reasons []SuppressionReason) (int64, error) {
 	keys := make([]string, 0, len(values))
 	for _, v := range values {
 		if v = strings.ToLower(strings.TrimSpace(v)); v != "" {
@@ -38,7 +38,7 @@ func (s *Audience) RemoveSuppressionsOf(ctx context.Context, values []string, re
 // and when it expires (nil: never; an expired entry may be revived by a
 // future time). Entries of other reasons are ErrNotFound: they record what
 // a mail system said, which is not edited.
-func (s *Audience) UpdateManualSuppression(ctx context.Context, id uint64, value string, expiresAt *time.Time) (*Suppression, error) {
+func (s *Suppressions) UpdateManualSuppression(ctx context.Context, id uint64, value string, expiresAt *time.Time) (*Suppression, error) {
 	in := SuppressionInput{Value: value, Reason: ReasonManual, ExpiresAt: expiresAt}
 	kind, err := in.normalize(s.Now())
 	if err != nil {

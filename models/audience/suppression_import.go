@@ -28,7 +28,7 @@ const maxSuppressionProblemsKept = 1000
 // a domain to suppress whole) and optional reason, scope_domain and
 // expires_at columns, and adds every valid row with source. It streams:
 // rows go to the database in batches, whatever the file's size.
-func (s *Audience) ImportSuppressions(ctx context.Context, r io.Reader, source string) (*SuppressionImportReport, error) {
+func (s *Suppressions) ImportSuppressions(ctx context.Context, r io.Reader, source string) (*SuppressionImportReport, error) {
 	rr, err := NewCSVRowReader(r)
 	var herr *HeaderError
 	if errors.As(err, &herr) {
@@ -132,7 +132,7 @@ func (s *Audience) ImportSuppressions(ctx context.Context, r io.Reader, source s
 // insertSuppressions adds entries (distinct keys) in one statement and says
 // how many were new or revived; active entries already listed are kept as
 // they are.
-func (s *Audience) insertSuppressions(ctx context.Context, entries []Suppression, now time.Time) (int, error) {
+func (s *Suppressions) insertSuppressions(ctx context.Context, entries []Suppression, now time.Time) (int, error) {
 	var sql strings.Builder
 	args := make([]any, 0, len(entries)*7+1)
 	sql.WriteString("INSERT INTO suppressions (kind, value, reason, scope_domain, source, created_at, expires_at) VALUES ")

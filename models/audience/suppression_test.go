@@ -14,7 +14,7 @@ import (
 
 func mustSuppress(t *testing.T, st *store.Store, in audience.SuppressionInput) *audience.Suppression {
 	t.Helper()
-	e, _, err := st.AddSuppression(ctx, in)
+	e, _, err := st.Suppressions.AddSuppression(ctx, in)
 	if err != nil {
 		t.Fatalf("suppress %s: %v", in.Value, err)
 	}
@@ -31,7 +31,7 @@ func TestSuppressionSemantics(t *testing.T) {
 	mustSuppress(t, st, audience.SuppressionInput{Value: "brief@example.com", Reason: audience.ReasonManual, ExpiresAt: &soon})
 
 	emails := []string{"BOUNCED@example.com", "unsub@example.com", "anyone@Blocked.org", "angry@example.com", "brief@example.com", "fine@example.com", "not-an-address"}
-	got, err := st.SuppressedAmong(ctx, "news.shop.com", emails)
+	got, err := st.Suppressions.SuppressedAmong(ctx, "news.shop.com", emails)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,18 +51,18 @@ func TestSuppressionSemantics(t *testing.T) {
 		t.Error("wrong entries returned")
 	}
 	// The unsubscribe came from news.shop.com; another sender may still write.
-	other, _ := st.SuppressedAmong(ctx, "shop.com", emails)
+	other, _ := st.Suppressions.SuppressedAmong(ctx, "shop.com", emails)
 	if _, ok := other["unsub@example.com"]; ok || len(other) != 4 {
 		t.Errorf("from shop.com: %v", other)
 	}
 	// Expired entries stop applying.
 	clock.Advance(2 * time.Hour)
-	after, _ := st.SuppressedAmong(ctx, "shop.com", emails)
+	after, _ := st.Suppressions.SuppressedAmong(ctx, "shop.com", emails)
 	if _, ok := after["brief@example.com"]; ok {
 		t.Error("an expired entry still suppresses")
 	}
 	// For display, every scope counts.
-	all, _ := st.SuppressionsOf(ctx, []string{"unsub@example.com"})
+	all, _ := st.Suppressions.SuppressionsOf(ctx, []string{"unsub@example.com"})
 	if all["unsub@example.com"].RecipientStatus() != audience.RecipientUnsubscribed {
 		t.Errorf("status %v", all)
 	}
@@ -71,17 +71,17 @@ func TestSuppressionSemantics(t *testing.T) {
 func TestAddSuppressionIsIdempotent(t *testing.T) {
 	st, clock := fixtures.Store(t)
 	in := audience.SuppressionInput{Value: "a@example.com", Reason: audience.ReasonHardBounce, Source: "dsn 1"}
-	first, created, err := st.AddSuppression(ctx, in)
+	first, created, err := st.Suppressions.AddSuppression(ctx, in)
 	if err != nil || !created {
 		t.Fatal(err)
 	}
 	clock.Advance(time.Minute)
 	in.Source = "dsn 1 replayed"
-	again, created, err := st.AddSuppression(ctx, in)
+	again, created, err := st.Suppressions.AddSuppression(ctx, in)
 	if err != nil || created || again.ID != first.ID || again.Source != "dsn 1" || !again.CreatedAt.Equal(first.CreatedAt) {
 		t.Errorf("replay changed the entry: %+v created=%v %v", again, created, err)
 	}
-	list, total, _ := st.ListSuppressions(ctx, audience.SuppressionQuery{})
+	list, total, _ := st.Suppressions.ListSuppressions(ctx, audience.SuppressionQuery{})
 	if total != 1 || len(list) != 1 {
 		t.Errorf("%d entries after a replay", total)
 	}
@@ -90,11 +90,11 @@ func TestAddSuppressionIsIdempotent(t *testing.T) {
 	exp := clock.Now().Add(time.Hour)
 	m := mustSuppress(t, st, audience.SuppressionInput{Value: "m@example.com", Reason: audience.ReasonManual, ExpiresAt: &exp})
 	clock.Advance(2 * time.Hour)
-	revived, created, err := st.AddSuppression(ctx, audience.SuppressionInput{Value: "m@example.com", Reason: audience.ReasonManual})
+	revived, created, err := st.Suppressions.AddSuppression(ctx, audience.SuppressionInput{Value: "m@example.com", Reason: audience.ReasonManual})
 	if err != nil || !created || revived.ID != m.ID || revived.ExpiresAt != nil {
 		t.Errorf("revive: %+v %v %v", revived, created, err)
 	}
-	if hit, _ := st.SuppressedAmong(ctx, "", []string{"m@example.com"}); len(hit) != 1 {
+	if hit, _ := st.Suppressions.SuppressedAmong(ctx, "", []string{"m@example.com"}); len(hit) != 1 {
 		t.Error("revived entry does not apply")
 	}
 }
@@ -113,7 +113,7 @@ func TestSuppressionValidationAndList(t *testing.T) {
 		{audience.SuppressionInput{Value: "a@example.com", Reason: audience.ReasonUnsubscribe, ScopeDomain: "bad domain"}, "scope_domain"},
 		{audience.SuppressionInput{Value: "a@example.com", Reason: audience.ReasonManual, ExpiresAt: &past}, "expires_at"},
 	} {
-		_, _, err := st.AddSuppression(ctx, tc.in)
+		_, _, err := st.Suppressions.AddSuppression(ctx, tc.in)
 		if fixtures.FieldErrors(t, err)[tc.field] == "" {
 			t.Errorf("%+v: no error on %s: %v", tc.in, tc.field, err)
 		}
@@ -122,18 +122,18 @@ func TestSuppressionValidationAndList(t *testing.T) {
 		mustSuppress(t, st, audience.SuppressionInput{Value: v, Reason: audience.ReasonManual})
 		clock.Advance(time.Second)
 	}
-	list, total, err := st.ListSuppressions(ctx, audience.SuppressionQuery{Prefix: "B", Limit: 1})
+	list, total, err := st.Suppressions.ListSuppressions(ctx, audience.SuppressionQuery{Prefix: "B", Limit: 1})
 	if err != nil || total != 2 || len(list) != 1 || list[0].Value != "ba@example.com" {
 		t.Errorf("prefix search: %v %d %v", list, total, err)
 	}
-	domain, _, _ := st.ListSuppressions(ctx, audience.SuppressionQuery{Prefix: "example.net"})
+	domain, _, _ := st.Suppressions.ListSuppressions(ctx, audience.SuppressionQuery{Prefix: "example.net"})
 	if len(domain) != 1 || domain[0].Kind != audience.SuppressDomain {
 		t.Errorf("domain entry %+v", domain)
 	}
-	if err := st.RemoveSuppression(ctx, list[0].ID); err != nil {
+	if err := st.Suppressions.RemoveSuppression(ctx, list[0].ID); err != nil {
 		t.Fatal(err)
 	}
-	if err := st.RemoveSuppression(ctx, list[0].ID); !errors.Is(err, models.ErrNotFound) {
+	if err := st.Suppressions.RemoveSuppression(ctx, list[0].ID); !errors.Is(err, models.ErrNotFound) {
 		t.Errorf("second remove: %v", err)
 	}
 }
@@ -151,7 +151,7 @@ func TestImportSuppressions(t *testing.T) {
 		",,,\n" +
 		"x@example.com,weird,,\n" +
 		"y@example.com,,someday,\n"
-	rep, err := st.ImportSuppressions(ctx, strings.NewReader(body), "import by test")
+	rep, err := st.Suppressions.ImportSuppressions(ctx, strings.NewReader(body), "import by test")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -165,11 +165,11 @@ func TestImportSuppressions(t *testing.T) {
 	if strings.Join(got, ",") != "bad address,empty,bad variables,bad variables" {
 		t.Errorf("problems %v", got)
 	}
-	hit, _ := st.SuppressedAmong(ctx, "news.example.com", []string{"new@example.com", "a@spam.example", "u@example.com"})
+	hit, _ := st.Suppressions.SuppressedAmong(ctx, "news.example.com", []string{"new@example.com", "a@spam.example", "u@example.com"})
 	if len(hit) != 3 || hit["a@spam.example"].ExpiresAt == nil || hit["a@spam.example"].Source != "import by test" {
 		t.Errorf("imported entries %v", hit)
 	}
-	if _, err := st.ImportSuppressions(ctx, strings.NewReader("address\nx@example.com\n"), ""); fixtures.FieldErrors(t, err)["file"] == "" {
+	if _, err := st.Suppressions.ImportSuppressions(ctx, strings.NewReader("address\nx@example.com\n"), ""); fixtures.FieldErrors(t, err)["file"] == "" {
 		t.Error("file without an email column accepted")
 	}
 }

@@ -52,7 +52,12 @@ const (
 	// MaxMessageBytes is the largest message Sesame sends: a template whose
 	// rendered parts exceed it is refused when saved, and a rendered message
 	// over it is refused by the mailer.
-	MaxMessageBytes  = 10 << 20
+	MaxMessageBytes = 10 << 20
+	// MaxRawBytes is the largest message accepted as it is (SMTP
+	// submission): the mailer adds a Message-ID and a Date when they are
+	// missing, and the result must still fit MaxMessageBytes, or it would
+	// be accepted and then fail at delivery.
+	MaxRawBytes      = MaxMessageBytes - 1<<10
 	MaxSubjectLength = 998 // RFC 5322's line limit
 	maxTemplateName  = 200
 	maxReviewReason  = 1000

@@ -78,7 +78,7 @@ func TestTemplateLifecycle(t *testing.T) {
 	st, _ := fixtures.Store(t)
 	u := fixtures.User(t, st, "boss@example.com", accounts.RoleAdmin)
 
-	_, err := st.CreateTemplate(ctx, content.TemplateInput{Name: " ", Subject: "a\nb", HTML: "<p>{{name</p>", SampleData: "[]"}, &u.ID)
+	_, err := st.Templates.CreateTemplate(ctx, content.TemplateInput{Name: " ", Subject: "a\nb", HTML: "<p>{{name</p>", SampleData: "[]"}, &u.ID)
 	fields := fixtures.FieldErrors(t, err)
 	for field, want := range map[string]string{
 		"name":        "Enter a name.",
@@ -90,83 +90,83 @@ func TestTemplateLifecycle(t *testing.T) {
 			t.Errorf("%s: %q, want %q", field, fields[field], want)
 		}
 	}
-	if fields := fixtures.FieldErrors(t, mustFail(st.CreateTemplate(ctx, content.TemplateInput{Name: "x"}, nil))); fields["html"] == "" {
+	if fields := fixtures.FieldErrors(t, mustFail(st.Templates.CreateTemplate(ctx, content.TemplateInput{Name: "x"}, nil))); fields["html"] == "" {
 		t.Error("a template without content was accepted")
 	}
 	// A rendered message over 10 MB is refused, counting the sample values.
 	big := content.TemplateInput{Name: "big", HTML: strings.Repeat("{{v}}", 3), SampleData: `{"v":"` + strings.Repeat("x", 4<<20) + `"}`}
-	if fields := fixtures.FieldErrors(t, mustFail(st.CreateTemplate(ctx, big, nil))); !strings.Contains(fields["html"], "at most 10 MB") {
+	if fields := fixtures.FieldErrors(t, mustFail(st.Templates.CreateTemplate(ctx, big, nil))); !strings.Contains(fields["html"], "at most 10 MB") {
 		t.Errorf("big template: %v", fields)
 	}
 
-	tpl, err := st.CreateTemplate(ctx, content.TemplateInput{Name: "Welcome", Subject: "Hi {{ name }}", HTML: "<p>{{name}} in {{city}}</p>"}, &u.ID)
+	tpl, err := st.Templates.CreateTemplate(ctx, content.TemplateInput{Name: "Welcome", Subject: "Hi {{ name }}", HTML: "<p>{{name}} in {{city}}</p>"}, &u.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if tpl.Status != content.TemplateApproved || strings.Join(tpl.Variables(), ",") != "name,city" {
 		t.Errorf("new template: %s %v", tpl.Status, tpl.Variables())
 	}
-	if _, err := st.CreateTemplate(ctx, content.TemplateInput{Name: "Welcome", Text: "x"}, nil); fixtures.FieldErrors(t, err)["name"] == "" {
+	if _, err := st.Templates.CreateTemplate(ctx, content.TemplateInput{Name: "Welcome", Text: "x"}, nil); fixtures.FieldErrors(t, err)["name"] == "" {
 		t.Error("duplicate name accepted")
 	}
-	if _, err := st.UsableTemplate(ctx, tpl.ID); err != nil {
+	if _, err := st.Templates.UsableTemplate(ctx, tpl.ID); err != nil {
 		t.Errorf("approved template unusable: %v", err)
 	}
 
 	// With review on, a change waits for an admin, and only approval makes
 	// the template usable again.
-	if err := st.SetTemplateReviewRequired(ctx, true); err != nil {
+	if err := st.Accounts.SetTemplateReviewRequired(ctx, true); err != nil {
 		t.Fatal(err)
 	}
-	tpl, err = st.UpdateTemplate(ctx, tpl.ID, content.TemplateInput{Name: "Welcome", Subject: "Hello {{name}}", Text: "Hi"})
+	tpl, err = st.Templates.UpdateTemplate(ctx, tpl.ID, content.TemplateInput{Name: "Welcome", Subject: "Hello {{name}}", Text: "Hi"})
 	if err != nil || tpl.Status != content.TemplatePending {
 		t.Fatalf("update under review: %v %v", tpl, err)
 	}
-	_, err = st.UsableTemplate(ctx, tpl.ID)
+	_, err = st.Templates.UsableTemplate(ctx, tpl.ID)
 	if !errors.Is(err, content.ErrTemplateNotApproved) || !strings.Contains(err.Error(), "waiting for an admin's review") {
 		t.Errorf("pending template usable: %v", err)
 	}
-	if _, err := st.ReviewTemplate(ctx, tpl.ID, false, " "); fixtures.FieldErrors(t, err)["reason"] == "" {
+	if _, err := st.Templates.ReviewTemplate(ctx, tpl.ID, false, " "); fixtures.FieldErrors(t, err)["reason"] == "" {
 		t.Error("rejection without a reason accepted")
 	}
-	tpl, err = st.ReviewTemplate(ctx, tpl.ID, false, "Add an unsubscribe link.")
+	tpl, err = st.Templates.ReviewTemplate(ctx, tpl.ID, false, "Add an unsubscribe link.")
 	if err != nil || tpl.Status != content.TemplateRejected || tpl.Status.TencentCode() != 2 {
 		t.Fatalf("reject: %+v %v", tpl, err)
 	}
-	if _, err := st.UsableTemplate(ctx, tpl.ID); err == nil || !strings.Contains(err.Error(), "rejected: Add an unsubscribe link.") {
+	if _, err := st.Templates.UsableTemplate(ctx, tpl.ID); err == nil || !strings.Contains(err.Error(), "rejected: Add an unsubscribe link.") {
 		t.Errorf("rejected template: %v", err)
 	}
-	tpl, err = st.ReviewTemplate(ctx, tpl.ID, true, "ignored")
+	tpl, err = st.Templates.ReviewTemplate(ctx, tpl.ID, true, "ignored")
 	if err != nil || tpl.Status != content.TemplateApproved || tpl.ReviewReason != "" {
 		t.Fatalf("approve: %+v %v", tpl, err)
 	}
-	if _, err := st.ReviewTemplate(ctx, 999, true, ""); !errors.Is(err, models.ErrNotFound) {
+	if _, err := st.Templates.ReviewTemplate(ctx, 999, true, ""); !errors.Is(err, models.ErrNotFound) {
 		t.Errorf("review of a missing template: %v", err)
 	}
 
 	// Copies get free names and are reviewed like new templates.
-	c1, err := st.DuplicateTemplate(ctx, tpl.ID, &u.ID)
+	c1, err := st.Templates.DuplicateTemplate(ctx, tpl.ID, &u.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	c2, _ := st.DuplicateTemplate(ctx, tpl.ID, &u.ID)
+	c2, _ := st.Templates.DuplicateTemplate(ctx, tpl.ID, &u.ID)
 	if c1.Name != "Welcome (copy)" || c2.Name != "Welcome (copy 2)" || c1.Status != content.TemplatePending || c1.Subject != "Hello {{name}}" {
 		t.Errorf("copies: %q %q %s", c1.Name, c2.Name, c1.Status)
 	}
-	page, err := st.ListTemplates(ctx, 0, 2)
+	page, err := st.Templates.ListTemplates(ctx, 0, 2)
 	if err != nil || page.Total != 3 || len(page.Templates) != 2 || page.Templates[0].ID != c2.ID || page.Templates[0].HTML != "" {
 		t.Errorf("list: %+v %v", page, err)
 	}
-	if n, _ := st.CountTemplatesByStatus(ctx, content.TemplatePending); n != 2 {
+	if n, _ := st.Templates.CountTemplatesByStatus(ctx, content.TemplatePending); n != 2 {
 		t.Errorf("%d pending", n)
 	}
-	if err := st.DeleteTemplate(ctx, c1.ID); err != nil {
+	if err := st.Templates.DeleteTemplate(ctx, c1.ID); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.GetTemplate(ctx, c1.ID); !errors.Is(err, models.ErrNotFound) {
+	if _, err := st.Templates.GetTemplate(ctx, c1.ID); !errors.Is(err, models.ErrNotFound) {
 		t.Errorf("deleted template: %v", err)
 	}
-	if err := st.DeleteTemplate(ctx, c1.ID); !errors.Is(err, models.ErrNotFound) {
+	if err := st.Templates.DeleteTemplate(ctx, c1.ID); !errors.Is(err, models.ErrNotFound) {
 		t.Errorf("second delete: %v", err)
 	}
 }

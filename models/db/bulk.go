@@ -152,10 +152,21 @@ func (s *DB) HoldRow(tx *gorm.DB, model any, id uint64) error {
 	return nil
 }
 
-// anyRow reports whether query q matches a row, reading at most one (a
+// AnyRow reports whether query q matches a row, reading at most one (a
 // COUNT reads them all, LIMIT or not).
 func AnyRow(q *gorm.DB) (bool, error) {
 	var one []int
 	err := q.Select("1").Limit(1).Scan(&one).Error
 	return len(one) > 0, err
+}
+
+// DomainOfSQL is models.DomainOf for the address in column email: what
+// follows its last @ (a quoted local part may hold another). SQLite has no
+// reverse search: trimming every character but @ off the end leaves the
+// address up to its last @.
+func DomainOfSQL(d Dialect, email string) string {
+	if d == Postgres {
+		return "split_part(" + email + ", '@', -1)"
+	}
+	return "substr(" + email + ", length(rtrim(" + email + ", replace(" + email + ", '@', ''))) + 1)"
 }

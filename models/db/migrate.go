@@ -149,6 +149,12 @@ func (s *DB) Migrate(ctx context.Context) (int, error) {
 	return applied, err
 }
 
+// Migrated says whether every migration this binary knows is applied.
+func (s *DB) Migrated(ctx context.Context) (bool, error) {
+	v, err := s.SchemaVersion(ctx)
+	return err == nil && v >= LatestSchemaVersion(), err
+}
+
 // SchemaVersion is the highest migration recorded in the database.
 func (s *DB) SchemaVersion(ctx context.Context) (int, error) {
 	var v *int

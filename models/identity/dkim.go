@@ -72,7 +72,7 @@ func (k *DKIMKey) Label() string {
 
 const dkimSealPurpose = "dkim private key"
 
-func (s *Identities) newDKIMKey(alg DKIMAlgorithm, bits int) (*DKIMKey, error) {
+func (s *Domains) newDKIMKey(alg DKIMAlgorithm, bits int) (*DKIMKey, error) {
 	var (
 		priv crypto.Signer
 		pub  []byte
@@ -111,7 +111,7 @@ func (s *Identities) newDKIMKey(alg DKIMAlgorithm, bits int) (*DKIMKey, error) {
 }
 
 // DKIMKeys returns a domain's keys that are published or signing.
-func (s *Identities) DKIMKeys(ctx context.Context, domainID uint64) ([]DKIMKey, error) {
+func (s *Domains) DKIMKeys(ctx context.Context, domainID uint64) ([]DKIMKey, error) {
 	var keys []DKIMKey
 	err := s.Gorm.WithContext(ctx).Where("domain_id = ? AND state <> ?", domainID, DKIMRetired).
 		Order("id").Find(&keys).Error
@@ -136,7 +136,7 @@ func nextSelector(tx *gorm.DB, domainID uint64) (string, error) {
 // AddDKIMKey publishes a new key beside the current ones: an RSA key to
 // rotate to (it replaces the signing RSA key once its record verifies), or
 // an Ed25519 key for dual signing. One pending key of each kind at a time.
-func (s *Identities) AddDKIMKey(ctx context.Context, domainID uint64, alg DKIMAlgorithm) (*DKIMKey, error) {
+func (s *Domains) AddDKIMKey(ctx context.Context, domainID uint64, alg DKIMAlgorithm) (*DKIMKey, error) {
 	bits := 2048
 	key, err := s.newDKIMKey(alg, bits)
 	if err != nil {
@@ -181,7 +181,7 @@ type SigningKey struct {
 
 // SigningKeys returns the active keys of a domain, decrypted: the RSA key
 // and, for dual signing, the Ed25519 key.
-func (s *Identities) SigningKeys(ctx context.Context, domainID uint64) ([]SigningKey, error) {
+func (s *Domains) SigningKeys(ctx context.Context, domainID uint64) ([]SigningKey, error) {
 	var keys []DKIMKey
 	if err := s.Gorm.WithContext(ctx).Where("domain_id = ? AND state = ?", domainID, DKIMActive).Order("algorithm DESC").Find(&keys).Error; err != nil {
 		return nil, err

@@ -104,7 +104,7 @@ const ownershipPrefix = "sesame-verification="
 
 // expectedRecords lists what a domain must publish. spfValue is computed by
 // the caller from the domain's sending IPs.
-func (s *Identities) expectedRecords(d *Domain, keys []DKIMKey, spfValue string) []DNSRecord {
+func (s *Domains) expectedRecords(d *Domain, keys []DKIMKey, spfValue string) []DNSRecord {
 	bounceHost := strings.TrimSuffix(s.config.BounceHost, ".")
 	recs := []DNSRecord{
 		{Kind: RecordOwnership, Type: "TXT", Name: "_sesame." + d.Name, Value: ownershipPrefix + d.VerifyToken, Required: true},
@@ -206,7 +206,7 @@ func couldNotCheck(err error) checkResult {
 	return checkResult{status: RecordUnknown, explanation: "Could not check: " + err.Error() + ". Sesame will try again."}
 }
 
-func (s *Identities) checkRecord(ctx context.Context, dns DNSLookup, r *DNSRecord, spf spfTargets) checkResult {
+func (s *Domains) checkRecord(ctx context.Context, dns DNSLookup, r *DNSRecord, spf spfTargets) checkResult {
 	switch r.Kind {
 	case RecordOwnership:
 		return checkOwnership(ctx, dns, r)

@@ -130,7 +130,7 @@ func ValidateSendingDomain(raw string) (string, error) {
 
 // AddDomain registers a sending domain and generates its RSA DKIM key
 // (2048 bits, or 1024 when asked, as Tencent's DKIMOption allows).
-func (s *Identities) AddDomain(ctx context.Context, rawName string, rsaBits int) (*Domain, error) {
+func (s *Domains) AddDomain(ctx context.Context, rawName string, rsaBits int) (*Domain, error) {
 	name, err := ValidateSendingDomain(rawName)
 	if err != nil {
 		return nil, err
@@ -165,7 +165,7 @@ func (s *Identities) AddDomain(ctx context.Context, rawName string, rsaBits int)
 }
 
 // ListDomains returns every domain by name.
-func (s *Identities) ListDomains(ctx context.Context) ([]Domain, error) {
+func (s *Domains) ListDomains(ctx context.Context) ([]Domain, error) {
 	var out []Domain
 	err := s.Gorm.WithContext(ctx).Order("name").Find(&out).Error
 	return out, err
@@ -173,13 +173,13 @@ func (s *Identities) ListDomains(ctx context.Context) ([]Domain, error) {
 
 // ListSendableDomains returns the domains that can send now (CanSend):
 // those new sender addresses may use.
-func (s *Identities) ListSendableDomains(ctx context.Context) ([]Domain, error) {
+func (s *Domains) ListSendableDomains(ctx context.Context) ([]Domain, error) {
 	all, err := s.ListDomains(ctx)
 	return slices.DeleteFunc(all, func(d Domain) bool { return !s.CanSend(&d) }), err
 }
 
 // GetDomain loads a domain by id.
-func (s *Identities) GetDomain(ctx context.Context, id uint64) (*Domain, error) {
+func (s *Domains) GetDomain(ctx context.Context, id uint64) (*Domain, error) {
 	var d Domain
 	if err := s.Gorm.WithContext(ctx).Take(&d, id).Error; err != nil {
 		return nil, db.NotFound(err)
@@ -188,7 +188,7 @@ func (s *Identities) GetDomain(ctx context.Context, id uint64) (*Domain, error) 
 }
 
 // GetDomainByName loads a domain by its name, in Unicode or punycode.
-func (s *Identities) GetDomainByName(ctx context.Context, raw string) (*Domain, error) {
+func (s *Domains) GetDomainByName(ctx context.Context, raw string) (*Domain, error) {
 	name, err := models.NormalizeDomain(raw)
 	if err != nil {
 		return nil, models.ErrNotFound
@@ -203,7 +203,7 @@ func (s *Identities) GetDomainByName(ctx context.Context, raw string) (*Domain, 
 // DeleteDomain removes a domain with its keys, records, sender addresses, IP
 // assignments and message history. It is refused while mail from the domain
 // is still queued: deleting it would strand that mail.
-func (s *Identities) DeleteDomain(ctx context.Context, id uint64) error {
+func (s *Domains) DeleteDomain(ctx context.Context, id uint64) error {
 	return s.Gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		var d Domain
 		// Locked first, so nobody queues mail from it meanwhile (holdDomain).
@@ -227,7 +227,7 @@ func (s *Identities) DeleteDomain(ctx context.Context, id uint64) error {
 
 // DriftingDomains lists verified domains whose DNS no longer matches, for
 // the dashboard.
-func (s *Identities) DriftingDomains(ctx context.Context) ([]Domain, error) {
+func (s *Domains) DriftingDomains(ctx context.Context) ([]Domain, error) {
 	var out []Domain
 	err := s.Gorm.WithContext(ctx).Where("drift = ?", true).Order("name").Find(&out).Error
 	return out, err
@@ -238,13 +238,13 @@ func (s *Identities) DriftingDomains(ctx context.Context) ([]Domain, error) {
 // transaction ends (DeleteDomain locks the row to delete it). This is the
 // check a foreign key on messages would make for every row; see
 // 0004_delivery.sql for why messages have none.
-func (s *Identities) HoldDomain(tx *gorm.DB, domainID uint64) error {
+func (s *Domains) HoldDomain(tx *gorm.DB, domainID uint64) error {
 	return s.HoldRow(tx, &Domain{}, domainID)
 }
 
 // CanSend says whether mail from d may be queued and delivered (see
 // IdentityConfig.CanSend).
-func (s *Identities) CanSend(d *Domain) bool { return s.config.CanSend(d) }
+func (s *Domains) CanSend(d *Domain) bool { return s.config.CanSend(d) }
 
 // Identity is how domains must point at this installation.
-func (s *Identities) Identity() IdentityConfig { return s.config }
+func (s *Domains) Identity() IdentityConfig { return s.config }

@@ -53,7 +53,7 @@ func ValidateTags(tags []Tag) error {
 }
 
 // SetDomainTags replaces a domain's tags.
-func (s *Identities) SetDomainTags(ctx context.Context, domainID uint64, tags []Tag) error {
+func (s *Domains) SetDomainTags(ctx context.Context, domainID uint64, tags []Tag) error {
 	if err := ValidateTags(tags); err != nil {
 		return err
 	}
@@ -73,7 +73,7 @@ func (s *Identities) SetDomainTags(ctx context.Context, domainID uint64, tags []
 }
 
 // DomainTags returns the tags of every domain that has some, by key.
-func (s *Identities) DomainTags(ctx context.Context) (map[uint64][]Tag, error) {
+func (s *Domains) DomainTags(ctx context.Context) (map[uint64][]Tag, error) {
 	var rows []domainTag
 	if err := s.Gorm.WithContext(ctx).Order("domain_id, tag_key").Find(&rows).Error; err != nil {
 		return nil, err

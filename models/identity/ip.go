@@ -102,7 +102,7 @@ func validateSendingIP(in NewSendingIP, verr *models.ValidationError) (string, s
 }
 
 // AddSendingIP registers an address.
-func (s *Identities) AddSendingIP(ctx context.Context, in NewSendingIP) (*SendingIP, error) {
+func (s *IPs) AddSendingIP(ctx context.Context, in NewSendingIP) (*SendingIP, error) {
 	verr := &models.ValidationError{}
 	addr, helo := validateSendingIP(in, verr)
 	if err := verr.OrNil(); err != nil {
@@ -123,7 +123,7 @@ func (s *Identities) AddSendingIP(ctx context.Context, in NewSendingIP) (*Sendin
 }
 
 // ListSendingIPs returns every address with the domains it is dedicated to.
-func (s *Identities) ListSendingIPs(ctx context.Context) ([]SendingIP, error) {
+func (s *IPs) ListSendingIPs(ctx context.Context) ([]SendingIP, error) {
 	var out []SendingIP
 	err := s.Gorm.WithContext(ctx).Preload("Domains", func(db *gorm.DB) *gorm.DB { return db.Order("name") }).
 		Order("address").Find(&out).Error
@@ -131,7 +131,7 @@ func (s *Identities) ListSendingIPs(ctx context.Context) ([]SendingIP, error) {
 }
 
 // GetSendingIP loads one address with its domains.
-func (s *Identities) GetSendingIP(ctx context.Context, id uint64) (*SendingIP, error) {
+func (s *IPs) GetSendingIP(ctx context.Context, id uint64) (*SendingIP, error) {
 	var ip SendingIP
 	if err := s.Gorm.WithContext(ctx).Preload("Domains").Take(&ip, id).Error; err != nil {
 		return nil, db.NotFound(err)
@@ -141,7 +141,7 @@ func (s *Identities) GetSendingIP(ctx context.Context, id uint64) (*SendingIP, e
 
 // GetSendingIPByAddress loads a registered address, written in any form
 // net.ParseIP reads.
-func (s *Identities) GetSendingIPByAddress(ctx context.Context, raw string) (*SendingIP, error) {
+func (s *IPs) GetSendingIPByAddress(ctx context.Context, raw string) (*SendingIP, error) {
 	ip := net.ParseIP(strings.TrimSpace(raw))
 	if ip == nil {
 		return nil, models.ErrNotFound
@@ -164,7 +164,7 @@ type SendingIPChange struct {
 // address, the domains it serves. Moving an address to the shared pool
 // drops its assignments. Domains whose sending addresses change are queued
 // for a DNS re-check, since their SPF record must follow.
-func (s *Identities) UpdateSendingIP(ctx context.Context, id uint64, ch SendingIPChange) (*SendingIP, error) {
+func (s *IPs) UpdateSendingIP(ctx context.Context, id uint64, ch SendingIPChange) (*SendingIP, error) {
 	verr := &models.ValidationError{}
 	current, err := s.GetSendingIP(ctx, id)
 	if err != nil {
@@ -221,7 +221,7 @@ func validateHeloHost(raw string, verr *models.ValidationError) string {
 }
 
 // DeleteSendingIP removes a registered address; the default route stays.
-func (s *Identities) DeleteSendingIP(ctx context.Context, id uint64) error {
+func (s *IPs) DeleteSendingIP(ctx context.Context, id uint64) error {
 	ip, err := s.GetSendingIP(ctx, id)
 	if err != nil {
 		return err
@@ -251,7 +251,7 @@ func recheckSoon(tx *gorm.DB, now time.Time, domainIDs []uint64) error {
 
 // SendingIPsForDomain is where a domain's mail leaves from (sourcePool):
 // what claims choose from and what its SPF record must authorise.
-func (s *Identities) SendingIPsForDomain(ctx context.Context, domainID uint64) ([]SendingIP, error) {
+func (s *IPs) SendingIPsForDomain(ctx context.Context, domainID uint64) ([]SendingIP, error) {
 	db := s.Gorm.WithContext(ctx)
 	var all []SendingIP
 	if err := db.Order("address").Find(&all).Error; err != nil {

@@ -35,7 +35,7 @@ type SenderAddress struct {
 func (a *SenderAddress) HasSMTPPassword() bool { return a.SMTPPasswordHash != "" }
 
 // CreateSender adds a sender address under a verified domain.
-func (s *Identities) CreateSender(ctx context.Context, rawEmail, displayName string) (*SenderAddress, error) {
+func (s *Senders) CreateSender(ctx context.Context, rawEmail, displayName string) (*SenderAddress, error) {
 	verr := &models.ValidationError{}
 	email, err := models.NormalizeEmail(rawEmail)
 	if err != nil {
@@ -45,15 +45,15 @@ func (s *Identities) CreateSender(ctx context.Context, rawEmail, displayName str
 	if err := verr.OrNil(); err != nil {
 		return nil, err
 	}
-	domainName := email[strings.LastIndexByte(email, '@')+1:]
-	d, err := s.GetDomainByName(ctx, domainName)
+	domainName := models.DomainOf(email)
+	d, err := s.domains.GetDomainByName(ctx, domainName)
 	if err == models.ErrNotFound {
 		return nil, models.Invalid("email", domainName+" is not a sending domain here. An admin must add and verify it first.")
 	}
 	if err != nil {
 		return nil, err
 	}
-	if !s.CanSend(d) {
+	if !s.domains.CanSend(d) {
 		return nil, models.Invalid("email", domainName+" is not verified yet: publish its DNS records and check again.")
 	}
 	a := &SenderAddress{DomainID: d.ID, Email: email, DisplayName: name, CreatedAt: s.Now()}
@@ -68,7 +68,7 @@ func (s *Identities) CreateSender(ctx context.Context, rawEmail, displayName str
 }
 
 // ListSenders returns every sender address with its domain.
-func (s *Identities) ListSenders(ctx context.Context) ([]SenderAddress, error) {
+func (s *Senders) ListSenders(ctx context.Context) ([]SenderAddress, error) {
 	var out []SenderAddress
 	err := s.Gorm.WithContext(ctx).Preload("Domain").Order("email").Find(&out).Error
 	return out, err
@@ -76,13 +76,13 @@ func (s *Identities) ListSenders(ctx context.Context) ([]SenderAddress, error) {
 
 // ListSendableSenders returns the sender addresses whose domain can send
 // now (CanSend), the choices of forms that send.
-func (s *Identities) ListSendableSenders(ctx context.Context) ([]SenderAddress, error) {
+func (s *Senders) ListSendableSenders(ctx context.Context) ([]SenderAddress, error) {
 	all, err := s.ListSenders(ctx)
-	return slices.DeleteFunc(all, func(a SenderAddress) bool { return !s.CanSend(a.Domain) }), err
+	return slices.DeleteFunc(all, func(a SenderAddress) bool { return !s.domains.CanSend(a.Domain) }), err
 }
 
 // GetSender loads a sender address by id.
-func (s *Identities) GetSender(ctx context.Context, id uint64) (*SenderAddress, error) {
+func (s *Senders) GetSender(ctx context.Context, id uint64) (*SenderAddress, error) {
 	var a SenderAddress
 	if err := s.Gorm.WithContext(ctx).Preload("Domain").Take(&a, id).Error; err != nil {
 		return nil, db.NotFound(err)
@@ -91,7 +91,7 @@ func (s *Identities) GetSender(ctx context.Context, id uint64) (*SenderAddress, 
 }
 
 // GetSenderByEmail loads a sender address by its address.
-func (s *Identities) GetSenderByEmail(ctx context.Context, raw string) (*SenderAddress, error) {
+func (s *Senders) GetSenderByEmail(ctx context.Context, raw string) (*SenderAddress, error) {
 	email, err := models.NormalizeEmail(raw)
 	if err != nil {
 		return nil, models.ErrNotFound
@@ -104,7 +104,7 @@ func (s *Identities) GetSenderByEmail(ctx context.Context, raw string) (*SenderA
 }
 
 // DeleteSender removes a sender address.
-func (s *Identities) DeleteSender(ctx context.Context, id uint64) error {
+func (s *Senders) DeleteSender(ctx context.Context, id uint64) error {
 	res := s.Gorm.WithContext(ctx).Delete(&SenderAddress{}, id)
 	if res.Error == nil && res.RowsAffected == 0 {
 		return models.ErrNotFound
@@ -142,7 +142,7 @@ func validateSMTPPassword(pw string) error {
 
 // SetSMTPPassword sets the password the address authenticates with over
 // SMTP; it must differ from the previous one.
-func (s *Identities) SetSMTPPassword(ctx context.Context, id uint64, password string) error {
+func (s *Senders) SetSMTPPassword(ctx context.Context, id uint64, password string) error {
 	if err := validateSMTPPassword(password); err != nil {
 		return err
 	}
@@ -163,7 +163,7 @@ func (s *Identities) SetSMTPPassword(ctx context.Context, id uint64, password st
 }
 
 // AuthenticateSMTP returns the sender address whose SMTP password matches.
-func (s *Identities) AuthenticateSMTP(ctx context.Context, email, password string) (*SenderAddress, error) {
+func (s *Senders) AuthenticateSMTP(ctx context.Context, email, password string) (*SenderAddress, error) {
 	a, err := s.GetSenderByEmail(ctx, email)
 	if err == models.ErrNotFound || (err == nil && !a.HasSMTPPassword()) {
 		s.accounts.EqualiseTiming(password)
@@ -190,8 +190,8 @@ func (a *SenderAddress) SendingAs(rawEmail, name string) (*SenderAddress, error)
 	if err != nil {
 		return nil, models.Invalid("from", "This is not a valid email address.")
 	}
-	domain := a.Email[strings.LastIndexByte(a.Email, '@')+1:]
-	if email[strings.LastIndexByte(email, '@')+1:] != domain {
+	domain := models.DomainOf(a.Email)
+	if models.DomainOf(email) != domain {
 		return nil, models.Invalid("from", a.Email+" may only send from addresses @"+domain+".")
 	}
 	if models.ShowsOtherAddress(name, email) {
@@ -208,7 +208,7 @@ func (a *SenderAddress) SendingAs(rawEmail, name string) (*SenderAddress, error)
 // the address's pace says wait, then the address's SMTP password. The
 // client's count is the one sign-ins use, so guessing cannot switch between
 // the console and SMTP to get more attempts.
-func (s *Identities) LoginSMTP(ctx context.Context, in accounts.LoginInput) (*SenderAddress, error) {
+func (s *Senders) LoginSMTP(ctx context.Context, in accounts.LoginInput) (*SenderAddress, error) {
 	email := strings.TrimSpace(in.Email)
 	// The key ignores case, so guesses at News@ and news@ count together,
 	// though the local part of a sender address is case-sensitive.

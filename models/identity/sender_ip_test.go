@@ -24,21 +24,21 @@ func TestSPFIncludeMode(t *testing.T) {
 	st := testdb.OpenConfig(t, cfg)
 	srv := dnstest.Start(t)
 	res, _ := mailer.NewResolver(srv.Addr, time.Second)
-	d, err := st.AddDomain(ctx, "example.test", 0)
+	d, err := st.Domains.AddDomain(ctx, "example.test", 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	recs, _ := st.DomainRecords(ctx, d)
+	recs, _ := st.Domains.DomainRecords(ctx, d)
 	if recs[1].Value != "v=spf1 include:_spf.sesame.test ~all" {
 		t.Fatalf("expected SPF %q", recs[1].Value)
 	}
 	srv.Set(t, `example.test. 300 IN TXT "v=spf1 include:_spf.google.test ~all"`, `_spf.google.test. 300 IN TXT "v=spf1 ip4:192.0.2.0/24 ~all"`)
-	_, recs, _ = st.VerifyDomain(ctx, res, d.ID)
+	_, recs, _ = st.Domains.VerifyDomain(ctx, res, d.ID)
 	if recs[1].Status != identity.RecordFail || recs[1].Explanation != "Does not include _spf.sesame.test. Add include:_spf.sesame.test to this record." {
 		t.Errorf("without the include: %s %q", recs[1].Status, recs[1].Explanation)
 	}
 	srv.Set(t, `example.test. 300 IN TXT "v=spf1 include:_spf.google.test include:_spf.sesame.test ~all"`, `_spf.sesame.test. 300 IN TXT "v=spf1 ip4:203.0.113.0/24 ~all"`)
-	_, recs, _ = st.VerifyDomain(ctx, res, d.ID)
+	_, recs, _ = st.Domains.VerifyDomain(ctx, res, d.ID)
 	if recs[1].Status != identity.RecordPass {
 		t.Errorf("with the include: %s %q", recs[1].Status, recs[1].Explanation)
 	}
@@ -48,18 +48,18 @@ func TestDefaultRouteSPFUsesTheBounceHost(t *testing.T) {
 	st, _ := fixtures.Store(t)
 	srv := dnstest.Start(t)
 	res, _ := mailer.NewResolver(srv.Addr, time.Second)
-	d, _ := st.AddDomain(ctx, "example.test", 0)
-	recs, _ := st.DomainRecords(ctx, d)
+	d, _ := st.Domains.AddDomain(ctx, "example.test", 0)
+	recs, _ := st.Domains.DomainRecords(ctx, d)
 	if recs[1].Value != "v=spf1 a:"+testdb.BounceHost+" ~all" {
 		t.Fatalf("SPF with only the default route: %q", recs[1].Value)
 	}
 	srv.Set(t, "mail.sesame.test. 300 IN A 198.51.100.7", `example.test. 300 IN TXT "v=spf1 a:mail.sesame.test ~all"`)
-	_, recs, _ = st.VerifyDomain(ctx, res, d.ID)
+	_, recs, _ = st.Domains.VerifyDomain(ctx, res, d.ID)
 	if recs[1].Status != identity.RecordPass {
 		t.Errorf("a:bounce-host: %s %q", recs[1].Status, recs[1].Explanation)
 	}
 	srv.Set(t, `example.test. 300 IN TXT "v=spf1 ip4:198.51.100.0/24 -all"`)
-	_, recs, _ = st.VerifyDomain(ctx, res, d.ID)
+	_, recs, _ = st.Domains.VerifyDomain(ctx, res, d.ID)
 	if recs[1].Status != identity.RecordPass {
 		t.Errorf("covering prefix: %s %q", recs[1].Status, recs[1].Explanation)
 	}
@@ -67,7 +67,7 @@ func TestDefaultRouteSPFUsesTheBounceHost(t *testing.T) {
 
 func TestSenderAddresses(t *testing.T) {
 	st, _ := fixtures.Store(t)
-	if _, err := st.AddDomain(ctx, "pending.test", 1024); err != nil {
+	if _, err := st.Domains.AddDomain(ctx, "pending.test", 1024); err != nil {
 		t.Fatal(err)
 	}
 	fixtures.Domain(t, st, "example.test")
@@ -77,7 +77,7 @@ func TestSenderAddresses(t *testing.T) {
 		"news@other.test":   "other.test is not a sending domain here. An admin must add and verify it first.",
 		"not an address":    "The address is not a valid email address.",
 	} {
-		_, err := st.CreateSender(ctx, email, "News")
+		_, err := st.Senders.CreateSender(ctx, email, "News")
 		if got := fixtures.FieldErrors(t, err)["email"]; got != want {
 			t.Errorf("%s: %q", email, got)
 		}
@@ -88,16 +88,16 @@ func TestSenderAddresses(t *testing.T) {
 		"News\r\nX-Evil 1":   "A display name cannot contain line breaks or control characters.",
 		string([]byte{0xff}): "The display name is not valid text.",
 	} {
-		_, err := st.CreateSender(ctx, "news@example.test", name)
+		_, err := st.Senders.CreateSender(ctx, "news@example.test", name)
 		if got := fixtures.FieldErrors(t, err)["display_name"]; got != want {
 			t.Errorf("%q: %q", name, got)
 		}
 	}
-	a, err := st.CreateSender(ctx, "News@Example.TEST", "Example News")
+	a, err := st.Senders.CreateSender(ctx, "News@Example.TEST", "Example News")
 	if err != nil || a.Email != "News@example.test" {
 		t.Fatalf("create: %+v %v", a, err)
 	}
-	if _, err := st.CreateSender(ctx, "News@example.test", ""); fixtures.FieldErrors(t, err)["email"] != "News@example.test is already a sender address." {
+	if _, err := st.Senders.CreateSender(ctx, "News@example.test", ""); fixtures.FieldErrors(t, err)["email"] != "News@example.test is already a sender address." {
 		t.Errorf("duplicate: %v", err)
 	}
 
@@ -108,30 +108,30 @@ func TestSenderAddresses(t *testing.T) {
 		"12345678901":           "Use both letters and digits.",
 		"with space 123":        "Use letters, digits and punctuation only, without spaces.",
 	} {
-		if got := fixtures.FieldErrors(t, st.SetSMTPPassword(ctx, a.ID, pw))["smtp_password"]; got != want {
+		if got := fixtures.FieldErrors(t, st.Senders.SetSMTPPassword(ctx, a.ID, pw))["smtp_password"]; got != want {
 			t.Errorf("password %q: %q", pw, got)
 		}
 	}
-	if _, err := st.AuthenticateSMTP(ctx, a.Email, "anything12"); !errors.Is(err, models.ErrInvalidCredentials) {
+	if _, err := st.Senders.AuthenticateSMTP(ctx, a.Email, "anything12"); !errors.Is(err, models.ErrInvalidCredentials) {
 		t.Errorf("auth without a password set: %v", err)
 	}
-	if err := st.SetSMTPPassword(ctx, a.ID, "Secret2026x"); err != nil {
+	if err := st.Senders.SetSMTPPassword(ctx, a.ID, "Secret2026x"); err != nil {
 		t.Fatal(err)
 	}
-	if err := st.SetSMTPPassword(ctx, a.ID, "Secret2026x"); !errors.Is(err, identity.ErrSamePassword) {
+	if err := st.Senders.SetSMTPPassword(ctx, a.ID, "Secret2026x"); !errors.Is(err, identity.ErrSamePassword) {
 		t.Errorf("same password again: %v", err)
 	}
-	got, err := st.AuthenticateSMTP(ctx, "news@EXAMPLE.test", "Secret2026x")
+	got, err := st.Senders.AuthenticateSMTP(ctx, "news@EXAMPLE.test", "Secret2026x")
 	if err == nil {
 		t.Errorf("local part is case-sensitive, yet %s authenticated", got.Email)
 	}
-	if _, err := st.AuthenticateSMTP(ctx, "News@example.test", "Secret2026x"); err != nil {
+	if _, err := st.Senders.AuthenticateSMTP(ctx, "News@example.test", "Secret2026x"); err != nil {
 		t.Errorf("auth: %v", err)
 	}
-	if _, err := st.AuthenticateSMTP(ctx, "News@example.test", "Wrong2026xx"); !errors.Is(err, models.ErrInvalidCredentials) {
+	if _, err := st.Senders.AuthenticateSMTP(ctx, "News@example.test", "Wrong2026xx"); !errors.Is(err, models.ErrInvalidCredentials) {
 		t.Errorf("wrong password: %v", err)
 	}
-	stored, _ := st.GetSender(ctx, a.ID)
+	stored, _ := st.Senders.GetSender(ctx, a.ID)
 	if stored.SMTPPasswordHash == "" || stored.SMTPPasswordHash == "Secret2026x" {
 		t.Error("SMTP password not hashed")
 	}
@@ -152,16 +152,16 @@ func TestSendingIPs(t *testing.T) {
 		{identity.NewSendingIP{Address: "127.0.0.2", HeloHost: "", Pool: identity.PoolShared}, "helo_host", "Enter the host name this address greets with (its PTR name), such as mta1.example.com."},
 		{identity.NewSendingIP{Address: "127.0.0.2", HeloHost: "mta.test", Pool: "private"}, "pool", "Choose shared or dedicated."},
 	} {
-		_, err := st.AddSendingIP(ctx, tc.in)
+		_, err := st.IPs.AddSendingIP(ctx, tc.in)
 		if got := fixtures.FieldErrors(t, err)[tc.field]; got != tc.want {
 			t.Errorf("%+v: %q", tc.in, got)
 		}
 	}
-	ded, err := st.AddSendingIP(ctx, identity.NewSendingIP{Address: "127.0.0.2", HeloHost: "mta2.sesame.test", Pool: identity.PoolDedicated})
+	ded, err := st.IPs.AddSendingIP(ctx, identity.NewSendingIP{Address: "127.0.0.2", HeloHost: "mta2.sesame.test", Pool: identity.PoolDedicated})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.AddSendingIP(ctx, identity.NewSendingIP{Address: "127.0.0.2", HeloHost: "x.test", Pool: identity.PoolShared}); fixtures.FieldErrors(t, err)["address"] != "127.0.0.2 is already registered." {
+	if _, err := st.IPs.AddSendingIP(ctx, identity.NewSendingIP{Address: "127.0.0.2", HeloHost: "x.test", Pool: identity.PoolShared}); fixtures.FieldErrors(t, err)["address"] != "127.0.0.2 is already registered." {
 		t.Errorf("duplicate: %v", err)
 	}
 	if !identity.IPConfiguredHere("127.0.0.2") || identity.IPConfiguredHere("203.0.113.99") {
@@ -169,11 +169,11 @@ func TestSendingIPs(t *testing.T) {
 	}
 
 	clock.Advance(time.Hour)
-	if _, err := st.UpdateSendingIP(ctx, ded.ID, identity.SendingIPChange{HeloHost: "mta2.sesame.test", Pool: identity.PoolDedicated, DomainIDs: []uint64{a.ID}}); err != nil {
+	if _, err := st.IPs.UpdateSendingIP(ctx, ded.ID, identity.SendingIPChange{HeloHost: "mta2.sesame.test", Pool: identity.PoolDedicated, DomainIDs: []uint64{a.ID}}); err != nil {
 		t.Fatal(err)
 	}
-	ipsA, _ := st.SendingIPsForDomain(ctx, a.ID)
-	ipsB, _ := st.SendingIPsForDomain(ctx, b.ID)
+	ipsA, _ := st.IPs.SendingIPsForDomain(ctx, a.ID)
+	ipsB, _ := st.IPs.SendingIPsForDomain(ctx, b.ID)
 	if len(ipsA) != 1 || ipsA[0].Address != "127.0.0.2" {
 		t.Errorf("a.test sends from %+v", ipsA)
 	}
@@ -181,31 +181,31 @@ func TestSendingIPs(t *testing.T) {
 		t.Errorf("b.test sends from %+v", ipsB)
 	}
 	// a.test's SPF must now list 127.0.0.2: it is queued for a re-check.
-	da, _ := st.GetDomain(ctx, a.ID)
+	da, _ := st.Domains.GetDomain(ctx, a.ID)
 	if !da.NextCheckAt.Equal(clock.Now()) {
 		t.Errorf("a.test next check %v, want now %v", da.NextCheckAt, clock.Now())
 	}
-	recs, _ := st.DomainRecords(ctx, da)
+	recs, _ := st.Domains.DomainRecords(ctx, da)
 	if recs[1].Value != "v=spf1 ip4:127.0.0.2 ~all" {
 		t.Errorf("a.test SPF %q", recs[1].Value)
 	}
-	ips, _ := st.ListSendingIPs(ctx)
+	ips, _ := st.IPs.ListSendingIPs(ctx)
 	if len(ips) != 2 || ips[1].Address != "127.0.0.2" || len(ips[1].Domains) != 1 || ips[1].Domains[0].Name != "a.test" {
 		t.Errorf("list: %+v", ips)
 	}
 	// The default route cannot be removed or made dedicated.
-	if err := st.DeleteSendingIP(ctx, ips[0].ID); !errors.Is(err, models.ErrConflict) {
+	if err := st.IPs.DeleteSendingIP(ctx, ips[0].ID); !errors.Is(err, models.ErrConflict) {
 		t.Errorf("delete default route: %v", err)
 	}
-	if _, err := st.UpdateSendingIP(ctx, ips[0].ID, identity.SendingIPChange{Pool: identity.PoolDedicated}); fixtures.FieldErrors(t, err)["pool"] == "" {
+	if _, err := st.IPs.UpdateSendingIP(ctx, ips[0].ID, identity.SendingIPChange{Pool: identity.PoolDedicated}); fixtures.FieldErrors(t, err)["pool"] == "" {
 		t.Errorf("default route made dedicated: %v", err)
 	}
 	// Back to the shared pool: assignments go.
-	ip, err := st.UpdateSendingIP(ctx, ded.ID, identity.SendingIPChange{HeloHost: "mta2.sesame.test", Pool: identity.PoolShared, DomainIDs: []uint64{a.ID}})
+	ip, err := st.IPs.UpdateSendingIP(ctx, ded.ID, identity.SendingIPChange{HeloHost: "mta2.sesame.test", Pool: identity.PoolShared, DomainIDs: []uint64{a.ID}})
 	if err != nil || len(ip.Domains) != 0 {
 		t.Errorf("shared with domains: %+v %v", ip, err)
 	}
-	if err := st.DeleteSendingIP(ctx, ded.ID); err != nil {
+	if err := st.IPs.DeleteSendingIP(ctx, ded.ID); err != nil {
 		t.Error(err)
 	}
 }
@@ -226,16 +226,16 @@ func TestSPFForAnIPLiteralBounceHost(t *testing.T) {
 			srv := dnstest.Start(t)
 			srv.Set(t, "mail.sesame.test. 300 IN A 198.51.100.7")
 			res, _ := mailer.NewResolver(srv.Addr, time.Second)
-			d, err := st.AddDomain(ctx, "example.test", 1024)
+			d, err := st.Domains.AddDomain(ctx, "example.test", 1024)
 			if err != nil {
 				t.Fatal(err)
 			}
-			recs, _ := st.DomainRecords(ctx, d)
+			recs, _ := st.Domains.DomainRecords(ctx, d)
 			if recs[1].Value != c.want {
 				t.Fatalf("SPF %q, want %q", recs[1].Value, c.want)
 			}
 			srv.Publish(t, recs)
-			_, recs, err = st.VerifyDomain(ctx, res, d.ID)
+			_, recs, err = st.Domains.VerifyDomain(ctx, res, d.ID)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -251,11 +251,11 @@ func TestSPFForAnIPLiteralBounceHost(t *testing.T) {
 // publish authorises every source a claim chose.
 func TestSPFRecordCoversEveryClaimedSource(t *testing.T) {
 	st, _ := fixtures.Store(t)
-	if _, err := st.AddSendingIP(ctx, identity.NewSendingIP{Address: "127.0.0.3", HeloHost: "mta3.sesame.test", Pool: identity.PoolShared}); err != nil {
+	if _, err := st.IPs.AddSendingIP(ctx, identity.NewSendingIP{Address: "127.0.0.3", HeloHost: "mta3.sesame.test", Pool: identity.PoolShared}); err != nil {
 		t.Fatal(err)
 	}
 	d := fixtures.Domain(t, st, "example.test")
-	sender, err := st.CreateSender(ctx, "news@example.test", "News")
+	sender, err := st.Senders.CreateSender(ctx, "news@example.test", "News")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -263,14 +263,14 @@ func TestSPFRecordCoversEveryClaimedSource(t *testing.T) {
 	for i := range 6 {
 		req.To = append(req.To, queue.Addressee{Email: "r" + strconv.Itoa(i) + "@dest.test"})
 	}
-	if _, err := st.Enqueue(ctx, req); err != nil {
+	if _, err := st.Queue.Enqueue(ctx, req); err != nil {
 		t.Fatal(err)
 	}
-	claimed, err := st.ClaimMessages(ctx, "test", 10, time.Minute)
+	claimed, err := st.Queue.ClaimMessages(ctx, "test", 10, time.Minute)
 	if err != nil || len(claimed) != 6 {
 		t.Fatalf("claimed %d: %v", len(claimed), err)
 	}
-	recs, _ := st.DomainRecords(ctx, d)
+	recs, _ := st.Domains.DomainRecords(ctx, d)
 	terms := strings.Fields(recs[1].Value)
 	sources := map[string]bool{}
 	for _, m := range claimed {
@@ -298,24 +298,24 @@ func TestSandboxSendsBeforeDNSAndRealDeliveryHolds(t *testing.T) {
 	cfg.Clock = clock
 	cfg.Identity.Sandbox = true
 	sandbox := testdb.OpenConfig(t, cfg)
-	d, err := sandbox.AddDomain(ctx, "example.test", 1024)
+	d, err := sandbox.Domains.AddDomain(ctx, "example.test", 1024)
 	if err != nil {
 		t.Fatal(err)
 	}
-	sender, err := sandbox.CreateSender(ctx, "news@example.test", "News")
+	sender, err := sandbox.Senders.CreateSender(ctx, "news@example.test", "News")
 	if err != nil {
 		t.Fatalf("a sender of an unverified domain in the sandbox: %v", err)
 	}
 	req := queue.EnqueueRequest{Sender: sender, Transactional: true, Content: queue.MessageContent{Subject: "Hi", Text: "Hi"},
 		To: []queue.Addressee{{Email: "ann@dest.test"}, {Email: "bob@dest.test"}}}
-	msgs, err := sandbox.Enqueue(ctx, req)
+	msgs, err := sandbox.Queue.Enqueue(ctx, req)
 	if err != nil {
 		t.Fatalf("enqueue from an unverified domain in the sandbox: %v", err)
 	}
-	if got, _ := sandbox.GetDomain(ctx, d.ID); got.Verified() {
+	if got, _ := sandbox.Domains.GetDomain(ctx, d.ID); got.Verified() {
 		t.Error("the sandbox made the domain verified")
 	}
-	claimed, err := sandbox.ClaimMessages(ctx, "sandbox", 1, time.Minute)
+	claimed, err := sandbox.Queue.ClaimMessages(ctx, "sandbox", 1, time.Minute)
 	if err != nil || len(claimed) != 1 {
 		t.Fatalf("sandbox claim: %d %v", len(claimed), err)
 	}
@@ -324,13 +324,13 @@ func TestSandboxSendsBeforeDNSAndRealDeliveryHolds(t *testing.T) {
 	// The same database with real delivery: no new mail, the queued one held.
 	cfg.Identity.Sandbox = false
 	real := testdb.OpenConfig(t, cfg)
-	if _, err := real.Enqueue(ctx, req); !errors.Is(err, queue.ErrDomainNotVerified) {
+	if _, err := real.Queue.Enqueue(ctx, req); !errors.Is(err, queue.ErrDomainNotVerified) {
 		t.Errorf("enqueue from an unverified domain for real: %v", err)
 	}
-	if _, err := real.CreateSender(ctx, "info@example.test", ""); fixtures.FieldErrors(t, err)["email"] == "" {
+	if _, err := real.Senders.CreateSender(ctx, "info@example.test", ""); fixtures.FieldErrors(t, err)["email"] == "" {
 		t.Errorf("a sender of an unverified domain for real: %v", err)
 	}
-	claimed, err = real.ClaimMessages(ctx, "real", 10, time.Minute)
+	claimed, err = real.Queue.ClaimMessages(ctx, "real", 10, time.Minute)
 	if err != nil || len(claimed) != 0 {
 		t.Fatalf("real claim of an unverified domain's mail: %d %v", len(claimed), err)
 	}
@@ -338,7 +338,7 @@ func TestSandboxSendsBeforeDNSAndRealDeliveryHolds(t *testing.T) {
 	if msgs[0].ID == claimedInSandbox {
 		waiting = msgs[1].UID
 	}
-	held, err := real.GetMessageByUID(ctx, waiting)
+	held, err := real.Queue.GetMessageByUID(ctx, waiting)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -350,12 +350,12 @@ func TestSandboxSendsBeforeDNSAndRealDeliveryHolds(t *testing.T) {
 	srv := dnstest.Start(t)
 	srv.Set(t, testdb.BounceHost+". 300 IN A 127.0.0.1")
 	res, _ := mailer.NewResolver(srv.Addr, time.Second)
-	recs, _ := real.DomainRecords(ctx, d)
+	recs, _ := real.Domains.DomainRecords(ctx, d)
 	srv.Publish(t, recs)
-	if d, _, err = real.VerifyDomain(ctx, res, d.ID); err != nil || !d.Verified() {
+	if d, _, err = real.Domains.VerifyDomain(ctx, res, d.ID); err != nil || !d.Verified() {
 		t.Fatalf("verify: %v", err)
 	}
-	claimed, err = real.ClaimMessages(ctx, "real", 10, time.Minute)
+	claimed, err = real.Queue.ClaimMessages(ctx, "real", 10, time.Minute)
 	if err != nil || len(claimed) != 1 || claimed[0].ID != held.ID {
 		t.Errorf("after verification: %d claimed, %v", len(claimed), err)
 	}

@@ -10,7 +10,7 @@ import (
 // SenderForSending loads a sender address with what sending from it needs
 // of its domain (id, name, status), in one short query: the API looks it
 // up for every message. The Domain it carries has only those fields.
-func (s *Identities) SenderForSending(ctx context.Context, raw string) (*SenderAddress, error) {
+func (s *Senders) SenderForSending(ctx context.Context, raw string) (*SenderAddress, error) {
 	email, err := models.NormalizeEmail(raw)
 	if err != nil {
 		return nil, models.ErrNotFound

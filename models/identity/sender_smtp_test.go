@@ -15,14 +15,14 @@ import (
 func TestLoginSMTPIsThrottledPerClient(t *testing.T) {
 	st, clock := fixtures.Store(t)
 	a := fixtures.Sender(t, st, dnstest.Start(t), "News@example.test", "News")
-	if err := st.SetSMTPPassword(ctx, a.ID, "Secret2026x"); err != nil {
+	if err := st.Senders.SetSMTPPassword(ctx, a.ID, "Secret2026x"); err != nil {
 		t.Fatal(err)
 	}
 	login := func(email, password, ip string) error {
-		_, err := st.LoginSMTP(ctx, accounts.LoginInput{Email: email, Password: password, ClientIP: ip})
+		_, err := st.Senders.LoginSMTP(ctx, accounts.LoginInput{Email: email, Password: password, ClientIP: ip})
 		return err
 	}
-	got, err := st.LoginSMTP(ctx, accounts.LoginInput{Email: " News@example.test ", Password: "Secret2026x", ClientIP: "10.0.0.1"})
+	got, err := st.Senders.LoginSMTP(ctx, accounts.LoginInput{Email: " News@example.test ", Password: "Secret2026x", ClientIP: "10.0.0.1"})
 	if err != nil || got.ID != a.ID || got.Domain == nil || got.Domain.Name != "example.test" {
 		t.Fatalf("login: %+v %v", got, err)
 	}
@@ -68,7 +68,7 @@ func TestLoginSMTPIsThrottledPerClient(t *testing.T) {
 	if err := login("News@example.test", "Secret2026x", "10.0.2.1"); !errors.As(err, &throttled) {
 		t.Errorf("the guessing client: %v", err)
 	}
-	if _, err := st.Login(ctx, accounts.LoginInput{Email: "admin@example.test", Password: "whatever12", ClientIP: "10.0.2.1"}); !errors.As(err, &throttled) {
+	if _, err := st.Accounts.Login(ctx, accounts.LoginInput{Email: "admin@example.test", Password: "whatever12", ClientIP: "10.0.2.1"}); !errors.As(err, &throttled) {
 		t.Errorf("the guessing client at the console: %v", err)
 	}
 	if err := login("News@example.test", "Secret2026x", "10.0.2.2"); err != nil {

@@ -37,7 +37,7 @@ var ErrUnsubscribeConfigExists = &models.ConflictError{Message: "This address al
 // SetUnsubscribeConfig gives a sender address its default unsubscribe
 // link: code is Tencent's language code ("0": no link), enabled switches
 // it on. An empty code removes the setting.
-func (s *Identities) SetUnsubscribeConfig(ctx context.Context, senderID uint64, code string, enabled bool, mode UnsubscribeConfigWrite) error {
+func (s *Senders) SetUnsubscribeConfig(ctx context.Context, senderID uint64, code string, enabled bool, mode UnsubscribeConfigWrite) error {
 	if code != "" && !ValidUnsubscribeCode(code) {
 		return models.Invalid("unsubscribe_config", "Choose a language for the unsubscribe link (1 to 10), or 0 for none.")
 	}
@@ -62,7 +62,7 @@ func (s *Identities) SetUnsubscribeConfig(ctx context.Context, senderID uint64, 
 
 // DeleteUnsubscribeConfig removes an address's setting: ErrNotFound when it
 // has none.
-func (s *Identities) DeleteUnsubscribeConfig(ctx context.Context, senderID uint64) error {
+func (s *Senders) DeleteUnsubscribeConfig(ctx context.Context, senderID uint64) error {
 	res := s.Gorm.WithContext(ctx).Model(&SenderAddress{}).Where("id = ? AND unsubscribe_config <> ''", senderID).
 		Updates(map[string]any{"unsubscribe_config": "", "unsubscribe_enabled": false})
 	if res.Error == nil && res.RowsAffected == 0 {
@@ -73,7 +73,7 @@ func (s *Identities) DeleteUnsubscribeConfig(ctx context.Context, senderID uint6
 
 // ListUnsubscribeConfigs returns the addresses that have a setting, by
 // address, and how many there are.
-func (s *Identities) ListUnsubscribeConfigs(ctx context.Context, offset, limit int) ([]SenderAddress, int64, error) {
+func (s *Senders) ListUnsubscribeConfigs(ctx context.Context, offset, limit int) ([]SenderAddress, int64, error) {
 	db := s.Gorm.WithContext(ctx).Model(&SenderAddress{}).Where("unsubscribe_config <> ''")
 	var total int64
 	if err := db.Count(&total).Error; err != nil {

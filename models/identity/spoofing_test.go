@@ -26,7 +26,7 @@ func TestDisplayNamesCannotSpoof(t *testing.T) {
 		"News\x1b[8m":                  "A display name cannot contain line breaks or control characters.",
 		"News\u0085Bank":               "A display name cannot contain line breaks or control characters.",
 	} {
-		_, err := st.CreateSender(ctx, "news@example.test", name)
+		_, err := st.Senders.CreateSender(ctx, "news@example.test", name)
 		if err == nil {
 			t.Fatalf("%q accepted", name)
 		}
@@ -35,12 +35,12 @@ func TestDisplayNamesCannotSpoof(t *testing.T) {
 		}
 	}
 	for _, name := range []string{"News", "news@example.test", "News (news@example.test)", "Tom @ Acme", "Café News"} {
-		s, err := st.CreateSender(ctx, "news@example.test", name)
+		s, err := st.Senders.CreateSender(ctx, "news@example.test", name)
 		if err != nil {
 			t.Errorf("%q: %v", name, err)
 			continue
 		}
-		if err := st.DeleteSender(ctx, s.ID); err != nil {
+		if err := st.Senders.DeleteSender(ctx, s.ID); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -49,7 +49,7 @@ func TestDisplayNamesCannotSpoof(t *testing.T) {
 		t.Error("a send's display name showing another address")
 	}
 	// So is the From header of an SMTP submission.
-	a, err := st.GetSenderByEmail(ctx, "first@example.test")
+	a, err := st.Senders.GetSenderByEmail(ctx, "first@example.test")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,7 +68,7 @@ func TestSubjectsCannotHoldControlCharacters(t *testing.T) {
 		"Hi\u202e":                       "",
 		"Hi\r\nBcc: all@example.test":    "The subject must be one line.",
 	} {
-		_, err := st.CreateTemplate(ctx, content.TemplateInput{Name: "T", Subject: subject, HTML: "<p>x</p>"}, nil)
+		_, err := st.Templates.CreateTemplate(ctx, content.TemplateInput{Name: "T", Subject: subject, HTML: "<p>x</p>"}, nil)
 		if want == "" {
 			if err != nil {
 				t.Errorf("%q: %v", subject, err)
@@ -79,7 +79,7 @@ func TestSubjectsCannotHoldControlCharacters(t *testing.T) {
 			t.Errorf("%q: %q", subject, got)
 		}
 	}
-	_, err := st.CreateTemplate(ctx, content.TemplateInput{Name: "T2", Subject: "Hi {{name}}", HTML: "<p>{{name}} {{note}}</p>",
+	_, err := st.Templates.CreateTemplate(ctx, content.TemplateInput{Name: "T2", Subject: "Hi {{name}}", HTML: "<p>{{name}} {{note}}</p>",
 		SampleData: `{"name": "Ann\u0000 (verified)", "note": "line\nbreaks are fine in the body"}`}, nil)
 	if got := fixtures.FieldErrors(t, err)["sample_data"]; got != "The value of {{name}} is used in the subject, so it cannot contain line breaks or control characters." {
 		t.Errorf("sample data: %q", got)

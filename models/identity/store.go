@@ -9,14 +9,28 @@ import (
 	"github.com/sesame-email/sesame/models/db"
 )
 
-// Identities is the store of domains, DKIM keys, sender addresses and IPs.
-type Identities struct {
+// Domains is the store of sending domains, their DKIM keys and DNS checks.
+type Domains struct {
 	*db.DB
-	accounts *accounts.Accounts
-	config   IdentityConfig
+	ips    *IPs // what a domain's SPF record must authorise
+	config IdentityConfig
 }
 
-// New builds the store; accounts hashes SMTP passwords.
-func New(core *db.DB, accounts *accounts.Accounts, config IdentityConfig) *Identities {
-	return &Identities{DB: core, accounts: accounts, config: config}
+// Senders is the store of sender addresses.
+type Senders struct {
+	*db.DB
+	domains  *Domains
+	accounts *accounts.Accounts // hashes SMTP passwords
+}
+
+// IPs is the store of the addresses mail leaves from.
+type IPs struct {
+	*db.DB
+}
+
+// New builds the three stores; accounts hashes SMTP passwords.
+func New(core *db.DB, accounts *accounts.Accounts, config IdentityConfig) (*Domains, *Senders, *IPs) {
+	ips := &IPs{DB: core}
+	domains := &Domains{DB: core, ips: ips, config: config}
+	return domains, &Senders{DB: core, domains: domains, accounts: accounts}, ips
 }

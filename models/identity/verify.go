@@ -25,12 +25,12 @@ type domainRecordRow struct {
 func (domainRecordRow) TableName() string { return "domain_records" }
 
 // spfTargetsFor gathers what the domain's SPF record must authorise.
-func (s *Identities) spfTargetsFor(ctx context.Context, domainID uint64) (spfTargets, error) {
+func (s *Domains) spfTargetsFor(ctx context.Context, domainID uint64) (spfTargets, error) {
 	t := spfTargets{include: s.config.SPFInclude, host: strings.TrimSuffix(s.config.BounceHost, ".")}
 	if t.include != "" {
 		return t, nil
 	}
-	ips, err := s.SendingIPsForDomain(ctx, domainID)
+	ips, err := s.ips.SendingIPsForDomain(ctx, domainID)
 	if err != nil {
 		return t, err
 	}
@@ -46,7 +46,7 @@ func (s *Identities) spfTargetsFor(ctx context.Context, domainID uint64) (spfTar
 
 // DomainRecords returns the records a domain must publish, each with the
 // result of its last check.
-func (s *Identities) DomainRecords(ctx context.Context, d *Domain) ([]DNSRecord, error) {
+func (s *Domains) DomainRecords(ctx context.Context, d *Domain) ([]DNSRecord, error) {
 	recs, _, err := s.recordsToCheck(ctx, d)
 	if err != nil {
 		return nil, err
@@ -71,7 +71,7 @@ func (s *Identities) DomainRecords(ctx context.Context, d *Domain) ([]DNSRecord,
 	return recs, nil
 }
 
-func (s *Identities) recordsToCheck(ctx context.Context, d *Domain) ([]DNSRecord, spfTargets, error) {
+func (s *Domains) recordsToCheck(ctx context.Context, d *Domain) ([]DNSRecord, spfTargets, error) {
 	keys, err := s.DKIMKeys(ctx, d.ID)
 	if err != nil {
 		return nil, spfTargets{}, err
@@ -90,7 +90,7 @@ func (s *Identities) recordsToCheck(ctx context.Context, d *Domain) ([]DNSRecord
 // drift (it keeps sending: queued mail is not stranded); a new DKIM key
 // whose record verifies replaces the one it rotates. Records that could not
 // be checked change nothing.
-func (s *Identities) VerifyDomain(ctx context.Context, dns DNSLookup, id uint64) (*Domain, []DNSRecord, error) {
+func (s *Domains) VerifyDomain(ctx context.Context, dns DNSLookup, id uint64) (*Domain, []DNSRecord, error) {
 	d, err := s.GetDomain(ctx, id)
 	if err != nil {
 		return nil, nil, err
@@ -195,7 +195,7 @@ func activateDKIMKey(tx *gorm.DB, k *DKIMKey, now time.Time) error {
 
 // ClaimDomainsDue picks domains whose re-check is due and moves their next
 // check forward, so that of several processes only one checks each domain.
-func (s *Identities) ClaimDomainsDue(ctx context.Context, limit int) ([]uint64, error) {
+func (s *Domains) ClaimDomainsDue(ctx context.Context, limit int) ([]uint64, error) {
 	now := s.Now()
 	var due []Domain
 	if err := s.Gorm.WithContext(ctx).Select("id", "next_check_at").Where("next_check_at <= ?", now).

@@ -34,10 +34,10 @@ func newIdentityFixture(t *testing.T) *identityFixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.AddSendingIP(ctx, identity.NewSendingIP{Address: "203.0.113.5", HeloHost: "mta1.sesame.test", Pool: identity.PoolShared}); err != nil {
+	if _, err := st.IPs.AddSendingIP(ctx, identity.NewSendingIP{Address: "203.0.113.5", HeloHost: "mta1.sesame.test", Pool: identity.PoolShared}); err != nil {
 		t.Fatal(err)
 	}
-	d, err := st.AddDomain(ctx, "Example.TEST", 0)
+	d, err := st.Domains.AddDomain(ctx, "Example.TEST", 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,7 +46,7 @@ func newIdentityFixture(t *testing.T) *identityFixture {
 
 func (f *identityFixture) records() []identity.DNSRecord {
 	f.t.Helper()
-	recs, err := f.st.DomainRecords(ctx, f.domain)
+	recs, err := f.st.Domains.DomainRecords(ctx, f.domain)
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -61,7 +61,7 @@ func (f *identityFixture) publishAll() {
 
 func (f *identityFixture) verify() (*identity.Domain, map[identity.RecordKind]identity.DNSRecord) {
 	f.t.Helper()
-	d, recs, err := f.st.VerifyDomain(ctx, f.lookup, f.domain.ID)
+	d, recs, err := f.st.Domains.VerifyDomain(ctx, f.lookup, f.domain.ID)
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -130,7 +130,7 @@ func TestVerifyAllRight(t *testing.T) {
 	if got := recs[identity.RecordDKIM].Current; got != recs[identity.RecordDKIM].Value {
 		t.Errorf("current DKIM value not joined: %q", got)
 	}
-	keys, err := f.st.SigningKeys(ctx, d.ID)
+	keys, err := f.st.Domains.SigningKeys(ctx, d.ID)
 	if err != nil || len(keys) != 1 || keys[0].Selector != "sesame1" {
 		t.Errorf("signing keys after verification: %v %v", keys, err)
 	}
@@ -225,12 +225,12 @@ func TestDriftAfterVerification(t *testing.T) {
 		t.Fatalf("after removal: status %s drift %v %q", d.Status, d.Drift, d.DriftReason)
 	}
 	wantRecord(t, recs, identity.RecordDKIM, identity.RecordMissing, "No TXT record at sesame1._domainkey.example.test. Publish the key below.")
-	drifting, _ := f.st.DriftingDomains(ctx)
+	drifting, _ := f.st.Domains.DriftingDomains(ctx)
 	if len(drifting) != 1 {
 		t.Errorf("%d drifting domains", len(drifting))
 	}
 	// The signing key stays usable: queued mail still goes out, signed.
-	if keys, _ := f.st.SigningKeys(ctx, d.ID); len(keys) != 1 {
+	if keys, _ := f.st.Domains.SigningKeys(ctx, d.ID); len(keys) != 1 {
 		t.Errorf("signing keys during drift: %d", len(keys))
 	}
 	f.publishAll()
@@ -244,25 +244,25 @@ func TestDKIMRotationAndDualSigning(t *testing.T) {
 	f := newIdentityFixture(t)
 	f.publishAll()
 	f.verify()
-	newKey, err := f.st.AddDKIMKey(ctx, f.domain.ID, identity.DKIMRSA)
+	newKey, err := f.st.Domains.AddDKIMKey(ctx, f.domain.ID, identity.DKIMRSA)
 	if err != nil || newKey.Selector != "sesame2" {
 		t.Fatalf("rotate: %v %v", newKey, err)
 	}
-	if _, err := f.st.AddDKIMKey(ctx, f.domain.ID, identity.DKIMRSA); err == nil {
+	if _, err := f.st.Domains.AddDKIMKey(ctx, f.domain.ID, identity.DKIMRSA); err == nil {
 		t.Error("a second pending rotation was accepted")
 	}
-	ed, err := f.st.AddDKIMKey(ctx, f.domain.ID, identity.DKIMEd25519)
+	ed, err := f.st.Domains.AddDKIMKey(ctx, f.domain.ID, identity.DKIMEd25519)
 	if err != nil || ed.Selector != "sesame3" || !strings.HasPrefix(ed.RecordValue(), "v=DKIM1; k=ed25519; p=") {
 		t.Fatalf("ed25519: %v %v", ed, err)
 	}
 	// Until the new records are published, sesame1 alone signs.
 	f.verify()
-	if keys, _ := f.st.SigningKeys(ctx, f.domain.ID); len(keys) != 1 || keys[0].Selector != "sesame1" {
+	if keys, _ := f.st.Domains.SigningKeys(ctx, f.domain.ID); len(keys) != 1 || keys[0].Selector != "sesame1" {
 		t.Fatalf("signing before publication: %+v", keys)
 	}
 	f.publishAll()
 	f.verify()
-	keys, err := f.st.SigningKeys(ctx, f.domain.ID)
+	keys, err := f.st.Domains.SigningKeys(ctx, f.domain.ID)
 	if err != nil || len(keys) != 2 {
 		t.Fatalf("signing keys: %+v %v", keys, err)
 	}
@@ -290,19 +290,19 @@ func TestAddDomainValidates(t *testing.T) {
 		"exa mple.com":  "The domain name is not a valid domain name.",
 		"-bad-.example": "The domain name is not a valid domain name.",
 	} {
-		_, err := st.AddDomain(ctx, raw, 0)
+		_, err := st.Domains.AddDomain(ctx, raw, 0)
 		if got := fixtures.FieldErrors(t, err)["name"]; got != want {
 			t.Errorf("%q: %q, want %q", raw, got, want)
 		}
 	}
-	d, err := st.AddDomain(ctx, "Bücher.example", 1024)
+	d, err := st.Domains.AddDomain(ctx, "Bücher.example", 1024)
 	if err != nil || d.Name != "xn--bcher-kva.example" || d.DisplayName() != "bücher.example" {
 		t.Fatalf("IDN: %+v %v", d, err)
 	}
-	if _, err := st.AddDomain(ctx, "XN--BCHER-KVA.example", 0); fixtures.FieldErrors(t, err)["name"] != "xn--bcher-kva.example is already added." {
+	if _, err := st.Domains.AddDomain(ctx, "XN--BCHER-KVA.example", 0); fixtures.FieldErrors(t, err)["name"] != "xn--bcher-kva.example is already added." {
 		t.Errorf("duplicate: %v", err)
 	}
-	keys, _ := st.DKIMKeys(ctx, d.ID)
+	keys, _ := st.Domains.DKIMKeys(ctx, d.ID)
 	if len(keys) != 1 || keys[0].Bits != 1024 || keys[0].State != identity.DKIMPending {
 		t.Errorf("keys: %+v", keys)
 	}

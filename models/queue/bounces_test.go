@@ -21,7 +21,7 @@ func sentMessages(t *testing.T, st *store.Store, transactional bool, outcome map
 
 func reload(t *testing.T, st *store.Store, uid string) *queue.Message {
 	t.Helper()
-	m, err := st.GetMessageByUID(ctx, uid)
+	m, err := st.Queue.GetMessageByUID(ctx, uid)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -35,7 +35,7 @@ func ref(m *queue.Message) queue.MessageRef {
 // eventTypes lists a message's events after it was sent.
 func eventTypes(t *testing.T, st *store.Store, m *queue.Message) []string {
 	t.Helper()
-	events, err := st.MessageEvents(ctx, m.ID)
+	events, err := st.Queue.MessageEvents(ctx, m.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,7 +51,7 @@ func eventTypes(t *testing.T, st *store.Store, m *queue.Message) []string {
 // domainCounts reads the warm-up counts of example.test on the message's day.
 func domainCounts(t *testing.T, st *store.Store, m *queue.Message) (hardBounced, complained int) {
 	t.Helper()
-	_, hard, complaints, err := st.WarmupCounts(ctx, "domain", m.DomainID, m.SentOn)
+	_, hard, complaints, err := st.Queue.WarmupCounts(ctx, "domain", m.DomainID, m.SentOn)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,7 +60,7 @@ func domainCounts(t *testing.T, st *store.Store, m *queue.Message) (hardBounced,
 
 func suppressionOf(t *testing.T, st *store.Store, email string) (audience.Suppression, bool) {
 	t.Helper()
-	found, err := st.SuppressionsOf(ctx, []string{email})
+	found, err := st.Suppressions.SuppressionsOf(ctx, []string{email})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,7 +79,7 @@ func TestHardBounceReportOnceAndOnlyOnce(t *testing.T) {
 	}
 	bounce := queue.Bounce{Message: ref(gone), Hard: true, Status: "5.1.1", Diagnostic: "550 5.1.1 <gone@dest.test>: User unknown"}
 	for i, want := range []bool{true, false, false} { // the first report, then replays
-		changed, err := st.RecordBounce(ctx, bounce)
+		changed, err := st.Queue.RecordBounce(ctx, bounce)
 		if err != nil || changed != want {
 			t.Fatalf("report %d: changed %v, err %v", i, changed, err)
 		}
@@ -100,7 +100,7 @@ func TestHardBounceReportOnceAndOnlyOnce(t *testing.T) {
 	}
 
 	// A deferred message whose accepted attempt bounces later stops retrying.
-	if changed, err := st.RecordBounce(ctx, queue.Bounce{Message: ref(lost), Hard: true, Status: "5.2.1", Diagnostic: "mailbox disabled"}); err != nil || !changed {
+	if changed, err := st.Queue.RecordBounce(ctx, queue.Bounce{Message: ref(lost), Hard: true, Status: "5.2.1", Diagnostic: "mailbox disabled"}); err != nil || !changed {
 		t.Fatalf("deferred: %v %v", changed, err)
 	}
 	if got := reload(t, st, lost.UID); got.Status != models.StatusBounced {
@@ -118,7 +118,7 @@ func TestHardBounceAfterSynchronousBounceChangesNothing(t *testing.T) {
 	st, _ := fixtures.Store(t)
 	m := sentMessages(t, st, false, map[string]models.MessageStatus{"gone@dest.test": models.StatusBounced})["gone@dest.test"]
 	before := eventTypes(t, st, m)
-	changed, err := st.RecordBounce(ctx, queue.Bounce{Message: ref(m), Hard: true, Status: "5.1.1"})
+	changed, err := st.Queue.RecordBounce(ctx, queue.Bounce{Message: ref(m), Hard: true, Status: "5.1.1"})
 	if err != nil || changed {
 		t.Fatalf("changed %v, err %v", changed, err)
 	}
@@ -140,7 +140,7 @@ func TestSoftBounceIsNotedOncePerNotice(t *testing.T) {
 		b    queue.Bounce
 		want bool
 	}{{first, true}, {first, false}, {later, true}} {
-		changed, err := st.RecordBounce(ctx, step.b)
+		changed, err := st.Queue.RecordBounce(ctx, step.b)
 		if err != nil || changed != step.want {
 			t.Fatalf("notice %d: changed %v, err %v", i, changed, err)
 		}
@@ -165,14 +165,14 @@ func TestComplaintOncePerMessage(t *testing.T) {
 	m := sentMessages(t, st, false, map[string]models.MessageStatus{"angry@dest.test": models.StatusDelivered})["angry@dest.test"]
 	c := queue.Complaint{Message: ref(m), FeedbackType: "abuse", Reporter: "Yahoo!-Mail-Feedback/2.0"}
 	for i, want := range []bool{true, false} {
-		changed, err := st.RecordComplaint(ctx, c)
+		changed, err := st.Queue.RecordComplaint(ctx, c)
 		if err != nil || changed != want {
 			t.Fatalf("report %d: changed %v, err %v", i, changed, err)
 		}
 	}
 	// Another feedback loop's report about the same message is the same complaint.
 	c.Reporter = "Microsoft Junk Mail Reporting Program"
-	if changed, err := st.RecordComplaint(ctx, c); err != nil || changed {
+	if changed, err := st.Queue.RecordComplaint(ctx, c); err != nil || changed {
 		t.Fatalf("second reporter: changed %v, err %v", changed, err)
 	}
 	if got := reload(t, st, m.UID); got.Status != models.StatusDelivered {
@@ -196,7 +196,7 @@ func TestTransactionalReportsSkipWarmup(t *testing.T) {
 	if m.SentOn != "" {
 		t.Fatalf("transactional message took quota on %s", m.SentOn)
 	}
-	if changed, err := st.RecordBounce(ctx, queue.Bounce{Message: ref(m), Hard: true, Status: "5.1.1"}); err != nil || !changed {
+	if changed, err := st.Queue.RecordBounce(ctx, queue.Bounce{Message: ref(m), Hard: true, Status: "5.1.1"}); err != nil || !changed {
 		t.Fatalf("changed %v, err %v", changed, err)
 	}
 	if _, ok := suppressionOf(t, st, "otp@dest.test"); !ok {
@@ -213,10 +213,10 @@ func TestReportsAboutUnknownMessages(t *testing.T) {
 		"malformed uid":  {UID: "' OR 1=1 --", Domain: "example.test"},
 		"no domain":      {UID: m.UID},
 	} {
-		if _, err := st.RecordBounce(ctx, queue.Bounce{Message: r, Hard: true, Status: "5.1.1"}); !errors.Is(err, models.ErrNotFound) {
+		if _, err := st.Queue.RecordBounce(ctx, queue.Bounce{Message: r, Hard: true, Status: "5.1.1"}); !errors.Is(err, models.ErrNotFound) {
 			t.Errorf("%s: bounce %v", name, err)
 		}
-		if _, err := st.RecordComplaint(ctx, queue.Complaint{Message: r, FeedbackType: "abuse"}); !errors.Is(err, models.ErrNotFound) {
+		if _, err := st.Queue.RecordComplaint(ctx, queue.Complaint{Message: r, FeedbackType: "abuse"}); !errors.Is(err, models.ErrNotFound) {
 			t.Errorf("%s: complaint %v", name, err)
 		}
 	}
@@ -235,7 +235,7 @@ func TestConcurrentReplaysCountOnce(t *testing.T) {
 	)
 	for range 8 {
 		wg.Go(func() {
-			changed, err := st.RecordBounce(ctx, queue.Bounce{Message: ref(m), Hard: true, Status: "5.1.1"})
+			changed, err := st.Queue.RecordBounce(ctx, queue.Bounce{Message: ref(m), Hard: true, Status: "5.1.1"})
 			if err != nil {
 				t.Error(err)
 			}
@@ -244,7 +244,7 @@ func TestConcurrentReplaysCountOnce(t *testing.T) {
 				changes++
 				mu.Unlock()
 			}
-			if _, err := st.RecordComplaint(ctx, queue.Complaint{Message: ref(m), FeedbackType: "abuse"}); err != nil {
+			if _, err := st.Queue.RecordComplaint(ctx, queue.Complaint{Message: ref(m), FeedbackType: "abuse"}); err != nil {
 				t.Error(err)
 			}
 		})

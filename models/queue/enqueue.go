@@ -84,7 +84,7 @@ func (s *Queue) prepareEnqueue(req EnqueueRequest, now time.Time) (*preparedEnqu
 	if req.Sender == nil || req.Sender.Domain == nil {
 		return nil, errors.New("enqueue: sender with domain required")
 	}
-	if !s.identities.CanSend(req.Sender.Domain) {
+	if !s.domains.CanSend(req.Sender.Domain) {
 		return nil, ErrDomainNotVerified
 	}
 	if len(req.To) == 0 {
@@ -102,7 +102,7 @@ func (s *Queue) prepareEnqueue(req EnqueueRequest, now time.Time) (*preparedEnqu
 			verr.Add("to", to.Email+" "+err.Error()+".")
 			continue
 		}
-		domain := email[strings.LastIndexByte(email, '@')+1:]
+		domain := models.DomainOf(email)
 		msgs = append(msgs, Message{
 			UID: NewMessageUID(), Variables: models.EncodeVariables(to.Variables), DomainID: req.Sender.DomainID,
 			FromEmail: req.Sender.Email, FromName: fromName,
@@ -139,7 +139,7 @@ func (s *Queue) writeEnqueued(tx *gorm.DB, batch []*preparedEnqueue) error {
 	held := map[uint64]bool{}
 	for _, p := range batch {
 		if d := p.msgs[0].DomainID; !held[d] {
-			if err := s.identities.HoldDomain(tx, d); err != nil {
+			if err := s.domains.HoldDomain(tx, d); err != nil {
 				return err
 			}
 			held[d] = true

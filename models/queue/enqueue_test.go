@@ -29,12 +29,12 @@ func checkQueued(t *testing.T, st *store.Store, req queue.EnqueueRequest, msgs [
 		t.Fatalf("%d messages for %d recipients", len(msgs), len(req.To))
 	}
 	for i, m := range msgs {
-		stored, err := st.GetMessageByUID(ctx, m.UID)
+		stored, err := st.Queue.GetMessageByUID(ctx, m.UID)
 		if err != nil || stored.ID != m.ID || stored.ContentID != m.ContentID || stored.Recipient != req.To[i].Email || stored.Status != models.StatusQueued {
 			t.Errorf("message %d: %+v, stored %+v %v", i, m, stored, err)
 			continue
 		}
-		c, err := st.GetMessageContent(ctx, m.ContentID)
+		c, err := st.Queue.GetMessageContent(ctx, m.ContentID)
 		if err != nil || string(c.Raw) != string(req.Content.Raw) {
 			t.Errorf("message %d has content %q (%v), want %q", i, c.Raw, err, req.Content.Raw)
 		}
@@ -48,7 +48,7 @@ func TestConcurrentEnqueuesEachGetTheirOwnRows(t *testing.T) {
 	for n := range 40 {
 		wg.Go(func() {
 			req := rawRequest(sender, n, fmt.Sprintf("a%d@dest.test", n), fmt.Sprintf("b%d@dest.test", n))
-			msgs, err := st.Enqueue(ctx, req)
+			msgs, err := st.Queue.Enqueue(ctx, req)
 			if err != nil {
 				t.Error(err)
 				return
@@ -63,7 +63,7 @@ func TestConcurrentEnqueuesEachGetTheirOwnRows(t *testing.T) {
 	}
 	wg.Go(func() {
 		req := rawRequest(sender, 40, big...)
-		msgs, err := st.Enqueue(ctx, req)
+		msgs, err := st.Queue.Enqueue(ctx, req)
 		if err != nil {
 			t.Error(err)
 			return
@@ -71,7 +71,7 @@ func TestConcurrentEnqueuesEachGetTheirOwnRows(t *testing.T) {
 		checkQueued(t, st, req, msgs)
 	})
 	wg.Wait()
-	if c, _ := st.CountMessagesByStatus(ctx); c[models.StatusQueued] != 80+150 {
+	if c, _ := st.Queue.CountMessagesByStatus(ctx); c[models.StatusQueued] != 80+150 {
 		t.Errorf("queued %v", c)
 	}
 }
@@ -81,7 +81,7 @@ func TestABadRequestDoesNotFailItsGroup(t *testing.T) {
 	dns := dnstest.Start(t)
 	good := fixtures.Sender(t, st, dns, "news@example.test", "News")
 	gone := fixtures.Sender(t, st, dns, "news@gone.test", "Gone")
-	if err := st.DeleteDomain(ctx, gone.DomainID); err != nil {
+	if err := st.Domains.DeleteDomain(ctx, gone.DomainID); err != nil {
 		t.Fatal(err)
 	}
 	reqs := []queue.EnqueueRequest{
@@ -90,18 +90,18 @@ func TestABadRequestDoesNotFailItsGroup(t *testing.T) {
 		rawRequest(good, 3, "cid@dest.test", "dan@dest.test"),
 		{Sender: good}, // no recipient: refused before the commit
 	}
-	msgs, errs := st.EnqueueTogether(ctx, reqs)
+	msgs, errs := st.Queue.EnqueueTogether(ctx, reqs)
 	if errs[0] != nil || errs[1] == nil || errs[2] != nil || errs[3] == nil {
 		t.Fatalf("errors %v", errs)
 	}
 	checkQueued(t, st, reqs[0], msgs[0])
 	checkQueued(t, st, reqs[2], msgs[2])
-	if c, _ := st.CountMessagesByStatus(ctx); c[models.StatusQueued] != 3 {
+	if c, _ := st.Queue.CountMessagesByStatus(ctx); c[models.StatusQueued] != 3 {
 		t.Errorf("queued %v", c)
 	}
 	// A group that goes through: every request on its own content.
 	together := []queue.EnqueueRequest{reqs[0], reqs[2]}
-	msgs, errs = st.EnqueueTogether(ctx, together)
+	msgs, errs = st.Queue.EnqueueTogether(ctx, together)
 	if errs[0] != nil || errs[1] != nil || msgs[0][0].ContentID == msgs[1][0].ContentID {
 		t.Fatalf("%v %+v", errs, msgs)
 	}

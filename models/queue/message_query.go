@@ -51,7 +51,7 @@ func (s *Queue) CountMessagesByStatus(ctx context.Context) (map[models.MessageSt
 
 // SandboxPage lists sandbox messages newest first, before id (0: from the
 // newest), for keyset pagination.
-func (s *Queue) SandboxPage(ctx context.Context, before uint64, limit int) ([]SandboxMessage, error) {
+func (s *Sandbox) SandboxPage(ctx context.Context, before uint64, limit int) ([]SandboxMessage, error) {
 	var out []SandboxMessage
 	q := s.Gorm.WithContext(ctx).Omit("raw").Order("id DESC").Limit(limit)
 	if before > 0 {
@@ -62,7 +62,7 @@ func (s *Queue) SandboxPage(ctx context.Context, before uint64, limit int) ([]Sa
 }
 
 // GetSandboxMessage loads one sandbox message with its raw data.
-func (s *Queue) GetSandboxMessage(ctx context.Context, id uint64) (*SandboxMessage, error) {
+func (s *Sandbox) GetSandboxMessage(ctx context.Context, id uint64) (*SandboxMessage, error) {
 	var m SandboxMessage
 	if err := s.Gorm.WithContext(ctx).Take(&m, id).Error; err != nil {
 		return nil, db.NotFound(err)
@@ -71,7 +71,7 @@ func (s *Queue) GetSandboxMessage(ctx context.Context, id uint64) (*SandboxMessa
 }
 
 // ClearSandbox empties the sandbox mailbox.
-func (s *Queue) ClearSandbox(ctx context.Context) (int64, error) {
+func (s *Sandbox) ClearSandbox(ctx context.Context) (int64, error) {
 	res := s.Gorm.WithContext(ctx).Where("1 = 1").Delete(&SandboxMessage{})
 	return res.RowsAffected, res.Error
 }

@@ -236,7 +236,7 @@ func (s *Queue) assignSources(tx *gorm.DB, msgs []claimCandidate, now time.Time)
 	for _, d := range domains {
 		domainSubj[d.ID] = &warmupSubject{kind: "domain", id: d.ID, plan: d.WarmupPlan, day: d.WarmupDay, lastSent: d.WarmupLastSentOn, unlimited: d.WarmupPlan == WarmupNone}
 		candidates[d.ID] = identity.SourcePool(allIPs, dedicated[d.ID])
-		if !s.identities.CanSend(&d) {
+		if !s.domains.CanSend(&d) {
 			held[d.ID] = "Held: " + d.Name + " is not verified for sending, so nothing leaves for it; it goes once its DNS records are verified."
 		}
 	}

@@ -74,7 +74,7 @@ func (s *Queue) RecordResults(ctx context.Context, owner string, results []Deliv
 	}
 	for _, r := range results {
 		if r.HardBounce {
-			if _, _, err := s.audience.AddSuppression(ctx, audience.SuppressionInput{Value: r.Message.Recipient, Reason: audience.ReasonHardBounce,
+			if _, _, err := s.suppressions.AddSuppression(ctx, audience.SuppressionInput{Value: r.Message.Recipient, Reason: audience.ReasonHardBounce,
 				Source: "bounce: " + models.Truncate(r.Reply, 200)}); err != nil {
 				return err
 			}

@@ -22,7 +22,7 @@ func BenchmarkRecordResults(b *testing.B) {
 	queued := 0
 	for b.Loop() {
 		b.StopTimer()
-		msgs, err := st.ClaimMessages(ctx, "bench", batch, time.Minute)
+		msgs, err := st.Queue.ClaimMessages(ctx, "bench", batch, time.Minute)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -33,10 +33,10 @@ func BenchmarkRecordResults(b *testing.B) {
 				req.To = append(req.To, queue.Addressee{Email: "u" + strconv.Itoa(queued+i) + "@dest.test"})
 			}
 			queued += len(req.To)
-			if _, err := st.Enqueue(ctx, req); err != nil {
+			if _, err := st.Queue.Enqueue(ctx, req); err != nil {
 				b.Fatal(err)
 			}
-			more, err := st.ClaimMessages(ctx, "bench", batch-len(msgs), time.Minute)
+			more, err := st.Queue.ClaimMessages(ctx, "bench", batch-len(msgs), time.Minute)
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -47,7 +47,7 @@ func BenchmarkRecordResults(b *testing.B) {
 			results[i] = queue.DeliveryResult{Message: &msgs[i], Status: models.StatusDelivered, Reply: "250 2.0.0 Ok: queued as 4F2A1C0B9E"}
 		}
 		b.StartTimer()
-		if err := st.RecordResults(ctx, "bench", results); err != nil {
+		if err := st.Queue.RecordResults(ctx, "bench", results); err != nil {
 			b.Fatal(err)
 		}
 	}

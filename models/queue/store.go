@@ -1,7 +1,8 @@
 // Package queue is the delivery queue: messages (one per recipient) and
 // their contents, enqueueing with group commit, claims under a lease,
 // delivery results, bounces and complaints that come back, destination
-// throttles, and the warm-up quotas claims spend.
+// throttles, the warm-up quotas claims spend, the hourly rollups they all
+// count into, and the sandbox mailbox.
 package queue
 
 import (
@@ -13,13 +14,19 @@ import (
 // Queue is the store of messages and everything that moves them.
 type Queue struct {
 	*db.DB
-	identities *identity.Identities
-	audience   *audience.Audience // suppressions
+	domains      *identity.Domains
+	suppressions *audience.Suppressions
 	// enqueues gathers concurrent Enqueue calls into shared commits.
 	enqueues groupCommit
 }
 
-// New builds the store.
-func New(core *db.DB, identities *identity.Identities, audience *audience.Audience) *Queue {
-	return &Queue{DB: core, identities: identities, audience: audience}
+// Sandbox is the store of the sandbox mailbox: the messages the sandbox
+// transport kept instead of sending.
+type Sandbox struct {
+	*db.DB
+}
+
+// New builds the stores.
+func New(core *db.DB, domains *identity.Domains, suppressions *audience.Suppressions) (*Queue, *Sandbox) {
+	return &Queue{DB: core, domains: domains, suppressions: suppressions}, &Sandbox{DB: core}
 }

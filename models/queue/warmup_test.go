@@ -33,23 +33,23 @@ func TestCustomWarmupPlans(t *testing.T) {
 		{queue.NewWarmupPlan{Name: "ramp", Quotas: "100, -5"}, "quotas", `"-5" is not a daily quota: each is a whole number from 1 to 100000000 (write 1000 or 1_000, not 1,000), separated by commas.`},
 		{queue.NewWarmupPlan{Name: "ramp", Quotas: "100000001"}, "quotas", `"100000001" is not a daily quota: each is a whole number from 1 to 100000000 (write 1000 or 1_000, not 1,000), separated by commas.`},
 	} {
-		_, err := st.CreateWarmupPlan(ctx, c.in)
+		_, err := st.Queue.CreateWarmupPlan(ctx, c.in)
 		if got := fixtures.FieldErrors(t, err)[c.field]; got != c.want {
 			t.Errorf("%+v: %s: %q", c.in, c.field, got)
 		}
 	}
-	p, err := st.CreateWarmupPlan(ctx, queue.NewWarmupPlan{Name: " ramp ", Quotas: "100, 200;400\n1_000 "})
+	p, err := st.Queue.CreateWarmupPlan(ctx, queue.NewWarmupPlan{Name: " ramp ", Quotas: "100, 200;400\n1_000 "})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if p.Name != "ramp" || !slices.Equal(p.Days(), []int{100, 200, 400, 1000}) {
 		t.Errorf("stored %q %v", p.Name, p.Days())
 	}
-	_, err = st.CreateWarmupPlan(ctx, queue.NewWarmupPlan{Name: "ramp", Quotas: "5"})
+	_, err = st.Queue.CreateWarmupPlan(ctx, queue.NewWarmupPlan{Name: "ramp", Quotas: "5"})
 	if got := fixtures.FieldErrors(t, err)["name"]; got != "A plan named ramp exists already." {
 		t.Errorf("duplicate: %q", got)
 	}
-	plans, err := st.ListWarmupPlans(ctx)
+	plans, err := st.Queue.ListWarmupPlans(ctx)
 	if err != nil || len(plans) != 1 || plans[0].Name != "ramp" {
 		t.Errorf("plans %v %v", plans, err)
 	}
@@ -70,11 +70,11 @@ func newWarmupWorld(t *testing.T) *warmupWorld {
 	t.Helper()
 	st, clock := fixtures.Store(t)
 	fixtures.Domain(t, st, "example.test")
-	sender, err := st.CreateSender(ctx, "news@example.test", "News")
+	sender, err := st.Senders.CreateSender(ctx, "news@example.test", "News")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.CreateWarmupPlan(ctx, queue.NewWarmupPlan{Name: "tiny", Quotas: "5, 10, 20, 40"}); err != nil {
+	if _, err := st.Queue.CreateWarmupPlan(ctx, queue.NewWarmupPlan{Name: "tiny", Quotas: "5, 10, 20, 40"}); err != nil {
 		t.Fatal(err)
 	}
 	return &warmupWorld{t: t, st: st, clock: clock, sender: sender}
@@ -88,7 +88,7 @@ func (w *warmupWorld) enqueue(n int) {
 		w.next++
 		req.To = append(req.To, queue.Addressee{Email: "r" + strconv.Itoa(w.next) + "@dest.test"})
 	}
-	if _, err := w.st.Enqueue(ctx, req); err != nil {
+	if _, err := w.st.Queue.Enqueue(ctx, req); err != nil {
 		w.t.Fatal(err)
 	}
 }
@@ -97,7 +97,7 @@ func (w *warmupWorld) enqueue(n int) {
 // them delivered except the first bounced ones, which hard-bounce.
 func (w *warmupWorld) send(bounced int) int {
 	w.t.Helper()
-	msgs, err := w.st.ClaimMessages(ctx, "test", 1_000, time.Minute)
+	msgs, err := w.st.Queue.ClaimMessages(ctx, "test", 1_000, time.Minute)
 	if err != nil {
 		w.t.Fatal(err)
 	}
@@ -108,7 +108,7 @@ func (w *warmupWorld) send(bounced int) int {
 			results[i] = queue.DeliveryResult{Message: &msgs[i], Status: models.StatusBounced, Reply: "550 no such user", HardBounce: true}
 		}
 	}
-	if err := w.st.RecordResults(ctx, "test", results); err != nil {
+	if err := w.st.Queue.RecordResults(ctx, "test", results); err != nil {
 		w.t.Fatal(err)
 	}
 	return len(msgs)
@@ -117,7 +117,7 @@ func (w *warmupWorld) send(bounced int) int {
 // status is one subject's line of the overview ("" names the default route).
 func (w *warmupWorld) status(kind queue.WarmupSubjectKind, name string) queue.WarmupStatus {
 	w.t.Helper()
-	all, err := w.st.WarmupOverview(ctx)
+	all, err := w.st.Queue.WarmupOverview(ctx)
 	if err != nil {
 		w.t.Fatal(err)
 	}
@@ -132,7 +132,7 @@ func (w *warmupWorld) status(kind queue.WarmupSubjectKind, name string) queue.Wa
 
 func (w *warmupWorld) set(kind queue.WarmupSubjectKind, name string, ch queue.WarmupChange) error {
 	w.t.Helper()
-	return w.st.SetWarmup(ctx, kind, w.status(kind, name).ID, ch)
+	return w.st.Queue.SetWarmup(ctx, kind, w.status(kind, name).ID, ch)
 }
 
 // today writes a status's today as "plan day N: used/quota, unsent U,
@@ -223,7 +223,7 @@ func TestSetWarmupValidates(t *testing.T) {
 	}
 	invalid(queue.WarmupChange{Plan: " "}, "plan", "Choose a plan: standard, none, or a custom plan.")
 	invalid(queue.WarmupChange{Plan: "gentle"}, "plan", `There is no plan named "gentle". Choose standard, none, or a custom plan (custom plans: tiny).`)
-	if _, err := w.st.CreateWarmupPlan(ctx, queue.NewWarmupPlan{Name: "ramp", Quotas: "100, 200, 400, 800"}); err != nil {
+	if _, err := w.st.Queue.CreateWarmupPlan(ctx, queue.NewWarmupPlan{Name: "ramp", Quotas: "100, 200, 400, 800"}); err != nil {
 		t.Fatal(err)
 	}
 	invalid(queue.WarmupChange{Plan: "gentle"}, "plan", `There is no plan named "gentle". Choose standard, none, or a custom plan (custom plans: ramp, tiny).`)
@@ -237,10 +237,10 @@ func TestSetWarmupValidates(t *testing.T) {
 		t.Errorf("empty plan and bad day: %v", errs)
 	}
 	invalid(queue.WarmupChange{Plan: "none", Day: "2"}, "day", "Without warm-up there is no plan day: leave the day empty.")
-	if err := w.st.SetWarmup(ctx, queue.WarmupDomain, 9999, queue.WarmupChange{Plan: "none"}); !errors.Is(err, models.ErrNotFound) {
+	if err := w.st.Queue.SetWarmup(ctx, queue.WarmupDomain, 9999, queue.WarmupChange{Plan: "none"}); !errors.Is(err, models.ErrNotFound) {
 		t.Errorf("unknown domain: %v", err)
 	}
-	if err := w.st.SetWarmup(ctx, "planet", 1, queue.WarmupChange{Plan: "none"}); !errors.Is(err, models.ErrNotFound) {
+	if err := w.st.Queue.SetWarmup(ctx, "planet", 1, queue.WarmupChange{Plan: "none"}); !errors.Is(err, models.ErrNotFound) {
 		t.Errorf("unknown kind: %v", err)
 	}
 	if got := today(w.status(queue.WarmupDomain, "example.test")); got != `standard day 1: 0/500, unsent 0, waiting 0, hold ""` {
@@ -250,10 +250,10 @@ func TestSetWarmupValidates(t *testing.T) {
 
 func TestSetWarmupPlanAndDay(t *testing.T) {
 	w := newWarmupWorld(t)
-	if _, err := w.st.CreateWarmupPlan(ctx, queue.NewWarmupPlan{Name: "slow", Quotas: "2, 3"}); err != nil {
+	if _, err := w.st.Queue.CreateWarmupPlan(ctx, queue.NewWarmupPlan{Name: "slow", Quotas: "2, 3"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := w.st.AddDomain(ctx, "quiet.test", 1024); err != nil {
+	if _, err := w.st.Domains.AddDomain(ctx, "quiet.test", 1024); err != nil {
 		t.Fatal(err)
 	}
 	if err := w.set(queue.WarmupDomain, "example.test", queue.WarmupChange{Plan: "tiny"}); err != nil {
@@ -313,14 +313,14 @@ func TestSetWarmupPlanAndDay(t *testing.T) {
 
 func TestWarmupOverviewOfADedicatedIP(t *testing.T) {
 	w := newWarmupWorld(t)
-	ip, err := w.st.AddSendingIP(ctx, identity.NewSendingIP{Address: "127.0.0.2", HeloHost: "mta2.sesame.test", Pool: identity.PoolDedicated})
+	ip, err := w.st.IPs.AddSendingIP(ctx, identity.NewSendingIP{Address: "127.0.0.2", HeloHost: "mta2.sesame.test", Pool: identity.PoolDedicated})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := w.st.UpdateSendingIP(ctx, ip.ID, identity.SendingIPChange{HeloHost: "mta2.sesame.test", Pool: identity.PoolDedicated, DomainIDs: []uint64{w.sender.DomainID}}); err != nil {
+	if _, err := w.st.IPs.UpdateSendingIP(ctx, ip.ID, identity.SendingIPChange{HeloHost: "mta2.sesame.test", Pool: identity.PoolDedicated, DomainIDs: []uint64{w.sender.DomainID}}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := w.st.AddDomain(ctx, "other.test", 1024); err != nil {
+	if _, err := w.st.Domains.AddDomain(ctx, "other.test", 1024); err != nil {
 		t.Fatal(err)
 	}
 	if err := w.set(queue.WarmupIP, "127.0.0.2", queue.WarmupChange{Plan: "tiny"}); err != nil {
@@ -345,12 +345,12 @@ func TestWarmupOverviewOfADedicatedIP(t *testing.T) {
 	}
 
 	for _, raw := range []string{" 127.0.0.2 ", "::ffff:127.0.0.2"} {
-		if got, err := w.st.GetSendingIPByAddress(ctx, raw); err != nil || got.ID != ip.ID {
+		if got, err := w.st.IPs.GetSendingIPByAddress(ctx, raw); err != nil || got.ID != ip.ID {
 			t.Errorf("%q: %v %v", raw, got, err)
 		}
 	}
 	for _, raw := range []string{"nope", "127.0.0.9", ""} {
-		if _, err := w.st.GetSendingIPByAddress(ctx, raw); !errors.Is(err, models.ErrNotFound) {
+		if _, err := w.st.IPs.GetSendingIPByAddress(ctx, raw); !errors.Is(err, models.ErrNotFound) {
 			t.Errorf("%q: %v", raw, err)
 		}
 	}

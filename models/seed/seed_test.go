@@ -23,7 +23,7 @@ func TestSeededRollupsMatchTheirEvents(t *testing.T) {
 	var seeded seed.SeedResult
 	for round := 1; round <= 2; round++ { // seeding again adds to the same rows
 		var err error
-		if seeded, err = st.SeedEvents(ctx, seed.SeedOptions{Events: 6000, Days: 3}); err != nil {
+		if seeded, err = st.Seeder.SeedEvents(ctx, seed.SeedOptions{Events: 6000, Days: 3}); err != nil {
 			t.Fatal(err)
 		}
 		if seeded.Events < 5900 || seeded.Events > 6100 || len(seeded.Domains) != 4 || len(seeded.Tasks) != 12 {
@@ -35,13 +35,13 @@ func TestSeededRollupsMatchTheirEvents(t *testing.T) {
 		t.Fatal(err)
 	}
 	loc, _ := time.LoadLocation("America/New_York")
-	days, err := st.DailyVolumes(ctx, clock.Now().AddDate(0, 0, -4), clock.Now(), loc, queue.StatsFilter{})
+	days, err := st.Queue.DailyVolumes(ctx, clock.Now().AddDate(0, 0, -4), clock.Now(), loc, queue.StatsFilter{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	var perDomain []queue.Volume
 	for _, d := range seeded.Domains {
-		days, err := st.DailyVolumes(ctx, clock.Now().AddDate(0, 0, -4), clock.Now(), loc, queue.StatsFilter{DomainID: d})
+		days, err := st.Queue.DailyVolumes(ctx, clock.Now().AddDate(0, 0, -4), clock.Now(), loc, queue.StatsFilter{DomainID: d})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -55,7 +55,7 @@ func TestSeededRollupsMatchTheirEvents(t *testing.T) {
 	if direct.Complained == 0 || direct.Unsubscribed == 0 || direct.Bounced == 0 || direct.Clicked == 0 || direct.Deferred == 0 {
 		t.Errorf("the seed lacks some kind of event: %+v", direct)
 	}
-	rep, err := st.Dashboard(ctx, tracking.DashboardInput{Days: "7"}, loc, queue.DefaultWarnLimits)
+	rep, err := st.Tracking.Dashboard(ctx, tracking.DashboardInput{Days: "7"}, loc, queue.DefaultWarnLimits)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/sesame-email/sesame/models/identity"
 	"github.com/sesame-email/sesame/models/queue"
 	"github.com/sesame-email/sesame/models/seed"
+	"github.com/sesame-email/sesame/models/sending"
 	"github.com/sesame-email/sesame/models/tasks"
 	"github.com/sesame-email/sesame/models/tracking"
 )
@@ -43,17 +44,24 @@ type Config struct {
 	PasswordCost int
 }
 
-// Store is every aggregate's store on one database.
+// Store is every aggregate's store on one database. It has no methods of
+// its own: each caller takes the stores it needs.
 type Store struct {
-	*db.DB
-	*accounts.Accounts
-	*identity.Identities
-	*content.Templates
-	*audience.Audience
-	*queue.Queue
-	*tasks.Tasks
-	*tracking.Tracking
-	*seed.Seeder
+	DB           *db.DB
+	Accounts     *accounts.Accounts
+	Domains      *identity.Domains
+	Senders      *identity.Senders
+	IPs          *identity.IPs
+	Templates    *content.Templates
+	Audience     *audience.Audience
+	Suppressions *audience.Suppressions
+	Queue        *queue.Queue
+	Sandbox      *queue.Sandbox
+	Tasks        *tasks.Tasks
+	Tracking     *tracking.Tracking
+	Seeder       *seed.Seeder
+	// Sending is the one path mail is queued by (see package sending).
+	Sending *sending.Service
 }
 
 // Open connects to the configured database and builds the stores. It does
@@ -69,11 +77,13 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		core.Close()
 		return nil, err
 	}
-	ids := identity.New(core, acc, cfg.Identity)
+	domains, senders, ips := identity.New(core, acc, cfg.Identity)
 	tpl := content.New(core, acc)
-	aud := audience.New(core, cfg.DataDir)
-	q := queue.New(core, ids, aud)
-	ts := tasks.New(core, ids, tpl, aud, q)
-	return &Store{DB: core, Accounts: acc, Identities: ids, Templates: tpl, Audience: aud, Queue: q, Tasks: ts,
-		Tracking: tracking.New(core, q, ts), Seeder: seed.New(core)}, nil
+	aud, sup := audience.New(core, cfg.DataDir)
+	q, sandbox := queue.New(core, domains, sup)
+	send := sending.New(domains, senders, tpl, aud, sup, acc, q)
+	ts := tasks.New(core, domains, senders, tpl, aud, q, send)
+	return &Store{DB: core, Accounts: acc, Domains: domains, Senders: senders, IPs: ips, Templates: tpl, Audience: aud,
+		Suppressions: sup, Queue: q, Sandbox: sandbox, Tasks: ts, Tracking: tracking.New(core, q, ts), Seeder: seed.New(core),
+		Sending: send}, nil
 }

@@ -50,7 +50,7 @@ func (s *Tasks) ValidateTask(ctx context.Context, in TaskInput) error {
 func (s *Tasks) PreflightTask(ctx context.Context, in TaskInput) (*Preflight, error) {
 	p := &Preflight{}
 	var err error
-	if p.Sender, err = s.identities.GetSender(ctx, in.SenderID); err != nil {
+	if p.Sender, err = s.senders.GetSender(ctx, in.SenderID); err != nil {
 		return nil, err
 	}
 	if p.Template, err = s.templates.GetTemplate(ctx, in.TemplateID); err != nil {
@@ -60,8 +60,8 @@ func (s *Tasks) PreflightTask(ctx context.Context, in TaskInput) (*Preflight, er
 		return nil, err
 	}
 	p.Recipients = p.Group.RecipientCount
-	err = s.Gorm.WithContext(ctx).Raw("SELECT COUNT(*) FROM recipients r WHERE r.group_id = ? AND "+s.suppressedRecipientSQL(),
-		in.GroupID, s.Now(), p.Sender.Domain.Name).Scan(&p.Suppressed).Error
+	err = s.Gorm.WithContext(ctx).Raw("SELECT COUNT(*) FROM recipients r WHERE r.group_id = @group AND "+audience.SuppressedSQL(s.Dialect(), "r.email"),
+		map[string]any{"group": in.GroupID, "now": s.Now(), "sender_domain": p.Sender.Domain.Name}).Scan(&p.Suppressed).Error
 	if err != nil {
 		return nil, err
 	}

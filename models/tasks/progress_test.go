@@ -111,7 +111,7 @@ func newSender(t *testing.T) (*store.Store, *identity.SenderAddress) {
 	t.Helper()
 	st, _ := fixtures.Store(t)
 	fixtures.Domain(t, st, "example.test")
-	sender, err := st.CreateSender(ctx, "news@example.test", "News")
+	sender, err := st.Senders.CreateSender(ctx, "news@example.test", "News")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -121,7 +121,7 @@ func newSender(t *testing.T) (*store.Store, *identity.SenderAddress) {
 // warmupOf finds a domain's or IP's line of the IPs & warm-up page.
 func warmupOf(t *testing.T, st *store.Store, kind queue.WarmupSubjectKind, id uint64) queue.WarmupStatus {
 	t.Helper()
-	all, err := st.WarmupOverview(ctx)
+	all, err := st.Queue.WarmupOverview(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,11 +137,11 @@ func warmupOf(t *testing.T, st *store.Store, kind queue.WarmupSubjectKind, id ui
 // listed finds a task in the tasks list and in the API's list.
 func listed(t *testing.T, st *store.Store, id uint64) (console, api tasks.TaskProgress) {
 	t.Helper()
-	all, _, err := st.ListTaskProgress(ctx, 0, 200)
+	all, _, err := st.Tasks.ListTaskProgress(ctx, 0, 200)
 	if err != nil {
 		t.Fatal(err)
 	}
-	selected, _, err := st.ListTaskProgressWhere(ctx, tasks.TaskFilter{Kind: tasks.TaskBatch}, 0, 0)
+	selected, _, err := st.Tasks.ListTaskProgressWhere(ctx, tasks.TaskFilter{Kind: tasks.TaskBatch}, 0, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -186,7 +186,7 @@ func TestTaskHeldByWarmupAgreesEverywhere(t *testing.T) {
 	if got, want := days(domain.Forecast), days(pf.Warmup.Split(500, unsent)[1]); got != want || !domain.Forecast.Last().Equal(last) {
 		t.Errorf("IPs & warm-up forecasts %s\npre-flight forecast %s after today", got, want)
 	}
-	ips, err := st.ListSendingIPs(ctx)
+	ips, err := st.IPs.ListSendingIPs(ctx)
 	if err != nil || len(ips) != 1 || !ips[0].IsDefaultRoute() {
 		t.Fatalf("sending IPs %v: %v", ips, err)
 	}
@@ -195,7 +195,7 @@ func TestTaskHeldByWarmupAgreesEverywhere(t *testing.T) {
 	}
 
 	// The task page: its tiles, its runs table and its forecast.
-	d, err := st.GetTaskDetail(ctx, held.Task.ID, 50)
+	d, err := st.Tasks.GetTaskDetail(ctx, held.Task.ID, 50)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -218,7 +218,7 @@ func TestTaskHeldByWarmupAgreesEverywhere(t *testing.T) {
 
 	// The same task again would queue behind this one: its first day is
 	// this one's last.
-	again, err := st.PreflightTask(ctx, tasks.TaskInput{Name: "Again", SenderID: sender.ID, TemplateID: *held.Task.TemplateID,
+	again, err := st.Tasks.PreflightTask(ctx, tasks.TaskInput{Name: "Again", SenderID: sender.ID, TemplateID: *held.Task.TemplateID,
 		GroupID: *held.Task.GroupID, Kind: tasks.TaskBatch, TimeZone: "UTC"})
 	if err != nil {
 		t.Fatal(err)
@@ -232,10 +232,10 @@ func TestTaskHeldByWarmupAgreesEverywhere(t *testing.T) {
 // messages, oldest first, and what they wait for adds up to the domain's.
 func TestRunsShareTheirDomainsForecastOldestFirst(t *testing.T) {
 	st, sender := newSender(t)
-	if _, err := st.CreateWarmupPlan(ctx, queue.NewWarmupPlan{Name: "tiny", Quotas: "5, 10, 20, 40"}); err != nil {
+	if _, err := st.Queue.CreateWarmupPlan(ctx, queue.NewWarmupPlan{Name: "tiny", Quotas: "5, 10, 20, 40"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := st.SetWarmup(ctx, queue.WarmupDomain, sender.DomainID, queue.WarmupChange{Plan: "tiny"}); err != nil {
+	if err := st.Queue.SetWarmup(ctx, queue.WarmupDomain, sender.DomainID, queue.WarmupChange{Plan: "tiny"}); err != nil {
 		t.Fatal(err)
 	}
 	// 3 bulk messages sent through the API, then two tasks of 30.
@@ -243,7 +243,7 @@ func TestRunsShareTheirDomainsForecastOldestFirst(t *testing.T) {
 	for i := range 3 {
 		req.To = append(req.To, queue.Addressee{Email: "api" + strconv.Itoa(i) + "@dest.test"})
 	}
-	if _, err := st.Enqueue(ctx, req); err != nil {
+	if _, err := st.Queue.Enqueue(ctx, req); err != nil {
 		t.Fatal(err)
 	}
 	recipients := func(prefix string) []string {
@@ -268,7 +268,7 @@ func TestRunsShareTheirDomainsForecastOldestFirst(t *testing.T) {
 		{first, "requested 30, counts [2 28 0 0 0 0 0 0], forecast 03-01:2 03-02:10 03-03:18"},
 		{second, "requested 30, counts [0 30 0 0 0 0 0 0], forecast 03-03:2 03-04:28"},
 	} {
-		d, err := st.GetTaskDetail(ctx, c.task.ID, 50)
+		d, err := st.Tasks.GetTaskDetail(ctx, c.task.ID, 50)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -290,7 +290,7 @@ func countQueries(t *testing.T, st *store.Store) *atomic.Int64 {
 	t.Helper()
 	var n atomic.Int64
 	count := func(*gorm.DB) { n.Add(1) }
-	cb := st.Gorm.Callback()
+	cb := st.DB.Gorm.Callback()
 	if err := cb.Query().After("gorm:query").Register("test:count_queries", count); err != nil {
 		t.Fatal(err)
 	}
@@ -313,27 +313,27 @@ func TestTaskProgressTakesAConstantNumberOfQueries(t *testing.T) {
 		}
 		return queries.Load() - before
 	}
-	list := func() error { _, _, err := st.ListTaskProgress(ctx, 0, 200); return err }
-	where := func() error { _, _, err := st.ListTaskProgressWhere(ctx, tasks.TaskFilter{}, 0, 0); return err }
+	list := func() error { _, _, err := st.Tasks.ListTaskProgress(ctx, 0, 200); return err }
+	where := func() error { _, _, err := st.Tasks.ListTaskProgressWhere(ctx, tasks.TaskFilter{}, 0, 0); return err }
 
 	task := fixtures.QueueCampaign(t, st, sender, "Task 0", []string{"a0@dest.test", "b0@dest.test"})
-	page := func() error { _, err := st.GetTaskDetail(ctx, task.ID, 50); return err }
+	page := func() error { _, err := st.Tasks.GetTaskDetail(ctx, task.ID, 50); return err }
 	few := []int64{statements(list), statements(where), statements(page)}
 	for i := 1; i < 6; i++ {
 		fixtures.QueueCampaign(t, st, sender, "Task "+strconv.Itoa(i), []string{"a" + strconv.Itoa(i) + "@dest.test"})
 		// More runs of the first task, one of them skipped.
 		at := task.StartAt.Add(time.Duration(i) * time.Hour)
 		if i == 3 {
-			if err := st.SkipRun(ctx, task, at, "missed", nil); err != nil {
+			if err := st.Tasks.SkipRun(ctx, task, at, "missed", nil); err != nil {
 				t.Fatal(err)
 			}
 			continue
 		}
-		run, _, err := st.FireRun(ctx, task, at, nil)
+		run, _, err := st.Tasks.FireRun(ctx, task, at, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := st.MaterialiseRun(ctx, run.ID, 100); err != nil {
+		if _, err := st.Tasks.MaterialiseRun(ctx, run.ID, 100); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -342,7 +342,7 @@ func TestTaskProgressTakesAConstantNumberOfQueries(t *testing.T) {
 		t.Errorf("statements of the list, the API's list and a task page: %v with 1 task of 1 run, %v with 6 tasks and 6 runs", few, many)
 	}
 	// The latest run is the newest one not skipped, with its own counts.
-	d, err := st.GetTaskDetail(ctx, task.ID, 50)
+	d, err := st.Tasks.GetTaskDetail(ctx, task.ID, 50)
 	if err != nil {
 		t.Fatal(err)
 	}

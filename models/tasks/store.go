@@ -9,18 +9,22 @@ import (
 	"github.com/sesame-email/sesame/models/db"
 	"github.com/sesame-email/sesame/models/identity"
 	"github.com/sesame-email/sesame/models/queue"
+	"github.com/sesame-email/sesame/models/sending"
 )
 
 // Tasks is the store of tasks and their runs.
 type Tasks struct {
 	*db.DB
-	identities *identity.Identities
-	templates  *content.Templates
-	audience   *audience.Audience
-	queue      *queue.Queue
+	domains   *identity.Domains
+	senders   *identity.Senders
+	templates *content.Templates
+	audience  *audience.Audience
+	queue     *queue.Queue
+	sending   *sending.Service // the sending rules tasks are held to
 }
 
 // New builds the store.
-func New(core *db.DB, identities *identity.Identities, templates *content.Templates, audience *audience.Audience, queue *queue.Queue) *Tasks {
-	return &Tasks{DB: core, identities: identities, templates: templates, audience: audience, queue: queue}
+func New(core *db.DB, domains *identity.Domains, senders *identity.Senders, templates *content.Templates, audience *audience.Audience,
+	queue *queue.Queue, sending *sending.Service) *Tasks {
+	return &Tasks{DB: core, domains: domains, senders: senders, templates: templates, audience: audience, queue: queue, sending: sending}
 }

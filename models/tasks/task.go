@@ -12,6 +12,7 @@ import (
 	"github.com/sesame-email/sesame/models/content"
 	"github.com/sesame-email/sesame/models/db"
 	"github.com/sesame-email/sesame/models/identity"
+	"github.com/sesame-email/sesame/models/sending"
 	"gorm.io/gorm"
 )
 
@@ -257,43 +258,43 @@ func (s *Tasks) CreateTask(ctx context.Context, in TaskInput, firstRun time.Time
 
 // checkTaskParts checks the sender, template and group a task names.
 func (s *Tasks) checkTaskParts(ctx context.Context, in TaskInput, verr *models.ValidationError) error {
-	sender, err := s.identities.GetSender(ctx, in.SenderID)
-	switch {
-	case errors.Is(err, models.ErrNotFound):
-		verr.Add("sender_id", "Choose a sender address.")
-	case err != nil:
-		return err
-	case !s.identities.CanSend(sender.Domain):
-		verr.Add("sender_id", "The sender's domain is not verified.")
-	case in.FromName != "":
-		models.ValidateDisplayName(in.FromName, sender.Email, verr)
+	// refused adds a sending rule's refusal to the form's errors; anything
+	// else is an error to return.
+	refused := func(err error) error {
+		var r *sending.Refusal
+		var fields *models.ValidationError
+		switch {
+		case errors.As(err, &r):
+			verr.Add(r.Field, r.Message)
+		case errors.As(err, &fields):
+			for f, msg := range fields.Fields {
+				verr.Add(f, msg)
+			}
+		default:
+			return err
+		}
+		return nil
 	}
-	t, err := s.templates.UsableTemplate(ctx, in.TemplateID)
-	var notApproved *content.TemplateNotApprovedError
-	switch {
-	case errors.Is(err, models.ErrNotFound):
-		verr.Add("template_id", "Choose a template.")
-	case errors.As(err, &notApproved):
-		verr.Add("template_id", notApproved.Error())
-	case err != nil:
+	sender, err := s.sending.Sender(ctx, in.SenderID)
+	if err == nil {
+		err = s.sending.CheckSender(sender, in.FromName)
+	}
+	if err := refused(err); err != nil {
 		return err
-	default:
+	}
+	t, err := s.sending.Template(ctx, in.TemplateID)
+	if err == nil {
 		subject := in.Subject
 		if subject == "" {
 			subject = t.Subject
 		}
 		content.ValidateHeaderVariables("variable_defaults", subject, in.VariableDefaults, verr)
 	}
-	g, err := s.audience.GetGroup(ctx, in.GroupID)
-	switch {
-	case errors.Is(err, models.ErrNotFound):
-		verr.Add("group_id", "Choose a recipient group.")
-	case err != nil:
+	if err := refused(err); err != nil {
 		return err
-	case g.RecipientCount == 0:
-		verr.Add("group_id", "This group has no recipients.")
 	}
-	return nil
+	_, err = s.sending.Group(ctx, in.GroupID)
+	return refused(err)
 }
 
 // GetTask loads a task.

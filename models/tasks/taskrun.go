@@ -172,7 +172,7 @@ func (s *Tasks) MaterialiseRun(ctx context.Context, runID uint64, batch int) (bo
 		var err error
 		if task.SenderID != nil && task.GroupID != nil {
 			if err = tx.Preload("Domain").Take(&sender, *task.SenderID).Error; err == nil {
-				err = s.identities.HoldDomain(tx, sender.DomainID)
+				err = s.domains.HoldDomain(tx, sender.DomainID)
 			}
 		}
 		if task.SenderID == nil || task.GroupID == nil || db.NotFound(err) == models.ErrNotFound {
@@ -248,8 +248,8 @@ func (m *materialisation) fromName() string {
 // against the suppression list, which is rare: most lists hold addresses.
 func (s *Tasks) readSuppressionScope(tx *gorm.DB, m *materialisation) error {
 	var err error
-	m.domainSuppressions, err = db.AnyRow(tx.Model(&audience.Suppression{}).Where("kind = 'domain' AND (expires_at IS NULL OR expires_at > ?) AND (scope_domain = '' OR scope_domain = ?)",
-		m.now, m.sender.Domain.Name))
+	m.domainSuppressions, err = db.AnyRow(tx.Table("suppressions x").Where("x.kind = 'domain' AND "+audience.SuppressionActiveSQL,
+		map[string]any{"now": m.now, "sender_domain": m.sender.Domain.Name}))
 	return err
 }
 
@@ -306,10 +306,10 @@ func (s *Tasks) queueBatch(tx *gorm.DB, m *materialisation, end string) (map[str
 	if s.Dialect() == db.SQLite {
 		ordinal, random = `printf('%05x', b.n)`, `substr(lower(hex(randomblob(6))), 1, 11)`
 	}
-	domain := s.recipientDomainSQL()
-	suppressed := `EXISTS (SELECT 1 FROM suppressions x WHERE x.kind = 'address' AND x.value = r.email AND ` + activeSuppressionSQL + `)`
+	domain := db.DomainOfSQL(s.Dialect(), "r.email")
+	suppressed := audience.AddressSuppressedSQL("r.email")
 	if m.domainSuppressions {
-		suppressed += ` OR EXISTS (SELECT 1 FROM suppressions x WHERE x.kind = 'domain' AND x.value = ` + domain + ` AND ` + activeSuppressionSQL + `)`
+		suppressed = audience.SuppressedSQL(s.Dialect(), "r.email")
 	}
 	upTo := ""
 	if end != "" {
@@ -340,26 +340,6 @@ func (s *Tasks) queueBatch(tx *gorm.DB, m *materialisation, end string) (map[str
 
 // uidTimeChars is how many leading characters of a uid encode its time.
 const uidTimeChars = 10
-
-// activeSuppressionSQL is true of a suppression x that applies now to mail
-// from the sender's domain.
-const activeSuppressionSQL = `(x.expires_at IS NULL OR x.expires_at > @now) AND (x.scope_domain = '' OR x.scope_domain = @sender_domain)`
-
-// recipientDomainSQL is the domain of recipient r's address.
-func (s *Tasks) recipientDomainSQL() string {
-	if s.Dialect() == db.Postgres {
-		return "substr(r.email, strpos(r.email, '@') + 1)"
-	}
-	return "substr(r.email, instr(r.email, '@') + 1)"
-}
-
-// suppressedRecipientSQL is true when recipient r is on the suppression
-// list for a sender domain: by address or domain, unexpired, for every
-// sender or that one. It takes two arguments: now and the sender domain.
-func (s *Tasks) suppressedRecipientSQL() string {
-	return `EXISTS (SELECT 1 FROM suppressions x WHERE (x.expires_at IS NULL OR x.expires_at > ?) AND (x.scope_domain = '' OR x.scope_domain = ?)
-		AND ((x.kind = 'address' AND x.value = r.email) OR (x.kind = 'domain' AND x.value = ` + s.recipientDomainSQL() + `)))`
-}
 
 // FinishRuns marks sending runs whose messages are all done as completed,
 // and their tasks as waiting for the next run or completed. It returns how

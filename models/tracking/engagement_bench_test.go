@@ -30,7 +30,7 @@ func BenchmarkRecordEngagement(b *testing.B) {
 	for i := range messages {
 		req.To = append(req.To, queue.Addressee{Email: "u" + strconv.Itoa(i) + "@dest.test"})
 	}
-	msgs, err := st.Enqueue(ctx, req)
+	msgs, err := st.Queue.Enqueue(ctx, req)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -41,7 +41,7 @@ func BenchmarkRecordEngagement(b *testing.B) {
 	}
 	cpuBefore := benchmeter.ProcessCPU()
 	for b.Loop() {
-		if err := st.RecordEngagement(ctx, batch); err != nil {
+		if err := st.Tracking.RecordEngagement(ctx, batch); err != nil {
 			b.Fatal(err)
 		}
 	}

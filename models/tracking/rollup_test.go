@@ -7,11 +7,13 @@ import (
 	"time"
 
 	"github.com/sesame-email/sesame/internal/clocktest"
+	"github.com/sesame-email/sesame/internal/compose"
 	"github.com/sesame-email/sesame/internal/dnstest"
 	"github.com/sesame-email/sesame/internal/fixtures"
 	"github.com/sesame-email/sesame/internal/smtpsink"
 	"github.com/sesame-email/sesame/internal/testdb"
 	"github.com/sesame-email/sesame/mailer"
+	"github.com/sesame-email/sesame/mailer/outgoing"
 	"github.com/sesame-email/sesame/models/queue"
 	"github.com/sesame-email/sesame/models/tracking"
 )
@@ -33,7 +35,7 @@ func TestRollupEqualsADirectCountOfTheEvents(t *testing.T) {
 	sink.When("gone", smtpsink.Reply550, 0)
 	sink.When("slow", smtpsink.Reply451, 1)
 	log := slog.New(slog.DiscardHandler)
-	engine := mailer.NewEngine(st, &mailer.Relay{Addr: sink.Addr, TLS: "none"}, mailer.NewBuilder(mailer.NewLinks("https://sesame.test", []byte("k"))),
+	engine := mailer.NewEngine(compose.Engine(st), &mailer.Relay{Addr: sink.Addr, TLS: "none"}, outgoing.NewBuilder(outgoing.NewLinks("https://sesame.test", []byte("k"))),
 		clock, log, mailer.EngineConfig{Owner: "rollup", BounceHost: testdb.BounceHost, ConnIdle: 100 * time.Millisecond, RecordInterval: 10 * time.Millisecond})
 	deliver := func() {
 		t.Helper()
@@ -42,7 +44,7 @@ func TestRollupEqualsADirectCountOfTheEvents(t *testing.T) {
 		}
 	}
 
-	sent, err := st.Enqueue(ctx, queue.EnqueueRequest{Sender: shop, Transactional: true,
+	sent, err := st.Queue.Enqueue(ctx, queue.EnqueueRequest{Sender: shop, Transactional: true,
 		Content: queue.MessageContent{Subject: "Your order", HTML: `<p><a href="https://shop.test/order">Order</a></p>`, TrackOpens: true, TrackClicks: true},
 		To:      []queue.Addressee{{Email: "ann@gmail.com"}, {Email: "bob@hotmail.com"}, {Email: "gone@yahoo.com"}, {Email: "slow@qq.com"}, {Email: "cy@dest.test"}}})
 	if err != nil {
@@ -57,7 +59,7 @@ func TestRollupEqualsADirectCountOfTheEvents(t *testing.T) {
 	clock.Advance(2 * time.Hour) // 2 March: slow@ is retried and delivered
 	deliver()
 
-	tracker := mailer.NewTracker(st, log, 10*time.Millisecond)
+	tracker := mailer.NewTracker(st.Tracking, log, 10*time.Millisecond)
 	trackCtx, stop := context.WithCancel(ctx)
 	done := make(chan error)
 	go func() { done <- tracker.Run(trackCtx) }()
@@ -78,7 +80,7 @@ func TestRollupEqualsADirectCountOfTheEvents(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.Unsubscribe(ctx, msg["ann@gmail.com"].UID, "one-click"); err != nil {
+	if _, err := st.Tracking.Unsubscribe(ctx, msg["ann@gmail.com"].UID, "one-click"); err != nil {
 		t.Fatal(err)
 	}
 	clock.Advance(time.Hour)
@@ -87,11 +89,11 @@ func TestRollupEqualsADirectCountOfTheEvents(t *testing.T) {
 		{Message: ref(msg["cy@dest.test"].UID, "shop.test"), Hard: true, Status: "5.1.1", Diagnostic: "user unknown"},          // after its delivery
 		{Message: ref(msg["bob@hotmail.com"].UID, "shop.test"), Status: "4.2.2", Diagnostic: "mailbox full", Fingerprint: "x"}, // soft: noted only
 	} {
-		if _, err := st.RecordBounce(ctx, b); err != nil {
+		if _, err := st.Queue.RecordBounce(ctx, b); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if _, err := st.RecordComplaint(ctx, queue.Complaint{Message: ref(msg["ann@gmail.com"].UID, "shop.test"), FeedbackType: "abuse"}); err != nil {
+	if _, err := st.Queue.RecordComplaint(ctx, queue.Complaint{Message: ref(msg["ann@gmail.com"].UID, "shop.test"), FeedbackType: "abuse"}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -106,7 +108,7 @@ func TestRollupEqualsADirectCountOfTheEvents(t *testing.T) {
 		t.Fatalf("direct count %+v, want %+v", direct, want)
 	}
 	tokyo, _ := time.LoadLocation("Asia/Tokyo")
-	days, err := st.DailyVolumes(ctx, clock.Now().AddDate(0, 0, -2), clock.Now(), tokyo, queue.StatsFilter{})
+	days, err := st.Queue.DailyVolumes(ctx, clock.Now().AddDate(0, 0, -2), clock.Now(), tokyo, queue.StatsFilter{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,7 +119,7 @@ func TestRollupEqualsADirectCountOfTheEvents(t *testing.T) {
 	// filtering by them) as from the one summed over them.
 	var perDomain []queue.Volume
 	for _, d := range []uint64{shop.DomainID, news.DomainID} {
-		days, err := st.DailyVolumes(ctx, clock.Now().AddDate(0, 0, -2), clock.Now(), tokyo, queue.StatsFilter{DomainID: d})
+		days, err := st.Queue.DailyVolumes(ctx, clock.Now().AddDate(0, 0, -2), clock.Now(), tokyo, queue.StatsFilter{DomainID: d})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -126,14 +128,14 @@ func TestRollupEqualsADirectCountOfTheEvents(t *testing.T) {
 	if got := queue.Totals(perDomain); got != direct {
 		t.Errorf("rollup per domain %+v\ndirect %+v", got, direct)
 	}
-	campaign, err := st.DailyVolumes(ctx, clock.Now().AddDate(0, 0, -2), clock.Now(), time.UTC, queue.StatsFilter{TaskID: task.ID})
+	campaign, err := st.Queue.DailyVolumes(ctx, clock.Now().AddDate(0, 0, -2), clock.Now(), time.UTC, queue.StatsFilter{TaskID: task.ID})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got := queue.Totals(campaign); got.Requested != 4 || got.Bounced != 1 || got.Delivered != 3 {
 		t.Errorf("campaign rollup %+v", got)
 	}
-	rep, err := st.Dashboard(ctx, tracking.DashboardInput{Days: "7"}, tokyo, queue.DefaultWarnLimits)
+	rep, err := st.Tracking.Dashboard(ctx, tracking.DashboardInput{Days: "7"}, tokyo, queue.DefaultWarnLimits)
 	if err != nil {
 		t.Fatal(err)
 	}
