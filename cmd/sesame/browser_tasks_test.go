@@ -150,7 +150,11 @@ func TestBrowserTaskHeldByWarmup(t *testing.T) {
 	a := launchApp(t, clocktest.New(time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)), false)
 	a.user(t, "boss@example.com", "admin password 1", accounts.RoleAdmin)
 	sender := fixtures.Sender(t, a.store, a.DNS, "news@example.test", "Example News")
-	held := fixtures.HoldByWarmup(t, a.store, sender, 600_000)
+	n, lastDay := fixtures.HeldCase(a.store)
+	held := fixtures.HoldByWarmup(t, a.store, sender, n)
+	// Today's 500 went: 494 delivered, 3 bounced (now suppressed), 3 deferred.
+	waiting := thousands(n - 500)
+	lastMessage := time.Date(2026, 3, lastDay, 0, 0, 0, 0, time.UTC).Format("Mon 2 Jan")
 	path := a.URL + "/tasks/" + strconv.FormatUint(held.Task.ID, 10)
 	ctx := browsertest.New(t)
 	shoot := func(name string) {
@@ -166,7 +170,7 @@ func TestBrowserTaskHeldByWarmup(t *testing.T) {
 		t.Fatal(err)
 	}
 	shoot("task-held-by-warmup")
-	if got := textOf(t, ctx, `[data-testid="task-last-message"]`); got != "The last message is expected on Thu 12 Mar." {
+	if got := textOf(t, ctx, `[data-testid="task-last-message"]`); got != "The last message is expected on "+lastMessage+"." {
 		t.Errorf("task page: %q", got)
 	}
 	for _, key := range []string{"queued", "waiting-for-quota", "delivered"} {
@@ -175,7 +179,7 @@ func TestBrowserTaskHeldByWarmup(t *testing.T) {
 			t.Errorf("%s: tile %s, runs table %s", key, tile, cell)
 		}
 	}
-	if got := textOf(t, ctx, `[data-testid="count-waiting-for-quota"]`); got != "599,500" {
+	if got := textOf(t, ctx, `[data-testid="count-waiting-for-quota"]`); got != waiting {
 		t.Errorf("waiting for quota: %s", got)
 	}
 
@@ -189,10 +193,10 @@ func TestBrowserTaskHeldByWarmup(t *testing.T) {
 	}
 	shoot("warmup-held-by-warmup")
 	row := `[data-testid="warmup-row-domain-example.test"]`
-	if got := textOf(t, ctx, row+` [data-testid="warmup-waiting"]`); got != "599,500" {
+	if got := textOf(t, ctx, row+` [data-testid="warmup-waiting"]`); got != waiting {
 		t.Errorf("IPs & warm-up waiting for quota: %s", got)
 	}
-	if got := textOf(t, ctx, row); !strings.Contains(got, "Thu 12 Mar") {
+	if got := textOf(t, ctx, row); !strings.Contains(got, lastMessage) {
 		t.Errorf("IPs & warm-up: %q", got)
 	}
 
@@ -203,8 +207,8 @@ func TestBrowserTaskHeldByWarmup(t *testing.T) {
 		t.Fatal(err)
 	}
 	shoot("task-preflight-behind")
-	if got := textOf(t, ctx, `[data-testid="preflight-forecast"]`); !strings.HasPrefix(got, "599,997 to send: ") ||
-		!strings.Contains(got, "After the domain's 599,500 bulk messages not sent yet.") {
+	if got := textOf(t, ctx, `[data-testid="preflight-forecast"]`); !strings.HasPrefix(got, thousands(n-3)+" to send: ") ||
+		!strings.Contains(got, "After the domain's "+waiting+" bulk messages not sent yet.") {
 		t.Errorf("pre-flight behind the task: %q", got)
 	}
 
@@ -218,7 +222,16 @@ func TestBrowserTaskHeldByWarmup(t *testing.T) {
 		t.Fatal(err)
 	}
 	shoot("task-cancelled")
-	if value != "497" || max != "600000" || textOf(t, ctx, `[data-testid="task-progress-label"]`) != "497 / 600,000 done · 599,503 cancelled" {
+	if value != "497" || max != strconv.Itoa(n) || textOf(t, ctx, `[data-testid="task-progress-label"]`) != "497 / "+thousands(n)+" done · "+thousands(n-497)+" cancelled" {
 		t.Errorf("cancelled: bar %s of %s, %q", value, max, textOf(t, ctx, `[data-testid="task-progress-label"]`))
 	}
+}
+
+// thousands writes n as the console does: 600,000.
+func thousands(n int) string {
+	s := strconv.Itoa(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
 }

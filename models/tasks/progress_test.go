@@ -161,17 +161,17 @@ func listed(t *testing.T, st *store.Store, id uint64) (console, api tasks.TaskPr
 // before the task was queued), the task page, the tasks list, the API and
 // IPs & warm-up tell the same counts and the same days.
 func TestTaskHeldByWarmupAgreesEverywhere(t *testing.T) {
-	const n = 600_000
 	st, sender := newSender(t)
+	n, lastDay := fixtures.HeldCase(st)
 	held := fixtures.HoldByWarmup(t, st, sender, n)
 
-	// Pre-flight: 500 today, the rest over the plan's days; the last of
-	// them on day 12 (500 + 1,000 + … + 150,000 = 468,500 by day 11).
+	// Pre-flight: 500 today, the rest over the plan's days; for 600,000 the
+	// last of them on day 12 (500 + 1,000 + … + 150,000 = 468,500 by day 11).
 	pf := held.Preflight
-	if pf.WillSend() != n || pf.Warmup == nil || pf.WarmupAhead != 0 {
+	if pf.WillSend() != int64(n) || pf.Warmup == nil || pf.WarmupAhead != 0 {
 		t.Fatalf("pre-flight: will send %d, ahead %d, forecast %v", pf.WillSend(), pf.WarmupAhead, pf.Warmup)
 	}
-	last := time.Date(2026, 3, 12, 0, 0, 0, 0, time.UTC)
+	last := time.Date(2026, 3, lastDay, 0, 0, 0, 0, time.UTC)
 	if pf.Warmup.Unsent != n || pf.Warmup.Today() != 500 || !pf.Warmup.Last().Equal(last) {
 		t.Errorf("pre-flight forecast: %s", days(*pf.Warmup))
 	}
