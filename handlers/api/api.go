@@ -26,6 +26,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/sesame-email/sesame/handlers/api/wire"
 	"github.com/sesame-email/sesame/internal/tc3"
 	"github.com/sesame-email/sesame/models"
 	"github.com/sesame-email/sesame/models/accounts"
@@ -133,10 +134,10 @@ func (a *API) Handle(c echo.Context) error {
 		}()
 		out, err = a.serve(r)
 	}()
-	body, merr := responseBody(out, err, id, func(e error) *Error { return a.toAPIError(r.Context(), r.Header.Get("X-TC-Action"), id, e) })
+	body, merr := responseBody(out, err, id, func(e error) *wire.Error { return a.toAPIError(r.Context(), r.Header.Get("X-TC-Action"), id, e) })
 	if merr != nil {
 		a.log.ErrorContext(r.Context(), "encode API response", "err", merr)
-		body, _ = responseBody(nil, errf(CodeInternalError, "The answer could not be encoded."), id, nil)
+		body, _ = responseBody(nil, errf(wire.CodeInternalError, "The answer could not be encoded."), id, nil)
 	}
 	h := c.Response().Header()
 	h.Set("X-TC-RequestId", id)
@@ -148,39 +149,39 @@ func (a *API) Handle(c echo.Context) error {
 func (a *API) serve(r *http.Request) (any, error) {
 	name := strings.TrimSpace(r.Header.Get("X-TC-Action"))
 	if name == "" {
-		return nil, errf(CodeMissingParameter, "The X-TC-Action header is missing: name the action, such as SendEmail.")
+		return nil, errf(wire.CodeMissingParameter, "The X-TC-Action header is missing: name the action, such as SendEmail.")
 	}
 	act, ok := a.actions[name]
 	if !ok {
-		return nil, errf(CodeInvalidAction, "The action %q does not exist in ses version %s.", truncate(name, 64), Version)
+		return nil, errf(wire.CodeInvalidAction, "The action %q does not exist in ses version %s.", truncate(name, 64), Version)
 	}
 	switch v := r.Header.Get("X-TC-Version"); v {
 	case Version:
 	case "":
-		return nil, errf(CodeMissingParameter, "The X-TC-Version header is missing: it must be %s.", Version)
+		return nil, errf(wire.CodeMissingParameter, "The X-TC-Version header is missing: it must be %s.", Version)
 	default:
-		return nil, errf(CodeInvalidParameterValue, "The version %q is not supported: use %s.", truncate(v, 32), Version)
+		return nil, errf(wire.CodeInvalidParameterValue, "The version %q is not supported: use %s.", truncate(v, 32), Version)
 	}
 	if r.ContentLength > MaxBodyBytes {
-		return nil, errf(CodeRequestSizeLimitExceeded, "The request body is %d bytes; at most 8 MB (%d bytes) is accepted.", r.ContentLength, MaxBodyBytes)
+		return nil, errf(wire.CodeRequestSizeLimitExceeded, "The request body is %d bytes; at most 8 MB (%d bytes) is accepted.", r.ContentLength, MaxBodyBytes)
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, MaxBodyBytes+1))
 	if err != nil {
-		return nil, errf(CodeInvalidParameter, "The request body could not be read.")
+		return nil, errf(wire.CodeInvalidParameter, "The request body could not be read.")
 	}
 	if len(body) > MaxBodyBytes {
-		return nil, errf(CodeRequestSizeLimitExceeded, "The request body is larger than 8 MB (%d bytes).", MaxBodyBytes)
+		return nil, errf(wire.CodeRequestSizeLimitExceeded, "The request body is larger than 8 MB (%d bytes).", MaxBodyBytes)
 	}
 	caller, err := a.authenticate(r, body, name)
 	if err != nil {
 		return nil, err
 	}
 	if act.adminOnly && !caller.User.IsAdmin() {
-		return nil, errf(CodeUnauthorizedOperation, "%s needs an admin's key; %s is a %s.", name, caller.User.Email, strings.ToLower(caller.User.Role.Label()))
+		return nil, errf(wire.CodeUnauthorizedOperation, "%s needs an admin's key; %s is a %s.", name, caller.User.Email, strings.ToLower(caller.User.Role.Label()))
 	}
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" {
-			return nil, errf(CodeInvalidParameter, "The Content-Type must be application/json.")
+			return nil, errf(wire.CodeInvalidParameter, "The Content-Type must be application/json.")
 		}
 	}
 	return act.run(r.Context(), caller, body)
@@ -191,43 +192,43 @@ func (a *API) serve(r *http.Request) (any, error) {
 func (a *API) authenticate(r *http.Request, body []byte, action string) (*Caller, error) {
 	raw := r.Header.Get("Authorization")
 	if raw == "" {
-		return nil, errf(CodeInvalidAuthorization, "The Authorization header is missing: sign the request with TC3-HMAC-SHA256.")
+		return nil, errf(wire.CodeInvalidAuthorization, "The Authorization header is missing: sign the request with TC3-HMAC-SHA256.")
 	}
 	auth, err := tc3.ParseAuthorization(raw)
 	if err != nil {
-		return nil, errf(CodeInvalidAuthorization, "The Authorization header is not a valid TC3-HMAC-SHA256 signature.")
+		return nil, errf(wire.CodeInvalidAuthorization, "The Authorization header is not a valid TC3-HMAC-SHA256 signature.")
 	}
 	tsRaw := r.Header.Get("X-TC-Timestamp")
 	if tsRaw == "" {
-		return nil, errf(CodeMissingParameter, "The X-TC-Timestamp header is missing.")
+		return nil, errf(wire.CodeMissingParameter, "The X-TC-Timestamp header is missing.")
 	}
 	ts, err := strconv.ParseInt(tsRaw, 10, 64)
 	if err != nil || ts <= 0 {
-		return nil, errf(CodeInvalidAuthorization, "X-TC-Timestamp must be a Unix time in seconds.")
+		return nil, errf(wire.CodeInvalidAuthorization, "X-TC-Timestamp must be a Unix time in seconds.")
 	}
 	now := a.clock.Now()
 	if skew := now.Sub(time.Unix(ts, 0)); skew > MaxClockSkew || skew < -MaxClockSkew {
-		return nil, errf(CodeSignatureExpire, "The request's timestamp is %s away from the server's time; it may be at most 5 minutes off. Check the client's clock.", skew.Abs().Round(time.Second))
+		return nil, errf(wire.CodeSignatureExpire, "The request's timestamp is %s away from the server's time; it may be at most 5 minutes off. Check the client's clock.", skew.Abs().Round(time.Second))
 	}
 	if auth.Service != Service {
-		return nil, errf(CodeInvalidAuthorization, "The credential scope names service %q; it must be %s.", truncate(auth.Service, 32), Service)
+		return nil, errf(wire.CodeInvalidAuthorization, "The credential scope names service %q; it must be %s.", truncate(auth.Service, 32), Service)
 	}
 	if auth.Date != tc3.Date(ts) {
-		return nil, errf(CodeInvalidAuthorization, "The credential scope's date %s is not the UTC date of X-TC-Timestamp (%s).", auth.Date, tc3.Date(ts))
+		return nil, errf(wire.CodeInvalidAuthorization, "The credential scope's date %s is not the UTC date of X-TC-Timestamp (%s).", auth.Date, tc3.Date(ts))
 	}
 	signed := map[string]bool{}
 	for _, h := range auth.SignedHeaders {
 		signed[h] = true
 	}
 	if !signed["content-type"] || !signed["host"] {
-		return nil, errf(CodeInvalidAuthorization, "SignedHeaders must include content-type and host.")
+		return nil, errf(wire.CodeInvalidAuthorization, "SignedHeaders must include content-type and host.")
 	}
 	key, err := a.keys.AuthenticateAPIKey(r.Context(), auth.SecretID)
 	switch {
 	case errors.Is(err, models.ErrNotFound):
-		return nil, errf(CodeSecretIdNotFound, "The SecretId %s does not exist or was revoked.", truncate(auth.SecretID, 64))
+		return nil, errf(wire.CodeSecretIdNotFound, "The SecretId %s does not exist or was revoked.", truncate(auth.SecretID, 64))
 	case errors.Is(err, accounts.ErrKeyDisabled):
-		return nil, errf(CodeSecretIdNotFound, "The SecretId %s belongs to a disabled user.", truncate(auth.SecretID, 64))
+		return nil, errf(wire.CodeSecretIdNotFound, "The SecretId %s belongs to a disabled user.", truncate(auth.SecretID, 64))
 	case err != nil:
 		return nil, err
 	}
@@ -244,14 +245,14 @@ func (a *API) authenticate(r *http.Request, body []byte, action string) (*Caller
 		ok = tc3.Equal(tc3.Signature(key.SecretKey, auth.Service, ts, lower), got)
 	}
 	if !ok {
-		return nil, errf(CodeSignatureFailure, "The signature does not match: check the SecretKey and that the request is signed as sent.")
+		return nil, errf(wire.CodeSignatureFailure, "The signature does not match: check the SecretKey and that the request is signed as sent.")
 	}
 	err = a.keys.UseSignature(r.Context(), accounts.SignatureUse{Signature: got, Action: action, ReadOnly: readOnly(action),
 		ExpiresAt: time.Unix(ts, 0).Add(MaxClockSkew)})
 	var replayed *accounts.ReplayedError
 	switch {
 	case errors.As(err, &replayed):
-		return nil, errf(CodeSignatureFailure, "The request was replayed: its signature was first used %s ago, for %s. Sign every request afresh.",
+		return nil, errf(wire.CodeSignatureFailure, "The request was replayed: its signature was first used %s ago, for %s. Sign every request afresh.",
 			now.Sub(replayed.FirstUsedAt).Round(time.Second), replayed.Action)
 	case err != nil:
 		return nil, err
@@ -280,28 +281,28 @@ func decodeBody(body []byte, v any) error {
 		)
 		switch {
 		case errors.As(err, &syntax):
-			return errf(CodeInvalidParameter, "The body is not valid JSON (at byte %d).", syntax.Offset)
+			return errf(wire.CodeInvalidParameter, "The body is not valid JSON (at byte %d).", syntax.Offset)
 		case errors.As(err, &typ):
 			field := typ.Field
 			if field == "" {
-				return errf(CodeInvalidParameter, "The body must be a JSON object.")
+				return errf(wire.CodeInvalidParameter, "The body must be a JSON object.")
 			}
-			return errf(CodeInvalidParameter, "%s must be %s, not a JSON %s.", field, jsonKind(typ.Type.String()), typ.Value)
+			return errf(wire.CodeInvalidParameter, "%s must be %s, not a JSON %s.", field, jsonKind(typ.Type.String()), typ.Value)
 		case strings.HasPrefix(err.Error(), "json: unknown field "):
-			return errf(CodeUnknownParameter, "Unknown parameter %s.", strings.TrimPrefix(err.Error(), "json: unknown field "))
+			return errf(wire.CodeUnknownParameter, "Unknown parameter %s.", strings.TrimPrefix(err.Error(), "json: unknown field "))
 		default:
-			return errf(CodeInvalidParameter, "The body is not valid JSON.")
+			return errf(wire.CodeInvalidParameter, "The body is not valid JSON.")
 		}
 	}
 	if dec.More() {
-		return errf(CodeInvalidParameter, "The body must hold one JSON object.")
+		return errf(wire.CodeInvalidParameter, "The body must hold one JSON object.")
 	}
 	return nil
 }
 
 // idNotFoundCodes are the codes of an id that names nothing, by field;
 // other ids are ResourceNotFound.
-var idNotFoundCodes = map[string]string{"TemplateID": CodeTemplateNotExist, "ReceiverId": CodeReceiverNotExist}
+var idNotFoundCodes = map[string]string{"TemplateID": wire.CodeTemplateNotExist, "ReceiverId": wire.CodeReceiverNotExist}
 
 // checkIDs refuses the ids of a request (its fields named …ID or …Id, and
 // those of the structs it points to) that no row can have, as an id that
@@ -319,7 +320,7 @@ func checkIDs(v reflect.Value) error {
 		case f.Kind() == reflect.Uint64 && (strings.HasSuffix(name, "ID") || strings.HasSuffix(name, "Id")) && f.Uint() > models.MaxID:
 			code := idNotFoundCodes[name]
 			if code == "" {
-				code = CodeResourceNotFound
+				code = wire.CodeResourceNotFound
 			}
 			return errf(code, "There is no %s %d.", name, f.Uint())
 		}
@@ -347,20 +348,20 @@ func jsonKind(goType string) string {
 
 // responseBody writes {"Response": {...fields, "RequestId"}} or the error
 // form.
-func responseBody(out any, err error, requestID string, mapErr func(error) *Error) ([]byte, error) {
+func responseBody(out any, err error, requestID string, mapErr func(error) *wire.Error) ([]byte, error) {
 	var buf bytes.Buffer
 	buf.WriteString(`{"Response":`)
 	if err != nil {
-		var e *Error
+		var e *wire.Error
 		switch {
 		case mapErr != nil:
 			e = mapErr(err)
 		case !errors.As(err, &e):
-			e = &Error{Code: CodeInternalError, Message: "Internal error."}
+			e = &wire.Error{Code: wire.CodeInternalError, Message: "Internal error."}
 		}
 		inner, merr := json.Marshal(struct {
-			Error     *Error `json:"Error"`
-			RequestId string `json:"RequestId"`
+			Error     *wire.Error `json:"Error"`
+			RequestId string      `json:"RequestId"`
 		}{e, requestID})
 		if merr != nil {
 			return nil, merr
