@@ -62,6 +62,8 @@ func (h *blacklistActions) listBlackEmailAddress(ctx context.Context, _ *Caller,
 
 func checkedList(field string, in []string) error {
 	switch {
+	case len(in) == 0 && field == "Emails":
+		return errf(wire.CodeEmailsNecessary, "Emails is required: at least one address.")
 	case len(in) == 0:
 		return errf(wire.CodeMissingParameter, "%s is required: at least one address.", field)
 	case len(in) > maxListChange:

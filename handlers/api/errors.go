@@ -92,11 +92,35 @@ var refusalCodes = map[sending.Rule]string{
 	sending.BadAttachment:       wire.CodeInvalidAttachName,
 }
 
-// toAPIError is the one place where errors become Tencent codes. Errors
+// actionCodes are the codes an action documents in place of the general
+// ones: BatchSendEmail lists no "no such sender" or "no such template",
+// only that the sender's or the template's status is wrong.
+var actionCodes = map[string]map[string]string{
+	"BatchSendEmail": {
+		wire.CodeNoSuchSender:       wire.CodeSendAddressStatusErr,
+		wire.CodeIncorrectSender:    wire.CodeSendAddressStatusErr,
+		wire.CodeDomainNotVerified:  wire.CodeSendAddressStatusErr,
+		wire.CodeTemplateNotExist:   wire.CodeTemplateStatusError,
+		wire.CodeInvalidTemplateID:  wire.CodeTemplateStatusError,
+		wire.CodeEmailAddressIsNULL: wire.CodeSendParamNecessary,
+	},
+}
+
+// toAPIError is the one place where errors become Tencent codes, in the
+// action's own words (actionCodes).
+func (a *API) toAPIError(ctx context.Context, action, requestID string, err error) *wire.Error {
+	e := a.generalError(ctx, action, requestID, err)
+	if code, ok := actionCodes[action][e.Code]; ok {
+		return &wire.Error{Code: code, Message: e.Message}
+	}
+	return e
+}
+
+// generalError is the one place where errors become Tencent codes. Errors
 // the actions raise themselves are already *wire.Error; domain errors are
 // mapped by kind, validation errors by action and field. Anything else is
 // an internal error: logged with the request id, which the message gives.
-func (a *API) toAPIError(ctx context.Context, action, requestID string, err error) *wire.Error {
+func (a *API) generalError(ctx context.Context, action, requestID string, err error) *wire.Error {
 	var (
 		apiErr      *wire.Error
 		verr        *models.ValidationError

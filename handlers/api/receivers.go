@@ -145,18 +145,17 @@ func (h *receiverActions) createReceiverDetail(ctx context.Context, c *Caller, r
 	return h.addDetails(ctx, c, "CreateReceiverDetail", req.ReceiverId, in)
 }
 
-// badDataVariable marks a row whose TemplateData is not a flat JSON
-// object: it is not a valid variable name, so the store refuses the row as
-// bad variables.
-const badDataVariable = "!TemplateData"
-
 func (h *receiverActions) createReceiverDetailWithData(ctx context.Context, c *Caller, req *wire.CreateReceiverDetailWithDataRequest) (*wire.CreateReceiverDetailResponse, error) {
 	in := make([]audience.RecipientInput, len(req.Datas))
+	// A malformed TemplateData refuses the request, as Tencent does,
+	// rather than storing a recipient its sends could not fill in.
 	for i, d := range req.Datas {
+		if len(d.TemplateData) > maxTemplateData {
+			return nil, errf(wire.CodeTemplateDataLenLimit, "Datas[%d].TemplateData is %d bytes; at most %d are allowed.", i, len(d.TemplateData), maxTemplateData)
+		}
 		vars, err := models.ParseVariables(d.TemplateData)
-		if err != nil || len(d.TemplateData) > maxTemplateData {
-			// Counted as neither valid nor a repeat, and listed as invalid.
-			vars = map[string]string{badDataVariable: ""}
+		if err != nil {
+			return nil, errf(wire.CodeTemplateDataError, "Datas[%d].TemplateData: %s.", i, err.Error())
 		}
 		in[i] = audience.RecipientInput{Email: d.Email, Variables: vars}
 	}
