@@ -60,12 +60,12 @@ func (h *blacklistActions) listBlackEmailAddress(ctx context.Context, _ *Caller,
 	return out, nil
 }
 
-func checkedList(field string, in []string) error {
+// checkedList refuses an empty list with missing, the action's code for
+// it, and one longer than maxListChange.
+func checkedList(field, missing string, in []string) error {
 	switch {
-	case len(in) == 0 && field == "Emails":
-		return errf(wire.CodeEmailsNecessary, "Emails is required: at least one address.")
 	case len(in) == 0:
-		return errf(wire.CodeMissingParameter, "%s is required: at least one address.", field)
+		return errf(missing, "%s is required: at least one address.", field)
 	case len(in) > maxListChange:
 		return errf(wire.CodeLimitExceeded, "%s has %d addresses; at most %d are allowed in one call.", field, len(in), maxListChange)
 	}
@@ -73,7 +73,7 @@ func checkedList(field string, in []string) error {
 }
 
 func (h *blacklistActions) deleteBlackList(ctx context.Context, _ *Caller, req *wire.DeleteBlackListRequest) (*wire.Empty, error) {
-	if err := checkedList("EmailAddressList", req.EmailAddressList); err != nil {
+	if err := checkedList("EmailAddressList", wire.CodeMissingParameter, req.EmailAddressList); err != nil {
 		return nil, err
 	}
 	if _, err := h.suppressions.RemoveSuppressionsOf(ctx, req.EmailAddressList, bounceReasons); err != nil {
@@ -110,7 +110,7 @@ func (h *blacklistActions) formatExpiry(t *time.Time) string {
 }
 
 func (h *blacklistActions) createCustomBlacklist(ctx context.Context, c *Caller, req *wire.CreateCustomBlacklistRequest) (*wire.CreateCustomBlacklistResponse, error) {
-	if err := checkedList("Emails", req.Emails); err != nil {
+	if err := checkedList("Emails", wire.CodeEmailsNecessary, req.Emails); err != nil {
 		return nil, err
 	}
 	expires, err := h.expiry(req.ExpireDate)
@@ -204,7 +204,7 @@ func (h *blacklistActions) updateCustomBlackList(ctx context.Context, _ *Caller,
 }
 
 func (h *blacklistActions) deleteCustomBlackList(ctx context.Context, _ *Caller, req *wire.DeleteCustomBlackListRequest) (*wire.Empty, error) {
-	if err := checkedList("Emails", req.Emails); err != nil {
+	if err := checkedList("Emails", wire.CodeMissingParameter, req.Emails); err != nil {
 		return nil, err
 	}
 	if _, err := h.suppressions.RemoveSuppressionsOf(ctx, req.Emails, []audience.SuppressionReason{audience.ReasonManual}); err != nil {

@@ -155,5 +155,5 @@ func TestCustomBlacklist(t *testing.T) {
 		t.Errorf("after delete: %s", list.ToJsonString())
 	}
 	_, err = c.DeleteCustomBlackList(ses.NewDeleteCustomBlackListRequest())
-	wantCode(t, err, "MissingParameter.EmailsNecessary")
+	wantCode(t, err, "MissingParameter")
 }
