@@ -123,3 +123,12 @@ func ReplyTo(raw string) (string, error) {
 	}
 	return strings.Join(out, ", "), nil
 }
+
+// AddressList writes addresses as a To or Cc header's value.
+func AddressList(addrs []string) string {
+	list := make([]string, len(addrs))
+	for i, a := range addrs {
+		list[i] = (&mail.Address{Address: a}).String()
+	}
+	return strings.Join(list, ", ")
+}

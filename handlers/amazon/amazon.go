@@ -111,13 +111,15 @@ func New(cfg Config) *API {
 	return a
 }
 
-// Mount registers SES v2's routes, signed by each request itself (no
-// session, no CSRF token), the body limit enforced here so that an
-// oversized body still gets Amazon's error.
+// Mount registers SES v2's routes and SES v1's POST / (ahead of the
+// Tencent API there, by IsV1), signed by each request itself (no session,
+// no CSRF token), the body limit enforced here so that an oversized body
+// still gets Amazon's error.
 func (a *API) Mount(srv *web.Server) {
 	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodDelete} {
 		srv.AddWithBodyLimit(m, "/v2/email/*", a.handleV2, web.Signed, web.NoBodyLimit)
 	}
+	srv.AddClaim(http.MethodPost, "/", IsV1, a.handleV1)
 }
 
 // call is an authenticated request: its caller, its body, its region.

@@ -136,26 +136,39 @@ func (a *API) sendEmail(c *call, _ map[string]string) (any, error) {
 	if in.Destination == nil {
 		in.Destination = &v2Destination{}
 	}
-	req, err := a.sendRequest(c, in.FromEmailAddress, in.ReplyToAddresses, in.Content, in.EmailTags)
+	id, err := a.submit(c, in)
 	if err != nil {
 		return nil, err
 	}
-	to, err := recipients(*in.Destination, in.Content.Raw != nil, req.Content.Raw)
+	return map[string]string{"MessageId": id}, nil
+}
+
+// submit queues one send, as either API version says it, and returns the
+// id of its first message.
+func (a *API) submit(c *call, in sendEmailInput) (string, error) {
+	req, err := a.sendRequest(c, in.FromEmailAddress, in.ReplyToAddresses, in.Content, in.EmailTags)
 	if err != nil {
-		return nil, err
+		return "", err
+	}
+	to, err := recipients(in.Destination, in.Content.Raw != nil, req.Content.Raw)
+	if err != nil {
+		return "", err
+	}
+	if req.Content.Raw == nil { // each copy shows the visible recipients, as one message would
+		req.Content.HeaderTo, req.Content.HeaderCc = models.AddressList(in.Destination.ToAddresses), models.AddressList(in.Destination.CcAddresses)
 	}
 	vars, err := templateData(in.Content.Template)
 	if err != nil {
-		return nil, err
+		return "", err
 	}
 	for _, addr := range to {
 		req.To = append(req.To, queue.Addressee{Email: addr, Variables: vars})
 	}
 	msgs, err := a.cfg.Sending.Submit(c.ctx, *req)
 	if err != nil {
-		return nil, err
+		return "", err
 	}
-	return map[string]string{"MessageId": msgs[0].UID}, nil
+	return msgs[0].UID, nil
 }
 
 // sendRequest decodes what a send says but its recipients: the sender
@@ -228,6 +241,7 @@ func (a *API) sendRequest(c *call, from string, replyTo []string, ec v2EmailCont
 	}
 	req.Sender, req.FromName = sender, name
 	if req.Content.Raw == nil {
+		req.Content.TrackOpens, req.Content.TrackClicks = true, true
 		if req.Content.ReplyTo, err = models.ReplyTo(strings.Join(replyTo, ", ")); err != nil {
 			return nil, err
 		}
@@ -289,9 +303,10 @@ type rawSubmission struct {
 	Header  mail.Header
 }
 
-// recipients is Destination's addresses, To and Cc then Bcc, each once; a
-// raw message without a Destination goes to its To and Cc headers.
-func recipients(d v2Destination, raw bool, rawData []byte) ([]string, error) {
+// recipients is Destination's addresses, To and Cc then Bcc, each once,
+// normalised in d; a raw message without a Destination goes to its To and
+// Cc headers.
+func recipients(d *v2Destination, raw bool, rawData []byte) ([]string, error) {
 	if raw && len(d.ToAddresses)+len(d.CcAddresses)+len(d.BccAddresses) == 0 {
 		sub, err := readRaw(rawData)
 		if err != nil {
@@ -309,17 +324,16 @@ func recipients(d v2Destination, raw bool, rawData []byte) ([]string, error) {
 			}
 		}
 	}
-	var lists [3][]string
-	for i, in := range [][]string{d.ToAddresses, d.CcAddresses, d.BccAddresses} {
-		for _, raw := range in {
+	for _, list := range []*[]string{&d.ToAddresses, &d.CcAddresses, &d.BccAddresses} {
+		for i, raw := range *list {
 			addr, _, err := models.ParseMailbox(raw)
 			if err != nil {
 				return nil, badRequest(fmt.Sprintf("Illegal address %q: %s.", truncate(raw, 254), err.Error()))
 			}
-			lists[i] = append(lists[i], addr)
+			(*list)[i] = addr
 		}
 	}
-	all, err := sending.Recipients(lists[0], lists[1], lists[2])
+	all, err := sending.Recipients(d.ToAddresses, d.CcAddresses, d.BccAddresses)
 	if err != nil {
 		return nil, err
 	}
@@ -395,9 +409,10 @@ func (a *API) sendBulkEmail(c *call, _ map[string]string) (any, error) {
 				vars[k] = v
 			}
 		}
-		to, err := recipients(e.Destination, false, nil)
+		to, err := recipients(&e.Destination, false, nil)
 		if err == nil {
 			one := *req
+			one.Content.HeaderTo, one.Content.HeaderCc = models.AddressList(e.Destination.ToAddresses), models.AddressList(e.Destination.CcAddresses)
 			for _, addr := range to {
 				one.To = append(one.To, queue.Addressee{Email: addr, Variables: vars})
 			}

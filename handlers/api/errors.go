@@ -97,12 +97,9 @@ var refusalCodes = map[sending.Rule]string{
 // only that the sender's or the template's status is wrong.
 var actionCodes = map[string]map[string]string{
 	"BatchSendEmail": {
-		wire.CodeNoSuchSender:       wire.CodeSendAddressStatusErr,
-		wire.CodeIncorrectSender:    wire.CodeSendAddressStatusErr,
-		wire.CodeDomainNotVerified:  wire.CodeSendAddressStatusErr,
-		wire.CodeTemplateNotExist:   wire.CodeTemplateStatusError,
-		wire.CodeInvalidTemplateID:  wire.CodeTemplateStatusError,
-		wire.CodeEmailAddressIsNULL: wire.CodeSendParamNecessary,
+		wire.CodeNoSuchSender:     wire.CodeSendAddressStatusErr,
+		wire.CodeIncorrectSender:  wire.CodeSendAddressStatusErr,
+		wire.CodeTemplateNotExist: wire.CodeTemplateStatusError,
 	},
 }
 

@@ -139,14 +139,6 @@ func messageID(raw string) (string, error) {
 	return "<" + id + ">", nil
 }
 
-func formatAddresses(addrs []string) string {
-	list := make([]string, len(addrs))
-	for i, a := range addrs {
-		list[i] = (&mail.Address{Address: a}).String()
-	}
-	return strings.Join(list, ", ")
-}
-
 func unsubscribeCode(code string) (string, error) {
 	code = strings.TrimSpace(code)
 	if !identity.ValidUnsubscribeCode(code) {
@@ -180,7 +172,7 @@ func (h *sendActions) sendEmail(ctx context.Context, _ *Caller, req *wire.SendEm
 		return nil, err
 	}
 	send := sending.Request{Sender: sender, FromName: fromName, Content: queue.MessageContent{Subject: strings.TrimSpace(req.Subject),
-		HeaderTo: formatAddresses(to), HeaderCc: formatAddresses(cc), TrackOpens: true, TrackClicks: true}}
+		HeaderTo: models.AddressList(to), HeaderCc: models.AddressList(cc), TrackOpens: true, TrackClicks: true}}
 	vars := map[string]string{}
 	switch {
 	case req.Template != nil && req.Template.TemplateID != 0:
