@@ -52,6 +52,7 @@ type Config struct {
 	Suppressions SuppressionStore
 	Domains      DomainStore
 	Warmup       WarmupReader
+	Stats        StatsReader
 	Clock        models.Clock
 	Logger       *slog.Logger
 }
@@ -88,6 +89,9 @@ type (
 	}
 	WarmupReader interface {
 		WarmupOverview(ctx context.Context) ([]queue.WarmupStatus, error)
+	}
+	StatsReader interface {
+		DailyVolumes(ctx context.Context, from, to time.Time, loc *time.Location, f queue.StatsFilter) ([]queue.Volume, error)
 	}
 )
 

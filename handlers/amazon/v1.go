@@ -11,8 +11,12 @@ import (
 	"net/url"
 	"runtime/debug"
 	"strconv"
+	"time"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/sesame-email/sesame/models"
+	"github.com/sesame-email/sesame/models/queue"
 )
 
 // SES v1 is the query protocol: a form POST to / with Action=..., signed
@@ -30,11 +34,14 @@ func IsV1(r *http.Request) bool {
 }
 
 var v1Actions = map[string]func(a *API, c *call, f url.Values) (any, error){
-	"SendEmail":          (*API).v1SendEmail,
-	"SendRawEmail":       (*API).v1SendRawEmail,
-	"SendTemplatedEmail": (*API).v1SendTemplatedEmail,
-	"GetSendQuota":       (*API).v1GetSendQuota,
-	"ListIdentities":     (*API).v1ListIdentities,
+	"SendEmail":              (*API).v1SendEmail,
+	"SendRawEmail":           (*API).v1SendRawEmail,
+	"SendTemplatedEmail":     (*API).v1SendTemplatedEmail,
+	"SendBulkTemplatedEmail": (*API).v1SendBulkTemplatedEmail,
+	"GetSendQuota":           (*API).v1GetSendQuota,
+	"GetSendStatistics":      (*API).v1GetSendStatistics,
+	"ListIdentities":         (*API).v1ListIdentities,
+	"VerifyDomainIdentity":   (*API).v1VerifyDomainIdentity,
 }
 
 func (a *API) handleV1(c echo.Context) error {
@@ -214,4 +221,85 @@ func (a *API) v1ListIdentities(c *call, f url.Values) (any, error) {
 		out.Identities = append(out.Identities, d.Name)
 	}
 	return out, nil
+}
+
+// v1BulkStatus is SES v2's entry status as v1 names it.
+var v1BulkStatus = map[string]string{"SUCCESS": "Success", "MESSAGE_REJECTED": "MessageRejected",
+	"TEMPLATE_NOT_FOUND": "TemplateDoesNotExist", "ACCOUNT_THROTTLED": "AccountThrottled", "INVALID_PARAMETER": "InvalidParameterValue"}
+
+func (a *API) v1SendBulkTemplatedEmail(c *call, f url.Values) (any, error) {
+	in := bulkInput{FromEmailAddress: f.Get("Source"), ReplyToAddresses: members(f, "ReplyToAddresses"), DefaultEmailTags: tags(f)}
+	in.DefaultContent.Template = &v2Template{TemplateName: f.Get("Template"), TemplateData: f.Get("DefaultTemplateData")}
+	for i := 1; ; i++ {
+		p := "Destinations.member." + strconv.Itoa(i)
+		to, cc, bcc := members(f, p+".Destination.ToAddresses"), members(f, p+".Destination.CcAddresses"), members(f, p+".Destination.BccAddresses")
+		if len(to)+len(cc)+len(bcc) == 0 {
+			break
+		}
+		e := bulkEntry{Destination: v2Destination{ToAddresses: to, CcAddresses: cc, BccAddresses: bcc}}
+		if d := f.Get(p + ".ReplacementTemplateData"); d != "" {
+			e.ReplacementEmailContent = &replacement{ReplacementTemplate: &struct{ ReplacementTemplateData string }{d}}
+		}
+		in.BulkEmailEntries = append(in.BulkEmailEntries, e)
+	}
+	results, err := a.bulk(c, in)
+	var nf *Error
+	if errors.As(err, &nf) && nf.Code == "NotFoundException" {
+		return nil, v1Error("TemplateDoesNotExist", nf.Message)
+	}
+	if err != nil {
+		return nil, err
+	}
+	type status struct{ Status, Error, MessageId string }
+	out := struct {
+		Status []status `xml:"Status>member"`
+	}{}
+	for _, r := range results {
+		out.Status = append(out.Status, status{v1BulkStatus[r.Status], r.Error, r.MessageId})
+	}
+	return out, nil
+}
+
+// statisticsDays is how far back GetSendStatistics looks, as Amazon's two
+// weeks; Sesame's points are days, Amazon's quarter-hours.
+const statisticsDays = 14
+
+func (a *API) v1GetSendStatistics(c *call, _ url.Values) (any, error) {
+	now := a.clock.Now().UTC()
+	days, err := a.cfg.Stats.DailyVolumes(c.ctx, now.AddDate(0, 0, -(statisticsDays-1)), now, time.UTC, queue.StatsFilter{})
+	if err != nil {
+		return nil, err
+	}
+	type point struct {
+		Timestamp                                      string
+		DeliveryAttempts, Bounces, Complaints, Rejects int64
+	}
+	out := struct {
+		SendDataPoints []point `xml:"SendDataPoints>member"`
+	}{SendDataPoints: []point{}}
+	for _, d := range days {
+		if d.Accepted == 0 && d.Bounced == 0 && d.Complained == 0 && d.Requested == 0 {
+			continue
+		}
+		out.SendDataPoints = append(out.SendDataPoints, point{d.Start.UTC().Format(time.RFC3339), d.Accepted, d.Bounced, d.Complained, d.Requested - d.Accepted})
+	}
+	return out, nil
+}
+
+// v1VerifyDomainIdentity reads a sending domain: an admin adds domains in
+// the console (or with the Tencent API's CreateEmailIdentity); this
+// answers the token of one that exists, as Amazon's is answered again for
+// a domain already added.
+func (a *API) v1VerifyDomainIdentity(c *call, f url.Values) (any, error) {
+	name, err := models.NormalizeDomain(f.Get("Domain"))
+	if err != nil {
+		return nil, v1Error("InvalidParameterValue", "Domain: "+err.Error()+".")
+	}
+	d, err := a.cfg.Domains.GetDomainByName(c.ctx, name)
+	if errors.Is(err, models.ErrNotFound) {
+		return nil, v1Error("InvalidParameterValue", name+" is not a sending domain in Sesame: an admin adds it in the console (Domains) first.")
+	} else if err != nil {
+		return nil, err
+	}
+	return struct{ VerificationToken string }{d.VerifyToken}, nil
 }

@@ -89,6 +89,31 @@ func TestSESv1ThroughTheSDK(t *testing.T) {
 		t.Errorf("ListIdentities: %v", ids.Identities)
 	}
 
+	bulk, err := c.SendBulkTemplatedEmail(ctx, &sesv1.SendBulkTemplatedEmailInput{Source: s("news@example.com"), Template: s("receipt"),
+		DefaultTemplateData: s(`{"order":"none"}`), Destinations: []v1types.BulkEmailDestination{
+			{Destination: &v1types.Destination{ToAddresses: []string{"eve@dest.example.net"}}, ReplacementTemplateData: s(`{"order":"B-2"}`)},
+			{Destination: &v1types.Destination{ToAddresses: []string{"gone@dest.example.net"}}},
+		}})
+	must(t, err)
+	if st := bulk.Status; len(st) != 2 || st[0].Status != v1types.BulkEmailStatusSuccess || st[1].Status != v1types.BulkEmailStatusMessageRejected || st[0].MessageId == nil {
+		t.Errorf("SendBulkTemplatedEmail: %+v", st)
+	}
+	if raw := e.delivered("eve@dest.example.net"); !strings.Contains(raw, "Order B-2 is paid.") {
+		t.Errorf("the bulk send:\n%s", raw)
+	}
+	stats, err := c.GetSendStatistics(ctx, &sesv1.GetSendStatisticsInput{})
+	must(t, err)
+	if len(stats.SendDataPoints) != 1 || stats.SendDataPoints[0].DeliveryAttempts < 4 || stats.SendDataPoints[0].Timestamp == nil {
+		t.Errorf("GetSendStatistics: %+v", stats.SendDataPoints)
+	}
+	token, err := c.VerifyDomainIdentity(ctx, &sesv1.VerifyDomainIdentityInput{Domain: s("Example.com")})
+	must(t, err)
+	if d, _ := e.Store.Domains.GetDomainByName(ctx, "example.com"); *token.VerificationToken != d.VerifyToken {
+		t.Errorf("VerifyDomainIdentity: %q", *token.VerificationToken)
+	}
+	_, err = c.VerifyDomainIdentity(ctx, &sesv1.VerifyDomainIdentityInput{Domain: s("other.example")})
+	wantCode(t, err, "InvalidParameterValue")
+
 	// A bad signature, and an action Sesame does not serve.
 	_, err = e.v1(e.ID, strings.Repeat("x", 40)).GetSendQuota(ctx, &sesv1.GetSendQuotaInput{})
 	wantCode(t, err, "SignatureDoesNotMatch")

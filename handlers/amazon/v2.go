@@ -355,29 +355,45 @@ func templateData(t *v2Template) (map[string]string, error) {
 	return vars, nil
 }
 
-type bulkInput struct {
-	FromEmailAddress string
-	ReplyToAddresses []string
-	DefaultContent   struct{ Template *v2Template }
-	DefaultEmailTags []v2Tag
-	BulkEmailEntries []struct {
-		Destination             v2Destination
-		ReplacementEmailContent *struct {
-			ReplacementTemplate *struct{ ReplacementTemplateData string }
-		}
+type (
+	bulkInput struct {
+		FromEmailAddress string
+		ReplyToAddresses []string
+		DefaultContent   struct{ Template *v2Template }
+		DefaultEmailTags []v2Tag
+		BulkEmailEntries []bulkEntry
 	}
-}
+	bulkEntry struct {
+		Destination             v2Destination
+		ReplacementEmailContent *replacement
+	}
+	replacement struct {
+		ReplacementTemplate *struct{ ReplacementTemplateData string }
+	}
+)
 
 // maxBulkEntries is Amazon's limit of one SendBulkEmail.
 const maxBulkEntries = 50
 
-// sendBulkEmail is SendBulkEmail: one template, each entry its own send
-// with its own data; an entry the rules refuse fails alone.
+// bulkResult is one entry's outcome, in SES v2's words.
+type bulkResult struct{ Status, Error, MessageId string }
+
+// sendBulkEmail is SendBulkEmail.
 func (a *API) sendBulkEmail(c *call, _ map[string]string) (any, error) {
 	var in bulkInput
 	if err := decode(c.body, &in); err != nil {
 		return nil, err
 	}
+	out, err := a.bulk(c, in)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{"BulkEmailEntryResults": out}, nil
+}
+
+// bulk sends one template to each entry, each entry its own send with its
+// own data; an entry the rules refuse fails alone.
+func (a *API) bulk(c *call, in bulkInput) ([]bulkResult, error) {
 	if in.DefaultContent.Template == nil {
 		return nil, badRequest("DefaultContent.Template is required.")
 	}
@@ -392,8 +408,7 @@ func (a *API) sendBulkEmail(c *call, _ map[string]string) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	type result struct{ Status, Error, MessageId string }
-	out := make([]result, len(in.BulkEmailEntries))
+	out := make([]bulkResult, len(in.BulkEmailEntries))
 	for i, e := range in.BulkEmailEntries {
 		vars := map[string]string{}
 		for k, v := range defaults {
@@ -402,7 +417,7 @@ func (a *API) sendBulkEmail(c *call, _ map[string]string) (any, error) {
 		if r := e.ReplacementEmailContent; r != nil && r.ReplacementTemplate != nil && r.ReplacementTemplate.ReplacementTemplateData != "" {
 			more, err := models.ParseVariables(r.ReplacementTemplate.ReplacementTemplateData)
 			if err != nil {
-				out[i] = result{Status: "INVALID_PARAMETER", Error: "ReplacementTemplateData is " + err.Error() + "."}
+				out[i] = bulkResult{Status: "INVALID_PARAMETER", Error: "ReplacementTemplateData is " + err.Error() + "."}
 				continue
 			}
 			for k, v := range more {
@@ -418,7 +433,7 @@ func (a *API) sendBulkEmail(c *call, _ map[string]string) (any, error) {
 			}
 			var msgs []queue.Message
 			if msgs, err = a.cfg.Sending.Submit(c.ctx, one); err == nil {
-				out[i] = result{Status: "SUCCESS", MessageId: msgs[0].UID}
+				out[i] = bulkResult{Status: "SUCCESS", MessageId: msgs[0].UID}
 				continue
 			}
 		}
@@ -435,9 +450,9 @@ func (a *API) sendBulkEmail(c *call, _ map[string]string) (any, error) {
 		case "TooManyRequestsException":
 			status = "ACCOUNT_THROTTLED"
 		}
-		out[i] = result{Status: status, Error: ae.Message}
+		out[i] = bulkResult{Status: status, Error: ae.Message}
 	}
-	return map[string]any{"BulkEmailEntryResults": out}, nil
+	return out, nil
 }
 
 // Templates, by name.

@@ -32,7 +32,7 @@ func API(st *store.Store, cfg api.Config) api.Config {
 // Amazon is the Amazon SES API's config: its stores and the sending rules.
 func Amazon(st *store.Store, cfg amazon.Config) amazon.Config {
 	cfg.Keys, cfg.Senders, cfg.Sending, cfg.Templates = st.Accounts, st.Senders, st.Sending, st.Templates
-	cfg.Suppressions, cfg.Domains, cfg.Warmup = st.Suppressions, st.Domains, st.Queue
+	cfg.Suppressions, cfg.Domains, cfg.Warmup, cfg.Stats = st.Suppressions, st.Domains, st.Queue, st.Queue
 	return cfg
 }
 
