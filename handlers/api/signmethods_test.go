@@ -2,7 +2,11 @@ package api_test
 
 import (
 	"encoding/base64"
+	"encoding/json"
+	"io"
 	"net/http"
+	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -10,6 +14,8 @@ import (
 	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common"
 	ses "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/ses/v20201002"
 
+	"github.com/sesame-email/sesame/handlers/api"
+	"github.com/sesame-email/sesame/internal/tc3"
 	"github.com/sesame-email/sesame/models/queue"
 )
 
@@ -98,4 +104,36 @@ func TestTheDashboardKeepsPlainGETs(t *testing.T) {
 	if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), "/login") {
 		t.Errorf("GET /?Action=SendEmail: %d %v", resp.StatusCode, resp.Header)
 	}
+}
+
+// HmacSHA requests built by hand: flattened parameters that cannot be
+// read, a parameter given twice, an unknown signature method, a missing
+// Nonce, an unknown action and an old timestamp each get their code, never
+// a fault.
+func TestLegacyRequestsByHand(t *testing.T) {
+	e := newEnv(t)
+	send := func(edit func(url.Values)) rawResponse {
+		p := url.Values{"Action": {"ListEmailTemplates"}, "Version": {api.Version}, "Region": {"ap-hongkong"}, "SecretId": {e.MarketerKey.SecretID},
+			"Timestamp": {strconv.FormatInt(time.Now().Unix(), 10)}, "Nonce": {strconv.Itoa(int(time.Now().UnixNano() % 1e9))},
+			"SignatureMethod": {"HmacSHA256"}, "Limit": {"10"}, "Offset": {"0"}}
+		edit(p)
+		p.Set("Signature", tc3.LegacySignature(e.MarketerKey.SecretKey, p.Get("SignatureMethod"), tc3.LegacyStringToSign(http.MethodGet, e.Host, "/", p)))
+		resp, err := http.Get(e.URL + "/?" + p.Encode())
+		must(t, err)
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		out := rawResponse{Status: resp.StatusCode, ContentType: resp.Header.Get("Content-Type"), Raw: string(b)}
+		_ = json.Unmarshal(b, &out.Body)
+		return out
+	}
+	wantRawCode(t, send(func(url.Values) {}), "")
+	wantRawCode(t, send(func(p url.Values) { p.Set("Limit", "ten") }), "InvalidParameter")
+	wantRawCode(t, send(func(p url.Values) { p.Set("Limit.x", "1") }), "InvalidParameter")
+	wantRawCode(t, send(func(p url.Values) { p.Set("Surprise", "1") }), "UnknownParameter")
+	wantRawCode(t, send(func(p url.Values) { p.Set("SignatureMethod", "MD5") }), "InvalidParameterValue")
+	wantRawCode(t, send(func(p url.Values) { p.Del("Nonce") }), "MissingParameter")
+	wantRawCode(t, send(func(p url.Values) { p.Set("Action", "Nope") }), "InvalidAction")
+	wantRawCode(t, send(func(p url.Values) { p.Set("Timestamp", strconv.FormatInt(time.Now().Add(-10*time.Minute).Unix(), 10)) }), "AuthFailure.SignatureExpire")
+	r := send(func(p url.Values) { p.Set("Offset", "0"); p["Offset"] = append(p["Offset"], "5") })
+	wantRawCode(t, r, "InvalidParameter")
 }
