@@ -216,6 +216,21 @@ func TestSESv2ThroughTheSDK(t *testing.T) {
 		t.Errorf("the raw send:\n%s", raw)
 	}
 
+	// A raw message's From is held to the sender's domain, as over SMTP;
+	// another address of it is fine, and bare LF line ends get CRLF.
+	forged := "From: CEO <ceo@bank.example>\nTo: eve@dest.example.net\nSubject: Pay\n\nNow.\n"
+	_, err = c.SendEmail(ctx, &sesv2.SendEmailInput{FromEmailAddress: s("news@example.com"), Content: &types.EmailContent{Raw: &types.RawMessage{Data: []byte(forged)}}})
+	wantCode(t, err, "MessageRejected")
+	other := "From: Billing <billing@example.com>\nTo: gil@dest.example.net\nSubject: Bill\n\nHere.\n"
+	_, err = c.SendEmail(ctx, &sesv2.SendEmailInput{FromEmailAddress: s("news@example.com"), Content: &types.EmailContent{Raw: &types.RawMessage{Data: []byte(other)}}})
+	must(t, err)
+	if raw := e.delivered("gil@dest.example.net"); !strings.Contains(raw, "From: Billing <billing@example.com>\r\n") {
+		t.Errorf("the raw send from another address of the domain:\n%s", raw)
+	}
+	mixed := "From: news@example.com\r\nTo: eve@dest.example.net\nSubject: x\r\n\r\nx\r\n"
+	_, err = c.SendEmail(ctx, &sesv2.SendEmailInput{Content: &types.EmailContent{Raw: &types.RawMessage{Data: []byte(mixed)}}})
+	wantCode(t, err, "BadRequestException")
+
 	// An unverified identity (no such sender in Sesame) and a suppressed
 	// recipient are refused as Amazon refuses them.
 	_, err = c.SendEmail(ctx, &sesv2.SendEmailInput{FromEmailAddress: s("ghost@example.org"),

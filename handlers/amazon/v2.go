@@ -1,16 +1,17 @@
 package amazon
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"mime"
 	"net/http"
 	"net/mail"
 	"net/url"
 	"strconv"
 	"strings"
 
+	"github.com/sesame-email/sesame/mailer"
 	"github.com/sesame-email/sesame/mailer/outgoing"
 	"github.com/sesame-email/sesame/models"
 	"github.com/sesame-email/sesame/models/audience"
@@ -187,19 +188,18 @@ func (a *API) sendRequest(c *call, from string, replyTo []string, ec v2EmailCont
 	var req sending.Request
 	var headers []v2Header
 	var atts []v2Attach
+	var raw *mailer.Submission
 	switch {
 	case ec.Raw != nil:
-		if len(ec.Raw.Data) == 0 {
-			return nil, badRequest("Content.Raw.Data is empty.")
-		}
-		sub, err := readRaw(ec.Raw.Data)
+		data, sub, err := rawMessage(ec.Raw.Data)
 		if err != nil {
 			return nil, err
 		}
 		if strings.TrimSpace(from) == "" {
-			from = sub.From.String()
+			from = sub.From.Address
 		}
-		req.Content = queue.MessageContent{Raw: ec.Raw.Data, Subject: models.PlainText(sub.Subject)}
+		raw = sub
+		req.Content = queue.MessageContent{Raw: data, Subject: models.PlainText(sub.Subject)}
 	case ec.Simple != nil:
 		req.Content.Subject = ec.Simple.Subject.Data
 		if b := ec.Simple.Body.Html; b != nil {
@@ -240,6 +240,19 @@ func (a *API) sendRequest(c *call, from string, replyTo []string, ec v2EmailCont
 		return nil, err
 	}
 	req.Sender, req.FromName = sender, name
+	if raw != nil {
+		// As over SMTP: the From header (and a Sender header) may name any
+		// address of the sender's domain, which DKIM signs for.
+		if req.Sender, err = sender.SendingAs(raw.From.Address, raw.From.Name); err != nil {
+			return nil, rejected("The raw message's From header is refused: " + fieldMessage(err))
+		}
+		if raw.Sender != nil {
+			if _, err := sender.SendingAs(raw.Sender.Address, ""); err != nil {
+				return nil, rejected("The raw message's Sender header is refused: " + fieldMessage(err))
+			}
+		}
+		req.FromName = ""
+	}
 	if req.Content.Raw == nil {
 		req.Content.TrackOpens, req.Content.TrackClicks = true, true
 		if req.Content.ReplyTo, err = models.ReplyTo(strings.Join(replyTo, ", ")); err != nil {
@@ -279,28 +292,39 @@ func (a *API) sendRequest(c *call, from string, replyTo []string, ec v2EmailCont
 	return &req, nil
 }
 
-// readRaw checks a raw message as SMTP submission does.
-func readRaw(raw []byte) (*rawSubmission, error) {
-	msg, err := mail.ReadMessage(strings.NewReader(string(raw)))
-	if err != nil {
-		return nil, badRequest("Content.Raw.Data is not a MIME message: " + err.Error())
+// rawMessage checks a raw message by SMTP submission's rule
+// (mailer.ReadSubmission). A message whose lines all end in a bare LF, as
+// Python's email package and many libraries write them, gets CRLF first;
+// one that mixes both is refused, as SMTP refuses it.
+func rawMessage(data []byte) ([]byte, *mailer.Submission, error) {
+	if len(data) == 0 {
+		return nil, nil, badRequest("Content.Raw.Data is empty.")
 	}
-	from, err := mail.ParseAddress(msg.Header.Get("From"))
-	if err != nil {
-		return nil, badRequest("The raw message needs a From header with one address.")
+	if !bytes.Contains(data, []byte("\r")) {
+		data = bytes.ReplaceAll(data, []byte("\n"), []byte("\r\n"))
 	}
-	dec := new(mime.WordDecoder)
-	subject, err := dec.DecodeHeader(msg.Header.Get("Subject"))
-	if err != nil {
-		subject = msg.Header.Get("Subject")
+	sub, err := mailer.ReadSubmission(data)
+	var invalid *mailer.InvalidSubmissionError
+	switch {
+	case errors.Is(err, mailer.ErrBareLineBreak):
+		return nil, nil, badRequest("The raw message mixes CRLF and bare line breaks: end every line with CRLF.")
+	case errors.Is(err, outgoing.ErrMessageTooLarge):
+		return nil, nil, rejected(fmt.Sprintf("Message length is more than %d bytes.", content.MaxRawBytes))
+	case errors.As(err, &invalid):
+		return nil, nil, badRequest("The raw message is refused: " + invalid.Reason + ".")
+	case err != nil:
+		return nil, nil, err
 	}
-	return &rawSubmission{From: from, Subject: subject, Header: msg.Header}, nil
+	return data, sub, nil
 }
 
-type rawSubmission struct {
-	From    *mail.Address
-	Subject string
-	Header  mail.Header
+// fieldMessage is a validation error's message, for people.
+func fieldMessage(err error) string {
+	var verr *models.ValidationError
+	if errors.As(err, &verr) {
+		return verr.Field("from")
+	}
+	return err.Error()
 }
 
 // recipients is Destination's addresses, To and Cc then Bcc, each once,
@@ -308,12 +332,12 @@ type rawSubmission struct {
 // Cc headers.
 func recipients(d *v2Destination, raw bool, rawData []byte) ([]string, error) {
 	if raw && len(d.ToAddresses)+len(d.CcAddresses)+len(d.BccAddresses) == 0 {
-		sub, err := readRaw(rawData)
+		msg, err := mail.ReadMessage(bytes.NewReader(rawData))
 		if err != nil {
-			return nil, err
+			return nil, badRequest("The raw message's header cannot be read.")
 		}
 		for _, h := range []string{"To", "Cc"} {
-			if v := sub.Header.Get(h); v != "" {
+			if v := msg.Header.Get(h); v != "" {
 				list, err := mail.ParseAddressList(v)
 				if err != nil {
 					return nil, badRequest("The raw message's " + h + " header is not a list of addresses.")
