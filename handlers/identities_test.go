@@ -74,7 +74,7 @@ func TestDomainLifecycle(t *testing.T) {
 		t.Fatal(err)
 	}
 	sp := "/senders/" + strconv.FormatUint(sender.ID, 10)
-	wantStatus(t, marketer.post("/senders", sp+"/password", url.Values{"smtp_password": {"short"}}), http.StatusUnprocessableEntity, "Use 10 to 20 characters.")
+	wantStatus(t, marketer.post("/senders", sp+"/password", url.Values{"smtp_password": {"short"}}), http.StatusUnprocessableEntity, "Use 10 to 64 characters.")
 	wantStatus(t, marketer.post("/senders", sp+"/password", url.Values{"smtp_password": {"Secret2026x"}}), http.StatusSeeOther)
 	wantStatus(t, marketer.post("/senders", sp+"/password", url.Values{"smtp_password": {"Secret2026x"}}), http.StatusUnprocessableEntity, "Choose a password different from the current one.")
 	wantStatus(t, marketer.get("/senders"), http.StatusOK, "news@example.test", "Set 2026-03-01")

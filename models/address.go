@@ -87,3 +87,48 @@ func NormalizeDomain(raw string) (string, error) {
 // statements over many addresses use db.DomainOfSQL, held to this by a
 // test.
 func DomainOf(email string) string { return email[strings.LastIndexByte(email, '@')+1:] }
+
+// ParseMailbox reads "addr" or "Name <addr>" (the name may be RFC 2047
+// encoded, as mail libraries write it) and returns the address normalised
+// and the name.
+func ParseMailbox(raw string) (addr, name string, err error) {
+	raw = strings.TrimSpace(raw)
+	if a, perr := mail.ParseAddress(raw); perr == nil {
+		addr, name = a.Address, a.Name
+	} else {
+		addr = raw
+	}
+	addr, err = NormalizeEmail(addr)
+	return addr, strings.TrimSpace(name), err
+}
+
+// ReplyTo reads Reply-To addresses, "addr" or "Name <addr>" separated by
+// commas, and writes them as the header's value; a malformed one is a
+// ValidationError on reply_to.
+func ReplyTo(raw string) (string, error) {
+	if strings.TrimSpace(raw) == "" {
+		return "", nil
+	}
+	list, err := mail.ParseAddressList(raw)
+	if err != nil || strings.ContainsAny(raw, "\r\n") {
+		return "", Invalid("reply_to", "Reply-To must be email addresses, separated by commas.")
+	}
+	out := make([]string, len(list))
+	for i, a := range list {
+		addr, err := NormalizeEmail(a.Address)
+		if err != nil {
+			return "", Invalid("reply_to", "Reply-To: "+a.Address+" "+err.Error()+".")
+		}
+		out[i] = (&mail.Address{Name: a.Name, Address: addr}).String()
+	}
+	return strings.Join(out, ", "), nil
+}
+
+// AddressList writes addresses as a To or Cc header's value.
+func AddressList(addrs []string) string {
+	list := make([]string, len(addrs))
+	for i, a := range addrs {
+		list[i] = (&mail.Address{Address: a}).String()
+	}
+	return strings.Join(list, ", ")
+}

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the tests need beyond Go, from Debian's packages, when it is
 # missing and we may: Chromium for browser tests, PostgreSQL for the second
-# pass, swaks (with Net::SSLeay, for TLS) for SMTP client tests; with
+# pass, swaks (with Net::SSLeay, for TLS) for SMTP client tests, boto3 for
+# the Amazon SES client test (handlers/amazon TestBoto3); with
 # "bench", also wrk for the HTTP load benchmarks.
 set -euo pipefail
 
@@ -16,6 +17,8 @@ fi
 command -v swaks >/dev/null 2>&1 || need+=(swaks)
 # swaks speaks TLS through Net::SSLeay, only a recommendation of its package.
 perl -MNet::SSLeay -e1 >/dev/null 2>&1 || need+=(libnet-ssleay-perl)
+# Debian's boto3, which TestBoto3 looks for at /usr/bin/python3 first.
+/usr/bin/python3 -c 'import boto3' >/dev/null 2>&1 || need+=(python3-boto3)
 [ ${#need[@]} -eq 0 ] && exit 0
 
 if [ "$(id -u)" -ne 0 ]; then

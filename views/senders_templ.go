@@ -253,7 +253,7 @@ func Senders(p SendersPage) templ.Component {
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
-					templ_7745c5c3_Err = components.Field(components.FieldProps{Name: "smtp_password", Label: "New SMTP password", Type: "password", Autocomplete: "new-password", Hint: "10 to 20 characters, letters and digits.", Errors: passwordErrorsFor(p, a)}).Render(ctx, templ_7745c5c3_Buffer)
+					templ_7745c5c3_Err = components.Field(components.FieldProps{Name: "smtp_password", Label: "New SMTP password", Type: "password", Autocomplete: "new-password", Hint: "10 to 64 characters: letters, digits, punctuation, spaces.", Errors: passwordErrorsFor(p, a)}).Render(ctx, templ_7745c5c3_Buffer)
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}

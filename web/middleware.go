@@ -50,7 +50,7 @@ func (s *Server) requestContext(next echo.HandlerFunc) echo.HandlerFunc {
 		// Click redirects come by the thousand a second: they are logged
 		// only when debugging (the pixel, a direct route, never gets here).
 		level := slog.LevelInfo
-		if s.policy[routeKey(req.Method, c.Path())] == Signed && strings.HasPrefix(c.Path(), "/t/") {
+		if access, _ := s.accessOf(c); access == Signed && strings.HasPrefix(c.Path(), "/t/") {
 			level = slog.LevelDebug
 		}
 		s.log.Log(ctx, level, "request", "method", req.Method, "path", req.URL.Path, "route", c.Path(),
@@ -175,7 +175,10 @@ func (s *Server) limitBody(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		req := c.Request()
 		limit, ok := s.bodyLimit[routeKey(req.Method, c.Path())]
-		if !ok {
+		switch {
+		case len(s.claims[routeKey(req.Method, c.Path())]) > 0 && s.claimOf(c) != nil:
+			limit = NoBodyLimit // the claiming handler limits its body (claims.go)
+		case !ok:
 			limit = DefaultBodyLimit
 		}
 		if limit == NoBodyLimit {
@@ -225,7 +228,7 @@ func (s *Server) crossOrigin(next echo.HandlerFunc) echo.HandlerFunc {
 // no route at all: those end in a harmless 404 or 405 page, which should say
 // so rather than complain about a token.
 func (s *Server) skipsBrowserChecks(c echo.Context) bool {
-	access, known := s.policy[routeKey(c.Request().Method, c.Path())]
+	access, known := s.accessOf(c)
 	return !known || access == Signed
 }
 
@@ -264,7 +267,7 @@ func (s *Server) csrf() echo.MiddlewareFunc {
 // loadSession resolves the session cookie to a signed-in, active user.
 func (s *Server) loadSession(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		if s.policy[routeKey(c.Request().Method, c.Path())] == Signed {
+		if access, _ := s.accessOf(c); access == Signed {
 			return next(c)
 		}
 		sess, err := s.sessions.Get(c.Request(), sessionName)

@@ -86,6 +86,8 @@ type Server struct {
 	cfg        Config
 	policy     map[route]Access
 	bodyLimit  map[route]int64
+	own        map[route]echo.HandlerFunc // each route's handler, behind its access rule
+	claims     map[route][]*claim         // handlers that take some of a route's requests (claims.go)
 	csrfCookie string
 	metrics    *httpMetrics // nil without a registry
 	direct     []directRoute
@@ -126,6 +128,8 @@ func New(cfg Config, store Store) *Server {
 		cfg:       cfg,
 		policy:    map[route]Access{},
 		bodyLimit: map[route]int64{},
+		own:       map[route]echo.HandlerFunc{},
+		claims:    map[route][]*claim{},
 		https:     secure,
 		clientIP:  echo.ExtractIPDirect(),
 	}
@@ -210,8 +214,10 @@ func routeKey(method, path string) route { return route{method, path} }
 
 // Add registers a route with its access rule.
 func (s *Server) Add(method, path string, h echo.HandlerFunc, access Access) {
-	s.policy[routeKey(method, path)] = access
-	s.Echo.Add(method, path, s.guard(access)(h))
+	key := routeKey(method, path)
+	s.policy[key] = access
+	s.own[key] = s.guard(access)(h)
+	s.register(key)
 }
 
 // AddWithBodyLimit registers a route that accepts bodies up to limit bytes.

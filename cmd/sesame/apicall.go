@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/sesame-email/sesame/handlers/api"
+	"github.com/sesame-email/sesame/handlers/api/wire"
 	"github.com/sesame-email/sesame/internal/tc3"
 )
 
@@ -94,7 +95,7 @@ func apiCommand(ctx context.Context, args []string, getenv func(string) string, 
 	}
 	var answer struct {
 		Response struct {
-			Error *api.Error `json:"Error"`
+			Error *wire.Error `json:"Error"`
 		} `json:"Response"`
 	}
 	if err := json.Unmarshal(out, &answer); err != nil {

@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/sesame-email/sesame/handlers"
+	"github.com/sesame-email/sesame/handlers/amazon"
 	"github.com/sesame-email/sesame/handlers/api"
 	"github.com/sesame-email/sesame/internal/compose"
 	"github.com/sesame-email/sesame/internal/gcpolicy"
@@ -112,6 +113,7 @@ func newApp(ctx context.Context, cfg Config, log *slog.Logger, clock models.Cloc
 		Links: links, Tracker: tracker, Warn: cfg.Warn,
 		Connection: handlers.Connection{PublicURL: cfg.PublicURL, SMTPHost: cfg.BounceHost, SMTPAddr: cfg.SMTPAddr, SMTPSAddr: cfg.SMTPSAddr}}))
 	api.New(compose.API(st, api.Config{Tasks: creator, DNS: resolver, Clock: clock, Logger: log})).Mount(srv)
+	amazon.New(compose.Amazon(st, amazon.Config{Clock: clock, Logger: log})).Mount(srv)
 	cert, err := smtpd.Certificate(cfg.TLSCert, cfg.TLSKey, cfg.DataDir, cfg.BounceHost, clock.Now())
 	if err != nil {
 		st.DB.Close()

@@ -82,6 +82,12 @@ func TestBrowserDomainVerification(t *testing.T) {
 		t.Fatal(err)
 	}
 	browsertest.Screenshot(t, ctx, "senders")
+	// The SMTP password form, open, with its rule.
+	if err := chromedp.Run(ctx, chromedp.Click(`[data-testid="sender-row-news@example.test"] details.inline-form summary`)); err != nil {
+		t.Fatal(err)
+	}
+	browsertest.Screenshot(t, ctx, "senders-password")
+	browsertest.ScreenshotPhone(t, ctx, "senders-password")
 	if err := chromedp.Run(ctx,
 		chromedp.Navigate(a.URL+"/admin/ips"),
 		chromedp.SendKeys(`[data-testid="field-address"]`, "127.0.0.2"),

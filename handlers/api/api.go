@@ -18,15 +18,15 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"net/url"
 	"reflect"
 	"runtime/debug"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/sesame-email/sesame/internal/tc3"
+	"github.com/sesame-email/sesame/handlers/api/wire"
 	"github.com/sesame-email/sesame/models"
 	"github.com/sesame-email/sesame/models/accounts"
 	"github.com/sesame-email/sesame/models/tasks"
@@ -82,11 +82,13 @@ func New(cfg Config) *API {
 	return a
 }
 
-// Mount registers the API on srv: `POST /`, signed by each request itself
-// (no session, no CSRF token), with the body limit enforced here so that an
-// oversized body still gets a Tencent error.
+// Mount registers the API on srv: `POST /`, and the `GET /` requests that
+// carry an action (the dashboard keeps the others), signed by each request
+// itself (no session, no CSRF token), with the body limit enforced here so
+// that an oversized body still gets a Tencent error.
 func (a *API) Mount(srv *web.Server) {
 	srv.AddWithBodyLimit(http.MethodPost, "/", a.Handle, web.Signed, web.NoBodyLimit)
+	srv.AddClaim(http.MethodGet, "/", IsTencentGET, a.Handle)
 }
 
 // Caller is who a request acts for: the key that signed it and its user.
@@ -98,13 +100,14 @@ type Caller struct {
 // action is one API action: whether it needs an admin, and how it runs.
 type action struct {
 	adminOnly bool
+	shape     func() any // a new request, for reading flattened parameters
 	run       func(ctx context.Context, c *Caller, body []byte) (any, error)
 }
 
 // handle makes an action from a typed function: the body is decoded into a
 // fresh Req, unknown fields refused.
 func handle[Req any, Resp any](adminOnly bool, fn func(ctx context.Context, c *Caller, req *Req) (*Resp, error)) action {
-	return action{adminOnly: adminOnly, run: func(ctx context.Context, c *Caller, body []byte) (any, error) {
+	return action{adminOnly: adminOnly, shape: func() any { return new(Req) }, run: func(ctx context.Context, c *Caller, body []byte) (any, error) {
 		req := new(Req)
 		if err := decodeBody(body, req); err != nil {
 			return nil, err
@@ -121,22 +124,23 @@ func (a *API) Handle(c echo.Context) error {
 	r := c.Request()
 	id := newRequestID()
 	var (
-		out any
-		err error
+		name string
+		out  any
+		err  error
 	)
 	func() {
 		defer func() {
 			if p := recover(); p != nil {
-				a.log.ErrorContext(r.Context(), "panic in API action", "action", r.Header.Get("X-TC-Action"), "panic", p, "stack", string(debug.Stack()))
+				a.log.ErrorContext(r.Context(), "panic in API action", "action", name, "panic", p, "stack", string(debug.Stack()))
 				out, err = nil, fmt.Errorf("panic: %v", p)
 			}
 		}()
-		out, err = a.serve(r)
+		out, err = a.serve(r, &name)
 	}()
-	body, merr := responseBody(out, err, id, func(e error) *Error { return a.toAPIError(r.Context(), r.Header.Get("X-TC-Action"), id, e) })
+	body, merr := responseBody(out, err, id, func(e error) *wire.Error { return a.toAPIError(r.Context(), name, id, e) })
 	if merr != nil {
 		a.log.ErrorContext(r.Context(), "encode API response", "err", merr)
-		body, _ = responseBody(nil, errf(CodeInternalError, "The answer could not be encoded."), id, nil)
+		body, _ = responseBody(nil, errf(wire.CodeInternalError, "The answer could not be encoded."), id, nil)
 	}
 	h := c.Response().Header()
 	h.Set("X-TC-RequestId", id)
@@ -144,119 +148,78 @@ func (a *API) Handle(c echo.Context) error {
 	return c.Blob(http.StatusOK, "application/json", body)
 }
 
-// serve authenticates a request and runs its action.
-func (a *API) serve(r *http.Request) (any, error) {
-	name := strings.TrimSpace(r.Header.Get("X-TC-Action"))
-	if name == "" {
-		return nil, errf(CodeMissingParameter, "The X-TC-Action header is missing: name the action, such as SendEmail.")
-	}
-	act, ok := a.actions[name]
-	if !ok {
-		return nil, errf(CodeInvalidAction, "The action %q does not exist in ses version %s.", truncate(name, 64), Version)
-	}
-	switch v := r.Header.Get("X-TC-Version"); v {
-	case Version:
-	case "":
-		return nil, errf(CodeMissingParameter, "The X-TC-Version header is missing: it must be %s.", Version)
-	default:
-		return nil, errf(CodeInvalidParameterValue, "The version %q is not supported: use %s.", truncate(v, 32), Version)
-	}
+// serve authenticates a request and runs its action, and sets *name to the
+// action it names. A request comes in one of the SDK's three forms: a TC3
+// POST (JSON body, action in X-TC-Action), a TC3 GET (the parameters
+// flattened into the query) or the older HmacSHA1/HmacSHA256 signature
+// (every parameter, the action's and the common ones, flattened into a
+// GET's query or a form POST's body). All end as the same JSON, decoded
+// and refused alike.
+func (a *API) serve(r *http.Request, name *string) (any, error) {
 	if r.ContentLength > MaxBodyBytes {
-		return nil, errf(CodeRequestSizeLimitExceeded, "The request body is %d bytes; at most 8 MB (%d bytes) is accepted.", r.ContentLength, MaxBodyBytes)
+		return nil, errf(wire.CodeRequestSizeLimitExceeded, "The request body is %d bytes; at most 8 MB (%d bytes) is accepted.", r.ContentLength, MaxBodyBytes)
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, MaxBodyBytes+1))
 	if err != nil {
-		return nil, errf(CodeInvalidParameter, "The request body could not be read.")
+		return nil, errf(wire.CodeInvalidParameter, "The request body could not be read.")
 	}
 	if len(body) > MaxBodyBytes {
-		return nil, errf(CodeRequestSizeLimitExceeded, "The request body is larger than 8 MB (%d bytes).", MaxBodyBytes)
+		return nil, errf(wire.CodeRequestSizeLimitExceeded, "The request body is larger than 8 MB (%d bytes).", MaxBodyBytes)
 	}
-	caller, err := a.authenticate(r, body, name)
+	legacy := isLegacy(r)
+	var params url.Values // the flattened parameters, if the request is not a TC3 POST
+	version := r.Header.Get("X-TC-Version")
+	switch {
+	case legacy:
+		if params, err = legacyParams(r, body); err != nil {
+			return nil, err
+		}
+		*name, version = strings.TrimSpace(params.Get("Action")), params.Get("Version")
+	default:
+		*name = strings.TrimSpace(r.Header.Get("X-TC-Action"))
+		if r.Method == http.MethodGet {
+			params = r.URL.Query()
+		}
+	}
+	if *name == "" {
+		if legacy {
+			return nil, errf(wire.CodeMissingParameter, "The Action parameter is missing: name the action, such as SendEmail.")
+		}
+		return nil, errf(wire.CodeMissingParameter, "The X-TC-Action header is missing: name the action, such as SendEmail.")
+	}
+	act, ok := a.actions[*name]
+	if !ok {
+		return nil, errf(wire.CodeInvalidAction, "The action %q does not exist in ses version %s.", truncate(*name, 64), Version)
+	}
+	switch version {
+	case Version:
+	case "":
+		return nil, errf(wire.CodeMissingParameter, "The version is missing (X-TC-Version, or the Version parameter): it must be %s.", Version)
+	default:
+		return nil, errf(wire.CodeInvalidParameterValue, "The version %q is not supported: use %s.", truncate(version, 32), Version)
+	}
+	var caller *Caller
+	if legacy {
+		caller, err = a.authenticateLegacy(r, params, *name)
+	} else {
+		caller, err = a.authenticate(r, body, *name)
+	}
 	if err != nil {
 		return nil, err
 	}
 	if act.adminOnly && !caller.User.IsAdmin() {
-		return nil, errf(CodeUnauthorizedOperation, "%s needs an admin's key; %s is a %s.", name, caller.User.Email, strings.ToLower(caller.User.Role.Label()))
+		return nil, errf(wire.CodeUnauthorizedOperation, "%s needs an admin's key; %s is a %s.", *name, caller.User.Email, strings.ToLower(caller.User.Role.Label()))
 	}
-	if ct := r.Header.Get("Content-Type"); ct != "" {
-		if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" {
-			return nil, errf(CodeInvalidParameter, "The Content-Type must be application/json.")
+	if params == nil {
+		if ct := r.Header.Get("Content-Type"); ct != "" {
+			if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" {
+				return nil, errf(wire.CodeInvalidParameter, "The Content-Type must be application/json.")
+			}
 		}
+	} else if body, err = wire.FlatJSON(params, act.shape()); err != nil {
+		return nil, errf(wire.CodeInvalidParameter, "%s.", upperFirst(err.Error()))
 	}
 	return act.run(r.Context(), caller, body)
-}
-
-// authenticate checks the TC3-HMAC-SHA256 signature, and that it is not a
-// replay of an earlier request, and returns the caller.
-func (a *API) authenticate(r *http.Request, body []byte, action string) (*Caller, error) {
-	raw := r.Header.Get("Authorization")
-	if raw == "" {
-		return nil, errf(CodeInvalidAuthorization, "The Authorization header is missing: sign the request with TC3-HMAC-SHA256.")
-	}
-	auth, err := tc3.ParseAuthorization(raw)
-	if err != nil {
-		return nil, errf(CodeInvalidAuthorization, "The Authorization header is not a valid TC3-HMAC-SHA256 signature.")
-	}
-	tsRaw := r.Header.Get("X-TC-Timestamp")
-	if tsRaw == "" {
-		return nil, errf(CodeMissingParameter, "The X-TC-Timestamp header is missing.")
-	}
-	ts, err := strconv.ParseInt(tsRaw, 10, 64)
-	if err != nil || ts <= 0 {
-		return nil, errf(CodeInvalidAuthorization, "X-TC-Timestamp must be a Unix time in seconds.")
-	}
-	now := a.clock.Now()
-	if skew := now.Sub(time.Unix(ts, 0)); skew > MaxClockSkew || skew < -MaxClockSkew {
-		return nil, errf(CodeSignatureExpire, "The request's timestamp is %s away from the server's time; it may be at most 5 minutes off. Check the client's clock.", skew.Abs().Round(time.Second))
-	}
-	if auth.Service != Service {
-		return nil, errf(CodeInvalidAuthorization, "The credential scope names service %q; it must be %s.", truncate(auth.Service, 32), Service)
-	}
-	if auth.Date != tc3.Date(ts) {
-		return nil, errf(CodeInvalidAuthorization, "The credential scope's date %s is not the UTC date of X-TC-Timestamp (%s).", auth.Date, tc3.Date(ts))
-	}
-	signed := map[string]bool{}
-	for _, h := range auth.SignedHeaders {
-		signed[h] = true
-	}
-	if !signed["content-type"] || !signed["host"] {
-		return nil, errf(CodeInvalidAuthorization, "SignedHeaders must include content-type and host.")
-	}
-	key, err := a.keys.AuthenticateAPIKey(r.Context(), auth.SecretID)
-	switch {
-	case errors.Is(err, models.ErrNotFound):
-		return nil, errf(CodeSecretIdNotFound, "The SecretId %s does not exist or was revoked.", truncate(auth.SecretID, 64))
-	case errors.Is(err, accounts.ErrKeyDisabled):
-		return nil, errf(CodeSecretIdNotFound, "The SecretId %s belongs to a disabled user.", truncate(auth.SecretID, 64))
-	case err != nil:
-		return nil, err
-	}
-	payloadHash := tc3.HashHex(body)
-	if strings.EqualFold(r.Header.Get("X-TC-Content-SHA256"), tc3.UnsignedPayload) {
-		payloadHash = tc3.HashHex([]byte(tc3.UnsignedPayload))
-	}
-	// The SDKs sign header values as sent; Tencent's documentation has
-	// them lowercased. Either is accepted.
-	got := strings.ToLower(auth.Signature)
-	canonical := tc3.CanonicalOf(r, auth, payloadHash, false)
-	ok := tc3.Equal(tc3.Signature(key.SecretKey, auth.Service, ts, canonical), got)
-	if lower := tc3.CanonicalOf(r, auth, payloadHash, true); !ok && lower.String() != canonical.String() {
-		ok = tc3.Equal(tc3.Signature(key.SecretKey, auth.Service, ts, lower), got)
-	}
-	if !ok {
-		return nil, errf(CodeSignatureFailure, "The signature does not match: check the SecretKey and that the request is signed as sent.")
-	}
-	err = a.keys.UseSignature(r.Context(), accounts.SignatureUse{Signature: got, Action: action, ReadOnly: readOnly(action),
-		ExpiresAt: time.Unix(ts, 0).Add(MaxClockSkew)})
-	var replayed *accounts.ReplayedError
-	switch {
-	case errors.As(err, &replayed):
-		return nil, errf(CodeSignatureFailure, "The request was replayed: its signature was first used %s ago, for %s. Sign every request afresh.",
-			now.Sub(replayed.FirstUsedAt).Round(time.Second), replayed.Action)
-	case err != nil:
-		return nil, err
-	}
-	return &Caller{User: key.User, Key: key.Key}, nil
 }
 
 // readOnly reports whether an action only reads: Get… and List…; the others
@@ -280,28 +243,28 @@ func decodeBody(body []byte, v any) error {
 		)
 		switch {
 		case errors.As(err, &syntax):
-			return errf(CodeInvalidParameter, "The body is not valid JSON (at byte %d).", syntax.Offset)
+			return errf(wire.CodeInvalidParameter, "The body is not valid JSON (at byte %d).", syntax.Offset)
 		case errors.As(err, &typ):
 			field := typ.Field
 			if field == "" {
-				return errf(CodeInvalidParameter, "The body must be a JSON object.")
+				return errf(wire.CodeInvalidParameter, "The body must be a JSON object.")
 			}
-			return errf(CodeInvalidParameter, "%s must be %s, not a JSON %s.", field, jsonKind(typ.Type.String()), typ.Value)
+			return errf(wire.CodeInvalidParameter, "%s must be %s, not a JSON %s.", field, jsonKind(typ.Type.String()), typ.Value)
 		case strings.HasPrefix(err.Error(), "json: unknown field "):
-			return errf(CodeUnknownParameter, "Unknown parameter %s.", strings.TrimPrefix(err.Error(), "json: unknown field "))
+			return errf(wire.CodeUnknownParameter, "Unknown parameter %s.", strings.TrimPrefix(err.Error(), "json: unknown field "))
 		default:
-			return errf(CodeInvalidParameter, "The body is not valid JSON.")
+			return errf(wire.CodeInvalidParameter, "The body is not valid JSON.")
 		}
 	}
 	if dec.More() {
-		return errf(CodeInvalidParameter, "The body must hold one JSON object.")
+		return errf(wire.CodeInvalidParameter, "The body must hold one JSON object.")
 	}
 	return nil
 }
 
 // idNotFoundCodes are the codes of an id that names nothing, by field;
 // other ids are ResourceNotFound.
-var idNotFoundCodes = map[string]string{"TemplateID": CodeTemplateNotExist, "ReceiverId": CodeReceiverNotExist}
+var idNotFoundCodes = map[string]string{"TemplateID": wire.CodeTemplateNotExist, "ReceiverId": wire.CodeReceiverNotExist}
 
 // checkIDs refuses the ids of a request (its fields named …ID or …Id, and
 // those of the structs it points to) that no row can have, as an id that
@@ -319,7 +282,7 @@ func checkIDs(v reflect.Value) error {
 		case f.Kind() == reflect.Uint64 && (strings.HasSuffix(name, "ID") || strings.HasSuffix(name, "Id")) && f.Uint() > models.MaxID:
 			code := idNotFoundCodes[name]
 			if code == "" {
-				code = CodeResourceNotFound
+				code = wire.CodeResourceNotFound
 			}
 			return errf(code, "There is no %s %d.", name, f.Uint())
 		}
@@ -347,20 +310,20 @@ func jsonKind(goType string) string {
 
 // responseBody writes {"Response": {...fields, "RequestId"}} or the error
 // form.
-func responseBody(out any, err error, requestID string, mapErr func(error) *Error) ([]byte, error) {
+func responseBody(out any, err error, requestID string, mapErr func(error) *wire.Error) ([]byte, error) {
 	var buf bytes.Buffer
 	buf.WriteString(`{"Response":`)
 	if err != nil {
-		var e *Error
+		var e *wire.Error
 		switch {
 		case mapErr != nil:
 			e = mapErr(err)
 		case !errors.As(err, &e):
-			e = &Error{Code: CodeInternalError, Message: "Internal error."}
+			e = &wire.Error{Code: wire.CodeInternalError, Message: "Internal error."}
 		}
 		inner, merr := json.Marshal(struct {
-			Error     *Error `json:"Error"`
-			RequestId string `json:"RequestId"`
+			Error     *wire.Error `json:"Error"`
+			RequestId string      `json:"RequestId"`
 		}{e, requestID})
 		if merr != nil {
 			return nil, merr

@@ -33,14 +33,14 @@ const maxCycleHours = 10_000
 
 func (h *taskActions) beginTime(field, raw string) (time.Time, error) {
 	if strings.TrimSpace(raw) == "" {
-		return time.Time{}, errf(CodeMissingParameter, "%s is required: YYYY-MM-DD HH:MM:SS in %s.", field, h.loc)
+		return time.Time{}, errf(wire.CodeMissingParameter, "%s is required: YYYY-MM-DD HH:MM:SS in %s.", field, h.loc)
 	}
 	t, ok := h.parseTime(raw)
 	if !ok {
-		return time.Time{}, errf(CodeWrongDate, "%s must be YYYY-MM-DD HH:MM:SS (in %s) or an RFC 3339 time.", field, h.loc)
+		return time.Time{}, errf(wire.CodeWrongDate, "%s must be YYYY-MM-DD HH:MM:SS (in %s) or an RFC 3339 time.", field, h.loc)
 	}
 	if t.Before(h.clock.Now().Add(-time.Minute)) {
-		return time.Time{}, errf(CodeBeginTimeBeforeNow, "%s %s is in the past.", field, h.formatTime(t))
+		return time.Time{}, errf(wire.CodeBeginTimeBeforeNow, "%s %s is in the past.", field, h.formatTime(t))
 	}
 	return t, nil
 }
@@ -48,12 +48,12 @@ func (h *taskActions) beginTime(field, raw string) (time.Time, error) {
 func (h *taskActions) batchSendEmail(ctx context.Context, c *Caller, req *wire.BatchSendEmailRequest) (*wire.BatchSendEmailResponse, error) {
 	if strings.TrimSpace(req.FromEmailAddress) == "" || req.ReceiverId == 0 || req.Template == nil || req.Template.TemplateID == 0 {
 		if req.Simple != nil && req.Template == nil {
-			return nil, errf(CodeWithOutPermission, "A batch sends a template: give Template.TemplateID (Simple content is for SendEmail).")
+			return nil, errf(wire.CodeWithOutPermission, "A batch sends a template: give Template.TemplateID (Simple content is for SendEmail).")
 		}
-		return nil, errf(CodeSendParamNecessary, "FromEmailAddress, ReceiverId and Template.TemplateID are required.")
+		return nil, errf(wire.CodeSendParamNecessary, "FromEmailAddress, ReceiverId and Template.TemplateID are required.")
 	}
 	if req.Simple != nil {
-		return nil, errf(CodeWithOutPermission, "A batch sends a template: give Template.TemplateID, not Simple content.")
+		return nil, errf(wire.CodeWithOutPermission, "A batch sends a template: give Template.TemplateID, not Simple content.")
 	}
 	sender, fromName, err := sendingAddress(ctx, h.senders, req.FromEmailAddress)
 	if err != nil {
@@ -79,7 +79,7 @@ func (h *taskActions) batchSendEmail(ctx context.Context, c *Caller, req *wire.B
 	}
 	subject := strings.TrimSpace(req.Subject)
 	if subject == "" && t.Subject == "" {
-		return nil, errf(CodeSubjectLengthError, "Subject is required (the template has none).")
+		return nil, errf(wire.CodeSubjectLengthError, "Subject is required (the template has none).")
 	}
 	atts, _, err := attachments(req.Attachments)
 	if err != nil {
@@ -89,12 +89,12 @@ func (h *taskActions) batchSendEmail(ctx context.Context, c *Caller, req *wire.B
 	if err != nil {
 		return nil, err
 	}
-	reply, err := replyTo(req.ReplyToAddresses)
+	reply, err := models.ReplyTo(req.ReplyToAddresses)
 	if err != nil {
 		return nil, err
 	}
 	if req.ADLocation > tasks.AdAfter {
-		return nil, errf(CodeInvalidParameterValue, "ADLocation is 0 (no ad marker), 1 (before the subject) or 2 (after it).")
+		return nil, errf(wire.CodeInvalidParameterValue, "ADLocation is 0 (no ad marker), 1 (before the subject) or 2 (after it).")
 	}
 	uid := c.User.ID
 	in := tasks.TaskInput{
@@ -109,7 +109,7 @@ func (h *taskActions) batchSendEmail(ctx context.Context, c *Caller, req *wire.B
 		in.Kind = tasks.TaskBatch
 	case taskTimed:
 		if req.TimedParam == nil {
-			return nil, errf(CodeTimedParamNecessary, "A timed task (TaskType 2) needs TimedParam.BeginTime.")
+			return nil, errf(wire.CodeTimedParamNecessary, "A timed task (TaskType 2) needs TimedParam.BeginTime.")
 		}
 		in.Kind = tasks.TaskScheduled
 		if in.StartAt, err = h.beginTime("TimedParam.BeginTime", req.TimedParam.BeginTime); err != nil {
@@ -117,10 +117,10 @@ func (h *taskActions) batchSendEmail(ctx context.Context, c *Caller, req *wire.B
 		}
 	case taskCycle:
 		if req.CycleParam == nil || req.CycleParam.IntervalTime == 0 {
-			return nil, errf(CodeCycleParamNecessary, "A cycle task (TaskType 3) needs CycleParam.BeginTime and CycleParam.IntervalTime (hours).")
+			return nil, errf(wire.CodeCycleParamNecessary, "A cycle task (TaskType 3) needs CycleParam.BeginTime and CycleParam.IntervalTime (hours).")
 		}
 		if req.CycleParam.IntervalTime > maxCycleHours {
-			return nil, errf(CodeInvalidParameterValue, "CycleParam.IntervalTime is 1 to %d hours.", maxCycleHours)
+			return nil, errf(wire.CodeInvalidParameterValue, "CycleParam.IntervalTime is 1 to %d hours.", maxCycleHours)
 		}
 		in.Kind = tasks.TaskRecurring
 		if in.StartAt, err = h.beginTime("CycleParam.BeginTime", req.CycleParam.BeginTime); err != nil {
@@ -131,9 +131,9 @@ func (h *taskActions) batchSendEmail(ctx context.Context, c *Caller, req *wire.B
 			in.MaxRuns = 1 // a cycle stopped at creation runs once
 		}
 	case 0:
-		return nil, errf(CodeMissingParameter, "TaskType is required: 1 immediate, 2 timed, 3 cycle.")
+		return nil, errf(wire.CodeMissingParameter, "TaskType is required: 1 immediate, 2 timed, 3 cycle.")
 	default:
-		return nil, errf(CodeInvalidParameterValue, "TaskType is 1 (immediate), 2 (timed) or 3 (cycle).")
+		return nil, errf(wire.CodeInvalidParameterValue, "TaskType is 1 (immediate), 2 (timed) or 3 (cycle).")
 	}
 	task, err := h.creator.Create(ctx, in)
 	if err != nil {
@@ -159,10 +159,10 @@ func (h *taskActions) listSendTasks(ctx context.Context, _ *Caller, req *wire.Li
 	case taskCycle:
 		f.Kind = tasks.TaskRecurring
 	default:
-		return nil, errf(CodeInvalidParameterValue, "TaskType is 1 (immediate), 2 (timed) or 3 (cycle).")
+		return nil, errf(wire.CodeInvalidParameterValue, "TaskType is 1 (immediate), 2 (timed) or 3 (cycle).")
 	}
 	if req.Status != 0 && !tencentTaskStatuses[req.Status] {
-		return nil, errf(CodeInvalidParameterValue, "Status is 1 (pending), 5 (sending), 6 (paused for today), 7 (error) or 10 (done).")
+		return nil, errf(wire.CodeInvalidParameterValue, "Status is 1 (pending), 5 (sending), 6 (paused for today), 7 (error) or 10 (done).")
 	}
 	offset, pageSize := int(min(req.Offset, 1<<31)), int(limit)
 	if req.Status != 0 {

@@ -181,8 +181,8 @@ func TestBatchSendEmailRefusals(t *testing.T) {
 		}, "InvalidParameterValue.WrongDate"},
 		{"unknown receiver", func(r *ses.BatchSendEmailRequest) { r.ReceiverId = common.Uint64Ptr(groupID + 99) }, "OperationDenied.ReceiverNotExist"},
 		{"empty receiver", func(r *ses.BatchSendEmailRequest) { r.ReceiverId = common.Uint64Ptr(emptyID) }, "OperationDenied.ReceiverStatusError"},
-		{"unknown template", func(r *ses.BatchSendEmailRequest) { r.Template.TemplateID = common.Uint64Ptr(tplID + 99) }, "InvalidParameterValue.TemplateNotExist"},
-		{"unknown sender", func(r *ses.BatchSendEmailRequest) { r.FromEmailAddress = common.StringPtr("ghost@example.com") }, "InvalidParameterValue.NoSuchSender"},
+		{"unknown template", func(r *ses.BatchSendEmailRequest) { r.Template.TemplateID = common.Uint64Ptr(tplID + 99) }, "OperationDenied.TemplateStatusError"},
+		{"unknown sender", func(r *ses.BatchSendEmailRequest) { r.FromEmailAddress = common.StringPtr("ghost@example.com") }, "OperationDenied.SendAddressStatusError"},
 		{"ad location", func(r *ses.BatchSendEmailRequest) { r.ADLocation = common.Uint64Ptr(3) }, "InvalidParameterValue"},
 		{"defaults not JSON", func(r *ses.BatchSendEmailRequest) { r.Template.TemplateData = common.StringPtr("x") }, "InvalidParameterValue.TemplateDataError"},
 	} {

@@ -31,19 +31,19 @@ func (h *blacklistActions) listBlackEmailAddress(ctx context.Context, _ *Caller,
 	if s := strings.TrimSpace(req.StartDate); s != "" {
 		d, ok := h.parseDate(s)
 		if !ok {
-			return nil, errf(CodeWrongDate, "StartDate must be a date, YYYY-MM-DD.")
+			return nil, errf(wire.CodeWrongDate, "StartDate must be a date, YYYY-MM-DD.")
 		}
 		q.Since = d
 	}
 	if s := strings.TrimSpace(req.EndDate); s != "" {
 		d, ok := h.parseDate(s)
 		if !ok {
-			return nil, errf(CodeWrongDate, "EndDate must be a date, YYYY-MM-DD.")
+			return nil, errf(wire.CodeWrongDate, "EndDate must be a date, YYYY-MM-DD.")
 		}
 		q.Until = d.AddDate(0, 0, 1)
 	}
 	if !q.Since.IsZero() && !q.Until.IsZero() && !q.Until.After(q.Since) {
-		return nil, errf(CodeWrongDate, "EndDate is before StartDate.")
+		return nil, errf(wire.CodeWrongDate, "EndDate is before StartDate.")
 	}
 	entries, total, err := h.suppressions.ListSuppressions(ctx, q)
 	if err != nil {
@@ -60,18 +60,20 @@ func (h *blacklistActions) listBlackEmailAddress(ctx context.Context, _ *Caller,
 	return out, nil
 }
 
-func checkedList(field string, in []string) error {
+// checkedList refuses an empty list with missing, the action's code for
+// it, and one longer than maxListChange.
+func checkedList(field, missing string, in []string) error {
 	switch {
 	case len(in) == 0:
-		return errf(CodeMissingParameter, "%s is required: at least one address.", field)
+		return errf(missing, "%s is required: at least one address.", field)
 	case len(in) > maxListChange:
-		return errf(CodeLimitExceeded, "%s has %d addresses; at most %d are allowed in one call.", field, len(in), maxListChange)
+		return errf(wire.CodeLimitExceeded, "%s has %d addresses; at most %d are allowed in one call.", field, len(in), maxListChange)
 	}
 	return nil
 }
 
 func (h *blacklistActions) deleteBlackList(ctx context.Context, _ *Caller, req *wire.DeleteBlackListRequest) (*wire.Empty, error) {
-	if err := checkedList("EmailAddressList", req.EmailAddressList); err != nil {
+	if err := checkedList("EmailAddressList", wire.CodeMissingParameter, req.EmailAddressList); err != nil {
 		return nil, err
 	}
 	if _, err := h.suppressions.RemoveSuppressionsOf(ctx, req.EmailAddressList, bounceReasons); err != nil {
@@ -88,10 +90,10 @@ func (h *blacklistActions) expiry(raw string) (*time.Time, error) {
 	}
 	t, ok := h.parseTime(raw)
 	if !ok {
-		return nil, errf(CodeWrongDate, "ExpireDate must be YYYY-MM-DD (or YYYY-MM-DD HH:MM:SS, or RFC 3339), or empty for never.")
+		return nil, errf(wire.CodeWrongDate, "ExpireDate must be YYYY-MM-DD (or YYYY-MM-DD HH:MM:SS, or RFC 3339), or empty for never.")
 	}
 	if !t.After(h.clock.Now()) {
-		return nil, errf(CodeWrongDate, "ExpireDate %s is not in the future.", h.formatTime(t))
+		return nil, errf(wire.CodeWrongDate, "ExpireDate %s is not in the future.", h.formatTime(t))
 	}
 	return &t, nil
 }
@@ -108,7 +110,7 @@ func (h *blacklistActions) formatExpiry(t *time.Time) string {
 }
 
 func (h *blacklistActions) createCustomBlacklist(ctx context.Context, c *Caller, req *wire.CreateCustomBlacklistRequest) (*wire.CreateCustomBlacklistResponse, error) {
-	if err := checkedList("Emails", req.Emails); err != nil {
+	if err := checkedList("Emails", wire.CodeEmailsNecessary, req.Emails); err != nil {
 		return nil, err
 	}
 	expires, err := h.expiry(req.ExpireDate)
@@ -161,7 +163,7 @@ func (h *blacklistActions) listCustomBlacklist(ctx context.Context, _ *Caller, r
 			q.Active = &active
 		case 2:
 		default:
-			return nil, errf(CodeInvalidParameterValue, "Status is 0 (expired), 1 (active) or 2 (all).")
+			return nil, errf(wire.CodeInvalidParameterValue, "Status is 0 (expired), 1 (active) or 2 (all).")
 		}
 	}
 	entries, total, err := h.suppressions.ListSuppressions(ctx, q)
@@ -182,10 +184,10 @@ func (h *blacklistActions) listCustomBlacklist(ctx context.Context, _ *Caller, r
 
 func (h *blacklistActions) updateCustomBlackList(ctx context.Context, _ *Caller, req *wire.UpdateCustomBlackListRequest) (*wire.Empty, error) {
 	if req.Id == 0 {
-		return nil, errf(CodeMissingParameter, "Id is required: the entry's Id from ListCustomBlacklist.")
+		return nil, errf(wire.CodeMissingParameter, "Id is required: the entry's Id from ListCustomBlacklist.")
 	}
 	if strings.TrimSpace(req.Email) == "" {
-		return nil, errf(CodeEmailAddressIsNULL, "Email is required.")
+		return nil, errf(wire.CodeEmailAddressIsNULL, "Email is required.")
 	}
 	expires, err := h.expiry(req.ExpireDate)
 	if err != nil {
@@ -193,7 +195,7 @@ func (h *blacklistActions) updateCustomBlackList(ctx context.Context, _ *Caller,
 	}
 	_, err = h.suppressions.UpdateManualSuppression(ctx, req.Id, req.Email, expires)
 	if errors.Is(err, models.ErrNotFound) {
-		return nil, errf(CodeResourceNotFound, "There is no custom blacklist entry %d.", req.Id)
+		return nil, errf(wire.CodeResourceNotFound, "There is no custom blacklist entry %d.", req.Id)
 	}
 	if err != nil {
 		return nil, err
@@ -202,7 +204,7 @@ func (h *blacklistActions) updateCustomBlackList(ctx context.Context, _ *Caller,
 }
 
 func (h *blacklistActions) deleteCustomBlackList(ctx context.Context, _ *Caller, req *wire.DeleteCustomBlackListRequest) (*wire.Empty, error) {
-	if err := checkedList("Emails", req.Emails); err != nil {
+	if err := checkedList("Emails", wire.CodeMissingParameter, req.Emails); err != nil {
 		return nil, err
 	}
 	if _, err := h.suppressions.RemoveSuppressionsOf(ctx, req.Emails, []audience.SuppressionReason{audience.ReasonManual}); err != nil {

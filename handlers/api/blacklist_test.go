@@ -87,7 +87,7 @@ func TestCustomBlacklist(t *testing.T) {
 	_, err = c.CreateCustomBlacklist(create)
 	wantCode(t, err, "InvalidParameterValue.WrongDate")
 	_, err = c.CreateCustomBlacklist(ses.NewCreateCustomBlacklistRequest())
-	wantCode(t, err, "MissingParameter")
+	wantCode(t, err, "MissingParameter.EmailsNecessary")
 
 	// The entries stop mail at once.
 	e.verifiedSender("news@example.com", "News")

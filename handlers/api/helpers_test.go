@@ -119,12 +119,20 @@ func (e *env) userWithKey(email string, role accounts.Role) (*accounts.User, tc3
 	return u, tc3.Credential{SecretID: k.SecretID, SecretKey: secret}
 }
 
-// client is the official SDK pointed at the test server.
+// client is the official SDK pointed at the test server, with its default
+// profile: TC3-HMAC-SHA256 over a JSON POST.
 func (e *env) client(cred tc3.Credential) *ses.Client {
+	return e.clientWith(cred, http.MethodPost, "TC3-HMAC-SHA256")
+}
+
+// clientWith is the SDK sending by reqMethod (POST or GET) and signing by
+// signMethod (TC3-HMAC-SHA256, HmacSHA1 or HmacSHA256).
+func (e *env) clientWith(cred tc3.Credential, reqMethod, signMethod string) *ses.Client {
 	e.t.Helper()
 	prof := profile.NewClientProfile()
 	prof.HttpProfile.Endpoint = e.Host
 	prof.HttpProfile.Scheme = "http"
+	prof.HttpProfile.ReqMethod, prof.SignMethod = reqMethod, signMethod
 	c, err := ses.NewClient(common.NewCredential(cred.SecretID, cred.SecretKey), "ap-hongkong", prof)
 	if err != nil {
 		e.t.Fatal(err)

@@ -41,18 +41,18 @@ func (h *identityActions) identity(ctx context.Context, d *identity.Domain, recs
 
 func (h *identityActions) domainByName(ctx context.Context, name string) (*identity.Domain, error) {
 	if strings.TrimSpace(name) == "" {
-		return nil, errf(CodeMissingParameter, "EmailIdentity is required: the sending domain, such as mail.example.com.")
+		return nil, errf(wire.CodeMissingParameter, "EmailIdentity is required: the sending domain, such as mail.example.com.")
 	}
 	d, err := h.domains.GetDomainByName(ctx, name)
 	if errors.Is(err, models.ErrNotFound) {
-		return nil, errf(CodeNotExistDomain, "%s is not a sending domain here.", truncate(name, 253))
+		return nil, errf(wire.CodeNotExistDomain, "%s is not a sending domain here.", truncate(name, 253))
 	}
 	return d, err
 }
 
 func (h *identityActions) createEmailIdentity(ctx context.Context, _ *Caller, req *wire.CreateEmailIdentityRequest) (*wire.IdentityResponse, error) {
 	if strings.TrimSpace(req.EmailIdentity) == "" {
-		return nil, errf(CodeMissingParameter, "EmailIdentity is required: the sending domain, such as mail.example.com.")
+		return nil, errf(wire.CodeMissingParameter, "EmailIdentity is required: the sending domain, such as mail.example.com.")
 	}
 	bits := 2048
 	if req.DKIMOption != nil {
@@ -62,7 +62,7 @@ func (h *identityActions) createEmailIdentity(ctx context.Context, _ *Caller, re
 		case 1:
 			bits = 2048
 		default:
-			return nil, errf(CodeInvalidParameterValue, "DKIMOption is 0 (1024-bit key) or 1 (2048-bit key).")
+			return nil, errf(wire.CodeInvalidParameterValue, "DKIMOption is 0 (1024-bit key) or 1 (2048-bit key).")
 		}
 	}
 	tags := toTags(req.TagList)
@@ -74,7 +74,7 @@ func (h *identityActions) createEmailIdentity(ctx context.Context, _ *Caller, re
 		return nil, err
 	}
 	if _, err := h.domains.GetDomainByName(ctx, name); err == nil {
-		return nil, errf(CodeRepeatCreation, "%s is already a sending domain.", name)
+		return nil, errf(wire.CodeRepeatCreation, "%s is already a sending domain.", name)
 	}
 	d, err := h.domains.AddDomain(ctx, name, bits)
 	if err != nil {
@@ -199,7 +199,7 @@ func pageLimit(limit *uint64, most uint64) (uint64, error) {
 	case limit == nil || *limit == 0:
 		return most, nil
 	case *limit > most:
-		return 0, errf(CodeInvalidLimit, "Limit may be at most %d.", most)
+		return 0, errf(wire.CodeInvalidLimit, "Limit may be at most %d.", most)
 	}
 	return *limit, nil
 }

@@ -17,7 +17,7 @@ import (
 func (h *receiverActions) createReceiver(ctx context.Context, _ *Caller, req *wire.CreateReceiverRequest) (*wire.CreateReceiverResponse, error) {
 	name := strings.TrimSpace(req.ReceiversName)
 	if name == "" {
-		return nil, errf(CodeReceiverNameIllegal, "ReceiversName is required.")
+		return nil, errf(wire.CodeReceiverNameIllegal, "ReceiversName is required.")
 	}
 	groups, _, err := h.audience.ListGroups(ctx, audience.GroupFilter{Keyword: name, Limit: 1 << 20})
 	if err != nil {
@@ -25,7 +25,7 @@ func (h *receiverActions) createReceiver(ctx context.Context, _ *Caller, req *wi
 	}
 	for _, g := range groups {
 		if g.Name == name {
-			return nil, errf(CodeRepeatReceiverName, "A recipient list named %q already exists (ReceiverId %d).", name, g.ID)
+			return nil, errf(wire.CodeRepeatReceiverName, "A recipient list named %q already exists (ReceiverId %d).", name, g.ID)
 		}
 	}
 	g, err := h.audience.CreateGroup(ctx, audience.GroupInput{Name: name, Description: req.Desc})
@@ -41,7 +41,7 @@ func (h *receiverActions) listReceivers(ctx context.Context, _ *Caller, req *wir
 		return nil, err
 	}
 	if req.Status > uint64(audience.GroupUploaded) {
-		return nil, errf(CodeInvalidParameterValue, "Status is 1 (waiting for upload), 2 (uploading) or 3 (uploaded).")
+		return nil, errf(wire.CodeInvalidParameterValue, "Status is 1 (waiting for upload), 2 (uploading) or 3 (uploaded).")
 	}
 	f := audience.GroupFilter{Keyword: req.KeyWord, Offset: int(min(req.Offset, 1<<31)), Limit: int(limit)}
 	if req.Status != 0 {
@@ -83,11 +83,11 @@ func (h *receiverActions) listReceivers(ctx context.Context, _ *Caller, req *wir
 // receiver loads a group for a change: it must exist and not be importing.
 func (h *receiverActions) receiver(ctx context.Context, id uint64) (*audience.RecipientGroup, error) {
 	if id == 0 {
-		return nil, errf(CodeReceiverIDNecessary, "ReceiverId is required.")
+		return nil, errf(wire.CodeReceiverIDNecessary, "ReceiverId is required.")
 	}
 	g, err := h.audience.GetGroup(ctx, id)
 	if errors.Is(err, models.ErrNotFound) {
-		return nil, errf(CodeReceiverNotExist, "There is no recipient list %d.", id)
+		return nil, errf(wire.CodeReceiverNotExist, "There is no recipient list %d.", id)
 	}
 	if err != nil {
 		return nil, err
@@ -115,13 +115,13 @@ func (h *receiverActions) addDetails(ctx context.Context, c *Caller, action stri
 		return nil, err
 	}
 	if len(in) == 0 {
-		return nil, errf(CodeEmailsNecessary, "Give at least one address.")
+		return nil, errf(wire.CodeEmailsNecessary, "Give at least one address.")
 	}
 	if len(in) > maxDetailsPerRequest {
-		return nil, errf(CodeReceiverDetailRequestMax, "%d addresses in one request; at most %d are allowed.", len(in), maxDetailsPerRequest)
+		return nil, errf(wire.CodeReceiverDetailRequestMax, "%d addresses in one request; at most %d are allowed.", len(in), maxDetailsPerRequest)
 	}
 	if g.Importing {
-		return nil, errf(CodeReceiverIsOperating, "Recipient list %d is importing a file; try again when it is done.", g.ID)
+		return nil, errf(wire.CodeReceiverIsOperating, "Recipient list %d is importing a file; try again when it is done.", g.ID)
 	}
 	uid := c.User.ID
 	rep, err := h.audience.UploadRecipients(ctx, g.ID, in, "API "+action, &uid)
@@ -145,18 +145,17 @@ func (h *receiverActions) createReceiverDetail(ctx context.Context, c *Caller, r
 	return h.addDetails(ctx, c, "CreateReceiverDetail", req.ReceiverId, in)
 }
 
-// badDataVariable marks a row whose TemplateData is not a flat JSON
-// object: it is not a valid variable name, so the store refuses the row as
-// bad variables.
-const badDataVariable = "!TemplateData"
-
 func (h *receiverActions) createReceiverDetailWithData(ctx context.Context, c *Caller, req *wire.CreateReceiverDetailWithDataRequest) (*wire.CreateReceiverDetailResponse, error) {
 	in := make([]audience.RecipientInput, len(req.Datas))
+	// A malformed TemplateData refuses the request, as Tencent does,
+	// rather than storing a recipient its sends could not fill in.
 	for i, d := range req.Datas {
+		if len(d.TemplateData) > maxTemplateData {
+			return nil, errf(wire.CodeTemplateDataLenLimit, "Datas[%d].TemplateData is %d bytes; at most %d are allowed.", i, len(d.TemplateData), maxTemplateData)
+		}
 		vars, err := models.ParseVariables(d.TemplateData)
-		if err != nil || len(d.TemplateData) > maxTemplateData {
-			// Counted as neither valid nor a repeat, and listed as invalid.
-			vars = map[string]string{badDataVariable: ""}
+		if err != nil {
+			return nil, errf(wire.CodeTemplateDataError, "Datas[%d].TemplateData: %s.", i, err.Error())
 		}
 		in[i] = audience.RecipientInput{Email: d.Email, Variables: vars}
 	}
@@ -180,19 +179,19 @@ func (h *receiverActions) listReceiverDetails(ctx context.Context, _ *Caller, re
 	}
 	q := audience.RecipientDetailQuery{Contains: req.Email, Offset: int(min(req.Offset, 1<<31)), Limit: int(limit)}
 	if len(strings.TrimSpace(req.Email)) > 254 {
-		return nil, errf(CodeInvalidParameterValue, "Email is at most 254 characters.")
+		return nil, errf(wire.CodeInvalidParameterValue, "Email is at most 254 characters.")
 	}
 	if s := strings.TrimSpace(req.CreateTimeBegin); s != "" {
 		t, ok := h.parseTime(s)
 		if !ok {
-			return nil, errf(CodeWrongDate, "CreateTimeBegin must be YYYY-MM-DD HH:MM:SS, YYYY-MM-DD or RFC 3339.")
+			return nil, errf(wire.CodeWrongDate, "CreateTimeBegin must be YYYY-MM-DD HH:MM:SS, YYYY-MM-DD or RFC 3339.")
 		}
 		q.From = t
 	}
 	if s := strings.TrimSpace(req.CreateTimeEnd); s != "" {
 		t, ok := h.parseTime(s)
 		if !ok {
-			return nil, errf(CodeWrongDate, "CreateTimeEnd must be YYYY-MM-DD HH:MM:SS, YYYY-MM-DD or RFC 3339.")
+			return nil, errf(wire.CodeWrongDate, "CreateTimeEnd must be YYYY-MM-DD HH:MM:SS, YYYY-MM-DD or RFC 3339.")
 		}
 		if len(s) == len(dateLayout) {
 			t = t.AddDate(0, 0, 1) // a day given as the end includes that day
@@ -205,7 +204,7 @@ func (h *receiverActions) listReceiverDetails(ctx context.Context, _ *Caller, re
 		valid := req.Status == detailValid
 		q.Valid = &valid
 	default:
-		return nil, errf(CodeInvalidParameterValue, "Status is 1 (valid) or 2 (invalid).")
+		return nil, errf(wire.CodeInvalidParameterValue, "Status is 1 (valid) or 2 (invalid).")
 	}
 	page, err := h.audience.ListRecipientDetails(ctx, g.ID, q)
 	if err != nil {

@@ -77,9 +77,19 @@ func TestReceivers(t *testing.T) {
 		{Email: common.StringPtr("ann@dest.example.net"), TemplateData: common.StringPtr(`{"name":"Ann"}`)},
 		{Email: common.StringPtr("eve@dest.example.net"), TemplateData: common.StringPtr(`{"nested":{"x":1}}`)},
 	}
+	// Malformed data refuses the whole request, storing nothing.
+	_, err = c.CreateReceiverDetailWithData(withData)
+	wantCode(t, err, "InvalidParameterValue.TemplateDataError")
+	if _, err := e.Store.Audience.GetRecipient(ctx, id, "dee@dest.example.net"); err == nil {
+		t.Error("a refused request stored dee")
+	}
+	withData.Datas[2].TemplateData = common.StringPtr(strings.Repeat("x", 20<<10))
+	_, err = c.CreateReceiverDetailWithData(withData)
+	wantCode(t, err, "InvalidParameterValue.TemplateDataLenLimit")
+	withData.Datas = withData.Datas[:2]
 	dataResp, err := c.CreateReceiverDetailWithData(withData)
 	must(t, err)
-	if *dataResp.Response.TotalCount != 3 || *dataResp.Response.ValidCount != 2 {
+	if *dataResp.Response.TotalCount != 2 || *dataResp.Response.ValidCount != 2 {
 		t.Errorf("with data: %s", dataResp.ToJsonString())
 	}
 	ann, err := e.Store.Audience.GetRecipient(ctx, id, "ann@dest.example.net")
@@ -92,10 +102,10 @@ func TestReceivers(t *testing.T) {
 	wantCode(t, err, "MissingParameter.ReceiverIdNecessary")
 
 	// Valid recipients: ann, bob, cy, dee. Refused rows: the empty one,
-	// not-an-address, the long one, and eve's nested data.
+	// not-an-address and the long one.
 	list, err = c.ListReceivers(ses.NewListReceiversRequest())
 	must(t, err)
-	if d := list.Response.Data[0]; *d.Count != 4 || *d.ReceiversStatus != 3 || *d.InvalidCount != 4 {
+	if d := list.Response.Data[0]; *d.Count != 4 || *d.ReceiversStatus != 3 || *d.InvalidCount != 3 {
 		t.Errorf("after uploads: %s", list.ToJsonString())
 	}
 	e.receiver(t, "Prospects")
@@ -121,7 +131,7 @@ func TestReceivers(t *testing.T) {
 	listDetails.ReceiverId, listDetails.Limit = common.Uint64Ptr(id), common.Uint64Ptr(100)
 	all, err := c.ListReceiverDetails(listDetails)
 	must(t, err)
-	if *all.Response.TotalCount != 8 || *all.Response.ValidCount != 4 || *all.Response.InvalidCount != 4 || len(all.Response.Data) != 8 {
+	if *all.Response.TotalCount != 7 || *all.Response.ValidCount != 4 || *all.Response.InvalidCount != 3 || len(all.Response.Data) != 7 {
 		t.Fatalf("details: %s", all.ToJsonString())
 	}
 	valid, invalid := 0, 0
@@ -139,13 +149,13 @@ func TestReceivers(t *testing.T) {
 			}
 		}
 	}
-	if valid != 4 || invalid != 4 {
+	if valid != 4 || invalid != 3 {
 		t.Errorf("%d valid, %d invalid", valid, invalid)
 	}
 	listDetails.Status = common.Uint64Ptr(2)
 	bad, err := c.ListReceiverDetails(listDetails)
 	must(t, err)
-	if *bad.Response.TotalCount != 4 || len(bad.Response.Data) != 4 {
+	if *bad.Response.TotalCount != 3 || len(bad.Response.Data) != 3 {
 		t.Errorf("invalid only: %s", bad.ToJsonString())
 	}
 	listDetails.Status, listDetails.Email = common.Uint64Ptr(1), common.StringPtr("dee@")

@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"io"
 	"net/http"
 	"strings"
@@ -92,9 +93,10 @@ func TestHugeIDsAreNotFound(t *testing.T) {
 // recorder is an SDK transport that keeps the last request sent: what an
 // attacker on the wire would capture.
 type recorder struct {
-	mu     sync.Mutex
-	header http.Header
-	body   []byte
+	mu          sync.Mutex
+	method, url string
+	header      http.Header
+	body        []byte
 }
 
 func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -103,7 +105,7 @@ func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, err
 	}
 	r.mu.Lock()
-	r.header, r.body = req.Header.Clone(), body
+	r.method, r.url, r.header, r.body = req.Method, req.URL.String(), req.Header.Clone(), body
 	r.mu.Unlock()
 	req.Body = io.NopCloser(bytes.NewReader(body))
 	return http.DefaultTransport.RoundTrip(req)
@@ -124,6 +126,24 @@ func (r *recorder) replay(e *env, action string) rawResponse {
 		}
 		req.Header.Set("X-TC-Action", action)
 	})
+}
+
+// resend sends the captured request again, exactly as it was.
+func (r *recorder) resend(e *env) rawResponse {
+	e.t.Helper()
+	r.mu.Lock()
+	req, _ := http.NewRequest(r.method, r.url, bytes.NewReader(r.body))
+	req.Header = r.header.Clone()
+	r.mu.Unlock()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	out := rawResponse{Status: resp.StatusCode, ContentType: resp.Header.Get("Content-Type"), Raw: string(b)}
+	_ = json.Unmarshal(b, &out.Body)
+	return out
 }
 
 func (e *env) recordingClient(key string) (*ses.Client, *recorder) {

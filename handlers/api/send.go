@@ -6,11 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/mail"
-	"path"
-	"slices"
 	"strings"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/sesame-email/sesame/handlers/api/wire"
 	"github.com/sesame-email/sesame/mailer/outgoing"
@@ -31,39 +27,24 @@ const (
 	maxAttachments   = 10
 	maxAttachName    = 255
 	maxTemplateData  = 10 << 10 // Tencent allows 800 bytes; Sesame more
-	maxSmtpHeaders   = 50
-	maxHeaderValue   = 998
 	triggerBulk      = 0
 	triggerImmediate = 1
 )
-
-// parseAddress reads "addr" or "Name <addr>" and returns the address
-// normalised and the name.
-func parseAddress(raw string) (addr, name string, err error) {
-	raw = strings.TrimSpace(raw)
-	if a, perr := mail.ParseAddress(raw); perr == nil {
-		addr, name = a.Address, a.Name
-	} else {
-		addr = raw
-	}
-	addr, err = models.NormalizeEmail(addr)
-	return addr, strings.TrimSpace(name), err
-}
 
 // sendingAddress resolves FromEmailAddress, "addr" or "Name <addr>", to a
 // sender address and the display name given; whether it may send is the
 // sending rules' to say (sending.Service.CheckSender).
 func sendingAddress(ctx context.Context, senders senderFinder, raw string) (*identity.SenderAddress, string, error) {
 	if strings.TrimSpace(raw) == "" {
-		return nil, "", errf(CodeEmailAddressIsNULL, "FromEmailAddress is required.")
+		return nil, "", errf(wire.CodeEmailAddressIsNULL, "FromEmailAddress is required.")
 	}
-	addr, name, err := parseAddress(raw)
+	addr, name, err := models.ParseMailbox(raw)
 	if err != nil {
-		return nil, "", errf(CodeIncorrectSender, "FromEmailAddress must be an address, or a name and an address: Example <news@example.com>.")
+		return nil, "", errf(wire.CodeIncorrectSender, "FromEmailAddress must be an address, or a name and an address: Example <news@example.com>.")
 	}
 	s, err := senders.SenderForSending(ctx, addr)
 	if errors.Is(err, models.ErrNotFound) {
-		return nil, "", errf(CodeNoSuchSender, "%s is not a sender address here: create it first (CreateEmailAddress).", addr)
+		return nil, "", errf(wire.CodeNoSuchSender, "%s is not a sender address here: create it first (CreateEmailAddress).", addr)
 	}
 	return s, name, err
 }
@@ -76,16 +57,16 @@ type senderFinder interface {
 // recipientList checks one list of addresses.
 func recipientList(field string, in []string, most int) ([]string, error) {
 	if len(in) > most {
-		return nil, errf(CodeTooManyRecipients, "%s has %d addresses; at most %d are allowed.", field, len(in), most)
+		return nil, errf(wire.CodeTooManyRecipients, "%s has %d addresses; at most %d are allowed.", field, len(in), most)
 	}
 	out := make([]string, 0, len(in))
 	for _, raw := range in {
 		if strings.TrimSpace(raw) == "" {
-			return nil, errf(CodeEmailAddressIsNULL, "%s holds an empty address.", field)
+			return nil, errf(wire.CodeEmailAddressIsNULL, "%s holds an empty address.", field)
 		}
 		addr, err := models.NormalizeEmail(raw)
 		if err != nil {
-			return nil, errf(CodeIncorrectEmail, "%s: %q %s.", field, truncate(raw, 254), err.Error())
+			return nil, errf(wire.CodeIncorrectEmail, "%s: %q %s.", field, truncate(raw, 254), err.Error())
 		}
 		out = append(out, addr)
 	}
@@ -96,11 +77,11 @@ func recipientList(field string, in []string, most int) ([]string, error) {
 // strings.
 func templateData(raw string) (map[string]string, error) {
 	if len(raw) > maxTemplateData {
-		return nil, errf(CodeTemplateDataLenLimit, "TemplateData is %d bytes; at most %d are allowed.", len(raw), maxTemplateData)
+		return nil, errf(wire.CodeTemplateDataLenLimit, "TemplateData is %d bytes; at most %d are allowed.", len(raw), maxTemplateData)
 	}
 	vars, err := models.ParseVariables(raw)
 	if err != nil {
-		return nil, errf(CodeTemplateDataError, "TemplateData is %s.", err.Error())
+		return nil, errf(wire.CodeTemplateDataError, "TemplateData is %s.", err.Error())
 	}
 	return vars, nil
 }
@@ -108,37 +89,29 @@ func templateData(raw string) (map[string]string, error) {
 // attachments decodes Attachments, and says how many bytes they hold.
 func attachments(in []wire.Attachment) ([]outgoing.Attachment, int, error) {
 	if len(in) > maxAttachments {
-		return nil, 0, errf(CodeTooManyAttachments, "%d attachments; at most %d are allowed.", len(in), maxAttachments)
+		return nil, 0, errf(wire.CodeTooManyAttachments, "%d attachments; at most %d are allowed.", len(in), maxAttachments)
 	}
 	var out []outgoing.Attachment
 	total := 0
 	for i, at := range in {
 		if at.FileURL != "" {
-			return nil, 0, errf(CodeUnsupportedOperation, "Attachments[%d].FileURL is not supported: send the file's Content in base64.", i)
+			return nil, 0, errf(wire.CodeUnsupportedOperation, "Attachments[%d].FileURL is not supported: send the file's Content in base64.", i)
 		}
-		name := strings.TrimSpace(at.FileName)
-		if name == "" || utf8.RuneCountInString(name) > maxAttachName || !utf8.ValidString(name) ||
-			strings.ContainsAny(name, `/\"`) || strings.IndexFunc(name, unicode.IsControl) >= 0 || name != path.Base(name) {
-			return nil, 0, errf(CodeInvalidAttachName, "Attachments[%d].FileName must be a file name of 1 to 255 characters, without /, \\, \" or control characters.", i)
+		name, err := sending.AttachmentName(at.FileName)
+		if err != nil {
+			return nil, 0, err
 		}
 		data, err := base64.StdEncoding.DecodeString(strings.TrimSpace(at.Content))
 		if err != nil {
-			return nil, 0, errf(CodeAttachContentIsWrong, "Attachments[%d].Content is not valid base64.", i)
+			return nil, 0, errf(wire.CodeAttachContentIsWrong, "Attachments[%d].Content is not valid base64.", i)
 		}
 		if len(data) == 0 {
-			return nil, 0, errf(CodeAttachContentIsWrong, "Attachments[%d].Content is empty.", i)
+			return nil, 0, errf(wire.CodeAttachContentIsWrong, "Attachments[%d].Content is empty.", i)
 		}
 		out = append(out, outgoing.Attachment{FileName: name, Data: data})
 		total += len(data)
 	}
 	return out, total, nil
-}
-
-// reservedHeaders are set by Sesame and cannot come from SmtpHeaders.
-var reservedHeaders = map[string]bool{
-	"from": true, "sender": true, "to": true, "cc": true, "bcc": true, "subject": true, "date": true, "message-id": true,
-	"reply-to": true, "mime-version": true, "content-type": true, "content-transfer-encoding": true, "return-path": true,
-	"received": true, "dkim-signature": true, "list-unsubscribe": true, "list-unsubscribe-post": true,
 }
 
 // extraHeaders reads SmtpHeaders (a JSON object of header names to values).
@@ -147,39 +120,13 @@ func extraHeaders(raw string) (map[string]string, error) {
 	if strings.TrimSpace(raw) == "" {
 		return out, nil
 	}
-	var in map[string]string
-	if err := json.Unmarshal([]byte(raw), &in); err != nil {
-		return nil, errf(CodeInvalidParameterValue, `SmtpHeaders must be a JSON object of header names to text values, such as {"X-Campaign": "spring"}.`)
+	if err := json.Unmarshal([]byte(raw), &out); err != nil || out == nil {
+		return nil, errf(wire.CodeInvalidParameterValue, `SmtpHeaders must be a JSON object of header names to text values, such as {"X-Campaign": "spring"}.`)
 	}
-	if len(in) > maxSmtpHeaders {
-		return nil, errf(CodeInvalidParameterValue, "SmtpHeaders has %d headers; at most %d are allowed.", len(in), maxSmtpHeaders)
-	}
-	for k, v := range in {
-		if !validHeaderName(k) {
-			return nil, errf(CodeInvalidParameterValue, "SmtpHeaders: %q is not a header name.", truncate(k, 64))
-		}
-		if reservedHeaders[strings.ToLower(k)] {
-			return nil, errf(CodeInvalidParameterValue, "SmtpHeaders cannot set %s; Sesame sets it (use the matching parameter).", k)
-		}
-		if strings.ContainsAny(v, "\r\n") || len(v) > maxHeaderValue || !utf8.ValidString(v) {
-			return nil, errf(CodeInvalidParameterValue, "SmtpHeaders: the value of %s must be one line of at most %d bytes.", k, maxHeaderValue)
-		}
-		out[k] = v
+	if err := sending.Headers(out); err != nil {
+		return nil, err
 	}
 	return out, nil
-}
-
-// validHeaderName is RFC 5322's field name: printable ASCII but colon.
-func validHeaderName(k string) bool {
-	if k == "" || len(k) > 76 {
-		return false
-	}
-	for i := 0; i < len(k); i++ {
-		if k[i] < 33 || k[i] > 126 || k[i] == ':' {
-			return false
-		}
-	}
-	return true
 }
 
 // messageID checks SmtpMessageId: <left@right>, the brackets optional.
@@ -187,43 +134,15 @@ func messageID(raw string) (string, error) {
 	id := strings.TrimSuffix(strings.TrimPrefix(strings.TrimSpace(raw), "<"), ">")
 	left, right, ok := strings.Cut(id, "@")
 	if !ok || left == "" || right == "" || len(id) > 250 || strings.ContainsAny(id, " \t\r\n<>()[],;:\\\"") {
-		return "", errf(CodeInvalidParameterValue, "SmtpMessageId must look like <unique-part@your.domain>.")
+		return "", errf(wire.CodeInvalidParameterValue, "SmtpMessageId must look like <unique-part@your.domain>.")
 	}
 	return "<" + id + ">", nil
-}
-
-func formatAddresses(addrs []string) string {
-	list := make([]string, len(addrs))
-	for i, a := range addrs {
-		list[i] = (&mail.Address{Address: a}).String()
-	}
-	return strings.Join(list, ", ")
-}
-
-// replyTo checks ReplyToAddresses: one or more addresses.
-func replyTo(raw string) (string, error) {
-	if strings.TrimSpace(raw) == "" {
-		return "", nil
-	}
-	list, err := mail.ParseAddressList(raw)
-	if err != nil || strings.ContainsAny(raw, "\r\n") {
-		return "", errf(CodeIllegalEmailAddress, "ReplyToAddresses must be email addresses, separated by commas.")
-	}
-	out := make([]string, len(list))
-	for i, a := range list {
-		addr, err := models.NormalizeEmail(a.Address)
-		if err != nil {
-			return "", errf(CodeIllegalEmailAddress, "ReplyToAddresses: %s %s.", a.Address, err.Error())
-		}
-		out[i] = (&mail.Address{Name: a.Name, Address: addr}).String()
-	}
-	return strings.Join(out, ", "), nil
 }
 
 func unsubscribeCode(code string) (string, error) {
 	code = strings.TrimSpace(code)
 	if !identity.ValidUnsubscribeCode(code) {
-		return "", errf(CodeInvalidParameterValue, "Unsubscribe is 0 (no link) or a language 1 to 10 (2 is English).")
+		return "", errf(wire.CodeInvalidParameterValue, "Unsubscribe is 0 (no link) or a language 1 to 10 (2 is English).")
 	}
 	return code, nil
 }
@@ -234,7 +153,7 @@ func (h *sendActions) sendEmail(ctx context.Context, _ *Caller, req *wire.SendEm
 		return nil, err
 	}
 	if len(req.Destination) == 0 {
-		return nil, errf(CodeEmailAddressIsNULL, "Destination is required: at least one recipient.")
+		return nil, errf(wire.CodeEmailAddressIsNULL, "Destination is required: at least one recipient.")
 	}
 	to, err := recipientList("Destination", req.Destination, maxDestination)
 	if err != nil {
@@ -248,12 +167,12 @@ func (h *sendActions) sendEmail(ctx context.Context, _ *Caller, req *wire.SendEm
 	if err != nil {
 		return nil, err
 	}
-	all, err := everyRecipient(to, cc, bcc)
+	all, err := sending.Recipients(to, cc, bcc)
 	if err != nil {
 		return nil, err
 	}
 	send := sending.Request{Sender: sender, FromName: fromName, Content: queue.MessageContent{Subject: strings.TrimSpace(req.Subject),
-		HeaderTo: formatAddresses(to), HeaderCc: formatAddresses(cc), TrackOpens: true, TrackClicks: true}}
+		HeaderTo: models.AddressList(to), HeaderCc: models.AddressList(cc), TrackOpens: true, TrackClicks: true}}
 	vars := map[string]string{}
 	switch {
 	case req.Template != nil && req.Template.TemplateID != 0:
@@ -262,14 +181,14 @@ func (h *sendActions) sendEmail(ctx context.Context, _ *Caller, req *wire.SendEm
 			return nil, err
 		}
 	case req.Simple != nil:
-		if send.Content.HTML, err = decodeBase64Text("Simple.Html", req.Simple.Html, CodeEmailContentIsWrong); err != nil {
+		if send.Content.HTML, err = decodeBase64Text("Simple.Html", req.Simple.Html, wire.CodeEmailContentIsWrong); err != nil {
 			return nil, err
 		}
-		if send.Content.Text, err = decodeBase64Text("Simple.Text", req.Simple.Text, CodeEmailContentIsWrong); err != nil {
+		if send.Content.Text, err = decodeBase64Text("Simple.Text", req.Simple.Text, wire.CodeEmailContentIsWrong); err != nil {
 			return nil, err
 		}
 	default:
-		return nil, errf(CodeMissingEmailContent, "Give the content: Template with a TemplateID (and its TemplateData).")
+		return nil, errf(wire.CodeMissingEmailContent, "Give the content: Template with a TemplateID (and its TemplateData).")
 	}
 	atts, attBytes, err := attachments(req.Attachments)
 	if err != nil {
@@ -285,10 +204,10 @@ func (h *sendActions) sendEmail(ctx context.Context, _ *Caller, req *wire.SendEm
 		case triggerImmediate:
 			send.Transactional = true
 		default:
-			return nil, errf(CodeInvalidParameterValue, "TriggerType is 0 (bulk) or 1 (triggered, such as verification codes).")
+			return nil, errf(wire.CodeInvalidParameterValue, "TriggerType is 0 (bulk) or 1 (triggered, such as verification codes).")
 		}
 	}
-	if send.Content.ReplyTo, err = replyTo(req.ReplyToAddresses); err != nil {
+	if send.Content.ReplyTo, err = models.ReplyTo(req.ReplyToAddresses); err != nil {
 		return nil, err
 	}
 	headers, err := extraHeaders(req.SmtpHeaders)
@@ -301,12 +220,12 @@ func (h *sendActions) sendEmail(ctx context.Context, _ *Caller, req *wire.SendEm
 		}
 	}
 	if strings.TrimSpace(req.HeaderFrom) != "" {
-		addr, name, err := parseAddress(req.HeaderFrom)
+		addr, name, err := models.ParseMailbox(req.HeaderFrom)
 		if err != nil {
-			return nil, errf(CodeIncorrectSender, "HeaderFrom must be an address, or a name and an address.")
+			return nil, errf(wire.CodeIncorrectSender, "HeaderFrom must be an address, or a name and an address.")
 		}
 		if !strings.EqualFold(models.DomainOf(addr), sender.Domain.Name) {
-			return nil, errf(CodeIncorrectSender, "HeaderFrom must be an address of %s, the domain that signs the message.", sender.Domain.Name)
+			return nil, errf(wire.CodeIncorrectSender, "HeaderFrom must be an address of %s, the domain that signs the message.", sender.Domain.Name)
 		}
 		if name, err = models.CheckDisplayName(name, addr); err != nil {
 			return nil, err
@@ -325,34 +244,6 @@ func (h *sendActions) sendEmail(ctx context.Context, _ *Caller, req *wire.SendEm
 		return nil, err
 	}
 	return &wire.SendEmailResponse{MessageId: msgs[0].UID}, nil
-}
-
-// everyRecipient is To and Cc, then Bcc, each address once: an address
-// both visible and in Bcc is refused, since it would show where Bcc must
-// not.
-func everyRecipient(to, cc, bcc []string) ([]string, error) {
-	seen := map[string]bool{}
-	var all []string
-	for _, list := range [][]string{to, cc} {
-		for _, addr := range list {
-			if k := strings.ToLower(addr); !seen[k] {
-				seen[k] = true
-				all = append(all, addr)
-			}
-		}
-	}
-	for _, addr := range bcc {
-		k := strings.ToLower(addr)
-		if seen[k] {
-			if slices.ContainsFunc(all, func(v string) bool { return strings.EqualFold(v, addr) }) {
-				return nil, errf(CodeInvalidParameterValue, "%s is both a visible recipient and in Bcc.", addr)
-			}
-			continue
-		}
-		seen[k] = true
-		all = append(all, addr)
-	}
-	return all, nil
 }
 
 // sendActions serves SendEmail.

@@ -17,25 +17,25 @@ import (
 
 func (h *senderActions) createEmailAddress(ctx context.Context, _ *Caller, req *wire.CreateEmailAddressRequest) (*wire.Empty, error) {
 	if strings.TrimSpace(req.EmailAddress) == "" {
-		return nil, errf(CodeEmailAddressIsNULL, "EmailAddress is required.")
+		return nil, errf(wire.CodeEmailAddressIsNULL, "EmailAddress is required.")
 	}
 	email, err := models.NormalizeEmail(req.EmailAddress)
 	if err != nil {
-		return nil, errf(CodeIllegalEmailAddress, "%s %s.", truncate(req.EmailAddress, 254), err.Error())
+		return nil, errf(wire.CodeIllegalEmailAddress, "%s %s.", truncate(req.EmailAddress, 254), err.Error())
 	}
 	domain := models.DomainOf(email)
 	d, err := h.domains.GetDomainByName(ctx, domain)
 	if errors.Is(err, models.ErrNotFound) {
-		return nil, errf(CodeNotExistDomain, "%s is not a sending domain here: an admin must add and verify it first.", domain)
+		return nil, errf(wire.CodeNotExistDomain, "%s is not a sending domain here: an admin must add and verify it first.", domain)
 	}
 	if err != nil {
 		return nil, err
 	}
 	if !h.domains.CanSend(d) {
-		return nil, errf(CodeDomainNotVerified, "%s is not verified yet: publish its DNS records and verify it first.", domain)
+		return nil, errf(wire.CodeDomainNotVerified, "%s is not verified yet: publish its DNS records and verify it first.", domain)
 	}
 	if _, err := h.senders.GetSenderByEmail(ctx, email); err == nil {
-		return nil, errf(CodeRepeatEmailAddress, "%s is already a sender address.", email)
+		return nil, errf(wire.CodeRepeatEmailAddress, "%s is already a sender address.", email)
 	}
 	if _, err := h.senders.CreateSender(ctx, email, req.EmailSenderName); err != nil {
 		return nil, err
@@ -62,15 +62,15 @@ func (h *senderActions) listEmailAddress(ctx context.Context, _ *Caller, _ *stru
 // senderByAddress finds a sender address given as "addr" or "Name <addr>".
 func (h *senderActions) senderByAddress(ctx context.Context, field, raw string) (*identity.SenderAddress, error) {
 	if strings.TrimSpace(raw) == "" {
-		return nil, errf(CodeEmailAddressIsNULL, "%s is required.", field)
+		return nil, errf(wire.CodeEmailAddressIsNULL, "%s is required.", field)
 	}
-	addr, _, err := parseAddress(raw)
+	addr, _, err := models.ParseMailbox(raw)
 	if err != nil {
-		return nil, errf(CodeIllegalEmailAddress, "%s %q is not an email address.", field, truncate(raw, 254))
+		return nil, errf(wire.CodeIllegalEmailAddress, "%s %q is not an email address.", field, truncate(raw, 254))
 	}
 	s, err := h.senders.GetSenderByEmail(ctx, addr)
 	if errors.Is(err, models.ErrNotFound) {
-		return nil, errf(CodeNoSuchSender, "%s is not a sender address here: create it first (CreateEmailAddress).", addr)
+		return nil, errf(wire.CodeNoSuchSender, "%s is not a sender address here: create it first (CreateEmailAddress).", addr)
 	}
 	return s, err
 }
@@ -92,7 +92,7 @@ func (h *senderActions) updateEmailSmtpPassword(ctx context.Context, _ *Caller, 
 		return nil, err
 	}
 	if req.Password == "" {
-		return nil, errf(CodeMissingParameter, "Password is required.")
+		return nil, errf(wire.CodeMissingParameter, "Password is required.")
 	}
 	if err := h.senders.SetSMTPPassword(ctx, s.ID, req.Password); err != nil {
 		return nil, err
@@ -109,10 +109,10 @@ func (h *senderActions) writeUnsubscribeConfig(ctx context.Context, req *wire.Ad
 	}
 	code := strings.TrimSpace(req.UnsubscribeConfig)
 	if code == "" {
-		return nil, errf(CodeMissingParameter, "UnsubscribeConfig is required: 0 for no link, or a language 1 to 10 (2 is English).")
+		return nil, errf(wire.CodeMissingParameter, "UnsubscribeConfig is required: 0 for no link, or a language 1 to 10 (2 is English).")
 	}
 	if !identity.ValidUnsubscribeCode(code) {
-		return nil, errf(CodeInvalidParameterValue, "UnsubscribeConfig %q is not 0 or a language 1 to 10.", truncate(code, 10))
+		return nil, errf(wire.CodeInvalidParameterValue, "UnsubscribeConfig %q is not 0 or a language 1 to 10.", truncate(code, 10))
 	}
 	enabled := true
 	if req.Status != nil {
@@ -121,15 +121,15 @@ func (h *senderActions) writeUnsubscribeConfig(ctx context.Context, req *wire.Ad
 			enabled = false
 		case 1:
 		default:
-			return nil, errf(CodeInvalidParameterValue, "Status is 0 (off) or 1 (on).")
+			return nil, errf(wire.CodeInvalidParameterValue, "Status is 0 (off) or 1 (on).")
 		}
 	}
 	err = h.senders.SetUnsubscribeConfig(ctx, s.ID, code, enabled, mode)
 	switch {
 	case errors.Is(err, identity.ErrUnsubscribeConfigExists):
-		return nil, errf(CodeRepeatCreation, "%s already has an unsubscribe setting: update it (UpdateAddressUnsubscribeConfig).", s.Email)
+		return nil, errf(wire.CodeRepeatCreation, "%s already has an unsubscribe setting: update it (UpdateAddressUnsubscribeConfig).", s.Email)
 	case mode == identity.UnsubscribeConfigUpdate && errors.Is(err, models.ErrNotFound):
-		return nil, errf(CodeResourceNotFound, "%s has no unsubscribe setting: create it (CreateAddressUnsubscribeConfig).", s.Email)
+		return nil, errf(wire.CodeResourceNotFound, "%s has no unsubscribe setting: create it (CreateAddressUnsubscribeConfig).", s.Email)
 	case err != nil:
 		return nil, err
 	}
@@ -150,7 +150,7 @@ func (h *senderActions) deleteAddressUnsubscribeConfig(ctx context.Context, _ *C
 		return nil, err
 	}
 	if err := h.senders.DeleteUnsubscribeConfig(ctx, s.ID); errors.Is(err, models.ErrNotFound) {
-		return nil, errf(CodeResourceNotFound, "%s has no unsubscribe setting.", s.Email)
+		return nil, errf(wire.CodeResourceNotFound, "%s has no unsubscribe setting.", s.Email)
 	} else if err != nil {
 		return nil, err
 	}
@@ -162,7 +162,7 @@ func (h *senderActions) listAddressUnsubscribeConfig(ctx context.Context, _ *Cal
 	if s := strings.TrimSpace(req.Limit); s != "" {
 		n, err := strconv.ParseUint(s, 10, 64)
 		if err != nil {
-			return nil, errf(CodeInvalidParameterValue, "Limit must be a number, such as \"20\".")
+			return nil, errf(wire.CodeInvalidParameterValue, "Limit must be a number, such as \"20\".")
 		}
 		limit = &n
 	}

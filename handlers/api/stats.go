@@ -40,29 +40,29 @@ func mailboxProvider(raw string) (string, error) {
 	if p := queue.Provider(v); p != "other" {
 		return p, nil
 	}
-	return "", errf(CodeInvalidParameterValue, "ReceivingMailboxType %q is not a mailbox provider Sesame counts: use one of %s.",
+	return "", errf(wire.CodeInvalidParameterValue, "ReceivingMailboxType %q is not a mailbox provider Sesame counts: use one of %s.",
 		truncate(raw, 64), strings.Join(queue.Providers, ", "))
 }
 
 func (h *statsActions) getStatisticsReport(ctx context.Context, _ *Caller, req *wire.GetStatisticsReportRequest) (*wire.GetStatisticsReportResponse, error) {
 	if strings.TrimSpace(req.StartDate) == "" || strings.TrimSpace(req.EndDate) == "" {
-		return nil, errf(CodeMissingParameter, "StartDate and EndDate are required (YYYY-MM-DD).")
+		return nil, errf(wire.CodeMissingParameter, "StartDate and EndDate are required (YYYY-MM-DD).")
 	}
 	from, ok1 := h.parseDate(req.StartDate)
 	to, ok2 := h.parseDate(req.EndDate)
 	switch {
 	case !ok1 || !ok2:
-		return nil, errf(CodeWrongDate, "StartDate and EndDate must be dates, YYYY-MM-DD.")
+		return nil, errf(wire.CodeWrongDate, "StartDate and EndDate must be dates, YYYY-MM-DD.")
 	case to.Before(from):
-		return nil, errf(CodeWrongDate, "EndDate is before StartDate.")
+		return nil, errf(wire.CodeWrongDate, "EndDate is before StartDate.")
 	case to.Sub(from).Hours()/24 >= maxReportDays:
-		return nil, errf(CodeNotSupportDate, "A report covers at most %d days.", maxReportDays)
+		return nil, errf(wire.CodeNotSupportDate, "A report covers at most %d days.", maxReportDays)
 	}
 	var f queue.StatsFilter
 	if name := strings.TrimSpace(req.Domain); name != "" {
 		d, err := h.domains.GetDomainByName(ctx, name)
 		if errors.Is(err, models.ErrNotFound) {
-			return nil, errf(CodeNotExistDomain, "%s is not a sending domain here.", truncate(name, 253))
+			return nil, errf(wire.CodeNotExistDomain, "%s is not a sending domain here.", truncate(name, 253))
 		}
 		if err != nil {
 			return nil, err

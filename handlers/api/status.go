@@ -56,11 +56,11 @@ func deliveryCodes(m *queue.Message, suppression *audience.Suppression) (send, d
 
 func (h *statusActions) getSendEmailStatus(ctx context.Context, _ *Caller, req *wire.GetSendEmailStatusRequest) (*wire.GetSendEmailStatusResponse, error) {
 	if strings.TrimSpace(req.RequestDate) == "" {
-		return nil, errf(CodeMissingParameter, "RequestDate is required: the day of the sends, YYYY-MM-DD.")
+		return nil, errf(wire.CodeMissingParameter, "RequestDate is required: the day of the sends, YYYY-MM-DD.")
 	}
 	day, ok := h.parseDate(req.RequestDate)
 	if !ok {
-		return nil, errf(CodeWrongDate, "RequestDate must be a date, YYYY-MM-DD.")
+		return nil, errf(wire.CodeWrongDate, "RequestDate must be a date, YYYY-MM-DD.")
 	}
 	limit, err := pageLimit(req.Limit, 100)
 	if err != nil {

@@ -69,7 +69,7 @@ func (h *templateActions) templateNameFree(ctx context.Context, name string, exc
 	}
 	for _, t := range page.Templates {
 		if t.Name == strings.TrimSpace(name) && t.ID != except {
-			return errf(CodeTemplateNameIllegal, "A template named %q already exists.", t.Name)
+			return errf(wire.CodeTemplateNameIllegal, "A template named %q already exists.", t.Name)
 		}
 	}
 	return nil
@@ -77,14 +77,14 @@ func (h *templateActions) templateNameFree(ctx context.Context, name string, exc
 
 func (h *templateActions) createEmailTemplate(ctx context.Context, c *Caller, req *wire.CreateEmailTemplateRequest) (*wire.CreateEmailTemplateResponse, error) {
 	if strings.TrimSpace(req.TemplateName) == "" {
-		return nil, errf(CodeTemplateNameIsNULL, "TemplateName is required.")
+		return nil, errf(wire.CodeTemplateNameIsNULL, "TemplateName is required.")
 	}
-	html, text, err := decodeContent(req.TemplateContent, CodeTemplateContentIsWrong)
+	html, text, err := decodeContent(req.TemplateContent, wire.CodeTemplateContentIsWrong)
 	if err != nil {
 		return nil, err
 	}
 	if strings.TrimSpace(deref(html)) == "" && strings.TrimSpace(deref(text)) == "" {
-		return nil, errf(CodeTemplateContentIsNULL, "TemplateContent needs Html, Text or both (base64).")
+		return nil, errf(wire.CodeTemplateContentIsNULL, "TemplateContent needs Html, Text or both (base64).")
 	}
 	if err := h.templateNameFree(ctx, req.TemplateName, 0); err != nil {
 		return nil, err
@@ -99,11 +99,11 @@ func (h *templateActions) createEmailTemplate(ctx context.Context, c *Caller, re
 
 func (h *templateActions) templateByID(ctx context.Context, id uint64) (*content.Template, error) {
 	if id == 0 {
-		return nil, errf(CodeMissingParameter, "TemplateID is required.")
+		return nil, errf(wire.CodeMissingParameter, "TemplateID is required.")
 	}
 	t, err := h.templates.GetTemplate(ctx, id)
 	if errors.Is(err, models.ErrNotFound) {
-		return nil, errf(CodeTemplateNotExist, "There is no template %d.", id)
+		return nil, errf(wire.CodeTemplateNotExist, "There is no template %d.", id)
 	}
 	return t, err
 }
@@ -130,14 +130,14 @@ func (h *templateActions) updateEmailTemplate(ctx context.Context, _ *Caller, re
 	in := content.TemplateInput{Name: t.Name, Subject: t.Subject, HTML: t.HTML, Text: t.Text, SampleData: t.SampleData}
 	if req.TemplateName != nil {
 		if strings.TrimSpace(*req.TemplateName) == "" {
-			return nil, errf(CodeTemplateNameIsNULL, "TemplateName cannot be empty.")
+			return nil, errf(wire.CodeTemplateNameIsNULL, "TemplateName cannot be empty.")
 		}
 		if err := h.templateNameFree(ctx, *req.TemplateName, t.ID); err != nil {
 			return nil, err
 		}
 		in.Name = *req.TemplateName
 	}
-	html, text, err := decodeContent(req.TemplateContent, CodeTemplateContentIsWrong)
+	html, text, err := decodeContent(req.TemplateContent, wire.CodeTemplateContentIsWrong)
 	if err != nil {
 		return nil, err
 	}
@@ -148,7 +148,7 @@ func (h *templateActions) updateEmailTemplate(ctx context.Context, _ *Caller, re
 		in.Text = *text
 	}
 	if strings.TrimSpace(in.HTML) == "" && strings.TrimSpace(in.Text) == "" {
-		return nil, errf(CodeTemplateContentIsNULL, "TemplateContent needs Html, Text or both (base64).")
+		return nil, errf(wire.CodeTemplateContentIsNULL, "TemplateContent needs Html, Text or both (base64).")
 	}
 	if _, err := h.templates.UpdateTemplate(ctx, t.ID, in); err != nil {
 		return nil, err

@@ -5,6 +5,7 @@ package compose
 
 import (
 	"github.com/sesame-email/sesame/handlers"
+	"github.com/sesame-email/sesame/handlers/amazon"
 	"github.com/sesame-email/sesame/handlers/api"
 	"github.com/sesame-email/sesame/mailer"
 	"github.com/sesame-email/sesame/mailer/smtpd"
@@ -25,6 +26,13 @@ func API(st *store.Store, cfg api.Config) api.Config {
 	cfg.Keys, cfg.Location = st.Accounts, st.DB.Location()
 	cfg.Domains, cfg.Senders, cfg.IPs, cfg.Templates = st.Domains, st.Senders, st.IPs, st.Templates
 	cfg.Groups, cfg.Suppressions, cfg.Messages, cfg.TaskStore, cfg.Sending = st.Audience, st.Suppressions, st.Queue, st.Tasks, st.Sending
+	return cfg
+}
+
+// Amazon is the Amazon SES API's config: its stores and the sending rules.
+func Amazon(st *store.Store, cfg amazon.Config) amazon.Config {
+	cfg.Keys, cfg.Senders, cfg.Sending, cfg.Templates = st.Accounts, st.Senders, st.Sending, st.Templates
+	cfg.Suppressions, cfg.Domains, cfg.Warmup, cfg.Stats = st.Suppressions, st.Domains, st.Queue, st.Queue
 	return cfg
 }
 

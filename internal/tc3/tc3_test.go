@@ -108,3 +108,46 @@ func TestParseAuthorizationRefusesMalformedHeaders(t *testing.T) {
 		}
 	}
 }
+
+// The SDK's older signatures, by either method, over a GET's query or a
+// form POST's body, verify; with another key they do not.
+func TestVerifiesTheSDKsLegacySignatures(t *testing.T) {
+	for _, method := range []string{tc3.HmacSHA1, tc3.HmacSHA256} {
+		for _, httpMethod := range []string{http.MethodGet, http.MethodPost} {
+			t.Run(method+" "+httpMethod, func(t *testing.T) {
+				got := make(chan [2]bool, 1)
+				srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					if err := r.ParseForm(); err != nil {
+						t.Error(err)
+					}
+					params := r.Form
+					if params.Get("SignatureMethod") != method || r.Method != httpMethod || params.Get("Nonce") == "" {
+						t.Errorf("%s %v", r.Method, params)
+					}
+					s := tc3.LegacyStringToSign(r.Method, r.Host, r.URL.Path, params)
+					got <- [2]bool{tc3.Equal(tc3.LegacySignature(secretKey, method, s), params.Get("Signature")),
+						tc3.Equal(tc3.LegacySignature(secretKey+"x", method, s), params.Get("Signature"))}
+					w.Header().Set("Content-Type", "application/json")
+					io.WriteString(w, `{"Response":{"RequestId":"00000000-0000-4000-8000-000000000000"}}`)
+				}))
+				defer srv.Close()
+				prof := profile.NewClientProfile()
+				prof.HttpProfile.Endpoint, prof.HttpProfile.Scheme = strings.TrimPrefix(srv.URL, "http://"), "http"
+				prof.HttpProfile.ReqMethod, prof.SignMethod = httpMethod, method
+				c, err := ses.NewClient(common.NewCredential(secretID, secretKey), "ap-hongkong", prof)
+				if err != nil {
+					t.Fatal(err)
+				}
+				req := ses.NewSendEmailRequest()
+				req.Destination = []*string{common.StringPtr("a@example.com"), common.StringPtr("b c+d@example.com")}
+				req.Template = &ses.Template{TemplateID: common.Uint64Ptr(7), TemplateData: common.StringPtr(`{"x":"1 & 2"}`)}
+				if _, err := c.SendEmail(req); err != nil {
+					t.Fatal(err)
+				}
+				if v := <-got; !v[0] || v[1] {
+					t.Errorf("verifies with its key: %v, with another: %v", v[0], v[1])
+				}
+			})
+		}
+	}
+}

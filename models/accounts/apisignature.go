@@ -10,17 +10,18 @@ import (
 	"gorm.io/gorm/clause"
 )
 
-// Replayed API requests. The official SDKs sign the body, the host and the
-// content type, but not the action and no nonce, so within the clock window
-// a captured request verifies again, and verifies with another
-// X-TC-Action. Every valid signature is therefore remembered with the
+// Replayed API requests. The official SDKs' signatures (Tencent's TC3,
+// Amazon's Signature Version 4) cover the body and some headers but no
+// nonce, and TC3 not the action, so within the clock window a captured
+// request verifies again, and a TC3 one with another X-TC-Action. Every valid signature is therefore remembered with the
 // action and time of its first use for as long as it could verify, and a
 // later use of it is refused when it names another action or one that
 // changes state. Within APIReplayGrace of the first use it is allowed: the
 // SDKs sign two calls with the same body in the same second alike
 // (CreateEmailIdentity then UpdateEmailIdentity is a common pair). A repeat
 // of the same read-only action is always allowed: it reads only what the
-// caller could read.
+// caller could read. Tencent's older HmacSHA signatures do sign a nonce:
+// that is remembered instead, and never allowed twice (SignatureUse.Once).
 const APIReplayGrace = 2 * time.Second
 
 // apiSignatureSweepEvery is how often a process deletes the signatures
@@ -42,6 +43,10 @@ type SignatureUse struct {
 	Action    string
 	ReadOnly  bool      // the action only reads
 	ExpiresAt time.Time // when the signature stops verifying
+	// Once marks a key that a client promises never to send twice (a
+	// signed nonce): any second use is a replay, with no grace and no
+	// repeat of a read.
+	Once bool
 }
 
 // ReplayedError is a signature used again, refused: it was first used at
@@ -75,7 +80,7 @@ func (s *Accounts) UseSignature(ctx context.Context, u SignatureUse) error {
 			// Swept meanwhile, as it expired: nothing to compare with.
 		case err != nil:
 			return err
-		case now.Sub(first.FirstUsedAt) > APIReplayGrace && (first.Action != u.Action || !u.ReadOnly):
+		case u.Once || now.Sub(first.FirstUsedAt) > APIReplayGrace && (first.Action != u.Action || !u.ReadOnly):
 			return &ReplayedError{Action: first.Action, FirstUsedAt: first.FirstUsedAt}
 		}
 	}

@@ -19,20 +19,23 @@ func TestAPISignatureReplayRule(t *testing.T) {
 		first, again string
 		after        time.Duration
 		refused      bool
+		once         bool
 	}{
-		{"GetEmailTemplate", "GetEmailTemplate", 4 * time.Minute, false},       // a read-only repeat
-		{"GetEmailTemplate", "DeleteEmailTemplate", 3 * time.Second, true},     // re-targeted
-		{"GetEmailTemplate", "ListEmailTemplates", 3 * time.Second, true},      // re-targeted, if harmlessly
-		{"SendEmail", "SendEmail", 3 * time.Second, true},                      // a second copy
-		{"CreateEmailIdentity", "UpdateEmailIdentity", time.Second, false},     // the SDK's same-second pair
-		{"CreateEmailIdentity", "UpdateEmailIdentity", 2 * time.Second, false}, // the grace's edge
-		{"CreateEmailIdentity", "UpdateEmailIdentity", 2*time.Second + time.Millisecond, true},
-		{"SendEmail", "SendEmail", 0, false},
+		{"GetEmailTemplate", "GetEmailTemplate", 4 * time.Minute, false, false},       // a read-only repeat
+		{"GetEmailTemplate", "DeleteEmailTemplate", 3 * time.Second, true, false},     // re-targeted
+		{"GetEmailTemplate", "ListEmailTemplates", 3 * time.Second, true, false},      // re-targeted, if harmlessly
+		{"SendEmail", "SendEmail", 3 * time.Second, true, false},                      // a second copy
+		{"CreateEmailIdentity", "UpdateEmailIdentity", time.Second, false, false},     // the SDK's same-second pair
+		{"CreateEmailIdentity", "UpdateEmailIdentity", 2 * time.Second, false, false}, // the grace's edge
+		{"CreateEmailIdentity", "UpdateEmailIdentity", 2*time.Second + time.Millisecond, true, false},
+		{"SendEmail", "SendEmail", 0, false, false},
+		{"GetEmailTemplate", "GetEmailTemplate", 0, true, true}, // a nonce is never used twice
+		{"SendEmail", "SendEmail", 0, true, true},
 	} {
 		sig := fmt.Sprintf("%064d", i)
 		use := func(action string) error {
 			return st.Accounts.UseSignature(ctx, accounts.SignatureUse{Signature: sig, Action: action, ReadOnly: strings.HasPrefix(action, "Get") || strings.HasPrefix(action, "List"),
-				ExpiresAt: clock.Now().Add(5 * time.Minute)})
+				ExpiresAt: clock.Now().Add(5 * time.Minute), Once: tc.once})
 		}
 		if err := use(tc.first); err != nil {
 			t.Fatalf("%d: first use: %v", i, err)

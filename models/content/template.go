@@ -376,3 +376,14 @@ func (s *Templates) CountTemplatesByStatus(ctx context.Context, status TemplateS
 	err := s.Gorm.WithContext(ctx).Model(&Template{}).Where("status = ?", status).Count(&n).Error
 	return n, err
 }
+
+// TemplateByName is the newest template named name: the Amazon SES API
+// names templates, where the console and the Tencent API number them.
+func (s *Templates) TemplateByName(ctx context.Context, name string) (*Template, error) {
+	var t Template
+	err := s.Gorm.WithContext(ctx).Where("name = ?", strings.TrimSpace(name)).Order("id DESC").Take(&t).Error
+	if err != nil {
+		return nil, db.NotFound(err)
+	}
+	return &t, nil
+}

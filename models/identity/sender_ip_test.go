@@ -102,17 +102,31 @@ func TestSenderAddresses(t *testing.T) {
 	}
 
 	for pw, want := range map[string]string{
-		"short1":                "Use 10 to 20 characters.",
-		"abcdefghijklmnopqrstu": "Use 10 to 20 characters.",
-		"onlyletters":           "Use both letters and digits.",
-		"12345678901":           "Use both letters and digits.",
-		"with space 123":        "Use letters, digits and punctuation only, without spaces.",
+		"short1":                 "Use 10 to 64 characters.",
+		strings.Repeat("a1", 33): "Use 10 to 64 characters.",
+		"tab\tin the middle":     "Use letters, digits, punctuation and spaces only.",
+		"caf\u00e9 au lait 2026": "Use letters, digits, punctuation and spaces only.",
+		"new\nline in it":        "Use letters, digits, punctuation and spaces only.",
 	} {
 		if got := fixtures.FieldErrors(t, st.Senders.SetSMTPPassword(ctx, a.ID, pw))["smtp_password"]; got != want {
 			t.Errorf("password %q: %q", pw, got)
 		}
 	}
-	if _, err := st.Senders.AuthenticateSMTP(ctx, a.Email, "anything12"); !errors.Is(err, models.ErrInvalidCredentials) {
+	// What Sesame refused before (letters only, spaces, 21 to 64
+	// characters) is a good password.
+	for _, pw := range []string{"onlyletters", "correct horse battery staple", "~!@#$%^&*()_+`-=[]{}|;':,./<>?", strings.Repeat("x", 64)} {
+		if err := st.Senders.SetSMTPPassword(ctx, a.ID, pw); err != nil {
+			t.Errorf("password %q: %v", pw, err)
+		}
+	}
+	if _, err := st.Senders.AuthenticateSMTP(ctx, a.Email, strings.Repeat("x", 64)); err != nil {
+		t.Errorf("a 64-character password: %v", err)
+	}
+	b, err := st.Senders.CreateSender(ctx, "other@example.test", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Senders.AuthenticateSMTP(ctx, b.Email, "anything12"); !errors.Is(err, models.ErrInvalidCredentials) {
 		t.Errorf("auth without a password set: %v", err)
 	}
 	if err := st.Senders.SetSMTPPassword(ctx, a.ID, "Secret2026x"); err != nil {

@@ -39,6 +39,9 @@ const (
 	GroupUnknown        Rule = "group_unknown"
 	GroupEmpty          Rule = "group_empty"
 	GroupImporting      Rule = "group_importing" // a CSV import of the group is still running
+	BccVisible          Rule = "bcc_visible"     // an address both visible (To, Cc) and in Bcc (parts.go)
+	BadHeader           Rule = "bad_header"      // an added header that is malformed or that Sesame sets
+	BadAttachment       Rule = "bad_attachment"  // an attachment's file name
 )
 
 // Refusal is a request the rules refuse: which rule, about which form
