@@ -122,7 +122,6 @@ func (s *Accounts) GetAPIKeyBySecretID(ctx context.Context, secretID string) (*A
 
 // RevokeAPIKey stops a key at once. Revoking a revoked key changes nothing.
 func (s *Accounts) RevokeAPIKey(ctx context.Context, id uint64) error {
-	defer s.apiKeys.Clear()
 	res := s.Gorm.WithContext(ctx).Model(&APIKey{}).Where("id = ? AND revoked_at IS NULL", id).Update("revoked_at", s.Now())
 	if res.Error != nil {
 		return res.Error
@@ -150,16 +149,8 @@ type APIKeyAuth struct {
 // AuthenticateAPIKey looks up an active key by its SecretID and unseals its
 // secret key: ErrNotFound for an unknown or revoked key, ErrKeyDisabled
 // when its user is disabled. It notes the key's use, at most once a minute.
-// Every API request makes it, so a key that authenticated is kept a moment
-// (apiKeyKeep): this process's revocations and changes of users forget it
-// at once, another process's are seen within apiKeyKeep.
+// Every API request makes it, so it is one short query.
 func (s *Accounts) AuthenticateAPIKey(ctx context.Context, secretID string) (*APIKeyAuth, error) {
-	secretID = strings.TrimSpace(secretID)
-	if a, ok := s.apiKeys.Get(secretID, s.Now()); ok {
-		auth := a.copied()
-		s.touchAPIKey(ctx, auth.Key)
-		return auth, nil
-	}
 	var row struct {
 		ID         uint64
 		UserID     uint64
@@ -172,7 +163,7 @@ func (s *Accounts) AuthenticateAPIKey(ctx context.Context, secretID string) (*AP
 		TimeZone   string
 	}
 	res := s.Gorm.WithContext(ctx).Raw(`SELECT k.id, k.user_id, k.secret_key, k.last_used_at, k.revoked_at, u.email, u.role, u.disabled, u.time_zone
-		FROM api_keys k JOIN users u ON u.id = k.user_id WHERE k.secret_id = ?`, secretID).Scan(&row)
+		FROM api_keys k JOIN users u ON u.id = k.user_id WHERE k.secret_id = ?`, strings.TrimSpace(secretID)).Scan(&row)
 	if res.Error != nil {
 		return nil, res.Error
 	}
@@ -182,25 +173,15 @@ func (s *Accounts) AuthenticateAPIKey(ctx context.Context, secretID string) (*AP
 	if row.Disabled {
 		return nil, ErrKeyDisabled
 	}
+	secretID = strings.TrimSpace(secretID)
 	plain, err := s.Sealer.Open(apiKeyPurpose(secretID), row.SecretKey)
 	if err != nil {
 		return nil, err
 	}
 	u := &User{ID: row.UserID, Email: row.Email, Role: row.Role, TimeZone: row.TimeZone}
 	k := &APIKey{ID: row.ID, UserID: row.UserID, SecretID: secretID, LastUsedAt: row.LastUsedAt, User: u}
-	kept := APIKeyAuth{Key: k, User: u, SecretKey: string(plain)}
-	s.apiKeys.Put(secretID, kept, s.Now())
-	auth := kept.copied()
-	s.touchAPIKey(ctx, auth.Key)
-	return auth, nil
-}
-
-// copied is a with its key and user copied, for a caller to change (a
-// kept one is shared by every request).
-func (a APIKeyAuth) copied() *APIKeyAuth {
-	k, u := *a.Key, *a.User
-	k.User = &u
-	return &APIKeyAuth{Key: &k, User: &u, SecretKey: a.SecretKey}
+	s.touchAPIKey(ctx, k)
+	return &APIKeyAuth{Key: k, User: u, SecretKey: string(plain)}, nil
 }
 
 func (s *Accounts) touchAPIKey(ctx context.Context, k *APIKey) {

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"golang.org/x/crypto/bcrypt"
 
@@ -32,14 +31,7 @@ type Accounts struct {
 	// signatureUses gathers concurrent UseSignature calls into shared
 	// commits.
 	signatureUses *db.GroupCommit[*signatureUse]
-	// apiKeys keeps keys that authenticated, by SecretID.
-	apiKeys *db.Cache[string, APIKeyAuth]
 }
-
-// apiKeyKeep is how long a key that authenticated is kept: how long another
-// process sharing the database may accept a key after it was revoked or
-// its user disabled.
-const apiKeyKeep = time.Second
 
 // maxGroupedSignatures bounds the signature uses committed together.
 const maxGroupedSignatures = 256
@@ -56,8 +48,7 @@ func New(core *db.DB, passwordCost int) (*Accounts, error) {
 	return &Accounts{DB: core, passwordCost: passwordCost, dummyHash: sync.OnceValue(func() []byte {
 		h, _ := bcrypt.GenerateFromPassword([]byte("sesame-timing-equaliser"), passwordCost)
 		return h
-	}), signatureUses: &db.GroupCommit[*signatureUse]{Gorm: core.Gorm, Write: writeSignatureUses, MaxItems: maxGroupedSignatures},
-		apiKeys: db.NewCache[string, APIKeyAuth](apiKeyKeep)}, nil
+	}), signatureUses: &db.GroupCommit[*signatureUse]{Gorm: core.Gorm, Write: writeSignatureUses, MaxItems: maxGroupedSignatures}}, nil
 }
 
 // EqualiseTiming spends on password as long as checking it against a real

@@ -207,7 +207,6 @@ type UserChange struct {
 // cannot be demoted or disabled, or nobody could administer Sesame. Disabling
 // ends the user's sessions in the same transaction.
 func (s *Accounts) UpdateUser(ctx context.Context, id uint64, ch UserChange) (*User, error) {
-	defer s.apiKeys.Clear() // a key acts with its user's role, and not for a disabled user
 	if !ch.Role.Valid() {
 		return nil, models.Invalid("role", "Choose admin or marketer.")
 	}
@@ -292,7 +291,6 @@ func (s *Accounts) setPassword(ctx context.Context, id uint64, password, keepSes
 
 // SetTimeZone changes the zone a user's times are shown and entered in.
 func (s *Accounts) SetTimeZone(ctx context.Context, id uint64, tz string) error {
-	defer s.apiKeys.Clear() // the API's calendar days are its user's
 	verr := &models.ValidationError{}
 	ValidateTimeZone("time_zone", tz, verr)
 	if err := verr.OrNil(); err != nil {

@@ -56,10 +56,3 @@ func (c *Cache[K, V]) Forget(k K) {
 	defer c.mu.Unlock()
 	delete(c.entries, k)
 }
-
-// Clear drops every value.
-func (c *Cache[K, V]) Clear() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	clear(c.entries)
-}
