@@ -8,6 +8,8 @@ import (
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
+
+	"github.com/sesame-email/sesame/models/db"
 )
 
 // Replayed API requests. The official SDKs sign the body, the host and the
@@ -57,12 +59,20 @@ func (e *ReplayedError) Error() string {
 
 // UseSignature records the first use of a signature, or checks a later
 // one against it (see APIReplayGrace) and returns a ReplayedError when it is
-// refused. It costs one insert into a small indexed table, committed with
-// those of concurrent requests (db.GroupCommit); a process sweeps out
-// expired signatures in bulk now and then.
+// refused. It costs one insert into a small indexed table, on SQLite
+// committed with those of concurrent requests (db.GroupCommit); a process
+// sweeps out expired signatures in bulk now and then.
 func (s *Accounts) UseSignature(ctx context.Context, u SignatureUse) error {
 	use := &signatureUse{SignatureUse: u, now: s.Now()}
-	if err := s.signatureUses.Do(ctx, use); err != nil {
+	write := s.signatureUses.Do
+	if s.Dialect() == db.Postgres {
+		// The table is unlogged there: an insert waits for no WAL flush, so
+		// a shared transaction would only add its BEGIN and COMMIT.
+		write = func(ctx context.Context, use *signatureUse) error {
+			return writeSignatureUses(s.Gorm.WithContext(ctx), []*signatureUse{use})
+		}
+	}
+	if err := write(ctx, use); err != nil {
 		return err
 	}
 	if use.replayed != nil {
