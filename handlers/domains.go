@@ -24,6 +24,7 @@ type DomainService interface {
 	DomainRecords(ctx context.Context, d *identity.Domain) ([]identity.DNSRecord, error)
 	DKIMKeys(ctx context.Context, domainID uint64) ([]identity.DKIMKey, error)
 	AddDKIMKey(ctx context.Context, domainID uint64, alg identity.DKIMAlgorithm) (*identity.DKIMKey, error)
+	SetRelaySigns(ctx context.Context, id uint64, on bool) (*identity.Domain, error)
 	VerifyDomain(ctx context.Context, dns identity.DNSLookup, id uint64) (*identity.Domain, []identity.DNSRecord, error)
 	DomainTags(ctx context.Context) (map[uint64][]identity.Tag, error)
 	Identity() identity.IdentityConfig
@@ -97,7 +98,8 @@ func (h *Domains) Show(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	page := views.DomainPage{Domain: d, LocalHosts: h.svc.Identity().LocalOnlyHosts(), CanSend: h.svc.CanSend(d)}
+	cfg := h.svc.Identity()
+	page := views.DomainPage{Domain: d, LocalHosts: cfg.LocalOnlyHosts(), CanSend: h.svc.CanSend(d), Relay: cfg.Relay, RelaySigns: cfg.RelaySigns(d)}
 	if page.Records, err = h.svc.DomainRecords(ctx, d); err != nil {
 		return err
 	}
@@ -169,6 +171,28 @@ func (h *Domains) AddKey(c echo.Context) error {
 		return err
 	}
 	return web.RedirectWithFlash(c, "/domains/"+d.Name, "New "+k.Label()+" key "+k.Selector+": publish its record below.")
+}
+
+// SetSigning chooses who signs the domain's mail: Sesame, or the relay.
+func (h *Domains) SetSigning(c echo.Context) error {
+	ctx := c.Request().Context()
+	d, err := h.svc.GetDomainByName(ctx, c.Param("name"))
+	if err != nil {
+		return err
+	}
+	on := c.FormValue("relay_signs") == "on"
+	d, err = h.svc.SetRelaySigns(ctx, d.ID, on)
+	var verr *models.ValidationError
+	if errors.As(err, &verr) {
+		return web.FlashAndRedirect(c, components.FlashError, "/domains/"+c.Param("name"), verr.Field("relay_signs"))
+	}
+	if err != nil {
+		return err
+	}
+	if on {
+		return web.RedirectWithFlash(c, "/domains/"+d.Name, "The relay signs "+d.Name+"'s mail: Sesame sends it without a DKIM signature of its own (deliveries under way follow within a minute).")
+	}
+	return web.RedirectWithFlash(c, "/domains/"+d.Name, "Sesame signs "+d.Name+"'s mail with its own DKIM key again (deliveries under way follow within a minute).")
 }
 
 func (h *Domains) Delete(c echo.Context) error {

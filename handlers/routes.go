@@ -91,6 +91,7 @@ func Mount(srv *web.Server, d Deps) {
 	srv.Add(get, "/domains/:name", domains.Show, web.Member)
 	srv.Add(post, "/domains/:name/verify", domains.Verify, web.AdminOnly)
 	srv.Add(post, "/domains/:name/dkim", domains.AddKey, web.AdminOnly)
+	srv.Add(post, "/domains/:name/signing", domains.SetSigning, web.AdminOnly)
 	srv.Add(post, "/domains/:name/delete", domains.Delete, web.AdminOnly)
 
 	senders := NewSenders(d.Senders, d.Domains)

@@ -406,9 +406,18 @@ func (cfg *Config) storeConfig(log *slog.Logger, clock models.Clock) store.Confi
 		PasswordCost:  cfg.passwordCost,
 		EncryptionKey: cfg.deriveKey("secrets at rest", 32),
 		Identity: identity.IdentityConfig{BounceHost: cfg.BounceHost, SPFInclude: cfg.SPFInclude,
-			PublicHost: publicHost, Sandbox: cfg.sandbox()},
+			PublicHost: publicHost, Sandbox: cfg.sandbox(), Relay: cfg.relay()},
 		Location: cfg.Location,
 	}
+}
+
+// relay is the host:port of the smarthost delivery goes through, if any
+// (Load checked the URL).
+func (cfg *Config) relay() string {
+	if u, err := url.Parse(cfg.Delivery); err == nil && u.Scheme == "relay" {
+		return u.Host
+	}
+	return ""
 }
 
 // sandbox says delivery keeps every message in the sandbox mailbox.

@@ -260,9 +260,22 @@ func (c *Client) sendData(msg []byte) (string, error) {
 }
 
 // crlfLines says whether every line of msg ends in CRLF, as BDAT carries
-// a message unchanged (DATA's dot-stuffing also mends bare LFs).
+// a message unchanged (DATA's dot-stuffing also mends bare LFs). One pass
+// from LF to LF: counting CRLFs took as long again as the rest of it.
 func crlfLines(msg []byte) bool {
-	return bytes.HasSuffix(msg, []byte("\r\n")) && bytes.Count(msg, []byte("\n")) == bytes.Count(msg, []byte("\r\n"))
+	if !bytes.HasSuffix(msg, []byte("\r\n")) {
+		return false
+	}
+	for i := 0; ; {
+		j := bytes.IndexByte(msg[i:], '\n')
+		if j < 0 {
+			return true
+		}
+		if i+j == 0 || msg[i+j-1] != '\r' {
+			return false
+		}
+		i += j + 1
+	}
 }
 
 // expected is the success code of a command.

@@ -17,3 +17,14 @@ func TestAppendDotted(t *testing.T) {
 		}
 	}
 }
+
+func TestCRLFLines(t *testing.T) {
+	for in, want := range map[string]bool{
+		"a\r\nb\r\n": true, "\r\n": true, "a\r\n\r\nb\r\n": true,
+		"": false, "\n": false, "a\nb\r\n": false, "a\r\nb\n\r\n": false, "a\r\nb": false, "a\r\n\n": false, "cr\ronly\r\n": true,
+	} {
+		if got := crlfLines([]byte(in)); got != want {
+			t.Errorf("%q: %v, want %v", in, got, want)
+		}
+	}
+}

@@ -8,13 +8,15 @@ import (
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
+
+	"github.com/sesame-email/sesame/models/db"
 )
 
 // Replayed API requests. The official SDKs' signatures (Tencent's TC3,
 // Amazon's Signature Version 4) cover the body and some headers but no
 // nonce, and TC3 not the action, so within the clock window a captured
-// request verifies again, and a TC3 one with another X-TC-Action. Every valid signature is therefore remembered with the
-// action and time of its first use for as long as it could verify, and a
+// request verifies again, and a TC3 one with another X-TC-Action. Every valid
+// signature is therefore remembered with the action and time of its first use for as long as it could verify, and a
 // later use of it is refused when it names another action or one that
 // changes state. Within APIReplayGrace of the first use it is allowed: the
 // SDKs sign two calls with the same body in the same second alike
@@ -62,29 +64,60 @@ func (e *ReplayedError) Error() string {
 
 // UseSignature records the first use of a signature, or checks a later
 // one against it (see APIReplayGrace) and returns a ReplayedError when it is
-// refused. It costs one insert into a small indexed table; a process sweeps
-// out expired signatures in bulk now and then.
+// refused. It costs one insert into a small indexed table, on SQLite
+// committed with those of concurrent requests (db.GroupCommit); a process
+// sweeps out expired signatures in bulk now and then.
 func (s *Accounts) UseSignature(ctx context.Context, u SignatureUse) error {
-	now := s.Now()
-	db := s.Gorm.WithContext(ctx)
-	res := db.Clauses(clause.OnConflict{DoNothing: true}).
-		Create(&apiSignature{Signature: u.Signature, Action: u.Action, FirstUsedAt: now, ExpiresAt: u.ExpiresAt})
-	if res.Error != nil {
-		return res.Error
+	use := &signatureUse{SignatureUse: u, now: s.Now()}
+	write := s.signatureUses.Do
+	if s.Dialect() == db.Postgres {
+		// The table is unlogged there: an insert waits for no WAL flush, so
+		// a shared transaction would only add its BEGIN and COMMIT.
+		write = func(ctx context.Context, use *signatureUse) error {
+			return writeSignatureUses(s.Gorm.WithContext(ctx), []*signatureUse{use})
+		}
 	}
-	if res.RowsAffected == 0 {
+	if err := write(ctx, use); err != nil {
+		return err
+	}
+	if use.replayed != nil {
+		return use.replayed
+	}
+	return s.sweepSignatures(ctx, use.now)
+}
+
+// signatureUse is a use waiting for its commit, and what it found.
+type signatureUse struct {
+	SignatureUse
+	now      time.Time
+	replayed *ReplayedError
+}
+
+// writeSignatureUses records uses inside tx; a refused replay is noted in
+// its use and leaves the others be.
+func writeSignatureUses(tx *gorm.DB, uses []*signatureUse) error {
+	for _, u := range uses {
+		u.replayed = nil // a group that failed and is retried alone
+		res := tx.Clauses(clause.OnConflict{DoNothing: true}).
+			Create(&apiSignature{Signature: u.Signature, Action: u.Action, FirstUsedAt: u.now, ExpiresAt: u.ExpiresAt})
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected == 1 {
+			continue
+		}
 		var first apiSignature
-		err := db.Where("signature = ?", u.Signature).Take(&first).Error
+		err := tx.Where("signature = ?", u.Signature).Take(&first).Error
 		switch {
 		case errors.Is(err, gorm.ErrRecordNotFound):
 			// Swept meanwhile, as it expired: nothing to compare with.
 		case err != nil:
 			return err
-		case u.Once || now.Sub(first.FirstUsedAt) > APIReplayGrace && (first.Action != u.Action || !u.ReadOnly):
-			return &ReplayedError{Action: first.Action, FirstUsedAt: first.FirstUsedAt}
+		case u.Once || u.now.Sub(first.FirstUsedAt) > APIReplayGrace && (first.Action != u.Action || !u.ReadOnly):
+			u.replayed = &ReplayedError{Action: first.Action, FirstUsedAt: first.FirstUsedAt}
 		}
 	}
-	return s.sweepSignatures(ctx, now)
+	return nil
 }
 
 // sweepSignatures deletes, in one statement, the signatures that can no

@@ -96,3 +96,32 @@ func TestAPISignaturesAreSweptWhenExpired(t *testing.T) {
 		t.Errorf("after the first 50 expired: %d signatures, %v", n, err)
 	}
 }
+
+// Uses committed together are judged each on its own: a replay among them
+// is refused and the others recorded, and a signature twice in one group
+// is the same request sent twice at once.
+func TestAPISignaturesCommittedTogether(t *testing.T) {
+	st, clock := fixtures.Store(t)
+	exp := clock.Now().Add(5 * time.Minute)
+	if err := st.Accounts.UseSignature(ctx, accounts.SignatureUse{Signature: "old", Action: "SendEmail", ExpiresAt: exp}); err != nil {
+		t.Fatal(err)
+	}
+	clock.Advance(3 * time.Second)
+	errs := st.Accounts.UseSignaturesTogether(ctx, []accounts.SignatureUse{
+		{Signature: "a", Action: "SendEmail", ExpiresAt: exp},
+		{Signature: "old", Action: "SendEmail", ExpiresAt: exp},
+		{Signature: "b", Action: "SendEmail", ExpiresAt: exp},
+		{Signature: "b", Action: "SendEmail", ExpiresAt: exp},
+	})
+	var replayed *accounts.ReplayedError
+	if errs[0] != nil || !errors.As(errs[1], &replayed) || errs[2] != nil || errs[3] != nil {
+		t.Fatalf("outcomes %v", errs)
+	}
+	if n, _ := st.Accounts.APISignatureCount(ctx); n != 3 {
+		t.Errorf("%d signatures remembered, want 3", n)
+	}
+	clock.Advance(3 * time.Second)
+	if err := st.Accounts.UseSignature(ctx, accounts.SignatureUse{Signature: "a", Action: "SendEmail", ExpiresAt: exp}); !errors.As(err, &replayed) {
+		t.Errorf("a replay of a signature committed in a group: %v", err)
+	}
+}

@@ -28,7 +28,13 @@ type Accounts struct {
 	// signatureSweep is when this process last swept expired API request
 	// signatures (Unix nanoseconds).
 	signatureSweep atomic.Int64
+	// signatureUses gathers concurrent UseSignature calls into shared
+	// commits.
+	signatureUses *db.GroupCommit[*signatureUse]
 }
+
+// maxGroupedSignatures bounds the signature uses committed together.
+const maxGroupedSignatures = 256
 
 // New builds the store; passwordCost is the bcrypt cost of new password
 // hashes, DefaultPasswordCost when zero (tests lower it).
@@ -42,7 +48,7 @@ func New(core *db.DB, passwordCost int) (*Accounts, error) {
 	return &Accounts{DB: core, passwordCost: passwordCost, dummyHash: sync.OnceValue(func() []byte {
 		h, _ := bcrypt.GenerateFromPassword([]byte("sesame-timing-equaliser"), passwordCost)
 		return h
-	})}, nil
+	}), signatureUses: &db.GroupCommit[*signatureUse]{Gorm: core.Gorm, Write: writeSignatureUses, MaxItems: maxGroupedSignatures}}, nil
 }
 
 // EqualiseTiming spends on password as long as checking it against a real

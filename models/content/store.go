@@ -3,6 +3,8 @@
 package content
 
 import (
+	"time"
+
 	"github.com/sesame-email/sesame/models/accounts"
 	"github.com/sesame-email/sesame/models/db"
 )
@@ -11,9 +13,16 @@ import (
 type Templates struct {
 	*db.DB
 	accounts *accounts.Accounts // the review setting
+	// usable keeps approved templates for UsableTemplate.
+	usable *db.Cache[uint64, Template]
 }
+
+// usableKeep is how long an approved template is kept for sending: how
+// long another process sharing the database may go on sending with a
+// template after it was changed, rejected or deleted.
+const usableKeep = time.Second
 
 // New builds the store.
 func New(core *db.DB, accounts *accounts.Accounts) *Templates {
-	return &Templates{DB: core, accounts: accounts}
+	return &Templates{DB: core, accounts: accounts, usable: db.NewCache[uint64, Template](usableKeep)}
 }

@@ -231,6 +231,7 @@ func (s *Templates) UpdateTemplate(ctx context.Context, id uint64, in TemplateIn
 		return nil, err
 	}
 	var t Template
+	defer s.usable.Forget(id)
 	err = s.Gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if err := tx.Take(&t, id).Error; err != nil {
 			return db.NotFound(err)
@@ -277,6 +278,7 @@ func (s *Templates) ListTemplates(ctx context.Context, offset, limit int) (*Temp
 
 // DeleteTemplate removes a template.
 func (s *Templates) DeleteTemplate(ctx context.Context, id uint64) error {
+	defer s.usable.Forget(id)
 	res := s.Gorm.WithContext(ctx).Delete(&Template{}, id)
 	if res.Error == nil && res.RowsAffected == 0 {
 		return models.ErrNotFound
@@ -324,6 +326,7 @@ func (s *Templates) ReviewTemplate(ctx context.Context, id uint64, approve bool,
 	} else {
 		reason = ""
 	}
+	defer s.usable.Forget(id)
 	res := s.Gorm.WithContext(ctx).Model(&Template{ID: id}).
 		Updates(map[string]any{"status": status, "review_reason": reason, "updated_at": s.Now()})
 	if res.Error != nil {
@@ -358,7 +361,12 @@ func (e *TemplateNotApprovedError) Is(target error) bool { return target == ErrT
 // UsableTemplate loads a template a task or API call wants to send with:
 // ErrNotFound when it does not exist, a *TemplateNotApprovedError (matching
 // ErrTemplateNotApproved) when it is pending or rejected.
+// Every SendEmail with a template makes it, so an approved template is
+// kept a moment (usableKeep) and forgotten when this process changes it.
 func (s *Templates) UsableTemplate(ctx context.Context, id uint64) (*Template, error) {
+	if t, ok := s.usable.Get(id, s.Now()); ok {
+		return &t, nil
+	}
 	t, err := s.GetTemplate(ctx, id)
 	if err != nil {
 		return nil, err
@@ -366,6 +374,7 @@ func (s *Templates) UsableTemplate(ctx context.Context, id uint64) (*Template, e
 	if t.Status != TemplateApproved {
 		return nil, &TemplateNotApprovedError{Name: t.Name, Status: t.Status, Reason: t.ReviewReason}
 	}
+	s.usable.Put(id, *t, s.Now())
 	return t, nil
 }
 

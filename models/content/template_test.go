@@ -4,11 +4,15 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/sesame-email/sesame/internal/clocktest"
 	"github.com/sesame-email/sesame/internal/fixtures"
+	"github.com/sesame-email/sesame/internal/testdb"
 	"github.com/sesame-email/sesame/models"
 	"github.com/sesame-email/sesame/models/accounts"
 	"github.com/sesame-email/sesame/models/content"
+	"github.com/sesame-email/sesame/models/store"
 )
 
 func TestScanPlaceholders(t *testing.T) {
@@ -172,3 +176,47 @@ func TestTemplateLifecycle(t *testing.T) {
 }
 
 func mustFail[T any](_ T, err error) error { return err }
+
+// UsableTemplate keeps an approved template a moment: a change through the
+// same store is seen at once, one through another process sharing the
+// database within a second.
+func TestUsableTemplateIsKeptBriefly(t *testing.T) {
+	clock := clocktest.New(time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC))
+	cfg := testdb.Config(t)
+	cfg.Clock = clock
+	one, two := testdb.OpenConfig(t, cfg), testdb.OpenConfig(t, cfg)
+	tpl, err := one.Templates.CreateTemplate(ctx, content.TemplateInput{Name: "Welcome", Subject: "Hi", Text: "Hello"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, st := range []*store.Store{one, two} {
+		if _, err := st.Templates.UsableTemplate(ctx, tpl.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := one.Templates.ReviewTemplate(ctx, tpl.ID, false, "No."); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := one.Templates.UsableTemplate(ctx, tpl.ID); !errors.Is(err, content.ErrTemplateNotApproved) {
+		t.Errorf("rejected, through the same store: %v", err)
+	}
+	if _, err := two.Templates.UsableTemplate(ctx, tpl.ID); err != nil {
+		t.Errorf("rejected a moment ago, through another process: %v", err)
+	}
+	clock.Advance(time.Second)
+	if _, err := two.Templates.UsableTemplate(ctx, tpl.ID); !errors.Is(err, content.ErrTemplateNotApproved) {
+		t.Errorf("rejected a second ago, through another process: %v", err)
+	}
+	if _, err := one.Templates.ReviewTemplate(ctx, tpl.ID, true, ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := one.Templates.UsableTemplate(ctx, tpl.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := one.Templates.DeleteTemplate(ctx, tpl.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := one.Templates.UsableTemplate(ctx, tpl.ID); !errors.Is(err, models.ErrNotFound) {
+		t.Errorf("deleted: %v", err)
+	}
+}

@@ -180,8 +180,18 @@ type SigningKey struct {
 }
 
 // SigningKeys returns the active keys of a domain, decrypted: the RSA key
-// and, for dual signing, the Ed25519 key.
+// and, for dual signing, the Ed25519 key; none when the relay signs
+// (IdentityConfig.RelaySigns).
 func (s *Domains) SigningKeys(ctx context.Context, domainID uint64) ([]SigningKey, error) {
+	if s.config.Relay != "" {
+		d, err := s.GetDomain(ctx, domainID)
+		if err != nil {
+			return nil, err
+		}
+		if s.config.RelaySigns(d) {
+			return nil, nil
+		}
+	}
 	var keys []DKIMKey
 	if err := s.Gorm.WithContext(ctx).Where("domain_id = ? AND state = ?", domainID, DKIMActive).Order("algorithm DESC").Find(&keys).Error; err != nil {
 		return nil, err

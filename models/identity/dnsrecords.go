@@ -111,6 +111,9 @@ func (s *Domains) expectedRecords(d *Domain, keys []DKIMKey, spfValue string) []
 		{Kind: RecordSPF, Type: "TXT", Name: d.Name, Value: spfValue, Required: true},
 	}
 	signing := signingRSAKey(keys)
+	if s.config.RelaySigns(d) {
+		keys = nil // the relay's key signs, and its owner publishes its record
+	}
 	for i := range keys {
 		k := &keys[i]
 		recs = append(recs, DNSRecord{Kind: RecordDKIM, Type: "TXT", Name: k.RecordName(d.Name), Value: k.RecordValue(), Required: k == signing, DKIMKey: k})

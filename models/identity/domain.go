@@ -30,6 +30,17 @@ type IdentityConfig struct {
 	// (SESAME_DELIVERY=sandbox): nothing leaves the machine, so no receiver
 	// reads a DNS record and DNS checks do not gate sending.
 	Sandbox bool
+	// Relay is the smarthost's host:port when delivery goes through one
+	// (SESAME_DELIVERY=relay://…), empty otherwise.
+	Relay string
+}
+
+// RelaySigns is the one rule for whether Sesame leaves a domain's mail
+// unsigned for the relay to sign: when an admin said the relay signs for
+// it, and delivery still goes through a relay. Mail delivered any other
+// way is signed by Sesame whatever the domain says.
+func (c IdentityConfig) RelaySigns(d *Domain) bool {
+	return d != nil && d.RelaySigns && c.Relay != ""
 }
 
 // CanSend is the one rule for whether mail from a domain may be queued and
@@ -91,6 +102,7 @@ type Domain struct {
 	WarmupDay        int
 	WarmupLastSentOn string
 	WarmupHoldReason string
+	RelaySigns       bool // an admin said the relay signs its mail (IdentityConfig.RelaySigns)
 	CreatedAt        time.Time
 	UpdatedAt        time.Time
 }
@@ -198,6 +210,29 @@ func (s *Domains) GetDomainByName(ctx context.Context, raw string) (*Domain, err
 		return nil, db.NotFound(err)
 	}
 	return &d, nil
+}
+
+// SetRelaySigns says whether the relay signs the domain's mail instead of
+// Sesame. It is refused unless delivery goes through a relay: mail that
+// leaves any other way would go out with no DKIM signature at all.
+// Turning it off is always allowed.
+func (s *Domains) SetRelaySigns(ctx context.Context, id uint64, on bool) (*Domain, error) {
+	if on && s.config.Relay == "" {
+		how := "delivers straight to each recipient's mail servers (SESAME_DELIVERY=mx)"
+		if s.config.Sandbox {
+			how = "keeps every message in the sandbox (SESAME_DELIVERY=sandbox)"
+		}
+		return nil, models.Invalid("relay_signs", "Only a relay can sign for Sesame, and this installation "+how+
+			": set SESAME_DELIVERY to relay://host:port for a relay that signs with DKIM first.")
+	}
+	res := s.Gorm.WithContext(ctx).Model(&Domain{ID: id}).Updates(map[string]any{"relay_signs": on, "updated_at": s.Now()})
+	if res.Error != nil {
+		return nil, res.Error
+	}
+	if res.RowsAffected == 0 {
+		return nil, models.ErrNotFound
+	}
+	return s.GetDomain(ctx, id)
 }
 
 // DeleteDomain removes a domain with its keys, records, sender addresses, IP

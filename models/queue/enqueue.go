@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/sesame-email/sesame/models"
@@ -41,12 +40,8 @@ var ErrDomainNotVerified = errors.New("the sender's domain is not verified")
 // default.
 //
 // Requests that arrive while another commit is under way are committed
-// together, in one transaction, as soon as it ends (a group commit): every
-// caller still returns only once its own request is durable, but callers
-// that arrive together share one commit and its fsync, instead of each
-// waiting for the write lock in turn. The commit serves the whole group,
-// so it does not end with the caller's context; it is bounded by its own
-// timeout.
+// together, in one transaction, as soon as it ends (db.GroupCommit): every
+// caller still returns only once its own request is durable.
 func (s *Queue) Enqueue(ctx context.Context, req EnqueueRequest) ([]Message, error) {
 	p, err := s.prepareEnqueue(req, s.Now())
 	if err != nil {
@@ -66,17 +61,17 @@ func (s *Queue) Enqueue(ctx context.Context, req EnqueueRequest) ([]Message, err
 		}
 		return p.msgs, nil
 	}
-	return s.enqueues.add(ctx, s, p)
+	if err := s.enqueues.Do(ctx, p); err != nil {
+		return nil, err
+	}
+	return p.msgs, nil
 }
 
 // preparedEnqueue is a checked send request: the rows Enqueue inserts for
-// it, and the outcome of its group's commit.
+// it.
 type preparedEnqueue struct {
 	content MessageContent
 	msgs    []Message
-	err     error         // the outcome of its commit
-	done    chan struct{} // closed when err is set
-	lead    chan struct{} // its turn to commit the group
 }
 
 // prepareEnqueue checks a request and builds its rows.
@@ -114,7 +109,7 @@ func (s *Queue) prepareEnqueue(req EnqueueRequest, now time.Time) (*preparedEnqu
 	if err := verr.OrNil(); err != nil {
 		return nil, err
 	}
-	p := &preparedEnqueue{content: req.Content, msgs: msgs, done: make(chan struct{}), lead: make(chan struct{}, 1)}
+	p := &preparedEnqueue{content: req.Content, msgs: msgs}
 	p.content.CreatedAt = now
 	if p.content.Unsubscribe == "" && p.content.Raw == nil {
 		p.content.Unsubscribe = req.Sender.DefaultUnsubscribe()
@@ -258,77 +253,10 @@ const (
 	maxGroupedRecipients = 100
 	maxGroupRequests     = 64
 	maxGroupBytes        = 32 << 20
-	groupCommitTimeout   = time.Minute
 )
 
-// groupCommit is the queue of requests waiting to be committed. One caller
-// at a time commits (busy); the others wait, and the first of those left
-// waiting when a commit ends commits the next group.
-type groupCommit struct {
-	mu      sync.Mutex
-	waiting []*preparedEnqueue
-	busy    bool
-}
-
-func (g *groupCommit) add(ctx context.Context, s *Queue, r *preparedEnqueue) ([]Message, error) {
-	g.mu.Lock()
-	g.waiting = append(g.waiting, r)
-	lead := !g.busy
-	g.busy = true
-	g.mu.Unlock()
-	if lead {
-		g.commit(ctx, s)
-	}
-	for {
-		select {
-		case <-r.done:
-			if r.err != nil {
-				return nil, r.err
-			}
-			return r.msgs, nil
-		case <-r.lead:
-			g.commit(ctx, s)
-		}
-	}
-}
-
-// commit writes the next group, then passes the turn on.
-func (g *groupCommit) commit(ctx context.Context, s *Queue) {
-	g.mu.Lock()
-	n, size := 0, 0
-	for n < len(g.waiting) && n < maxGroupRequests && (n == 0 || size+g.waiting[n].size() <= maxGroupBytes) {
-		size += g.waiting[n].size()
-		n++
-	}
-	group := append([]*preparedEnqueue(nil), g.waiting[:n]...)
-	g.waiting = append(g.waiting[:0], g.waiting[n:]...)
-	g.mu.Unlock()
-
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), groupCommitTimeout)
-	defer cancel()
-	insert := func(group []*preparedEnqueue) error {
-		return s.Gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error { return s.writeEnqueued(tx, group) })
-	}
-	if err := insert(group); err == nil || len(group) == 1 {
-		for _, r := range group {
-			r.err = err
-		}
-	} else {
-		// One request may be at fault (its domain deleted meanwhile):
-		// commit each alone, so only that one fails.
-		for _, r := range group {
-			r.err = insert([]*preparedEnqueue{r})
-		}
-	}
-	for _, r := range group {
-		close(r.done)
-	}
-
-	g.mu.Lock()
-	if len(g.waiting) == 0 {
-		g.busy = false
-	} else {
-		g.waiting[0].lead <- struct{}{}
-	}
-	g.mu.Unlock()
+// newEnqueues gathers concurrent Enqueue calls into shared commits.
+func (s *Queue) newEnqueues() *db.GroupCommit[*preparedEnqueue] {
+	return &db.GroupCommit[*preparedEnqueue]{Gorm: s.Gorm, Write: s.writeEnqueued,
+		MaxItems: maxGroupRequests, Weight: (*preparedEnqueue).size, MaxWeight: maxGroupBytes}
 }

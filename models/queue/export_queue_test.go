@@ -13,21 +13,17 @@ func (s *Queue) WarmupCounts(ctx context.Context, subject string, id uint64, day
 // during another commit are, and returns each one's messages and error.
 func (s *Queue) EnqueueTogether(ctx context.Context, reqs []EnqueueRequest) ([][]Message, []error) {
 	msgs, errs := make([][]Message, len(reqs)), make([]error, len(reqs))
-	rows := make([]*preparedEnqueue, len(reqs))
-	g := &s.enqueues
-	g.mu.Lock()
+	var rows []*preparedEnqueue
+	var at []int
 	for i, req := range reqs {
-		if rows[i], errs[i] = s.prepareEnqueue(req, s.Now()); errs[i] == nil {
-			g.waiting = append(g.waiting, rows[i])
+		p, err := s.prepareEnqueue(req, s.Now())
+		if errs[i] = err; err == nil {
+			rows, at = append(rows, p), append(at, i)
 		}
 	}
-	g.busy = true
-	g.mu.Unlock()
-	g.commit(ctx, s)
-	for i, r := range rows {
-		if r != nil {
-			<-r.done
-			msgs[i], errs[i] = r.msgs, r.err
+	for j, err := range s.enqueues.DoTogether(ctx, rows) {
+		if errs[at[j]] = err; err == nil {
+			msgs[at[j]] = rows[j].msgs
 		}
 	}
 	return msgs, errs

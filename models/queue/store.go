@@ -17,7 +17,7 @@ type Queue struct {
 	domains      *identity.Domains
 	suppressions *audience.Suppressions
 	// enqueues gathers concurrent Enqueue calls into shared commits.
-	enqueues groupCommit
+	enqueues *db.GroupCommit[*preparedEnqueue]
 }
 
 // Sandbox is the store of the sandbox mailbox: the messages the sandbox
@@ -28,5 +28,7 @@ type Sandbox struct {
 
 // New builds the stores.
 func New(core *db.DB, domains *identity.Domains, suppressions *audience.Suppressions) (*Queue, *Sandbox) {
-	return &Queue{DB: core, domains: domains, suppressions: suppressions}, &Sandbox{DB: core}
+	q := &Queue{DB: core, domains: domains, suppressions: suppressions}
+	q.enqueues = q.newEnqueues()
+	return q, &Sandbox{DB: core}
 }
