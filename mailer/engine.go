@@ -63,8 +63,8 @@ type EngineConfig struct {
 	Idle           time.Duration // wait between empty claims (1 second)
 	ConnIdle       time.Duration // an unused connection closes after (5 seconds)
 	Retry          RetryPolicy
-	BounceHost     string            // HELO name of the default route
-	RecordInterval time.Duration     // longest a result waits to be written (100 ms)
+	BounceHost     string             // HELO name of the default route
+	RecordInterval time.Duration      // longest a result waits to be written (100 ms)
 	Signer         outgoing.RSASigner // SignerGo: RSA signatures by crypto/rsa even where libcrypto 3 loads
 	// ShutdownTimeout is how long deliveries under way and the writing of
 	// their results may outlast the end of Run's context (30 seconds).

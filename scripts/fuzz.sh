@@ -1,10 +1,16 @@
 #!/usr/bin/env bash
-# Fuzzes what parses input from outside for FUZZTIME each (default 5s):
-# the DKIM header canonicalisation against the obvious one and go-msgauth's
-# verifier, and the SMTP client's reply reader. New failing inputs land in
-# the package's testdata/fuzz, to be committed with the fix.
+# Fuzzes every Fuzz target in the module for FUZZTIME each (default 3s):
+# what parses input from outside (DKIM canonicalisation, SMTP replies, DSNs,
+# CSV rows, templates, links). The targets are found, not listed, so a moved
+# or new one cannot be skipped silently. New failing inputs land in the
+# package's testdata/fuzz, to be committed with the fix.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-fuzztime="${FUZZTIME:-5s}"
-go test -run '^$' -fuzz '^FuzzRelaxedHeader$' -fuzztime "$fuzztime" ./mailer
-go test -run '^$' -fuzz '^FuzzReply$' -fuzztime "$fuzztime" ./mailer/smtpclient
+fuzztime="${FUZZTIME:-3s}"
+found=0
+while read -r file name; do
+  found=$((found + 1))
+  go test -run '^$' -fuzz "^${name}\$" -fuzztime "$fuzztime" "./$(dirname "$file")"
+done < <(git ls-files '*_test.go' | xargs grep -H -o -E '^func Fuzz[A-Za-z0-9_]+' | sed -E 's/:func / /' | sort)
+if [ "$found" -eq 0 ]; then echo "no fuzz targets found" >&2; exit 1; fi
+echo "fuzzed $found targets"

@@ -28,7 +28,7 @@ type pkg struct {
 	path    string
 	lines   int
 	imports map[string]bool
-	methods map[string]int               // by receiver type
+	methods map[string]int                // by receiver type
 	ifaces  map[string]*ast.InterfaceType // by name
 }
 

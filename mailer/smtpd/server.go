@@ -200,7 +200,7 @@ type session struct {
 	inTx     bool // MAIL was accepted
 	from     string
 	bounceTo []outgoing.BounceAddress // to the bounce mailbox
-	rcpts    []queue.Addressee       // submitted
+	rcpts    []queue.Addressee        // submitted
 }
 
 // newSession starts a session. go-smtp makes a new one after STARTTLS, so

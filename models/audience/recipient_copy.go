@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
@@ -100,9 +101,14 @@ func (w *copyWriter) Write(ctx context.Context, rows []recipientRow) (inserted, 
 }
 
 // Close drops the temp table and gives the connection back to the pool.
+// It runs however the import ended (its context may be done), so it takes
+// a context of its own, bounded: a database that does not answer must not
+// hold the importer.
 func (w *copyWriter) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
 	_ = w.pgx(func(c *pgx.Conn) error {
-		_, err := c.Exec(context.Background(), "DROP TABLE IF EXISTS recipients_load")
+		_, err := c.Exec(ctx, "DROP TABLE IF EXISTS recipients_load")
 		return err
 	})
 	return w.conn.Close()
