@@ -25,6 +25,7 @@ import (
 	"github.com/sesame-email/sesame/mailer"
 	"github.com/sesame-email/sesame/mailer/outgoing"
 	"github.com/sesame-email/sesame/mailer/smtpd"
+	"github.com/sesame-email/sesame/mailer/webhook"
 	"github.com/sesame-email/sesame/models"
 	"github.com/sesame-email/sesame/models/audience"
 	"github.com/sesame-email/sesame/models/store"
@@ -44,6 +45,7 @@ type app struct {
 	engine  *mailer.Engine
 	tasks   *scheduler.TaskRunner
 	tracker *mailer.Tracker
+	hooks   *webhook.Poster
 	smtp    *smtpd.Server
 	web     *web.Server
 	workers sync.WaitGroup
@@ -126,7 +128,9 @@ func newApp(ctx context.Context, cfg Config, log *slog.Logger, clock models.Cloc
 	if cfg.Guard != (scheduler.Guard{}) {
 		tasks.Guard = cfg.Guard
 	}
-	return &app{cfg: cfg, log: log, clock: clock, store: st, dns: resolver, links: links, engine: engine, smtp: smtpServer, tasks: tasks, tracker: tracker, web: srv}, nil
+	hooks := cfg.webhookPoster(st, clock, log, owner)
+	return &app{cfg: cfg, log: log, clock: clock, store: st, dns: resolver, links: links, engine: engine, smtp: smtpServer, tasks: tasks, tracker: tracker,
+		hooks: hooks, web: srv}, nil
 }
 
 // leaseOwner names this process in the leases it takes on messages.
@@ -161,6 +165,7 @@ func (a *app) startBackground(ctx context.Context, ls listeners) {
 	})
 	a.workers.Go(func() { _ = a.tasks.Run(ctx, 2*time.Second) })
 	a.workers.Go(func() { _ = a.tracker.Run(ctx) })
+	a.workers.Go(func() { _ = a.hooks.Run(ctx) })
 	a.workers.Go(func() {
 		if err := a.smtp.Serve(ctx, ls.SMTP, ls.SMTPS); err != nil {
 			a.log.Error("SMTP server stopped", "err", err)

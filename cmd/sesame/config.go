@@ -60,6 +60,8 @@ type Config struct {
 	// TrustedProxies may name the client in X-Forwarded-For.
 	TrustedProxies []netip.Prefix
 	MetricsToken   string // empty: /metrics for loopback clients only
+	// WebhookAllow opens address ranges webhooks may otherwise not reach.
+	WebhookAllow []netip.Prefix
 	// Guard pauses a task past these rates; the dashboard warns at Warn.
 	Guard scheduler.Guard
 	Warn  queue.ReputationLimits
@@ -198,6 +200,9 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	}
 	if cfg.TrustedProxies, err = parsePrefixes(get("SESAME_TRUSTED_PROXIES", "")); err != nil {
 		return cfg, &configError{"SESAME_TRUSTED_PROXIES", "must be a comma-separated list of addresses or CIDR ranges, such as 127.0.0.1/32, 10.0.0.0/8: " + err.Error()}
+	}
+	if cfg.WebhookAllow, err = parsePrefixes(get("SESAME_WEBHOOK_ALLOW", "")); err != nil {
+		return cfg, &configError{"SESAME_WEBHOOK_ALLOW", "must be a comma-separated list of addresses or CIDR ranges webhook receivers may be on, such as 10.0.5.0/24: " + err.Error()}
 	}
 	if cfg.MetricsToken != "" && (len(cfg.MetricsToken) < 16 || strings.IndexFunc(cfg.MetricsToken, unicode.IsSpace) >= 0) {
 		return cfg, &configError{"SESAME_METRICS_TOKEN", "must be empty or at least 16 characters without spaces (e.g. the output of `openssl rand -hex 16`)"}
@@ -338,6 +343,7 @@ func (cfg Config) LogValue() slog.Value {
 		slog.String("SESAME_WARN_BOUNCE_RATE", percentOf(cfg.Warn.BounceRate)),
 		slog.String("SESAME_WARN_COMPLAINT_RATE", percentOf(cfg.Warn.ComplaintRate)),
 		slog.String("SESAME_TRUSTED_PROXIES", orDefault(joinPrefixes(cfg.TrustedProxies), "(none: the peer is the client)")),
+		slog.String("SESAME_WEBHOOK_ALLOW", orDefault(joinPrefixes(cfg.WebhookAllow), "(none: public addresses only)")),
 		slog.String("SESAME_METRICS_TOKEN", maskSecret(cfg.MetricsToken, "(none: /metrics for loopback clients only)")),
 	)
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/sesame-email/sesame/models/sending"
 	"github.com/sesame-email/sesame/models/tasks"
 	"github.com/sesame-email/sesame/models/tracking"
+	"github.com/sesame-email/sesame/models/webhooks"
 )
 
 // Config says where the data lives and how the stores behave.
@@ -60,6 +61,7 @@ type Store struct {
 	Tasks        *tasks.Tasks
 	Tracking     *tracking.Tracking
 	Seeder       *seed.Seeder
+	Webhooks     *webhooks.Store
 	// Sending is the one path mail is queued by (see package sending).
 	Sending *sending.Service
 }
@@ -85,5 +87,5 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	ts := tasks.New(core, domains, senders, tpl, aud, q, send)
 	return &Store{DB: core, Accounts: acc, Domains: domains, Senders: senders, IPs: ips, Templates: tpl, Audience: aud,
 		Suppressions: sup, Queue: q, Sandbox: sandbox, Tasks: ts, Tracking: tracking.New(core, q, ts), Seeder: seed.New(core),
-		Sending: send}, nil
+		Sending: send, Webhooks: webhooks.New(core, senders)}, nil
 }
