@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/sesame-email/sesame/handlers/recipients"
+	"github.com/sesame-email/sesame/handlers/webhooks"
 	"github.com/sesame-email/sesame/mailer/outgoing"
 	"github.com/sesame-email/sesame/models/accounts"
 	"github.com/sesame-email/sesame/models/audience"
@@ -31,6 +32,9 @@ type Deps struct {
 	TaskStore    *tasks.Tasks
 	Tracking     *tracking.Tracking
 	Sending      *sending.Service
+
+	Webhooks      webhooks.Service
+	WebhookTester webhooks.Tester
 
 	Tasks    TaskCreator
 	DNS      identity.DNSLookup
@@ -181,4 +185,5 @@ func Mount(srv *web.Server, d Deps) {
 	srv.Add(post, "/api-keys", apiKeys.Create, web.Member)
 	srv.Add(post, "/api-keys/:id/revoke", apiKeys.Revoke, web.Member)
 	srv.Add(get, "/api-smtp", NewAPISMTP(d.Connection).Show, web.Member)
+	webhooks.New(d.Webhooks, d.WebhookTester).Mount(srv)
 }

@@ -110,7 +110,8 @@ func newApp(ctx context.Context, cfg Config, log *slog.Logger, clock models.Cloc
 	reg.MustRegister(signerInfo)
 	tracker := mailer.NewTracker(st.Tracking, log, time.Second)
 	creator := scheduler.Tasks{Store: st.Tasks}
-	handlers.Mount(srv, compose.Console(st, handlers.Deps{Tasks: creator, DNS: resolver, Builder: builder, Delivery: cfg.Delivery,
+	hooks := cfg.webhookPoster(st, clock, log, owner)
+	handlers.Mount(srv, compose.Console(st, handlers.Deps{WebhookTester: hooks, Tasks: creator, DNS: resolver, Builder: builder, Delivery: cfg.Delivery,
 		Links: links, Tracker: tracker, Warn: cfg.Warn,
 		Connection: handlers.Connection{PublicURL: cfg.PublicURL, SMTPHost: cfg.BounceHost, SMTPAddr: cfg.SMTPAddr, SMTPSAddr: cfg.SMTPSAddr}}))
 	api.New(compose.API(st, api.Config{Tasks: creator, DNS: resolver, Clock: clock, Logger: log})).Mount(srv)
@@ -128,7 +129,6 @@ func newApp(ctx context.Context, cfg Config, log *slog.Logger, clock models.Cloc
 	if cfg.Guard != (scheduler.Guard{}) {
 		tasks.Guard = cfg.Guard
 	}
-	hooks := cfg.webhookPoster(st, clock, log, owner)
 	return &app{cfg: cfg, log: log, clock: clock, store: st, dns: resolver, links: links, engine: engine, smtp: smtpServer, tasks: tasks, tracker: tracker,
 		hooks: hooks, web: srv}, nil
 }

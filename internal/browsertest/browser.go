@@ -110,7 +110,9 @@ func ScreenshotPhone(t *testing.T, ctx context.Context, name string) string {
 		t.Fatalf("phone viewport: %v", err)
 	}
 	path := Screenshot(t, ctx, name+"-phone")
-	if err := chromedp.Run(ctx, chromedp.EmulateReset()); err != nil {
+	// Resetting the emulation alone leaves the page laid out at the
+	// phone's width: set the desktop's again.
+	if err := chromedp.Run(ctx, chromedp.EmulateReset(), chromedp.EmulateViewport(1366, 768)); err != nil {
 		t.Fatalf("desktop viewport: %v", err)
 	}
 	return path
