@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"net/http"
+	"time"
 
 	"github.com/sesame-email/sesame/handlers/recipients"
 	"github.com/sesame-email/sesame/handlers/webhooks"
@@ -33,8 +34,11 @@ type Deps struct {
 	Tracking     *tracking.Tracking
 	Sending      *sending.Service
 
-	Webhooks      webhooks.Service
-	WebhookTester webhooks.Tester
+	Webhooks  webhooks.Service
+	Retention RetentionInfo
+	// RetentionPeriod is SESAME_RETENTION, for the IPs & warm-up page.
+	RetentionPeriod time.Duration
+	WebhookTester   webhooks.Tester
 
 	Tasks    TaskCreator
 	DNS      identity.DNSLookup
@@ -104,7 +108,7 @@ func Mount(srv *web.Server, d Deps) {
 	srv.Add(post, "/senders/:id/unsubscribe", senders.SetUnsubscribe, web.Member)
 	srv.Add(post, "/senders/:id/delete", senders.Delete, web.Member)
 
-	ips := NewIPs(d.IPs, d.Queue, d.Domains, clock)
+	ips := NewIPs(d.IPs, d.Queue, d.Domains, d.Retention, d.RetentionPeriod, clock)
 	srv.Add(get, "/admin/ips", ips.List, web.AdminOnly)
 	srv.Add(post, "/admin/ips", ips.Create, web.AdminOnly)
 	srv.Add(get, "/admin/ips/:id", ips.Edit, web.AdminOnly)

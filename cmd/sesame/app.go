@@ -111,7 +111,7 @@ func newApp(ctx context.Context, cfg Config, log *slog.Logger, clock models.Cloc
 	tracker := mailer.NewTracker(st.Tracking, log, time.Second)
 	creator := scheduler.Tasks{Store: st.Tasks}
 	hooks := cfg.webhookPoster(st, clock, log, owner)
-	handlers.Mount(srv, compose.Console(st, handlers.Deps{WebhookTester: hooks, Tasks: creator, DNS: resolver, Builder: builder, Delivery: cfg.Delivery,
+	handlers.Mount(srv, compose.Console(st, handlers.Deps{WebhookTester: hooks, RetentionPeriod: cfg.Retention, Tasks: creator, DNS: resolver, Builder: builder, Delivery: cfg.Delivery,
 		Links: links, Tracker: tracker, Warn: cfg.Warn,
 		Connection: handlers.Connection{PublicURL: cfg.PublicURL, SMTPHost: cfg.BounceHost, SMTPAddr: cfg.SMTPAddr, SMTPSAddr: cfg.SMTPSAddr}}))
 	api.New(compose.API(st, api.Config{Tasks: creator, DNS: resolver, Clock: clock, Logger: log})).Mount(srv)
@@ -166,6 +166,10 @@ func (a *app) startBackground(ctx context.Context, ls listeners) {
 	a.workers.Go(func() { _ = a.tasks.Run(ctx, 2*time.Second) })
 	a.workers.Go(func() { _ = a.tracker.Run(ctx) })
 	a.workers.Go(func() { _ = a.hooks.Run(ctx) })
+	if a.cfg.Retention > 0 { // tests that build a Config by hand keep everything
+		r := a.cfg.retention(a.store, a.clock, a.log)
+		a.workers.Go(func() { _ = r.Run(ctx) })
+	}
 	a.workers.Go(func() {
 		if err := a.smtp.Serve(ctx, ls.SMTP, ls.SMTPS); err != nil {
 			a.log.Error("SMTP server stopped", "err", err)
