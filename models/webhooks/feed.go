@@ -72,7 +72,10 @@ func (s *Store) ReadFeed(ctx context.Context, ep *Endpoint, limit int) ([]FeedEv
 		out  []FeedEvent
 		head Position
 	)
-	err := s.Gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	// No transaction: on SQLite it would take the write lock from
+	// delivery, and none is needed: whatever the horizon covers was
+	// committed before it was read, so the next statement sees it.
+	err := func(tx *gorm.DB) error {
 		var err error
 		if head, err = s.horizon(tx); err != nil {
 			return err
@@ -108,7 +111,7 @@ func (s *Store) ReadFeed(ctx context.Context, ep *Endpoint, limit int) ([]FeedEv
 			}
 		}
 		return nil
-	})
+	}(s.Gorm.WithContext(ctx))
 	if err != nil {
 		return nil, from, err
 	}
