@@ -444,3 +444,36 @@ func TestCrashBeforeRecordingLosesNoEvent(t *testing.T) {
 		t.Errorf("events of %d recipients arrived, want %d: %v", len(seen), len(outcome), seen)
 	}
 }
+
+// TestRotatedSecretSignsBesideTheNewOneForADay: after a rotation both
+// secrets sign, so receivers switch without refusing anything; a day
+// later only the new one does.
+func TestRotatedSecretSignsBesideTheNewOneForADay(t *testing.T) {
+	st, clock := fixtures.Store(t)
+	ctx := context.Background()
+	rc := newReceiver(t)
+	ep, old := addEndpoint(t, st, webhooks.EndpointInput{URL: rc.URL, Secret: "an old secret of mine"})
+	fresh, err := st.Webhooks.RotateSecret(ctx, ep.ID)
+	if err != nil || fresh == old {
+		t.Fatalf("rotate: %q, %v", fresh, err)
+	}
+	p := newPoster(st, clock, "p1")
+	test := func() received {
+		t.Helper()
+		ep, _ := st.Webhooks.GetEndpoint(ctx, ep.ID)
+		if a, err := p.Test(ctx, ep); err != nil || !a.OK() {
+			t.Fatalf("test event: %+v, %v", a, err)
+		}
+		rs := rc.requests()
+		return rs[len(rs)-1]
+	}
+	r := test()
+	verify(t, old, r)
+	verify(t, fresh, r)
+	clock.Advance(webhooks.RotationGrace + time.Minute)
+	r = test()
+	verify(t, fresh, r)
+	if strings.Count(r.Signature, "v1=") != 1 {
+		t.Errorf("after the grace: %s", r.Signature)
+	}
+}
