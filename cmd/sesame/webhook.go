@@ -29,6 +29,9 @@ const webhookUsage = `usage:
 func (cfg *Config) webhookPoster(st *store.Store, clock models.Clock, log *slog.Logger, owner string) *webhook.Poster {
 	c := webhook.DefaultConfig
 	c.Owner, c.Allow = owner, cfg.WebhookAllow
+	if cfg.QueueLease > 0 { // a dead process's endpoints are taken over as its messages are
+		c.Lease = cfg.QueueLease
+	}
 	return webhook.NewPoster(st.Webhooks, st.Queue, clock, log, c)
 }
 

@@ -109,6 +109,22 @@ func (p *Poster) Round(ctx context.Context) (busy bool, err error) {
 		mu   sync.Mutex
 		errs []error
 	)
+	// Posting to a slow receiver can outlast the lease: renew it meanwhile,
+	// or another process would take the endpoint and post the same events.
+	renewed := make(chan struct{})
+	defer close(renewed)
+	go func() {
+		for {
+			select {
+			case <-renewed:
+				return
+			case <-time.After(p.cfg.Lease / 3):
+				if err := p.store.RenewEndpoints(ctx, p.cfg.Owner, p.cfg.Lease); err != nil && ctx.Err() == nil {
+					p.log.Error("webhook lease renewal failed", "err", err)
+				}
+			}
+		}
+	}()
 	for i := range eps {
 		wg.Go(func() {
 			more, err := p.serve(ctx, &eps[i])

@@ -207,6 +207,13 @@ func (s *Store) ClaimEndpoints(ctx context.Context, owner string, lease time.Dur
 	return out, err
 }
 
+// RenewEndpoints extends owner's leases, while a round outlasts a third
+// of its lease (a slow receiver).
+func (s *Store) RenewEndpoints(ctx context.Context, owner string, lease time.Duration) error {
+	return s.Gorm.WithContext(ctx).Model(&Endpoint{}).Where("lease_owner = ? AND enabled = ?", owner, true).
+		Update("lease_until", s.Now().Add(lease)).Error
+}
+
 // ReleaseEndpoints gives owner's endpoints up, so that another process
 // takes them at once rather than after the lease.
 func (s *Store) ReleaseEndpoints(ctx context.Context, owner string) error {
