@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -30,17 +31,24 @@ type IdentityInfo interface {
 	Identity() identity.IdentityConfig
 }
 
+// RetentionInfo says how far back messages go.
+type RetentionInfo interface {
+	OldestDay(ctx context.Context) (*time.Time, error)
+}
+
 // IPs serves the sending addresses and the warm-up of domains and IPs.
 type IPs struct {
-	svc      IPService
-	warmup   WarmupService
-	identity IdentityInfo
-	clock    models.Clock
+	svc       IPService
+	warmup    WarmupService
+	identity  IdentityInfo
+	retention RetentionInfo
+	keep      time.Duration // SESAME_RETENTION
+	clock     models.Clock
 }
 
 // NewIPs builds the IP handlers.
-func NewIPs(svc IPService, warmup WarmupService, identity IdentityInfo, clock models.Clock) *IPs {
-	return &IPs{svc: svc, warmup: warmup, identity: identity, clock: clock}
+func NewIPs(svc IPService, warmup WarmupService, identity IdentityInfo, retention RetentionInfo, keep time.Duration, clock models.Clock) *IPs {
+	return &IPs{svc: svc, warmup: warmup, identity: identity, retention: retention, keep: keep, clock: clock}
 }
 
 // page fills the IPs & warm-up page around the state of its forms.
@@ -56,6 +64,10 @@ func (h *IPs) page(ctx context.Context, form views.IPsPage) (views.IPsPage, erro
 		return form, err
 	}
 	form.BounceHost = h.identity.Identity().BounceHost
+	form.Retention = h.keep
+	if form.OldestMessage, err = h.retention.OldestDay(ctx); err != nil {
+		return form, err
+	}
 	if form.Throttles, err = h.warmup.ThrottlesUntil(ctx, h.clock.Now()); err != nil {
 		return form, err
 	}

@@ -2,8 +2,10 @@ package handlers
 
 import (
 	"net/http"
+	"time"
 
 	"github.com/sesame-email/sesame/handlers/recipients"
+	"github.com/sesame-email/sesame/handlers/webhooks"
 	"github.com/sesame-email/sesame/mailer/outgoing"
 	"github.com/sesame-email/sesame/models/accounts"
 	"github.com/sesame-email/sesame/models/audience"
@@ -31,6 +33,12 @@ type Deps struct {
 	TaskStore    *tasks.Tasks
 	Tracking     *tracking.Tracking
 	Sending      *sending.Service
+
+	Webhooks  webhooks.Service
+	Retention RetentionInfo
+	// RetentionPeriod is SESAME_RETENTION, for the IPs & warm-up page.
+	RetentionPeriod time.Duration
+	WebhookTester   webhooks.Tester
 
 	Tasks    TaskCreator
 	DNS      identity.DNSLookup
@@ -101,7 +109,7 @@ func Mount(srv *web.Server, d Deps) {
 	srv.Add(post, "/senders/:id/unsubscribe", senders.SetUnsubscribe, web.Member)
 	srv.Add(post, "/senders/:id/delete", senders.Delete, web.Member)
 
-	ips := NewIPs(d.IPs, d.Queue, d.Domains, clock)
+	ips := NewIPs(d.IPs, d.Queue, d.Domains, d.Retention, d.RetentionPeriod, clock)
 	srv.Add(get, "/admin/ips", ips.List, web.AdminOnly)
 	srv.Add(post, "/admin/ips", ips.Create, web.AdminOnly)
 	srv.Add(get, "/admin/ips/:id", ips.Edit, web.AdminOnly)
@@ -182,4 +190,5 @@ func Mount(srv *web.Server, d Deps) {
 	srv.Add(post, "/api-keys", apiKeys.Create, web.Member)
 	srv.Add(post, "/api-keys/:id/revoke", apiKeys.Revoke, web.Member)
 	srv.Add(get, "/api-smtp", NewAPISMTP(d.Connection).Show, web.Member)
+	webhooks.New(d.Webhooks, d.WebhookTester).Mount(srv)
 }

@@ -1,6 +1,9 @@
 package models
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
 // MessageStatus is where one recipient's message is in the pipeline.
 type MessageStatus string
@@ -47,6 +50,19 @@ func (s MessageStatus) Final() bool {
 		return true
 	}
 	return false
+}
+
+// FinalStatuses are the statuses Final reports, for queries: retention
+// removes only messages in them.
+func FinalStatuses() []MessageStatus {
+	var out []MessageStatus
+	for s := range messageTransitions {
+		if s.Final() {
+			out = append(out, s)
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 // Label is the status for people.

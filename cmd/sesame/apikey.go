@@ -31,7 +31,7 @@ func apikeyCommand(ctx context.Context, cfg Config, args []string, stdout io.Wri
 	var run func(*store.Store) error
 	switch args[0] {
 	case "create":
-		if err := parseCommandFlags(fs, args[1:], 0); err != nil {
+		if err := parseCommandFlags(fs, args[1:], 0, apikeyUsage); err != nil {
 			return err
 		}
 		if *user == "" {
@@ -39,12 +39,12 @@ func apikeyCommand(ctx context.Context, cfg Config, args []string, stdout io.Wri
 		}
 		run = func(st *store.Store) error { return apikeyCreate(ctx, st, *user, *name, stdout) }
 	case "list":
-		if err := parseCommandFlags(fs, args[1:], 0); err != nil {
+		if err := parseCommandFlags(fs, args[1:], 0, apikeyUsage); err != nil {
 			return err
 		}
 		run = func(st *store.Store) error { return apikeyList(ctx, st, *user, stdout) }
 	case "revoke":
-		if err := parseCommandFlags(fs, args[1:], 1); err != nil {
+		if err := parseCommandFlags(fs, args[1:], 1, apikeyUsage); err != nil {
 			return err
 		}
 		id := fs.Arg(0)
@@ -61,13 +61,13 @@ func apikeyCommand(ctx context.Context, cfg Config, args []string, stdout io.Wri
 }
 
 // parseCommandFlags parses flags and wants exactly args positional
-// arguments after them.
-func parseCommandFlags(fs *flag.FlagSet, args []string, positional int) error {
+// arguments after them; usage is the command's, for mistakes.
+func parseCommandFlags(fs *flag.FlagSet, args []string, positional int, usage string) error {
 	if err := fs.Parse(args); err != nil {
-		return usageError(err.Error() + "\n" + apikeyUsage)
+		return usageError(err.Error() + "\n" + usage)
 	}
 	if fs.NArg() != positional {
-		return usageError("wrong number of arguments\n" + apikeyUsage)
+		return usageError("wrong number of arguments\n" + usage)
 	}
 	return nil
 }

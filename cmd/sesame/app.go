@@ -26,6 +26,7 @@ import (
 	"github.com/sesame-email/sesame/mailer"
 	"github.com/sesame-email/sesame/mailer/outgoing"
 	"github.com/sesame-email/sesame/mailer/smtpd"
+	"github.com/sesame-email/sesame/mailer/webhook"
 	"github.com/sesame-email/sesame/models"
 	"github.com/sesame-email/sesame/models/audience"
 	"github.com/sesame-email/sesame/models/store"
@@ -45,6 +46,7 @@ type app struct {
 	engine  *mailer.Engine
 	tasks   *scheduler.TaskRunner
 	tracker *mailer.Tracker
+	hooks   *webhook.Poster
 	smtp    *smtpd.Server
 	web     *web.Server
 	workers sync.WaitGroup
@@ -109,7 +111,8 @@ func newApp(ctx context.Context, cfg Config, log *slog.Logger, clock models.Cloc
 	reg.MustRegister(signerInfo)
 	tracker := mailer.NewTracker(st.Tracking, log, time.Second)
 	creator := scheduler.Tasks{Store: st.Tasks}
-	handlers.Mount(srv, compose.Console(st, handlers.Deps{Tasks: creator, DNS: resolver, Builder: builder, Delivery: cfg.Delivery,
+	hooks := cfg.webhookPoster(st, clock, log, owner)
+	handlers.Mount(srv, compose.Console(st, handlers.Deps{WebhookTester: hooks, RetentionPeriod: cfg.Retention, Tasks: creator, DNS: resolver, Builder: builder, Delivery: cfg.Delivery,
 		Links: links, Tracker: tracker, Warn: cfg.Warn,
 		Connection: handlers.Connection{PublicURL: cfg.PublicURL, SMTPHost: cfg.BounceHost, SMTPAddr: cfg.SMTPAddr, SMTPSAddr: cfg.SMTPSAddr}}))
 	api.New(compose.API(st, api.Config{Tasks: creator, DNS: resolver, Clock: clock, Logger: log})).Mount(srv)
@@ -128,7 +131,8 @@ func newApp(ctx context.Context, cfg Config, log *slog.Logger, clock models.Cloc
 	if cfg.Guard != (scheduler.Guard{}) {
 		tasks.Guard = cfg.Guard
 	}
-	return &app{cfg: cfg, log: log, clock: clock, store: st, dns: resolver, links: links, engine: engine, smtp: smtpServer, tasks: tasks, tracker: tracker, web: srv}, nil
+	return &app{cfg: cfg, log: log, clock: clock, store: st, dns: resolver, links: links, engine: engine, smtp: smtpServer, tasks: tasks, tracker: tracker,
+		hooks: hooks, web: srv}, nil
 }
 
 // leaseOwner names this process in the leases it takes on messages.
@@ -163,6 +167,11 @@ func (a *app) startBackground(ctx context.Context, ls listeners) {
 	})
 	a.workers.Go(func() { _ = a.tasks.Run(ctx, 2*time.Second) })
 	a.workers.Go(func() { _ = a.tracker.Run(ctx) })
+	a.workers.Go(func() { _ = a.hooks.Run(ctx) })
+	if a.cfg.Retention > 0 { // tests that build a Config by hand keep everything
+		r := a.cfg.retention(a.store, a.clock, a.log)
+		a.workers.Go(func() { _ = r.Run(ctx) })
+	}
 	a.workers.Go(func() {
 		if err := a.smtp.Serve(ctx, ls.SMTP, ls.SMTPS); err != nil {
 			a.log.Error("SMTP server stopped", "err", err)

@@ -108,7 +108,7 @@ func TestBrowserMarketerIsRefusedAdminPages(t *testing.T) {
 	if err := chromedp.Run(ctx, signIn(ctx, a.URL, "ann@example.com", "marketer pass 1")); err != nil {
 		t.Fatal(err)
 	}
-	for _, path := range []string{"/admin/users", "/admin/ips", "/admin/users/new"} {
+	for _, path := range []string{"/admin/users", "/admin/ips", "/admin/users/new", "/webhooks"} {
 		var status string
 		if err := chromedp.Run(ctx,
 			chromedp.Navigate(a.URL+path),

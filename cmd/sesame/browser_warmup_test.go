@@ -94,6 +94,10 @@ func TestBrowserWarmupPage(t *testing.T) {
 		t.Fatal(err)
 	}
 	browsertest.Screenshot(t, ctx, "warmup")
+	browsertest.ScreenshotPhone(t, ctx, "warmup")
+	if got := textOf(t, ctx, `[data-testid="retention"]`); !strings.Contains(got, "The oldest day kept is") {
+		t.Errorf("message history: %q", got)
+	}
 
 	var rows []string
 	var bars, quotaLines, tableRows int

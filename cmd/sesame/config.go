@@ -47,19 +47,25 @@ type Config struct {
 	BounceHost    string
 	Delivery      string // sandbox, mx or relay://…
 	MaxRetryAge   time.Duration
-	Location      *time.Location // SESAME_TIMEZONE
-	SMTPAddr      string
-	SMTPSAddr     string // implicit TLS; empty: none
-	TLSCert       string // empty: a self-signed certificate in DataDir
-	TLSKey        string
-	SMTPInsecure  bool // SESAME_SMTP_INSECURE_AUTH
-	QueueLease    time.Duration
-	TaskGrace     time.Duration // how late a missed task run may still fire
+	// Retention is how long per-message rows are kept (SESAME_RETENTION);
+	// SandboxRetention the sandbox mailbox's (SESAME_SANDBOX_RETENTION).
+	Retention        time.Duration
+	SandboxRetention time.Duration
+	Location         *time.Location // SESAME_TIMEZONE
+	SMTPAddr         string
+	SMTPSAddr        string // implicit TLS; empty: none
+	TLSCert          string // empty: a self-signed certificate in DataDir
+	TLSKey           string
+	SMTPInsecure     bool // SESAME_SMTP_INSECURE_AUTH
+	QueueLease       time.Duration
+	TaskGrace        time.Duration // how late a missed task run may still fire
 	// ShutdownTimeout bounds how long serve takes to stop after SIGTERM.
 	ShutdownTimeout time.Duration
 	// TrustedProxies may name the client in X-Forwarded-For.
 	TrustedProxies []netip.Prefix
 	MetricsToken   string // empty: /metrics for loopback clients only
+	// WebhookAllow opens address ranges webhooks may otherwise not reach.
+	WebhookAllow []netip.Prefix
 	// Guard pauses a task past these rates; the dashboard warns at Warn.
 	Guard scheduler.Guard
 	Warn  queue.ReputationLimits
@@ -106,6 +112,15 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	var err error
 	if cfg.MaxRetryAge, err = parseDuration(get("SESAME_MAX_RETRY_AGE", "120h")); err != nil || cfg.MaxRetryAge < time.Minute {
 		return cfg, &configError{"SESAME_MAX_RETRY_AGE", "must be a duration of at least a minute, such as 120h or 5d"}
+	}
+	// A message is retried for MaxRetryAge: it must outlive its retries,
+	// and a day more for its late bounces and webhooks.
+	minRetention := cfg.MaxRetryAge + 24*time.Hour
+	if cfg.Retention, err = parseDuration(get("SESAME_RETENTION", "90d")); err != nil || cfg.Retention < minRetention {
+		return cfg, &configError{"SESAME_RETENTION", fmt.Sprintf("must be a duration of at least SESAME_MAX_RETRY_AGE plus a day (%s), such as 90d", minRetention)}
+	}
+	if cfg.SandboxRetention, err = parseDuration(get("SESAME_SANDBOX_RETENTION", "7d")); err != nil || cfg.SandboxRetention < time.Hour {
+		return cfg, &configError{"SESAME_SANDBOX_RETENTION", "must be a duration of at least an hour, such as 7d"}
 	}
 	if cfg.QueueLease, err = parseDuration(get("SESAME_QUEUE_LEASE", "60s")); err != nil || cfg.QueueLease < time.Second {
 		return cfg, &configError{"SESAME_QUEUE_LEASE", "must be a duration of at least a second, such as 60s"}
@@ -198,6 +213,9 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	}
 	if cfg.TrustedProxies, err = parsePrefixes(get("SESAME_TRUSTED_PROXIES", "")); err != nil {
 		return cfg, &configError{"SESAME_TRUSTED_PROXIES", "must be a comma-separated list of addresses or CIDR ranges, such as 127.0.0.1/32, 10.0.0.0/8: " + err.Error()}
+	}
+	if cfg.WebhookAllow, err = parsePrefixes(get("SESAME_WEBHOOK_ALLOW", "")); err != nil {
+		return cfg, &configError{"SESAME_WEBHOOK_ALLOW", "must be a comma-separated list of addresses or CIDR ranges webhook receivers may be on, such as 10.0.5.0/24: " + err.Error()}
 	}
 	if cfg.MetricsToken != "" && (len(cfg.MetricsToken) < 16 || strings.IndexFunc(cfg.MetricsToken, unicode.IsSpace) >= 0) {
 		return cfg, &configError{"SESAME_METRICS_TOKEN", "must be empty or at least 16 characters without spaces (e.g. the output of `openssl rand -hex 16`)"}
@@ -325,6 +343,8 @@ func (cfg Config) LogValue() slog.Value {
 		slog.String("SESAME_DELIVERY", maskURL(cfg.Delivery)),
 		slog.String("SESAME_DKIM_SIGNER", orDefault(string(cfg.DKIMSigner), "auto")),
 		slog.String("SESAME_MAX_RETRY_AGE", cfg.MaxRetryAge.String()),
+		slog.String("SESAME_RETENTION", cfg.Retention.String()),
+		slog.String("SESAME_SANDBOX_RETENTION", cfg.SandboxRetention.String()),
 		slog.String("SESAME_TIMEZONE", cfg.Location.String()),
 		slog.String("SESAME_SMTP_ADDR", cfg.SMTPAddr),
 		slog.String("SESAME_SMTPS_ADDR", orDefault(cfg.SMTPSAddr, "(none)")),
@@ -338,6 +358,7 @@ func (cfg Config) LogValue() slog.Value {
 		slog.String("SESAME_WARN_BOUNCE_RATE", percentOf(cfg.Warn.BounceRate)),
 		slog.String("SESAME_WARN_COMPLAINT_RATE", percentOf(cfg.Warn.ComplaintRate)),
 		slog.String("SESAME_TRUSTED_PROXIES", orDefault(joinPrefixes(cfg.TrustedProxies), "(none: the peer is the client)")),
+		slog.String("SESAME_WEBHOOK_ALLOW", orDefault(joinPrefixes(cfg.WebhookAllow), "(none: public addresses only)")),
 		slog.String("SESAME_METRICS_TOKEN", maskSecret(cfg.MetricsToken, "(none: /metrics for loopback clients only)")),
 	)
 }

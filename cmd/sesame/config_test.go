@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 )
 
 func env(vars map[string]string) func(string) string {
@@ -21,7 +22,8 @@ func TestConfigDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	if cfg.DataDir != "./data" || cfg.HTTPAddr != "127.0.0.1:8080" || cfg.PublicURL.String() != "http://localhost:8080" ||
-		cfg.AdminEmail != "admin@localhost" || cfg.LogFormat != "text" || cfg.DatabaseURL != "" {
+		cfg.AdminEmail != "admin@localhost" || cfg.LogFormat != "text" || cfg.DatabaseURL != "" ||
+		cfg.Retention != 90*24*time.Hour || cfg.SandboxRetention != 7*24*time.Hour || cfg.WebhookAllow != nil {
 		t.Errorf("defaults: %+v", cfg)
 	}
 }
@@ -45,6 +47,10 @@ func TestConfigRejectsBadValuesNamingTheVariable(t *testing.T) {
 		"SESAME_WARN_COMPLAINT_RATE":  "0",
 		"SESAME_TRUSTED_PROXIES":      "10.0.0.0/8, proxy.example",
 		"SESAME_METRICS_TOKEN":        "short",
+		"SESAME_WEBHOOK_ALLOW":        "127.0.0.1/33",
+		// Less than the 5 days of retries plus a day.
+		"SESAME_RETENTION":         "5d",
+		"SESAME_SANDBOX_RETENTION": "soon",
 	} {
 		_, err := loadConfig(env(map[string]string{name: value}))
 		if err == nil || !strings.HasPrefix(err.Error(), name+": ") {

@@ -35,6 +35,13 @@ Usage:
                                make an API key; prints SecretId= and SecretKey=
   sesame apikey list [--user EMAIL]
   sesame apikey revoke SECRETID
+  sesame webhook add --url URL [--sender ADDRESS] [--events delivered,bounce,...] [--secret S] [--custom VALUE]
+                               add an event webhook; prints its signing secret once
+  sesame webhook list
+  sesame webhook rm ID
+  sesame webhook test ID       post a test event to the endpoint and print the answer
+  sesame prune [--before YYYY-MM-DD]
+                               remove messages past SESAME_RETENTION (or created before that day) now, and print what went
   sesame api ACTION [--json BODY | --file F]
                                call the Tencent SES-compatible API of a running Sesame
   sesame dev seed-events --count N [--days 30]
@@ -94,6 +101,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return warmupCommand(ctx, cfg, rest, stdout)
 	case "apikey":
 		return apikeyCommand(ctx, cfg, rest, stdout)
+	case "prune":
+		return pruneCommand(ctx, cfg, rest, stdout)
+	case "webhook":
+		return webhookCommand(ctx, cfg, rest, stdout)
 	case "dev":
 		return devCommand(ctx, cfg, rest, stdout)
 	default:

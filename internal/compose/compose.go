@@ -18,6 +18,7 @@ func Console(st *store.Store, d handlers.Deps) handlers.Deps {
 	d.Accounts, d.Domains, d.Senders, d.IPs = st.Accounts, st.Domains, st.Senders, st.IPs
 	d.Templates, d.Audience, d.Suppressions = st.Templates, st.Audience, st.Suppressions
 	d.Queue, d.Sandbox, d.TaskStore, d.Tracking, d.Sending = st.Queue, st.Sandbox, st.Tasks, st.Tracking, st.Sending
+	d.Webhooks, d.Retention = st.Webhooks, st.Retention
 	return d
 }
 

@@ -154,22 +154,32 @@ func (b *Builder) buffer() *bytes.Buffer {
 	return buf
 }
 
-func (b *Builder) writeMIME(w *bytes.Buffer, o *Outgoing) (string, error) {
-	m, c := o.Message, o.Content
+// Variables are what fills a message's placeholders: its recipient's
+// variables, and the content's defaults for those it lacks.
+func Variables(m *queue.Message, c *queue.MessageContent) (map[string]string, error) {
 	vars, err := models.ParseVariables(m.Variables)
 	if err != nil {
-		return "", fmt.Errorf("stored variables: %w", err)
+		return nil, fmt.Errorf("stored variables: %w", err)
 	}
 	if c.VariableDefaults != "" {
 		defaults, err := models.ParseVariables(c.VariableDefaults)
 		if err != nil {
-			return "", fmt.Errorf("stored defaults: %w", err)
+			return nil, fmt.Errorf("stored defaults: %w", err)
 		}
 		for k, v := range defaults {
 			if _, ok := vars[k]; !ok {
 				vars[k] = v
 			}
 		}
+	}
+	return vars, nil
+}
+
+func (b *Builder) writeMIME(w *bytes.Buffer, o *Outgoing) (string, error) {
+	m, c := o.Message, o.Content
+	vars, err := Variables(m, c)
+	if err != nil {
+		return "", err
 	}
 	unsubscribe := b.links.UnsubscribeURL(m.UID)
 	vars["unsubscribe_url"] = unsubscribe
@@ -385,4 +395,32 @@ func writeHeader(w io.Writer, h mail.Header) error {
 	buf.WriteString("\r\n")
 	_, err := w.Write(buf.Bytes())
 	return err
+}
+
+// Headline is a message's subject and Message-ID (without brackets) as
+// they were sent, without building the message: what a webhook callback
+// says about it. A submission keeps its own Message-ID if it had one.
+func Headline(m *queue.Message, c *queue.MessageContent) (subject, messageID string, err error) {
+	domain := models.DomainOf(m.FromEmail)
+	if c.Raw != nil {
+		ent, err := message.Read(bytes.NewReader(c.Raw))
+		if err != nil && !message.IsUnknownCharset(err) && !message.IsUnknownEncoding(err) {
+			return "", "", fmt.Errorf("stored submission: %w", err)
+		}
+		h := mail.Header{Header: ent.Header}
+		subject, _ = h.Subject()
+		if id, _ := h.MessageID(); id != "" {
+			return subject, id, nil
+		}
+		return subject, MessageID(m.UID, domain), nil
+	}
+	t, err := Compile(c.Subject, "", "")
+	if err != nil {
+		return "", "", err
+	}
+	vars, err := Variables(m, c)
+	if err != nil {
+		return "", "", err
+	}
+	return t.Subject(vars), MessageID(m.UID, domain), nil
 }

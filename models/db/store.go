@@ -19,6 +19,7 @@ import (
 	"github.com/sesame-email/sesame/models"
 	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 	"gorm.io/gorm/logger"
 	moderncsqlite "modernc.org/sqlite"
 )
@@ -161,6 +162,16 @@ func (s *DB) RowsPerStatement(columns int) int {
 		limit = 400
 	}
 	return max(1, limit/max(1, columns))
+}
+
+// SkipLocked lets claimers on PostgreSQL pass over each other's rows
+// (FOR UPDATE SKIP LOCKED); on SQLite the claiming transaction holds the
+// write lock instead.
+func (s *DB) SkipLocked(q *gorm.DB) *gorm.DB {
+	if s.Dialect() == Postgres {
+		return q.Clauses(clause.Locking{Strength: "UPDATE", Options: "SKIP LOCKED"})
+	}
+	return q
 }
 
 // Dialect says which database this store talks to.

@@ -8,6 +8,7 @@ import (
 	"github.com/sesame-email/sesame/models"
 	"github.com/sesame-email/sesame/models/content"
 	"github.com/sesame-email/sesame/models/db"
+	"gorm.io/gorm"
 )
 
 // GetMessageByUID loads a message by its public id.
@@ -157,7 +158,7 @@ func (s *Queue) FindMessages(ctx context.Context, q MessageQuery) ([]MessageRow,
 	for _, id := range complained {
 		got[id] = true
 	}
-	requests, err := s.requestUIDs(ctx, msgs)
+	requests, err := RequestUIDs(s.Gorm.WithContext(ctx), msgs)
 	if err != nil {
 		return nil, false, err
 	}
@@ -171,15 +172,20 @@ func (s *Queue) FindMessages(ctx context.Context, q MessageQuery) ([]MessageRow,
 	return out, more, nil
 }
 
-// requestUIDs maps the content of each message sent outside a task to the
-// uid of its first message.
-func (s *Queue) requestUIDs(ctx context.Context, msgs []Message) (map[uint64]string, error) {
+// RequestUIDs maps the content of each message sent outside a task to the
+// uid of its request's first message: what SendEmail answered (Tencent's
+// MessageId, a callback's bulkId). A request's messages share their
+// content and the time they were queued, which narrows the search to that
+// moment (the index on created_at, one partition).
+func RequestUIDs(tx *gorm.DB, msgs []Message) (map[uint64]string, error) {
 	var contents []uint64
+	var times []time.Time
 	seen := map[uint64]bool{}
 	for _, m := range msgs {
 		if m.RunID == nil && !seen[m.ContentID] {
 			seen[m.ContentID] = true
 			contents = append(contents, m.ContentID)
+			times = append(times, m.CreatedAt)
 		}
 	}
 	out := map[uint64]string{}
@@ -190,8 +196,8 @@ func (s *Queue) requestUIDs(ctx context.Context, msgs []Message) (map[uint64]str
 		ContentID uint64
 		UID       string
 	}
-	first := s.Gorm.Model(&Message{}).Select("MIN(id)").Where("content_id IN ?", contents).Group("content_id")
-	err := s.Gorm.WithContext(ctx).Model(&Message{}).Select("content_id, uid").Where("id IN (?)", first).Scan(&rows).Error
+	first := tx.Model(&Message{}).Select("MIN(id)").Where("created_at IN ? AND content_id IN ?", times, contents).Group("content_id")
+	err := tx.Model(&Message{}).Select("content_id, uid").Where("created_at IN ? AND id IN (?)", times, first).Scan(&rows).Error
 	for _, r := range rows {
 		out[r.ContentID] = r.UID
 	}

@@ -18,15 +18,6 @@ import (
 // it is released 24 hours later, into the next day's quota.
 const QuotaWaitDelay = 24 * time.Hour
 
-// skipLocked lets claimers on PostgreSQL pass over each other's rows; on
-// SQLite the claiming transaction holds the write lock instead.
-func (s *Queue) skipLocked(q *gorm.DB) *gorm.DB {
-	if s.Dialect() == db.Postgres {
-		return q.Clauses(clause.Locking{Strength: "UPDATE", Options: "SKIP LOCKED"})
-	}
-	return q
-}
-
 // ClaimMessages leases up to limit due messages to owner and returns them,
 // in one transaction: messages whose lease ran out (their process died),
 // then transactional ones, then bulk in order of due time. Each gets its
@@ -41,7 +32,7 @@ func (s *Queue) ClaimMessages(ctx context.Context, owner string, limit int, leas
 		// Leases of other processes that ran out: those processes died. Our
 		// own are renewed while we live, so one that ran out is still being
 		// worked on here (a heartbeat was late): taking it would send twice.
-		if err := s.skipLocked(tx.Model(&Message{}).Select(candidateColumns).
+		if err := s.SkipLocked(tx.Model(&Message{}).Select(candidateColumns).
 			Where("status = 'sending' AND lease_until < ? AND lease_owner <> ?", now, owner).Order("lease_until").Limit(limit)).
 			Scan(&due).Error; err != nil {
 			return err
@@ -51,7 +42,7 @@ func (s *Queue) ClaimMessages(ctx context.Context, owner string, limit int, leas
 				break
 			}
 			var more []claimCandidate
-			if err := s.skipLocked(tx.Model(&Message{}).Select(candidateColumns).
+			if err := s.SkipLocked(tx.Model(&Message{}).Select(candidateColumns).
 				Where(models.DueCondition+" AND transactional = ? AND next_attempt_at <= ?", transactional, now).
 				Order("next_attempt_at").Limit(limit - len(due))).Scan(&more).Error; err != nil {
 				return err

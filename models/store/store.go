@@ -15,10 +15,12 @@ import (
 	"github.com/sesame-email/sesame/models/db"
 	"github.com/sesame-email/sesame/models/identity"
 	"github.com/sesame-email/sesame/models/queue"
+	"github.com/sesame-email/sesame/models/retention"
 	"github.com/sesame-email/sesame/models/seed"
 	"github.com/sesame-email/sesame/models/sending"
 	"github.com/sesame-email/sesame/models/tasks"
 	"github.com/sesame-email/sesame/models/tracking"
+	"github.com/sesame-email/sesame/models/webhooks"
 )
 
 // Config says where the data lives and how the stores behave.
@@ -60,6 +62,8 @@ type Store struct {
 	Tasks        *tasks.Tasks
 	Tracking     *tracking.Tracking
 	Seeder       *seed.Seeder
+	Webhooks     *webhooks.Store
+	Retention    *retention.Pruner
 	// Sending is the one path mail is queued by (see package sending).
 	Sending *sending.Service
 }
@@ -82,8 +86,9 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	aud, sup := audience.New(core, cfg.DataDir)
 	q, sandbox := queue.New(core, domains, sup)
 	send := sending.New(domains, senders, tpl, aud, sup, acc, q)
+	hooks := webhooks.New(core, senders)
 	ts := tasks.New(core, domains, senders, tpl, aud, q, send)
 	return &Store{DB: core, Accounts: acc, Domains: domains, Senders: senders, IPs: ips, Templates: tpl, Audience: aud,
 		Suppressions: sup, Queue: q, Sandbox: sandbox, Tasks: ts, Tracking: tracking.New(core, q, ts), Seeder: seed.New(core),
-		Sending: send}, nil
+		Sending: send, Webhooks: hooks, Retention: retention.New(core, hooks)}, nil
 }

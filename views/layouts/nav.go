@@ -37,6 +37,7 @@ var Navigation = []NavSection{
 	{Title: "Developers", Entries: []NavEntry{
 		{Label: "API & SMTP", Href: "/api-smtp", Icon: "code"},
 		{Label: "API keys", Href: "/api-keys", Icon: "key"},
+		{Label: "Webhooks", Href: "/webhooks", Icon: "bell", AdminOnly: true},
 	}},
 	{Title: "Admin", Entries: []NavEntry{
 		{Label: "IPs & warm-up", Href: "/admin/ips", Icon: "server", AdminOnly: true},
