@@ -287,9 +287,9 @@ func (h *Tasks) Create(c echo.Context) error {
 		return err
 	}
 	var undecided []string
-	for _, v := range check.Missing {
-		if _, given := f.Defaults[v]; (!given || f.Defaults[v] == "") && !f.AllowEmpty {
-			undecided = append(undecided, "{{"+v+"}}")
+	for _, m := range check.Missing {
+		if f.Defaults[m.Placeholder] == "" && !f.AllowEmpty {
+			undecided = append(undecided, "{{"+m.Placeholder+"}}")
 		}
 	}
 	if len(undecided) > 0 {

@@ -10,6 +10,7 @@ import (
 	"html"
 	"io"
 	"mime"
+	"slices"
 	"strings"
 	"sync"
 
@@ -160,17 +161,13 @@ func (b *Builder) writeMIME(w *bytes.Buffer, o *Outgoing) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("stored variables: %w", err)
 	}
+	var defaults map[string]string
 	if c.VariableDefaults != "" {
-		defaults, err := models.ParseVariables(c.VariableDefaults)
-		if err != nil {
+		if defaults, err = models.ParseVariables(c.VariableDefaults); err != nil {
 			return "", fmt.Errorf("stored defaults: %w", err)
 		}
-		for k, v := range defaults {
-			if _, ok := vars[k]; !ok {
-				vars[k] = v
-			}
-		}
 	}
+	models.FillVariables(vars, o.Template.Variables(), defaults)
 	unsubscribe := b.links.UnsubscribeURL(m.UID)
 	vars["unsubscribe_url"] = unsubscribe
 	rendered, err := o.Template.Render(vars)
@@ -183,9 +180,9 @@ func (b *Builder) writeMIME(w *bytes.Buffer, o *Outgoing) (string, error) {
 	if rendered.HTML != "" && c.TrackOpens {
 		rendered.HTML = appendBeforeBodyEnd(rendered.HTML, pixelTag(b.links.OpenURL(m.UID)))
 	}
-	// The footer link is added to each part that does not already link
-	// through {{unsubscribe_url}}: one such link is enough.
-	if footer := unsubscribeFooter(c.Unsubscribe); footer != nil {
+	// The footer link is added only to a template that has no
+	// {{unsubscribe_url}} of its own: the author's link is enough.
+	if footer := unsubscribeFooter(c.Unsubscribe); footer != nil && !slices.Contains(o.Template.Variables(), "unsubscribe_url") {
 		if !strings.Contains(rendered.Text, unsubscribe) {
 			rendered.Text += "\r\n\r\n" + footer.text + ": " + unsubscribe + "\r\n"
 		}

@@ -135,7 +135,7 @@ func (im *Importer) importFile(ctx context.Context, job *ImportJob) ([]string, e
 	batches := make(chan *importBatch, 1)
 	g.Go(func() error {
 		defer close(batches)
-		return readRecipientRows(gctx, rr, job, emailIndex, batches)
+		return readRecipientRows(gctx, rr, job, emailIndex, variables, batches)
 	})
 	g.Go(func() error {
 		err := im.writeBatches(gctx, job, batches)
@@ -187,17 +187,16 @@ func (im *Importer) writeBatches(ctx context.Context, job *ImportJob, batches <-
 // (the database cannot take one address twice in a statement); across the
 // file, repeats are counted by a 64-bit hash of each address, a few
 // megabytes for a million rows.
-func readRecipientRows(ctx context.Context, rr *CSVRowReader, job *ImportJob, emailIndex int, out chan<- *importBatch) error {
+func readRecipientRows(ctx context.Context, rr *CSVRowReader, job *ImportJob, emailIndex int, variables []string, out chan<- *importBatch) error {
 	jobID, fileSize := job.ID, job.FileSize
-	header := rr.Header()
 	type column struct {
 		name  string
 		index int
 	}
 	var cols []column
-	for i, name := range header {
+	for i := range rr.Header() {
 		if i != emailIndex {
-			cols = append(cols, column{name, i})
+			cols = append(cols, column{variables[len(cols)], i})
 		}
 	}
 	sort.Slice(cols, func(i, j int) bool { return cols[i].name < cols[j].name })
