@@ -76,7 +76,7 @@ func Sandbox(p SandboxList) templ.Component {
 					return templ_7745c5c3_Err
 				}
 				if len(p.Messages) > 0 {
-					templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 2, "<form method=\"post\" action=\"/sandbox/clear\" class=\"inline\" data-confirm=\"Delete every message in the sandbox mailbox?\">")
+					templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 2, "<form method=\"post\" action=\"/sandbox/clear\" class=\"inline\" data-confirm=\"Delete every message in the sandbox mailbox?\" data-confirm-button=\"Delete all\">")
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}

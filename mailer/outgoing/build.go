@@ -169,7 +169,7 @@ func (b *Builder) writeMIME(w *bytes.Buffer, o *Outgoing) (string, error) {
 	}
 	models.FillVariables(vars, o.Template.Variables(), defaults)
 	unsubscribe := b.links.UnsubscribeURL(m.UID)
-	vars["unsubscribe_url"] = unsubscribe
+	vars[models.UnsubscribeVariable] = unsubscribe
 	rendered, err := o.Template.Render(vars)
 	if err != nil {
 		return "", err
@@ -182,7 +182,7 @@ func (b *Builder) writeMIME(w *bytes.Buffer, o *Outgoing) (string, error) {
 	}
 	// The footer link is added only to a template that has no
 	// {{unsubscribe_url}} of its own: the author's link is enough.
-	if footer := unsubscribeFooter(c.Unsubscribe); footer != nil && !slices.Contains(o.Template.Variables(), "unsubscribe_url") {
+	if footer := unsubscribeFooter(c.Unsubscribe); footer != nil && !slices.Contains(o.Template.Variables(), models.UnsubscribeVariable) {
 		if !strings.Contains(rendered.Text, unsubscribe) {
 			rendered.Text += "\r\n\r\n" + footer.text + ": " + unsubscribe + "\r\n"
 		}

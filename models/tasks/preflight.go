@@ -68,7 +68,7 @@ func (s *Tasks) PreflightTask(ctx context.Context, in TaskInput) (*Preflight, er
 		return nil, err
 	}
 	for _, m := range models.MatchVariables(p.Template.Variables(), p.Group.Variables()) {
-		if m.Column == "" && m.Placeholder != "unsubscribe_url" {
+		if m.Column == "" && m.Placeholder != models.UnsubscribeVariable {
 			p.Missing = append(p.Missing, m)
 		}
 	}
