@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -34,7 +35,7 @@ type TaskCreator interface {
 type TaskService interface {
 	GetTask(ctx context.Context, id uint64) (*tasks.Task, error)
 	PreflightTask(ctx context.Context, in tasks.TaskInput) (*tasks.Preflight, error)
-	ListTaskProgress(ctx context.Context, offset, limit int) ([]tasks.TaskProgress, int64, error)
+	ListTaskProgressWhere(ctx context.Context, f tasks.TaskFilter, offset, limit int) ([]tasks.TaskProgress, int64, error)
 	GetTaskDetail(ctx context.Context, id uint64, runs int) (*tasks.TaskDetail, error)
 	PauseTask(ctx context.Context, id uint64) error
 	ResumeTask(ctx context.Context, id uint64) error
@@ -83,11 +84,16 @@ func NewTasks(svc TaskService, senders SenderChoices, templates TemplateChoices,
 }
 
 func (h *Tasks) List(c echo.Context) error {
-	tasks, _, err := h.svc.ListTaskProgress(c.Request().Context(), 0, 200)
+	p := views.TaskListPage{Status: c.QueryParam("status"), Query: strings.TrimSpace(c.QueryParam("q"))}
+	if !slices.Contains(tasks.Statuses, tasks.TaskStatus(p.Status)) {
+		p.Status = "" // an unknown status filters nothing
+	}
+	var err error
+	p.Tasks, p.Total, err = h.svc.ListTaskProgressWhere(c.Request().Context(), tasks.TaskFilter{Status: tasks.TaskStatus(p.Status), Name: p.Query}, 0, 200)
 	if err != nil {
 		return err
 	}
-	return web.Render(c, http.StatusOK, views.TaskList(tasks))
+	return web.Render(c, http.StatusOK, views.TaskList(p))
 }
 
 // withChoices fills the form's drop-downs: senders of verified domains,
@@ -354,7 +360,7 @@ func (h *Tasks) Live(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return web.Render(c, http.StatusOK, views.TaskLive(p))
+	return web.Render(c, http.StatusOK, views.TaskLiveUpdate(p))
 }
 
 // action runs a task action and reports it.
