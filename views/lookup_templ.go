@@ -84,7 +84,7 @@ func Lookup(p LookupPage) templ.Component {
 					return templ_7745c5c3_Err
 				}
 				if len(p.Rows) == 0 {
-					templ_7745c5c3_Err = components.EmptyState("No messages", "Nothing matches on that day. Days are in your time zone.").Render(ctx, templ_7745c5c3_Buffer)
+					templ_7745c5c3_Err = components.EmptyState("No messages", emptyLookup(p)).Render(ctx, templ_7745c5c3_Buffer)
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
@@ -112,9 +112,9 @@ func Lookup(p LookupPage) templ.Component {
 							return templ_7745c5c3_Err
 						}
 						var templ_7745c5c3_Var4 string
-						templ_7745c5c3_Var4, templ_7745c5c3_Err = templ.JoinStringErrs(components.FormatTime(ctx, r.CreatedAt))
+						templ_7745c5c3_Var4, templ_7745c5c3_Err = templ.JoinStringErrs(components.FormatTimeSeconds(ctx, r.CreatedAt))
 						if templ_7745c5c3_Err != nil {
-							return templ.Error{Err: templ_7745c5c3_Err, FileName: `lookup.templ`, Line: 39, Col: 117}
+							return templ.Error{Err: templ_7745c5c3_Err, FileName: `lookup.templ`, Line: 39, Col: 124}
 						}
 						_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var4))
 						if templ_7745c5c3_Err != nil {
@@ -312,6 +312,14 @@ func flag(on bool, label string) templ.Component {
 		}
 		return nil
 	})
+}
+
+// emptyLookup says what was looked for and found nothing.
+func emptyLookup(p LookupPage) string {
+	if p.Query == "" {
+		return "No message was accepted on " + p.Day + " (days are in your time zone)."
+	}
+	return "No message matches " + p.Query + " on " + p.Day + " (days are in your time zone)."
 }
 
 var _ = templruntime.GeneratedTemplate

@@ -109,6 +109,7 @@ func TestImportReportsBadRowsAndKeepsGoodOnes(t *testing.T) {
 8 "" empty
 9 "not-an-address" bad address
 10 "` + strings.Repeat("a", 254) + `" too long
+11 "ann@example.com" duplicate of line 2: this line's values are kept
 `
 	if got := problemList(problems); got != want {
 		t.Errorf("problems:\n%s\nwant:\n%s", got, want)

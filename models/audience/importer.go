@@ -9,6 +9,7 @@ import (
 	"os"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -185,8 +186,9 @@ func (im *Importer) writeBatches(ctx context.Context, job *ImportJob, batches <-
 // readRecipientRows turns CSV records into validated recipients, batch by
 // batch. Within a batch a later row of an address replaces the earlier one
 // (the database cannot take one address twice in a statement); across the
-// file, repeats are counted by a 64-bit hash of each address, a few
-// megabytes for a million rows.
+// file, repeats are found by a 64-bit hash of each address with the line
+// it first appeared on, a few megabytes for a million rows, and each is
+// reported with that line.
 func readRecipientRows(ctx context.Context, rr *CSVRowReader, job *ImportJob, emailIndex int, variables []string, out chan<- *importBatch) error {
 	jobID, fileSize := job.ID, job.FileSize
 	type column struct {
@@ -204,7 +206,7 @@ func readRecipientRows(ctx context.Context, rr *CSVRowReader, job *ImportJob, em
 	seed := maphash.MakeSeed()
 	// Sized for the file (rows of about 50 bytes), so the set of seen
 	// addresses is not rebuilt as it grows; a few MB per million rows.
-	seen := make(map[uint64]struct{}, min(fileSize/50, 5_000_000))
+	seen := make(map[uint64]uint32, min(fileSize/50, 5_000_000)) // the line of each address's first row
 	domains := domainCache{}
 	index := map[string]int{}
 	batch := &importBatch{}
@@ -260,10 +262,12 @@ func readRecipientRows(ctx context.Context, rr *CSVRowReader, job *ImportJob, em
 			vars.WriteByte('}')
 			batch.valid++
 			h := maphash.String(seed, email)
-			if _, dup := seen[h]; dup {
+			if first, dup := seen[h]; dup {
 				batch.duplicates++
+				batch.problems = append(batch.problems, ImportError{JobID: jobID, Line: int64(row.Line), Email: models.ClipRunes(email, models.MaxEmailLength),
+					Reason: RowProblem("duplicate of line " + strconv.FormatUint(uint64(first), 10) + ": this line's values are kept")})
 			} else {
-				seen[h] = struct{}{}
+				seen[h] = uint32(row.Line)
 			}
 			if at, ok := index[email]; ok {
 				batch.rows[at].Variables = vars.String()

@@ -89,6 +89,12 @@
     dlg.showModal();
   }, true);
 
+  // Buttons pressed as the page opens: <button data-press-on-open>, such
+  // as the template editor's Preview when the form holds content.
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("[data-press-on-open]").forEach(function (b) { b.click(); });
+  });
+
   // Buttons that insert text at the cursor of a field:
   // <button type="button" data-insert="text" data-insert-target="#id">.
   document.addEventListener("click", function (ev) {
