@@ -154,8 +154,11 @@ func copyTask(t *tasks.Task, loc *time.Location) views.TaskForm {
 	}
 	f := views.TaskForm{Name: t.Name + " (copy)", SenderID: id(t.SenderID), TemplateID: id(t.TemplateID), GroupID: id(t.GroupID),
 		Subject: t.Subject, Unsubscribe: t.Unsubscribe, AdLocation: strconv.Itoa(t.AdLocation), TrackOpens: t.TrackOpens, TrackClicks: t.TrackClicks,
-		Kind: string(t.Kind), IntervalUnit: t.IntervalUnit, CronExpr: t.CronExpr}
+		Kind: string(t.Kind), IntervalUnit: t.IntervalUnit, CronExpr: t.CronExpr, TimeZone: t.TimeZone}
 	if t.Kind != tasks.TaskBatch {
+		if tl, err := time.LoadLocation(t.TimeZone); err == nil {
+			loc = tl // the start as the task's own zone reads it
+		}
 		f.StartAt = t.StartAt.In(loc).Format(datetimeLocal)
 	}
 	if t.IntervalCount > 0 {
@@ -175,7 +178,7 @@ func readTaskForm(c echo.Context) views.TaskForm {
 		TrackOpens: c.FormValue("track_opens") == "1", TrackClicks: c.FormValue("track_clicks") == "1",
 		Kind: c.FormValue("kind"), StartAt: c.FormValue("start_at"), IntervalCount: c.FormValue("interval_count"),
 		IntervalUnit: c.FormValue("interval_unit"), CronExpr: c.FormValue("cron_expr"), EndAt: c.FormValue("end_at"),
-		MaxRuns: c.FormValue("max_runs"), AllowEmpty: c.FormValue("allow_empty") == "1", Defaults: map[string]string{},
+		MaxRuns: c.FormValue("max_runs"), TimeZone: strings.TrimSpace(c.FormValue("time_zone")), AllowEmpty: c.FormValue("allow_empty") == "1", Defaults: map[string]string{},
 	}
 	params, _ := c.FormParams()
 	for k, v := range params {
@@ -197,7 +200,16 @@ func taskInput(f views.TaskForm, u *accounts.User) (tasks.TaskInput, *models.Val
 		}
 		return n
 	}
+	// Times are read in the zone the form names (the browser's, unless the
+	// user chose another), else in the user's own.
 	loc := u.Location()
+	if f.TimeZone != "" {
+		if tl, err := time.LoadLocation(f.TimeZone); err == nil && f.TimeZone != "Local" {
+			loc = tl
+		} else {
+			verr.Add("time_zone", "Choose a time zone from the list, such as Asia/Jakarta.")
+		}
+	}
 	when := func(field, raw string) *time.Time {
 		if strings.TrimSpace(raw) == "" {
 			return nil

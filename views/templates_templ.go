@@ -375,11 +375,11 @@ func (f TemplateForm) action() string {
 	return templatePath(f.Template.ID)
 }
 
-// previewOnOpen is true when the form holds content the stored preview
-// does not show: a new template's, or edits sent back with errors. The
-// page then renders it at once rather than waiting for a press of Preview.
+// previewOnOpen is true when the form holds content: the page then
+// renders the preview of what the form holds (edits sent back with errors
+// included) at once, rather than waiting for a press of Preview.
 func (f TemplateForm) previewOnOpen() bool {
-	return (f.Template == nil || f.Errors != nil) && (strings.TrimSpace(f.Input.HTML) != "" || strings.TrimSpace(f.Input.Text) != "")
+	return strings.TrimSpace(f.Input.HTML) != "" || strings.TrimSpace(f.Input.Text) != ""
 }
 
 func (f TemplateForm) previewSrc() string {

@@ -89,6 +89,24 @@
     dlg.showModal();
   }, true);
 
+  // Time zone fields: <input data-zone-list list="…">. The list offers
+  // every IANA zone the browser knows, and an empty field starts with the
+  // browser's own zone.
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("input[data-zone-list]").forEach(function (input) {
+      var list = document.getElementById(input.getAttribute("list"));
+      if (list && Intl.supportedValuesOf) {
+        list.textContent = "";
+        Intl.supportedValuesOf("timeZone").forEach(function (z) {
+          var o = document.createElement("option");
+          o.value = z;
+          list.appendChild(o);
+        });
+      }
+      if (!input.value) input.value = Intl.DateTimeFormat().resolvedOptions().timeZone || "";
+    });
+  });
+
   // Buttons pressed as the page opens: <button data-press-on-open>, such
   // as the template editor's Preview when the form holds content.
   document.addEventListener("DOMContentLoaded", function () {
