@@ -255,11 +255,11 @@ func taskInput(f views.TaskForm, u *accounts.User) (tasks.TaskInput, *models.Val
 // and tells when the task first runs.
 func (h *Tasks) check(c echo.Context, f views.TaskForm) (tasks.TaskInput, time.Time, bool, error) {
 	ctx := c.Request().Context()
+	// What does not parse and what is invalid are reported together.
 	in, verr := taskInput(f, web.CurrentUser(c))
-	var first time.Time
-	err := verr.OrNil()
-	if err == nil {
-		first, err = h.creator.Check(ctx, in)
+	first, err := h.creator.Check(ctx, in)
+	if err = verr.Join(err); err == nil {
+		err = verr.OrNil()
 	}
 	if errors.As(err, &f.Errors) {
 		f, ferr := h.withChoices(ctx, f)

@@ -40,6 +40,13 @@ func TestTaskFormPreflightAndActions(t *testing.T) {
 	bad.Set("start_at", "2026-03-02T09:00")
 	bad.Set("cron_expr", "*/5 * * * *")
 	wantStatus(t, b.post("/tasks/new", "/tasks/preflight", bad), http.StatusUnprocessableEntity, "a recurring task may run at most once an hour")
+	// Every error at once: the schedule's, the start's, the name's and the group's.
+	all := cloneValues(bad)
+	all.Set("start_at", "2020-01-01T09:00")
+	all.Set("name", "")
+	all.Set("group_id", "abc")
+	wantStatus(t, b.post("/tasks/new", "/tasks/preflight", all), http.StatusUnprocessableEntity, "a recurring task may run at most once an hour",
+		"The start time is in the past.", "Enter a name of at most 200 characters.", `data-testid="field-group_id"`)
 	// A cron task first runs at the schedule's first match, not at its start.
 	weekly := cloneValues(bad)
 	weekly.Set("cron_expr", "0 9 * * 5")

@@ -54,7 +54,7 @@ func TestBrowserEveryPageFitsAndIsLabelled(t *testing.T) {
 	a := startApp(t)
 	a.user(t, "boss@example.com", "admin password 1", accounts.RoleAdmin)
 	a.user(t, "ann@example.com", "marketer pass 1", accounts.RoleMarketer)
-	paths := seedEveryPage(t, a)
+	pages := seedEveryPage(t, a)
 
 	for _, who := range []struct{ role, email, password string }{
 		{"admin", "boss@example.com", "admin password 1"},
@@ -64,7 +64,7 @@ func TestBrowserEveryPageFitsAndIsLabelled(t *testing.T) {
 			ctx := browsertest.NewWithin(t, 10*time.Minute)
 			var mu sync.Mutex
 			var logged []string
-			var page string // the URL being visited
+			var visiting string // the URL being visited
 			chromedp.ListenTarget(ctx, func(ev any) {
 				mu.Lock()
 				defer mu.Unlock()
@@ -82,7 +82,7 @@ func TestBrowserEveryPageFitsAndIsLabelled(t *testing.T) {
 				case *cdplog.EventEntryAdded:
 					// A page answered 403 or 404 on purpose logs its own
 					// status; anything else it fails to load is an error.
-					if ev.Entry.Level == cdplog.LevelError && !(ev.Entry.Source == cdplog.SourceNetwork && ev.Entry.URL == page) {
+					if ev.Entry.Level == cdplog.LevelError && !(ev.Entry.Source == cdplog.SourceNetwork && ev.Entry.URL == visiting) {
 						logged = append(logged, "log: "+ev.Entry.Text+" "+ev.Entry.URL)
 					}
 				}
@@ -90,10 +90,11 @@ func TestBrowserEveryPageFitsAndIsLabelled(t *testing.T) {
 			if err := chromedp.Run(ctx, cdplog.Enable(), runtime.Enable(), signIn(ctx, a.URL, who.email, who.password)); err != nil {
 				t.Fatal(err)
 			}
-			for _, p := range paths {
+			for _, pg := range pages {
+				p := pg.path
 				for _, vp := range viewports {
 					mu.Lock()
-					logged, page = nil, a.URL+p
+					logged, visiting = nil, a.URL+p
 					mu.Unlock()
 					if err := chromedp.Run(ctx,
 						chromedp.EmulateViewport(vp.width, vp.height, vp.options...),
@@ -119,7 +120,7 @@ func TestBrowserEveryPageFitsAndIsLabelled(t *testing.T) {
 						t.Errorf("%s: %s", where, l)
 					}
 					mu.Unlock()
-					browsertest.Screenshot(t, ctx, "page-"+who.role+"-"+slug(p)+"-"+vp.name)
+					browsertest.Screenshot(t, ctx, "page-"+who.role+"-"+pg.name+"-"+vp.name)
 				}
 			}
 		})
@@ -210,9 +211,13 @@ func (v *axValue) text() (string, bool) {
 	return s, ok
 }
 
+// page is a page to visit, and the name of its screenshots: its route's,
+// so they are the same from run to run.
+type page struct{ path, name string }
+
 // seedEveryPage stores something for every page to show, long values
-// included, and returns the path of every page, parameters filled in.
-func seedEveryPage(t *testing.T, a *testApp) []string {
+// included, and returns every page, parameters filled in.
+func seedEveryPage(t *testing.T, a *testApp) []page {
 	t.Helper()
 	ctx := context.Background()
 	st := a.store
@@ -274,7 +279,7 @@ func seedEveryPage(t *testing.T, a *testApp) []string {
 	}
 	// Routes that are not pages: files, fragments, frames and redirects.
 	notPages := regexp.MustCompile(`\.csv$|/raw$|/html$|/live$|/summary$|/preview$|^/t/|^/static/|^/healthz$|^/readyz$|^/metrics$|/imports/:job$`)
-	var paths []string
+	var pages []page
 	for _, r := range a.web.Echo.Routes() {
 		if r.Method != http.MethodGet || notPages.MatchString(r.Path) {
 			continue
@@ -286,9 +291,8 @@ func seedEveryPage(t *testing.T, a *testApp) []string {
 				continue
 			}
 		}
-		paths = append(paths, p)
+		pages = append(pages, page{p, slug(r.Path)})
 	}
-	sort.Strings(paths)
-	paths = append(paths, "/messages?q="+longAddress, "/no-such-page")
-	return paths
+	sort.Slice(pages, func(i, j int) bool { return pages[i].path < pages[j].path })
+	return append(pages, page{"/messages?q=" + longAddress, "messages-search"}, page{"/no-such-page", "not-found"})
 }
