@@ -640,7 +640,7 @@ func TaskNew(f TaskForm) templ.Component {
 				}()
 			}
 			ctx = templ.InitializeContext(ctx)
-			templ_7745c5c3_Err = layouts.PageHeader("New task", "Times are in your time zone, "+components.Location(ctx).String()+".").Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = layouts.PageHeader("New task", "Send now, once at a set time, or again and again; times are read in the time zone you choose under When.").Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
