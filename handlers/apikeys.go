@@ -66,7 +66,7 @@ func (h *APIKeys) Create(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	p, err := h.page(c, views.APIKeysPage{Created: k, SecretKey: secret})
+	p, err := h.page(c, views.APIKeysPage{Created: k, SecretKey: secret, Env: EnvExample(k.SecretID, secret)})
 	if err != nil {
 		return err
 	}

@@ -27,7 +27,6 @@ func SDKExample(endpointHost, scheme string) string {
 
 import (
 	"fmt"
-	"os"
 
 	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common"
 	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common/profile"
@@ -37,7 +36,11 @@ import (
 func main() {
 	prof := profile.NewClientProfile()
 	prof.HttpProfile.Endpoint, prof.HttpProfile.Scheme = "` + endpointHost + `", "` + scheme + `" // Sesame, not Tencent Cloud
-	cred := common.NewCredential(os.Getenv("SESAME_SECRET_ID"), os.Getenv("SESAME_SECRET_KEY"))
+	// TENCENTCLOUD_SECRET_ID and TENCENTCLOUD_SECRET_KEY: the API key.
+	cred, err := common.DefaultEnvProvider().GetCredential()
+	if err != nil {
+		panic(err)
+	}
 	client, _ := ses.NewClient(cred, "ap-guangzhou", prof) // any region
 
 	req := ses.NewSendEmailRequest()
@@ -54,10 +57,42 @@ func main() {
 `
 }
 
+// PythonExample is the same send through Tencent Cloud's Python SDK
+// (pip install tencentcloud-sdk-python-ses), which reads the key from the
+// same environment variables.
+func PythonExample(endpointHost, scheme string) string {
+	return `import json
+from tencentcloud.common import credential
+from tencentcloud.common.profile.client_profile import ClientProfile
+from tencentcloud.common.profile.http_profile import HttpProfile
+from tencentcloud.ses.v20201002 import ses_client, models
+
+# TENCENTCLOUD_SECRET_ID and TENCENTCLOUD_SECRET_KEY: the API key.
+cred = credential.EnvironmentVariableCredential().get_credential()
+http = HttpProfile(endpoint="` + endpointHost + `", protocol="` + scheme + `")  # Sesame, not Tencent Cloud
+client = ses_client.SesClient(cred, "ap-guangzhou", ClientProfile(httpProfile=http))  # any region
+
+req = models.SendEmailRequest()
+req.from_json_string(json.dumps({
+    "FromEmailAddress": "Example News <news@example.com>",
+    "Destination": ["ann@example.org"],
+    "Subject": "Welcome, {{name}}",
+    "Template": {"TemplateID": 1, "TemplateData": json.dumps({"name": "Ann"})},
+}))
+print("queued:", client.SendEmail(req).MessageId)
+`
+}
+
+// EnvExample sets the API key as the SDKs' environment credential
+// provider and sesame api read it.
+func EnvExample(secretID, secretKey string) string {
+	return "export TENCENTCLOUD_SECRET_ID=" + secretID + "\nexport TENCENTCLOUD_SECRET_KEY=" + secretKey
+}
+
 // CLIExample is the same send with the sesame api command.
 func CLIExample(endpoint string) string {
 	return `export SESAME_ENDPOINT=` + endpoint + `
-export SESAME_SECRET_ID=AKID… SESAME_SECRET_KEY=…
+` + EnvExample("AKID…", "…") + `
 sesame api SendEmail --json '{"FromEmailAddress": "news@example.com",
   "Destination": ["ann@example.org"], "Subject": "Welcome, {{name}}",
   "Template": {"TemplateID": 1, "TemplateData": "{\"name\":\"Ann\"}"}}'`
@@ -85,7 +120,7 @@ func (h *APISMTP) Show(c echo.Context) error {
 	p := views.APISMTPPage{
 		Endpoint: endpoint, EndpointHost: pub.Host, Scheme: pub.Scheme,
 		SMTPHost: h.conn.SMTPHost, SMTPPort: port(h.conn.SMTPAddr), SMTPSPort: port(h.conn.SMTPSAddr),
-		Example: SDKExample(pub.Host, pub.Scheme), CLIExample: CLIExample(endpoint),
+		Example: SDKExample(pub.Host, pub.Scheme), PythonExample: PythonExample(pub.Host, pub.Scheme), CLIExample: CLIExample(endpoint),
 	}
 	if p.SMTPHost == "" {
 		p.SMTPHost = strings.Split(pub.Host, ":")[0]

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -89,7 +90,11 @@ func (h *Domains) Create(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return web.RedirectWithFlash(c, "/domains/"+d.Name, "Domain added: publish the records below, then check.")
+	msg := "Domain added: publish the records below, then check."
+	if typed := strings.TrimSpace(form.Name); typed != d.DisplayName() {
+		msg = "Domain added as " + d.DisplayName() + " (from “" + typed + "”): publish the records below, then check."
+	}
+	return web.RedirectWithFlash(c, "/domains/"+d.Name, msg)
 }
 
 func (h *Domains) Show(c echo.Context) error {

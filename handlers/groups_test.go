@@ -108,12 +108,13 @@ func TestGroupImportFlow(t *testing.T) {
 		t.Errorf("the group page shows no import:\n%s", page.Body)
 	}
 	report := b.waitForImport(jobPath)
-	wantStatus(t, report, http.StatusOK, `data-testid="report-imported">3<`, `data-testid="report-duplicates">1<`, `data-testid="report-invalid">1<`, "-oops@", "bad address")
+	wantStatus(t, report, http.StatusOK, `data-testid="report-imported">3<`, `data-testid="report-duplicates">1<`, `data-testid="report-invalid">1<`, "-oops@", "bad address",
+		"duplicate of line 3")
 
 	full := b.get(g)
 	wantStatus(t, full, http.StatusOK, "3 recipients", "ann@example.com", "bob@example.com", `data-testid="report-download"`)
 	// Reports and exports defuse spreadsheet formulas.
-	wantStatus(t, b.get(jobPath+"/invalid.csv"), http.StatusOK, "line,email,reason\n5,'-oops@,bad address\n")
+	wantStatus(t, b.get(jobPath+"/invalid.csv"), http.StatusOK, "line,email,reason\n4,bob@example.com,duplicate of line 3: this line's values are kept\n5,'-oops@,bad address\n")
 	export := b.get(g + "/export.csv")
 	wantStatus(t, export, http.StatusOK, "email,first_name,note\n", `ann@example.com,Ann,"'=HYPERLINK(""http://evil"")"`, "bob@example.com,Bobby,\n", "cy@example.com,Cy,'+1\n")
 	if cd := export.Header.Get("Content-Disposition"); !strings.Contains(cd, "attachment") {

@@ -38,12 +38,12 @@ func TestDomainLifecycle(t *testing.T) {
 	wantStatus(t, admin.get("/domains"), http.StatusOK, "No sending domains yet")
 	wantStatus(t, admin.post("/domains/new", "/domains", url.Values{"name": {"co.uk"}}), http.StatusUnprocessableEntity, "co.uk is a public suffix")
 	wantStatus(t, admin.post("/domains/new", "/domains", url.Values{"name": {"x"}, "key_size": {"512"}}), http.StatusUnprocessableEntity, "Enter a full domain name")
-	p := admin.post("/domains/new", "/domains", url.Values{"name": {"Example.TEST"}, "key_size": {"1024"}})
+	p := admin.post("/domains/new", "/domains", url.Values{"name": {"https://Example.TEST/"}, "key_size": {"1024"}})
 	if p.Status != http.StatusSeeOther || p.Header.Get("Location") != "/domains/example.test" {
 		t.Fatalf("create: %d %s", p.Status, p.Header.Get("Location"))
 	}
 	page := admin.get("/domains/example.test")
-	wantStatus(t, page, http.StatusOK, "Domain added", "sesame-verification=", "v=DKIM1; k=rsa; p=", "Not checked yet", `data-testid="check-now"`)
+	wantStatus(t, page, http.StatusOK, "Domain added as example.test (from “https://Example.TEST/”)", "sesame-verification=", "v=DKIM1; k=rsa; p=", "Not checked yet", `data-testid="check-now"`)
 	wantStatus(t, admin.post("/domains/new", "/domains", url.Values{"name": {"example.test"}}), http.StatusUnprocessableEntity, "example.test is already added.")
 
 	// Marketers read but cannot change.

@@ -85,13 +85,13 @@ func (h *Messages) page(c echo.Context, withBody bool) (views.MessagePage, error
 	return p, nil
 }
 
-// Lookup finds messages by day and message id or recipient.
+// Lookup finds messages by day and message id or recipient, or lists the
+// day's messages when neither is given.
 func (h *Messages) Lookup(c echo.Context) error {
 	loc := web.CurrentUser(c).Location()
 	p := views.LookupPage{Day: c.QueryParam("day"), Query: strings.TrimSpace(c.QueryParam("q"))}
-	if p.Day == "" {
+	if p.Day == "" { // the page opens on today's messages, newest first
 		p.Day = time.Now().In(loc).Format(time.DateOnly)
-		return web.Render(c, http.StatusOK, views.Lookup(p))
 	}
 	day, err := time.ParseInLocation(time.DateOnly, p.Day, loc)
 	if err != nil {

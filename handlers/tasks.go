@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -34,7 +35,7 @@ type TaskCreator interface {
 type TaskService interface {
 	GetTask(ctx context.Context, id uint64) (*tasks.Task, error)
 	PreflightTask(ctx context.Context, in tasks.TaskInput) (*tasks.Preflight, error)
-	ListTaskProgress(ctx context.Context, offset, limit int) ([]tasks.TaskProgress, int64, error)
+	ListTaskProgressWhere(ctx context.Context, f tasks.TaskFilter, offset, limit int) ([]tasks.TaskProgress, int64, error)
 	GetTaskDetail(ctx context.Context, id uint64, runs int) (*tasks.TaskDetail, error)
 	PauseTask(ctx context.Context, id uint64) error
 	ResumeTask(ctx context.Context, id uint64) error
@@ -83,11 +84,16 @@ func NewTasks(svc TaskService, senders SenderChoices, templates TemplateChoices,
 }
 
 func (h *Tasks) List(c echo.Context) error {
-	tasks, _, err := h.svc.ListTaskProgress(c.Request().Context(), 0, 200)
+	p := views.TaskListPage{Status: c.QueryParam("status"), Query: strings.TrimSpace(c.QueryParam("q"))}
+	if !slices.Contains(tasks.Statuses, tasks.TaskStatus(p.Status)) {
+		p.Status = "" // an unknown status filters nothing
+	}
+	var err error
+	p.Tasks, p.Total, err = h.svc.ListTaskProgressWhere(c.Request().Context(), tasks.TaskFilter{Status: tasks.TaskStatus(p.Status), Name: p.Query}, 0, 200)
 	if err != nil {
 		return err
 	}
-	return web.Render(c, http.StatusOK, views.TaskList(tasks))
+	return web.Render(c, http.StatusOK, views.TaskList(p))
 }
 
 // withChoices fills the form's drop-downs: senders of verified domains,
@@ -148,8 +154,11 @@ func copyTask(t *tasks.Task, loc *time.Location) views.TaskForm {
 	}
 	f := views.TaskForm{Name: t.Name + " (copy)", SenderID: id(t.SenderID), TemplateID: id(t.TemplateID), GroupID: id(t.GroupID),
 		Subject: t.Subject, Unsubscribe: t.Unsubscribe, AdLocation: strconv.Itoa(t.AdLocation), TrackOpens: t.TrackOpens, TrackClicks: t.TrackClicks,
-		Kind: string(t.Kind), IntervalUnit: t.IntervalUnit, CronExpr: t.CronExpr}
+		Kind: string(t.Kind), IntervalUnit: t.IntervalUnit, CronExpr: t.CronExpr, TimeZone: t.TimeZone}
 	if t.Kind != tasks.TaskBatch {
+		if tl, err := time.LoadLocation(t.TimeZone); err == nil {
+			loc = tl // the start as the task's own zone reads it
+		}
 		f.StartAt = t.StartAt.In(loc).Format(datetimeLocal)
 	}
 	if t.IntervalCount > 0 {
@@ -169,7 +178,7 @@ func readTaskForm(c echo.Context) views.TaskForm {
 		TrackOpens: c.FormValue("track_opens") == "1", TrackClicks: c.FormValue("track_clicks") == "1",
 		Kind: c.FormValue("kind"), StartAt: c.FormValue("start_at"), IntervalCount: c.FormValue("interval_count"),
 		IntervalUnit: c.FormValue("interval_unit"), CronExpr: c.FormValue("cron_expr"), EndAt: c.FormValue("end_at"),
-		MaxRuns: c.FormValue("max_runs"), AllowEmpty: c.FormValue("allow_empty") == "1", Defaults: map[string]string{},
+		MaxRuns: c.FormValue("max_runs"), TimeZone: strings.TrimSpace(c.FormValue("time_zone")), AllowEmpty: c.FormValue("allow_empty") == "1", Defaults: map[string]string{},
 	}
 	params, _ := c.FormParams()
 	for k, v := range params {
@@ -191,7 +200,16 @@ func taskInput(f views.TaskForm, u *accounts.User) (tasks.TaskInput, *models.Val
 		}
 		return n
 	}
+	// Times are read in the zone the form names (the browser's, unless the
+	// user chose another), else in the user's own.
 	loc := u.Location()
+	if f.TimeZone != "" {
+		if tl, err := time.LoadLocation(f.TimeZone); err == nil && f.TimeZone != "Local" {
+			loc = tl
+		} else {
+			verr.Add("time_zone", "Choose a time zone from the list, such as Asia/Jakarta.")
+		}
+	}
 	when := func(field, raw string) *time.Time {
 		if strings.TrimSpace(raw) == "" {
 			return nil
@@ -237,11 +255,11 @@ func taskInput(f views.TaskForm, u *accounts.User) (tasks.TaskInput, *models.Val
 // and tells when the task first runs.
 func (h *Tasks) check(c echo.Context, f views.TaskForm) (tasks.TaskInput, time.Time, bool, error) {
 	ctx := c.Request().Context()
+	// What does not parse and what is invalid are reported together.
 	in, verr := taskInput(f, web.CurrentUser(c))
-	var first time.Time
-	err := verr.OrNil()
-	if err == nil {
-		first, err = h.creator.Check(ctx, in)
+	first, err := h.creator.Check(ctx, in)
+	if err = verr.Join(err); err == nil {
+		err = verr.OrNil()
 	}
 	if errors.As(err, &f.Errors) {
 		f, ferr := h.withChoices(ctx, f)
@@ -287,9 +305,9 @@ func (h *Tasks) Create(c echo.Context) error {
 		return err
 	}
 	var undecided []string
-	for _, v := range check.Missing {
-		if _, given := f.Defaults[v]; (!given || f.Defaults[v] == "") && !f.AllowEmpty {
-			undecided = append(undecided, "{{"+v+"}}")
+	for _, m := range check.Missing {
+		if f.Defaults[m.Placeholder] == "" && !f.AllowEmpty {
+			undecided = append(undecided, "{{"+m.Placeholder+"}}")
 		}
 	}
 	if len(undecided) > 0 {
@@ -354,7 +372,7 @@ func (h *Tasks) Live(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return web.Render(c, http.StatusOK, views.TaskLive(p))
+	return web.Render(c, http.StatusOK, views.TaskLiveUpdate(p))
 }
 
 // action runs a task action and reports it.

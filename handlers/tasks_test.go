@@ -40,10 +40,22 @@ func TestTaskFormPreflightAndActions(t *testing.T) {
 	bad.Set("start_at", "2026-03-02T09:00")
 	bad.Set("cron_expr", "*/5 * * * *")
 	wantStatus(t, b.post("/tasks/new", "/tasks/preflight", bad), http.StatusUnprocessableEntity, "a recurring task may run at most once an hour")
+	// Every error at once: the schedule's, the start's, the name's and the group's.
+	all := cloneValues(bad)
+	all.Set("start_at", "2020-01-01T09:00")
+	all.Set("name", "")
+	all.Set("group_id", "abc")
+	wantStatus(t, b.post("/tasks/new", "/tasks/preflight", all), http.StatusUnprocessableEntity, "a recurring task may run at most once an hour",
+		"The start time is in the past.", "Enter a name of at most 200 characters.", `data-testid="field-group_id"`)
 	// A cron task first runs at the schedule's first match, not at its start.
 	weekly := cloneValues(bad)
 	weekly.Set("cron_expr", "0 9 * * 5")
 	wantStatus(t, b.post("/tasks/new", "/tasks/preflight", weekly), http.StatusOK, "2026-03-06 09:00 UTC")
+	// In the zone the form names (the browser's): 09:00 in Jakarta.
+	weekly.Set("time_zone", "Asia/Jakarta")
+	wantStatus(t, b.post("/tasks/new", "/tasks/preflight", weekly), http.StatusOK, "2026-03-06 02:00 UTC", `name="time_zone" value="Asia/Jakarta"`)
+	weekly.Set("time_zone", "Mars/Olympus")
+	wantStatus(t, b.post("/tasks/new", "/tasks/preflight", weekly), http.StatusUnprocessableEntity, "Choose a time zone from the list")
 	bad = cloneValues(form)
 	bad.Set("group_id", "abc")
 	wantStatus(t, b.post("/tasks/new", "/tasks/preflight", bad), http.StatusUnprocessableEntity)
@@ -68,8 +80,14 @@ func TestTaskFormPreflightAndActions(t *testing.T) {
 	}
 	taskPath := p.Header.Get("Location")
 	wantStatus(t, b.get(taskPath), http.StatusOK, "Task created", `data-state="pending"`, `hx-get="`+taskPath+`/live"`)
-	wantStatus(t, b.get(taskPath+"/live"), http.StatusOK, `id="task-live"`)
+	// The live update carries the action buttons, which name what they do.
+	wantStatus(t, b.get(taskPath+"/live"), http.StatusOK, `id="task-live"`, `id="task-actions"`, `hx-swap-oob="true"`,
+		`data-confirm="Cancel task March?"`, `data-state="pending">Starting<`)
 	wantStatus(t, b.get("/tasks"), http.StatusOK, "March")
+	wantStatus(t, b.get("/tasks?q=MAR&status=scheduled"), http.StatusOK, "March")
+	if body := b.get("/tasks?status=completed").Body; strings.Contains(body, "March") || !strings.Contains(body, "No task matches") {
+		t.Error("the status filter kept a task of another status")
+	}
 
 	// Actions and their state rules.
 	wantStatus(t, b.post(taskPath, taskPath+"/end", nil), http.StatusSeeOther)
@@ -81,6 +99,9 @@ func TestTaskFormPreflightAndActions(t *testing.T) {
 	wantStatus(t, b.get(taskPath), http.StatusOK, "Task cancelled", `data-state="cancelled"`)
 	if strings.Contains(b.get(taskPath).Body, `data-testid="task-pause"`) {
 		t.Error("a cancelled task offers pause")
+	}
+	if live := b.get(taskPath + "/live").Body; !strings.Contains(live, `id="task-actions"`) || strings.Contains(live, `data-testid="task-cancel"`) {
+		t.Errorf("the live update of a cancelled task still offers to cancel:\n%s", live)
 	}
 	task, _ := c.Store.Tasks.GetTask(ctx, mustID(t, taskPath))
 	if task.VariableDefaults != `{"city":"Lisbon"}` {

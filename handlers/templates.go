@@ -274,8 +274,8 @@ func sampleVariables(raw string) (map[string]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, ok := vars["unsubscribe_url"]; !ok {
-		vars["unsubscribe_url"] = "#unsubscribe"
+	if _, ok := vars[models.UnsubscribeVariable]; !ok {
+		vars[models.UnsubscribeVariable] = "#unsubscribe"
 	}
 	return vars, nil
 }

@@ -37,7 +37,7 @@ func TestTemplateEditorFlow(t *testing.T) {
 	}
 	edit := b.get(loc)
 	wantStatus(t, edit, http.StatusOK, "Template Welcome saved.", `<code class="var">name</code>`, "Approved",
-		"There is no unsubscribe link.", "1 image(s) have no alt text", "http://x.example/a.png", `src="/templates/`+strconv.FormatUint(id, 10)+`/preview"`)
+		"Sesame adds an unsubscribe link at the foot of each message.", "1 image(s) have no alt text", "http://x.example/a.png", `src="/templates/`+strconv.FormatUint(id, 10)+`/preview"`)
 
 	// The check panel follows the form as typed (htmx).
 	check := b.postRaw("/templates/check", withCSRF(b, loc, url.Values{"subject": {"Re {{ order }}"}, "html": {"{{order}} {{who"}, "sample_data": {`{"order": "7"}`}}).Encode(), hxHeaders())

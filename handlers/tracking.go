@@ -100,7 +100,19 @@ func (h *Tracking) UnsubscribeForm(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return web.Render(c, http.StatusOK, views.UnsubscribePage(views.UnsubscribeForm{Token: c.Param("token"), Email: m.Recipient, Done: m.UnsubscribedAt != nil}))
+	f := unsubscribeForm(m)
+	f.Token, f.Done = c.Param("token"), m.UnsubscribedAt != nil
+	return web.Render(c, http.StatusOK, views.UnsubscribePage(f))
+}
+
+// unsubscribeForm names the sender and the scope of an unsubscribe: the
+// sender's domain, as the suppression it adds is scoped.
+func unsubscribeForm(m *queue.Message) views.UnsubscribeForm {
+	sender := m.FromEmail
+	if m.FromName != "" {
+		sender = m.FromName + ", " + m.FromEmail
+	}
+	return views.UnsubscribeForm{Email: m.Recipient, Sender: sender, Scope: models.DomainOf(m.FromEmail)}
 }
 
 // Unsubscribe is both the page's button and RFC 8058's one-click POST,
@@ -121,7 +133,9 @@ func (h *Tracking) Unsubscribe(c echo.Context) error {
 	if oneClick {
 		return c.String(http.StatusOK, "unsubscribed\n")
 	}
-	return web.Render(c, http.StatusOK, views.UnsubscribePage(views.UnsubscribeForm{Email: m.Recipient, Done: true}))
+	f := unsubscribeForm(m)
+	f.Done = true
+	return web.Render(c, http.StatusOK, views.UnsubscribePage(f))
 }
 
 func (h *Tracking) message(c echo.Context) (*queue.Message, error) {

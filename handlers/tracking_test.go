@@ -152,7 +152,13 @@ func TestUnsubscribe(t *testing.T) {
 	}
 	b := c.browser()
 	// GET asks, and changes nothing.
-	wantStatus(t, b.get(link[1]), http.StatusOK, "Unsubscribe?", "ann@dest.test")
+	// The page names the sender and what the unsubscribe stops, not Sesame.
+	form := b.get(link[1])
+	wantStatus(t, form, http.StatusOK, "Unsubscribe?", "ann@dest.test", "From: News, news@example.test",
+		"Stop all mail from <strong>example.test</strong>")
+	if strings.Contains(form.Body, "Sesame</a>") {
+		t.Error("the recipients' unsubscribe page names Sesame")
+	}
 	if got, _ := c.Store.Queue.GetMessageByUID(ctx, m.UID); got.UnsubscribedAt != nil {
 		t.Fatal("a GET unsubscribed")
 	}
@@ -188,7 +194,7 @@ func TestUnsubscribe(t *testing.T) {
 	}
 	wantStatus(t, b.get(link[1]), http.StatusOK, "You are unsubscribed")
 	// The confirmation form works too (again harmlessly).
-	wantStatus(t, b.postRaw(link[1], "", nil), http.StatusOK, "will get no more mail from this sender")
+	wantStatus(t, b.postRaw(link[1], "", nil), http.StatusOK, "will get no more mail from example.test")
 
 	// The unsubscribe holds for this sender's domain only.
 	next, _ := trackedMessage(t, c, sender, "ann@dest.test")

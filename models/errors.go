@@ -39,6 +39,20 @@ func (v *ValidationError) Add(field, message string) {
 	}
 }
 
+// Join adds the fields of err when it is a ValidationError and returns
+// any other error: validators run one after another then report every
+// invalid field at once.
+func (v *ValidationError) Join(err error) error {
+	var other *ValidationError
+	if !errors.As(err, &other) {
+		return err
+	}
+	for f, m := range other.Fields {
+		v.Add(f, m)
+	}
+	return nil
+}
+
 // Field returns the message for one field, or "". It is safe on a nil receiver
 // so views can ask without checking.
 func (v *ValidationError) Field(field string) string {

@@ -17,6 +17,9 @@ const (
 	PlaceholderClose = "}}"
 	// MaxVariableNameLength keeps names usable as CSV column headings.
 	MaxVariableNameLength = 64
+	// UnsubscribeVariable is the placeholder Sesame fills with each
+	// message's own unsubscribe link; no recipient needs to carry it.
+	UnsubscribeVariable = "unsubscribe_url"
 )
 
 // Placeholder is one {{name}} found in a text. Start and End are byte

@@ -71,15 +71,20 @@ func (t Tasks) Create(ctx context.Context, in tasks.TaskInput) (*tasks.Task, err
 
 // Check validates a task as Create would, without storing it, and tells
 // when it first runs (zero for a batch: at once): for the pre-flight step.
+// Every invalid field is reported at once, the schedule's and the rest.
 func (t Tasks) Check(ctx context.Context, in tasks.TaskInput) (time.Time, error) {
+	verr := &models.ValidationError{}
 	first, err := checkSchedule(in)
-	if err != nil {
+	if err = verr.Join(err); err != nil {
+		return time.Time{}, err
+	}
+	if err = verr.Join(t.Store.ValidateTask(ctx, in)); err != nil {
 		return time.Time{}, err
 	}
 	if first.IsZero() {
 		first = in.StartAt
 	}
-	return first, t.Store.ValidateTask(ctx, in)
+	return first, verr.OrNil()
 }
 
 // checkSchedule checks what only the scheduler knows: a cron expression's

@@ -38,9 +38,9 @@ func TestAPIKeyAndAPICommands(t *testing.T) {
 		t.Fatalf("apikey list: %v\n%s", err, out)
 	}
 
-	// The key in the environment the issue names; SESAME_SECRET_KEY is the
-	// API's secret here, not the server's.
-	client := map[string]string{"SESAME_SECRET_ID": id, "SESAME_SECRET_KEY": key, "SESAME_ENDPOINT": a.URL}
+	// The key in the variables Tencent Cloud's SDKs read: SESAME_SECRET_KEY
+	// is the server's own key, not an API secret.
+	client := map[string]string{"TENCENTCLOUD_SECRET_ID": id, "TENCENTCLOUD_SECRET_KEY": key, "SESAME_ENDPOINT": a.URL}
 	out, err = sesame(client, "api", "ListEmailAddress")
 	if err != nil || !strings.Contains(out, `"EmailSenders": []`) || !strings.Contains(out, `"RequestId"`) {
 		t.Fatalf("api ListEmailAddress: %v\n%s", err, out)
@@ -77,7 +77,7 @@ func TestAPIKeyAndAPICommands(t *testing.T) {
 			t.Errorf("sesame %s: %v, want a usage error", strings.Join(args, " "), err)
 		}
 	}
-	if _, err := sesame(server, "api", "ListReceivers"); err == nil || !strings.Contains(err.Error(), "SESAME_SECRET_ID") {
+	if _, err := sesame(server, "api", "ListReceivers"); err == nil || !strings.Contains(err.Error(), "TENCENTCLOUD_SECRET_ID") {
 		t.Errorf("without a key: %v", err)
 	}
 	if _, err := sesame(server, "apikey", "create", "--user", "nobody@example.com"); err == nil || errors.As(err, &uerr) {

@@ -25,7 +25,7 @@ of a running Sesame, signed like the SDK, and prints the JSON answer; the
 exit status is 1 when the answer is an error. BODY is the request as JSON
 (default {}); F is a file holding it, - for standard input.
 
-  SESAME_SECRET_ID, SESAME_SECRET_KEY  the API key (from sesame apikey create)
+  TENCENTCLOUD_SECRET_ID, TENCENTCLOUD_SECRET_KEY  the API key (from sesame apikey create)
   SESAME_ENDPOINT                      Sesame's URL; default http:// and SESAME_HTTP_ADDR`
 
 // apiCommand calls the API. It needs no database, only a key: it runs
@@ -66,9 +66,9 @@ func apiCommand(ctx context.Context, args []string, getenv func(string) string, 
 	if !json.Valid(body) {
 		return usageError("the body is not valid JSON")
 	}
-	cred := tc3.Credential{SecretID: strings.TrimSpace(getenv("SESAME_SECRET_ID")), SecretKey: strings.TrimSpace(getenv("SESAME_SECRET_KEY"))}
+	cred := tc3.Credential{SecretID: strings.TrimSpace(getenv("TENCENTCLOUD_SECRET_ID")), SecretKey: strings.TrimSpace(getenv("TENCENTCLOUD_SECRET_KEY"))}
 	if cred.SecretID == "" || cred.SecretKey == "" {
-		return &configError{"SESAME_SECRET_ID", "and SESAME_SECRET_KEY must hold an API key (create one with sesame apikey create)"}
+		return &configError{"TENCENTCLOUD_SECRET_ID", "and TENCENTCLOUD_SECRET_KEY must hold an API key (create one with sesame apikey create)"}
 	}
 	endpoint := strings.TrimSpace(getenv("SESAME_ENDPOINT"))
 	if endpoint == "" {

@@ -55,6 +55,7 @@ func TestBrowserAPIKeysAndConnectionPage(t *testing.T) {
 	}
 	if err := chromedp.Run(ctx,
 		chromedp.Click(`[data-testid="api-key-`+id+`"] [data-testid="revoke"]`, chromedp.ByQuery),
+		chromedp.Click(`[data-testid="confirm-ok"]`, chromedp.ByQuery),
 		chromedp.WaitVisible(`[data-testid="flash"]`),
 	); err != nil {
 		t.Fatal(err)

@@ -82,8 +82,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		fmt.Fprint(stdout, usage)
 		return nil
 	case "api":
-		// A client command: it needs the API key in SESAME_SECRET_ID and
-		// SESAME_SECRET_KEY, not the server's configuration.
+		// A client command: it needs the API key in TENCENTCLOUD_SECRET_ID and
+		// TENCENTCLOUD_SECRET_KEY, not the server's configuration.
 		return apiCommand(ctx, rest, getenv, os.Stdin, stdout)
 	}
 	cfg, err := loadConfig(getenv)

@@ -34,7 +34,7 @@ func TestTheSDKExampleSends(t *testing.T) {
 	t.Cleanup(func() { os.RemoveAll(dir) })
 	must(t, os.WriteFile(filepath.Join(dir, "main.go"), []byte(handlers.SDKExample(e.Host, "http")), 0o644))
 	cmd := exec.Command(goBin, "run", "./"+dir)
-	cmd.Env = append(os.Environ(), "SESAME_SECRET_ID="+e.MarketerKey.SecretID, "SESAME_SECRET_KEY="+e.MarketerKey.SecretKey)
+	cmd.Env = append(os.Environ(), "TENCENTCLOUD_SECRET_ID="+e.MarketerKey.SecretID, "TENCENTCLOUD_SECRET_KEY="+e.MarketerKey.SecretKey)
 	out, err := cmd.CombinedOutput()
 	if err != nil || !strings.HasPrefix(string(out), "queued: ") {
 		t.Fatalf("the example: %v\n%s", err, out)

@@ -135,7 +135,7 @@ func (h *Groups) renderGroup(c echo.Context, status int, p views.GroupPage) erro
 
 func (h *Groups) importView(ctx context.Context, g *audience.RecipientGroup, job *audience.ImportJob) (*views.ImportView, error) {
 	v := &views.ImportView{Group: g, Job: job}
-	if job.Finished() && job.Invalid > 0 {
+	if job.Finished() && job.Invalid+job.Duplicates > 0 {
 		var err error
 		if v.Problems, err = h.svc.ImportErrorsPreview(ctx, job.ID, problemsShown); err != nil {
 			return nil, err
@@ -291,7 +291,7 @@ func (h *Groups) ImportStatus(c echo.Context) error {
 	return web.Render(c, http.StatusOK, views.ImportCard(v))
 }
 
-// ImportReport downloads an import's invalid rows as CSV.
+// ImportReport downloads an import's invalid and duplicate rows as CSV.
 func (h *Groups) ImportReport(c echo.Context) error {
 	_, job, err := h.loadJob(c)
 	if err != nil {

@@ -19,8 +19,16 @@ import (
 const desktopWidth, desktopHeight = 1366, 900
 
 // New starts a fresh headless Chromium (new profile, no background traffic)
-// and returns a context for chromedp actions, cancelled when the test ends.
+// and returns a context for chromedp actions, cancelled when the test ends
+// or after 3 minutes.
 func New(t *testing.T) context.Context {
+	t.Helper()
+	return NewWithin(t, 3*time.Minute)
+}
+
+// NewWithin is New for a test that needs the browser longer than 3
+// minutes, such as one that visits every page.
+func NewWithin(t *testing.T, limit time.Duration) context.Context {
 	t.Helper()
 	path, err := exec.LookPath("chromium")
 	if err != nil {
@@ -49,7 +57,7 @@ func New(t *testing.T) context.Context {
 	}
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelCtx := chromedp.NewContext(allocCtx)
-	ctx, cancelTimeout := context.WithTimeout(ctx, 3*time.Minute)
+	ctx, cancelTimeout := context.WithTimeout(ctx, limit)
 	t.Cleanup(func() {
 		cancelTimeout()
 		cancelCtx()

@@ -10,6 +10,7 @@ import (
 	"html"
 	"io"
 	"mime"
+	"slices"
 	"strings"
 	"sync"
 
@@ -154,35 +155,32 @@ func (b *Builder) buffer() *bytes.Buffer {
 	return buf
 }
 
-// Variables are what fills a message's placeholders: its recipient's
-// variables, and the content's defaults for those it lacks.
-func Variables(m *queue.Message, c *queue.MessageContent) (map[string]string, error) {
+// Variables are what fills the placeholders of t for a message: its
+// recipient's values, and the content's defaults for those that are empty
+// or missing, names matched as models.FillVariables matches them.
+func Variables(m *queue.Message, c *queue.MessageContent, t *Template) (map[string]string, error) {
 	vars, err := models.ParseVariables(m.Variables)
 	if err != nil {
 		return nil, fmt.Errorf("stored variables: %w", err)
 	}
+	var defaults map[string]string
 	if c.VariableDefaults != "" {
-		defaults, err := models.ParseVariables(c.VariableDefaults)
-		if err != nil {
+		if defaults, err = models.ParseVariables(c.VariableDefaults); err != nil {
 			return nil, fmt.Errorf("stored defaults: %w", err)
 		}
-		for k, v := range defaults {
-			if _, ok := vars[k]; !ok {
-				vars[k] = v
-			}
-		}
 	}
+	models.FillVariables(vars, t.Variables(), defaults)
 	return vars, nil
 }
 
 func (b *Builder) writeMIME(w *bytes.Buffer, o *Outgoing) (string, error) {
 	m, c := o.Message, o.Content
-	vars, err := Variables(m, c)
+	vars, err := Variables(m, c, o.Template)
 	if err != nil {
 		return "", err
 	}
 	unsubscribe := b.links.UnsubscribeURL(m.UID)
-	vars["unsubscribe_url"] = unsubscribe
+	vars[models.UnsubscribeVariable] = unsubscribe
 	rendered, err := o.Template.Render(vars)
 	if err != nil {
 		return "", err
@@ -193,9 +191,9 @@ func (b *Builder) writeMIME(w *bytes.Buffer, o *Outgoing) (string, error) {
 	if rendered.HTML != "" && c.TrackOpens {
 		rendered.HTML = appendBeforeBodyEnd(rendered.HTML, pixelTag(b.links.OpenURL(m.UID)))
 	}
-	// The footer link is added to each part that does not already link
-	// through {{unsubscribe_url}}: one such link is enough.
-	if footer := unsubscribeFooter(c.Unsubscribe); footer != nil {
+	// The footer link is added only to a template that has no
+	// {{unsubscribe_url}} of its own: the author's link is enough.
+	if footer := unsubscribeFooter(c.Unsubscribe); footer != nil && !slices.Contains(o.Template.Variables(), models.UnsubscribeVariable) {
 		if !strings.Contains(rendered.Text, unsubscribe) {
 			rendered.Text += "\r\n\r\n" + footer.text + ": " + unsubscribe + "\r\n"
 		}
@@ -418,7 +416,7 @@ func Headline(m *queue.Message, c *queue.MessageContent) (subject, messageID str
 	if err != nil {
 		return "", "", err
 	}
-	vars, err := Variables(m, c)
+	vars, err := Variables(m, c, t)
 	if err != nil {
 		return "", "", err
 	}

@@ -65,27 +65,40 @@ func TestBuiltPartsDecodeToTheRenderedText(t *testing.T) {
 	}
 }
 
-// A part that links {{unsubscribe_url}} itself gets no footer link as well;
-// a part that does not gets one.
-func TestUnsubscribeFooterOnlyWhereThePartHasNoLink(t *testing.T) {
-	content := &queue.MessageContent{Subject: "Hi", Unsubscribe: "2",
-		HTML: `<p>News</p><p><a href="{{unsubscribe_url}}">Leave this list</a></p>`, Text: "News"}
-	m := &queue.Message{UID: queue.NewMessageUID(), CreatedAt: time.Now(), FromEmail: "news@example.test", Recipient: "ann@dest.test"}
+// A template that links {{unsubscribe_url}} itself, in any part, gets no
+// footer link: two unsubscribe links would confuse. One that does not
+// gets the footer in each part.
+func TestUnsubscribeFooterOnlyWhenTheTemplateHasNoLink(t *testing.T) {
 	links := outgoing.NewLinks("https://sesame.example", []byte("k"))
-	built, err := outgoing.NewBuilder(links).Unsigned(m, content, "example.test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	parts := map[string]string{}
-	for _, part := range decodedParts(t, built.Data) {
-		parts[part.contentType] = part.body
-	}
-	url := links.UnsubscribeURL(m.UID)
-	if n := strings.Count(parts["text/html"], url); n != 1 {
-		t.Errorf("the HTML part links the unsubscribe page %d times:\n%s", n, parts["text/html"])
-	}
-	if !strings.Contains(parts["text/plain"], "Unsubscribe: "+url) {
-		t.Errorf("the text part has no footer link:\n%s", parts["text/plain"])
+	for _, c := range []struct {
+		html, text string
+		footer     bool
+	}{
+		{`<p>News</p><p><a href="{{unsubscribe_url}}">Leave this list</a></p>`, "News", false},
+		{`<p>News</p>`, "News. Leave: {{ unsubscribe_url }}", false},
+		{`<p>News</p>`, "News", true},
+	} {
+		content := &queue.MessageContent{Subject: "Hi", Unsubscribe: "2", HTML: c.html, Text: c.text}
+		m := &queue.Message{UID: queue.NewMessageUID(), CreatedAt: time.Now(), FromEmail: "news@example.test", Recipient: "ann@dest.test"}
+		built, err := outgoing.NewBuilder(links).Unsigned(m, content, "example.test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		parts := map[string]string{}
+		for _, part := range decodedParts(t, built.Data) {
+			parts[part.contentType] = part.body
+		}
+		url := links.UnsubscribeURL(m.UID)
+		if got := strings.Contains(parts["text/plain"], "Unsubscribe: "+url); got != c.footer {
+			t.Errorf("%q / %q: text footer %v, want %v:\n%s", c.html, c.text, got, c.footer, parts["text/plain"])
+		}
+		wantLinks := 1 // the template's own or the footer
+		if !c.footer && !strings.Contains(c.html, "unsubscribe_url") {
+			wantLinks = 0
+		}
+		if n := strings.Count(parts["text/html"], url); n != wantLinks {
+			t.Errorf("%q: the HTML part links the unsubscribe page %d times, want %d:\n%s", c.html, n, wantLinks, parts["text/html"])
+		}
 	}
 }
 

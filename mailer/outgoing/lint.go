@@ -2,16 +2,23 @@ package outgoing
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
+
+	"github.com/sesame-email/sesame/models"
 )
 
 // MaxLintSubject is the subject length beyond which mailbox providers
 // start cutting it off.
 const MaxLintSubject = 100
+
+// NoUnsubscribeVariable begins Lint's warning about a template without
+// {{unsubscribe_url}}; the editor offers to insert it next to the warning.
+const NoUnsubscribeVariable = "The template has no {{unsubscribe_url}}, so Sesame adds an unsubscribe link at the foot of each message."
 
 // Lint lists what is likely to hurt a template's delivery or readability.
 // None of it stops a template being saved or sent.
@@ -24,8 +31,14 @@ func Lint(subject, htmlPart, textPart string) []string {
 		warnings = append(warnings, "There is no text part: one is generated from the HTML. Write your own for the best result in text-only mail clients.")
 	}
 	f := scanHTML(htmlPart)
-	if !f.unsubscribe && !mentionsUnsubscribe(textPart) && !mentionsUnsubscribe(htmlPart) {
-		warnings = append(warnings, "There is no unsubscribe link. Marketing mail needs one: add a link to your unsubscribe page.")
+	// The footer rule of the builder: Sesame adds its unsubscribe link
+	// unless the template places {{unsubscribe_url}} itself.
+	if names, _ := models.VariableNames(subject, htmlPart, textPart); !slices.Contains(names, models.UnsubscribeVariable) {
+		if f.unsubscribe || mentionsUnsubscribe(textPart) || mentionsUnsubscribe(htmlPart) {
+			warnings = append(warnings, NoUnsubscribeVariable+" Your own unsubscribe link would make two: give it {{unsubscribe_url}} as its address instead.")
+		} else {
+			warnings = append(warnings, NoUnsubscribeVariable+" To place the link yourself, insert {{unsubscribe_url}} as a link's address.")
+		}
 	}
 	if f.imagesWithoutAlt > 0 {
 		warnings = append(warnings, fmt.Sprintf("%d image(s) have no alt text, so readers who block images see nothing in their place.", f.imagesWithoutAlt))

@@ -153,7 +153,7 @@ func TestLint(t *testing.T) {
 	want := []string{
 		"The subject has 101 characters; mailboxes cut it off after about 100.",
 		"There is no text part: one is generated from the HTML. Write your own for the best result in text-only mail clients.",
-		"There is no unsubscribe link. Marketing mail needs one: add a link to your unsubscribe page.",
+		outgoing.NoUnsubscribeVariable + " To place the link yourself, insert {{unsubscribe_url}} as a link's address.",
 		"1 image(s) have no alt text, so readers who block images see nothing in their place.",
 		"Resources are loaded over plain http, which mail clients block or flag: http://cdn.example/bg.png, http://cdn.example/a.png.",
 		"Addresses with javascript:, vbscript: or data: are sent as written, untracked, and mail clients block or flag them: " +
@@ -162,9 +162,15 @@ func TestLint(t *testing.T) {
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("lint:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
-	clean := outgoing.Lint("Hello", `<p>Hi <img src="https://x.example/a.png" alt="A"> <a href="https://x.example/unsubscribe?u={{id}}">Leave</a></p>`, "Hi")
+	clean := outgoing.Lint("Hello", `<p>Hi <img src="https://x.example/a.png" alt="A"> <a href="{{unsubscribe_url}}">Leave</a></p>`, "Hi")
 	if len(clean) != 0 {
 		t.Errorf("clean template warned: %v", clean)
+	}
+	// A link of its own to an unsubscribe page would come with Sesame's
+	// footer link: two links.
+	own := outgoing.Lint("Hello", `<p>Hi <a href="https://x.example/unsubscribe?u={{id}}">Leave</a></p>`, "Hi")
+	if len(own) != 1 || !strings.Contains(own[0], "would make two") {
+		t.Errorf("own unsubscribe link: %v", own)
 	}
 }
 

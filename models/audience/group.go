@@ -131,24 +131,20 @@ type GroupFilter struct {
 
 // ListGroups returns the groups matching f, newest first, and how many match.
 func (s *Audience) ListGroups(ctx context.Context, f GroupFilter) ([]RecipientGroup, int64, error) {
-	db := s.Gorm.WithContext(ctx).Model(&RecipientGroup{})
+	q := s.Gorm.WithContext(ctx).Model(&RecipientGroup{})
 	if k := strings.TrimSpace(f.Keyword); k != "" {
-		db = db.Where("LOWER(name) LIKE ? ESCAPE '!'", "%"+escapeLike(strings.ToLower(k))+"%")
+		q = q.Where("LOWER(name) LIKE ? ESCAPE '!'", "%"+db.EscapeLike(strings.ToLower(k))+"%")
 	}
 	var total int64
-	if err := db.Count(&total).Error; err != nil {
+	if err := q.Count(&total).Error; err != nil {
 		return nil, 0, err
 	}
 	if f.Limit <= 0 {
 		f.Limit = 100
 	}
 	var groups []RecipientGroup
-	err := db.Select(groupColumns).Order("id DESC").Offset(f.Offset).Limit(f.Limit).Find(&groups).Error
+	err := q.Select(groupColumns).Order("id DESC").Offset(f.Offset).Limit(f.Limit).Find(&groups).Error
 	return groups, total, err
-}
-
-func escapeLike(s string) string {
-	return strings.NewReplacer("!", "!!", "%", "!%", "_", "!_").Replace(s)
 }
 
 // DeleteGroup removes a group with its recipients and imports. Files of

@@ -67,8 +67,9 @@ func TestImportRefusesBadHeaders(t *testing.T) {
 		"\n\n":                             "The file is empty.",
 		"name,city\nAnn,Oslo\n":            "The header row has no email column. The first line must name the columns, for example email,first_name.",
 		"ann@example.com,Ann\n":            "The first line looks like data, not a header: add a header row such as email,first_name.",
-		"email,first name\n":               `Column "first name" cannot be a template variable: use letters, digits, _, - and . (for example first_name).`,
-		"email,name,name\n":                `The header row names column "name" twice.`,
+		"email,1st name\n":                 `Column "1st name" cannot be a template variable: use letters, digits, spaces, _, - and . (for example first_name).`,
+		"email,name,name\n":                `The header row names column "name" twice (as {{name}}).`,
+		"email,First Name,first_name\n":    `The header row names column "first_name" twice (as {{first_name}}).`,
 		"email,,city\n":                    "Column 2 of the header row has no name.",
 		"email,\"na\"me\n":                 "The header row is not valid CSV: extraneous or missing \" in quoted-field.",
 		"Email,EMAIL\n":                    "The header row names the email column twice.",
@@ -108,6 +109,7 @@ func TestImportReportsBadRowsAndKeepsGoodOnes(t *testing.T) {
 8 "" empty
 9 "not-an-address" bad address
 10 "` + strings.Repeat("a", 254) + `" too long
+11 "ann@example.com" duplicate of line 2: this line's values are kept
 `
 	if got := problemList(problems); got != want {
 		t.Errorf("problems:\n%s\nwant:\n%s", got, want)

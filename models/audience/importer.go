@@ -9,6 +9,7 @@ import (
 	"os"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -135,7 +136,7 @@ func (im *Importer) importFile(ctx context.Context, job *ImportJob) ([]string, e
 	batches := make(chan *importBatch, 1)
 	g.Go(func() error {
 		defer close(batches)
-		return readRecipientRows(gctx, rr, job, emailIndex, batches)
+		return readRecipientRows(gctx, rr, job, emailIndex, variables, batches)
 	})
 	g.Go(func() error {
 		err := im.writeBatches(gctx, job, batches)
@@ -185,19 +186,19 @@ func (im *Importer) writeBatches(ctx context.Context, job *ImportJob, batches <-
 // readRecipientRows turns CSV records into validated recipients, batch by
 // batch. Within a batch a later row of an address replaces the earlier one
 // (the database cannot take one address twice in a statement); across the
-// file, repeats are counted by a 64-bit hash of each address, a few
-// megabytes for a million rows.
-func readRecipientRows(ctx context.Context, rr *CSVRowReader, job *ImportJob, emailIndex int, out chan<- *importBatch) error {
+// file, repeats are found by a 64-bit hash of each address with the line
+// it first appeared on, a few megabytes for a million rows, and each is
+// reported with that line.
+func readRecipientRows(ctx context.Context, rr *CSVRowReader, job *ImportJob, emailIndex int, variables []string, out chan<- *importBatch) error {
 	jobID, fileSize := job.ID, job.FileSize
-	header := rr.Header()
 	type column struct {
 		name  string
 		index int
 	}
 	var cols []column
-	for i, name := range header {
+	for i := range rr.Header() {
 		if i != emailIndex {
-			cols = append(cols, column{name, i})
+			cols = append(cols, column{variables[len(cols)], i})
 		}
 	}
 	sort.Slice(cols, func(i, j int) bool { return cols[i].name < cols[j].name })
@@ -205,7 +206,7 @@ func readRecipientRows(ctx context.Context, rr *CSVRowReader, job *ImportJob, em
 	seed := maphash.MakeSeed()
 	// Sized for the file (rows of about 50 bytes), so the set of seen
 	// addresses is not rebuilt as it grows; a few MB per million rows.
-	seen := make(map[uint64]struct{}, min(fileSize/50, 5_000_000))
+	seen := make(map[uint64]uint32, min(fileSize/50, 5_000_000)) // the line of each address's first row
 	domains := domainCache{}
 	index := map[string]int{}
 	batch := &importBatch{}
@@ -261,10 +262,12 @@ func readRecipientRows(ctx context.Context, rr *CSVRowReader, job *ImportJob, em
 			vars.WriteByte('}')
 			batch.valid++
 			h := maphash.String(seed, email)
-			if _, dup := seen[h]; dup {
+			if first, dup := seen[h]; dup {
 				batch.duplicates++
+				batch.problems = append(batch.problems, ImportError{JobID: jobID, Line: int64(row.Line), Email: models.ClipRunes(email, models.MaxEmailLength),
+					Reason: RowProblem("duplicate of line " + strconv.FormatUint(uint64(first), 10) + ": this line's values are kept")})
 			} else {
-				seen[h] = struct{}{}
+				seen[h] = uint32(row.Line)
 			}
 			if at, ok := index[email]; ok {
 				batch.rows[at].Variables = vars.String()

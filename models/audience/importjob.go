@@ -82,7 +82,9 @@ type ImportError struct {
 }
 
 // RecipientColumns checks a CSV header for a group import and returns
-// the index of the email column and the variable names of the others.
+// the index of the email column and the variable names of the others, in
+// file order: each heading normalised (models.NormalizeVariableName), so
+// "First Name" gives first_name, the name a template would use.
 func RecipientColumns(header []string) (emailIndex int, variables []string, err error) {
 	emailIndex = -1
 	looksLikeData := false
@@ -105,14 +107,15 @@ func RecipientColumns(header []string) (emailIndex int, variables []string, err 
 		return 0, nil, &HeaderError{fmt.Sprintf("The file has %d columns; at most %d are allowed.", len(header), maxImportColumns)}
 	}
 	seen := map[string]bool{}
-	for i, name := range header {
+	for i, heading := range header {
+		name := models.NormalizeVariableName(heading)
 		switch {
 		case i == emailIndex:
 			continue
 		case !models.ValidVariableName(name):
-			return 0, nil, &HeaderError{fmt.Sprintf("Column %q cannot be a template variable: use letters, digits, _, - and . (for example first_name).", models.TruncateRunes(name, 40))}
+			return 0, nil, &HeaderError{fmt.Sprintf("Column %q cannot be a template variable: use letters, digits, spaces, _, - and . (for example first_name).", models.TruncateRunes(heading, 40))}
 		case seen[name]:
-			return 0, nil, &HeaderError{fmt.Sprintf("The header row names column %q twice.", name)}
+			return 0, nil, &HeaderError{fmt.Sprintf("The header row names column %q twice (as {{%s}}).", models.TruncateRunes(heading, 40), name)}
 		}
 		seen[name] = true
 		variables = append(variables, name)

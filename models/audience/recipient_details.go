@@ -98,7 +98,7 @@ func (s *Audience) ListRecipientDetails(ctx context.Context, groupID uint64, q R
 	if q.Limit <= 0 || q.Limit > 1000 {
 		q.Limit = 100
 	}
-	contains := "%" + escapeLike(strings.ToLower(strings.TrimSpace(q.Contains))) + "%"
+	contains := "%" + db.EscapeLike(strings.ToLower(strings.TrimSpace(q.Contains))) + "%"
 	valid := s.Gorm.WithContext(ctx).Model(&Recipient{}).Where("group_id = ?", groupID)
 	invalid := s.Gorm.WithContext(ctx).Table("import_errors").Joins("JOIN import_jobs ON import_jobs.id = import_errors.job_id").
 		Where("import_jobs.group_id = ? AND import_jobs.status = ?", groupID, ImportDone)

@@ -229,3 +229,9 @@ type slogPrinter struct{ log *slog.Logger }
 func (p slogPrinter) Printf(format string, args ...any) {
 	p.log.Warn(strings.TrimSpace(fmt.Sprintf(format, args...)), "component", "gorm")
 }
+
+// EscapeLike makes text match itself in a LIKE pattern written with
+// ESCAPE '!'.
+func EscapeLike(s string) string { return likeEscaper.Replace(s) }
+
+var likeEscaper = strings.NewReplacer("!", "!!", "%", "!%", "_", "!_")

@@ -122,8 +122,16 @@ func (d *Domain) DisplayName() string {
 func (d *Domain) BounceDomain() string { return "bounce." + d.Name }
 
 // ValidateSendingDomain normalises a domain name someone wants to send from:
-// punycode, lowercase, at least one label below a public suffix, not an IP.
+// the host of a pasted URL (https://Example.com/ is example.com), punycode,
+// lowercase, at least one label below a public suffix, not an IP.
 func ValidateSendingDomain(raw string) (string, error) {
+	raw = strings.TrimSpace(raw)
+	if _, rest, ok := strings.Cut(raw, "://"); ok {
+		raw = rest
+	}
+	if i := strings.IndexAny(raw, "/?#"); i >= 0 {
+		raw = raw[:i]
+	}
 	name, err := models.NormalizeDomain(raw)
 	if err != nil {
 		return "", models.Invalid("name", "The domain name "+err.Error()+".")

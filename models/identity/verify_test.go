@@ -302,6 +302,12 @@ func TestAddDomainValidates(t *testing.T) {
 	if _, err := st.Domains.AddDomain(ctx, "XN--BCHER-KVA.example", 0); fixtures.FieldErrors(t, err)["name"] != "xn--bcher-kva.example is already added." {
 		t.Errorf("duplicate: %v", err)
 	}
+	// A pasted URL gives its host.
+	for _, raw := range []string{"https://Example.com/", " HTTP://example.com/path?q=1 ", "example.com#x"} {
+		if name, err := identity.ValidateSendingDomain(raw); name != "example.com" || err != nil {
+			t.Errorf("%q: %q, %v", raw, name, err)
+		}
+	}
 	keys, _ := st.Domains.DKIMKeys(ctx, d.ID)
 	if len(keys) != 1 || keys[0].Bits != 1024 || keys[0].State != identity.DKIMPending {
 		t.Errorf("keys: %+v", keys)

@@ -84,11 +84,21 @@ type MessageEvent struct {
 type SandboxMessage struct {
 	ID           uint64
 	MessageID    *uint64
-	EnvelopeFrom string
+	EnvelopeFrom string // the return path
+	HeaderFrom   string // "Name <address>" as the From header says; empty on rows kept before it was recorded
 	Recipient    string
 	Subject      string
 	Raw          []byte
 	ReceivedAt   time.Time
+}
+
+// HeaderFrom writes a From header's value for people to read: the display
+// name and the address, without the header's encoding.
+func HeaderFrom(name, address string) string {
+	if name == "" {
+		return address
+	}
+	return name + " <" + address + ">"
 }
 
 var uidEncoding = base32.NewEncoding("0123456789abcdefghjkmnpqrstvwxyz").WithPadding(base32.NoPadding)

@@ -49,14 +49,15 @@ func (s *Queue) RecordResults(ctx context.Context, owner string, results []Deliv
 			if r.Sandbox != nil {
 				id := r.Message.ID
 				sandbox = append(sandbox, SandboxMessage{MessageID: &id, EnvelopeFrom: r.EnvelopeFrom, Recipient: r.Message.Recipient,
-					Subject: models.Truncate(r.SandboxSubject, 1000), Raw: r.Sandbox, ReceivedAt: now})
+					HeaderFrom: models.Truncate(HeaderFrom(r.Message.FromName, r.Message.FromEmail), 1000),
+					Subject:    models.Truncate(r.SandboxSubject, 1000), Raw: r.Sandbox, ReceivedAt: now})
 			}
 		}
 		if err := s.InsertEvents(tx, events); err != nil {
 			return err
 		}
 		if len(sandbox) > 0 {
-			if err := tx.CreateInBatches(&sandbox, s.RowsPerStatement(6)).Error; err != nil {
+			if err := tx.CreateInBatches(&sandbox, s.RowsPerStatement(7)).Error; err != nil {
 				return err
 			}
 		}

@@ -228,7 +228,7 @@ func (s *Service) content(ctx context.Context, req *Request) error {
 	for _, to := range req.To {
 		var missing []string
 		for _, n := range names {
-			if _, ok := to.Variables[n]; !ok && n != "unsubscribe_url" {
+			if _, ok := to.Variables[n]; !ok && n != models.UnsubscribeVariable {
 				missing = append(missing, n)
 			}
 		}

@@ -18,8 +18,10 @@ type Preflight struct {
 	Template   *content.Template
 	Group      *audience.RecipientGroup
 	Recipients int64
-	Suppressed int64    // on the suppression list: skipped
-	Missing    []string // template variables no recipient carries
+	Suppressed int64 // on the suppression list: skipped
+	// Missing are the template's variables no column of the group
+	// matches, each with the closest column when one looks meant.
+	Missing []models.VariableMatch
 	// SenderProblem explains why the sender's mail may not arrive (DNS
 	// drift); empty when all is well.
 	SenderProblem string
@@ -65,13 +67,9 @@ func (s *Tasks) PreflightTask(ctx context.Context, in TaskInput) (*Preflight, er
 	if err != nil {
 		return nil, err
 	}
-	have := map[string]bool{}
-	for _, v := range p.Group.Variables() {
-		have[v] = true
-	}
-	for _, v := range p.Template.Variables() {
-		if !have[v] && v != "unsubscribe_url" {
-			p.Missing = append(p.Missing, v)
+	for _, m := range models.MatchVariables(p.Template.Variables(), p.Group.Variables()) {
+		if m.Column == "" && m.Placeholder != models.UnsubscribeVariable {
+			p.Missing = append(p.Missing, m)
 		}
 	}
 	if p.Sender.Domain.Drift {

@@ -137,7 +137,7 @@ func warmupOf(t *testing.T, st *store.Store, kind queue.WarmupSubjectKind, id ui
 // listed finds a task in the tasks list and in the API's list.
 func listed(t *testing.T, st *store.Store, id uint64) (console, api tasks.TaskProgress) {
 	t.Helper()
-	all, _, err := st.Tasks.ListTaskProgress(ctx, 0, 200)
+	all, _, err := st.Tasks.ListTaskProgressWhere(ctx, tasks.TaskFilter{}, 0, 200)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -313,7 +313,7 @@ func TestTaskProgressTakesAConstantNumberOfQueries(t *testing.T) {
 		}
 		return queries.Load() - before
 	}
-	list := func() error { _, _, err := st.Tasks.ListTaskProgress(ctx, 0, 200); return err }
+	list := func() error { _, _, err := st.Tasks.ListTaskProgressWhere(ctx, tasks.TaskFilter{}, 0, 200); return err }
 	where := func() error { _, _, err := st.Tasks.ListTaskProgressWhere(ctx, tasks.TaskFilter{}, 0, 0); return err }
 
 	task := fixtures.QueueCampaign(t, st, sender, "Task 0", []string{"a0@dest.test", "b0@dest.test"})

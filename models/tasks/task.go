@@ -37,6 +37,9 @@ const (
 	TaskFailed    TaskStatus = "failed"
 )
 
+// Statuses lists every task status, in the order of a task's life.
+var Statuses = []TaskStatus{TaskWaiting, TaskRunning, TaskPaused, TaskCompleted, TaskCancelled, TaskFailed}
+
 // Finished reports a task that will not send again.
 func (s TaskStatus) Finished() bool {
 	return s == TaskCompleted || s == TaskCancelled || s == TaskFailed

@@ -36,6 +36,21 @@ func (s TaskState) Label() string {
 	}
 }
 
+// StateLabel words the task's state for people: a "send now" batch that
+// has not started yet is starting, not scheduled.
+func (p *TaskProgress) StateLabel() string {
+	if s := p.State(); s != StatePending || p.Task.Kind != TaskBatch {
+		return s.Label()
+	}
+	return "Starting"
+}
+
+// Unsent is how many messages of the latest run have not been sent yet:
+// what cancelling the task stops.
+func (p *TaskProgress) Unsent() int64 {
+	return p.Progress.Queued + p.Progress.WaitingForQuota + p.Progress.Deferred
+}
+
 // TencentStatus is Tencent's TaskStatus code: 1 pending, 5 sending, 6 paused
 // for today, 7 error, 10 done.
 func (s TaskState) TencentStatus() uint64 {
@@ -58,6 +73,7 @@ type TaskProgress struct {
 	Task     Task
 	Latest   *TaskRun // nil before the first run
 	Progress Progress // of the latest run
+	Owner    string   // the email of the user who created it; empty for the API's or a deleted user's
 }
 
 // State refines the task's stored status with its latest run.
@@ -130,16 +146,6 @@ func (s *Tasks) GetTaskDetail(ctx context.Context, id uint64, runs int) (*TaskDe
 	return d, nil
 }
 
-// ListTaskProgress is ListTasks with each task's latest run.
-func (s *Tasks) ListTaskProgress(ctx context.Context, offset, limit int) ([]TaskProgress, int64, error) {
-	tasks, total, err := s.ListTasks(ctx, offset, limit)
-	if err != nil {
-		return nil, 0, err
-	}
-	out, err := s.withProgress(ctx, tasks)
-	return out, total, err
-}
-
 // withProgress gives each task its latest run and that run's progress, in
 // a constant number of queries however many tasks there are.
 func (s *Tasks) withProgress(ctx context.Context, tasks []Task) ([]TaskProgress, error) {
@@ -159,12 +165,44 @@ func (s *Tasks) withProgress(ctx context.Context, tasks []Task) ([]TaskProgress,
 	if err != nil {
 		return nil, err
 	}
+	owners, err := s.ownerEmails(ctx, tasks)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]TaskProgress, len(tasks))
 	for i, t := range tasks {
 		out[i] = TaskProgress{Task: t}
+		if t.CreatedBy != nil {
+			out[i].Owner = owners[*t.CreatedBy]
+		}
 		if r, ok := latest[t.ID]; ok {
 			out[i].Latest, out[i].Progress = &r, progress[r.ID]
 		}
+	}
+	return out, nil
+}
+
+// ownerEmails maps the creators of tasks to their emails, in one query.
+func (s *Tasks) ownerEmails(ctx context.Context, tasks []Task) (map[uint64]string, error) {
+	var ids []uint64
+	for _, t := range tasks {
+		if t.CreatedBy != nil {
+			ids = append(ids, *t.CreatedBy)
+		}
+	}
+	out := map[uint64]string{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	var users []struct {
+		ID    uint64
+		Email string
+	}
+	if err := s.Gorm.WithContext(ctx).Table("users").Select("id", "email").Where("id IN ?", ids).Find(&users).Error; err != nil {
+		return nil, err
+	}
+	for _, u := range users {
+		out[u.ID] = u.Email
 	}
 	return out, nil
 }

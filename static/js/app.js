@@ -54,9 +54,78 @@
     input.reportValidity();
   });
 
-  // Forms that ask first: <form data-confirm="Delete this?">.
+  // Forms that ask first: <form data-confirm="Delete this?"
+  // data-confirm-button="Delete">. The question is an in-page dialog that
+  // names the action, not the browser's OK/Cancel box.
+  var confirmed = null;
   document.addEventListener("submit", function (ev) {
-    var msg = ev.target.getAttribute && ev.target.getAttribute("data-confirm");
-    if (msg && !window.confirm(msg)) ev.preventDefault();
+    var form = ev.target;
+    var msg = form.getAttribute && form.getAttribute("data-confirm");
+    if (!msg || confirmed === form) {
+      confirmed = null;
+      return;
+    }
+    ev.preventDefault();
+    var submitter = ev.submitter || null;
+    var dlg = document.getElementById("confirm-dialog");
+    if (!dlg) {
+      dlg = document.createElement("dialog");
+      dlg.id = "confirm-dialog";
+      dlg.className = "confirm-dialog";
+      dlg.setAttribute("aria-labelledby", "confirm-dialog-text");
+      dlg.innerHTML = '<p id="confirm-dialog-text"></p><form method="dialog" class="form-actions">' +
+        '<button value="cancel" class="btn" data-testid="confirm-cancel">Keep it</button>' +
+        '<button value="ok" class="btn btn-danger" data-testid="confirm-ok"></button></form>';
+      document.body.appendChild(dlg);
+    }
+    dlg.querySelector("#confirm-dialog-text").textContent = msg;
+    dlg.querySelector("[value=ok]").textContent = form.getAttribute("data-confirm-button") || "Confirm";
+    dlg.returnValue = "";
+    dlg.onclose = function () {
+      if (dlg.returnValue !== "ok") return;
+      confirmed = form;
+      if (form.requestSubmit) form.requestSubmit(submitter); else form.submit();
+    };
+    dlg.showModal();
   }, true);
+
+  // Time zone fields: <input data-zone-list list="…">. The list offers
+  // every IANA zone the browser knows, and an empty field starts with the
+  // browser's own zone.
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("input[data-zone-list]").forEach(function (input) {
+      var list = document.getElementById(input.getAttribute("list"));
+      if (list && Intl.supportedValuesOf) {
+        list.textContent = "";
+        Intl.supportedValuesOf("timeZone").forEach(function (z) {
+          var o = document.createElement("option");
+          o.value = z;
+          list.appendChild(o);
+        });
+      }
+      if (!input.value) input.value = Intl.DateTimeFormat().resolvedOptions().timeZone || "";
+    });
+  });
+
+  // Buttons pressed as the page opens: <button data-press-on-open>, such
+  // as the template editor's Preview when the form holds content.
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("[data-press-on-open]").forEach(function (b) { b.click(); });
+  });
+
+  // Buttons that insert text at the cursor of a field:
+  // <button type="button" data-insert="text" data-insert-target="#id">.
+  document.addEventListener("click", function (ev) {
+    var btn = ev.target.closest("[data-insert]");
+    if (!btn) return;
+    var field = document.querySelector(btn.getAttribute("data-insert-target"));
+    if (!field) return;
+    var text = btn.getAttribute("data-insert");
+    var at = field.selectionStart != null ? field.selectionStart : field.value.length;
+    var end = field.selectionEnd != null ? field.selectionEnd : at;
+    field.value = field.value.slice(0, at) + text + field.value.slice(end);
+    field.focus();
+    field.setSelectionRange(at + text.length, at + text.length);
+    field.dispatchEvent(new Event("input", { bubbles: true }));
+  });
 })();

@@ -69,6 +69,15 @@ func FormatTime(ctx context.Context, t time.Time) string {
 	return t.In(Location(ctx)).Format("2006-01-02 15:04 MST")
 }
 
+// FormatTimeSeconds is FormatTime to the second, for timelines, e.g.
+// "2026-11-23 14:05:09 CET".
+func FormatTimeSeconds(ctx context.Context, t time.Time) string {
+	if t.IsZero() {
+		return "—"
+	}
+	return t.In(Location(ctx)).Format("2006-01-02 15:04:05 MST")
+}
+
 // SenderNeeded says what a page that sends needs to send from.
 func SenderNeeded(ctx context.Context) string {
 	if ShellFrom(ctx).Sandbox {
