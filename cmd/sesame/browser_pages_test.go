@@ -25,6 +25,7 @@ import (
 	"github.com/sesame-email/sesame/models/audience"
 	"github.com/sesame-email/sesame/models/identity"
 	"github.com/sesame-email/sesame/models/queue"
+	"github.com/sesame-email/sesame/models/webhooks"
 )
 
 // longAddress is 55 characters: long values must wrap, not widen a page.
@@ -262,6 +263,10 @@ func seedEveryPage(t *testing.T, a *testApp) []page {
 	if err != nil {
 		t.Fatal(err)
 	}
+	hook, _, err := st.Webhooks.CreateEndpoint(ctx, webhooks.EndpointInput{URL: "https://hooks.example.org/sesame", Events: "delivered,bounce"})
+	if err != nil {
+		t.Fatal(err)
+	}
 	id := func(n uint64) string { return strconv.FormatUint(n, 10) }
 	params := map[string]string{
 		"/admin/users/:id":            "/admin/users/" + id(boss.ID),
@@ -276,9 +281,11 @@ func seedEveryPage(t *testing.T, a *testApp) []page {
 		"/sandbox/:id":                "/sandbox/" + id(long.ID),
 		"/messages/:uid":              "/messages/" + msg.UID,
 		"/u/:token":                   strings.TrimPrefix(a.links.UnsubscribeURL(msg.UID), a.URL),
+		"/webhooks/:id":               "/webhooks/" + id(hook.ID),
 	}
-	// Routes that are not pages: files, fragments, frames and redirects.
-	notPages := regexp.MustCompile(`\.csv$|/raw$|/html$|/live$|/summary$|/preview$|^/t/|^/static/|^/healthz$|^/readyz$|^/metrics$|/imports/:job$`)
+	// Routes that are not pages: files, fragments, frames, redirects and
+	// Amazon's REST API.
+	notPages := regexp.MustCompile(`^/v2/|\.csv$|/raw$|/html$|/live$|/summary$|/preview$|^/t/|^/static/|^/healthz$|^/readyz$|^/metrics$|/imports/:job$`)
 	var pages []page
 	for _, r := range a.web.Echo.Routes() {
 		if r.Method != http.MethodGet || notPages.MatchString(r.Path) {

@@ -39,8 +39,8 @@ func TestBrowserRelaySigns(t *testing.T) {
 		t.Errorf("signed by, before: %q", got)
 	}
 	if err := chromedp.Run(ctx,
-		chromedp.Evaluate(`window.confirm = () => true`, nil),
 		chromedp.Click(`[data-testid="relay-signs"]`),
+		chromedp.Click(`[data-testid="confirm-ok"]`, chromedp.ByQuery),
 		chromedp.WaitVisible(`[data-testid="sesame-signs"]`),
 		chromedp.Evaluate(`[...document.querySelectorAll('[data-testid^="record-"][data-kind]')].map(e => e.dataset.kind)`, &records),
 	); err != nil {

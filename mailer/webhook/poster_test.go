@@ -66,6 +66,14 @@ func newReceiver(t *testing.T) *receiver {
 	return rc
 }
 
+// setAnswer changes what the receiver answers, safely while a request is
+// being answered.
+func (rc *receiver) setAnswer(answer func(n int, r received) int) {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	rc.answer = answer
+}
+
 func (rc *receiver) requests() []received {
 	rc.mu.Lock()
 	defer rc.mu.Unlock()
@@ -233,12 +241,12 @@ func TestFailedPostIsRetriedWithTheSameEventID(t *testing.T) {
 	ctx := context.Background()
 	sender := fixtures.Sender(t, st, dnstest.Start(t), "news@shop.example", "Shop")
 	rc := newReceiver(t)
-	rc.answer = func(n int, _ received) int {
+	rc.setAnswer(func(n int, _ received) int {
 		if n <= 2 {
 			return http.StatusInternalServerError
 		}
 		return http.StatusOK
-	}
+	})
 	ep, _ := addEndpoint(t, st, webhooks.EndpointInput{URL: rc.URL, Events: "delivered"})
 	fixtures.Sent(t, st, sender, true, map[string]models.MessageStatus{"ann@example.org": models.StatusDelivered})
 	p := newPoster(st, clock, "p1")
@@ -286,13 +294,7 @@ func TestFailingEndpointGivesUpAfterADayAndIsSwitchedOff(t *testing.T) {
 	ctx := context.Background()
 	sender := fixtures.Sender(t, st, dnstest.Start(t), "news@shop.example", "Shop")
 	rc := newReceiver(t)
-	down := true
-	rc.answer = func(int, received) int {
-		if down {
-			return http.StatusServiceUnavailable
-		}
-		return http.StatusOK
-	}
+	rc.setAnswer(func(int, received) int { return http.StatusServiceUnavailable })
 	ep, _ := addEndpoint(t, st, webhooks.EndpointInput{URL: rc.URL, Events: "delivered"})
 	fixtures.Sent(t, st, sender, true, map[string]models.MessageStatus{"ann@example.org": models.StatusDelivered})
 	p := newPoster(st, clock, "p1")
@@ -319,7 +321,7 @@ func TestFailingEndpointGivesUpAfterADayAndIsSwitchedOff(t *testing.T) {
 	if len(log) != 1 {
 		t.Fatalf("failed deliveries %+v", log)
 	}
-	down = false
+	rc.setAnswer(nil)
 	before := len(rc.requests())
 	if err := st.Webhooks.SetEnabled(ctx, ep.ID, true); err != nil {
 		t.Fatal(err)
@@ -418,16 +420,16 @@ func TestCrashBeforeRecordingLosesNoEvent(t *testing.T) {
 	// The first process dies after three posts: its context ends, so it
 	// records nothing, as if killed.
 	ctx, kill := context.WithCancel(context.Background())
-	rc.answer = func(n int, _ received) int {
+	rc.setAnswer(func(n int, _ received) int {
 		if n == 3 {
 			kill()
 		}
 		return http.StatusOK
-	}
+	})
 	if _, err := newPoster(st, clock, "dead").Round(ctx); err == nil {
 		t.Fatal("the killed round reported no error")
 	}
-	rc.answer = nil
+	rc.setAnswer(nil)
 	// Another process waits for the lease to run out, then posts them all.
 	other := newPoster(st, clock, "alive")
 	drain(t, other)
