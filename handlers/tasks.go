@@ -26,9 +26,9 @@ import (
 // TaskCreator checks and creates tasks (the scheduler: it knows schedules).
 type TaskCreator interface {
 	Create(ctx context.Context, in tasks.TaskInput) (*tasks.Task, error)
-	// Check also tells when the task first runs: its start, or a cron
-	// schedule's first match.
-	Check(ctx context.Context, in tasks.TaskInput) (time.Time, error)
+	// Check also tells the task's plan: its schedule in words and its
+	// first runs.
+	Check(ctx context.Context, in tasks.TaskInput) (tasks.Plan, error)
 }
 
 // TaskService is the task life cycle: what the task pages show and do.
@@ -252,51 +252,48 @@ func taskInput(f views.TaskForm, u *accounts.User) (tasks.TaskInput, *models.Val
 }
 
 // check validates the form, rendering it with errors when it is wrong,
-// and tells when the task first runs.
-func (h *Tasks) check(c echo.Context, f views.TaskForm) (tasks.TaskInput, time.Time, bool, error) {
+// and tells the task's plan.
+func (h *Tasks) check(c echo.Context, f views.TaskForm) (tasks.TaskInput, tasks.Plan, bool, error) {
 	ctx := c.Request().Context()
 	// What does not parse and what is invalid are reported together.
 	in, verr := taskInput(f, web.CurrentUser(c))
-	first, err := h.creator.Check(ctx, in)
+	plan, err := h.creator.Check(ctx, in)
 	if err = verr.Join(err); err == nil {
 		err = verr.OrNil()
 	}
 	if errors.As(err, &f.Errors) {
 		f, ferr := h.withChoices(ctx, f)
 		if ferr != nil {
-			return in, first, false, ferr
+			return in, plan, false, ferr
 		}
-		return in, first, false, web.Render(c, http.StatusUnprocessableEntity, views.TaskNew(f))
+		return in, plan, false, web.Render(c, http.StatusUnprocessableEntity, views.TaskNew(f))
 	}
-	return in, first, err == nil, err
+	return in, plan, err == nil, err
 }
 
 // Preflight shows the confirmation step.
 func (h *Tasks) Preflight(c echo.Context) error {
 	f := readTaskForm(c)
-	in, first, ok, err := h.check(c, f)
+	in, plan, ok, err := h.check(c, f)
 	if !ok {
 		return err
 	}
-	return h.renderPreflight(c, f, in, first, http.StatusOK)
+	return h.renderPreflight(c, f, in, plan, http.StatusOK)
 }
 
-func (h *Tasks) renderPreflight(c echo.Context, f views.TaskForm, in tasks.TaskInput, first time.Time, status int) error {
+func (h *Tasks) renderPreflight(c echo.Context, f views.TaskForm, in tasks.TaskInput, plan tasks.Plan, status int) error {
 	check, err := h.svc.PreflightTask(c.Request().Context(), in)
 	if err != nil {
 		return err
 	}
-	if in.Kind == tasks.TaskBatch {
-		first = time.Now()
-	}
-	return web.Render(c, status, views.TaskPreflight(views.PreflightPage{Form: f, Check: check, FirstRun: first}))
+	return web.Render(c, status, views.TaskPreflight(views.PreflightPage{Form: f, Check: check, Plan: plan}))
 }
 
 // Create stores the confirmed task.
 func (h *Tasks) Create(c echo.Context) error {
 	ctx := c.Request().Context()
 	f := readTaskForm(c)
-	in, first, ok, err := h.check(c, f)
+	in, plan, ok, err := h.check(c, f)
 	if !ok {
 		return err
 	}
@@ -313,11 +310,11 @@ func (h *Tasks) Create(c echo.Context) error {
 	if len(undecided) > 0 {
 		sort.Strings(undecided)
 		f.Errors = models.Invalid("defaults", "Give a default for "+strings.Join(undecided, ", ")+", or allow empty values.")
-		return h.renderPreflight(c, f, in, first, http.StatusUnprocessableEntity)
+		return h.renderPreflight(c, f, in, plan, http.StatusUnprocessableEntity)
 	}
 	task, err := h.creator.Create(ctx, in)
 	if errors.As(err, &f.Errors) {
-		return h.renderPreflight(c, f, in, first, http.StatusUnprocessableEntity)
+		return h.renderPreflight(c, f, in, plan, http.StatusUnprocessableEntity)
 	}
 	if err != nil {
 		return err

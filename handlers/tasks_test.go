@@ -54,6 +54,11 @@ func TestTaskFormPreflightAndActions(t *testing.T) {
 	// In the zone the form names (the browser's): 09:00 in Jakarta.
 	weekly.Set("time_zone", "Asia/Jakarta")
 	wantStatus(t, b.post("/tasks/new", "/tasks/preflight", weekly), http.StatusOK, "2026-03-06 02:00 UTC", `name="time_zone" value="Asia/Jakarta"`)
+	// A cron schedule needs no start; the page reads it and lists the
+	// next three runs.
+	weekly.Del("start_at")
+	wantStatus(t, b.post("/tasks/new", "/tasks/preflight", weekly), http.StatusOK, "every Friday at 09:00, Asia/Jakarta",
+		"2026-03-06 02:00 UTC", "2026-03-13 02:00 UTC", "2026-03-20 02:00 UTC")
 	weekly.Set("time_zone", "Mars/Olympus")
 	wantStatus(t, b.post("/tasks/new", "/tasks/preflight", weekly), http.StatusUnprocessableEntity, "Choose a time zone from the list")
 	bad = cloneValues(form)

@@ -15,6 +15,7 @@ import (
 
 // TaskStore is what task scheduling needs from the store.
 type TaskStore interface {
+	Now() time.Time
 	CreateTask(ctx context.Context, in tasks.TaskInput, firstRun time.Time) (*tasks.Task, error)
 	ValidateTask(ctx context.Context, in tasks.TaskInput) error
 	AcquireLease(ctx context.Context, name, holder string, ttl time.Duration) (bool, error)
@@ -62,53 +63,56 @@ type Tasks struct{ Store TaskStore }
 
 // Create checks a task's schedule, computes its first run and stores it.
 func (t Tasks) Create(ctx context.Context, in tasks.TaskInput) (*tasks.Task, error) {
-	first, err := checkSchedule(in)
+	in.DefaultStart(t.Store.Now())
+	plan, err := checkSchedule(in)
 	if err != nil {
 		return nil, err
 	}
-	return t.Store.CreateTask(ctx, in, first)
+	return t.Store.CreateTask(ctx, in, plan.First())
 }
 
 // Check validates a task as Create would, without storing it, and tells
-// when it first runs (zero for a batch: at once): for the pre-flight step.
-// Every invalid field is reported at once, the schedule's and the rest.
-func (t Tasks) Check(ctx context.Context, in tasks.TaskInput) (time.Time, error) {
+// its plan: the schedule in words and its first runs, for the pre-flight
+// step. Every invalid field is reported at once, the schedule's and the
+// rest.
+func (t Tasks) Check(ctx context.Context, in tasks.TaskInput) (tasks.Plan, error) {
+	in.DefaultStart(t.Store.Now())
 	verr := &models.ValidationError{}
-	first, err := checkSchedule(in)
+	plan, err := checkSchedule(in)
 	if err = verr.Join(err); err != nil {
-		return time.Time{}, err
+		return tasks.Plan{}, err
 	}
 	if err = verr.Join(t.Store.ValidateTask(ctx, in)); err != nil {
-		return time.Time{}, err
+		return tasks.Plan{}, err
 	}
-	if first.IsZero() {
-		first = in.StartAt
-	}
-	return first, verr.OrNil()
+	return plan, verr.OrNil()
 }
 
 // checkSchedule checks what only the scheduler knows: a cron expression's
-// syntax and that it runs at most once an hour. It returns the first run
-// of a cron schedule (zero for the others: their start).
-func checkSchedule(in tasks.TaskInput) (time.Time, error) {
-	if in.Kind != tasks.TaskRecurring || in.CronExpr == "" {
-		return time.Time{}, nil
-	}
-	draft := &tasks.Task{Kind: in.Kind, StartAt: in.StartAt, CronExpr: in.CronExpr, TimeZone: in.TimeZone}
+// syntax and that it runs at most once an hour; and tells the plan.
+func checkSchedule(in tasks.TaskInput) (tasks.Plan, error) {
+	draft := &tasks.Task{Kind: in.Kind, StartAt: in.StartAt, IntervalUnit: in.IntervalUnit, IntervalCount: in.IntervalCount,
+		CronExpr: in.CronExpr, TimeZone: in.TimeZone, EndAt: in.EndAt, MaxRuns: in.MaxRuns}
 	s, err := scheduleOf(draft)
 	if err != nil {
-		return time.Time{}, models.Invalid("cron_expr", "This is not a valid cron expression (minute hour day-of-month month day-of-week, e.g. 0 9 * * 1).")
+		return tasks.Plan{}, models.Invalid("cron_expr", "This is not a valid cron expression (minute hour day-of-month month day-of-week, e.g. 0 9 * * 1).")
 	}
 	first := firstRun(draft, s)
-	// A date that never comes (30 February) leaves no first run, and a zero
-	// first run would make the task fire at its start.
-	if first.IsZero() {
-		return time.Time{}, models.Invalid("cron_expr", "This never runs: no date matches it.")
+	if in.Kind == tasks.TaskRecurring && in.CronExpr != "" {
+		// A date that never comes (30 February) leaves no first run, and a
+		// zero first run would make the task fire at its start.
+		if first.IsZero() {
+			return tasks.Plan{}, models.Invalid("cron_expr", "This never runs: no date matches it.")
+		}
+		if gap := minimumGap(s, first); gap < tasks.MinRecurrence {
+			return tasks.Plan{}, models.Invalid("cron_expr", fmt.Sprintf("This runs every %v; a recurring task may run at most once an hour.", gap))
+		}
 	}
-	if gap := minimumGap(s, first); gap < tasks.MinRecurrence {
-		return time.Time{}, models.Invalid("cron_expr", fmt.Sprintf("This runs every %v; a recurring task may run at most once an hour.", gap))
+	if in.Kind == tasks.TaskRecurring && in.CronExpr == "" && tasks.IntervalProblem(in.IntervalUnit, in.IntervalCount) != nil {
+		// The store reports the interval; there are no runs to list.
+		return tasks.Plan{Runs: []time.Time{first}}, nil
 	}
-	return first, nil
+	return planOf(draft, s, first), nil
 }
 
 // minimumGap is the shortest time between the next few occurrences.

@@ -94,6 +94,17 @@ func TestBrowserTasks(t *testing.T) {
 		if kind == "batch" {
 			browsertest.Screenshot(t, ctx, "task-preflight")
 		}
+		if kind == "recurring" {
+			browsertest.Screenshot(t, ctx, "task-preflight-recurring")
+			browsertest.ScreenshotPhone(t, ctx, "task-preflight-recurring")
+			var runs int
+			if err := chromedp.Run(ctx, chromedp.Evaluate(`document.querySelectorAll('[data-testid="preflight-runs"] li').length`, &runs)); err != nil {
+				t.Fatal(err)
+			}
+			if got := textOf(t, ctx, `[data-testid="preflight-schedule"]`); !strings.HasPrefix(got, "every hour from ") || runs != 3 {
+				t.Errorf("recurring pre-flight: %q with %d runs listed", got, runs)
+			}
+		}
 		if err := chromedp.Run(ctx,
 			chromedp.Click(`[data-testid="task-launch"]`),
 			chromedp.WaitVisible(`[data-testid="task-counts"]`),

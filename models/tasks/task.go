@@ -158,6 +158,31 @@ type TaskInput struct {
 // MinRecurrence is the shortest interval of a recurring task.
 const MinRecurrence = time.Hour
 
+// IntervalProblem is what is wrong with repeating every count units, or
+// nil: a recurring task without a cron expression repeats every 1 to
+// 10,000 hours or days.
+func IntervalProblem(unit string, count int) error {
+	switch {
+	case unit != "hours" && unit != "days":
+		return models.Invalid("interval_unit", "Repeat every so many hours or days, or give a cron expression.")
+	case count < 1 || count > 10_000:
+		return models.Invalid("interval_count", "Repeat every 1 to 10,000 hours or days.")
+	}
+	return nil
+}
+
+// DefaultStart fills in the start a task may leave out: a batch starts
+// now, and so does a cron schedule given none (the expression says when
+// it runs; an interval needs its start to count from).
+func (in *TaskInput) DefaultStart(now time.Time) {
+	switch {
+	case in.Kind == TaskBatch:
+		in.StartAt = now
+	case in.Kind == TaskRecurring && strings.TrimSpace(in.CronExpr) != "" && in.StartAt.IsZero():
+		in.StartAt = now
+	}
+}
+
 // validate checks what needs no database; the schedule's own rules
 // (cron syntax, first occurrence) are the scheduler's.
 func (in *TaskInput) validate(now time.Time, verr *models.ValidationError) {
@@ -189,9 +214,9 @@ func (in *TaskInput) validate(now time.Time, verr *models.ValidationError) {
 			break
 		}
 	}
+	in.DefaultStart(now)
 	switch in.Kind {
 	case TaskBatch:
-		in.StartAt = now
 	case TaskScheduled, TaskRecurring:
 		if in.StartAt.IsZero() {
 			verr.Add("start_at", "Choose when to start.")
@@ -207,11 +232,8 @@ func (in *TaskInput) validate(now time.Time, verr *models.ValidationError) {
 	}
 	in.CronExpr = strings.TrimSpace(in.CronExpr)
 	if in.CronExpr == "" {
-		switch {
-		case in.IntervalUnit != "hours" && in.IntervalUnit != "days":
-			verr.Add("interval_unit", "Repeat every so many hours or days, or give a cron expression.")
-		case in.IntervalCount < 1 || in.IntervalCount > 10_000:
-			verr.Add("interval_count", "Repeat every 1 to 10,000 hours or days.")
+		if err := IntervalProblem(in.IntervalUnit, in.IntervalCount); err != nil {
+			verr.Join(err)
 		}
 	} else {
 		in.IntervalUnit, in.IntervalCount = "", 0
