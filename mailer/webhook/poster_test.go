@@ -21,6 +21,7 @@ import (
 	"github.com/sesame-email/sesame/internal/fixtures"
 	"github.com/sesame-email/sesame/mailer/webhook"
 	"github.com/sesame-email/sesame/models"
+	"github.com/sesame-email/sesame/models/db"
 	"github.com/sesame-email/sesame/models/store"
 	"github.com/sesame-email/sesame/models/tracking"
 	"github.com/sesame-email/sesame/models/webhooks"
@@ -110,12 +111,44 @@ var loopback = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}
 func newPoster(st *store.Store, clock *clocktest.Clock, owner string) *webhook.Poster {
 	cfg := webhook.DefaultConfig
 	cfg.Owner, cfg.Allow = owner, loopback
-	return webhook.NewPoster(st.Webhooks, st.Queue, clock, slog.New(slog.DiscardHandler), cfg)
+	p := webhook.NewPoster(st.Webhooks, st.Queue, clock, slog.New(slog.DiscardHandler), cfg)
+	posterStores.Store(p, st)
+	return p
+}
+
+// posterStores is the store of each poster the tests made.
+var posterStores sync.Map
+
+// settled waits, on PostgreSQL, until every event recorded so far lies
+// behind the feed's horizon: the oldest transaction running anywhere on
+// the server, which the other test packages sharing it hold back now and
+// then (a reader never passes it, so as not to skip a late commit).
+func settled(t *testing.T, st *store.Store) {
+	t.Helper()
+	if st.DB.Dialect() != db.Postgres {
+		return
+	}
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(20 * time.Millisecond) {
+		var behind bool
+		if err := st.DB.Gorm.Raw(`SELECT COALESCE((SELECT MAX(txid) FROM message_events), 0) < (pg_snapshot_xmin(pg_current_snapshot())::text)::bigint`).
+			Scan(&behind).Error; err != nil {
+			t.Fatal(err)
+		}
+		if behind {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("events still ahead of the oldest running transaction after a minute")
+		}
+	}
 }
 
 // drain runs rounds until one finds nothing more to post.
 func drain(t *testing.T, p *webhook.Poster) {
 	t.Helper()
+	if st, ok := posterStores.Load(p); ok {
+		settled(t, st.(*store.Store))
+	}
 	for range 100 {
 		busy, err := p.Round(context.Background())
 		if err != nil {
@@ -377,6 +410,7 @@ func TestTwoPostersNeverPostAnEventTwice(t *testing.T) {
 	}
 	fixtures.Sent(t, st, sender, true, outcome)
 	p1, p2 := newPoster(st, clock, "p1"), newPoster(st, clock, "p2")
+	settled(t, st)
 	var wg sync.WaitGroup
 	for _, p := range []*webhook.Poster{p1, p2} {
 		wg.Go(func() {
@@ -426,6 +460,7 @@ func TestCrashBeforeRecordingLosesNoEvent(t *testing.T) {
 		}
 		return http.StatusOK
 	})
+	settled(t, st)
 	if _, err := newPoster(st, clock, "dead").Round(ctx); err == nil {
 		t.Fatal("the killed round reported no error")
 	}
