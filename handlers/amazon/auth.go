@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sesame-email/sesame/internal/tc3"
+
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 
@@ -35,26 +37,12 @@ type sigV4Auth struct {
 // parseSigV4 reads "AWS4-HMAC-SHA256 Credential=<key>/<yyyymmdd>/<region>/<service>/aws4_request,
 // SignedHeaders=<a;b>, Signature=<hex>".
 func parseSigV4(v string) (*sigV4Auth, bool) {
-	rest, ok := strings.CutPrefix(strings.TrimSpace(v), Algorithm+" ")
+	// Fields SigV4 does not know are ignored, as Amazon does.
+	credential, signed, signature, _, ok := tc3.AuthorizationFields(v, Algorithm)
 	if !ok {
 		return nil, false
 	}
-	var a sigV4Auth
-	var credential, signed string
-	for _, part := range strings.Split(rest, ",") {
-		k, val, ok := strings.Cut(strings.TrimSpace(part), "=")
-		if !ok {
-			return nil, false
-		}
-		switch k {
-		case "Credential":
-			credential = val
-		case "SignedHeaders":
-			signed = val
-		case "Signature":
-			a.signature = strings.ToLower(val)
-		}
-	}
+	a := sigV4Auth{signature: strings.ToLower(signature)}
 	f := strings.Split(credential, "/")
 	if len(f) != 5 || f[4] != "aws4_request" || f[0] == "" || signed == "" || len(a.signature) != 64 {
 		return nil, false

@@ -135,28 +135,11 @@ var ErrMalformed = errors.New("the Authorization header is not a TC3-HMAC-SHA256
 // ParseAuthorization reads "TC3-HMAC-SHA256 Credential=<id>/<date>/<service>/tc3_request,
 // SignedHeaders=<a;b>, Signature=<hex>".
 func ParseAuthorization(v string) (*Authorization, error) {
-	rest, ok := strings.CutPrefix(strings.TrimSpace(v), Algorithm+" ")
-	if !ok {
+	credential, signed, signature, unknown, ok := AuthorizationFields(v, Algorithm)
+	if !ok || unknown {
 		return nil, ErrMalformed
 	}
-	var a Authorization
-	var credential, signed string
-	for _, part := range strings.Split(rest, ",") {
-		k, val, ok := strings.Cut(strings.TrimSpace(part), "=")
-		if !ok {
-			return nil, ErrMalformed
-		}
-		switch k {
-		case "Credential":
-			credential = val
-		case "SignedHeaders":
-			signed = val
-		case "Signature":
-			a.Signature = val
-		default:
-			return nil, ErrMalformed
-		}
-	}
+	a := Authorization{Signature: signature}
 	fields := strings.Split(credential, "/")
 	if len(fields) != 4 || fields[3] != Terminator || fields[0] == "" || fields[2] == "" {
 		return nil, ErrMalformed
@@ -178,6 +161,34 @@ func ParseAuthorization(v string) (*Authorization, error) {
 		a.SignedHeaders = append(a.SignedHeaders, h)
 	}
 	return &a, nil
+}
+
+// AuthorizationFields reads an Authorization header of the form
+// "<algorithm> Credential=…, SignedHeaders=…, Signature=…", which TC3 and
+// AWS Signature Version 4 share; unknown tells whether it named other
+// fields, ok whether it had that form at all.
+func AuthorizationFields(v, algorithm string) (credential, signed, signature string, unknown, ok bool) {
+	rest, ok := strings.CutPrefix(strings.TrimSpace(v), algorithm+" ")
+	if !ok {
+		return "", "", "", false, false
+	}
+	for _, part := range strings.Split(rest, ",") {
+		k, val, ok := strings.Cut(strings.TrimSpace(part), "=")
+		if !ok {
+			return "", "", "", false, false
+		}
+		switch k {
+		case "Credential":
+			credential = val
+		case "SignedHeaders":
+			signed = val
+		case "Signature":
+			signature = val
+		default:
+			unknown = true
+		}
+	}
+	return credential, signed, signature, unknown, true
 }
 
 // Equal compares two hex signatures in constant time.
