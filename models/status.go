@@ -95,4 +95,8 @@ func SqlStatusList(statuses []MessageStatus) string {
 // pendingStatuses are the messages the pipeline still owes an attempt.
 var pendingStatuses = []MessageStatus{StatusQueued, StatusSending, StatusDeferred, StatusQuotaWait}
 
+// PendingStatuses lists them.
+func PendingStatuses() []MessageStatus { return slices.Clone(pendingStatuses) }
+
+// PendingCondition selects them in SQL.
 var PendingCondition = "status IN " + SqlStatusList(pendingStatuses)

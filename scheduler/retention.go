@@ -9,7 +9,8 @@ import (
 	"github.com/sesame-email/sesame/models/retention"
 )
 
-// Retention prunes what is past its keeping time once a day.
+// Retention prunes what is past its keeping time once a day and, on
+// PostgreSQL, creates the coming days' partitions.
 type Retention struct {
 	Pruner *retention.Pruner
 	Clock  models.Clock
@@ -37,6 +38,10 @@ func (r *Retention) Run(ctx context.Context) error {
 		case <-r.Clock.After(wait):
 		}
 		wait = 24 * time.Hour
+		// The coming days' partitions on PostgreSQL, made ahead each day.
+		if err := r.Pruner.EnsurePartitions(ctx); err != nil && ctx.Err() == nil {
+			r.Log.Error("retention: could not create day partitions", "component", "retention", "err", err)
+		}
 		before, sandboxBefore := r.Cutoffs(r.Clock.Now())
 		report, err := r.Pruner.Prune(ctx, before, sandboxBefore)
 		if err != nil {

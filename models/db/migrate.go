@@ -98,9 +98,16 @@ func LatestSchemaVersion() int {
 }
 
 // Migrate applies every migration not yet recorded, each in its own
-// transaction, and returns how many it applied. On PostgreSQL an advisory lock
-// keeps two starting processes from migrating at once.
+// transaction, and returns how many it applied; then, on PostgreSQL, it
+// moves the message and event tables to day partitions if they are not
+// yet (partitions.go) and creates the coming days' partitions. On
+// PostgreSQL an advisory lock keeps two starting processes from migrating
+// at once.
 func (s *DB) Migrate(ctx context.Context) (int, error) {
+	return s.migrate(ctx, true)
+}
+
+func (s *DB) migrate(ctx context.Context, partition bool) (int, error) {
 	ms, err := loadMigrations()
 	if err != nil {
 		return 0, err
@@ -143,6 +150,9 @@ func (s *DB) Migrate(ctx context.Context) (int, error) {
 			}
 			s.Log.Info("applied migration", "version", m.Version, "name", m.Name)
 			applied++
+		}
+		if partition && s.Dialect() == Postgres {
+			return s.partitionByDay(ctx, conn)
 		}
 		return nil
 	})

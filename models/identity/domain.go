@@ -260,9 +260,18 @@ func (s *Domains) DeleteDomain(ctx context.Context, id uint64) error {
 		if pending > 0 {
 			return models.Conflictf("%s still queued for %s. Wait until they are sent, or cancel them, before deleting the domain.", models.Plural(pending, "message is", "messages are"), d.Name)
 		}
-		// Messages have no foreign key to cascade along (0004_delivery.sql).
-		if err := tx.Exec("DELETE FROM messages WHERE domain_id = ?", id).Error; err != nil {
-			return err
+		// Messages have no foreign key to cascade along (0004_delivery.sql),
+		// nor, partitioned on PostgreSQL (models/db/partitions.go), do their
+		// events and reports.
+		for _, q := range []string{
+			"DELETE FROM message_events WHERE message_id IN (SELECT id FROM messages WHERE domain_id = ?)",
+			"DELETE FROM message_reports WHERE message_id IN (SELECT id FROM messages WHERE domain_id = ?)",
+			"UPDATE sandbox_messages SET message_id = NULL WHERE message_id IN (SELECT id FROM messages WHERE domain_id = ?)",
+			"DELETE FROM messages WHERE domain_id = ?",
+		} {
+			if err := tx.Exec(q, id).Error; err != nil {
+				return err
+			}
 		}
 		return tx.Delete(&Domain{}, id).Error
 	})

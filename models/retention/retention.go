@@ -1,6 +1,7 @@
 // Package retention removes what is past its keeping time: per-message
 // rows (messages, their events and reports, their content once no message
-// uses it) after SESAME_RETENTION, the sandbox mailbox after
+// uses it) after SESAME_RETENTION, on PostgreSQL by dropping whole days'
+// partitions (models/db/partitions.go) and otherwise in small batches, the sandbox mailbox after
 // SESAME_SANDBOX_RETENTION, and the webhook delivery log with the
 // messages. Daily statistics, the suppression list, tasks, templates and
 // groups are kept forever. A message that is not final yet is never
@@ -44,11 +45,17 @@ type Report struct {
 	Contents, Sandbox int64
 	WebhookDeliveries int64
 	Kept              int64 // messages past the cutoff that are not final yet
+	Partitions        int   // day partitions dropped whole (PostgreSQL)
+	Estimated         bool  // the dropped partitions' rows are counted from the statistics
 }
 
 func (r Report) String() string {
-	return fmt.Sprintf("removed %d messages created before %s (%d events, %d contents), %d webhook deliveries, %d sandbox messages received before %s; kept %d older messages that are not final yet",
-		r.Messages, r.Before.Format(time.DateTime), r.Events, r.Contents, r.WebhookDeliveries, r.Sandbox, r.SandboxBefore.Format(time.DateTime), r.Kept)
+	about := ""
+	if r.Estimated {
+		about = "about "
+	}
+	return fmt.Sprintf("removed "+about+"%d messages created before %s (%d events, %d contents; %d day partitions dropped whole), %d webhook deliveries, %d sandbox messages received before %s; kept %d older messages that are not final yet",
+		r.Messages, r.Before.Format(time.DateTime), r.Events, r.Contents, r.Partitions, r.WebhookDeliveries, r.Sandbox, r.SandboxBefore.Format(time.DateTime), r.Kept)
 }
 
 // Prune removes the messages created before before, the sandbox messages
@@ -56,6 +63,12 @@ func (r Report) String() string {
 // before that are not being retried.
 func (p *Pruner) Prune(ctx context.Context, before, sandboxBefore time.Time) (Report, error) {
 	r := Report{Before: before.UTC(), SandboxBefore: sandboxBefore.UTC()}
+	if err := p.dropDays(ctx, &r); err != nil {
+		return r, err
+	}
+	// What is left before the cutoff: everything on SQLite; on PostgreSQL
+	// the default partition's rows and the final messages of days that
+	// still hold one that is not.
 	for {
 		t0 := time.Now()
 		n, err := p.pruneBatch(ctx, &r)
@@ -189,8 +202,106 @@ func (p *Pruner) OldestDay(ctx context.Context) (*time.Time, error) {
 	return &m.CreatedAt, nil
 }
 
-// StartOfDay is midnight, in the database's time zone, of the day t falls on.
-func (p *Pruner) StartOfDay(t time.Time) time.Time {
-	d := t.In(p.Location())
-	return time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, p.Location())
+// dropDays drops, on PostgreSQL, the day partitions that end by r.Before:
+// a day's events by their own day, a day's messages unless one of them is
+// not final yet (such a day goes by the batches, which keep those). Each
+// partition is detached first, which waits at most a moment for its lock,
+// so claims and inserts are never held up for long; one not detached now
+// is tried again at the next prune.
+func (p *Pruner) dropDays(ctx context.Context, r *Report) error {
+	parts, err := p.DayPartitions(ctx)
+	if err != nil {
+		return err
+	}
+	for _, part := range parts {
+		if part.End().After(r.Before) {
+			continue
+		}
+		if part.Table == "messages" && part.Attached {
+			pending, err := p.anyPending(ctx, part.Name)
+			if err != nil {
+				return err
+			}
+			if pending {
+				continue
+			}
+		}
+		detached := false
+		for try := 0; try < 5 && !detached; try++ {
+			if try > 0 {
+				if err := p.pause(ctx, 0); err != nil {
+					return err
+				}
+			}
+			if detached, err = p.DetachPartition(ctx, part); err != nil {
+				return err
+			}
+		}
+		if !detached {
+			p.Log.Warn("retention: could not detach a day partition now; trying again at the next prune", "partition", part.Name)
+			continue
+		}
+		if err := p.Gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error { return p.dropDetached(tx, part, r) }); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// dropDetached drops a detached day partition, and with a day of messages
+// what refers to them: their reports, the sandbox's links to them, and
+// their contents. A request's content is made with its messages, at the
+// time they were queued, so the contents made that day are those of the
+// day's messages, which no message outside the day uses; a task run's
+// content stays with the run.
+func (p *Pruner) dropDetached(tx *gorm.DB, part db.DayPartition, r *Report) error {
+	n, estimated, err := rowCount(tx, part.Name)
+	if err != nil {
+		return err
+	}
+	r.Estimated = r.Estimated || estimated
+	if part.Table == "messages" {
+		for _, q := range []string{
+			"DELETE FROM message_reports r WHERE EXISTS (SELECT 1 FROM " + part.Name + " m WHERE m.id = r.message_id)",
+			"UPDATE sandbox_messages s SET message_id = NULL WHERE EXISTS (SELECT 1 FROM " + part.Name + " m WHERE m.id = s.message_id)",
+		} {
+			if err := tx.Exec(q).Error; err != nil {
+				return err
+			}
+		}
+		res := tx.Exec("DELETE FROM message_contents c WHERE created_at >= ? AND created_at < ?"+
+			" AND NOT EXISTS (SELECT 1 FROM task_runs WHERE task_runs.content_id = c.id)", part.Day, part.End())
+		if res.Error != nil {
+			return res.Error
+		}
+		r.Contents += res.RowsAffected
+		r.Messages += n
+	} else {
+		r.Events += n
+	}
+	r.Partitions++
+	return tx.Exec("DROP TABLE " + part.Name).Error
+}
+
+// rowCount is how many rows table holds: from the statistics autovacuum
+// keeps when it has analysed the table (a day of a million messages is
+// counted in a moment, not by reading it), counted otherwise.
+func rowCount(tx *gorm.DB, table string) (n int64, estimated bool, err error) {
+	if err := tx.Raw("SELECT reltuples::bigint FROM pg_class WHERE oid = to_regclass(?)", table).Scan(&n).Error; err != nil || n >= 0 {
+		return n, true, err
+	}
+	err = tx.Table(table).Count(&n).Error
+	return n, false, err
+}
+
+// anyPending says whether table holds a message that is not final yet,
+// a status at a time, so each look-up is one of the partial indexes on
+// unfinished messages (0004_delivery.sql) instead of a read of the day.
+func (p *Pruner) anyPending(ctx context.Context, table string) (bool, error) {
+	for _, st := range models.PendingStatuses() {
+		if found, err := db.AnyRow(p.Gorm.WithContext(ctx).Table(table).Where("status = ?", st)); err != nil || found {
+			return found, err
+		}
+	}
+	return false, nil
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/sesame-email/sesame/internal/dnstest"
 	"github.com/sesame-email/sesame/internal/fixtures"
 	"github.com/sesame-email/sesame/models"
+	"github.com/sesame-email/sesame/models/db"
 	"github.com/sesame-email/sesame/models/queue"
 	"github.com/sesame-email/sesame/models/tracking"
 )
@@ -94,5 +95,59 @@ func TestPruneRemovesOldFinalMessagesAndKeepsTheRest(t *testing.T) {
 	report, err = st.Retention.Prune(ctx, cutoff, clock.Now())
 	if err != nil || report.Messages != 1 || report.Kept != 0 || report.Contents != 1 {
 		t.Errorf("second prune %+v: %v", report, err)
+	}
+}
+
+// A day whose messages are all final goes whole, with their events,
+// reports and contents: on PostgreSQL by dropping the day's partitions
+// (the next days' ones made as the scheduler makes them), on SQLite in
+// batches; the day after the cutoff stays.
+func TestPruneRemovesAWholeDay(t *testing.T) {
+	st, clock := fixtures.Store(t)
+	ctx := context.Background()
+	sender := fixtures.Sender(t, st, dnstest.Start(t), "news@shop.example", "Shop")
+	old := fixtures.Sent(t, st, sender, true, map[string]models.MessageStatus{
+		"ann@example.org": models.StatusDelivered, "bob@example.org": models.StatusBounced})
+	if err := st.DB.Gorm.Exec("INSERT INTO message_reports (message_id, kind, received_at) VALUES (?, 'hard_bounce', ?)", old["bob@example.org"].ID, clock.Now()).Error; err != nil {
+		t.Fatal(err)
+	}
+	clock.Advance(24 * time.Hour)
+	if err := st.DB.EnsurePartitions(ctx); err != nil {
+		t.Fatal(err)
+	}
+	next := fixtures.Sent(t, st, sender, true, map[string]models.MessageStatus{"cat@example.org": models.StatusDelivered})
+
+	report, err := st.Retention.Prune(ctx, st.Retention.StartOfDay(clock.Now()), clock.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if report.Messages != 2 || report.Contents != 1 || report.Events == 0 || report.Kept != 0 {
+		t.Errorf("report %+v", report)
+	}
+	if st.DB.Dialect() == db.Postgres && report.Partitions != 2 {
+		t.Errorf("dropped %d day partitions, want the day's messages and events: %+v", report.Partitions, report)
+	}
+	for _, m := range old {
+		if _, err := st.Queue.GetMessageByUID(ctx, m.UID); !errors.Is(err, models.ErrNotFound) {
+			t.Errorf("%s: %v, want removed", m.Recipient, err)
+		}
+	}
+	var left int64
+	st.DB.Gorm.Raw("SELECT (SELECT COUNT(*) FROM message_reports) + (SELECT COUNT(*) FROM message_events WHERE message_id IN (?, ?))",
+		old["ann@example.org"].ID, old["bob@example.org"].ID).Scan(&left)
+	if left != 0 {
+		t.Errorf("%d reports and events of the removed messages left", left)
+	}
+	if _, err := st.Queue.GetMessageByUID(ctx, next["cat@example.org"].UID); err != nil {
+		t.Errorf("the next day's message: %v", err)
+	}
+	parts, err := st.DB.DayPartitions(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range parts {
+		if p.Day.Before(report.Before) {
+			t.Errorf("partition %s of a pruned day is still there", p.Name)
+		}
 	}
 }
