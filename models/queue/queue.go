@@ -75,15 +75,30 @@ type claimCandidate struct {
 	ID            uint64
 	DomainID      uint64
 	Transactional bool
+	CreatedAt     time.Time
 }
 
-const candidateColumns = "id, domain_id, transactional"
+const candidateColumns = "id, domain_id, transactional, created_at"
 
 // route is the messages of a claim that go out from one source IP, with
 // the warm-up day their quota was taken from ("" for transactional ones).
 type route struct {
 	sourceIP, sentOn string
 	ids              []uint64
+	// first and last are the earliest and latest time the messages were
+	// queued, which narrow the lease to their days' partitions (db.Within).
+	first, last time.Time
+}
+
+// add puts m on the route.
+func (r *route) add(m claimCandidate) {
+	r.ids = append(r.ids, m.ID)
+	if r.first.IsZero() || m.CreatedAt.Before(r.first) {
+		r.first = m.CreatedAt
+	}
+	if m.CreatedAt.After(r.last) {
+		r.last = m.CreatedAt
+	}
 }
 
 // messageColumns are a message's columns in the order of scanTargets.
@@ -104,8 +119,9 @@ func (m *Message) scanTargets() []any {
 // update itself, and a second UPDATE for the source wrote each row twice.
 func (s *Queue) lease(tx *gorm.DB, r route, owner string, now time.Time, lease time.Duration) ([]Message, error) {
 	inIDs, idList := s.IDsIn("id", r.ids)
+	within, days := s.Within("created_at", r.first, r.last)
 	rows, err := tx.Raw("UPDATE messages SET status = ?, lease_owner = ?, lease_until = ?, attempts = attempts + 1, updated_at = ?, source_ip = ?, sent_on = ? WHERE "+
-		inIDs+" RETURNING "+messageColumns, models.StatusSending, owner, now.Add(lease), now, r.sourceIP, r.sentOn, idList).Rows()
+		inIDs+within+" RETURNING "+messageColumns, append([]any{models.StatusSending, owner, now.Add(lease), now, r.sourceIP, r.sentOn, idList}, days...)...).Rows()
 	if err != nil {
 		return nil, err
 	}
@@ -300,7 +316,7 @@ func (s *Queue) assignSources(tx *gorm.DB, msgs []claimCandidate, now time.Time)
 		if routes[key] == nil {
 			routes[key] = &r
 		}
-		routes[key].ids = append(routes[key].ids, m.ID)
+		routes[key].add(m)
 	}
 	for w, n := range spent {
 		if err := tx.Model(&WarmupUsage{}).Where("subject = ? AND subject_id = ? AND day = ?", w.kind, w.id, today).
