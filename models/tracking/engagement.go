@@ -152,13 +152,23 @@ func (s *Tracking) RecordEngagement(ctx context.Context, events []Engagement) er
 			return err
 		}
 		now := s.Now()
+		var first, last time.Time
+		for _, m := range byUID {
+			if first.IsZero() || m.CreatedAt.Before(first) {
+				first = m.CreatedAt
+			}
+			if m.CreatedAt.After(last) {
+				last = m.CreatedAt
+			}
+		}
+		within, days := s.Within("created_at", first, last)
 		if len(firstOpens) > 0 {
-			if err := tx.Model(&queue.Message{}).Where("id IN ? AND opened_at IS NULL", firstOpens).Update("opened_at", now).Error; err != nil {
+			if err := tx.Model(&queue.Message{}).Where("id IN ? AND opened_at IS NULL"+within, append([]any{firstOpens}, days...)...).Update("opened_at", now).Error; err != nil {
 				return err
 			}
 		}
 		if len(firstClicks) > 0 {
-			if err := tx.Model(&queue.Message{}).Where("id IN ? AND clicked_at IS NULL", firstClicks).Update("clicked_at", now).Error; err != nil {
+			if err := tx.Model(&queue.Message{}).Where("id IN ? AND clicked_at IS NULL"+within, append([]any{firstClicks}, days...)...).Update("clicked_at", now).Error; err != nil {
 				return err
 			}
 		}
