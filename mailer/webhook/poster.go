@@ -23,10 +23,24 @@ import (
 )
 
 // Contents gives a message's content, for the subject and Message-ID a
-// callback names.
+// callback names, and the uid its request was answered with.
 type Contents interface {
 	GetMessageContent(ctx context.Context, id uint64) (*queue.MessageContent, error)
+	RequestUIDs(ctx context.Context, msgs []queue.Message) (map[uint64]string, error)
 }
+
+// content is what a callback takes from a message content, kept between
+// batches: thousands of events share one content, and its request's uid
+// costs a search among the request's messages.
+type content struct {
+	row *queue.MessageContent
+	// requestUID is the uid of the request's first message; empty where
+	// each message is a request of its own (a task's).
+	requestUID string
+}
+
+// maxCachedContents bounds the poster's cache of contents.
+const maxCachedContents = 1024
 
 // Config tunes a poster.
 type Config struct {
@@ -57,12 +71,15 @@ type Poster struct {
 	clock    models.Clock
 	log      *slog.Logger
 	cfg      Config
+
+	mu     sync.Mutex
+	cached map[uint64]*content
 }
 
 // NewPoster builds a poster.
 func NewPoster(store *webhooks.Store, contents Contents, clock models.Clock, log *slog.Logger, cfg Config) *Poster {
 	return &Poster{store: store, contents: contents, client: NewClient(cfg.Allow, cfg.Parallel), clock: clock,
-		log: log.With("component", "webhooks"), cfg: cfg}
+		log: log.With("component", "webhooks"), cfg: cfg, cached: map[uint64]*content{}}
 }
 
 // Run posts until ctx ends, then gives its endpoints up for another
@@ -190,24 +207,22 @@ func (p *Poster) serve(ctx context.Context, ep *webhooks.Endpoint) (bool, error)
 
 // bodies are the deliveries of events to ep, with their bodies.
 func (p *Poster) bodies(ctx context.Context, ep *webhooks.Endpoint, events []webhooks.FeedEvent) ([]webhooks.Post, error) {
-	contents := map[uint64]*queue.MessageContent{}
+	contents, err := p.contentsOf(ctx, events)
+	if err != nil {
+		return nil, err
+	}
 	posts := make([]webhooks.Post, len(events))
 	for i := range events {
 		e := &events[i]
-		c, ok := contents[e.Message.ContentID]
-		if !ok {
-			var err error
-			if c, err = p.contents.GetMessageContent(ctx, e.Message.ContentID); err != nil {
-				return nil, err
-			}
-			contents[e.Message.ContentID] = c
+		c := contents[e.Message.ContentID]
+		m := webhooks.Message{RequestUID: e.Message.UID}
+		if c.requestUID != "" {
+			m.RequestUID = c.requestUID
 		}
-		m := webhooks.Message{}
-		if c.TemplateID != nil {
-			m.TemplateID = *c.TemplateID
+		if c.row.TemplateID != nil {
+			m.TemplateID = *c.row.TemplateID
 		}
-		var err error
-		if m.Subject, m.MessageID, err = outgoing.Headline(&e.Message, c); err != nil {
+		if m.Subject, m.MessageID, err = outgoing.Headline(&e.Message, c.row); err != nil {
 			// The message was sent, so this does not happen; if it did, the
 			// event still goes out, without them.
 			p.log.Warn("webhook: message headline", "message", e.Message.UID, "err", err)
@@ -217,6 +232,49 @@ func (p *Poster) bodies(ctx context.Context, ep *webhooks.Endpoint, events []web
 			Body: body.JSON(), OccurredAt: e.At}
 	}
 	return posts, nil
+}
+
+// contentsOf returns the content of each event's message, from the cache
+// or else read in one look-up of request uids for the batch.
+func (p *Poster) contentsOf(ctx context.Context, events []webhooks.FeedEvent) (map[uint64]*content, error) {
+	out := map[uint64]*content{}
+	var missing []queue.Message // one message of each content not cached
+	p.mu.Lock()
+	for i := range events {
+		m := &events[i].Message
+		if _, ok := out[m.ContentID]; ok {
+			continue
+		}
+		c := p.cached[m.ContentID]
+		if c == nil {
+			missing = append(missing, *m)
+		}
+		out[m.ContentID] = c
+	}
+	p.mu.Unlock()
+	if len(missing) == 0 {
+		return out, nil
+	}
+	requests, err := p.contents.RequestUIDs(ctx, missing)
+	if err != nil {
+		return nil, err
+	}
+	for _, m := range missing {
+		row, err := p.contents.GetMessageContent(ctx, m.ContentID)
+		if err != nil {
+			return nil, err
+		}
+		out[m.ContentID] = &content{row: row, requestUID: requests[m.ContentID]}
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.cached)+len(missing) > maxCachedContents {
+		p.cached = map[uint64]*content{}
+	}
+	for _, m := range missing {
+		p.cached[m.ContentID] = out[m.ContentID]
+	}
+	return out, nil
 }
 
 // postAll posts each delivery once, Parallel at a time, and fills in its

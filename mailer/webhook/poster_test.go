@@ -266,6 +266,42 @@ func TestReceiverGetsEveryEventSigned(t *testing.T) {
 	}
 }
 
+// TestRequestsMessagesShareTheirBulkID: every message of one API request
+// is posted with the uid of its first, also when they are read in
+// separate batches (the poster keeps what it learnt of the request).
+func TestRequestsMessagesShareTheirBulkID(t *testing.T) {
+	st, clock := fixtures.Store(t)
+	sender := fixtures.Sender(t, st, dnstest.Start(t), "news@shop.example", "Shop")
+	rc := newReceiver(t)
+	addEndpoint(t, st, webhooks.EndpointInput{URL: rc.URL, Events: "delivered"})
+	sent := fixtures.Sent(t, st, sender, true, map[string]models.MessageStatus{
+		"ann@example.org": models.StatusDelivered, "bob@example.org": models.StatusDelivered, "cat@example.org": models.StatusDelivered})
+	first := sent["ann@example.org"]
+	for _, m := range sent {
+		if m.ID < first.ID {
+			first = m
+		}
+	}
+	cfg := webhook.DefaultConfig
+	cfg.Owner, cfg.Allow, cfg.Batch = "p1", loopback, 1 // one event a round
+	p := webhook.NewPoster(st.Webhooks, st.Queue, clock, slog.New(slog.DiscardHandler), cfg)
+	settled(t, st)
+	for range len(sent) {
+		if _, err := p.Round(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rs := rc.requests()
+	if len(rs) != len(sent) {
+		t.Fatalf("%d requests, want %d", len(rs), len(sent))
+	}
+	for _, r := range rs {
+		if r.Body.BulkID != first.UID {
+			t.Errorf("%s: bulkId %q, want the first message's %q", r.Body.Email, r.Body.BulkID, first.UID)
+		}
+	}
+}
+
 // TestFailedPostIsRetriedWithTheSameEventID: a receiver answering 500
 // twice gets the event on the third try, on the schedule, with the same
 // event id; the log holds three attempts.
