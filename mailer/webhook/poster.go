@@ -57,10 +57,18 @@ type Config struct {
 	// Batch is how many events are read and recorded at a time; Parallel
 	// how many of them are posted at once to one endpoint.
 	Batch, Parallel int
+	// Delivering, when set, reports that the process is delivering mail.
+	// Posting then gives way to it, keeping to DeliveringRate posts a
+	// second over all endpoints, so that webhooks take little of the
+	// machine from sending; what waits in the feed follows once delivery
+	// is done.
+	Delivering     func() bool
+	DeliveringRate int
 }
 
-// DefaultConfig is what `sesame serve` runs with, Owner and Allow aside.
-var DefaultConfig = Config{Lease: time.Minute, Interval: time.Second, Batch: 500, Parallel: 32}
+// DefaultConfig is what `sesame serve` runs with, Owner, Allow and
+// Delivering aside.
+var DefaultConfig = Config{Lease: time.Minute, Interval: time.Second, Batch: 500, Parallel: 32, DeliveringRate: 1000}
 
 // Poster posts every enabled endpoint's events, sharing the endpoints with
 // the other processes on the database by lease.
@@ -91,35 +99,52 @@ func (p *Poster) Run(ctx context.Context) error {
 		_ = p.store.ReleaseEndpoints(release, p.cfg.Owner)
 	}()
 	for {
-		busy, err := p.Round(ctx)
+		start := p.clock.Now()
+		posted, more, err := p.Round(ctx)
 		if err != nil && ctx.Err() == nil {
 			p.log.Error("webhook round failed", "err", err)
 		}
-		if busy {
+		pause := p.pause(posted, more, p.cfg.Delivering != nil && p.cfg.Delivering(), p.clock.Now().Sub(start))
+		if pause <= 0 {
 			continue
 		}
 		select {
 		case <-ctx.Done():
 			return nil
-		case <-p.clock.After(p.cfg.Interval):
+		case <-p.clock.After(pause):
 		}
 	}
 }
 
+// pause is how long Run waits after a round that made posted posts in
+// elapsed: none when more are waiting, else Interval; and while the
+// process is delivering, long enough to keep to DeliveringRate.
+func (p *Poster) pause(posted int, more, delivering bool, elapsed time.Duration) time.Duration {
+	var d time.Duration
+	if !more {
+		d = p.cfg.Interval
+	}
+	if delivering {
+		d = max(d, time.Duration(posted)*time.Second/time.Duration(max(1, p.cfg.DeliveringRate))-elapsed)
+	}
+	return d
+}
+
 // Round switches off the endpoints failing for a day, takes the endpoints
 // this process posts for, and posts each one's due retries and a batch of
-// its new events. busy reports an endpoint with more waiting.
-func (p *Poster) Round(ctx context.Context) (busy bool, err error) {
+// its new events. It returns how many posts it made, and whether an
+// endpoint has more waiting.
+func (p *Poster) Round(ctx context.Context) (posted int, more bool, err error) {
 	off, err := p.store.SwitchOffFailing(ctx)
 	if err != nil {
-		return false, err
+		return 0, false, err
 	}
 	for _, ep := range off {
 		p.log.Warn("webhook endpoint switched off after a day of failures", "endpoint", ep.ID, "url", ep.URL)
 	}
 	eps, err := p.store.ClaimEndpoints(ctx, p.cfg.Owner, p.cfg.Lease, 8)
 	if err != nil {
-		return false, err
+		return 0, false, err
 	}
 	var (
 		wg   sync.WaitGroup
@@ -144,27 +169,29 @@ func (p *Poster) Round(ctx context.Context) (busy bool, err error) {
 	}()
 	for i := range eps {
 		wg.Go(func() {
-			more, err := p.serve(ctx, &eps[i])
+			n, full, err := p.serve(ctx, &eps[i])
 			mu.Lock()
 			defer mu.Unlock()
-			busy = busy || more
+			posted += n
+			more = more || full
 			errs = append(errs, err)
 		})
 	}
 	wg.Wait()
-	return busy, errors.Join(errs...)
+	return posted, more, errors.Join(errs...)
 }
 
 // serve posts one endpoint's due retries, then, unless it is failing, its
-// next batch of events, and reports whether a full batch was read.
-func (p *Poster) serve(ctx context.Context, ep *webhooks.Endpoint) (bool, error) {
+// next batch of events, and returns how many posts it made and whether a
+// full batch was read.
+func (p *Poster) serve(ctx context.Context, ep *webhooks.Endpoint) (posted int, full bool, err error) {
 	secrets, err := p.store.SigningSecrets(ep)
 	if err != nil {
-		return false, err
+		return 0, false, err
 	}
 	retries, err := p.store.DueRetries(ctx, ep.ID, p.cfg.Batch)
 	if err != nil {
-		return false, err
+		return 0, false, err
 	}
 	if len(retries) > 0 {
 		posts := make([]webhooks.Post, len(retries))
@@ -172,8 +199,9 @@ func (p *Poster) serve(ctx context.Context, ep *webhooks.Endpoint) (bool, error)
 			posts[i].Delivery = &retries[i]
 		}
 		p.postAll(ctx, ep, secrets, posts)
+		posted += len(posts)
 		if err := p.store.RecordPosts(ctx, p.cfg.Owner, ep.ID, nil, posts); err != nil {
-			return false, err
+			return posted, false, err
 		}
 		for _, post := range posts {
 			if post.Attempt.OK() {
@@ -185,24 +213,25 @@ func (p *Poster) serve(ctx context.Context, ep *webhooks.Endpoint) (bool, error)
 	// move) until a retry succeeds: they are not lost, and not piled up as
 	// retries against a receiver that is down.
 	if ep.FailingSince != nil {
-		return false, nil
+		return posted, false, nil
 	}
 	events, next, err := p.store.ReadFeed(ctx, ep, p.cfg.Batch)
 	if err != nil {
-		return false, err
+		return posted, false, err
 	}
 	posts, err := p.bodies(ctx, ep, events)
 	if err != nil {
-		return false, err
+		return posted, false, err
 	}
 	p.postAll(ctx, ep, secrets, posts)
+	posted += len(posts)
 	if len(posts) == 0 && next == (webhooks.Position{Txid: ep.CursorTxid, ID: ep.CursorID}) {
-		return false, nil
+		return posted, false, nil
 	}
 	if err := p.store.RecordPosts(ctx, p.cfg.Owner, ep.ID, &next, posts); err != nil {
-		return false, err
+		return posted, false, err
 	}
-	return len(events) == p.cfg.Batch, nil
+	return posted, len(events) == p.cfg.Batch, nil
 }
 
 // bodies are the deliveries of events to ep, with their bodies.

@@ -150,7 +150,7 @@ func drain(t *testing.T, p *webhook.Poster) {
 		settled(t, st.(*store.Store))
 	}
 	for range 100 {
-		busy, err := p.Round(context.Background())
+		_, busy, err := p.Round(context.Background())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -287,7 +287,7 @@ func TestRequestsMessagesShareTheirBulkID(t *testing.T) {
 	p := webhook.NewPoster(st.Webhooks, st.Queue, clock, slog.New(slog.DiscardHandler), cfg)
 	settled(t, st)
 	for range len(sent) {
-		if _, err := p.Round(context.Background()); err != nil {
+		if _, _, err := p.Round(context.Background()); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -451,7 +451,7 @@ func TestTwoPostersNeverPostAnEventTwice(t *testing.T) {
 	for _, p := range []*webhook.Poster{p1, p2} {
 		wg.Go(func() {
 			for range 5 {
-				if _, err := p.Round(context.Background()); err != nil {
+				if _, _, err := p.Round(context.Background()); err != nil {
 					t.Error(err)
 				}
 			}
@@ -497,7 +497,7 @@ func TestCrashBeforeRecordingLosesNoEvent(t *testing.T) {
 		return http.StatusOK
 	})
 	settled(t, st)
-	if _, err := newPoster(st, clock, "dead").Round(ctx); err == nil {
+	if _, _, err := newPoster(st, clock, "dead").Round(ctx); err == nil {
 		t.Fatal("the killed round reported no error")
 	}
 	rc.setAnswer(nil)
