@@ -166,6 +166,10 @@ func NewEngine(store EngineStores, transport Transport, builder *outgoing.Builde
 	}
 }
 
+// Busy reports that messages are claimed and not yet recorded: the engine
+// is delivering, and whatever else the process does gives way to it.
+func (e *Engine) Busy() bool { return e.inFlight.Load() > 0 }
+
 // Run delivers until ctx ends, then lets the connections in use finish,
 // hands back what was claimed but not started, and records every outcome,
 // all within ShutdownTimeout: after it, deliveries under way are cut and

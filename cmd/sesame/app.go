@@ -111,7 +111,7 @@ func newApp(ctx context.Context, cfg Config, log *slog.Logger, clock models.Cloc
 	reg.MustRegister(signerInfo)
 	tracker := mailer.NewTracker(st.Tracking, log, time.Second)
 	creator := scheduler.Tasks{Store: st.Tasks}
-	hooks := cfg.webhookPoster(st, clock, log, owner)
+	hooks := cfg.webhookPoster(st, clock, log, owner, engine.Busy)
 	handlers.Mount(srv, compose.Console(st, handlers.Deps{WebhookTester: hooks, RetentionPeriod: cfg.Retention, Tasks: creator, DNS: resolver, Builder: builder, Delivery: cfg.Delivery,
 		Links: links, Tracker: tracker, Warn: cfg.Warn,
 		Connection: handlers.Connection{PublicURL: cfg.PublicURL, SMTPHost: cfg.BounceHost, SMTPAddr: cfg.SMTPAddr, SMTPSAddr: cfg.SMTPSAddr}}))

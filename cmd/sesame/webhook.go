@@ -24,11 +24,12 @@ const webhookUsage = `usage:
   sesame webhook rm ID
   sesame webhook test ID`
 
-// webhookPoster is the poster of a process: `sesame serve`'s, or the one
-// `sesame webhook test` posts its test event with.
-func (cfg *Config) webhookPoster(st *store.Store, clock models.Clock, log *slog.Logger, owner string) *webhook.Poster {
+// webhookPoster is the poster of a process: `sesame serve`'s, giving way
+// to its delivery engine while delivering reports true, or the one
+// `sesame webhook test` posts its test event with (delivering nil).
+func (cfg *Config) webhookPoster(st *store.Store, clock models.Clock, log *slog.Logger, owner string, delivering func() bool) *webhook.Poster {
 	c := webhook.DefaultConfig
-	c.Owner, c.Allow = owner, cfg.WebhookAllow
+	c.Owner, c.Allow, c.Delivering = owner, cfg.WebhookAllow, delivering
 	if cfg.QueueLease > 0 { // a dead process's endpoints are taken over as its messages are
 		c.Lease = cfg.QueueLease
 	}
@@ -89,7 +90,7 @@ func webhookCommand(ctx context.Context, cfg Config, args []string, stdout io.Wr
 			if err != nil {
 				return endpointError(id, err)
 			}
-			a, err := cfg.webhookPoster(st, models.SystemClock{}, newLogger(cfg.LogFormat, os.Stderr), leaseOwner()).Test(ctx, ep)
+			a, err := cfg.webhookPoster(st, models.SystemClock{}, newLogger(cfg.LogFormat, os.Stderr), leaseOwner(), nil).Test(ctx, ep)
 			if err != nil {
 				return err
 			}

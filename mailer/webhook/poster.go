@@ -23,10 +23,24 @@ import (
 )
 
 // Contents gives a message's content, for the subject and Message-ID a
-// callback names.
+// callback names, and the uid its request was answered with.
 type Contents interface {
 	GetMessageContent(ctx context.Context, id uint64) (*queue.MessageContent, error)
+	RequestUIDs(ctx context.Context, msgs []queue.Message) (map[uint64]string, error)
 }
+
+// content is what a callback takes from a message content, kept between
+// batches: thousands of events share one content, and its request's uid
+// costs a search among the request's messages.
+type content struct {
+	row *queue.MessageContent
+	// requestUID is the uid of the request's first message; empty where
+	// each message is a request of its own (a task's).
+	requestUID string
+}
+
+// maxCachedContents bounds the poster's cache of contents.
+const maxCachedContents = 1024
 
 // Config tunes a poster.
 type Config struct {
@@ -43,10 +57,18 @@ type Config struct {
 	// Batch is how many events are read and recorded at a time; Parallel
 	// how many of them are posted at once to one endpoint.
 	Batch, Parallel int
+	// Delivering, when set, reports that the process is delivering mail.
+	// Posting then gives way to it, keeping to DeliveringRate posts a
+	// second over all endpoints, so that webhooks take little of the
+	// machine from sending; what waits in the feed follows once delivery
+	// is done.
+	Delivering     func() bool
+	DeliveringRate int
 }
 
-// DefaultConfig is what `sesame serve` runs with, Owner and Allow aside.
-var DefaultConfig = Config{Lease: time.Minute, Interval: time.Second, Batch: 500, Parallel: 32}
+// DefaultConfig is what `sesame serve` runs with, Owner, Allow and
+// Delivering aside.
+var DefaultConfig = Config{Lease: time.Minute, Interval: time.Second, Batch: 500, Parallel: 32, DeliveringRate: 1000}
 
 // Poster posts every enabled endpoint's events, sharing the endpoints with
 // the other processes on the database by lease.
@@ -57,12 +79,15 @@ type Poster struct {
 	clock    models.Clock
 	log      *slog.Logger
 	cfg      Config
+
+	mu     sync.Mutex
+	cached map[uint64]*content
 }
 
 // NewPoster builds a poster.
 func NewPoster(store *webhooks.Store, contents Contents, clock models.Clock, log *slog.Logger, cfg Config) *Poster {
 	return &Poster{store: store, contents: contents, client: NewClient(cfg.Allow, cfg.Parallel), clock: clock,
-		log: log.With("component", "webhooks"), cfg: cfg}
+		log: log.With("component", "webhooks"), cfg: cfg, cached: map[uint64]*content{}}
 }
 
 // Run posts until ctx ends, then gives its endpoints up for another
@@ -74,35 +99,52 @@ func (p *Poster) Run(ctx context.Context) error {
 		_ = p.store.ReleaseEndpoints(release, p.cfg.Owner)
 	}()
 	for {
-		busy, err := p.Round(ctx)
+		start := p.clock.Now()
+		posted, more, err := p.Round(ctx)
 		if err != nil && ctx.Err() == nil {
 			p.log.Error("webhook round failed", "err", err)
 		}
-		if busy {
+		pause := p.pause(posted, more, p.cfg.Delivering != nil && p.cfg.Delivering(), p.clock.Now().Sub(start))
+		if pause <= 0 {
 			continue
 		}
 		select {
 		case <-ctx.Done():
 			return nil
-		case <-p.clock.After(p.cfg.Interval):
+		case <-p.clock.After(pause):
 		}
 	}
 }
 
+// pause is how long Run waits after a round that made posted posts in
+// elapsed: none when more are waiting, else Interval; and while the
+// process is delivering, long enough to keep to DeliveringRate.
+func (p *Poster) pause(posted int, more, delivering bool, elapsed time.Duration) time.Duration {
+	var d time.Duration
+	if !more {
+		d = p.cfg.Interval
+	}
+	if delivering {
+		d = max(d, time.Duration(posted)*time.Second/time.Duration(max(1, p.cfg.DeliveringRate))-elapsed)
+	}
+	return d
+}
+
 // Round switches off the endpoints failing for a day, takes the endpoints
 // this process posts for, and posts each one's due retries and a batch of
-// its new events. busy reports an endpoint with more waiting.
-func (p *Poster) Round(ctx context.Context) (busy bool, err error) {
+// its new events. It returns how many posts it made, and whether an
+// endpoint has more waiting.
+func (p *Poster) Round(ctx context.Context) (posted int, more bool, err error) {
 	off, err := p.store.SwitchOffFailing(ctx)
 	if err != nil {
-		return false, err
+		return 0, false, err
 	}
 	for _, ep := range off {
 		p.log.Warn("webhook endpoint switched off after a day of failures", "endpoint", ep.ID, "url", ep.URL)
 	}
 	eps, err := p.store.ClaimEndpoints(ctx, p.cfg.Owner, p.cfg.Lease, 8)
 	if err != nil {
-		return false, err
+		return 0, false, err
 	}
 	var (
 		wg   sync.WaitGroup
@@ -127,27 +169,29 @@ func (p *Poster) Round(ctx context.Context) (busy bool, err error) {
 	}()
 	for i := range eps {
 		wg.Go(func() {
-			more, err := p.serve(ctx, &eps[i])
+			n, full, err := p.serve(ctx, &eps[i])
 			mu.Lock()
 			defer mu.Unlock()
-			busy = busy || more
+			posted += n
+			more = more || full
 			errs = append(errs, err)
 		})
 	}
 	wg.Wait()
-	return busy, errors.Join(errs...)
+	return posted, more, errors.Join(errs...)
 }
 
 // serve posts one endpoint's due retries, then, unless it is failing, its
-// next batch of events, and reports whether a full batch was read.
-func (p *Poster) serve(ctx context.Context, ep *webhooks.Endpoint) (bool, error) {
+// next batch of events, and returns how many posts it made and whether a
+// full batch was read.
+func (p *Poster) serve(ctx context.Context, ep *webhooks.Endpoint) (posted int, full bool, err error) {
 	secrets, err := p.store.SigningSecrets(ep)
 	if err != nil {
-		return false, err
+		return 0, false, err
 	}
 	retries, err := p.store.DueRetries(ctx, ep.ID, p.cfg.Batch)
 	if err != nil {
-		return false, err
+		return 0, false, err
 	}
 	if len(retries) > 0 {
 		posts := make([]webhooks.Post, len(retries))
@@ -155,8 +199,9 @@ func (p *Poster) serve(ctx context.Context, ep *webhooks.Endpoint) (bool, error)
 			posts[i].Delivery = &retries[i]
 		}
 		p.postAll(ctx, ep, secrets, posts)
+		posted += len(posts)
 		if err := p.store.RecordPosts(ctx, p.cfg.Owner, ep.ID, nil, posts); err != nil {
-			return false, err
+			return posted, false, err
 		}
 		for _, post := range posts {
 			if post.Attempt.OK() {
@@ -168,46 +213,45 @@ func (p *Poster) serve(ctx context.Context, ep *webhooks.Endpoint) (bool, error)
 	// move) until a retry succeeds: they are not lost, and not piled up as
 	// retries against a receiver that is down.
 	if ep.FailingSince != nil {
-		return false, nil
+		return posted, false, nil
 	}
 	events, next, err := p.store.ReadFeed(ctx, ep, p.cfg.Batch)
 	if err != nil {
-		return false, err
+		return posted, false, err
 	}
 	posts, err := p.bodies(ctx, ep, events)
 	if err != nil {
-		return false, err
+		return posted, false, err
 	}
 	p.postAll(ctx, ep, secrets, posts)
+	posted += len(posts)
 	if len(posts) == 0 && next == (webhooks.Position{Txid: ep.CursorTxid, ID: ep.CursorID}) {
-		return false, nil
+		return posted, false, nil
 	}
 	if err := p.store.RecordPosts(ctx, p.cfg.Owner, ep.ID, &next, posts); err != nil {
-		return false, err
+		return posted, false, err
 	}
-	return len(events) == p.cfg.Batch, nil
+	return posted, len(events) == p.cfg.Batch, nil
 }
 
 // bodies are the deliveries of events to ep, with their bodies.
 func (p *Poster) bodies(ctx context.Context, ep *webhooks.Endpoint, events []webhooks.FeedEvent) ([]webhooks.Post, error) {
-	contents := map[uint64]*queue.MessageContent{}
+	contents, err := p.contentsOf(ctx, events)
+	if err != nil {
+		return nil, err
+	}
 	posts := make([]webhooks.Post, len(events))
 	for i := range events {
 		e := &events[i]
-		c, ok := contents[e.Message.ContentID]
-		if !ok {
-			var err error
-			if c, err = p.contents.GetMessageContent(ctx, e.Message.ContentID); err != nil {
-				return nil, err
-			}
-			contents[e.Message.ContentID] = c
+		c := contents[e.Message.ContentID]
+		m := webhooks.Message{RequestUID: e.Message.UID}
+		if c.requestUID != "" {
+			m.RequestUID = c.requestUID
 		}
-		m := webhooks.Message{}
-		if c.TemplateID != nil {
-			m.TemplateID = *c.TemplateID
+		if c.row.TemplateID != nil {
+			m.TemplateID = *c.row.TemplateID
 		}
-		var err error
-		if m.Subject, m.MessageID, err = outgoing.Headline(&e.Message, c); err != nil {
+		if m.Subject, m.MessageID, err = outgoing.Headline(&e.Message, c.row); err != nil {
 			// The message was sent, so this does not happen; if it did, the
 			// event still goes out, without them.
 			p.log.Warn("webhook: message headline", "message", e.Message.UID, "err", err)
@@ -217,6 +261,49 @@ func (p *Poster) bodies(ctx context.Context, ep *webhooks.Endpoint, events []web
 			Body: body.JSON(), OccurredAt: e.At}
 	}
 	return posts, nil
+}
+
+// contentsOf returns the content of each event's message, from the cache
+// or else read in one look-up of request uids for the batch.
+func (p *Poster) contentsOf(ctx context.Context, events []webhooks.FeedEvent) (map[uint64]*content, error) {
+	out := map[uint64]*content{}
+	var missing []queue.Message // one message of each content not cached
+	p.mu.Lock()
+	for i := range events {
+		m := &events[i].Message
+		if _, ok := out[m.ContentID]; ok {
+			continue
+		}
+		c := p.cached[m.ContentID]
+		if c == nil {
+			missing = append(missing, *m)
+		}
+		out[m.ContentID] = c
+	}
+	p.mu.Unlock()
+	if len(missing) == 0 {
+		return out, nil
+	}
+	requests, err := p.contents.RequestUIDs(ctx, missing)
+	if err != nil {
+		return nil, err
+	}
+	for _, m := range missing {
+		row, err := p.contents.GetMessageContent(ctx, m.ContentID)
+		if err != nil {
+			return nil, err
+		}
+		out[m.ContentID] = &content{row: row, requestUID: requests[m.ContentID]}
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.cached)+len(missing) > maxCachedContents {
+		p.cached = map[uint64]*content{}
+	}
+	for _, m := range missing {
+		p.cached[m.ContentID] = out[m.ContentID]
+	}
+	return out, nil
 }
 
 // postAll posts each delivery once, Parallel at a time, and fills in its

@@ -150,7 +150,7 @@ func drain(t *testing.T, p *webhook.Poster) {
 		settled(t, st.(*store.Store))
 	}
 	for range 100 {
-		busy, err := p.Round(context.Background())
+		_, busy, err := p.Round(context.Background())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -263,6 +263,42 @@ func TestReceiverGetsEveryEventSigned(t *testing.T) {
 	drain(t, newPoster(st, clock, "p1"))
 	if len(rc.requests()) != 7 {
 		t.Errorf("%d requests after a second pass, want 7", len(rc.requests()))
+	}
+}
+
+// TestRequestsMessagesShareTheirBulkID: every message of one API request
+// is posted with the uid of its first, also when they are read in
+// separate batches (the poster keeps what it learnt of the request).
+func TestRequestsMessagesShareTheirBulkID(t *testing.T) {
+	st, clock := fixtures.Store(t)
+	sender := fixtures.Sender(t, st, dnstest.Start(t), "news@shop.example", "Shop")
+	rc := newReceiver(t)
+	addEndpoint(t, st, webhooks.EndpointInput{URL: rc.URL, Events: "delivered"})
+	sent := fixtures.Sent(t, st, sender, true, map[string]models.MessageStatus{
+		"ann@example.org": models.StatusDelivered, "bob@example.org": models.StatusDelivered, "cat@example.org": models.StatusDelivered})
+	first := sent["ann@example.org"]
+	for _, m := range sent {
+		if m.ID < first.ID {
+			first = m
+		}
+	}
+	cfg := webhook.DefaultConfig
+	cfg.Owner, cfg.Allow, cfg.Batch = "p1", loopback, 1 // one event a round
+	p := webhook.NewPoster(st.Webhooks, st.Queue, clock, slog.New(slog.DiscardHandler), cfg)
+	settled(t, st)
+	for range len(sent) {
+		if _, _, err := p.Round(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rs := rc.requests()
+	if len(rs) != len(sent) {
+		t.Fatalf("%d requests, want %d", len(rs), len(sent))
+	}
+	for _, r := range rs {
+		if r.Body.BulkID != first.UID {
+			t.Errorf("%s: bulkId %q, want the first message's %q", r.Body.Email, r.Body.BulkID, first.UID)
+		}
 	}
 }
 
@@ -415,7 +451,7 @@ func TestTwoPostersNeverPostAnEventTwice(t *testing.T) {
 	for _, p := range []*webhook.Poster{p1, p2} {
 		wg.Go(func() {
 			for range 5 {
-				if _, err := p.Round(context.Background()); err != nil {
+				if _, _, err := p.Round(context.Background()); err != nil {
 					t.Error(err)
 				}
 			}
@@ -461,7 +497,7 @@ func TestCrashBeforeRecordingLosesNoEvent(t *testing.T) {
 		return http.StatusOK
 	})
 	settled(t, st)
-	if _, err := newPoster(st, clock, "dead").Round(ctx); err == nil {
+	if _, _, err := newPoster(st, clock, "dead").Round(ctx); err == nil {
 		t.Fatal("the killed round reported no error")
 	}
 	rc.setAnswer(nil)

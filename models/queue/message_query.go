@@ -172,6 +172,11 @@ func (s *Queue) FindMessages(ctx context.Context, q MessageQuery) ([]MessageRow,
 	return out, more, nil
 }
 
+// RequestUIDs is the package's RequestUIDs, on the store's database.
+func (s *Queue) RequestUIDs(ctx context.Context, msgs []Message) (map[uint64]string, error) {
+	return RequestUIDs(s.Gorm.WithContext(ctx), msgs)
+}
+
 // RequestUIDs maps the content of each message sent outside a task to the
 // uid of its request's first message: what SendEmail answered (Tencent's
 // MessageId, a callback's bulkId). A request's messages share their

@@ -33,17 +33,20 @@ type Body struct {
 }
 
 // Message is what a callback says about the message beside the event,
-// from its content: the rendered subject, the Message-ID, the template.
+// from its content: the rendered subject, the Message-ID, the template,
+// and the uid SendEmail answered for the message's request (the bulkId:
+// the first recipient's, or a task message's own).
 type Message struct {
 	Subject    string
 	MessageID  string
 	TemplateID uint64
+	RequestUID string
 }
 
 // NewBody is the callback of a feed event for an endpoint.
 func NewBody(ep *Endpoint, e *FeedEvent, m Message) Body {
 	ev, _ := EventOf(e.Type)
-	b := Body{Event: ev, EventID: ev.ID(), Email: e.Message.Recipient, BulkID: e.RequestUID, MessageID: m.MessageID,
+	b := Body{Event: ev, EventID: ev.ID(), Email: e.Message.Recipient, BulkID: m.RequestUID, MessageID: m.MessageID,
 		Timestamp: e.At.Unix(), SentTimestamp: e.Message.CreatedAt.Unix(), From: e.Message.FromEmail,
 		FromDomain: models.DomainOf(e.Message.FromEmail), TemplateID: m.TemplateID, Subject: m.Subject, Custom: ep.CustomValue}
 	switch ev {

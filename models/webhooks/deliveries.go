@@ -77,35 +77,37 @@ func (s *Store) RecordPosts(ctx context.Context, owner string, endpointID uint64
 	})
 }
 
-// writePosts inserts the new deliveries and updates the retried ones, then
-// inserts an attempt for each.
+// writePosts inserts the new deliveries, each with its first attempt in
+// its row, and updates the retried ones, inserting their attempt.
 func (s *Store) writePosts(tx *gorm.DB, posts []Post) error {
-	if len(posts) == 0 {
-		return nil
-	}
-	var fresh []*Delivery
+	var (
+		fresh    []*Delivery
+		attempts [][]any
+	)
 	for i := range posts {
-		d := posts[i].Delivery
-		if d.ID != 0 {
-			if err := tx.Model(&Delivery{}).Where("id = ?", d.ID).Updates(map[string]any{
-				"status": d.Status, "attempts": d.Attempts, "next_attempt_at": d.NextAttemptAt, "updated_at": d.UpdatedAt}).Error; err != nil {
-				return err
-			}
+		d, a := posts[i].Delivery, posts[i].Attempt
+		if d.ID == 0 {
+			d.setFirst(a)
+			fresh = append(fresh, d)
 			continue
 		}
-		fresh = append(fresh, d)
+		if err := tx.Model(&Delivery{}).Where("id = ?", d.ID).Updates(map[string]any{
+			"status": d.Status, "attempts": d.Attempts, "next_attempt_at": d.NextAttemptAt, "updated_at": d.UpdatedAt}).Error; err != nil {
+			return err
+		}
+		attempts = append(attempts, []any{d.ID, a.At, a.StatusCode, a.LatencyMS, models.Truncate(a.Response, MaxResponse), models.Truncate(a.Error, maxAttemptError)})
 	}
+	// Placeholders rather than InsertRows' JSON on SQLite: reading each of
+	// a wide row's values out of JSON copies the row, body and all, again.
 	if len(fresh) > 0 {
-		if err := tx.CreateInBatches(fresh, s.RowsPerStatement(13)).Error; err != nil {
+		if err := tx.CreateInBatches(fresh, s.RowsPerStatement(18)).Error; err != nil {
 			return err
 		}
 	}
-	rows := make([][]any, len(posts))
-	for i, p := range posts {
-		a := p.Attempt
-		rows[i] = []any{p.Delivery.ID, a.At, a.StatusCode, a.LatencyMS, models.Truncate(a.Response, MaxResponse), models.Truncate(a.Error, 500)}
+	if len(attempts) == 0 {
+		return nil
 	}
-	return s.InsertRows(tx, "webhook_attempts", []string{"delivery_id", "at", "status_code", "latency_ms", "response", "error"}, rows)
+	return s.InsertRows(tx, "webhook_attempts", []string{"delivery_id", "at", "status_code", "latency_ms", "response", "error"}, attempts)
 }
 
 // DueRetries returns up to limit of an endpoint's deliveries whose next
@@ -153,7 +155,8 @@ type DeliveryFilter struct {
 }
 
 // DeliveryLog returns an endpoint's deliveries, newest first, with their
-// attempts, and whether there are more.
+// attempts (the first from the delivery's row), and whether there are
+// more.
 func (s *Store) DeliveryLog(ctx context.Context, f DeliveryFilter) ([]Delivery, map[uint64][]Attempt, bool, error) {
 	if f.Limit <= 0 || f.Limit > 200 {
 		f.Limit = 50
@@ -184,8 +187,9 @@ func (s *Store) DeliveryLog(ctx context.Context, f DeliveryFilter) ([]Delivery, 
 		return out, attempts, more, nil
 	}
 	ids := make([]uint64, len(out))
-	for i, d := range out {
-		ids[i] = d.ID
+	for i := range out {
+		ids[i] = out[i].ID
+		attempts[out[i].ID] = []Attempt{out[i].first()}
 	}
 	var rows []Attempt
 	if err := s.Gorm.WithContext(ctx).Where("delivery_id IN ?", ids).Order("id").Find(&rows).Error; err != nil {
@@ -229,14 +233,8 @@ func (s *Store) RecordTest(ctx context.Context, endpointID uint64, d *Delivery, 
 	if !a.OK() {
 		d.Status = DeliveryFailed
 	}
-	return s.Gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if err := tx.Create(d).Error; err != nil {
-			return err
-		}
-		a.DeliveryID = d.ID
-		a.Response, a.Error = models.Truncate(a.Response, MaxResponse), models.Truncate(a.Error, 500)
-		return tx.Create(&a).Error
-	})
+	d.setFirst(a)
+	return s.Gorm.WithContext(ctx).Create(d).Error
 }
 
 // PruneDeliveries deletes the deliveries (and their attempts) made before

@@ -44,9 +44,6 @@ type FeedEvent struct {
 	URL       string `gorm:"column:url"`
 	UserAgent string
 	Message   queue.Message `gorm:"embedded;embeddedPrefix:m_"`
-	// RequestUID is the uid SendEmail answered for the message's request
-	// (Tencent's bulkId): the first recipient's, or a task message's own.
-	RequestUID string `gorm:"-"`
 }
 
 // EventID is the stable id of the event, X-Sesame-Event-Id.
@@ -93,24 +90,7 @@ func (s *Store) ReadFeed(ctx context.Context, ep *Endpoint, limit int) ([]FeedEv
 		} else {
 			q = q.Where("m.from_email NOT IN (SELECT sender_email FROM webhook_endpoints WHERE sender_email <> '')")
 		}
-		if err := q.Limit(limit).Scan(&out).Error; err != nil {
-			return err
-		}
-		msgs := make([]queue.Message, len(out))
-		for i := range out {
-			msgs[i] = out[i].Message
-		}
-		requests, err := queue.RequestUIDs(tx, msgs)
-		if err != nil {
-			return err
-		}
-		for i := range out {
-			out[i].RequestUID = out[i].Message.UID
-			if uid, ok := requests[out[i].Message.ContentID]; ok && out[i].Message.RunID == nil {
-				out[i].RequestUID = uid
-			}
-		}
-		return nil
+		return q.Limit(limit).Scan(&out).Error
 	}(s.Gorm.WithContext(ctx))
 	if err != nil {
 		return nil, from, err

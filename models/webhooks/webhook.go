@@ -271,9 +271,28 @@ type Delivery struct {
 	OccurredAt    time.Time
 	CreatedAt     time.Time
 	UpdatedAt     time.Time
+	// The first attempt, kept in the row (most events are posted once);
+	// the later ones are Attempts of their own.
+	FirstAt         time.Time
+	FirstStatusCode int
+	FirstLatencyMS  int `gorm:"column:first_latency_ms"`
+	FirstResponse   string
+	FirstError      string
 }
 
 func (Delivery) TableName() string { return "webhook_deliveries" }
+
+// setFirst keeps a's outcome as the delivery's first attempt.
+func (d *Delivery) setFirst(a Attempt) {
+	d.FirstAt, d.FirstStatusCode, d.FirstLatencyMS = a.At, a.StatusCode, a.LatencyMS
+	d.FirstResponse, d.FirstError = models.Truncate(a.Response, MaxResponse), models.Truncate(a.Error, maxAttemptError)
+}
+
+// first is the delivery's first attempt.
+func (d *Delivery) first() Attempt {
+	return Attempt{DeliveryID: d.ID, At: d.FirstAt, StatusCode: d.FirstStatusCode, LatencyMS: d.FirstLatencyMS,
+		Response: d.FirstResponse, Error: d.FirstError}
+}
 
 // Attempt is one POST of a delivery and what came back.
 type Attempt struct {
@@ -291,5 +310,9 @@ func (Attempt) TableName() string { return "webhook_attempts" }
 // OK reports a 2xx answer.
 func (a *Attempt) OK() bool { return a.StatusCode >= 200 && a.StatusCode < 300 }
 
-// MaxResponse is how much of an answer the log keeps.
-const MaxResponse = 1024
+// MaxResponse is how much of an answer the log keeps, and
+// maxAttemptError of why there was none.
+const (
+	MaxResponse     = 1024
+	maxAttemptError = 500
+)
