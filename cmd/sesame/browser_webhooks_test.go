@@ -70,19 +70,11 @@ func TestBrowserWebhooks(t *testing.T) {
 		Content: queue.MessageContent{Subject: "Your order", Text: "Thanks."}, To: []queue.Addressee{{Email: "ann@example.org"}}}); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(30 * time.Second)
-	for {
+	waitFor(t, 30*time.Second, func() bool { // the receiver gets an event
 		mu.Lock()
-		n := len(bodies)
-		mu.Unlock()
-		if n > 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the receiver got no event within 30 s")
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+		defer mu.Unlock()
+		return len(bodies) > 0
+	})
 	mu.Lock()
 	if !strings.Contains(bodies[0], `"event":"delivered"`) || !strings.Contains(bodies[0], `"subject":"Your order"`) || !strings.Contains(bodies[0], `"X-Tencentcloudses-Cb-Custom":"tenant-7"`) {
 		t.Errorf("first body: %s", bodies[0])

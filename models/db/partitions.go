@@ -192,16 +192,20 @@ func (s *DB) EnsurePartitions(ctx context.Context) error {
 	if s.Dialect() != Postgres {
 		return nil
 	}
+	parts, err := s.DayPartitions(ctx)
+	if err != nil {
+		return err
+	}
+	exists := map[string]bool{}
+	for _, p := range parts {
+		exists[p.Name] = true
+	}
 	today := s.StartOfDay(s.Now())
 	var errs []error
 	for _, t := range dayPartitioned {
 		for i := 0; i <= PartitionsAhead; i++ {
 			day := today.AddDate(0, 0, i)
-			var exists bool
-			if err := s.Gorm.WithContext(ctx).Raw("SELECT to_regclass(?) IS NOT NULL", partitionName(t.Table, day)).Scan(&exists).Error; err != nil {
-				return err
-			}
-			if exists {
+			if exists[partitionName(t.Table, day)] {
 				continue
 			}
 			err := s.Gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
@@ -285,16 +289,38 @@ func (s *DB) DetachPartition(ctx context.Context, p DayPartition) (bool, error) 
 	return err == nil, err
 }
 
+// Span is the earliest and latest of the times rows were made, gathered
+// as they are read, for Within. A row whose time is unknown (zero) leaves
+// the span unknown: Within then narrows nothing.
+type Span struct {
+	first, last time.Time
+	unknown     bool
+}
+
+// Add widens the span to t.
+func (s *Span) Add(t time.Time) {
+	switch {
+	case t.IsZero():
+		s.unknown = true
+	case s.first.IsZero():
+		s.first, s.last = t, t
+	case t.Before(s.first):
+		s.first = t
+	case t.After(s.last):
+		s.last = t
+	}
+}
+
 // Within narrows a look-up by id in a day-partitioned table to the rows
-// made from first to last (the times of the rows looked up, which the
-// caller read with them): on PostgreSQL the planner then reads only those
-// days' partitions instead of probing every day kept. It is empty on
-// SQLite, whose tables are not partitioned.
-func (s *DB) Within(column string, first, last time.Time) (string, []any) {
-	if s.Dialect() != Postgres || first.IsZero() {
+// made within span (the times of the rows looked up, which the caller
+// read with them): on PostgreSQL the planner then reads only those days'
+// partitions instead of probing every day kept. It is empty on SQLite,
+// whose tables are not partitioned.
+func (s *DB) Within(column string, span Span) (string, []any) {
+	if s.Dialect() != Postgres || span.unknown || span.first.IsZero() {
 		return "", nil
 	}
-	return " AND " + column + " BETWEEN ? AND ?", []any{first, last}
+	return " AND " + column + " BETWEEN ? AND ?", []any{span.first, span.last}
 }
 
 // StartOfDay is midnight, in the database's time zone, of the day t falls on.

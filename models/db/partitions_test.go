@@ -1,49 +1,31 @@
-package db
+package db_test
 
 import (
 	"context"
-	"crypto/rand"
-	"net/url"
-	"os"
 	"strings"
 	"testing"
 	"time"
 
-	"gorm.io/driver/postgres"
+	"github.com/sesame-email/sesame/internal/testdb"
+	"github.com/sesame-email/sesame/models/db"
+	"github.com/sesame-email/sesame/models/store"
 	"gorm.io/gorm"
-	"gorm.io/gorm/logger"
 )
 
-// openPostgres is a fresh PostgreSQL database, not migrated, in the
-// cluster SESAME_TEST_DATABASE_URL names (internal/testdb does the same
-// for the other packages, but imports this one).
-func openPostgres(t *testing.T, loc *time.Location) *DB {
+// openPostgres is a fresh PostgreSQL database, not migrated.
+func openPostgres(t *testing.T, loc *time.Location) *db.DB {
 	t.Helper()
-	admin := os.Getenv("SESAME_TEST_DATABASE_URL")
-	if admin == "" {
+	if testdb.Name() != "postgres" {
 		t.Skip("day partitions are PostgreSQL's: run under scripts/with-postgres.sh")
 	}
-	name := "sesame_t_" + strings.ToLower(rand.Text()[:12])
-	g, err := gorm.Open(postgres.Open(admin), &gorm.Config{Logger: logger.Discard})
+	cfg := testdb.Config(t)
+	cfg.Location = loc
+	st, err := store.Open(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := g.Exec("CREATE DATABASE " + name).Error; err != nil {
-		t.Fatal(err)
-	}
-	sqlDB, _ := g.DB()
-	t.Cleanup(func() {
-		g.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)")
-		sqlDB.Close()
-	})
-	u, _ := url.Parse(admin)
-	u.Path = "/" + name
-	s, err := Open(context.Background(), Config{DatabaseURL: u.String(), Location: loc, EncryptionKey: make([]byte, 32)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	return s
+	t.Cleanup(func() { st.DB.Close() })
+	return st.DB
 }
 
 // A database from before day partitions, with a million messages over
@@ -57,7 +39,7 @@ func TestExistingDatabaseMovesToDayPartitions(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := openPostgres(t, jakarta)
-	if _, err := s.migrate(ctx, false); err != nil {
+	if _, err := s.MigrateUnpartitioned(ctx); err != nil {
 		t.Fatal(err)
 	}
 	const n = 1_000_000
@@ -137,8 +119,8 @@ func TestExistingDatabaseMovesToDayPartitions(t *testing.T) {
 		}
 	}
 	// 1,000,000 × 0.4 s is 4.6 days: the five days before today, today
-	// and PartitionsAhead days after it.
-	if want := 5 + 1 + PartitionsAhead; len(days) != want || days[0] != first.Format(time.DateOnly) {
+	// and db.PartitionsAhead days after it.
+	if want := 5 + 1 + db.PartitionsAhead; len(days) != want || days[0] != first.Format(time.DateOnly) {
 		t.Errorf("day partitions %v, want %d from %s", days, want, first.Format(time.DateOnly))
 	}
 
@@ -150,7 +132,7 @@ func TestExistingDatabaseMovesToDayPartitions(t *testing.T) {
 	}
 	var where string
 	s.Gorm.Raw("SELECT tableoid::regclass::text FROM messages WHERE id = ?", id).Scan(&where)
-	if id != before.Max+1 || where != partitionName("messages", s.StartOfDay(time.Now())) {
+	if id != before.Max+1 || where != db.PartitionName("messages", s.StartOfDay(time.Now())) {
 		t.Errorf("new message got id %d in %s, want %d in today's partition", id, where, before.Max+1)
 	}
 
@@ -168,7 +150,7 @@ func TestDefaultPartitionRowsMoveIntoTheirDay(t *testing.T) {
 	if _, err := s.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
-	later := s.StartOfDay(time.Now()).AddDate(0, 0, PartitionsAhead+3).Add(5 * time.Hour)
+	later := s.StartOfDay(time.Now()).AddDate(0, 0, db.PartitionsAhead+3).Add(5 * time.Hour)
 	if err := s.Gorm.Exec(`INSERT INTO messages (uid, content_id, domain_id, from_email, recipient, recipient_domain, status, next_attempt_at, created_at, updated_at)
 		VALUES ('later', 1, 1, 'a@example.com', 'r@example.net', 'example.net', 'queued', ?, ?, ?)`, later, later, later).Error; err != nil {
 		t.Fatal(err)
@@ -179,12 +161,12 @@ func TestDefaultPartitionRowsMoveIntoTheirDay(t *testing.T) {
 		t.Fatalf("a row of a day without a partition went to %s", where)
 	}
 	if err := s.Gorm.Transaction(func(tx *gorm.DB) error {
-		return s.createPartition(tx, "messages", "created_at", s.StartOfDay(later))
+		return s.CreatePartition(tx, "messages", "created_at", s.StartOfDay(later))
 	}); err != nil {
 		t.Fatal(err)
 	}
 	s.Gorm.Raw("SELECT tableoid::regclass::text FROM messages WHERE uid = 'later'").Scan(&where)
-	if where != partitionName("messages", s.StartOfDay(later)) {
+	if where != db.PartitionName("messages", s.StartOfDay(later)) {
 		t.Errorf("the row is in %s after its day's partition was made", where)
 	}
 }

@@ -85,20 +85,9 @@ const candidateColumns = "id, domain_id, transactional, created_at"
 type route struct {
 	sourceIP, sentOn string
 	ids              []uint64
-	// first and last are the earliest and latest time the messages were
-	// queued, which narrow the lease to their days' partitions (db.Within).
-	first, last time.Time
-}
-
-// add puts m on the route.
-func (r *route) add(m claimCandidate) {
-	r.ids = append(r.ids, m.ID)
-	if r.first.IsZero() || m.CreatedAt.Before(r.first) {
-		r.first = m.CreatedAt
-	}
-	if m.CreatedAt.After(r.last) {
-		r.last = m.CreatedAt
-	}
+	// created spans the times the messages were queued, which narrow the
+	// lease to their days' partitions (db.Within).
+	created db.Span
 }
 
 // messageColumns are a message's columns in the order of scanTargets.
@@ -119,7 +108,7 @@ func (m *Message) scanTargets() []any {
 // update itself, and a second UPDATE for the source wrote each row twice.
 func (s *Queue) lease(tx *gorm.DB, r route, owner string, now time.Time, lease time.Duration) ([]Message, error) {
 	inIDs, idList := s.IDsIn("id", r.ids)
-	within, days := s.Within("created_at", r.first, r.last)
+	within, days := s.Within("created_at", r.created)
 	rows, err := tx.Raw("UPDATE messages SET status = ?, lease_owner = ?, lease_until = ?, attempts = attempts + 1, updated_at = ?, source_ip = ?, sent_on = ? WHERE "+
 		inIDs+within+" RETURNING "+messageColumns, append([]any{models.StatusSending, owner, now.Add(lease), now, r.sourceIP, r.sentOn, idList}, days...)...).Rows()
 	if err != nil {
@@ -316,7 +305,8 @@ func (s *Queue) assignSources(tx *gorm.DB, msgs []claimCandidate, now time.Time)
 		if routes[key] == nil {
 			routes[key] = &r
 		}
-		routes[key].add(m)
+		routes[key].ids = append(routes[key].ids, m.ID)
+		routes[key].created.Add(m.CreatedAt)
 	}
 	for w, n := range spent {
 		if err := tx.Model(&WarmupUsage{}).Where("subject = ? AND subject_id = ? AND day = ?", w.kind, w.id, today).

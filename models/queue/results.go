@@ -167,16 +167,11 @@ func (s *Queue) updateStatusesOnce(tx *gorm.DB, owner string, results []Delivery
 		sql.WriteString("(?::bigint, ?::varchar, ?::varchar, ?::timestamptz, ?::timestamptz)")
 		args = append(args, resultRow(r, now)...)
 	}
-	first, last := results[0].Message.CreatedAt, results[0].Message.CreatedAt
+	var created db.Span
 	for _, r := range results {
-		if r.Message.CreatedAt.Before(first) {
-			first = r.Message.CreatedAt
-		}
-		if r.Message.CreatedAt.After(last) {
-			last = r.Message.CreatedAt
-		}
+		created.Add(r.Message.CreatedAt)
 	}
-	within, days := s.Within("m.created_at", first, last)
+	within, days := s.Within("m.created_at", created)
 	sql.WriteString(") AS v(id, status, reply, next, delivered) WHERE m.id = v.id AND m.lease_owner = ?" + within)
 	args = append(append(args, owner), days...)
 	return tx.Exec(sql.String(), args...).Error

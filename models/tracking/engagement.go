@@ -152,16 +152,11 @@ func (s *Tracking) RecordEngagement(ctx context.Context, events []Engagement) er
 			return err
 		}
 		now := s.Now()
-		var first, last time.Time
+		var created db.Span
 		for _, m := range byUID {
-			if first.IsZero() || m.CreatedAt.Before(first) {
-				first = m.CreatedAt
-			}
-			if m.CreatedAt.After(last) {
-				last = m.CreatedAt
-			}
+			created.Add(m.CreatedAt)
 		}
-		within, days := s.Within("created_at", first, last)
+		within, days := s.Within("created_at", created)
 		if len(firstOpens) > 0 {
 			if err := tx.Model(&queue.Message{}).Where("id IN ? AND opened_at IS NULL"+within, append([]any{firstOpens}, days...)...).Update("opened_at", now).Error; err != nil {
 				return err
