@@ -89,7 +89,7 @@ func TestTaskFormPreflightAndActions(t *testing.T) {
 	wantStatus(t, b.get(taskPath+"/live"), http.StatusOK, `id="task-live"`, `id="task-actions"`, `hx-swap-oob="true"`,
 		`data-confirm="Cancel task March?"`, `data-state="pending">Starting<`)
 	wantStatus(t, b.get("/tasks"), http.StatusOK, "March")
-	wantStatus(t, b.get("/tasks?q=MAR&status=scheduled"), http.StatusOK, "March")
+	wantStatus(t, b.get("/tasks?q=MAR&status=waiting"), http.StatusOK, "March")
 	if body := b.get("/tasks?status=completed").Body; strings.Contains(body, "March") || !strings.Contains(body, "No task matches") {
 		t.Error("the status filter kept a task of another status")
 	}

@@ -38,7 +38,7 @@ func pruneCommand(ctx context.Context, cfg Config, args []string, stdout io.Writ
 	}
 	defer st.DB.Close()
 	r := cfg.retention(st, models.SystemClock{}, newLogger(cfg.LogFormat, os.Stderr))
-	before, sandboxBefore := r.Cutoffs(time.Now())
+	before, sandboxBefore := r.Cutoffs(r.Clock.Now())
 	if *day != "" {
 		t, err := time.ParseInLocation(time.DateOnly, *day, st.DB.Location())
 		if err != nil {

@@ -108,9 +108,12 @@ func verify(t *testing.T, secret string, r received) {
 
 var loopback = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}
 
-func newPoster(st *store.Store, clock *clocktest.Clock, owner string) *webhook.Poster {
+func newPoster(st *store.Store, clock *clocktest.Clock, owner string, tune ...func(*webhook.Config)) *webhook.Poster {
 	cfg := webhook.DefaultConfig
 	cfg.Owner, cfg.Allow = owner, loopback
+	for _, f := range tune {
+		f(&cfg)
+	}
 	p := webhook.NewPoster(st.Webhooks, st.Queue, clock, slog.New(slog.DiscardHandler), cfg)
 	posterStores.Store(p, st)
 	return p
@@ -497,7 +500,10 @@ func TestCrashBeforeRecordingLosesNoEvent(t *testing.T) {
 		return http.StatusOK
 	})
 	settled(t, st)
-	if _, _, err := newPoster(st, clock, "dead").Round(ctx); err == nil {
+	// One post at a time, so that the dead process really leaves three
+	// events unposted for the other to take over.
+	dead := newPoster(st, clock, "dead", func(c *webhook.Config) { c.Parallel = 1 })
+	if _, _, err := dead.Round(ctx); err == nil {
 		t.Fatal("the killed round reported no error")
 	}
 	rc.setAnswer(nil)

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/sesame-email/sesame/models"
+	"github.com/sesame-email/sesame/models/db"
 	"gorm.io/gorm"
 )
 
@@ -124,9 +125,18 @@ func (s *Store) DueRetries(ctx context.Context, endpointID uint64, limit int) ([
 // once they are back), and returns them.
 func (s *Store) SwitchOffFailing(ctx context.Context) ([]Endpoint, error) {
 	now := s.Now()
+	failing := func(q *gorm.DB) *gorm.DB {
+		return q.Model(&Endpoint{}).Where("enabled = ? AND failing_since <= ?", true, now.Add(-GiveUpAfter))
+	}
+	// Looked for first outside a transaction: on SQLite a transaction takes
+	// the write lock as it begins, which every round would otherwise take
+	// beside delivery, though there is seldom anything to switch off.
+	if found, err := db.AnyRow(failing(s.Gorm.WithContext(ctx))); err != nil || !found {
+		return nil, err
+	}
 	var off []Endpoint
 	err := s.Gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if err := tx.Where("enabled = ? AND failing_since <= ?", true, now.Add(-GiveUpAfter)).Find(&off).Error; err != nil || len(off) == 0 {
+		if err := failing(tx).Find(&off).Error; err != nil || len(off) == 0 {
 			return err
 		}
 		ids := make([]uint64, len(off))

@@ -173,14 +173,6 @@ func (s *Store) SigningSecrets(ep *Endpoint) ([][]byte, error) {
 	return out, nil
 }
 
-// SwitchedOff lists the endpoints Sesame turned off after a day of
-// failures, for the console's banner.
-func (s *Store) SwitchedOff(ctx context.Context) ([]Endpoint, error) {
-	var out []Endpoint
-	err := s.Gorm.WithContext(ctx).Where("enabled = ? AND disabled_reason <> ''", false).Order("id").Find(&out).Error
-	return out, err
-}
-
 // ClaimEndpoints renews owner's leases on the enabled endpoints it posts
 // for, takes up to maxNew more whose lease ran out (their process died or
 // never was), and returns all it holds. Taking a few at a time spreads the

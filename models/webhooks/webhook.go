@@ -151,9 +151,6 @@ func (e *Endpoint) Events() []Event {
 	return out
 }
 
-// Wants reports whether the endpoint asked for ev.
-func (e *Endpoint) Wants(ev Event) bool { return slices.Contains(e.Events(), ev) }
-
 // AllEvents reports whether the endpoint wants every event.
 func (e *Endpoint) AllEvents() bool { return len(e.Events()) == len(Events) }
 
