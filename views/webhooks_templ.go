@@ -324,18 +324,18 @@ func endpointState(ep *webhooks.Endpoint) templ.Component {
 			templ_7745c5c3_Var7 = templ.NopComponent
 		}
 		ctx = templ.ClearChildren(ctx)
-		switch {
-		case ep.SwitchedOff():
+		switch ep.State() {
+		case webhooks.StateSwitchedOff:
 			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 13, "<span class=\"status status-bad\" data-testid=\"endpoint-state\">Switched off</span>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-		case !ep.Enabled:
+		case webhooks.StateOff:
 			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 14, "<span class=\"status status-muted\" data-testid=\"endpoint-state\">Off</span>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-		case ep.FailingSince != nil:
+		case webhooks.StateFailing:
 			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 15, "<span class=\"status status-warn\" data-testid=\"endpoint-state\" title=\"")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err

@@ -130,12 +130,12 @@ func webhookList(ctx context.Context, st *store.Store, stdout io.Writer) error {
 	fmt.Fprintln(w, "ID\tSENDER\tURL\tEVENTS\tSTATE")
 	for _, ep := range eps {
 		state := "enabled"
-		switch {
-		case ep.SwitchedOff():
+		switch ep.State() {
+		case webhooks.StateSwitchedOff:
 			state = "switched off: " + ep.DisabledReason
-		case !ep.Enabled:
+		case webhooks.StateOff:
 			state = "disabled"
-		case ep.FailingSince != nil:
+		case webhooks.StateFailing:
 			state = "failing since " + ep.FailingSince.Format("2006-01-02 15:04 MST")
 		}
 		events := ep.EventList

@@ -102,6 +102,15 @@ type Task struct {
 	UpdatedAt        time.Time
 }
 
+// UpcomingRun is when the task runs next, if it will: a batch runs once,
+// at once, and a finished task not again.
+func (t *Task) UpcomingRun() *time.Time {
+	if t.Kind == TaskBatch || t.Status.Finished() {
+		return nil
+	}
+	return t.NextRunAt
+}
+
 // Location is the time zone the task's schedule is written in.
 func (t *Task) Location() *time.Location {
 	if loc, err := time.LoadLocation(t.TimeZone); err == nil {

@@ -166,6 +166,30 @@ func (e *Endpoint) Scope() string {
 // failures.
 func (e *Endpoint) SwitchedOff() bool { return !e.Enabled && e.DisabledReason != "" }
 
+// EndpointState is what an endpoint is doing, as the console and the
+// command line show it.
+type EndpointState int
+
+const (
+	StateOn          EndpointState = iota
+	StateFailing                   // enabled, with no success since FailingSince
+	StateOff                       // disabled by an admin
+	StateSwitchedOff               // disabled by Sesame after a day of failures
+)
+
+// State is the endpoint's state.
+func (e *Endpoint) State() EndpointState {
+	switch {
+	case e.SwitchedOff():
+		return StateSwitchedOff
+	case !e.Enabled:
+		return StateOff
+	case e.FailingSince != nil:
+		return StateFailing
+	}
+	return StateOn
+}
+
 // EndpointInput is what an admin gives for an endpoint.
 type EndpointInput struct {
 	URL         string
