@@ -11,6 +11,7 @@ import (
 	"github.com/emersion/go-message/textproto"
 	"github.com/sesame-email/sesame/mailer/outgoing"
 	"github.com/sesame-email/sesame/models/content"
+	"github.com/sesame-email/sesame/models/identity"
 )
 
 // Submission is what the pipeline needs to know about a message an SMTP
@@ -20,6 +21,23 @@ type Submission struct {
 	From    *mail.Address
 	Sender  *mail.Address // the Sender header, nil when absent
 	Subject string
+}
+
+// SendingAs is the address of sender's domain the submission goes out
+// as. The From header decides what receivers see, and DMARC aligns it with
+// DKIM's domain, so it must be an address of the sender's domain, though
+// another than the envelope's (SenderAddress.SendingAs); so must a Sender
+// header. header names the header refused.
+func (s *Submission) SendingAs(sender *identity.SenderAddress) (as *identity.SenderAddress, header string, err error) {
+	if as, err = sender.SendingAs(s.From.Address, s.From.Name); err != nil {
+		return nil, "From", err
+	}
+	if s.Sender != nil {
+		if _, err := sender.SendingAs(s.Sender.Address, ""); err != nil {
+			return nil, "Sender", err
+		}
+	}
+	return as, "", nil
 }
 
 // ErrBareLineBreak is a message with a CR or LF that is not part of a CRLF.

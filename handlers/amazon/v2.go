@@ -243,13 +243,9 @@ func (a *API) sendRequest(c *call, from string, replyTo []string, ec v2EmailCont
 	if raw != nil {
 		// As over SMTP: the From header (and a Sender header) may name any
 		// address of the sender's domain, which DKIM signs for.
-		if req.Sender, err = sender.SendingAs(raw.From.Address, raw.From.Name); err != nil {
-			return nil, rejected("The raw message's From header is refused: " + fieldMessage(err))
-		}
-		if raw.Sender != nil {
-			if _, err := sender.SendingAs(raw.Sender.Address, ""); err != nil {
-				return nil, rejected("The raw message's Sender header is refused: " + fieldMessage(err))
-			}
+		var header string
+		if req.Sender, header, err = raw.SendingAs(sender); err != nil {
+			return nil, rejected("The raw message's " + header + " header is refused: " + fieldMessage(err))
 		}
 		req.FromName = ""
 	}

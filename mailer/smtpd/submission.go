@@ -114,17 +114,9 @@ func (ss *session) submit(r io.Reader) error {
 	case err != nil:
 		return err
 	}
-	// The From header decides what receivers see and DMARC aligns with
-	// DKIM's domain: it must be the sender's domain, though it may name
-	// another address of it than MAIL FROM does. So must a Sender header.
-	as, err := ss.sender.SendingAs(sub.From.Address, sub.From.Name)
+	as, header, err := sub.SendingAs(ss.sender)
 	if err != nil {
-		return notAllowed(550, "From header", err)
-	}
-	if sub.Sender != nil {
-		if _, err := ss.sender.SendingAs(sub.Sender.Address, ""); err != nil {
-			return notAllowed(550, "Sender header", err)
-		}
+		return notAllowed(550, header+" header", err)
 	}
 	ctx, cancel := context.WithTimeout(ss.ctx, storeTimeout)
 	defer cancel()
