@@ -126,6 +126,21 @@ func (s *Domains) expectedRecords(d *Domain, keys []DKIMKey, spfValue string) []
 	return recs
 }
 
+// SigningKeys is which of Sesame's keys sign a domain's mail: the active
+// ones; when none is, next is the RSA key that will once its DNS record
+// verifies (nil when there is none).
+func SigningKeys(keys []DKIMKey) (active []DKIMKey, next *DKIMKey) {
+	for _, k := range keys {
+		if k.State == DKIMActive {
+			active = append(active, k)
+		}
+	}
+	if len(active) == 0 {
+		next = signingRSAKey(keys)
+	}
+	return active, next
+}
+
 // signingRSAKey is the RSA key whose record must verify: the active one, or
 // the first key of a domain not yet verified.
 func signingRSAKey(keys []DKIMKey) *DKIMKey {
