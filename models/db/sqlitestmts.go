@@ -22,6 +22,7 @@ const stmtsPerConn = 256
 type sqliteConnector struct {
 	dsn    string
 	driver *moderncsqlite.Driver
+	writes writeGate // shared by the connections; nil lets SQLite alone queue writers
 }
 
 func (c sqliteConnector) Connect(context.Context) (driver.Conn, error) {
@@ -34,7 +35,7 @@ func (c sqliteConnector) Connect(context.Context) (driver.Conn, error) {
 		_ = conn.Close()
 		return nil, errors.New("the SQLite driver's connection lacks the context methods Sesame needs")
 	}
-	return &stmtCachingConn{sqliteConn: full, stmts: map[string]*cachedStmt{}}, nil
+	return &stmtCachingConn{sqliteConn: full, stmts: map[string]*cachedStmt{}, writes: c.writes}, nil
 }
 
 func (c sqliteConnector) Driver() driver.Driver { return c.driver }
@@ -80,7 +81,8 @@ type cachedStmt struct {
 // hands a connection to one user at a time; it needs no lock.
 type stmtCachingConn struct {
 	sqliteConn
-	stmts map[string]*cachedStmt
+	stmts  map[string]*cachedStmt
+	writes writeGate
 }
 
 func (c *stmtCachingConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {

@@ -102,7 +102,7 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 			return nil, fmt.Errorf("create the SQLite database: %w", err)
 		}
 		f.Close()
-		conns := sql.OpenDB(sqliteConnector{dsn: SQLiteDSN(path), driver: &moderncsqlite.Driver{}})
+		conns := sql.OpenDB(sqliteConnector{dsn: SQLiteDSN(path), driver: &moderncsqlite.Driver{}, writes: make(writeGate, 1)})
 		db, err = gorm.Open(sqlite.New(sqlite.Config{Conn: conns}), gcfg)
 		dialect = SQLite
 	case IsPostgresURL(cfg.DatabaseURL):
@@ -126,8 +126,13 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 		sqlDB.SetMaxOpenConns(8)
 		sqlDB.SetMaxIdleConns(8)
 	} else {
+		// As many kept idle as may be open: a connection closed for want of
+		// an idle slot is a PostgreSQL backend that exits, and the next one
+		// forks and warms its caches again. With 16 kept, 16 SDK clients
+		// sending beside delivery made the pool churn: 500 SendEmail
+		// requests/s with a p99 of 260 ms, against 720-790 and 100 ms.
 		sqlDB.SetMaxOpenConns(32)
-		sqlDB.SetMaxIdleConns(16)
+		sqlDB.SetMaxIdleConns(32)
 	}
 	sqlDB.SetConnMaxIdleTime(5 * time.Minute)
 	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
