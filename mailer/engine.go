@@ -31,6 +31,7 @@ type EngineQueue interface {
 	RecordResults(ctx context.Context, owner string, results []queue.DeliveryResult) error
 	ExtendLeases(ctx context.Context, owner string, lease time.Duration) error
 	GetMessageContent(ctx context.Context, id uint64) (*queue.MessageContent, error)
+	GetMessageContents(ctx context.Context, ids []uint64) ([]queue.MessageContent, error)
 	ThrottleDestination(ctx context.Context, t queue.DestinationThrottle) error
 	EndThrottle(ctx context.Context, destination, sourceIP string) error
 	ThrottlesUntil(ctx context.Context, t time.Time) ([]queue.DestinationThrottle, error)
@@ -250,6 +251,7 @@ func (e *Engine) claim(ctx, workCtx context.Context) (int, error) {
 		return 0, err
 	}
 	e.inFlight.Add(int64(len(msgs)))
+	e.prefetchContents(ctx, msgs)
 	if err := e.refreshIPs(ctx); err != nil {
 		e.log.WarnContext(ctx, "sending IPs", "err", err)
 	}

@@ -2,6 +2,7 @@ package mailer
 
 import (
 	"context"
+	"slices"
 	"strconv"
 	"time"
 
@@ -40,17 +41,54 @@ func (e *Engine) content(ctx context.Context, id uint64) (*compiled, error) {
 	if err != nil {
 		return nil, err // not cached: a database hiccup is worth retrying
 	}
-	c = &compiled{row: row}
-	if row.Raw == nil {
-		c.template, c.err = outgoing.Compile(row.Subject, row.HTML, row.Text)
+	c = e.remember([]queue.MessageContent{*row})[0]
+	return c, c.err
+}
+
+// prefetchContents loads in one query the contents of a claim's messages
+// that are not cached. Messages sent through the API or SMTP each have
+// their own content, and loading each as its message came up cost a
+// query per message. A failure is left to each message's own load.
+func (e *Engine) prefetchContents(ctx context.Context, msgs []queue.Message) {
+	var missing []uint64
+	e.mu.Lock()
+	for _, m := range msgs {
+		if _, ok := e.contents[m.ContentID]; !ok && !slices.Contains(missing, m.ContentID) {
+			missing = append(missing, m.ContentID)
+		}
+	}
+	e.mu.Unlock()
+	if len(missing) < 2 {
+		return
+	}
+	rows, err := e.store.Queue.GetMessageContents(ctx, missing)
+	if err != nil {
+		e.log.WarnContext(ctx, "load the claim's contents", "err", err)
+		return
+	}
+	e.remember(rows)
+}
+
+// remember compiles contents and caches them; the cache starts afresh
+// when they would overflow it.
+func (e *Engine) remember(rows []queue.MessageContent) []*compiled {
+	out := make([]*compiled, len(rows))
+	for i := range rows {
+		c := &compiled{row: &rows[i]}
+		if c.row.Raw == nil {
+			c.template, c.err = outgoing.Compile(c.row.Subject, c.row.HTML, c.row.Text)
+		}
+		out[i] = c
 	}
 	e.mu.Lock()
-	if len(e.contents) >= maxCachedContent {
+	defer e.mu.Unlock()
+	if len(e.contents)+len(out) > maxCachedContent {
 		e.contents = map[uint64]*compiled{}
 	}
-	e.contents[id] = c
-	e.mu.Unlock()
-	return c, c.err
+	for _, c := range out {
+		e.contents[c.row.ID] = c
+	}
+	return out
 }
 
 func (e *Engine) domainKeys(ctx context.Context, domainID uint64) (domainKeys, error) {

@@ -108,3 +108,28 @@ func TestABadRequestDoesNotFailItsGroup(t *testing.T) {
 	checkQueued(t, st, together[0], msgs[0])
 	checkQueued(t, st, together[1], msgs[1])
 }
+
+func TestGetMessageContentsLoadsThoseThatExist(t *testing.T) {
+	st, _ := fixtures.Store(t)
+	sender := fixtures.Sender(t, st, dnstest.Start(t), "news@example.test", "News")
+	want := map[uint64]string{}
+	var ids []uint64
+	for n := range 3 {
+		req := rawRequest(sender, n, fmt.Sprintf("r%d@dest.test", n))
+		msgs, err := st.Queue.Enqueue(ctx, req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want[msgs[0].ContentID] = string(req.Content.Raw)
+		ids = append(ids, msgs[0].ContentID)
+	}
+	rows, err := st.Queue.GetMessageContents(ctx, append(ids, ids[2]+1000))
+	if err != nil || len(rows) != 3 {
+		t.Fatalf("%d rows, %v; want the 3 that exist", len(rows), err)
+	}
+	for _, c := range rows {
+		if string(c.Raw) != want[c.ID] {
+			t.Errorf("content %d: %q, want %q", c.ID, c.Raw, want[c.ID])
+		}
+	}
+}

@@ -49,3 +49,12 @@ func (s *Queue) GetMessageContent(ctx context.Context, id uint64) (*MessageConte
 	}
 	return &c, nil
 }
+
+// GetMessageContents loads content rows, those of ids that exist, in one
+// query.
+func (s *Queue) GetMessageContents(ctx context.Context, ids []uint64) ([]MessageContent, error) {
+	in, list := s.IDsIn("id", ids)
+	var rows []MessageContent
+	err := s.Gorm.WithContext(ctx).Where(in, list).Find(&rows).Error
+	return rows, err
+}
