@@ -29,6 +29,7 @@ import (
 	"github.com/sesame-email/sesame/handlers/api/wire"
 	"github.com/sesame-email/sesame/models"
 	"github.com/sesame-email/sesame/models/accounts"
+	"github.com/sesame-email/sesame/models/db"
 	"github.com/sesame-email/sesame/models/tasks"
 	"github.com/sesame-email/sesame/web"
 )
@@ -54,6 +55,8 @@ type TaskCreator interface {
 type Authenticator interface {
 	AuthenticateAPIKey(ctx context.Context, secretID string) (*accounts.APIKeyAuth, error)
 	UseSignature(ctx context.Context, u accounts.SignatureUse) error
+	SignatureGuard(u accounts.SignatureUse, ran *bool) db.Guard
+	SweepSignatures(ctx context.Context) error
 }
 
 // API serves the actions: the protocol (signatures, JSON, errors) here,
@@ -95,6 +98,13 @@ func (a *API) Mount(srv *web.Server) {
 type Caller struct {
 	User *accounts.User
 	Key  *accounts.APIKey
+
+	// use is the request's signature use: recorded before the action
+	// runs, or by the action's own transaction through guard.
+	use      accounts.SignatureUse
+	replayed func(*accounts.ReplayedError) error // the refusal of a replay of this request
+	guard    db.Guard
+	guarded  bool // guard ran
 }
 
 // action is one API action: whether it needs an admin, and how it runs.
@@ -102,6 +112,15 @@ type action struct {
 	adminOnly bool
 	shape     func() any // a new request, for reading flattened parameters
 	run       func(ctx context.Context, c *Caller, body []byte) (any, error)
+	// guardsUse marks an action that records the signature's use in the
+	// transaction of its own writes (Caller.guard), not in one before it.
+	guardsUse bool
+}
+
+// guarded marks an action that passes Caller.guard to what it writes.
+func guarded(a action) action {
+	a.guardsUse = true
+	return a
 }
 
 // handle makes an action from a typed function: the body is decoded into a
@@ -155,7 +174,7 @@ func (a *API) Handle(c echo.Context) error {
 // (every parameter, the action's and the common ones, flattened into a
 // GET's query or a form POST's body). All end as the same JSON, decoded
 // and refused alike.
-func (a *API) serve(r *http.Request, name *string) (any, error) {
+func (a *API) serve(r *http.Request, name *string) (out any, err error) {
 	if r.ContentLength > MaxBodyBytes {
 		return nil, errf(wire.CodeRequestSizeLimitExceeded, "The request body is %d bytes; at most 8 MB (%d bytes) is accepted.", r.ContentLength, MaxBodyBytes)
 	}
@@ -205,6 +224,12 @@ func (a *API) serve(r *http.Request, name *string) (any, error) {
 		caller, err = a.authenticate(r, body, *name)
 	}
 	if err != nil {
+		return nil, err
+	}
+	if act.guardsUse {
+		caller.guard = a.keys.SignatureGuard(caller.use, &caller.guarded)
+		defer func() { out, err = a.settleUse(r.Context(), caller, out, err) }()
+	} else if err := a.useSignature(r.Context(), caller); err != nil {
 		return nil, err
 	}
 	if act.adminOnly && !caller.User.IsAdmin() {

@@ -111,17 +111,11 @@ func (a *API) authenticate(r *http.Request, body []byte, action string) (*Caller
 	if !ok {
 		return nil, errf(wire.CodeSignatureFailure, "The signature does not match: check the SecretKey and that the request is signed as sent.")
 	}
-	err = a.keys.UseSignature(r.Context(), accounts.SignatureUse{Signature: got, Action: action, ReadOnly: readOnly(action),
-		ExpiresAt: time.Unix(ts, 0).Add(MaxClockSkew)})
-	var replayed *accounts.ReplayedError
-	switch {
-	case errors.As(err, &replayed):
-		return nil, errf(wire.CodeSignatureFailure, "The request was replayed: its signature was first used %s ago, for %s. Sign every request afresh.",
-			a.clock.Now().Sub(replayed.FirstUsedAt).Round(time.Second), replayed.Action)
-	case err != nil:
-		return nil, err
-	}
-	return &Caller{User: key.User, Key: key.Key}, nil
+	use := accounts.SignatureUse{Signature: got, Action: action, ReadOnly: readOnly(action), ExpiresAt: time.Unix(ts, 0).Add(MaxClockSkew)}
+	return &Caller{User: key.User, Key: key.Key, use: use, replayed: func(r *accounts.ReplayedError) error {
+		return errf(wire.CodeSignatureFailure, "The request was replayed: its signature was first used %s ago, for %s. Sign every request afresh.",
+			a.clock.Now().Sub(r.FirstUsedAt).Round(time.Second), r.Action)
+	}}, nil
 }
 
 // maxNonce caps a Nonce's length: the SDKs send a random integer.
@@ -168,17 +162,42 @@ func (a *API) authenticateLegacy(r *http.Request, params url.Values, action stri
 	}
 	// The nonce, not the signature, is what the client promises never to
 	// repeat: a second request with it is refused whatever it asks.
-	err = a.keys.UseSignature(r.Context(), accounts.SignatureUse{Signature: tc3.HashHex([]byte(id + "\n" + nonce)), Action: action,
-		ReadOnly: readOnly(action), ExpiresAt: time.Unix(ts, 0).Add(MaxClockSkew), Once: true})
+	use := accounts.SignatureUse{Signature: tc3.HashHex([]byte(id + "\n" + nonce)), Action: action, ReadOnly: readOnly(action),
+		ExpiresAt: time.Unix(ts, 0).Add(MaxClockSkew), Once: true}
+	return &Caller{User: key.User, Key: key.Key, use: use, replayed: func(r *accounts.ReplayedError) error {
+		return errf(wire.CodeSignatureFailure, "The request was replayed: its Nonce %s was first used %s ago, for %s. Use a new Nonce for every request.",
+			truncate(nonce, maxNonce), a.clock.Now().Sub(r.FirstUsedAt).Round(time.Second), r.Action)
+	}}, nil
+}
+
+// useSignature records the request's signature use in a commit of its
+// own, refusing a replay.
+func (a *API) useSignature(ctx context.Context, c *Caller) error {
+	err := a.keys.UseSignature(ctx, c.use)
 	var replayed *accounts.ReplayedError
-	switch {
-	case errors.As(err, &replayed):
-		return nil, errf(wire.CodeSignatureFailure, "The request was replayed: its Nonce %s was first used %s ago, for %s. Use a new Nonce for every request.",
-			truncate(nonce, maxNonce), a.clock.Now().Sub(replayed.FirstUsedAt).Round(time.Second), replayed.Action)
-	case err != nil:
-		return nil, err
+	if errors.As(err, &replayed) {
+		return c.replayed(replayed)
 	}
-	return &Caller{User: key.User, Key: key.Key}, nil
+	return err
+}
+
+// settleUse ends an action that records its signature's use in its own
+// transaction (action.guardsUse): a replay the guard refused becomes the
+// API's refusal, and a request refused before its transaction records its
+// use now, so that it too cannot be replayed.
+func (a *API) settleUse(ctx context.Context, c *Caller, out any, err error) (any, error) {
+	if !c.guarded {
+		if uerr := a.useSignature(ctx, c); uerr != nil {
+			return nil, uerr
+		}
+	} else if serr := a.keys.SweepSignatures(ctx); serr != nil {
+		a.log.WarnContext(ctx, "sweep expired API signatures", "err", serr)
+	}
+	var replayed *accounts.ReplayedError
+	if errors.As(err, &replayed) {
+		return nil, c.replayed(replayed)
+	}
+	return out, err
 }
 
 // timestamp reads a request's Unix time (named by field) and refuses one

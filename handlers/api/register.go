@@ -38,7 +38,7 @@ func register(cfg Config, d dates) map[string]action {
 		"UpdateEmailTemplate": handle(member, templates.updateEmailTemplate),
 		"DeleteEmailTemplate": handle(member, templates.deleteEmailTemplate),
 		// Sending and what became of it.
-		"SendEmail":           handle(member, send.sendEmail),
+		"SendEmail":           guarded(handle(member, send.sendEmail)),
 		"GetSendEmailStatus":  handle(member, status.getSendEmailStatus),
 		"BatchSendEmail":      handle(member, tasks.batchSendEmail),
 		"ListSendTasks":       handle(member, tasks.listSendTasks),

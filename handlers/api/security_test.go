@@ -207,6 +207,35 @@ func TestReplayedRequestsAreRefused(t *testing.T) {
 	}
 }
 
+// SendEmail records its signature's use in the transaction that queues
+// its mail; one refused before that transaction records it on its own, so
+// that it cannot be replayed once the refusal's cause is gone.
+func TestARefusedSendEmailCannotBeReplayed(t *testing.T) {
+	e := newEnv(t)
+	tplID := e.template(t, "Welcome", "<p>Hi {{name}}</p>")
+	c, rec := e.recordingClient("marketer")
+	send := ses.NewSendEmailRequest()
+	send.FromEmailAddress, send.Destination, send.Subject = common.StringPtr("late@example.com"), common.StringPtrs([]string{"ann@example.org"}), common.StringPtr("Hi")
+	send.Template = &ses.Template{TemplateID: common.Uint64Ptr(tplID), TemplateData: common.StringPtr(`{"name":"Ann"}`)}
+	if _, err := c.SendEmail(send); err == nil {
+		t.Fatal("a send from an unknown sender address was accepted")
+	}
+	e.verifiedSender("late@example.com", "Late") // the cause of the refusal is gone
+	e.Clock.offset.Add(int64(3 * time.Second))
+	wantReplayRefused(t, rec.replay(e, "SendEmail"))
+	msgs, _, err := e.Store.Queue.FindMessages(ctx, queue.MessageQuery{Day: e.Clock.Now(), Recipient: "ann@example.org", Limit: 10})
+	must(t, err)
+	if len(msgs) != 0 {
+		t.Errorf("%d messages to ann@example.org, want none", len(msgs))
+	}
+	// A fresh signature (over another body: the SDK signs the same body
+	// alike within a second) sends.
+	send.Subject = common.StringPtr("Hi again")
+	if _, err := c.SendEmail(send); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // The SDK gives two calls with the same body in the same second the same
 // signature: CreateEmailIdentity then UpdateEmailIdentity on one domain
 // must both work. Only later is the second use a replay.

@@ -147,7 +147,7 @@ func unsubscribeCode(code string) (string, error) {
 	return code, nil
 }
 
-func (h *sendActions) sendEmail(ctx context.Context, _ *Caller, req *wire.SendEmailRequest) (*wire.SendEmailResponse, error) {
+func (h *sendActions) sendEmail(ctx context.Context, c *Caller, req *wire.SendEmailRequest) (*wire.SendEmailResponse, error) {
 	sender, fromName, err := sendingAddress(ctx, h.senders, req.FromEmailAddress)
 	if err != nil {
 		return nil, err
@@ -171,7 +171,7 @@ func (h *sendActions) sendEmail(ctx context.Context, _ *Caller, req *wire.SendEm
 	if err != nil {
 		return nil, err
 	}
-	send := sending.Request{Sender: sender, FromName: fromName, Content: queue.MessageContent{Subject: strings.TrimSpace(req.Subject),
+	send := sending.Request{Sender: sender, FromName: fromName, Guard: c.guard, Content: queue.MessageContent{Subject: strings.TrimSpace(req.Subject),
 		HeaderTo: models.AddressList(to), HeaderCc: models.AddressList(cc), TrackOpens: true, TrackClicks: true}}
 	vars := map[string]string{}
 	switch {

@@ -86,6 +86,34 @@ func (s *Accounts) UseSignature(ctx context.Context, u SignatureUse) error {
 	return s.sweepSignatures(ctx, use.now)
 }
 
+// SignatureGuard is UseSignature for a request whose writes are queued in
+// a transaction of their own (sending.Request.Guard): the use is recorded
+// in that transaction, so that the request's mail and its signature's use
+// commit together, with no commit of their own (on SQLite, a second
+// write transaction and fsync per group of requests). A replay fails
+// with a ReplayedError and queues nothing. It sets *ran when it runs: a
+// request refused before its writes records its use with UseSignature.
+func (s *Accounts) SignatureGuard(u SignatureUse, ran *bool) db.Guard {
+	return func(tx *gorm.DB) error {
+		*ran = true
+		use := &signatureUse{SignatureUse: u, now: s.Now()}
+		if err := writeSignatureUses(tx, []*signatureUse{use}); err != nil {
+			return err
+		}
+		if use.replayed != nil {
+			return use.replayed
+		}
+		return nil
+	}
+}
+
+// SweepSignatures deletes the signatures that can no longer verify, at
+// most once per apiSignatureSweepEvery: UseSignature does it, and a
+// caller of SignatureGuard does it after its transaction.
+func (s *Accounts) SweepSignatures(ctx context.Context) error {
+	return s.sweepSignatures(ctx, s.Now())
+}
+
 // signatureUse is a use waiting for its commit, and what it found.
 type signatureUse struct {
 	SignatureUse

@@ -34,6 +34,13 @@ type GroupCommit[T any] struct {
 	busy    bool
 }
 
+// Guard is a check or write that must share the transaction of the rows
+// it guards: an API request's signature use (accounts.SignatureGuard)
+// commits with the mail the request queues, or not at all. An error it
+// returns rolls the transaction back; in a group commit, the group is
+// retried item by item, so it fails its own request alone.
+type Guard func(tx *gorm.DB) error
+
 // groupCommitTimeout bounds one group's transaction. The commit serves the
 // whole group, so it does not end with its leader's context.
 const groupCommitTimeout = time.Minute

@@ -29,6 +29,9 @@ type EnqueueRequest struct {
 	Transactional bool // not counted by warm-up, and sent first
 	// FromName replaces the sender address's display name in From.
 	FromName string
+	// Guard, when set, runs first in the transaction that stores the
+	// request.
+	Guard db.Guard
 }
 
 // ErrDomainNotVerified is a send from a domain that may not send yet.
@@ -72,6 +75,7 @@ func (s *Queue) Enqueue(ctx context.Context, req EnqueueRequest) ([]Message, err
 type preparedEnqueue struct {
 	content MessageContent
 	msgs    []Message
+	guard   db.Guard
 }
 
 // prepareEnqueue checks a request and builds its rows.
@@ -109,7 +113,7 @@ func (s *Queue) prepareEnqueue(req EnqueueRequest, now time.Time) (*preparedEnqu
 	if err := verr.OrNil(); err != nil {
 		return nil, err
 	}
-	p := &preparedEnqueue{content: req.Content, msgs: msgs}
+	p := &preparedEnqueue{content: req.Content, msgs: msgs, guard: req.Guard}
 	p.content.CreatedAt = now
 	if p.content.Unsubscribe == "" && p.content.Raw == nil {
 		p.content.Unsubscribe = req.Sender.DefaultUnsubscribe()
@@ -125,12 +129,19 @@ var (
 		"recipient_domain", "provider", "task_id", "run_id", "transactional", "status", "next_attempt_at", "created_at", "updated_at"}
 )
 
-// writeEnqueued writes checked requests inside tx: their contents, every
-// message, then the rollup's requested counts. Rows go in multi-row INSERTs
+// writeEnqueued writes checked requests inside tx: their guards first,
+// then their contents, every message, and the rollup's requested counts. Rows go in multi-row INSERTs
 // of the columns that matter, straight to the connection: the SQLite driver
 // prepares every statement afresh, and preparing is what costs, so the
 // fewer statements the better.
 func (s *Queue) writeEnqueued(tx *gorm.DB, batch []*preparedEnqueue) error {
+	for _, p := range batch {
+		if p.guard != nil {
+			if err := p.guard(tx); err != nil {
+				return err
+			}
+		}
+	}
 	held := map[uint64]bool{}
 	for _, p := range batch {
 		if d := p.msgs[0].DomainID; !held[d] {

@@ -1,8 +1,10 @@
 package queue_test
 
 import (
+	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/sesame-email/sesame/internal/dnstest"
@@ -11,6 +13,7 @@ import (
 	"github.com/sesame-email/sesame/models/identity"
 	"github.com/sesame-email/sesame/models/queue"
 	"github.com/sesame-email/sesame/models/store"
+	"gorm.io/gorm"
 )
 
 func rawRequest(sender *identity.SenderAddress, n int, to ...string) queue.EnqueueRequest {
@@ -131,5 +134,44 @@ func TestGetMessageContentsLoadsThoseThatExist(t *testing.T) {
 		if string(c.Raw) != want[c.ID] {
 			t.Errorf("content %d: %q, want %q", c.ID, c.Raw, want[c.ID])
 		}
+	}
+}
+
+// A request's guard runs in the transaction that stores it; one that
+// fails refuses its own request alone, whatever group it shares.
+func TestAFailingGuardRefusesItsOwnRequestAlone(t *testing.T) {
+	st, _ := fixtures.Store(t)
+	sender := fixtures.Sender(t, st, dnstest.Start(t), "news@example.test", "News")
+	refused := errors.New("refused by its guard")
+	var wg sync.WaitGroup
+	var ran atomic.Int64
+	for n := range 20 {
+		wg.Go(func() {
+			req := rawRequest(sender, n, fmt.Sprintf("g%d@dest.test", n))
+			req.Guard = func(*gorm.DB) error {
+				ran.Add(1)
+				if n == 7 {
+					return refused
+				}
+				return nil
+			}
+			msgs, err := st.Queue.Enqueue(ctx, req)
+			switch {
+			case n == 7 && !errors.Is(err, refused):
+				t.Errorf("the guarded request: %v, want its guard's error", err)
+			case n != 7 && err != nil:
+				t.Errorf("request %d: %v", n, err)
+			case n != 7:
+				checkQueued(t, st, req, msgs)
+			}
+		})
+	}
+	wg.Wait()
+	if ran.Load() < 20 {
+		t.Errorf("guards ran %d times for 20 requests", ran.Load())
+	}
+	c, err := st.Queue.CountMessagesByStatus(ctx)
+	if err != nil || c[models.StatusQueued] != 19 {
+		t.Errorf("queued %v (%v), want 19", c, err)
 	}
 }

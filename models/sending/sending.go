@@ -15,6 +15,7 @@ import (
 	"github.com/sesame-email/sesame/models/accounts"
 	"github.com/sesame-email/sesame/models/audience"
 	"github.com/sesame-email/sesame/models/content"
+	"github.com/sesame-email/sesame/models/db"
 	"github.com/sesame-email/sesame/models/identity"
 	"github.com/sesame-email/sesame/models/queue"
 )
@@ -95,6 +96,9 @@ type Request struct {
 	// AttachmentBytes is the decoded size of Content.Attachments.
 	AttachmentBytes int
 	Transactional   bool // sent first and not counted by warm-up
+	// Guard runs in the transaction that queues the request, if it gets
+	// that far (queue.EnqueueRequest.Guard).
+	Guard db.Guard
 }
 
 // Submit checks a request against every sending rule and queues one
@@ -115,7 +119,7 @@ func (s *Service) Submit(ctx context.Context, req Request) ([]queue.Message, err
 		return nil, err
 	}
 	return s.queue.Enqueue(ctx, queue.EnqueueRequest{Sender: req.Sender, Content: req.Content, To: req.To,
-		Transactional: req.Transactional, FromName: req.FromName})
+		Transactional: req.Transactional, FromName: req.FromName, Guard: req.Guard})
 }
 
 // CheckSender is the rule for who may send: a sender address whose domain
