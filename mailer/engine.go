@@ -55,13 +55,18 @@ type EngineSuppressions interface {
 
 // EngineConfig tunes the engine; zero values take the defaults.
 type EngineConfig struct {
-	Owner          string        // lease owner: unique per process
-	BatchSize      int           // messages per claim (200)
-	MaxInFlight    int           // claimed and not yet recorded (4,000)
-	Lease          time.Duration // how long a claim holds (1 minute, renewed)
-	MaxSessions    int           // connections at once, all destinations (64)
-	MaxPerDest     int           // connections per destination (10)
-	Idle           time.Duration // wait between empty claims (1 second)
+	Owner       string        // lease owner: unique per process
+	BatchSize   int           // messages per claim (200)
+	MaxInFlight int           // claimed and not yet recorded (4,000)
+	Lease       time.Duration // how long a claim holds (1 minute, renewed)
+	MaxSessions int           // connections at once, all destinations (64)
+	MaxPerDest  int           // connections per destination (10)
+	Idle        time.Duration // wait between empty claims (1 second)
+	// ClaimPause is the wait after a claim that came back short of a full
+	// batch (25 ms): what falls due meanwhile is claimed together, not a
+	// few messages per claim, each claim a write transaction beside the
+	// API's (on SQLite, the one writer's turn).
+	ClaimPause     time.Duration
 	ConnIdle       time.Duration // an unused connection closes after (5 seconds)
 	Retry          RetryPolicy
 	BounceHost     string             // HELO name of the default route
@@ -85,7 +90,7 @@ func (c *EngineConfig) defaults() {
 	durations := []struct {
 		v *time.Duration
 		d time.Duration
-	}{{&c.Lease, time.Minute}, {&c.Idle, time.Second}, {&c.ConnIdle, 5 * time.Second}, {&c.RecordInterval, 100 * time.Millisecond},
+	}{{&c.Lease, time.Minute}, {&c.Idle, time.Second}, {&c.ClaimPause, 25 * time.Millisecond}, {&c.ConnIdle, 5 * time.Second}, {&c.RecordInterval, 100 * time.Millisecond},
 		{&c.ShutdownTimeout, 30 * time.Second}}
 	for _, x := range durations {
 		if *x.v <= 0 {
@@ -227,11 +232,21 @@ func (e *Engine) run(ctx context.Context, untilIdle bool) error {
 			}
 			continue
 		}
-		if n == 0 || cerr != nil {
+		switch {
+		case n == 0 || cerr != nil:
 			select {
 			case <-ctx.Done():
 			case <-e.clock.After(e.cfg.Idle):
 			}
+		case n < e.cfg.BatchSize && !untilIdle:
+			// Pacing, not a schedule: in real time, so that a test's
+			// manual clock does not hold delivery up.
+			pause := time.NewTimer(e.cfg.ClaimPause)
+			select {
+			case <-ctx.Done():
+			case <-pause.C:
+			}
+			pause.Stop()
 		}
 	}
 	e.drain()
