@@ -90,12 +90,15 @@ func (c *EngineConfig) defaults() {
 	durations := []struct {
 		v *time.Duration
 		d time.Duration
-	}{{&c.Lease, time.Minute}, {&c.Idle, time.Second}, {&c.ClaimPause, 25 * time.Millisecond}, {&c.ConnIdle, 5 * time.Second}, {&c.RecordInterval, 100 * time.Millisecond},
+	}{{&c.Lease, time.Minute}, {&c.Idle, time.Second}, {&c.ConnIdle, 5 * time.Second}, {&c.RecordInterval, 100 * time.Millisecond},
 		{&c.ShutdownTimeout, 30 * time.Second}}
 	for _, x := range durations {
 		if *x.v <= 0 {
 			*x.v = x.d
 		}
+	}
+	if c.ClaimPause == 0 { // negative stays: no pause
+		c.ClaimPause = 25 * time.Millisecond
 	}
 	if len(c.Retry.Schedule) == 0 {
 		c.Retry.Schedule = DefaultRetryPolicy.Schedule
@@ -132,9 +135,12 @@ type Engine struct {
 	sessions  int
 	throttles map[laneKey]throttleState
 	contents  map[uint64]*compiled
-	keys      map[uint64]domainKeys
-	helos     map[string]string
-	workers   sync.WaitGroup
+	// prefetched holds contents a claim loaded, until their first message
+	// compiles them into contents.
+	prefetched map[uint64]*queue.MessageContent
+	keys       map[uint64]domainKeys
+	helos      map[string]string
+	workers    sync.WaitGroup
 }
 
 type compiled struct {
@@ -168,7 +174,7 @@ func NewEngine(store EngineStores, transport Transport, builder *outgoing.Builde
 		store: store, transport: transport, builder: builder, clock: clock, log: log.With("component", "delivery"), cfg: cfg,
 		freed: make(chan struct{}, 1),
 		lanes: map[laneKey]*lane{}, perDest: map[string]int{}, throttles: map[laneKey]throttleState{},
-		contents: map[uint64]*compiled{}, keys: map[uint64]domainKeys{}, helos: map[string]string{},
+		contents: map[uint64]*compiled{}, prefetched: map[uint64]*queue.MessageContent{}, keys: map[uint64]domainKeys{}, helos: map[string]string{},
 	}
 }
 
@@ -238,7 +244,7 @@ func (e *Engine) run(ctx context.Context, untilIdle bool) error {
 			case <-ctx.Done():
 			case <-e.clock.After(e.cfg.Idle):
 			}
-		case n < e.cfg.BatchSize && !untilIdle:
+		case n < e.cfg.BatchSize && !untilIdle && e.cfg.ClaimPause > 0:
 			// Pacing, not a schedule: in real time, so that a test's
 			// manual clock does not hold delivery up.
 			pause := time.NewTimer(e.cfg.ClaimPause)

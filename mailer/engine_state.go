@@ -2,6 +2,7 @@ package mailer
 
 import (
 	"context"
+	"maps"
 	"slices"
 	"strconv"
 	"time"
@@ -33,62 +34,64 @@ func (e *Engine) prepare(ctx context.Context, m *queue.Message) (*compiled, doma
 func (e *Engine) content(ctx context.Context, id uint64) (*compiled, error) {
 	e.mu.Lock()
 	c, ok := e.contents[id]
+	row := e.prefetched[id]
+	delete(e.prefetched, id)
 	e.mu.Unlock()
 	if ok {
 		return c, c.err
 	}
-	row, err := e.store.Queue.GetMessageContent(ctx, id)
-	if err != nil {
-		return nil, err // not cached: a database hiccup is worth retrying
+	if row == nil {
+		var err error
+		if row, err = e.store.Queue.GetMessageContent(ctx, id); err != nil {
+			return nil, err // not cached: a database hiccup is worth retrying
+		}
 	}
-	c = e.remember([]queue.MessageContent{*row})[0]
+	c = &compiled{row: row}
+	if row.Raw == nil {
+		c.template, c.err = outgoing.Compile(row.Subject, row.HTML, row.Text)
+	}
+	e.mu.Lock()
+	if len(e.contents) >= maxCachedContent {
+		e.contents = map[uint64]*compiled{}
+	}
+	e.contents[id] = c
+	e.mu.Unlock()
 	return c, c.err
 }
 
 // prefetchContents loads in one query the contents of a claim's messages
-// that are not cached. Messages sent through the API or SMTP each have
-// their own content, and loading each as its message came up cost a
-// query per message. A failure is left to each message's own load.
+// that are neither compiled nor loaded already; each is compiled by the
+// worker that first needs it, and leaves prefetched then. Messages sent
+// through the API or SMTP each have their own content, and loading each
+// as its message came up cost a query per message. A failure is left to
+// each message's own load.
 func (e *Engine) prefetchContents(ctx context.Context, msgs []queue.Message) {
-	var missing []uint64
+	missing := map[uint64]bool{}
 	e.mu.Lock()
 	for _, m := range msgs {
-		if _, ok := e.contents[m.ContentID]; !ok && !slices.Contains(missing, m.ContentID) {
-			missing = append(missing, m.ContentID)
+		if _, ok := e.contents[m.ContentID]; !ok && e.prefetched[m.ContentID] == nil {
+			missing[m.ContentID] = true
 		}
 	}
 	e.mu.Unlock()
 	if len(missing) < 2 {
 		return
 	}
-	rows, err := e.store.Queue.GetMessageContents(ctx, missing)
+	rows, err := e.store.Queue.GetMessageContents(ctx, slices.Collect(maps.Keys(missing)))
 	if err != nil {
 		e.log.WarnContext(ctx, "load the claim's contents", "err", err)
 		return
 	}
-	e.remember(rows)
-}
-
-// remember compiles contents and caches them; the cache starts afresh
-// when they would overflow it.
-func (e *Engine) remember(rows []queue.MessageContent) []*compiled {
-	out := make([]*compiled, len(rows))
-	for i := range rows {
-		c := &compiled{row: &rows[i]}
-		if c.row.Raw == nil {
-			c.template, c.err = outgoing.Compile(c.row.Subject, c.row.HTML, c.row.Text)
-		}
-		out[i] = c
-	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if len(e.contents)+len(out) > maxCachedContent {
-		e.contents = map[uint64]*compiled{}
+	// Those of messages that never came to be sent (suppressed, or handed
+	// back at shutdown) would stay: at most what may be in flight is kept.
+	if len(e.prefetched)+len(rows) > e.cfg.MaxInFlight {
+		clear(e.prefetched)
 	}
-	for _, c := range out {
-		e.contents[c.row.ID] = c
+	for i := range rows {
+		e.prefetched[rows[i].ID] = &rows[i]
 	}
-	return out
 }
 
 func (e *Engine) domainKeys(ctx context.Context, domainID uint64) (domainKeys, error) {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strconv"
 	"strings"
@@ -621,3 +622,30 @@ func TestDomainWithQueuedMailCannotBeDeleted(t *testing.T) {
 }
 
 func discard() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+// Messages of many contents claimed together (the claim loads their
+// contents in one query) each go out with their own.
+func TestAClaimOfManyContentsSendsEachItsOwn(t *testing.T) {
+	p := newPipeline(t)
+	for i := range 5 {
+		req := queue.EnqueueRequest{Sender: p.sender, Content: queue.MessageContent{Subject: fmt.Sprintf("Subject %d", i), HTML: fmt.Sprintf("<p>Body %d</p>", i), Unsubscribe: "2"},
+			To: []queue.Addressee{{Email: fmt.Sprintf("r%d@dest.test", i)}}}
+		if _, err := p.st.Queue.Enqueue(ctx, req); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p.deliver()
+	mails := p.sink.Mails()
+	if len(mails) != 5 {
+		t.Fatalf("%d mails, want 5", len(mails))
+	}
+	for _, m := range mails {
+		var i int
+		if _, err := fmt.Sscanf(m.To[0], "r%d@dest.test", &i); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Contains(m.Data, fmt.Appendf(nil, "Subject: Subject %d\r\n", i)) || !bytes.Contains(m.Data, fmt.Appendf(nil, "Body %d", i)) {
+			t.Errorf("the mail to %s is not its own:\n%s", m.To[0], m.Data)
+		}
+	}
+}

@@ -183,19 +183,21 @@ func (a *API) useSignature(ctx context.Context, c *Caller) error {
 
 // settleUse ends an action that records its signature's use in its own
 // transaction (action.guardsUse): a replay the guard refused becomes the
-// API's refusal, and a request refused before its transaction records its
-// use now, so that it too cannot be replayed.
+// API's refusal. A request refused before its transaction, or whose
+// transaction failed and took the use with it, records its use now, so
+// that it too cannot be replayed; no use of it is stored yet, so this one
+// is its first.
 func (a *API) settleUse(ctx context.Context, c *Caller, out any, err error) (any, error) {
-	if !c.guarded {
+	var replayed *accounts.ReplayedError
+	if errors.As(err, &replayed) {
+		return nil, c.replayed(replayed)
+	}
+	if !c.guarded || err != nil {
 		if uerr := a.useSignature(ctx, c); uerr != nil {
 			return nil, uerr
 		}
 	} else if serr := a.keys.SweepSignatures(ctx); serr != nil {
 		a.log.WarnContext(ctx, "sweep expired API signatures", "err", serr)
-	}
-	var replayed *accounts.ReplayedError
-	if errors.As(err, &replayed) {
-		return nil, c.replayed(replayed)
 	}
 	return out, err
 }

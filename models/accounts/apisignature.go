@@ -90,8 +90,9 @@ func (s *Accounts) UseSignature(ctx context.Context, u SignatureUse) error {
 // a transaction of their own (sending.Request.Guard): the use is recorded
 // in that transaction, so that the request's mail and its signature's use
 // commit together, with no commit of their own (on SQLite, a second
-// write transaction and fsync per group of requests). A replay fails
-// with a ReplayedError and queues nothing. It sets *ran when it runs: a
+// write transaction and fsync per group of requests). A replay is refused
+// with a ReplayedError and queues nothing; the requests committed with it
+// are not held up. It sets *ran when it runs: a
 // request refused before its writes records its use with UseSignature.
 func (s *Accounts) SignatureGuard(u SignatureUse, ran *bool) db.Guard {
 	return func(tx *gorm.DB) error {
@@ -100,8 +101,8 @@ func (s *Accounts) SignatureGuard(u SignatureUse, ran *bool) db.Guard {
 		if err := writeSignatureUses(tx, []*signatureUse{use}); err != nil {
 			return err
 		}
-		if use.replayed != nil {
-			return use.replayed
+		if use.replayed != nil { // its insert found the first use: nothing written
+			return &db.Refusal{Err: use.replayed}
 		}
 		return nil
 	}

@@ -36,10 +36,17 @@ type GroupCommit[T any] struct {
 
 // Guard is a check or write that must share the transaction of the rows
 // it guards: an API request's signature use (accounts.SignatureGuard)
-// commits with the mail the request queues, or not at all. An error it
-// returns rolls the transaction back; in a group commit, the group is
-// retried item by item, so it fails its own request alone.
+// commits with the mail the request queues, or not at all. A Refusal it
+// returns refuses its own request alone: the guard has then written
+// nothing, and the others in the transaction go on. Any other error rolls
+// the transaction back.
 type Guard func(tx *gorm.DB) error
+
+// Refusal is a Guard's refusal of its request, for the reason Err.
+type Refusal struct{ Err error }
+
+func (r *Refusal) Error() string { return r.Err.Error() }
+func (r *Refusal) Unwrap() error { return r.Err }
 
 // groupCommitTimeout bounds one group's transaction. The commit serves the
 // whole group, so it does not end with its leader's context.

@@ -12,13 +12,15 @@ import (
 // busy handler for 1, 2, 5, 10, then up to 100 ms at a time, and the lock
 // stands idle while the waiters sleep: with the API, the engine's claims
 // and its results all writing at once, that made a SendEmail's p99 about
-// 80 ms. Other processes on the same file still meet on busy_timeout.
+// 80 ms. Single statements outside a transaction (SkipDefaultTransaction)
+// do not pass the gate, nor do other processes on the same file: those
+// still meet on busy_timeout.
 type writeGate chan struct{}
 
 // writeGateWait is how long a transaction waits at the gate before it
-// goes on to SQLite's own wait: long enough for any write Sesame makes,
-// and no deadlock should a transaction ever open another while it holds
-// the gate; the inner one then meets busy_timeout, as without the gate.
+// goes on to SQLite's own wait, busy_timeout, which may add as long again:
+// long enough for any write Sesame makes, and no deadlock should a
+// transaction ever open another while it holds the gate (none does).
 const writeGateWait = 15 * time.Second
 
 // enter waits for the gate: true once through it, false when the wait

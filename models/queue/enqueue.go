@@ -59,6 +59,9 @@ func (s *Queue) Enqueue(ctx context.Context, req EnqueueRequest) ([]Message, err
 		err := s.Gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 			return s.writeEnqueued(tx, []*preparedEnqueue{p})
 		})
+		if err == nil {
+			err = p.refused
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -66,6 +69,9 @@ func (s *Queue) Enqueue(ctx context.Context, req EnqueueRequest) ([]Message, err
 	}
 	if err := s.enqueues.Do(ctx, p); err != nil {
 		return nil, err
+	}
+	if p.refused != nil {
+		return nil, p.refused
 	}
 	return p.msgs, nil
 }
@@ -76,6 +82,7 @@ type preparedEnqueue struct {
 	content MessageContent
 	msgs    []Message
 	guard   db.Guard
+	refused error // by its guard: nothing of it was written
 }
 
 // prepareEnqueue checks a request and builds its rows.
@@ -129,18 +136,29 @@ var (
 		"recipient_domain", "provider", "task_id", "run_id", "transactional", "status", "next_attempt_at", "created_at", "updated_at"}
 )
 
-// writeEnqueued writes checked requests inside tx: their guards first,
-// then their contents, every message, and the rollup's requested counts. Rows go in multi-row INSERTs
+// writeEnqueued writes checked requests inside tx: their guards first (a
+// request its guard refuses is left out, its refusal noted in it), then
+// their contents, every message, and the rollup's requested counts. Rows go in multi-row INSERTs
 // of the columns that matter, straight to the connection: the SQLite driver
 // prepares every statement afresh, and preparing is what costs, so the
 // fewer statements the better.
 func (s *Queue) writeEnqueued(tx *gorm.DB, batch []*preparedEnqueue) error {
+	kept := make([]*preparedEnqueue, 0, len(batch))
 	for _, p := range batch {
+		p.refused = nil // a group that failed and is retried alone
 		if p.guard != nil {
-			if err := p.guard(tx); err != nil {
+			var refusal *db.Refusal
+			if err := p.guard(tx); errors.As(err, &refusal) {
+				p.refused = refusal.Err
+				continue
+			} else if err != nil {
 				return err
 			}
 		}
+		kept = append(kept, p)
+	}
+	if batch = kept; len(batch) == 0 {
+		return nil
 	}
 	held := map[uint64]bool{}
 	for _, p := range batch {

@@ -10,6 +10,7 @@ import (
 	"github.com/sesame-email/sesame/internal/dnstest"
 	"github.com/sesame-email/sesame/internal/fixtures"
 	"github.com/sesame-email/sesame/models"
+	"github.com/sesame-email/sesame/models/db"
 	"github.com/sesame-email/sesame/models/identity"
 	"github.com/sesame-email/sesame/models/queue"
 	"github.com/sesame-email/sesame/models/store"
@@ -138,11 +139,12 @@ func TestGetMessageContentsLoadsThoseThatExist(t *testing.T) {
 }
 
 // A request's guard runs in the transaction that stores it; one that
-// fails refuses its own request alone, whatever group it shares.
+// refuses (db.Refusal) or fails refuses its own request alone, whatever
+// group it shares.
 func TestAFailingGuardRefusesItsOwnRequestAlone(t *testing.T) {
 	st, _ := fixtures.Store(t)
 	sender := fixtures.Sender(t, st, dnstest.Start(t), "news@example.test", "News")
-	refused := errors.New("refused by its guard")
+	refused, failed := errors.New("refused by its guard"), errors.New("its guard failed")
 	var wg sync.WaitGroup
 	var ran atomic.Int64
 	for n := range 20 {
@@ -150,18 +152,23 @@ func TestAFailingGuardRefusesItsOwnRequestAlone(t *testing.T) {
 			req := rawRequest(sender, n, fmt.Sprintf("g%d@dest.test", n))
 			req.Guard = func(*gorm.DB) error {
 				ran.Add(1)
-				if n == 7 {
-					return refused
+				switch n {
+				case 7:
+					return &db.Refusal{Err: refused}
+				case 11:
+					return failed
 				}
 				return nil
 			}
 			msgs, err := st.Queue.Enqueue(ctx, req)
 			switch {
-			case n == 7 && !errors.Is(err, refused):
-				t.Errorf("the guarded request: %v, want its guard's error", err)
-			case n != 7 && err != nil:
+			case n == 7 && err != refused:
+				t.Errorf("the refused request: %v, want its guard's refusal", err)
+			case n == 11 && !errors.Is(err, failed):
+				t.Errorf("the request whose guard failed: %v, want its guard's error", err)
+			case n != 7 && n != 11 && err != nil:
 				t.Errorf("request %d: %v", n, err)
-			case n != 7:
+			case n != 7 && n != 11:
 				checkQueued(t, st, req, msgs)
 			}
 		})
@@ -171,7 +178,7 @@ func TestAFailingGuardRefusesItsOwnRequestAlone(t *testing.T) {
 		t.Errorf("guards ran %d times for 20 requests", ran.Load())
 	}
 	c, err := st.Queue.CountMessagesByStatus(ctx)
-	if err != nil || c[models.StatusQueued] != 19 {
-		t.Errorf("queued %v (%v), want 19", c, err)
+	if err != nil || c[models.StatusQueued] != 18 {
+		t.Errorf("queued %v (%v), want 18", c, err)
 	}
 }
