@@ -29,7 +29,7 @@ import (
 	"github.com/sesame-email/sesame/handlers/api/wire"
 	"github.com/sesame-email/sesame/models"
 	"github.com/sesame-email/sesame/models/accounts"
-	"github.com/sesame-email/sesame/models/db"
+	"github.com/sesame-email/sesame/models/queue"
 	"github.com/sesame-email/sesame/models/tasks"
 	"github.com/sesame-email/sesame/web"
 )
@@ -55,7 +55,7 @@ type TaskCreator interface {
 type Authenticator interface {
 	AuthenticateAPIKey(ctx context.Context, secretID string) (*accounts.APIKeyAuth, error)
 	UseSignature(ctx context.Context, u accounts.SignatureUse) error
-	SignatureGuard(u accounts.SignatureUse, ran *bool) db.Guard
+	SignatureGuard(u accounts.SignatureUse, ran *bool) queue.Guard
 	SweepSignatures(ctx context.Context) error
 }
 
@@ -103,7 +103,7 @@ type Caller struct {
 	// runs, or by the action's own transaction through guard.
 	use      accounts.SignatureUse
 	replayed func(*accounts.ReplayedError) error // the refusal of a replay of this request
-	guard    db.Guard
+	guard    queue.Guard
 	guarded  bool // guard ran
 }
 

@@ -31,8 +31,12 @@ type EnqueueRequest struct {
 	FromName string
 	// Guard, when set, runs first in the transaction that stores the
 	// request.
-	Guard db.Guard
+	Guard Guard
 }
+
+// Guard is db.Guard, named here for the packages outside the models,
+// which import no database package, that pass one along (handlers/api).
+type Guard = db.Guard
 
 // ErrDomainNotVerified is a send from a domain that may not send yet.
 var ErrDomainNotVerified = errors.New("the sender's domain is not verified")

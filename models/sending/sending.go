@@ -15,7 +15,6 @@ import (
 	"github.com/sesame-email/sesame/models/accounts"
 	"github.com/sesame-email/sesame/models/audience"
 	"github.com/sesame-email/sesame/models/content"
-	"github.com/sesame-email/sesame/models/db"
 	"github.com/sesame-email/sesame/models/identity"
 	"github.com/sesame-email/sesame/models/queue"
 )
@@ -98,7 +97,7 @@ type Request struct {
 	Transactional   bool // sent first and not counted by warm-up
 	// Guard runs in the transaction that queues the request, if it gets
 	// that far (queue.EnqueueRequest.Guard).
-	Guard db.Guard
+	Guard queue.Guard
 }
 
 // Submit checks a request against every sending rule and queues one
