@@ -92,8 +92,9 @@ func (s *Accounts) UseSignature(ctx context.Context, u SignatureUse) error {
 // commit together, with no commit of their own (on SQLite, a second
 // write transaction and fsync per group of requests). A replay is refused
 // with a ReplayedError and queues nothing; the requests committed with it
-// are not held up. It sets *ran when it runs: a
-// request refused before its writes records its use with UseSignature.
+// are not held up. It sets *ran when it runs: a request refused before
+// its writes, or whose transaction failed, records its use with
+// UseSignature instead.
 func (s *Accounts) SignatureGuard(u SignatureUse, ran *bool) db.Guard {
 	return func(tx *gorm.DB) error {
 		*ran = true

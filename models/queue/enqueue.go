@@ -85,7 +85,7 @@ func (s *Queue) Enqueue(ctx context.Context, req EnqueueRequest) ([]Message, err
 type preparedEnqueue struct {
 	content MessageContent
 	msgs    []Message
-	guard   db.Guard
+	guard   Guard
 	refused error // by its guard: nothing of it was written
 }
 
@@ -142,10 +142,10 @@ var (
 
 // writeEnqueued writes checked requests inside tx: their guards first (a
 // request its guard refuses is left out, its refusal noted in it), then
-// their contents, every message, and the rollup's requested counts. Rows go in multi-row INSERTs
-// of the columns that matter, straight to the connection: the SQLite driver
-// prepares every statement afresh, and preparing is what costs, so the
-// fewer statements the better.
+// their contents, every message, and the rollup's requested counts. Rows
+// go in multi-row INSERTs of the columns that matter, straight to the
+// connection: the SQLite driver prepares every statement afresh, and
+// preparing is what costs, so the fewer statements the better.
 func (s *Queue) writeEnqueued(tx *gorm.DB, batch []*preparedEnqueue) error {
 	kept := make([]*preparedEnqueue, 0, len(batch))
 	for _, p := range batch {

@@ -11,6 +11,24 @@ import (
 	"gorm.io/gorm"
 )
 
+// GetMessageContent loads a content row.
+func (s *Queue) GetMessageContent(ctx context.Context, id uint64) (*MessageContent, error) {
+	var c MessageContent
+	if err := s.Gorm.WithContext(ctx).Take(&c, id).Error; err != nil {
+		return nil, db.NotFound(err)
+	}
+	return &c, nil
+}
+
+// GetMessageContents loads content rows, those of ids that exist, in one
+// query.
+func (s *Queue) GetMessageContents(ctx context.Context, ids []uint64) ([]MessageContent, error) {
+	in, list := s.IDsIn("id", ids)
+	var rows []MessageContent
+	err := s.Gorm.WithContext(ctx).Where(in, list).Find(&rows).Error
+	return rows, err
+}
+
 // GetMessageByUID loads a message by its public id.
 func (s *Queue) GetMessageByUID(ctx context.Context, uid string) (*Message, error) {
 	var m Message

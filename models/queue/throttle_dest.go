@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/sesame-email/sesame/models"
-	"github.com/sesame-email/sesame/models/db"
 	"gorm.io/gorm/clause"
 )
 
@@ -39,22 +38,4 @@ func (s *Queue) ThrottlesUntil(ctx context.Context, t time.Time) ([]DestinationT
 	var out []DestinationThrottle
 	err := s.Gorm.WithContext(ctx).Where("until > ?", t).Order("destination, source_ip").Find(&out).Error
 	return out, err
-}
-
-// GetMessageContent loads a content row.
-func (s *Queue) GetMessageContent(ctx context.Context, id uint64) (*MessageContent, error) {
-	var c MessageContent
-	if err := s.Gorm.WithContext(ctx).Take(&c, id).Error; err != nil {
-		return nil, db.NotFound(err)
-	}
-	return &c, nil
-}
-
-// GetMessageContents loads content rows, those of ids that exist, in one
-// query.
-func (s *Queue) GetMessageContents(ctx context.Context, ids []uint64) ([]MessageContent, error) {
-	in, list := s.IDsIn("id", ids)
-	var rows []MessageContent
-	err := s.Gorm.WithContext(ctx).Where(in, list).Find(&rows).Error
-	return rows, err
 }
