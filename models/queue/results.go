@@ -142,7 +142,7 @@ func (s *Queue) updateStatuses(tx *gorm.DB, owner string, results []DeliveryResu
 			"lease_owner = '', lease_until = NULL, updated_at = ? FROM (SELECT "+db.JsonColumns(resultColumns)+" FROM json_each(?)) AS v "+
 			"WHERE messages.id = v.id AND messages.lease_owner = ?", now, data, owner).Error
 	}
-	chunk := s.RowsPerStatement(5)
+	chunk := s.RowsPerStatement(6)
 	for start := 0; start < len(results); start += chunk {
 		if err := s.updateStatusesOnce(tx, owner, results[start:min(start+chunk, len(results))], now); err != nil {
 			return err
@@ -152,6 +152,13 @@ func (s *Queue) updateStatuses(tx *gorm.DB, owner string, results []DeliveryResu
 }
 
 // updateStatusesOnce writes rows' outcomes with one PostgreSQL statement.
+// Each row carries the owner, which makes the lease test a join clause
+// rather than a filter on messages: the planner's statistics only ever
+// see a few rows in flight for an owner (none for a process that has just
+// started), so as a filter it estimated that one row of the created_at
+// range qualified and joined every row of the range to every row of the
+// batch (250-600 ms a statement once a campaign's day was analysed,
+// instead of 5).
 func (s *Queue) updateStatusesOnce(tx *gorm.DB, owner string, results []DeliveryResult, now time.Time) error {
 	var (
 		sql  strings.Builder
@@ -164,16 +171,16 @@ func (s *Queue) updateStatusesOnce(tx *gorm.DB, owner string, results []Delivery
 		if i > 0 {
 			sql.WriteString(", ")
 		}
-		sql.WriteString("(?::bigint, ?::varchar, ?::varchar, ?::timestamptz, ?::timestamptz)")
-		args = append(args, resultRow(r, now)...)
+		sql.WriteString("(?::bigint, ?::varchar, ?::varchar, ?::timestamptz, ?::timestamptz, ?::varchar)")
+		args = append(append(args, resultRow(r, now)...), owner)
 	}
 	var created db.Span
 	for _, r := range results {
 		created.Add(r.Message.CreatedAt)
 	}
 	within, days := s.Within("m.created_at", created)
-	sql.WriteString(") AS v(id, status, reply, next, delivered) WHERE m.id = v.id AND m.lease_owner = ?" + within)
-	args = append(append(args, owner), days...)
+	sql.WriteString(") AS v(id, status, reply, next, delivered, owner) WHERE m.id = v.id AND m.lease_owner = v.owner" + within)
+	args = append(args, days...)
 	return tx.Exec(sql.String(), args...).Error
 }
 
