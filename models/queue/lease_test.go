@@ -11,8 +11,7 @@ import (
 )
 
 // A heartbeat renews the leases that have used up a third of their time
-// and leaves those just claimed as they are; a renewed lease outlives a
-// heartbeat that comes a third of a lease late.
+// and leaves those just claimed as they are.
 func TestExtendLeasesRenewsThoseRunningOut(t *testing.T) {
 	st, clock := fixtures.Store(t)
 	sender := fixtures.Sender(t, st, dnstest.Start(t), "news@example.test", "News")
@@ -50,8 +49,9 @@ func TestExtendLeasesRenewsThoseRunningOut(t *testing.T) {
 	if got, want := leaseOf(fresh[0]), *fresh[0].LeaseUntil; !got.Equal(want) {
 		t.Errorf("the lease just taken ends at %v, want it left at %v", got, want)
 	}
-	// Another process finds neither to take a third of a lease later.
-	clock.Advance(lease/3 + time.Second)
+	// Past the end of the first claim's lease, another process finds
+	// neither to take.
+	clock.Advance(lease * 2 / 3)
 	if taken, err := st.Queue.ClaimMessages(ctx, "other", 10, lease); err != nil || len(taken) != 0 {
 		t.Errorf("another engine took %d leases (%v)", len(taken), err)
 	}
