@@ -60,22 +60,17 @@ func (s *Queue) Enqueue(ctx context.Context, req EnqueueRequest) ([]Message, err
 	if len(p.msgs) > maxGroupedRecipients {
 		// A big request would hold up the small ones grouped with it, so
 		// it commits alone, beside the groups.
-		err := s.Gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		err = s.Gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 			return s.writeEnqueued(tx, []*preparedEnqueue{p})
 		})
-		if err == nil {
-			err = p.refused
-		}
-		if err != nil {
-			return nil, err
-		}
-		return p.msgs, nil
+	} else {
+		err = s.enqueues.Do(ctx, p)
 	}
-	if err := s.enqueues.Do(ctx, p); err != nil {
+	if err == nil {
+		err = p.refused
+	}
+	if err != nil {
 		return nil, err
-	}
-	if p.refused != nil {
-		return nil, p.refused
 	}
 	return p.msgs, nil
 }

@@ -142,7 +142,7 @@ func (s *Queue) updateStatuses(tx *gorm.DB, owner string, results []DeliveryResu
 			"lease_owner = '', lease_until = NULL, updated_at = ? FROM (SELECT "+db.JsonColumns(resultColumns)+" FROM json_each(?)) AS v "+
 			"WHERE messages.id = v.id AND messages.lease_owner = ?", now, data, owner).Error
 	}
-	chunk := s.RowsPerStatement(6)
+	chunk := s.RowsPerStatement(len(resultColumns) + 1) // and the owner
 	for start := 0; start < len(results); start += chunk {
 		if err := s.updateStatusesOnce(tx, owner, results[start:min(start+chunk, len(results))], now); err != nil {
 			return err
